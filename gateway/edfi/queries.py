@@ -136,8 +136,11 @@ class CollectionReader:
         table = res.table
         part = sa.func.ntile(number).over(order_by=table.c.id).label("part")
         inner = sa.select(table.c.id, part).where(*conditions).subquery()
+        # the last id of each part (PostgreSQL has no max(uuid)): where the next row's part differs
+        following = sa.func.lead(inner.c.part).over(order_by=inner.c.id).label("next_part")
+        edges = sa.select(inner.c.id, inner.c.part, following).subquery()
         uppers = self.session.scalars(
-            sa.select(sa.func.max(inner.c.id)).group_by(inner.c.part).order_by(inner.c.part)
+            sa.select(edges.c.id).where(edges.c.next_part.is_distinct_from(edges.c.part)).order_by(edges.c.id)
         ).all()
         tokens, previous = [], None
         for upper in uppers:
