@@ -198,6 +198,7 @@ def build_registry(directory: Path) -> Registry:
         res = _resource(defn, storage)
         res.table = _table(res, metadata)
         resources[res.name] = res
+    _order(resources)
     return Registry(
         resources=resources,
         by_lower={name.lower(): r for name, r in resources.items()},
@@ -205,6 +206,22 @@ def build_registry(directory: Path) -> Registry:
         metadata=metadata,
         storage=storage,
     )
+
+
+def _order(resources: dict[str, Resource]) -> None:
+    """Load order: descriptors first, then each resource after everything it references, abstract
+    references (EducationOrganization) included."""
+    done: dict[str, int] = {}
+
+    def level(name: str, path: tuple[str, ...]) -> int:
+        if name not in done:
+            res = resources[name]
+            deps = [t for ref in res.references for t in ref.targets if t != name and t not in path]
+            done[name] = 1 if res.descriptor else 1 + max([level(d, (*path, name)) for d in deps] or [1])
+        return done[name]
+
+    for name, res in resources.items():
+        res.order = level(name, ())
 
 
 @cache

@@ -60,11 +60,25 @@ def strip_etag(value: str | None) -> str | None:
 
 
 class ResourceService:
-    def __init__(self, session: Session, registry: Registry, authorizer: Authorizer, origin: str = "edfi"):
+    def __init__(
+        self, session: Session, registry: Registry, authorizer: Authorizer, origin: str = "edfi", autocommit: bool = True
+    ):
         self.session = session
         self.registry = registry
         self.auth = authorizer
         self.origin = origin
+        # a bulk loader turns autocommit off and wraps each record in its own savepoint
+        self.autocommit = autocommit
+
+    def _commit(self) -> None:
+        if self.autocommit:
+            self.session.commit()
+        else:
+            self.session.flush()
+
+    def _rollback(self) -> None:
+        if self.autocommit:
+            self.session.rollback()
 
     # --- reading -------------------------------------------------------------------------------
     def load(self, res: Resource, row_id: str) -> Any:
@@ -212,9 +226,9 @@ class ResourceService:
         try:
             new_id, created = self.session.execute(stmt).one()
             self._notify(WriteEvent(res.name, "upsert", new_id, values))
-            self.session.commit()
+            self._commit()
         except IntegrityError:
-            self.session.rollback()
+            self._rollback()
             raise NonUniqueIdentity("A natural key conflict occurred when attempting to create or update a record.") from None
         return bool(created), new_id, str(cv)
 
@@ -257,9 +271,9 @@ class ResourceService:
                 self._record_key_change(res, row["id"], old_key, new_key)
                 self._cascade(res, old_key, new_key)
             self._notify(WriteEvent(res.name, "update", row["id"], values, old_key if key_changed else None))
-            self.session.commit()
+            self._commit()
         except IntegrityError:
-            self.session.rollback()
+            self._rollback()
             raise NonUniqueIdentity("A natural key conflict occurred when attempting to update the record.") from None
         return str(cv)
 
@@ -325,7 +339,7 @@ class ResourceService:
             )
         )
         self._notify(WriteEvent(res.name, "delete", row["id"], None, documents.key_values(res, row)))
-        self.session.commit()
+        self._commit()
 
 
 def _column_value(column: sa.Column, json_value: Any) -> Any:
