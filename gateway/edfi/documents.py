@@ -55,6 +55,9 @@ def scalar_value(value: Any, spec: dict, path: str, problems: Problems) -> Any:
                 problems.add(path, f"{name} must be a date-time.")
                 return None
             return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+        if "\x00" in value:
+            problems.add(path, f"{name} must not contain NUL characters.")
+            return None
         if "maxLength" in spec and len(value) > spec["maxLength"]:
             problems.add(path, f"{name} must be at most {spec['maxLength']} characters.")
         if spec.get("minLength") and len(value) < spec["minLength"]:
@@ -88,8 +91,8 @@ def descriptor_value(value: Any, descriptor: str | None, path: str, problems: Pr
     if not isinstance(value, str):
         problems.add(path, f"{name} must be a string.")
         return None
-    if len(value) > 306:
-        problems.add(path, f"{name} must be at most 306 characters.")
+    if len(value) > 306 or "\x00" in value:
+        problems.add(path, f"{name} must be a descriptor URI of at most 306 characters.")
         return None
     if descriptor:
         problems.descriptors.append((descriptor, value, path))

@@ -39,6 +39,10 @@ def _parse_filter(res: Resource, name: str, raw: str) -> tuple[sa.Column, Any]:
             raise ValueError
         if t == "integer":
             value: Any = int(raw)
+            sql_type = res.table.c[column.name].type
+            limit = 2**63 if isinstance(sql_type, sa.BigInteger) else 2**31
+            if not -limit <= value < limit:
+                raise ValueError
         elif t == "number":
             value = float(raw)
         elif t == "boolean":
@@ -71,6 +75,8 @@ class CollectionReader:
         for key, raw in args.items():
             if key in paging.PAGING_PARAMS:
                 continue
+            if "\x00" in raw:
+                raise ParameterValidationFailed(f"The value of '{key}' is not valid.")
             if key == "id":
                 try:
                     conditions.append(res.table.c.id == uuid.UUID(raw))

@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.db import utcnow
@@ -29,6 +29,10 @@ from gateway.errors import (
     UnresolvedReference,
     ValidationFailed,
 )
+
+
+# the database refused a value the definitions allow (e.g. a core-model int column, a NUL character)
+VALUE_REJECTED = "A value in the request is out of range or contains characters that cannot be stored."
 
 
 @dataclass
@@ -230,6 +234,9 @@ class ResourceService:
         except IntegrityError:
             self._rollback()
             raise NonUniqueIdentity("A natural key conflict occurred when attempting to create or update a record.") from None
+        except DataError:
+            self._rollback()
+            raise ValidationFailed(VALUE_REJECTED) from None
         return bool(created), new_id, str(cv)
 
     def _check_if_match(self, row: Any, if_match: str | None) -> None:
@@ -275,6 +282,9 @@ class ResourceService:
         except IntegrityError:
             self._rollback()
             raise NonUniqueIdentity("A natural key conflict occurred when attempting to update the record.") from None
+        except DataError:
+            self._rollback()
+            raise ValidationFailed(VALUE_REJECTED) from None
         return str(cv)
 
     def _record_key_change(self, res: Resource, row_id: Any, old: dict, new: dict) -> None:

@@ -198,3 +198,27 @@ def test_descriptor_resources_are_served(edfi, descriptors_loaded):
     assert doc["namespace"] == "uri://ed-fi.org/GradeLevelDescriptor"
     assert isinstance(doc["gradeLevelDescriptorId"], int)
     assert edfi.get(f"gradeLevelDescriptors/{doc['id']}").get_json()["codeValue"] == "Ninth grade"
+
+
+def test_values_the_database_cannot_hold_are_400_not_500(edfi, district):
+    district()
+    # schools.school_id is the core model's INTEGER column
+    body = school(2**40, 255901)
+    problem(edfi.post("schools", body), 400, "bad-request:data-validation-failed")
+    problem(edfi.post("students", student("nul\x00id")), 400, "bad-request:data-validation-failed")
+    assert edfi.get("schools", query_string={"schoolId": 2**40}).get_json() == []
+    problem(edfi.get("schools", query_string={"schoolId": 2**70}), 400, "bad-request:parameter-validation-failed")
+    problem(edfi.get("students", query_string={"firstName": "a\x00"}), 400, "bad-request:parameter-validation-failed")
+    assert len(edfi.get("schools").get_json()) == 3
+
+
+def test_non_object_bodies_are_rejected(edfi, district):
+    district()
+    problem(edfi.post("students", [student("1")]), 400, "bad-request:data-validation-failed")
+    problem(edfi.post("students", "text"), 400, "bad-request:data-validation-failed")
+    problem(edfi.post("studentSchoolAssociations", {**enrollment("1", 255901001), "schoolReference": 7}), 400,
+            "bad-request:data-validation-failed")
+    problem(edfi.post("schools", {**school(255901555, 255901), "gradeLevels": {"x": 1}}), 400,
+            "bad-request:data-validation-failed")
+    problem(edfi.post("schools", {**school(255901555, 255901), "gradeLevels": [5]}), 400,
+            "bad-request:data-validation-failed")
