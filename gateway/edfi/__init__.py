@@ -23,7 +23,8 @@ def init_cli(group: click.Group) -> None:
 
 
 def bootstrap(app: Flask, *, demo: bool) -> None:
-    """Load the official descriptors if missing; with `demo`, load Grand Bend into an empty database."""
+    """Load the official descriptors if missing; with `demo`, load Grand Bend into an empty
+    database."""
     from gateway.edfi.demo import bootstrap as run
 
     run(app, demo=demo)

@@ -13,11 +13,13 @@ import click
     "--district-namespace",
     "namespaces",
     multiple=True,
-    help="Create the descriptor values the files use in this namespace (e.g. uri://gbisd.edu) when the "
+    help="Create the descriptor values the files use in this namespace (e.g. uri://gbisd.edu) "
+    "when the "
     "district's descriptor interchange is not among the files.",
 )
 def load_interchange_command(directory: Path, namespaces: tuple[str, ...]) -> None:
-    """Load Ed-Fi interchange XML files from DIRECTORY through the Ed-Fi service, in dependency order.
+    """Load Ed-Fi interchange XML files from DIRECTORY through the Ed-Fi service, in dependency
+    order.
 
     Prints counts per resource and every rejected record with its reason. Exits 1 when any record
     was rejected (the accepted ones stay loaded), so scripts notice partial loads.

@@ -1,8 +1,9 @@
 """Resource definitions (schemas/edfi/resources.json) and their storage mapping.
 
 The definitions are derived from the Ed-Fi OpenAPI by schemas/edfi/build_definitions.py; the storage
-mapping (resource -> table, flattened property -> column) follows one naming rule plus the overrides in
-schemas/edfi/storage.json. The generic engine, the migration generator and the loaders all read this.
+mapping (resource -> table, flattened property -> column) follows one naming rule plus the
+overrides in schemas/edfi/storage.json. The generic engine, the migration generator and the
+loaders all read this.
 """
 
 from __future__ import annotations
@@ -17,7 +18,15 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 DESCRIPTOR_MAX = 306
-SYSTEM_COLUMNS = ("id", "_etag", "_last_modified_date", "change_version", "created_at", "updated_at", "origin")
+SYSTEM_COLUMNS = (
+    "id",
+    "_etag",
+    "_last_modified_date",
+    "change_version",
+    "created_at",
+    "updated_at",
+    "origin",
+)
 
 
 def edfi_schemas_dir() -> Path:
@@ -64,7 +73,9 @@ class Column:
 class Reference:
     name: str
     entity: str
-    targets: tuple[str, ...]  # served resources the reference may resolve to (several for abstract ones)
+    targets: tuple[
+        str, ...
+    ]  # served resources the reference may resolve to (several for abstract ones)
     fields: tuple[tuple[str, str], ...]  # (field in the reference object, flattened name)
     required: bool
     identity: bool
@@ -106,7 +117,7 @@ class Registry:
         return self.by_lower.get(name.lower())
 
     def dependents_of(self, resource: Resource) -> list[tuple[Resource, Reference]]:
-        """Every (resource, reference) pointing at `resource`: used for 409 dependent-item-exists."""
+        """Every (resource, reference) pointing at `resource` (for dependent-item-exists)."""
         return [
             (other, ref)
             for other in self.resources.values()
@@ -143,7 +154,11 @@ def _resource(defn: dict, storage: dict) -> Resource:
         elif kind == "reference":
             for f in prop["fields"]:
                 add(f["flat"], f, "descriptor" if f.get("descriptor") else "scalar")
-            targets = (prop["target"],) if prop["target"] else tuple(storage["abstractTargets"].get(prop["entity"], ()))
+            targets = (
+                (prop["target"],)
+                if prop["target"]
+                else tuple(storage["abstractTargets"].get(prop["entity"], ()))
+            )
             res.references.append(
                 Reference(
                     name=prop["name"],
@@ -172,7 +187,10 @@ def _table(res: Resource, metadata: sa.MetaData) -> sa.Table:
     return sa.Table(
         res.table_name,
         metadata,
-        *(sa.Column(c.name, c.sql_type(), nullable=c.flat not in res.identity) for c in res.columns.values()),
+        *(
+            sa.Column(c.name, c.sql_type(), nullable=c.flat not in res.identity)
+            for c in res.columns.values()
+        ),
         *_system_columns(),
     )
 
@@ -217,7 +235,9 @@ def _order(resources: dict[str, Resource]) -> None:
         if name not in done:
             res = resources[name]
             deps = [t for ref in res.references for t in ref.targets if t != name and t not in path]
-            done[name] = 1 if res.descriptor else 1 + max([level(d, (*path, name)) for d in deps] or [1])
+            done[name] = (
+                1 if res.descriptor else 1 + max([level(d, (*path, name)) for d in deps] or [1])
+            )
         return done[name]
 
     for name, res in resources.items():
@@ -238,6 +258,8 @@ tracked_changes = sa.Table(
     sa.Column("id", UUID(as_uuid=True), nullable=False),
     sa.Column("old_key_values", JSONB, nullable=False),
     sa.Column("new_key_values", JSONB),
-    sa.Column("edorg_ids", JSONB),  # organizations the record was reachable through, to authorize /deletes
+    sa.Column(
+        "edorg_ids", JSONB
+    ),  # organizations the record was reachable through, to authorize /deletes
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )

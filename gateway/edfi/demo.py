@@ -59,49 +59,89 @@ def synthesized_enrollments(session: Session) -> list[Record]:
     schools = reg.resources["schools"].table
     sessions = reg.resources["sessions"].table
     sections = reg.resources["sections"].table
-    student_ids = session.scalars(sa.select(students.c.student_unique_id).order_by(students.c.student_unique_id)).all()
-    school_rows = session.execute(sa.select(schools.c.school_id, schools.c.grade_levels).order_by(schools.c.school_id)).all()
+    student_ids = session.scalars(
+        sa.select(students.c.student_unique_id).order_by(students.c.student_unique_id)
+    ).all()
+    school_rows = session.execute(
+        sa.select(schools.c.school_id, schools.c.grade_levels).order_by(schools.c.school_id)
+    ).all()
     if not student_ids or not school_rows:
         return []
     first_day = dict(
-        session.execute(sa.select(sessions.c.school_id, sa.func.min(sessions.c.begin_date)).group_by(sessions.c.school_id)).all()
+        session.execute(
+            sa.select(sessions.c.school_id, sa.func.min(sessions.c.begin_date)).group_by(
+                sessions.c.school_id
+            )
+        ).all()
     )
     session_begin = {
         (r.school_id, r.school_year, r.session_name): r.begin_date
-        for r in session.execute(sa.select(sessions.c.school_id, sessions.c.school_year, sessions.c.session_name, sessions.c.begin_date))
+        for r in session.execute(
+            sa.select(
+                sessions.c.school_id,
+                sessions.c.school_year,
+                sessions.c.session_name,
+                sessions.c.begin_date,
+            )
+        )
     }
     by_school: dict[int, list] = {}
     for row in session.execute(
-        sa.select(sections.c.school_id, sections.c.school_year, sections.c.session_name, sections.c.local_course_code,
-                  sections.c.section_identifier).order_by(sections.c.school_id, sections.c.section_identifier)
+        sa.select(
+            sections.c.school_id,
+            sections.c.school_year,
+            sections.c.session_name,
+            sections.c.local_course_code,
+            sections.c.section_identifier,
+        ).order_by(sections.c.school_id, sections.c.section_identifier)
     ):
         by_school.setdefault(row.school_id, []).append(row)
     records: list[Record] = []
     for i, unique_id in enumerate(student_ids):
         school_id, grade_levels = school_rows[i % len(school_rows)]
-        grades = [g["gradeLevelDescriptor"] for g in grade_levels or []] or ["uri://ed-fi.org/GradeLevelDescriptor#Ungraded"]
+        grades = [g["gradeLevelDescriptor"] for g in grade_levels or []] or [
+            "uri://ed-fi.org/GradeLevelDescriptor#Ungraded"
+        ]
         entry = first_day.get(school_id)
         if entry is None:
             continue
-        records.append(Record("studentSchoolAssociations", {
-            "studentReference": {"studentUniqueId": unique_id},
-            "schoolReference": {"schoolId": school_id},
-            "entryDate": entry.isoformat(),
-            "entryGradeLevelDescriptor": grades[(i // len(school_rows)) % len(grades)],
-        }, f"synthesized enrollment of student {unique_id}"))
+        records.append(
+            Record(
+                "studentSchoolAssociations",
+                {
+                    "studentReference": {"studentUniqueId": unique_id},
+                    "schoolReference": {"schoolId": school_id},
+                    "entryDate": entry.isoformat(),
+                    "entryGradeLevelDescriptor": grades[(i // len(school_rows)) % len(grades)],
+                },
+                f"synthesized enrollment of student {unique_id}",
+            )
+        )
         offered = by_school.get(school_id, [])
         if not offered:
             continue
         step = max(1, len(offered) // SECTIONS_PER_STUDENT)
-        picked = {(i // len(school_rows) + k * step) % len(offered) for k in range(SECTIONS_PER_STUDENT)}
+        picked = {
+            (i // len(school_rows) + k * step) % len(offered) for k in range(SECTIONS_PER_STUDENT)
+        }
         for index in sorted(picked):
             sec = offered[index]
             begin = session_begin.get((sec.school_id, sec.school_year, sec.session_name), entry)
-            records.append(Record("studentSectionAssociations", {
-                "studentReference": {"studentUniqueId": unique_id},
-                "sectionReference": {"localCourseCode": sec.local_course_code, "schoolId": sec.school_id,
-                                     "schoolYear": sec.school_year, "sectionIdentifier": sec.section_identifier,
-                                     "sessionName": sec.session_name},
-                "beginDate": begin.isoformat(),
-            }, f"synthesized section enrollment of student {unique_id}"))
+            records.append(
+                Record(
+                    "studentSectionAssociations",
+                    {
+                        "studentReference": {"studentUniqueId": unique_id},
+                        "sectionReference": {
+                            "localCourseCode": sec.local_course_code,
+                            "schoolId": sec.school_id,
+                            "schoolYear": sec.school_year,
+                            "sectionIdentifier": sec.section_identifier,
+                            "sessionName": sec.session_name,
+                        },
+                        "beginDate": begin.isoformat(),
+                    },
+                    f"synthesized section enrollment of student {unique_id}",
+                )
+            )
     return records

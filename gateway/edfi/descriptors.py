@@ -39,7 +39,9 @@ def read_descriptor_file(path: Path) -> Iterator[dict]:
                 column = FIELDS.get(local(child.tag))
                 if column:
                     text = (child.text or "").strip()
-                    row[column] = date.fromisoformat(text) if column.startswith("effective") else text
+                    row[column] = (
+                        date.fromisoformat(text) if column.startswith("effective") else text
+                    )
             elem.clear()
             yield row
 
@@ -62,7 +64,11 @@ def load_descriptors(session: Session, directory: Path) -> int:
     )
     before = session.scalar(sa.select(sa.func.count()).select_from(table))
     session.execute(stmt, rows)
-    session.execute(sa.update(table).where(table.c._etag.is_(None)).values(_etag=sa.cast(table.c.change_version, sa.String)))
+    session.execute(
+        sa.update(table)
+        .where(table.c._etag.is_(None))
+        .values(_etag=sa.cast(table.c.change_version, sa.String))
+    )
     after = session.scalar(sa.select(sa.func.count()).select_from(table))
     session.commit()
     return int(after - before)

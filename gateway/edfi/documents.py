@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from gateway.edfi.definitions import Resource
@@ -54,7 +54,7 @@ def scalar_value(value: Any, spec: dict, path: str, problems: Problems) -> Any:
             except ValueError:
                 problems.add(path, f"{name} must be a date-time.")
                 return None
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
         if "\x00" in value:
             problems.add(path, f"{name} must not contain NUL characters.")
             return None
@@ -71,7 +71,11 @@ def scalar_value(value: Any, spec: dict, path: str, problems: Problems) -> Any:
         if not -limit <= value < limit:
             problems.add(path, f"{name} is out of range.")
     elif t == "number":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+        ):
             problems.add(path, f"{name} must be a number.")
             return None
     elif t == "boolean":
@@ -166,7 +170,12 @@ def validate(res: Resource, body: Any, problems: Problems) -> dict[str, Any]:
     values: dict[str, Any] = {}
     known = {p["name"] for p in res.properties}
     for key in body:
-        if key not in known and key not in SERVER_FIELDS and key != "id" and key != res.descriptor_id_property:
+        if (
+            key not in known
+            and key not in SERVER_FIELDS
+            and key != "id"
+            and key != res.descriptor_id_property
+        ):
             problems.add(f"$.{key}", f"{key} is not a property of {res.entity}.")
     for prop in res.properties:
         name, kind = prop["name"], prop["kind"]
@@ -194,7 +203,10 @@ def validate(res: Resource, body: Any, problems: Problems) -> dict[str, Any]:
                 flat, v = f["flat"], fields[f["name"]]
                 # key unification: two references sharing a key field must agree on its value
                 if values.get(flat) is not None and v is not None and values[flat] != v:
-                    problems.add(f"{path}.{f['name']}", f"{f['name']} must match the value of {flat} given elsewhere.")
+                    problems.add(
+                        f"{path}.{f['name']}",
+                        f"{f['name']} must match the value of {flat} given elsewhere.",
+                    )
                 elif v is not None:
                     values[flat] = v
     return values
@@ -209,7 +221,7 @@ def json_value(value: Any) -> Any:
 
 
 def format_timestamp(value: datetime) -> str:
-    value = value.astimezone(timezone.utc)
+    value = value.astimezone(UTC)
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 

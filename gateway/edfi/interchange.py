@@ -1,9 +1,9 @@
 """Ed-Fi interchange XML -> the API's JSON shape, driven by the resource definitions.
 
-The XML differs from the JSON in regular ways, handled generically here: descriptor elements drop the
-"Descriptor" suffix (<Term> -> termDescriptor), collections repeat a singular element (<Address> ->
-addresses[]), groupings wrap properties (<Name><FirstName>, <BirthData><BirthDate>), references nest
-identities (<SchoolReference><SchoolIdentity><SchoolId>) or point at another element's `id`
+The XML differs from the JSON in regular ways, handled generically here: descriptor elements
+drop the "Descriptor" suffix (<Term> -> termDescriptor), collections repeat a singular element
+(<Address> -> addresses[]), groupings wrap properties (<Name><FirstName>, <BirthData>), references
+nest identities (<SchoolReference><SchoolIdentity><SchoolId>) or point at another element's `id`
 attribute (<ContactReference ref="PRNT_1"/>), and school years are written "2021-2022".
 """
 
@@ -133,14 +133,19 @@ class InterchangeReader:
                 self._set(out, prop, child)
                 continue
             if low in ref_fields and not len(child):
-                # a one-key reference written as its bare key (<SchoolYear> -> schoolYearTypeReference)
+                # a one-key reference written as its bare key
+                # (<SchoolYear> -> schoolYearTypeReference)
                 ref, field = ref_fields[low]
-                out.setdefault(ref["name"], {})[field["name"]] = self._scalar((child.text or "").strip(), field)
+                out.setdefault(ref["name"], {})[field["name"]] = self._scalar(
+                    (child.text or "").strip(), field
+                )
                 continue
             collection, item_prop = self._collection_for(low, props)
             if collection is not None:
-                item = {item_prop["name"]: self._value(item_prop, child)} if item_prop else self.convert(
-                    child, collection["item"]["properties"]
+                item = (
+                    {item_prop["name"]: self._value(item_prop, child)}
+                    if item_prop
+                    else self.convert(child, collection["item"]["properties"])
                 )
                 out.setdefault(collection["name"], []).append(item)
                 continue

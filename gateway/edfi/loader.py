@@ -24,13 +24,20 @@ class LoadReport:
     created: Counter = field(default_factory=Counter)
     updated: Counter = field(default_factory=Counter)
     rejected: list[tuple[str, str, str]] = field(default_factory=list)  # (source, resource, reason)
-    skipped: Counter = field(default_factory=Counter)  # interchange elements this API does not serve
+    skipped: Counter = field(
+        default_factory=Counter
+    )  # interchange elements this API does not serve
 
     def lines(self) -> list[str]:
         out = []
-        for name in sorted(set(self.created) | set(self.updated) | {r for _, r, _ in self.rejected}):
+        for name in sorted(
+            set(self.created) | set(self.updated) | {r for _, r, _ in self.rejected}
+        ):
             rejected = sum(1 for _, r, _ in self.rejected if r == name)
-            out.append(f"{name}: {self.created[name]} created, {self.updated[name]} updated, {rejected} rejected")
+            out.append(
+                f"{name}: {self.created[name]} created, {self.updated[name]} updated, "
+                f"{rejected} rejected"
+            )
         for element, n in sorted(self.skipped.items()):
             out.append(f"skipped {n} {element} (not served by this API)")
         for source, name, reason in self.rejected:
@@ -45,10 +52,14 @@ def describe(err: GatewayError) -> str:
     return " ".join([err.message, "; ".join(messages)]).strip()
 
 
-def load_records(session: Session, records: list[Record], report: LoadReport, origin: str = "edfi") -> None:
+def load_records(
+    session: Session, records: list[Record], report: LoadReport, origin: str = "edfi"
+) -> None:
     """Upsert records in dependency order, one savepoint each: a rejected record leaves no trace."""
     reg = registry()
-    service = ResourceService(session, reg, Authorizer(reg, DISTRICT_WIDE), origin=origin, autocommit=False)
+    service = ResourceService(
+        session, reg, Authorizer(reg, DISTRICT_WIDE), origin=origin, autocommit=False
+    )
     grouped: dict[str, list[Record]] = defaultdict(list)
     for record in records:
         grouped[record.resource].append(record)
@@ -92,8 +103,11 @@ def district_descriptors(records: list[Record], namespaces: tuple[str, ...]) -> 
     return list(found.values())
 
 
-def load_interchange(session: Session, directory: Path, district_namespaces: tuple[str, ...] = ()) -> LoadReport:
-    """Load every *.xml file of `directory`; descriptor values the data uses in `district_namespaces`
+def load_interchange(
+    session: Session, directory: Path, district_namespaces: tuple[str, ...] = ()
+) -> LoadReport:
+    """Load every *.xml file of `directory`; descriptor values the data uses in
+    `district_namespaces`
     are created first."""
     report = LoadReport()
     reader = InterchangeReader(registry())

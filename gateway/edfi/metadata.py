@@ -16,7 +16,9 @@ SOURCES = {"resources": "resources-ds-5.0.yaml", "descriptors": "descriptor-api-
 
 
 def discovery(base: str) -> dict[str, Any]:
-    data_model = json.loads((edfi_schemas_dir() / "resources.json").read_text(encoding="utf-8"))["dataModel"]
+    data_model = json.loads((edfi_schemas_dir() / "resources.json").read_text(encoding="utf-8"))[
+        "dataModel"
+    ]
     return {
         "version": API_VERSION,
         "informationalVersion": API_VERSION,
@@ -35,8 +37,16 @@ def discovery(base: str) -> dict[str, Any]:
 
 def sections(base: str) -> list[dict[str, str]]:
     return [
-        {"name": "Resources", "endpointUri": f"{base}metadata/data/v3/resources/swagger.json", "prefix": ""},
-        {"name": "Descriptors", "endpointUri": f"{base}metadata/data/v3/descriptors/swagger.json", "prefix": ""},
+        {
+            "name": "Resources",
+            "endpointUri": f"{base}metadata/data/v3/resources/swagger.json",
+            "prefix": "",
+        },
+        {
+            "name": "Descriptors",
+            "endpointUri": f"{base}metadata/data/v3/descriptors/swagger.json",
+            "prefix": "",
+        },
     ]
 
 
@@ -45,7 +55,11 @@ def _openapi(kind: str) -> dict[str, Any]:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with open(edfi_schemas_dir() / "openapi" / SOURCES[kind], encoding="utf-8") as fh:
         doc = yaml.load(fh, Loader=loader)
-    served = {f"/ed-fi/{name}" for name, r in registry().resources.items() if r.descriptor == (kind == "descriptors")}
+    served = {
+        f"/ed-fi/{name}"
+        for name, r in registry().resources.items()
+        if r.descriptor == (kind == "descriptors")
+    }
     doc["paths"] = {
         path: ops
         for path, ops in doc["paths"].items()
@@ -62,4 +76,7 @@ def swagger(kind: str, base: str) -> dict[str, Any]:
 
 def dependencies() -> list[dict[str, Any]]:
     ordered = sorted(registry().resources.values(), key=lambda r: (r.order, r.name))
-    return [{"resource": f"/ed-fi/{r.name}", "order": r.order, "operations": ["Create", "Update"]} for r in ordered]
+    return [
+        {"resource": f"/ed-fi/{r.name}", "order": r.order, "operations": ["Create", "Update"]}
+        for r in ordered
+    ]

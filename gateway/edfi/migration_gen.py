@@ -82,8 +82,12 @@ def index_lines(res: Resource) -> list[str]:
         if tuple(cols) in seen or key[: len(cols)] == cols:
             continue
         seen.add(tuple(cols))
-        lines.append(f"    op.create_index('{ident(f'ix_{t}_{ref.name[:-9].lower()}')}', '{t}', {cols!r})")
-    lines.append(f"    op.create_index('{ident(f'ix_{t}_change_version')}', '{t}', ['change_version'])")
+        lines.append(
+            f"    op.create_index('{ident(f'ix_{t}_{ref.name[:-9].lower()}')}', '{t}', {cols!r})"
+        )
+    lines.append(
+        f"    op.create_index('{ident(f'ix_{t}_change_version')}', '{t}', ['change_version'])"
+    )
     return lines
 
 
@@ -91,7 +95,7 @@ def core_lines(res: Resource, reg: Registry) -> list[str]:
     t = res.table_name
     storage = reg.storage
     existing = set(storage["coreColumns"][t])
-    lines = [f"    # {t}: core-model table (foundation 0001); add what DS5 needs, keep the core columns"]
+    lines = [f"    # {t}: core-model table (foundation 0001): add what DS5 needs"]
     for col in res.table.columns:
         if col.name in existing:
             continue
@@ -99,15 +103,19 @@ def core_lines(res: Resource, reg: Registry) -> list[str]:
         nullable_col = sa.Column(col.name, col.type, nullable=col.name != "id")
         lines.append(f"    op.add_column('{t}', {column_code(nullable_col, default)})")
     for name in storage["widen"].get(t, []):
-        lines.append(f"    op.alter_column('{t}', '{name}', type_={type_code(res.table.c[name].type)})")
+        lines.append(
+            f"    op.alter_column('{t}', '{name}', type_={type_code(res.table.c[name].type)})"
+        )
     for name in ("_last_modified_date", "created_at", "updated_at"):
-        # timestamps are stored as UTC instants so their rendering never depends on the session time zone
+        # timestamps are UTC instants: their rendering never depends on the session time zone
         lines.append(
             f"    op.alter_column('{t}', '{name}', type_=sa.DateTime(timezone=True), "
             f"postgresql_using=\"{name} AT TIME ZONE 'UTC'\")"
         )
     for name in storage["relaxNotNull"].get(t, []):
-        lines.append(f"    # {name}: not required by Ed-Fi DS5, so a DS5 client cannot always supply it")
+        lines.append(
+            f"    # {name}: not required by Ed-Fi DS5, so a DS5 client cannot always supply it"
+        )
         lines.append(f"    op.alter_column('{t}', '{name}', nullable=True)")
     lines.append(f"    op.create_unique_constraint('{ident(f'uq_{t}_id')}', '{t}', ['id'])")
     return lines
@@ -121,15 +129,20 @@ def table_lines(res: Resource) -> list[str]:
         if c.name != "id"
     ]
     lines = [f"    op.create_table(\n        '{t}',"]
-    lines.append("        sa.Column('id', postgresql.UUID(as_uuid=True), primary_key=True, "
-                 "server_default=sa.text('gen_random_uuid()')),")
+    lines.append(
+        "        sa.Column('id', postgresql.UUID(as_uuid=True), primary_key=True, "
+        "server_default=sa.text('gen_random_uuid()')),"
+    )
     lines += [f"        {c}," for c in cols]
-    lines.append(f"        sa.UniqueConstraint({', '.join(repr(k) for k in res.key_columns)}, name='{ident(f'uq_{t}_key')}'),")
+    lines.append(
+        f"        sa.UniqueConstraint({', '.join(repr(k) for k in res.key_columns)}, "
+        f"name='{ident(f'uq_{t}_key')}'),"
+    )
     lines.append("    )")
     return lines
 
 
-DESCRIPTORS = '''    op.create_table(
+DESCRIPTORS = """    op.create_table(
         "descriptors",
         sa.Column("descriptor_id", sa.Integer(), sa.Identity(), primary_key=True),
         sa.Column("id", postgresql.UUID(as_uuid=True), nullable=False, unique=True,
@@ -142,13 +155,16 @@ DESCRIPTORS = '''    op.create_table(
         sa.Column("effective_begin_date", sa.Date()),
         sa.Column("effective_end_date", sa.Date()),
         sa.Column("_etag", sa.String(50)),
-        sa.Column("_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")),
-        sa.Column("change_version", sa.BigInteger(), server_default=sa.text("nextval('change_version_seq')")),
+        sa.Column("_last_modified_date", sa.DateTime(timezone=True),
+                  server_default=sa.text("now()")),
+        sa.Column("change_version", sa.BigInteger(),
+                  server_default=sa.text("nextval('change_version_seq')")),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
         sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
         # a descriptor value is known by its URI: namespace#codeValue
-        sa.UniqueConstraint("descriptor_name", "namespace", "code_value", name="uq_descriptors_key"),
+        sa.UniqueConstraint("descriptor_name", "namespace", "code_value",
+                            name="uq_descriptors_key"),
     )
     op.create_index("ix_descriptors_name_id", "descriptors", ["descriptor_name", "id"])
     op.create_index("ix_descriptors_change_version", "descriptors", ["change_version"])
@@ -161,10 +177,12 @@ DESCRIPTORS = '''    op.create_table(
         sa.Column("old_key_values", postgresql.JSONB(), nullable=False),
         sa.Column("new_key_values", postgresql.JSONB()),
         sa.Column("edorg_ids", postgresql.JSONB()),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.text("now()")),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,
+                  server_default=sa.text("now()")),
     )
-    op.create_index("ix_edfi_tracked_changes_resource", "edfi_tracked_changes", ["resource", "kind", "change_version"])
-'''
+    op.create_index("ix_edfi_tracked_changes_resource", "edfi_tracked_changes",
+                    ["resource", "kind", "change_version"])
+"""
 
 
 def generate() -> str:
@@ -176,11 +194,15 @@ def generate() -> str:
         DESCRIPTORS.rstrip("\n"),
     ]
     down = ["def downgrade() -> None:"]
-    ordered = sorted((r for r in reg.resources.values() if not r.descriptor), key=lambda r: (r.order, r.name))
+    ordered = sorted(
+        (r for r in reg.resources.values() if not r.descriptor), key=lambda r: (r.order, r.name)
+    )
     for res in ordered:
         if res.table_name in reg.storage["coreColumns"]:
             up += core_lines(res, reg)
-            down.append(f"    op.drop_constraint('{ident(f'uq_{res.table_name}_id')}', '{res.table_name}')")
+            down.append(
+                f"    op.drop_constraint('{ident(f'uq_{res.table_name}_id')}', '{res.table_name}')"
+            )
             for col in res.table.columns:
                 if col.name not in reg.storage["coreColumns"][res.table_name]:
                     down.append(f"    op.drop_column('{res.table_name}', '{col.name}')")

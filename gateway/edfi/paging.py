@@ -1,8 +1,8 @@
 """Collection paging parameters: offset/limit, cursor tokens, change-version windows.
 
 A cursor page token carries the last id served and, for a partition, the last id of the partition;
-pages are read with `id > after [AND id <= upper] ORDER BY id LIMIT n`, an index range scan whose cost
-does not grow with depth.
+pages are read with `id > after [AND id <= upper] ORDER BY id LIMIT n`, an index range scan
+whose cost does not grow with depth.
 """
 
 from __future__ import annotations
@@ -17,7 +17,15 @@ from gateway.errors import ParameterValidationFailed
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 500
-PAGING_PARAMS = ("offset", "limit", "totalcount", "pagesize", "pagetoken", "minchangeversion", "maxchangeversion")
+PAGING_PARAMS = (
+    "offset",
+    "limit",
+    "totalcount",
+    "pagesize",
+    "pagetoken",
+    "minchangeversion",
+    "maxchangeversion",
+)
 
 
 @dataclass
@@ -40,7 +48,8 @@ def _int(args: dict[str, str], name: str, minimum: int, maximum: int | None = No
         value = int(raw)
     except ValueError:
         raise ParameterValidationFailed(
-            f"The value '{raw}' is not valid for {name}.", validation_errors={name: [f"{name} must be an integer."]}
+            f"The value '{raw}' is not valid for {name}.",
+            validation_errors={name: [f"{name} must be an integer."]},
         ) from None
     if value < minimum or (maximum is not None and value > maximum):
         bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
@@ -51,7 +60,10 @@ def _int(args: dict[str, str], name: str, minimum: int, maximum: int | None = No
 
 
 def encode_token(after: uuid.UUID | None, upper: uuid.UUID | None) -> str:
-    payload = json.dumps({"a": str(after) if after else None, "u": str(upper) if upper else None}, separators=(",", ":"))
+    payload = json.dumps(
+        {"a": str(after) if after else None, "u": str(upper) if upper else None},
+        separators=(",", ":"),
+    )
     return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
 
 
@@ -64,7 +76,8 @@ def decode_token(token: str) -> tuple[uuid.UUID | None, uuid.UUID | None]:
         )
     except (ValueError, KeyError, TypeError, binascii.Error, json.JSONDecodeError):
         raise ParameterValidationFailed(
-            "The pageToken is not valid.", validation_errors={"pageToken": ["pageToken is not a valid page token."]}
+            "The pageToken is not valid.",
+            validation_errors={"pageToken": ["pageToken is not a valid page token."]},
         ) from None
 
 
@@ -77,13 +90,15 @@ def parse(args: dict[str, str]) -> Paging:
     token = args.get("pagetoken")
     if (page_size is not None or token is not None) and (offset is not None or limit is not None):
         raise ParameterValidationFailed(
-            "Cursor paging (pageSize, pageToken) and offset paging (offset, limit) cannot be combined."
+            "Cursor paging (pageSize, pageToken) and offset paging (offset, limit) "
+            "cannot be combined."
         )
     raw_total = args.get("totalcount")
     if raw_total is not None:
         if raw_total.lower() not in ("true", "false"):
             raise ParameterValidationFailed(
-                "totalCount must be true or false.", validation_errors={"totalCount": ["totalCount must be true or false."]}
+                "totalCount must be true or false.",
+                validation_errors={"totalCount": ["totalCount must be true or false."]},
             )
         p.total_count = raw_total.lower() == "true"
     if page_size is not None or token is not None:

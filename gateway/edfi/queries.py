@@ -81,7 +81,9 @@ class CollectionReader:
                 try:
                     conditions.append(res.table.c.id == uuid.UUID(raw))
                 except ValueError:
-                    raise ParameterValidationFailed(f"The value '{raw}' is not valid for id.") from None
+                    raise ParameterValidationFailed(
+                        f"The value '{raw}' is not valid for id."
+                    ) from None
                 continue
             flat = by_lower.get(key)
             if flat is None:
@@ -107,7 +109,9 @@ class CollectionReader:
             conditions.append(table.c.change_version <= p.max_change_version)
         total = None
         if p.total_count:
-            total = self.session.scalar(sa.select(sa.func.count()).select_from(table).where(*conditions))
+            total = self.session.scalar(
+                sa.select(sa.func.count()).select_from(table).where(*conditions)
+            )
         if p.limit == 0:
             return Page([], total)
         stmt = sa.select(table).where(*conditions).order_by(table.c.id)
@@ -127,7 +131,7 @@ class CollectionReader:
         return Page([documents.to_document(res, r, links) for r in rows], total, token)
 
     def partitions(self, res: Resource, raw_args: Any) -> list[str]:
-        """Page tokens splitting the (filtered) collection into `number` id ranges of similar size."""
+        """Page tokens splitting the (filtered) collection into `number` similar id ranges."""
         args = _lower_args(raw_args)
         raw = args.pop("number", "1")
         try:
@@ -136,7 +140,8 @@ class CollectionReader:
             number = 0
         if not 1 <= number <= 200:
             raise ParameterValidationFailed(
-                "number must be between 1 and 200.", validation_errors={"number": ["number must be between 1 and 200."]}
+                "number must be between 1 and 200.",
+                validation_errors={"number": ["number must be between 1 and 200."]},
             )
         conditions = self._filters(res, args)
         table = res.table
@@ -146,7 +151,9 @@ class CollectionReader:
         following = sa.func.lead(inner.c.part).over(order_by=inner.c.id).label("next_part")
         edges = sa.select(inner.c.id, inner.c.part, following).subquery()
         uppers = self.session.scalars(
-            sa.select(edges.c.id).where(edges.c.next_part.is_distinct_from(edges.c.part)).order_by(edges.c.id)
+            sa.select(edges.c.id)
+            .where(edges.c.next_part.is_distinct_from(edges.c.part))
+            .order_by(edges.c.id)
         ).all()
         tokens, previous = [], None
         for upper in uppers:
@@ -166,11 +173,23 @@ class CollectionReader:
             conditions.append(t.c.change_version <= p.max_change_version)
         if not self.auth.unrestricted and not res.descriptor:
             ids = sorted(self.auth.scope.edfi_ids)
-            element = sa.func.jsonb_array_elements_text(t.c.edorg_ids).table_valued("value").alias("e")
-            conditions.append(
-                sa.exists(sa.select(sa.literal(1)).select_from(element).where(sa.cast(element.c.value, sa.BigInteger).in_(ids)))
+            element = (
+                sa.func.jsonb_array_elements_text(t.c.edorg_ids).table_valued("value").alias("e")
             )
-        stmt = sa.select(t).where(*conditions).order_by(t.c.change_version).offset(p.offset).limit(p.limit)
+            conditions.append(
+                sa.exists(
+                    sa.select(sa.literal(1))
+                    .select_from(element)
+                    .where(sa.cast(element.c.value, sa.BigInteger).in_(ids))
+                )
+            )
+        stmt = (
+            sa.select(t)
+            .where(*conditions)
+            .order_by(t.c.change_version)
+            .offset(p.offset)
+            .limit(p.limit)
+        )
         out = []
         for row in self.session.execute(stmt).mappings():
             item: dict[str, Any] = {"id": str(row["id"]), "changeVersion": row["change_version"]}
@@ -184,5 +203,7 @@ class CollectionReader:
 
 
 def available_change_versions(session: Session) -> dict[str, int]:
-    newest = session.scalar(sa.text("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM change_version_seq"))
+    newest = session.scalar(
+        sa.text("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM change_version_seq")
+    )
     return {"oldestChangeVersion": 0, "newestChangeVersion": int(newest or 0)}

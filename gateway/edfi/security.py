@@ -7,8 +7,9 @@ this module only says how each resource's records relate to organizations.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cache
-from typing import Any, Callable
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -17,14 +18,17 @@ from gateway.edfi.definitions import Registry, Resource, edfi_schemas_dir
 from gateway.errors import Forbidden
 
 NO_ACCESS = (
-    "Access to the resource could not be authorized. The client is not related to an education organization "
+    "Access to the resource could not be authorized. The client is not related to an "
+    "education organization "
     "associated with this item."
 )
 
 
 @cache
 def rules() -> dict[str, dict]:
-    return json.loads((edfi_schemas_dir() / "authorization.json").read_text(encoding="utf-8"))["resources"]
+    return json.loads((edfi_schemas_dir() / "authorization.json").read_text(encoding="utf-8"))[
+        "resources"
+    ]
 
 
 class Authorizer:
@@ -64,7 +68,9 @@ class Authorizer:
                 if "edorg" in hop:
                     conditions.append(previous(hop["edorg"]).in_(ids))
             del previous_res
-            alternatives.append(sa.exists(sa.select(sa.literal(1)).select_from(*froms).where(*conditions)))
+            alternatives.append(
+                sa.exists(sa.select(sa.literal(1)).select_from(*froms).where(*conditions))
+            )
         return sa.or_(*alternatives) if alternatives else sa.false()
 
     def collection_filter(self, res: Resource) -> sa.ColumnElement[bool] | None:
@@ -92,14 +98,15 @@ class Authorizer:
             raise Forbidden(NO_ACCESS)
 
     def check_write(self, session, res: Resource, values: dict[str, Any], exists: bool) -> None:
-        """403 unless the client may write a record with these values (namespace rule for descriptors)."""
+        """403 unless the client may write a record with these values (descriptors: namespace)."""
         if res.descriptor:
             namespace = values.get("namespace") or ""
             if self.unrestricted and not self.namespace_prefix:
                 return
             if not self.namespace_prefix or not namespace.startswith(self.namespace_prefix):
                 raise Forbidden(
-                    f"The '{namespace}' namespace is not one of the namespace prefixes this client may write."
+                    f"The '{namespace}' namespace is not one of the namespace prefixes this "
+                    "client may write."
                 )
             return
         if self.unrestricted:
@@ -110,14 +117,16 @@ class Authorizer:
             raise Forbidden(NO_ACCESS)
 
     def edorg_ids_of(self, session, res: Resource, row_id: Any) -> list[int]:
-        """The organizations a stored record reaches now: kept with its tombstone to authorize /deletes."""
+        """The organizations a stored record reaches now: kept with its tombstone for /deletes."""
         rule = rules().get(res.name)
         if rule is None:
             return []
         table = res.table
         found: set[int] = set()
         if "edorg" in rule:
-            value = session.scalar(sa.select(table.c[res.columns[rule["edorg"]].name]).where(table.c.id == row_id))
+            value = session.scalar(
+                sa.select(table.c[res.columns[rule["edorg"]].name]).where(table.c.id == row_id)
+            )
             if value is not None:
                 found.add(int(value))
         for path in rule.get("via", []):
@@ -127,12 +136,17 @@ class Authorizer:
                 hop_res = self.registry.resources[hop["resource"]]
                 alias = hop_res.table.alias()
                 froms.append(alias)
-                conditions += [alias.c[hop_res.columns[t].name] == previous(h) for h, t in hop["on"].items()]
+                conditions += [
+                    alias.c[hop_res.columns[t].name] == previous(h) for h, t in hop["on"].items()
+                ]
                 previous = _columns_of(alias, hop_res)
                 if "edorg" in hop:
                     last = previous(hop["edorg"])
             if last is not None:
-                found.update(int(v) for v in session.scalars(sa.select(last).select_from(*froms).where(*conditions)))
+                found.update(
+                    int(v)
+                    for v in session.scalars(sa.select(last).select_from(*froms).where(*conditions))
+                )
         return sorted(found)
 
 

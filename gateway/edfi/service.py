@@ -30,14 +30,15 @@ from gateway.errors import (
     ValidationFailed,
 )
 
-
 # the database refused a value the definitions allow (e.g. a core-model int column, a NUL character)
-VALUE_REJECTED = "A value in the request is out of range or contains characters that cannot be stored."
+VALUE_REJECTED = (
+    "A value in the request is out of range or contains characters that cannot be stored."
+)
 
 
 @dataclass
 class WriteEvent:
-    """What the mapping layer's projection needs to follow an Ed-Fi write in the same transaction."""
+    """What the mapping layer's projection needs to follow an Ed-Fi write (same transaction)."""
 
     resource: str
     action: str  # "upsert" | "update" | "delete"
@@ -65,7 +66,12 @@ def strip_etag(value: str | None) -> str | None:
 
 class ResourceService:
     def __init__(
-        self, session: Session, registry: Registry, authorizer: Authorizer, origin: str = "edfi", autocommit: bool = True
+        self,
+        session: Session,
+        registry: Registry,
+        authorizer: Authorizer,
+        origin: str = "edfi",
+        autocommit: bool = True,
     ):
         self.session = session
         self.registry = registry
@@ -90,9 +96,13 @@ class ResourceService:
             key = uuid.UUID(row_id)
         except ValueError:
             raise NotFound("Resource was not found.") from None
-        row = self.session.execute(
-            sa.select(res.table).where(res.table.c.id == key, *base_conditions(res))
-        ).mappings().first()
+        row = (
+            self.session.execute(
+                sa.select(res.table).where(res.table.c.id == key, *base_conditions(res))
+            )
+            .mappings()
+            .first()
+        )
         if row is None:
             raise NotFound("Resource was not found.")
         return row
@@ -119,7 +129,10 @@ class ResourceService:
                 tcols = self._target_columns(ref, target)
                 stmt = sa.select(target.table.c.id, *tcols).where(sa.tuple_(*tcols).in_(list(keys)))
                 for row in self.session.execute(stmt):
-                    found[tuple(row[1:])] = {"rel": target.entity, "href": f"/ed-fi/{target.name}/{row[0]}"}
+                    found[tuple(row[1:])] = {
+                        "rel": target.entity,
+                        "href": f"/ed-fi/{target.name}/{row[0]}",
+                    }
             out[ref.name] = found
         return out
 
@@ -130,7 +143,8 @@ class ResourceService:
             if field in target.columns:
                 cols.append(target.table.c[target.columns[field].name])
             else:
-                # an abstract reference (educationOrganizationId) names the concrete target's single key
+                # an abstract reference (educationOrganizationId) names the concrete
+                # target's single key
                 cols.append(target.table.c[target.key_columns[0]])
         return cols
 
@@ -140,7 +154,9 @@ class ResourceService:
         for name, uri, path in problems.descriptors:
             namespace, sep, code = uri.partition("#")
             if not sep or not namespace or not code:
-                problems.add(path, f"{name} value '{uri}' is not a descriptor URI (namespace#codeValue).")
+                problems.add(
+                    path, f"{name} value '{uri}' is not a descriptor URI (namespace#codeValue)."
+                )
                 continue
             wanted.setdefault((name, namespace, code), []).append((uri, path))
         if wanted:
@@ -161,13 +177,15 @@ class ResourceService:
         missing: dict[str, list[str]] = {}
         for ref in res.references:
             if not ref.targets:
-                continue  # the target resource is not served here (schoolYearTypes, graduationPlans …)
+                continue  # target not served here (schoolYearTypes, graduationPlans …)
             key = {field: values.get(flat) for field, flat in ref.fields}
             if any(v is None for v in key.values()):
                 continue
             if not any(self._exists(self.registry.resources[t], ref, key) for t in ref.targets):
                 shown = ", ".join(f"{k}={documents.json_value(v)}" for k, v in key.items())
-                missing[f"$.{ref.name}"] = [f"The referenced '{ref.entity}' item does not exist ({shown})."]
+                missing[f"$.{ref.name}"] = [
+                    f"The referenced '{ref.entity}' item does not exist ({shown})."
+                ]
         if missing:
             first = next(iter(missing.values()))[0]
             raise UnresolvedReference(first, validation_errors=missing)
@@ -175,7 +193,9 @@ class ResourceService:
     def _exists(self, target: Resource, ref: Reference, key: dict[str, Any]) -> bool:
         cols = self._target_columns(ref, target)
         conditions = [c == v for c, v in zip(cols, key.values(), strict=True)]
-        return bool(self.session.scalar(sa.select(sa.exists().where(*conditions, *base_conditions(target)))))
+        return bool(
+            self.session.scalar(sa.select(sa.exists().where(*conditions, *base_conditions(target))))
+        )
 
     def prepare(self, res: Resource, body: Any) -> dict[str, Any]:
         problems = documents.Problems()
@@ -202,7 +222,8 @@ class ResourceService:
         """POST: insert or replace on the natural key. Returns (created, id, etag)."""
         if isinstance(body, dict) and "id" in body:
             raise ValidationFailed(
-                "Resource identifiers cannot be assigned by the client. The 'id' property should not be "
+                "Resource identifiers cannot be assigned by the client. "
+                "The 'id' property should not be "
                 "included in the request body.",
                 validation_errors={"$.id": ["id must not be sent on POST."]},
             )
@@ -219,7 +240,12 @@ class ResourceService:
         self.check_references(res, values)
         cv = self._next_change_version()
         now = utcnow()
-        system = {"change_version": cv, "_etag": str(cv), "_last_modified_date": now, "updated_at": now}
+        system = {
+            "change_version": cv,
+            "_etag": str(cv),
+            "_last_modified_date": now,
+            "updated_at": now,
+        }
         stmt = pg_insert(table).values(
             **row, **system, id=uuid.uuid4(), created_at=now, origin=self.origin
         )
@@ -233,7 +259,9 @@ class ResourceService:
             self._commit()
         except IntegrityError:
             self._rollback()
-            raise NonUniqueIdentity("A natural key conflict occurred when attempting to create or update a record.") from None
+            raise NonUniqueIdentity(
+                "A natural key conflict occurred when attempting to create or update a record."
+            ) from None
         except DataError:
             self._rollback()
             raise ValidationFailed(VALUE_REJECTED) from None
@@ -272,16 +300,26 @@ class ResourceService:
             self.session.execute(
                 sa.update(table)
                 .where(table.c.id == row["id"])
-                .values(**new_row, change_version=cv, _etag=str(cv), _last_modified_date=now, updated_at=now)
+                .values(
+                    **new_row,
+                    change_version=cv,
+                    _etag=str(cv),
+                    _last_modified_date=now,
+                    updated_at=now,
+                )
             )
             if key_changed:
                 self._record_key_change(res, row["id"], old_key, new_key)
                 self._cascade(res, old_key, new_key)
-            self._notify(WriteEvent(res.name, "update", row["id"], values, old_key if key_changed else None))
+            self._notify(
+                WriteEvent(res.name, "update", row["id"], values, old_key if key_changed else None)
+            )
             self._commit()
         except IntegrityError:
             self._rollback()
-            raise NonUniqueIdentity("A natural key conflict occurred when attempting to update the record.") from None
+            raise NonUniqueIdentity(
+                "A natural key conflict occurred when attempting to update the record."
+            ) from None
         except DataError:
             self._rollback()
             raise ValidationFailed(VALUE_REJECTED) from None
@@ -290,27 +328,40 @@ class ResourceService:
     def _record_key_change(self, res: Resource, row_id: Any, old: dict, new: dict) -> None:
         self.session.execute(
             sa.insert(tracked_changes).values(
-                change_version=self._next_change_version(), resource=res.name, kind="keyChange", id=row_id,
-                old_key_values=old, new_key_values=new,
-                edorg_ids=self.auth.edorg_ids_of(self.session, res, row_id), created_at=utcnow(),
+                change_version=self._next_change_version(),
+                resource=res.name,
+                kind="keyChange",
+                id=row_id,
+                old_key_values=old,
+                new_key_values=new,
+                edorg_ids=self.auth.edorg_ids_of(self.session, res, row_id),
+                created_at=utcnow(),
             )
         )
 
     def _cascade(self, res: Resource, old: dict, new: dict) -> None:
-        """Key changes flow into the records that reference the changed one (as the ODS cascades)."""
+        """Key changes flow into the records referencing the changed one (as the ODS cascades)."""
         for dep, ref in self.registry.dependents_of(res):
             target_flats = self._target_flats(ref, res)
             dep_cols = [dep.table.c[dep.columns[flat].name] for _, flat in ref.fields]
-            where = [c == _column_value(c, old[t]) for c, t in zip(dep_cols, target_flats, strict=True)]
+            where = [
+                c == _column_value(c, old[t]) for c, t in zip(dep_cols, target_flats, strict=True)
+            ]
             before = self.session.execute(sa.select(dep.table).where(*where)).mappings().all()
             if not before:
                 continue
-            changes = {c.name: _column_value(c, new[t]) for c, t in zip(dep_cols, target_flats, strict=True)}
+            changes = {
+                c.name: _column_value(c, new[t])
+                for c, t in zip(dep_cols, target_flats, strict=True)
+            }
             for dep_row in before:
                 cv = self._next_change_version()
                 self.session.execute(
-                    sa.update(dep.table).where(dep.table.c.id == dep_row["id"])
-                    .values(**changes, change_version=cv, _etag=str(cv), _last_modified_date=utcnow())
+                    sa.update(dep.table)
+                    .where(dep.table.c.id == dep_row["id"])
+                    .values(
+                        **changes, change_version=cv, _etag=str(cv), _last_modified_date=utcnow()
+                    )
                 )
                 if ref.identity:
                     dep_old = documents.key_values(dep, dep_row)
@@ -337,18 +388,26 @@ class ResourceService:
                 sa.select(sa.exists().where(*(c == v for c, v in zip(dep_cols, key, strict=True))))
             ):
                 raise DependentItemExists(
-                    "The requested action cannot be performed because this item is referenced by existing "
+                    "The requested action cannot be performed because this item is referenced "
+                    "by existing "
                     f"{dep.entity} item(s)."
                 )
         edorgs = self.auth.edorg_ids_of(self.session, res, row["id"])
         self.session.execute(sa.delete(res.table).where(res.table.c.id == row["id"]))
         self.session.execute(
             sa.insert(tracked_changes).values(
-                change_version=self._next_change_version(), resource=res.name, kind="delete", id=row["id"],
-                old_key_values=documents.key_values(res, row), edorg_ids=edorgs, created_at=utcnow(),
+                change_version=self._next_change_version(),
+                resource=res.name,
+                kind="delete",
+                id=row["id"],
+                old_key_values=documents.key_values(res, row),
+                edorg_ids=edorgs,
+                created_at=utcnow(),
             )
         )
-        self._notify(WriteEvent(res.name, "delete", row["id"], None, documents.key_values(res, row)))
+        self._notify(
+            WriteEvent(res.name, "delete", row["id"], None, documents.key_values(res, row))
+        )
         self._commit()
 
 

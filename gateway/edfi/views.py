@@ -53,7 +53,9 @@ def resolve(rest: str) -> tuple[Resource, list[str]]:
 
 def body() -> Any:
     if not request.is_json:
-        raise UnsupportedMediaType("The request body must be JSON (Content-Type: application/json).")
+        raise UnsupportedMediaType(
+            "The request body must be JSON (Content-Type: application/json)."
+        )
     return request.get_json()
 
 
@@ -71,9 +73,19 @@ def read(rest: str) -> Response:
             headers["Next-Page-Token"] = page.next_page_token
         return json_response(page.items, headers=headers)
     if len(tail) == 1 and tail[0].lower() in SUB_COLLECTIONS:
-        return json_response(CollectionReader(session, registry(), auth).tracked(res, SUB_COLLECTIONS[tail[0].lower()], request.args))
+        return json_response(
+            CollectionReader(session, registry(), auth).tracked(
+                res, SUB_COLLECTIONS[tail[0].lower()], request.args
+            )
+        )
     if len(tail) == 1 and tail[0].lower() == "partitions":
-        return json_response({"pageTokens": CollectionReader(session, registry(), auth).partitions(res, request.args)})
+        return json_response(
+            {
+                "pageTokens": CollectionReader(session, registry(), auth).partitions(
+                    res, request.args
+                )
+            }
+        )
     if len(tail) != 1:
         raise NotFound("The requested resource does not exist.")
     doc = ResourceService(session, registry(), auth).get(res, tail[0])
@@ -92,7 +104,9 @@ def write(rest: str) -> Response:
             raise MethodNotAllowed("POST is only allowed on the resource collection.")
         created, new_id, etag = service.upsert(res, body())
         location = f"{request.host_url}data/v3/ed-fi/{res.name}/{new_id}"
-        return Response(status=201 if created else 200, headers={"Location": location, "ETag": quoted(etag)})
+        return Response(
+            status=201 if created else 200, headers={"Location": location, "ETag": quoted(etag)}
+        )
     if len(tail) != 1 or tail[0].lower() in (*SUB_COLLECTIONS, "partitions"):
         raise MethodNotAllowed(f"{request.method} requires a resource id.")
     if_match = request.headers.get("If-Match")
@@ -118,7 +132,11 @@ def _register_converter(state: Any) -> None:
     state.app.url_map.converters.setdefault("ci", CaseInsensitive)
 
 
-@blp.route("/<ci('data'):_d>/<ci('v3'):_v>/<path:rest>", methods=["GET", "POST", "PUT", "DELETE"], strict_slashes=False)
+@blp.route(
+    "/<ci('data'):_d>/<ci('v3'):_v>/<path:rest>",
+    methods=["GET", "POST", "PUT", "DELETE"],
+    strict_slashes=False,
+)
 def data(rest: str, _d: str = "", _v: str = "") -> Response:
     return read(rest) if request.method == "GET" else write(rest)
 

@@ -16,14 +16,20 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
+
 def upgrade() -> None:
     # ONE global sequence: every Ed-Fi write takes its change version from it
-    op.execute('CREATE SEQUENCE IF NOT EXISTS change_version_seq')
+    op.execute("CREATE SEQUENCE IF NOT EXISTS change_version_seq")
     op.create_table(
         "descriptors",
         sa.Column("descriptor_id", sa.Integer(), sa.Identity(), primary_key=True),
-        sa.Column("id", postgresql.UUID(as_uuid=True), nullable=False, unique=True,
-                  server_default=sa.text("gen_random_uuid()")),
+        sa.Column(
+            "id",
+            postgresql.UUID(as_uuid=True),
+            nullable=False,
+            unique=True,
+            server_default=sa.text("gen_random_uuid()"),
+        ),
         sa.Column("descriptor_name", sa.String(100), nullable=False),
         sa.Column("namespace", sa.String(255), nullable=False),
         sa.Column("code_value", sa.String(50), nullable=False),
@@ -32,13 +38,21 @@ def upgrade() -> None:
         sa.Column("effective_begin_date", sa.Date()),
         sa.Column("effective_end_date", sa.Date()),
         sa.Column("_etag", sa.String(50)),
-        sa.Column("_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")),
-        sa.Column("change_version", sa.BigInteger(), server_default=sa.text("nextval('change_version_seq')")),
+        sa.Column(
+            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
+        ),
+        sa.Column(
+            "change_version",
+            sa.BigInteger(),
+            server_default=sa.text("nextval('change_version_seq')"),
+        ),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
         sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
         # a descriptor value is known by its URI: namespace#codeValue
-        sa.UniqueConstraint("descriptor_name", "namespace", "code_value", name="uq_descriptors_key"),
+        sa.UniqueConstraint(
+            "descriptor_name", "namespace", "code_value", name="uq_descriptors_key"
+        ),
     )
     op.create_index("ix_descriptors_name_id", "descriptors", ["descriptor_name", "id"])
     op.create_index("ix_descriptors_change_version", "descriptors", ["change_version"])
@@ -51,632 +65,1131 @@ def upgrade() -> None:
         sa.Column("old_key_values", postgresql.JSONB(), nullable=False),
         sa.Column("new_key_values", postgresql.JSONB()),
         sa.Column("edorg_ids", postgresql.JSONB()),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.text("now()")),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            nullable=False,
+            server_default=sa.text("now()"),
+        ),
     )
-    op.create_index("ix_edfi_tracked_changes_resource", "edfi_tracked_changes", ["resource", "kind", "change_version"])
+    op.create_index(
+        "ix_edfi_tracked_changes_resource",
+        "edfi_tracked_changes",
+        ["resource", "kind", "change_version"],
+    )
     op.create_table(
-        'contacts',
-        sa.Column('id', postgresql.UUID(as_uuid=True), primary_key=True, server_default=sa.text('gen_random_uuid()')),
-        sa.Column('contact_unique_id', sa.String(32), nullable=False),
-        sa.Column('person_id', sa.String(32)),
-        sa.Column('source_system_descriptor', sa.String(306)),
-        sa.Column('addresses', postgresql.JSONB()),
-        sa.Column('electronic_mails', postgresql.JSONB()),
-        sa.Column('first_name', sa.String(75)),
-        sa.Column('gender_identity', sa.String(60)),
-        sa.Column('generation_code_suffix', sa.String(10)),
-        sa.Column('highest_completed_level_of_education_descriptor', sa.String(306)),
-        sa.Column('international_addresses', postgresql.JSONB()),
-        sa.Column('languages', postgresql.JSONB()),
-        sa.Column('last_surname', sa.String(75)),
-        sa.Column('login_id', sa.String(60)),
-        sa.Column('maiden_name', sa.String(75)),
-        sa.Column('middle_name', sa.String(75)),
-        sa.Column('other_names', postgresql.JSONB()),
-        sa.Column('personal_identification_documents', postgresql.JSONB()),
-        sa.Column('personal_title_prefix', sa.String(30)),
-        sa.Column('preferred_first_name', sa.String(75)),
-        sa.Column('preferred_last_surname', sa.String(75)),
-        sa.Column('sex_descriptor', sa.String(306)),
-        sa.Column('telephones', postgresql.JSONB()),
-        sa.Column('_etag', sa.String(50)),
-        sa.Column('_last_modified_date', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('change_version', sa.BigInteger(), server_default=sa.text("nextval('change_version_seq')")),
-        sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('origin', sa.String(20), server_default=sa.text("'edfi'")),
-        sa.UniqueConstraint('contact_unique_id', name='uq_contacts_key'),
+        "contacts",
+        sa.Column(
+            "id",
+            postgresql.UUID(as_uuid=True),
+            primary_key=True,
+            server_default=sa.text("gen_random_uuid()"),
+        ),
+        sa.Column("contact_unique_id", sa.String(32), nullable=False),
+        sa.Column("person_id", sa.String(32)),
+        sa.Column("source_system_descriptor", sa.String(306)),
+        sa.Column("addresses", postgresql.JSONB()),
+        sa.Column("electronic_mails", postgresql.JSONB()),
+        sa.Column("first_name", sa.String(75)),
+        sa.Column("gender_identity", sa.String(60)),
+        sa.Column("generation_code_suffix", sa.String(10)),
+        sa.Column("highest_completed_level_of_education_descriptor", sa.String(306)),
+        sa.Column("international_addresses", postgresql.JSONB()),
+        sa.Column("languages", postgresql.JSONB()),
+        sa.Column("last_surname", sa.String(75)),
+        sa.Column("login_id", sa.String(60)),
+        sa.Column("maiden_name", sa.String(75)),
+        sa.Column("middle_name", sa.String(75)),
+        sa.Column("other_names", postgresql.JSONB()),
+        sa.Column("personal_identification_documents", postgresql.JSONB()),
+        sa.Column("personal_title_prefix", sa.String(30)),
+        sa.Column("preferred_first_name", sa.String(75)),
+        sa.Column("preferred_last_surname", sa.String(75)),
+        sa.Column("sex_descriptor", sa.String(306)),
+        sa.Column("telephones", postgresql.JSONB()),
+        sa.Column("_etag", sa.String(50)),
+        sa.Column(
+            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
+        ),
+        sa.Column(
+            "change_version",
+            sa.BigInteger(),
+            server_default=sa.text("nextval('change_version_seq')"),
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
+        sa.UniqueConstraint("contact_unique_id", name="uq_contacts_key"),
     )
-    op.create_index('ix_contacts_person', 'contacts', ['person_id', 'source_system_descriptor'])
-    op.create_index('ix_contacts_change_version', 'contacts', ['change_version'])
+    op.create_index("ix_contacts_person", "contacts", ["person_id", "source_system_descriptor"])
+    op.create_index("ix_contacts_change_version", "contacts", ["change_version"])
     op.create_table(
-        'courses',
-        sa.Column('id', postgresql.UUID(as_uuid=True), primary_key=True, server_default=sa.text('gen_random_uuid()')),
-        sa.Column('course_code', sa.String(60), nullable=False),
-        sa.Column('identification_codes', postgresql.JSONB()),
-        sa.Column('education_organization_id', sa.BigInteger(), nullable=False),
-        sa.Column('academic_subjects', postgresql.JSONB()),
-        sa.Column('career_pathway_descriptor', sa.String(306)),
-        sa.Column('competency_levels', postgresql.JSONB()),
-        sa.Column('course_defined_by_descriptor', sa.String(306)),
-        sa.Column('course_description', sa.String(1024)),
-        sa.Column('course_gpa_applicability_descriptor', sa.String(306)),
-        sa.Column('course_title', sa.String(60)),
-        sa.Column('date_course_adopted', sa.Date()),
-        sa.Column('high_school_course_requirement', sa.Boolean()),
-        sa.Column('learning_standards', postgresql.JSONB()),
-        sa.Column('level_characteristics', postgresql.JSONB()),
-        sa.Column('max_completions_for_credit', sa.Integer()),
-        sa.Column('maximum_available_credit_conversion', sa.Float()),
-        sa.Column('maximum_available_credits', sa.Float()),
-        sa.Column('maximum_available_credit_type_descriptor', sa.String(306)),
-        sa.Column('minimum_available_credit_conversion', sa.Float()),
-        sa.Column('minimum_available_credits', sa.Float()),
-        sa.Column('minimum_available_credit_type_descriptor', sa.String(306)),
-        sa.Column('number_of_parts', sa.Integer()),
-        sa.Column('offered_grade_levels', postgresql.JSONB()),
-        sa.Column('time_required_for_completion', sa.Integer()),
-        sa.Column('_etag', sa.String(50)),
-        sa.Column('_last_modified_date', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('change_version', sa.BigInteger(), server_default=sa.text("nextval('change_version_seq')")),
-        sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('origin', sa.String(20), server_default=sa.text("'edfi'")),
-        sa.UniqueConstraint('course_code', 'education_organization_id', name='uq_courses_key'),
+        "local_education_agencies",
+        sa.Column(
+            "id",
+            postgresql.UUID(as_uuid=True),
+            primary_key=True,
+            server_default=sa.text("gen_random_uuid()"),
+        ),
+        sa.Column("categories", postgresql.JSONB()),
+        sa.Column("local_education_agency_id", sa.BigInteger(), nullable=False),
+        sa.Column("education_service_center_id", sa.BigInteger()),
+        sa.Column("parent_local_education_agency_id", sa.BigInteger()),
+        sa.Column("state_education_agency_id", sa.BigInteger()),
+        sa.Column("accountabilities", postgresql.JSONB()),
+        sa.Column("addresses", postgresql.JSONB()),
+        sa.Column("charter_status_descriptor", sa.String(306)),
+        sa.Column("federal_funds", postgresql.JSONB()),
+        sa.Column("identification_codes", postgresql.JSONB()),
+        sa.Column("indicators", postgresql.JSONB()),
+        sa.Column("institution_telephones", postgresql.JSONB()),
+        sa.Column("international_addresses", postgresql.JSONB()),
+        sa.Column("local_education_agency_category_descriptor", sa.String(306)),
+        sa.Column("name_of_institution", sa.String(75)),
+        sa.Column("operational_status_descriptor", sa.String(306)),
+        sa.Column("short_name_of_institution", sa.String(75)),
+        sa.Column("web_site", sa.String(255)),
+        sa.Column("_etag", sa.String(50)),
+        sa.Column(
+            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
+        ),
+        sa.Column(
+            "change_version",
+            sa.BigInteger(),
+            server_default=sa.text("nextval('change_version_seq')"),
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
+        sa.UniqueConstraint("local_education_agency_id", name="uq_local_education_agencies_key"),
     )
-    op.create_index('ix_courses_educationorganization', 'courses', ['education_organization_id'])
-    op.create_index('ix_courses_change_version', 'courses', ['change_version'])
+    op.create_index(
+        "ix_local_education_agencies_educationservicecenter",
+        "local_education_agencies",
+        ["education_service_center_id"],
+    )
+    op.create_index(
+        "ix_local_education_agencies_parentlocaleducationagency",
+        "local_education_agencies",
+        ["parent_local_education_agency_id"],
+    )
+    op.create_index(
+        "ix_local_education_agencies_stateeducationagency",
+        "local_education_agencies",
+        ["state_education_agency_id"],
+    )
+    op.create_index(
+        "ix_local_education_agencies_change_version", "local_education_agencies", ["change_version"]
+    )
     op.create_table(
-        'local_education_agencies',
-        sa.Column('id', postgresql.UUID(as_uuid=True), primary_key=True, server_default=sa.text('gen_random_uuid()')),
-        sa.Column('categories', postgresql.JSONB()),
-        sa.Column('local_education_agency_id', sa.BigInteger(), nullable=False),
-        sa.Column('education_service_center_id', sa.BigInteger()),
-        sa.Column('parent_local_education_agency_id', sa.BigInteger()),
-        sa.Column('state_education_agency_id', sa.BigInteger()),
-        sa.Column('accountabilities', postgresql.JSONB()),
-        sa.Column('addresses', postgresql.JSONB()),
-        sa.Column('charter_status_descriptor', sa.String(306)),
-        sa.Column('federal_funds', postgresql.JSONB()),
-        sa.Column('identification_codes', postgresql.JSONB()),
-        sa.Column('indicators', postgresql.JSONB()),
-        sa.Column('institution_telephones', postgresql.JSONB()),
-        sa.Column('international_addresses', postgresql.JSONB()),
-        sa.Column('local_education_agency_category_descriptor', sa.String(306)),
-        sa.Column('name_of_institution', sa.String(75)),
-        sa.Column('operational_status_descriptor', sa.String(306)),
-        sa.Column('short_name_of_institution', sa.String(75)),
-        sa.Column('web_site', sa.String(255)),
-        sa.Column('_etag', sa.String(50)),
-        sa.Column('_last_modified_date', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('change_version', sa.BigInteger(), server_default=sa.text("nextval('change_version_seq')")),
-        sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('origin', sa.String(20), server_default=sa.text("'edfi'")),
-        sa.UniqueConstraint('local_education_agency_id', name='uq_local_education_agencies_key'),
+        "staffs",
+        sa.Column(
+            "id",
+            postgresql.UUID(as_uuid=True),
+            primary_key=True,
+            server_default=sa.text("gen_random_uuid()"),
+        ),
+        sa.Column("staff_unique_id", sa.String(32), nullable=False),
+        sa.Column("person_id", sa.String(32)),
+        sa.Column("source_system_descriptor", sa.String(306)),
+        sa.Column("addresses", postgresql.JSONB()),
+        sa.Column("ancestry_ethnic_origins", postgresql.JSONB()),
+        sa.Column("birth_date", sa.Date()),
+        sa.Column("citizenship_status_descriptor", sa.String(306)),
+        sa.Column("credentials", postgresql.JSONB()),
+        sa.Column("electronic_mails", postgresql.JSONB()),
+        sa.Column("first_name", sa.String(75)),
+        sa.Column("gender_identity", sa.String(60)),
+        sa.Column("generation_code_suffix", sa.String(10)),
+        sa.Column("highest_completed_level_of_education_descriptor", sa.String(306)),
+        sa.Column("highly_qualified_teacher", sa.Boolean()),
+        sa.Column("hispanic_latino_ethnicity", sa.Boolean()),
+        sa.Column("identification_codes", postgresql.JSONB()),
+        sa.Column("identification_documents", postgresql.JSONB()),
+        sa.Column("international_addresses", postgresql.JSONB()),
+        sa.Column("languages", postgresql.JSONB()),
+        sa.Column("last_surname", sa.String(75)),
+        sa.Column("login_id", sa.String(60)),
+        sa.Column("maiden_name", sa.String(75)),
+        sa.Column("middle_name", sa.String(75)),
+        sa.Column("other_names", postgresql.JSONB()),
+        sa.Column("personal_identification_documents", postgresql.JSONB()),
+        sa.Column("personal_title_prefix", sa.String(30)),
+        sa.Column("preferred_first_name", sa.String(75)),
+        sa.Column("preferred_last_surname", sa.String(75)),
+        sa.Column("races", postgresql.JSONB()),
+        sa.Column("recognitions", postgresql.JSONB()),
+        sa.Column("sex_descriptor", sa.String(306)),
+        sa.Column("telephones", postgresql.JSONB()),
+        sa.Column("tribal_affiliations", postgresql.JSONB()),
+        sa.Column("visas", postgresql.JSONB()),
+        sa.Column("years_of_prior_professional_experience", sa.Float()),
+        sa.Column("years_of_prior_teaching_experience", sa.Float()),
+        sa.Column("_etag", sa.String(50)),
+        sa.Column(
+            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
+        ),
+        sa.Column(
+            "change_version",
+            sa.BigInteger(),
+            server_default=sa.text("nextval('change_version_seq')"),
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
+        sa.UniqueConstraint("staff_unique_id", name="uq_staffs_key"),
     )
-    op.create_index('ix_local_education_agencies_educationservicecenter', 'local_education_agencies', ['education_service_center_id'])
-    op.create_index('ix_local_education_agencies_parentlocaleducationagency', 'local_education_agencies', ['parent_local_education_agency_id'])
-    op.create_index('ix_local_education_agencies_stateeducationagency', 'local_education_agencies', ['state_education_agency_id'])
-    op.create_index('ix_local_education_agencies_change_version', 'local_education_agencies', ['change_version'])
-    op.create_table(
-        'staffs',
-        sa.Column('id', postgresql.UUID(as_uuid=True), primary_key=True, server_default=sa.text('gen_random_uuid()')),
-        sa.Column('staff_unique_id', sa.String(32), nullable=False),
-        sa.Column('person_id', sa.String(32)),
-        sa.Column('source_system_descriptor', sa.String(306)),
-        sa.Column('addresses', postgresql.JSONB()),
-        sa.Column('ancestry_ethnic_origins', postgresql.JSONB()),
-        sa.Column('birth_date', sa.Date()),
-        sa.Column('citizenship_status_descriptor', sa.String(306)),
-        sa.Column('credentials', postgresql.JSONB()),
-        sa.Column('electronic_mails', postgresql.JSONB()),
-        sa.Column('first_name', sa.String(75)),
-        sa.Column('gender_identity', sa.String(60)),
-        sa.Column('generation_code_suffix', sa.String(10)),
-        sa.Column('highest_completed_level_of_education_descriptor', sa.String(306)),
-        sa.Column('highly_qualified_teacher', sa.Boolean()),
-        sa.Column('hispanic_latino_ethnicity', sa.Boolean()),
-        sa.Column('identification_codes', postgresql.JSONB()),
-        sa.Column('identification_documents', postgresql.JSONB()),
-        sa.Column('international_addresses', postgresql.JSONB()),
-        sa.Column('languages', postgresql.JSONB()),
-        sa.Column('last_surname', sa.String(75)),
-        sa.Column('login_id', sa.String(60)),
-        sa.Column('maiden_name', sa.String(75)),
-        sa.Column('middle_name', sa.String(75)),
-        sa.Column('other_names', postgresql.JSONB()),
-        sa.Column('personal_identification_documents', postgresql.JSONB()),
-        sa.Column('personal_title_prefix', sa.String(30)),
-        sa.Column('preferred_first_name', sa.String(75)),
-        sa.Column('preferred_last_surname', sa.String(75)),
-        sa.Column('races', postgresql.JSONB()),
-        sa.Column('recognitions', postgresql.JSONB()),
-        sa.Column('sex_descriptor', sa.String(306)),
-        sa.Column('telephones', postgresql.JSONB()),
-        sa.Column('tribal_affiliations', postgresql.JSONB()),
-        sa.Column('visas', postgresql.JSONB()),
-        sa.Column('years_of_prior_professional_experience', sa.Float()),
-        sa.Column('years_of_prior_teaching_experience', sa.Float()),
-        sa.Column('_etag', sa.String(50)),
-        sa.Column('_last_modified_date', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('change_version', sa.BigInteger(), server_default=sa.text("nextval('change_version_seq')")),
-        sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('origin', sa.String(20), server_default=sa.text("'edfi'")),
-        sa.UniqueConstraint('staff_unique_id', name='uq_staffs_key'),
+    op.create_index("ix_staffs_person", "staffs", ["person_id", "source_system_descriptor"])
+    op.create_index("ix_staffs_change_version", "staffs", ["change_version"])
+    # students: core-model table (foundation 0001): add what DS5 needs
+    op.add_column("students", sa.Column("birth_international_province", sa.String(150)))
+    op.add_column("students", sa.Column("citizenship_status_descriptor", sa.String(306)))
+    op.add_column("students", sa.Column("identification_documents", postgresql.JSONB()))
+    op.add_column("students", sa.Column("other_names", postgresql.JSONB()))
+    op.add_column("students", sa.Column("personal_identification_documents", postgresql.JSONB()))
+    op.add_column("students", sa.Column("personal_title_prefix", sa.String(30)))
+    op.add_column("students", sa.Column("preferred_first_name", sa.String(75)))
+    op.add_column("students", sa.Column("preferred_last_surname", sa.String(75)))
+    op.add_column("students", sa.Column("visas", postgresql.JSONB()))
+    op.add_column(
+        "students",
+        sa.Column(
+            "id",
+            postgresql.UUID(as_uuid=True),
+            nullable=False,
+            server_default=sa.text("gen_random_uuid()"),
+        ),
     )
-    op.create_index('ix_staffs_person', 'staffs', ['person_id', 'source_system_descriptor'])
-    op.create_index('ix_staffs_change_version', 'staffs', ['change_version'])
-    # students: core-model table (foundation 0001); add what DS5 needs, keep the core columns
-    op.add_column('students', sa.Column('birth_international_province', sa.String(150)))
-    op.add_column('students', sa.Column('citizenship_status_descriptor', sa.String(306)))
-    op.add_column('students', sa.Column('identification_documents', postgresql.JSONB()))
-    op.add_column('students', sa.Column('other_names', postgresql.JSONB()))
-    op.add_column('students', sa.Column('personal_identification_documents', postgresql.JSONB()))
-    op.add_column('students', sa.Column('personal_title_prefix', sa.String(30)))
-    op.add_column('students', sa.Column('preferred_first_name', sa.String(75)))
-    op.add_column('students', sa.Column('preferred_last_surname', sa.String(75)))
-    op.add_column('students', sa.Column('visas', postgresql.JSONB()))
-    op.add_column('students', sa.Column('id', postgresql.UUID(as_uuid=True), nullable=False, server_default=sa.text('gen_random_uuid()')))
-    op.add_column('students', sa.Column('change_version', sa.BigInteger(), server_default=sa.text("nextval('change_version_seq')")))
-    op.add_column('students', sa.Column('origin', sa.String(20), server_default=sa.text("'edfi'")))
-    op.alter_column('students', 'birth_state_abbreviation_descriptor', type_=sa.String(306))
-    op.alter_column('students', 'birth_country_descriptor', type_=sa.String(306))
-    op.alter_column('students', 'birth_sex_descriptor', type_=sa.String(306))
-    op.alter_column('students', 'source_system_descriptor', type_=sa.String(306))
-    op.alter_column('students', '_last_modified_date', type_=sa.DateTime(timezone=True), postgresql_using="_last_modified_date AT TIME ZONE 'UTC'")
-    op.alter_column('students', 'created_at', type_=sa.DateTime(timezone=True), postgresql_using="created_at AT TIME ZONE 'UTC'")
-    op.alter_column('students', 'updated_at', type_=sa.DateTime(timezone=True), postgresql_using="updated_at AT TIME ZONE 'UTC'")
-    op.create_unique_constraint('uq_students_id', 'students', ['id'])
-    op.create_index('ix_students_person', 'students', ['person_id', 'source_system_descriptor'])
-    op.create_index('ix_students_change_version', 'students', ['change_version'])
-    # schools: core-model table (foundation 0001); add what DS5 needs, keep the core columns
-    op.add_column('schools', sa.Column('education_organization_categories', postgresql.JSONB()))
-    op.add_column('schools', sa.Column('charter_approval_school_year', sa.Integer()))
-    op.add_column('schools', sa.Column('charter_approval_agency_type_descriptor', sa.String(306)))
-    op.add_column('schools', sa.Column('identification_codes', postgresql.JSONB()))
-    op.add_column('schools', sa.Column('indicators', postgresql.JSONB()))
-    op.add_column('schools', sa.Column('international_addresses', postgresql.JSONB()))
-    op.add_column('schools', sa.Column('id', postgresql.UUID(as_uuid=True), nullable=False, server_default=sa.text('gen_random_uuid()')))
-    op.add_column('schools', sa.Column('change_version', sa.BigInteger(), server_default=sa.text("nextval('change_version_seq')")))
-    op.add_column('schools', sa.Column('origin', sa.String(20), server_default=sa.text("'edfi'")))
-    op.alter_column('schools', 'operational_status_descriptor', type_=sa.String(306))
-    op.alter_column('schools', 'type_descriptor', type_=sa.String(306))
-    op.alter_column('schools', 'charter_status_descriptor', type_=sa.String(306))
-    op.alter_column('schools', 'title_i_part_a_school_designation_descriptor', type_=sa.String(306))
-    op.alter_column('schools', 'magnet_special_program_emphasis_school_descriptor', type_=sa.String(306))
-    op.alter_column('schools', 'administrative_funding_control_descriptor', type_=sa.String(306))
-    op.alter_column('schools', 'internet_access_descriptor', type_=sa.String(306))
-    op.alter_column('schools', '_last_modified_date', type_=sa.DateTime(timezone=True), postgresql_using="_last_modified_date AT TIME ZONE 'UTC'")
-    op.alter_column('schools', 'created_at', type_=sa.DateTime(timezone=True), postgresql_using="created_at AT TIME ZONE 'UTC'")
-    op.alter_column('schools', 'updated_at', type_=sa.DateTime(timezone=True), postgresql_using="updated_at AT TIME ZONE 'UTC'")
+    op.add_column(
+        "students",
+        sa.Column(
+            "change_version",
+            sa.BigInteger(),
+            server_default=sa.text("nextval('change_version_seq')"),
+        ),
+    )
+    op.add_column("students", sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")))
+    op.alter_column("students", "birth_state_abbreviation_descriptor", type_=sa.String(306))
+    op.alter_column("students", "birth_country_descriptor", type_=sa.String(306))
+    op.alter_column("students", "birth_sex_descriptor", type_=sa.String(306))
+    op.alter_column("students", "source_system_descriptor", type_=sa.String(306))
+    op.alter_column(
+        "students",
+        "_last_modified_date",
+        type_=sa.DateTime(timezone=True),
+        postgresql_using="_last_modified_date AT TIME ZONE 'UTC'",
+    )
+    op.alter_column(
+        "students",
+        "created_at",
+        type_=sa.DateTime(timezone=True),
+        postgresql_using="created_at AT TIME ZONE 'UTC'",
+    )
+    op.alter_column(
+        "students",
+        "updated_at",
+        type_=sa.DateTime(timezone=True),
+        postgresql_using="updated_at AT TIME ZONE 'UTC'",
+    )
+    op.create_unique_constraint("uq_students_id", "students", ["id"])
+    op.create_index("ix_students_person", "students", ["person_id", "source_system_descriptor"])
+    op.create_index("ix_students_change_version", "students", ["change_version"])
+    # schools: core-model table (foundation 0001): add what DS5 needs
+    op.add_column("schools", sa.Column("education_organization_categories", postgresql.JSONB()))
+    op.add_column("schools", sa.Column("charter_approval_school_year", sa.Integer()))
+    op.add_column("schools", sa.Column("charter_approval_agency_type_descriptor", sa.String(306)))
+    op.add_column("schools", sa.Column("identification_codes", postgresql.JSONB()))
+    op.add_column("schools", sa.Column("indicators", postgresql.JSONB()))
+    op.add_column("schools", sa.Column("international_addresses", postgresql.JSONB()))
+    op.add_column(
+        "schools",
+        sa.Column(
+            "id",
+            postgresql.UUID(as_uuid=True),
+            nullable=False,
+            server_default=sa.text("gen_random_uuid()"),
+        ),
+    )
+    op.add_column(
+        "schools",
+        sa.Column(
+            "change_version",
+            sa.BigInteger(),
+            server_default=sa.text("nextval('change_version_seq')"),
+        ),
+    )
+    op.add_column("schools", sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")))
+    op.alter_column("schools", "operational_status_descriptor", type_=sa.String(306))
+    op.alter_column("schools", "type_descriptor", type_=sa.String(306))
+    op.alter_column("schools", "charter_status_descriptor", type_=sa.String(306))
+    op.alter_column("schools", "title_i_part_a_school_designation_descriptor", type_=sa.String(306))
+    op.alter_column(
+        "schools", "magnet_special_program_emphasis_school_descriptor", type_=sa.String(306)
+    )
+    op.alter_column("schools", "administrative_funding_control_descriptor", type_=sa.String(306))
+    op.alter_column("schools", "internet_access_descriptor", type_=sa.String(306))
+    op.alter_column(
+        "schools",
+        "_last_modified_date",
+        type_=sa.DateTime(timezone=True),
+        postgresql_using="_last_modified_date AT TIME ZONE 'UTC'",
+    )
+    op.alter_column(
+        "schools",
+        "created_at",
+        type_=sa.DateTime(timezone=True),
+        postgresql_using="created_at AT TIME ZONE 'UTC'",
+    )
+    op.alter_column(
+        "schools",
+        "updated_at",
+        type_=sa.DateTime(timezone=True),
+        postgresql_using="updated_at AT TIME ZONE 'UTC'",
+    )
     # state_organization_id: not required by Ed-Fi DS5, so a DS5 client cannot always supply it
-    op.alter_column('schools', 'state_organization_id', nullable=True)
-    op.create_unique_constraint('uq_schools_id', 'schools', ['id'])
-    op.create_index('ix_schools_charterapprovalschoolyeartype', 'schools', ['charter_approval_school_year'])
-    op.create_index('ix_schools_localeducationagency', 'schools', ['local_education_agency_id'])
-    op.create_index('ix_schools_change_version', 'schools', ['change_version'])
-    op.create_table(
-        'staff_education_organization_assignment_associations',
-        sa.Column('id', postgresql.UUID(as_uuid=True), primary_key=True, server_default=sa.text('gen_random_uuid()')),
-        sa.Column('begin_date', sa.Date(), nullable=False),
-        sa.Column('staff_classification_descriptor', sa.String(306), nullable=False),
-        sa.Column('credential_identifier', sa.String(60)),
-        sa.Column('state_of_issue_state_abbreviation_descriptor', sa.String(306)),
-        sa.Column('education_organization_id', sa.BigInteger(), nullable=False),
-        sa.Column('employment_education_organization_id', sa.BigInteger()),
-        sa.Column('employment_status_descriptor', sa.String(306)),
-        sa.Column('employment_hire_date', sa.Date()),
-        sa.Column('staff_unique_id', sa.String(32), nullable=False),
-        sa.Column('end_date', sa.Date()),
-        sa.Column('full_time_equivalency', sa.Float()),
-        sa.Column('order_of_assignment', sa.Integer()),
-        sa.Column('position_title', sa.String(100)),
-        sa.Column('_etag', sa.String(50)),
-        sa.Column('_last_modified_date', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('change_version', sa.BigInteger(), server_default=sa.text("nextval('change_version_seq')")),
-        sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('origin', sa.String(20), server_default=sa.text("'edfi'")),
-        sa.UniqueConstraint('staff_classification_descriptor', 'begin_date', 'education_organization_id', 'staff_unique_id', name='uq_staff_education_organization_assignment_associations_key'),
+    op.alter_column("schools", "state_organization_id", nullable=True)
+    op.create_unique_constraint("uq_schools_id", "schools", ["id"])
+    op.create_index(
+        "ix_schools_charterapprovalschoolyeartype", "schools", ["charter_approval_school_year"]
     )
-    op.create_index('ix_staff_education_organization_assignment_association_1a4a2d1b', 'staff_education_organization_assignment_associations', ['credential_identifier', 'state_of_issue_state_abbreviation_descriptor'])
-    op.create_index('ix_staff_education_organization_assignment_association_75a7f2a4', 'staff_education_organization_assignment_associations', ['education_organization_id'])
-    op.create_index('ix_staff_education_organization_assignment_association_f92bc4e5', 'staff_education_organization_assignment_associations', ['employment_education_organization_id', 'employment_status_descriptor', 'employment_hire_date', 'staff_unique_id'])
-    op.create_index('ix_staff_education_organization_assignment_associations_staff', 'staff_education_organization_assignment_associations', ['staff_unique_id'])
-    op.create_index('ix_staff_education_organization_assignment_association_95b8f792', 'staff_education_organization_assignment_associations', ['change_version'])
+    op.create_index("ix_schools_localeducationagency", "schools", ["local_education_agency_id"])
+    op.create_index("ix_schools_change_version", "schools", ["change_version"])
     op.create_table(
-        'student_contact_associations',
-        sa.Column('id', postgresql.UUID(as_uuid=True), primary_key=True, server_default=sa.text('gen_random_uuid()')),
-        sa.Column('contact_unique_id', sa.String(32), nullable=False),
-        sa.Column('student_unique_id', sa.String(32), nullable=False),
-        sa.Column('contact_priority', sa.Integer()),
-        sa.Column('contact_restrictions', sa.String(250)),
-        sa.Column('emergency_contact_status', sa.Boolean()),
-        sa.Column('legal_guardian', sa.Boolean()),
-        sa.Column('lives_with', sa.Boolean()),
-        sa.Column('primary_contact_status', sa.Boolean()),
-        sa.Column('relation_descriptor', sa.String(306)),
-        sa.Column('_etag', sa.String(50)),
-        sa.Column('_last_modified_date', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('change_version', sa.BigInteger(), server_default=sa.text("nextval('change_version_seq')")),
-        sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('origin', sa.String(20), server_default=sa.text("'edfi'")),
-        sa.UniqueConstraint('contact_unique_id', 'student_unique_id', name='uq_student_contact_associations_key'),
+        "student_contact_associations",
+        sa.Column(
+            "id",
+            postgresql.UUID(as_uuid=True),
+            primary_key=True,
+            server_default=sa.text("gen_random_uuid()"),
+        ),
+        sa.Column("contact_unique_id", sa.String(32), nullable=False),
+        sa.Column("student_unique_id", sa.String(32), nullable=False),
+        sa.Column("contact_priority", sa.Integer()),
+        sa.Column("contact_restrictions", sa.String(250)),
+        sa.Column("emergency_contact_status", sa.Boolean()),
+        sa.Column("legal_guardian", sa.Boolean()),
+        sa.Column("lives_with", sa.Boolean()),
+        sa.Column("primary_contact_status", sa.Boolean()),
+        sa.Column("relation_descriptor", sa.String(306)),
+        sa.Column("_etag", sa.String(50)),
+        sa.Column(
+            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
+        ),
+        sa.Column(
+            "change_version",
+            sa.BigInteger(),
+            server_default=sa.text("nextval('change_version_seq')"),
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
+        sa.UniqueConstraint(
+            "contact_unique_id", "student_unique_id", name="uq_student_contact_associations_key"
+        ),
     )
-    op.create_index('ix_student_contact_associations_student', 'student_contact_associations', ['student_unique_id'])
-    op.create_index('ix_student_contact_associations_change_version', 'student_contact_associations', ['change_version'])
+    op.create_index(
+        "ix_student_contact_associations_student",
+        "student_contact_associations",
+        ["student_unique_id"],
+    )
+    op.create_index(
+        "ix_student_contact_associations_change_version",
+        "student_contact_associations",
+        ["change_version"],
+    )
     op.create_table(
-        'student_education_organization_associations',
-        sa.Column('id', postgresql.UUID(as_uuid=True), primary_key=True, server_default=sa.text('gen_random_uuid()')),
-        sa.Column('education_organization_id', sa.BigInteger(), nullable=False),
-        sa.Column('student_unique_id', sa.String(32), nullable=False),
-        sa.Column('addresses', postgresql.JSONB()),
-        sa.Column('ancestry_ethnic_origins', postgresql.JSONB()),
-        sa.Column('barrier_to_internet_access_in_residence_descriptor', sa.String(306)),
-        sa.Column('cohort_years', postgresql.JSONB()),
-        sa.Column('disabilities', postgresql.JSONB()),
-        sa.Column('electronic_mails', postgresql.JSONB()),
-        sa.Column('gender_identity', sa.String(60)),
-        sa.Column('hispanic_latino_ethnicity', sa.Boolean()),
-        sa.Column('international_addresses', postgresql.JSONB()),
-        sa.Column('internet_access_in_residence', sa.Boolean()),
-        sa.Column('internet_access_type_in_residence_descriptor', sa.String(306)),
-        sa.Column('internet_performance_in_residence_descriptor', sa.String(306)),
-        sa.Column('languages', postgresql.JSONB()),
-        sa.Column('limited_english_proficiency_descriptor', sa.String(306)),
-        sa.Column('login_id', sa.String(60)),
-        sa.Column('primary_learning_device_access_descriptor', sa.String(306)),
-        sa.Column('primary_learning_device_away_from_school_descriptor', sa.String(306)),
-        sa.Column('primary_learning_device_provider_descriptor', sa.String(306)),
-        sa.Column('profile_thumbnail', sa.String(255)),
-        sa.Column('races', postgresql.JSONB()),
-        sa.Column('sex_descriptor', sa.String(306)),
-        sa.Column('student_characteristics', postgresql.JSONB()),
-        sa.Column('student_identification_codes', postgresql.JSONB()),
-        sa.Column('student_indicators', postgresql.JSONB()),
-        sa.Column('supporter_military_connection_descriptor', sa.String(306)),
-        sa.Column('telephones', postgresql.JSONB()),
-        sa.Column('tribal_affiliations', postgresql.JSONB()),
-        sa.Column('_etag', sa.String(50)),
-        sa.Column('_last_modified_date', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('change_version', sa.BigInteger(), server_default=sa.text("nextval('change_version_seq')")),
-        sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('origin', sa.String(20), server_default=sa.text("'edfi'")),
-        sa.UniqueConstraint('education_organization_id', 'student_unique_id', name='uq_student_education_organization_associations_key'),
+        "calendars",
+        sa.Column(
+            "id",
+            postgresql.UUID(as_uuid=True),
+            primary_key=True,
+            server_default=sa.text("gen_random_uuid()"),
+        ),
+        sa.Column("calendar_code", sa.String(60), nullable=False),
+        sa.Column("school_id", sa.BigInteger(), nullable=False),
+        sa.Column("school_year", sa.Integer(), nullable=False),
+        sa.Column("calendar_type_descriptor", sa.String(306)),
+        sa.Column("grade_levels", postgresql.JSONB()),
+        sa.Column("_etag", sa.String(50)),
+        sa.Column(
+            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
+        ),
+        sa.Column(
+            "change_version",
+            sa.BigInteger(),
+            server_default=sa.text("nextval('change_version_seq')"),
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
+        sa.UniqueConstraint("calendar_code", "school_id", "school_year", name="uq_calendars_key"),
     )
-    op.create_index('ix_student_education_organization_associations_student', 'student_education_organization_associations', ['student_unique_id'])
-    op.create_index('ix_student_education_organization_associations_change_version', 'student_education_organization_associations', ['change_version'])
+    op.create_index("ix_calendars_school", "calendars", ["school_id"])
+    op.create_index("ix_calendars_schoolyeartype", "calendars", ["school_year"])
+    op.create_index("ix_calendars_change_version", "calendars", ["change_version"])
     op.create_table(
-        'calendars',
-        sa.Column('id', postgresql.UUID(as_uuid=True), primary_key=True, server_default=sa.text('gen_random_uuid()')),
-        sa.Column('calendar_code', sa.String(60), nullable=False),
-        sa.Column('school_id', sa.BigInteger(), nullable=False),
-        sa.Column('school_year', sa.Integer(), nullable=False),
-        sa.Column('calendar_type_descriptor', sa.String(306)),
-        sa.Column('grade_levels', postgresql.JSONB()),
-        sa.Column('_etag', sa.String(50)),
-        sa.Column('_last_modified_date', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('change_version', sa.BigInteger(), server_default=sa.text("nextval('change_version_seq')")),
-        sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('origin', sa.String(20), server_default=sa.text("'edfi'")),
-        sa.UniqueConstraint('calendar_code', 'school_id', 'school_year', name='uq_calendars_key'),
+        "courses",
+        sa.Column(
+            "id",
+            postgresql.UUID(as_uuid=True),
+            primary_key=True,
+            server_default=sa.text("gen_random_uuid()"),
+        ),
+        sa.Column("course_code", sa.String(60), nullable=False),
+        sa.Column("identification_codes", postgresql.JSONB()),
+        sa.Column("education_organization_id", sa.BigInteger(), nullable=False),
+        sa.Column("academic_subjects", postgresql.JSONB()),
+        sa.Column("career_pathway_descriptor", sa.String(306)),
+        sa.Column("competency_levels", postgresql.JSONB()),
+        sa.Column("course_defined_by_descriptor", sa.String(306)),
+        sa.Column("course_description", sa.String(1024)),
+        sa.Column("course_gpa_applicability_descriptor", sa.String(306)),
+        sa.Column("course_title", sa.String(60)),
+        sa.Column("date_course_adopted", sa.Date()),
+        sa.Column("high_school_course_requirement", sa.Boolean()),
+        sa.Column("learning_standards", postgresql.JSONB()),
+        sa.Column("level_characteristics", postgresql.JSONB()),
+        sa.Column("max_completions_for_credit", sa.Integer()),
+        sa.Column("maximum_available_credit_conversion", sa.Float()),
+        sa.Column("maximum_available_credits", sa.Float()),
+        sa.Column("maximum_available_credit_type_descriptor", sa.String(306)),
+        sa.Column("minimum_available_credit_conversion", sa.Float()),
+        sa.Column("minimum_available_credits", sa.Float()),
+        sa.Column("minimum_available_credit_type_descriptor", sa.String(306)),
+        sa.Column("number_of_parts", sa.Integer()),
+        sa.Column("offered_grade_levels", postgresql.JSONB()),
+        sa.Column("time_required_for_completion", sa.Integer()),
+        sa.Column("_etag", sa.String(50)),
+        sa.Column(
+            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
+        ),
+        sa.Column(
+            "change_version",
+            sa.BigInteger(),
+            server_default=sa.text("nextval('change_version_seq')"),
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
+        sa.UniqueConstraint("course_code", "education_organization_id", name="uq_courses_key"),
     )
-    op.create_index('ix_calendars_school', 'calendars', ['school_id'])
-    op.create_index('ix_calendars_schoolyeartype', 'calendars', ['school_year'])
-    op.create_index('ix_calendars_change_version', 'calendars', ['change_version'])
+    op.create_index("ix_courses_educationorganization", "courses", ["education_organization_id"])
+    op.create_index("ix_courses_change_version", "courses", ["change_version"])
     op.create_table(
-        'sessions',
-        sa.Column('id', postgresql.UUID(as_uuid=True), primary_key=True, server_default=sa.text('gen_random_uuid()')),
-        sa.Column('session_name', sa.String(60), nullable=False),
-        sa.Column('school_id', sa.BigInteger(), nullable=False),
-        sa.Column('school_year', sa.Integer(), nullable=False),
-        sa.Column('academic_weeks', postgresql.JSONB()),
-        sa.Column('begin_date', sa.Date()),
-        sa.Column('end_date', sa.Date()),
-        sa.Column('grading_periods', postgresql.JSONB()),
-        sa.Column('term_descriptor', sa.String(306)),
-        sa.Column('total_instructional_days', sa.Integer()),
-        sa.Column('_etag', sa.String(50)),
-        sa.Column('_last_modified_date', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('change_version', sa.BigInteger(), server_default=sa.text("nextval('change_version_seq')")),
-        sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('origin', sa.String(20), server_default=sa.text("'edfi'")),
-        sa.UniqueConstraint('session_name', 'school_id', 'school_year', name='uq_sessions_key'),
+        "sessions",
+        sa.Column(
+            "id",
+            postgresql.UUID(as_uuid=True),
+            primary_key=True,
+            server_default=sa.text("gen_random_uuid()"),
+        ),
+        sa.Column("session_name", sa.String(60), nullable=False),
+        sa.Column("school_id", sa.BigInteger(), nullable=False),
+        sa.Column("school_year", sa.Integer(), nullable=False),
+        sa.Column("academic_weeks", postgresql.JSONB()),
+        sa.Column("begin_date", sa.Date()),
+        sa.Column("end_date", sa.Date()),
+        sa.Column("grading_periods", postgresql.JSONB()),
+        sa.Column("term_descriptor", sa.String(306)),
+        sa.Column("total_instructional_days", sa.Integer()),
+        sa.Column("_etag", sa.String(50)),
+        sa.Column(
+            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
+        ),
+        sa.Column(
+            "change_version",
+            sa.BigInteger(),
+            server_default=sa.text("nextval('change_version_seq')"),
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
+        sa.UniqueConstraint("session_name", "school_id", "school_year", name="uq_sessions_key"),
     )
-    op.create_index('ix_sessions_school', 'sessions', ['school_id'])
-    op.create_index('ix_sessions_schoolyeartype', 'sessions', ['school_year'])
-    op.create_index('ix_sessions_change_version', 'sessions', ['change_version'])
+    op.create_index("ix_sessions_school", "sessions", ["school_id"])
+    op.create_index("ix_sessions_schoolyeartype", "sessions", ["school_year"])
+    op.create_index("ix_sessions_change_version", "sessions", ["change_version"])
     op.create_table(
-        'calendar_dates',
-        sa.Column('id', postgresql.UUID(as_uuid=True), primary_key=True, server_default=sa.text('gen_random_uuid()')),
-        sa.Column('calendar_events', postgresql.JSONB()),
-        sa.Column('date', sa.Date(), nullable=False),
-        sa.Column('calendar_code', sa.String(60), nullable=False),
-        sa.Column('school_id', sa.BigInteger(), nullable=False),
-        sa.Column('school_year', sa.Integer(), nullable=False),
-        sa.Column('_etag', sa.String(50)),
-        sa.Column('_last_modified_date', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('change_version', sa.BigInteger(), server_default=sa.text("nextval('change_version_seq')")),
-        sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('origin', sa.String(20), server_default=sa.text("'edfi'")),
-        sa.UniqueConstraint('date', 'calendar_code', 'school_id', 'school_year', name='uq_calendar_dates_key'),
+        "staff_education_organization_assignment_associations",
+        sa.Column(
+            "id",
+            postgresql.UUID(as_uuid=True),
+            primary_key=True,
+            server_default=sa.text("gen_random_uuid()"),
+        ),
+        sa.Column("begin_date", sa.Date(), nullable=False),
+        sa.Column("staff_classification_descriptor", sa.String(306), nullable=False),
+        sa.Column("credential_identifier", sa.String(60)),
+        sa.Column("state_of_issue_state_abbreviation_descriptor", sa.String(306)),
+        sa.Column("education_organization_id", sa.BigInteger(), nullable=False),
+        sa.Column("employment_education_organization_id", sa.BigInteger()),
+        sa.Column("employment_status_descriptor", sa.String(306)),
+        sa.Column("employment_hire_date", sa.Date()),
+        sa.Column("staff_unique_id", sa.String(32), nullable=False),
+        sa.Column("end_date", sa.Date()),
+        sa.Column("full_time_equivalency", sa.Float()),
+        sa.Column("order_of_assignment", sa.Integer()),
+        sa.Column("position_title", sa.String(100)),
+        sa.Column("_etag", sa.String(50)),
+        sa.Column(
+            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
+        ),
+        sa.Column(
+            "change_version",
+            sa.BigInteger(),
+            server_default=sa.text("nextval('change_version_seq')"),
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
+        sa.UniqueConstraint(
+            "staff_classification_descriptor",
+            "begin_date",
+            "education_organization_id",
+            "staff_unique_id",
+            name="uq_staff_education_organization_assignment_associations_key",
+        ),
     )
-    op.create_index('ix_calendar_dates_calendar', 'calendar_dates', ['calendar_code', 'school_id', 'school_year'])
-    op.create_index('ix_calendar_dates_change_version', 'calendar_dates', ['change_version'])
+    op.create_index(
+        "ix_staff_education_organization_assignment_association_1a4a2d1b",
+        "staff_education_organization_assignment_associations",
+        ["credential_identifier", "state_of_issue_state_abbreviation_descriptor"],
+    )
+    op.create_index(
+        "ix_staff_education_organization_assignment_association_75a7f2a4",
+        "staff_education_organization_assignment_associations",
+        ["education_organization_id"],
+    )
+    op.create_index(
+        "ix_staff_education_organization_assignment_association_f92bc4e5",
+        "staff_education_organization_assignment_associations",
+        [
+            "employment_education_organization_id",
+            "employment_status_descriptor",
+            "employment_hire_date",
+            "staff_unique_id",
+        ],
+    )
+    op.create_index(
+        "ix_staff_education_organization_assignment_associations_staff",
+        "staff_education_organization_assignment_associations",
+        ["staff_unique_id"],
+    )
+    op.create_index(
+        "ix_staff_education_organization_assignment_association_95b8f792",
+        "staff_education_organization_assignment_associations",
+        ["change_version"],
+    )
     op.create_table(
-        'course_offerings',
-        sa.Column('id', postgresql.UUID(as_uuid=True), primary_key=True, server_default=sa.text('gen_random_uuid()')),
-        sa.Column('local_course_code', sa.String(60), nullable=False),
-        sa.Column('course_code', sa.String(60)),
-        sa.Column('education_organization_id', sa.BigInteger()),
-        sa.Column('school_id', sa.BigInteger(), nullable=False),
-        sa.Column('school_year', sa.Integer(), nullable=False),
-        sa.Column('session_name', sa.String(60), nullable=False),
-        sa.Column('course_level_characteristics', postgresql.JSONB()),
-        sa.Column('curriculum_useds', postgresql.JSONB()),
-        sa.Column('instructional_time_planned', sa.Integer()),
-        sa.Column('local_course_title', sa.String(60)),
-        sa.Column('offered_grade_levels', postgresql.JSONB()),
-        sa.Column('_etag', sa.String(50)),
-        sa.Column('_last_modified_date', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('change_version', sa.BigInteger(), server_default=sa.text("nextval('change_version_seq')")),
-        sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('origin', sa.String(20), server_default=sa.text("'edfi'")),
-        sa.UniqueConstraint('local_course_code', 'school_id', 'school_year', 'session_name', name='uq_course_offerings_key'),
+        "student_education_organization_associations",
+        sa.Column(
+            "id",
+            postgresql.UUID(as_uuid=True),
+            primary_key=True,
+            server_default=sa.text("gen_random_uuid()"),
+        ),
+        sa.Column("education_organization_id", sa.BigInteger(), nullable=False),
+        sa.Column("student_unique_id", sa.String(32), nullable=False),
+        sa.Column("addresses", postgresql.JSONB()),
+        sa.Column("ancestry_ethnic_origins", postgresql.JSONB()),
+        sa.Column("barrier_to_internet_access_in_residence_descriptor", sa.String(306)),
+        sa.Column("cohort_years", postgresql.JSONB()),
+        sa.Column("disabilities", postgresql.JSONB()),
+        sa.Column("electronic_mails", postgresql.JSONB()),
+        sa.Column("gender_identity", sa.String(60)),
+        sa.Column("hispanic_latino_ethnicity", sa.Boolean()),
+        sa.Column("international_addresses", postgresql.JSONB()),
+        sa.Column("internet_access_in_residence", sa.Boolean()),
+        sa.Column("internet_access_type_in_residence_descriptor", sa.String(306)),
+        sa.Column("internet_performance_in_residence_descriptor", sa.String(306)),
+        sa.Column("languages", postgresql.JSONB()),
+        sa.Column("limited_english_proficiency_descriptor", sa.String(306)),
+        sa.Column("login_id", sa.String(60)),
+        sa.Column("primary_learning_device_access_descriptor", sa.String(306)),
+        sa.Column("primary_learning_device_away_from_school_descriptor", sa.String(306)),
+        sa.Column("primary_learning_device_provider_descriptor", sa.String(306)),
+        sa.Column("profile_thumbnail", sa.String(255)),
+        sa.Column("races", postgresql.JSONB()),
+        sa.Column("sex_descriptor", sa.String(306)),
+        sa.Column("student_characteristics", postgresql.JSONB()),
+        sa.Column("student_identification_codes", postgresql.JSONB()),
+        sa.Column("student_indicators", postgresql.JSONB()),
+        sa.Column("supporter_military_connection_descriptor", sa.String(306)),
+        sa.Column("telephones", postgresql.JSONB()),
+        sa.Column("tribal_affiliations", postgresql.JSONB()),
+        sa.Column("_etag", sa.String(50)),
+        sa.Column(
+            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
+        ),
+        sa.Column(
+            "change_version",
+            sa.BigInteger(),
+            server_default=sa.text("nextval('change_version_seq')"),
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
+        sa.UniqueConstraint(
+            "education_organization_id",
+            "student_unique_id",
+            name="uq_student_education_organization_associations_key",
+        ),
     )
-    op.create_index('ix_course_offerings_course', 'course_offerings', ['course_code', 'education_organization_id'])
-    op.create_index('ix_course_offerings_school', 'course_offerings', ['school_id'])
-    op.create_index('ix_course_offerings_session', 'course_offerings', ['school_id', 'school_year', 'session_name'])
-    op.create_index('ix_course_offerings_change_version', 'course_offerings', ['change_version'])
-    # student_school_associations: core-model table (foundation 0001); add what DS5 needs, keep the core columns
-    op.add_column('student_school_associations', sa.Column('education_organization_id', sa.BigInteger()))
-    op.add_column('student_school_associations', sa.Column('next_year_school_id', sa.BigInteger()))
-    op.add_column('student_school_associations', sa.Column('alternative_graduation_plans', postgresql.JSONB()))
-    op.add_column('student_school_associations', sa.Column('education_plans', postgresql.JSONB()))
-    op.add_column('student_school_associations', sa.Column('employed_while_enrolled', sa.Boolean()))
-    op.add_column('student_school_associations', sa.Column('enrollment_type_descriptor', sa.String(306)))
-    op.add_column('student_school_associations', sa.Column('full_time_equivalency', sa.Float()))
-    op.add_column('student_school_associations', sa.Column('next_year_grade_level_descriptor', sa.String(306)))
-    op.add_column('student_school_associations', sa.Column('residency_status_descriptor', sa.String(306)))
-    op.add_column('student_school_associations', sa.Column('school_choice', sa.Boolean()))
-    op.add_column('student_school_associations', sa.Column('term_completion_indicator', sa.Boolean()))
-    op.add_column('student_school_associations', sa.Column('id', postgresql.UUID(as_uuid=True), nullable=False, server_default=sa.text('gen_random_uuid()')))
-    op.add_column('student_school_associations', sa.Column('change_version', sa.BigInteger(), server_default=sa.text("nextval('change_version_seq')")))
-    op.add_column('student_school_associations', sa.Column('origin', sa.String(20), server_default=sa.text("'edfi'")))
-    op.alter_column('student_school_associations', 'entry_grade_level_descriptor', type_=sa.String(306))
-    op.alter_column('student_school_associations', 'entry_grade_level_reason_descriptor', type_=sa.String(306))
-    op.alter_column('student_school_associations', 'entry_type_descriptor', type_=sa.String(306))
-    op.alter_column('student_school_associations', 'exit_withdraw_type_descriptor', type_=sa.String(306))
-    op.alter_column('student_school_associations', 'graduation_plan_type_descriptor', type_=sa.String(306))
-    op.alter_column('student_school_associations', 'school_choice_basis_descriptor', type_=sa.String(306))
-    op.alter_column('student_school_associations', 'calendar_code', type_=sa.String(60))
-    op.alter_column('student_school_associations', '_last_modified_date', type_=sa.DateTime(timezone=True), postgresql_using="_last_modified_date AT TIME ZONE 'UTC'")
-    op.alter_column('student_school_associations', 'created_at', type_=sa.DateTime(timezone=True), postgresql_using="created_at AT TIME ZONE 'UTC'")
-    op.alter_column('student_school_associations', 'updated_at', type_=sa.DateTime(timezone=True), postgresql_using="updated_at AT TIME ZONE 'UTC'")
+    op.create_index(
+        "ix_student_education_organization_associations_student",
+        "student_education_organization_associations",
+        ["student_unique_id"],
+    )
+    op.create_index(
+        "ix_student_education_organization_associations_change_version",
+        "student_education_organization_associations",
+        ["change_version"],
+    )
+    op.create_table(
+        "calendar_dates",
+        sa.Column(
+            "id",
+            postgresql.UUID(as_uuid=True),
+            primary_key=True,
+            server_default=sa.text("gen_random_uuid()"),
+        ),
+        sa.Column("calendar_events", postgresql.JSONB()),
+        sa.Column("date", sa.Date(), nullable=False),
+        sa.Column("calendar_code", sa.String(60), nullable=False),
+        sa.Column("school_id", sa.BigInteger(), nullable=False),
+        sa.Column("school_year", sa.Integer(), nullable=False),
+        sa.Column("_etag", sa.String(50)),
+        sa.Column(
+            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
+        ),
+        sa.Column(
+            "change_version",
+            sa.BigInteger(),
+            server_default=sa.text("nextval('change_version_seq')"),
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
+        sa.UniqueConstraint(
+            "date", "calendar_code", "school_id", "school_year", name="uq_calendar_dates_key"
+        ),
+    )
+    op.create_index(
+        "ix_calendar_dates_calendar",
+        "calendar_dates",
+        ["calendar_code", "school_id", "school_year"],
+    )
+    op.create_index("ix_calendar_dates_change_version", "calendar_dates", ["change_version"])
+    op.create_table(
+        "course_offerings",
+        sa.Column(
+            "id",
+            postgresql.UUID(as_uuid=True),
+            primary_key=True,
+            server_default=sa.text("gen_random_uuid()"),
+        ),
+        sa.Column("local_course_code", sa.String(60), nullable=False),
+        sa.Column("course_code", sa.String(60)),
+        sa.Column("education_organization_id", sa.BigInteger()),
+        sa.Column("school_id", sa.BigInteger(), nullable=False),
+        sa.Column("school_year", sa.Integer(), nullable=False),
+        sa.Column("session_name", sa.String(60), nullable=False),
+        sa.Column("course_level_characteristics", postgresql.JSONB()),
+        sa.Column("curriculum_useds", postgresql.JSONB()),
+        sa.Column("instructional_time_planned", sa.Integer()),
+        sa.Column("local_course_title", sa.String(60)),
+        sa.Column("offered_grade_levels", postgresql.JSONB()),
+        sa.Column("_etag", sa.String(50)),
+        sa.Column(
+            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
+        ),
+        sa.Column(
+            "change_version",
+            sa.BigInteger(),
+            server_default=sa.text("nextval('change_version_seq')"),
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
+        sa.UniqueConstraint(
+            "local_course_code",
+            "school_id",
+            "school_year",
+            "session_name",
+            name="uq_course_offerings_key",
+        ),
+    )
+    op.create_index(
+        "ix_course_offerings_course",
+        "course_offerings",
+        ["course_code", "education_organization_id"],
+    )
+    op.create_index("ix_course_offerings_school", "course_offerings", ["school_id"])
+    op.create_index(
+        "ix_course_offerings_session",
+        "course_offerings",
+        ["school_id", "school_year", "session_name"],
+    )
+    op.create_index("ix_course_offerings_change_version", "course_offerings", ["change_version"])
+    # student_school_associations: core-model table (foundation 0001): add what DS5 needs
+    op.add_column(
+        "student_school_associations", sa.Column("education_organization_id", sa.BigInteger())
+    )
+    op.add_column("student_school_associations", sa.Column("next_year_school_id", sa.BigInteger()))
+    op.add_column(
+        "student_school_associations", sa.Column("alternative_graduation_plans", postgresql.JSONB())
+    )
+    op.add_column("student_school_associations", sa.Column("education_plans", postgresql.JSONB()))
+    op.add_column("student_school_associations", sa.Column("employed_while_enrolled", sa.Boolean()))
+    op.add_column(
+        "student_school_associations", sa.Column("enrollment_type_descriptor", sa.String(306))
+    )
+    op.add_column("student_school_associations", sa.Column("full_time_equivalency", sa.Float()))
+    op.add_column(
+        "student_school_associations", sa.Column("next_year_grade_level_descriptor", sa.String(306))
+    )
+    op.add_column(
+        "student_school_associations", sa.Column("residency_status_descriptor", sa.String(306))
+    )
+    op.add_column("student_school_associations", sa.Column("school_choice", sa.Boolean()))
+    op.add_column(
+        "student_school_associations", sa.Column("term_completion_indicator", sa.Boolean())
+    )
+    op.add_column(
+        "student_school_associations",
+        sa.Column(
+            "id",
+            postgresql.UUID(as_uuid=True),
+            nullable=False,
+            server_default=sa.text("gen_random_uuid()"),
+        ),
+    )
+    op.add_column(
+        "student_school_associations",
+        sa.Column(
+            "change_version",
+            sa.BigInteger(),
+            server_default=sa.text("nextval('change_version_seq')"),
+        ),
+    )
+    op.add_column(
+        "student_school_associations",
+        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
+    )
+    op.alter_column(
+        "student_school_associations", "entry_grade_level_descriptor", type_=sa.String(306)
+    )
+    op.alter_column(
+        "student_school_associations", "entry_grade_level_reason_descriptor", type_=sa.String(306)
+    )
+    op.alter_column("student_school_associations", "entry_type_descriptor", type_=sa.String(306))
+    op.alter_column(
+        "student_school_associations", "exit_withdraw_type_descriptor", type_=sa.String(306)
+    )
+    op.alter_column(
+        "student_school_associations", "graduation_plan_type_descriptor", type_=sa.String(306)
+    )
+    op.alter_column(
+        "student_school_associations", "school_choice_basis_descriptor", type_=sa.String(306)
+    )
+    op.alter_column("student_school_associations", "calendar_code", type_=sa.String(60))
+    op.alter_column(
+        "student_school_associations",
+        "_last_modified_date",
+        type_=sa.DateTime(timezone=True),
+        postgresql_using="_last_modified_date AT TIME ZONE 'UTC'",
+    )
+    op.alter_column(
+        "student_school_associations",
+        "created_at",
+        type_=sa.DateTime(timezone=True),
+        postgresql_using="created_at AT TIME ZONE 'UTC'",
+    )
+    op.alter_column(
+        "student_school_associations",
+        "updated_at",
+        type_=sa.DateTime(timezone=True),
+        postgresql_using="updated_at AT TIME ZONE 'UTC'",
+    )
     # school_year: not required by Ed-Fi DS5, so a DS5 client cannot always supply it
-    op.alter_column('student_school_associations', 'school_year', nullable=True)
-    op.create_unique_constraint('uq_student_school_associations_id', 'student_school_associations', ['id'])
-    op.create_index('ix_student_school_associations_calendar', 'student_school_associations', ['calendar_code', 'school_id', 'school_year'])
-    op.create_index('ix_student_school_associations_classofschoolyeartype', 'student_school_associations', ['class_of_school_year'])
-    op.create_index('ix_student_school_associations_graduationplan', 'student_school_associations', ['education_organization_id', 'graduation_plan_type_descriptor', 'graduation_school_year'])
-    op.create_index('ix_student_school_associations_nextyearschool', 'student_school_associations', ['next_year_school_id'])
-    op.create_index('ix_student_school_associations_school', 'student_school_associations', ['school_id'])
-    op.create_index('ix_student_school_associations_schoolyeartype', 'student_school_associations', ['school_year'])
-    op.create_index('ix_student_school_associations_student', 'student_school_associations', ['student_unique_id'])
-    op.create_index('ix_student_school_associations_change_version', 'student_school_associations', ['change_version'])
-    op.create_table(
-        'sections',
-        sa.Column('id', postgresql.UUID(as_uuid=True), primary_key=True, server_default=sa.text('gen_random_uuid()')),
-        sa.Column('section_identifier', sa.String(255), nullable=False),
-        sa.Column('local_course_code', sa.String(60), nullable=False),
-        sa.Column('school_id', sa.BigInteger(), nullable=False),
-        sa.Column('school_year', sa.Integer(), nullable=False),
-        sa.Column('session_name', sa.String(60), nullable=False),
-        sa.Column('location_classroom_identification_code', sa.String(60)),
-        sa.Column('location_school_id', sa.BigInteger()),
-        sa.Column('available_credit_conversion', sa.Float()),
-        sa.Column('available_credits', sa.Float()),
-        sa.Column('available_credit_type_descriptor', sa.String(306)),
-        sa.Column('characteristics', postgresql.JSONB()),
-        sa.Column('class_periods', postgresql.JSONB()),
-        sa.Column('course_level_characteristics', postgresql.JSONB()),
-        sa.Column('educational_environment_descriptor', sa.String(306)),
-        sa.Column('instruction_language_descriptor', sa.String(306)),
-        sa.Column('medium_of_instruction_descriptor', sa.String(306)),
-        sa.Column('offered_grade_levels', postgresql.JSONB()),
-        sa.Column('official_attendance_period', sa.Boolean()),
-        sa.Column('population_served_descriptor', sa.String(306)),
-        sa.Column('programs', postgresql.JSONB()),
-        sa.Column('section_name', sa.String(100)),
-        sa.Column('section_type_descriptor', sa.String(306)),
-        sa.Column('sequence_of_course', sa.Integer()),
-        sa.Column('_etag', sa.String(50)),
-        sa.Column('_last_modified_date', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('change_version', sa.BigInteger(), server_default=sa.text("nextval('change_version_seq')")),
-        sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('origin', sa.String(20), server_default=sa.text("'edfi'")),
-        sa.UniqueConstraint('section_identifier', 'local_course_code', 'school_id', 'school_year', 'session_name', name='uq_sections_key'),
+    op.alter_column("student_school_associations", "school_year", nullable=True)
+    op.create_unique_constraint(
+        "uq_student_school_associations_id", "student_school_associations", ["id"]
     )
-    op.create_index('ix_sections_courseoffering', 'sections', ['local_course_code', 'school_id', 'school_year', 'session_name'])
-    op.create_index('ix_sections_location', 'sections', ['location_classroom_identification_code', 'location_school_id'])
-    op.create_index('ix_sections_locationschool', 'sections', ['location_school_id'])
-    op.create_index('ix_sections_change_version', 'sections', ['change_version'])
-    op.create_table(
-        'gradebook_entries',
-        sa.Column('id', postgresql.UUID(as_uuid=True), primary_key=True, server_default=sa.text('gen_random_uuid()')),
-        sa.Column('gradebook_entry_identifier', sa.String(60), nullable=False),
-        sa.Column('namespace', sa.String(255), nullable=False),
-        sa.Column('grading_period_descriptor', sa.String(306)),
-        sa.Column('grading_period_name', sa.String(60)),
-        sa.Column('school_id', sa.BigInteger()),
-        sa.Column('school_year', sa.Integer()),
-        sa.Column('local_course_code', sa.String(60)),
-        sa.Column('section_identifier', sa.String(255)),
-        sa.Column('session_name', sa.String(60)),
-        sa.Column('date_assigned', sa.Date()),
-        sa.Column('description', sa.String(1024)),
-        sa.Column('due_date', sa.Date()),
-        sa.Column('due_time', sa.Text()),
-        sa.Column('gradebook_entry_type_descriptor', sa.String(306)),
-        sa.Column('learning_standards', postgresql.JSONB()),
-        sa.Column('max_points', sa.Float()),
-        sa.Column('source_section_identifier', sa.String(255)),
-        sa.Column('title', sa.String(100)),
-        sa.Column('_etag', sa.String(50)),
-        sa.Column('_last_modified_date', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('change_version', sa.BigInteger(), server_default=sa.text("nextval('change_version_seq')")),
-        sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('origin', sa.String(20), server_default=sa.text("'edfi'")),
-        sa.UniqueConstraint('gradebook_entry_identifier', 'namespace', name='uq_gradebook_entries_key'),
+    op.create_index(
+        "ix_student_school_associations_calendar",
+        "student_school_associations",
+        ["calendar_code", "school_id", "school_year"],
     )
-    op.create_index('ix_gradebook_entries_gradingperiod', 'gradebook_entries', ['grading_period_descriptor', 'grading_period_name', 'school_id', 'school_year'])
-    op.create_index('ix_gradebook_entries_section', 'gradebook_entries', ['local_course_code', 'school_id', 'school_year', 'section_identifier', 'session_name'])
-    op.create_index('ix_gradebook_entries_change_version', 'gradebook_entries', ['change_version'])
-    op.create_table(
-        'staff_section_associations',
-        sa.Column('id', postgresql.UUID(as_uuid=True), primary_key=True, server_default=sa.text('gen_random_uuid()')),
-        sa.Column('begin_date', sa.Date(), nullable=False),
-        sa.Column('local_course_code', sa.String(60), nullable=False),
-        sa.Column('school_id', sa.BigInteger(), nullable=False),
-        sa.Column('school_year', sa.Integer(), nullable=False),
-        sa.Column('section_identifier', sa.String(255), nullable=False),
-        sa.Column('session_name', sa.String(60), nullable=False),
-        sa.Column('staff_unique_id', sa.String(32), nullable=False),
-        sa.Column('classroom_position_descriptor', sa.String(306)),
-        sa.Column('end_date', sa.Date()),
-        sa.Column('highly_qualified_teacher', sa.Boolean()),
-        sa.Column('percentage_contribution', sa.Float()),
-        sa.Column('teacher_student_data_link_exclusion', sa.Boolean()),
-        sa.Column('_etag', sa.String(50)),
-        sa.Column('_last_modified_date', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('change_version', sa.BigInteger(), server_default=sa.text("nextval('change_version_seq')")),
-        sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('origin', sa.String(20), server_default=sa.text("'edfi'")),
-        sa.UniqueConstraint('begin_date', 'local_course_code', 'school_id', 'school_year', 'section_identifier', 'session_name', 'staff_unique_id', name='uq_staff_section_associations_key'),
+    op.create_index(
+        "ix_student_school_associations_classofschoolyeartype",
+        "student_school_associations",
+        ["class_of_school_year"],
     )
-    op.create_index('ix_staff_section_associations_section', 'staff_section_associations', ['local_course_code', 'school_id', 'school_year', 'section_identifier', 'session_name'])
-    op.create_index('ix_staff_section_associations_staff', 'staff_section_associations', ['staff_unique_id'])
-    op.create_index('ix_staff_section_associations_change_version', 'staff_section_associations', ['change_version'])
-    op.create_table(
-        'student_section_associations',
-        sa.Column('id', postgresql.UUID(as_uuid=True), primary_key=True, server_default=sa.text('gen_random_uuid()')),
-        sa.Column('begin_date', sa.Date(), nullable=False),
-        sa.Column('local_course_code', sa.String(60), nullable=False),
-        sa.Column('school_id', sa.BigInteger(), nullable=False),
-        sa.Column('school_year', sa.Integer(), nullable=False),
-        sa.Column('section_identifier', sa.String(255), nullable=False),
-        sa.Column('session_name', sa.String(60), nullable=False),
-        sa.Column('student_unique_id', sa.String(32), nullable=False),
-        sa.Column('attempt_status_descriptor', sa.String(306)),
-        sa.Column('end_date', sa.Date()),
-        sa.Column('homeroom_indicator', sa.Boolean()),
-        sa.Column('programs', postgresql.JSONB()),
-        sa.Column('repeat_identifier_descriptor', sa.String(306)),
-        sa.Column('teacher_student_data_link_exclusion', sa.Boolean()),
-        sa.Column('_etag', sa.String(50)),
-        sa.Column('_last_modified_date', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('change_version', sa.BigInteger(), server_default=sa.text("nextval('change_version_seq')")),
-        sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('origin', sa.String(20), server_default=sa.text("'edfi'")),
-        sa.UniqueConstraint('begin_date', 'local_course_code', 'school_id', 'school_year', 'section_identifier', 'session_name', 'student_unique_id', name='uq_student_section_associations_key'),
+    op.create_index(
+        "ix_student_school_associations_graduationplan",
+        "student_school_associations",
+        ["education_organization_id", "graduation_plan_type_descriptor", "graduation_school_year"],
     )
-    op.create_index('ix_student_section_associations_section', 'student_section_associations', ['local_course_code', 'school_id', 'school_year', 'section_identifier', 'session_name'])
-    op.create_index('ix_student_section_associations_student', 'student_section_associations', ['student_unique_id'])
-    op.create_index('ix_student_section_associations_change_version', 'student_section_associations', ['change_version'])
-    op.create_table(
-        'student_gradebook_entries',
-        sa.Column('id', postgresql.UUID(as_uuid=True), primary_key=True, server_default=sa.text('gen_random_uuid()')),
-        sa.Column('gradebook_entry_identifier', sa.String(60), nullable=False),
-        sa.Column('namespace', sa.String(255), nullable=False),
-        sa.Column('student_unique_id', sa.String(32), nullable=False),
-        sa.Column('assignment_late_status_descriptor', sa.String(306)),
-        sa.Column('competency_level_descriptor', sa.String(306)),
-        sa.Column('date_fulfilled', sa.Date()),
-        sa.Column('diagnostic_statement', sa.String(1024)),
-        sa.Column('letter_grade_earned', sa.String(20)),
-        sa.Column('numeric_grade_earned', sa.Float()),
-        sa.Column('points_earned', sa.Float()),
-        sa.Column('submission_status_descriptor', sa.String(306)),
-        sa.Column('time_fulfilled', sa.Text()),
-        sa.Column('_etag', sa.String(50)),
-        sa.Column('_last_modified_date', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('change_version', sa.BigInteger(), server_default=sa.text("nextval('change_version_seq')")),
-        sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()')),
-        sa.Column('origin', sa.String(20), server_default=sa.text("'edfi'")),
-        sa.UniqueConstraint('gradebook_entry_identifier', 'namespace', 'student_unique_id', name='uq_student_gradebook_entries_key'),
+    op.create_index(
+        "ix_student_school_associations_nextyearschool",
+        "student_school_associations",
+        ["next_year_school_id"],
     )
-    op.create_index('ix_student_gradebook_entries_student', 'student_gradebook_entries', ['student_unique_id'])
-    op.create_index('ix_student_gradebook_entries_change_version', 'student_gradebook_entries', ['change_version'])
+    op.create_index(
+        "ix_student_school_associations_school", "student_school_associations", ["school_id"]
+    )
+    op.create_index(
+        "ix_student_school_associations_schoolyeartype",
+        "student_school_associations",
+        ["school_year"],
+    )
+    op.create_index(
+        "ix_student_school_associations_student",
+        "student_school_associations",
+        ["student_unique_id"],
+    )
+    op.create_index(
+        "ix_student_school_associations_change_version",
+        "student_school_associations",
+        ["change_version"],
+    )
+    op.create_table(
+        "sections",
+        sa.Column(
+            "id",
+            postgresql.UUID(as_uuid=True),
+            primary_key=True,
+            server_default=sa.text("gen_random_uuid()"),
+        ),
+        sa.Column("section_identifier", sa.String(255), nullable=False),
+        sa.Column("local_course_code", sa.String(60), nullable=False),
+        sa.Column("school_id", sa.BigInteger(), nullable=False),
+        sa.Column("school_year", sa.Integer(), nullable=False),
+        sa.Column("session_name", sa.String(60), nullable=False),
+        sa.Column("location_classroom_identification_code", sa.String(60)),
+        sa.Column("location_school_id", sa.BigInteger()),
+        sa.Column("available_credit_conversion", sa.Float()),
+        sa.Column("available_credits", sa.Float()),
+        sa.Column("available_credit_type_descriptor", sa.String(306)),
+        sa.Column("characteristics", postgresql.JSONB()),
+        sa.Column("class_periods", postgresql.JSONB()),
+        sa.Column("course_level_characteristics", postgresql.JSONB()),
+        sa.Column("educational_environment_descriptor", sa.String(306)),
+        sa.Column("instruction_language_descriptor", sa.String(306)),
+        sa.Column("medium_of_instruction_descriptor", sa.String(306)),
+        sa.Column("offered_grade_levels", postgresql.JSONB()),
+        sa.Column("official_attendance_period", sa.Boolean()),
+        sa.Column("population_served_descriptor", sa.String(306)),
+        sa.Column("programs", postgresql.JSONB()),
+        sa.Column("section_name", sa.String(100)),
+        sa.Column("section_type_descriptor", sa.String(306)),
+        sa.Column("sequence_of_course", sa.Integer()),
+        sa.Column("_etag", sa.String(50)),
+        sa.Column(
+            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
+        ),
+        sa.Column(
+            "change_version",
+            sa.BigInteger(),
+            server_default=sa.text("nextval('change_version_seq')"),
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
+        sa.UniqueConstraint(
+            "section_identifier",
+            "local_course_code",
+            "school_id",
+            "school_year",
+            "session_name",
+            name="uq_sections_key",
+        ),
+    )
+    op.create_index(
+        "ix_sections_courseoffering",
+        "sections",
+        ["local_course_code", "school_id", "school_year", "session_name"],
+    )
+    op.create_index(
+        "ix_sections_location",
+        "sections",
+        ["location_classroom_identification_code", "location_school_id"],
+    )
+    op.create_index("ix_sections_locationschool", "sections", ["location_school_id"])
+    op.create_index("ix_sections_change_version", "sections", ["change_version"])
+    op.create_table(
+        "gradebook_entries",
+        sa.Column(
+            "id",
+            postgresql.UUID(as_uuid=True),
+            primary_key=True,
+            server_default=sa.text("gen_random_uuid()"),
+        ),
+        sa.Column("gradebook_entry_identifier", sa.String(60), nullable=False),
+        sa.Column("namespace", sa.String(255), nullable=False),
+        sa.Column("grading_period_descriptor", sa.String(306)),
+        sa.Column("grading_period_name", sa.String(60)),
+        sa.Column("school_id", sa.BigInteger()),
+        sa.Column("school_year", sa.Integer()),
+        sa.Column("local_course_code", sa.String(60)),
+        sa.Column("section_identifier", sa.String(255)),
+        sa.Column("session_name", sa.String(60)),
+        sa.Column("date_assigned", sa.Date()),
+        sa.Column("description", sa.String(1024)),
+        sa.Column("due_date", sa.Date()),
+        sa.Column("due_time", sa.Text()),
+        sa.Column("gradebook_entry_type_descriptor", sa.String(306)),
+        sa.Column("learning_standards", postgresql.JSONB()),
+        sa.Column("max_points", sa.Float()),
+        sa.Column("source_section_identifier", sa.String(255)),
+        sa.Column("title", sa.String(100)),
+        sa.Column("_etag", sa.String(50)),
+        sa.Column(
+            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
+        ),
+        sa.Column(
+            "change_version",
+            sa.BigInteger(),
+            server_default=sa.text("nextval('change_version_seq')"),
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
+        sa.UniqueConstraint(
+            "gradebook_entry_identifier", "namespace", name="uq_gradebook_entries_key"
+        ),
+    )
+    op.create_index(
+        "ix_gradebook_entries_gradingperiod",
+        "gradebook_entries",
+        ["grading_period_descriptor", "grading_period_name", "school_id", "school_year"],
+    )
+    op.create_index(
+        "ix_gradebook_entries_section",
+        "gradebook_entries",
+        ["local_course_code", "school_id", "school_year", "section_identifier", "session_name"],
+    )
+    op.create_index("ix_gradebook_entries_change_version", "gradebook_entries", ["change_version"])
+    op.create_table(
+        "staff_section_associations",
+        sa.Column(
+            "id",
+            postgresql.UUID(as_uuid=True),
+            primary_key=True,
+            server_default=sa.text("gen_random_uuid()"),
+        ),
+        sa.Column("begin_date", sa.Date(), nullable=False),
+        sa.Column("local_course_code", sa.String(60), nullable=False),
+        sa.Column("school_id", sa.BigInteger(), nullable=False),
+        sa.Column("school_year", sa.Integer(), nullable=False),
+        sa.Column("section_identifier", sa.String(255), nullable=False),
+        sa.Column("session_name", sa.String(60), nullable=False),
+        sa.Column("staff_unique_id", sa.String(32), nullable=False),
+        sa.Column("classroom_position_descriptor", sa.String(306)),
+        sa.Column("end_date", sa.Date()),
+        sa.Column("highly_qualified_teacher", sa.Boolean()),
+        sa.Column("percentage_contribution", sa.Float()),
+        sa.Column("teacher_student_data_link_exclusion", sa.Boolean()),
+        sa.Column("_etag", sa.String(50)),
+        sa.Column(
+            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
+        ),
+        sa.Column(
+            "change_version",
+            sa.BigInteger(),
+            server_default=sa.text("nextval('change_version_seq')"),
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
+        sa.UniqueConstraint(
+            "begin_date",
+            "local_course_code",
+            "school_id",
+            "school_year",
+            "section_identifier",
+            "session_name",
+            "staff_unique_id",
+            name="uq_staff_section_associations_key",
+        ),
+    )
+    op.create_index(
+        "ix_staff_section_associations_section",
+        "staff_section_associations",
+        ["local_course_code", "school_id", "school_year", "section_identifier", "session_name"],
+    )
+    op.create_index(
+        "ix_staff_section_associations_staff", "staff_section_associations", ["staff_unique_id"]
+    )
+    op.create_index(
+        "ix_staff_section_associations_change_version",
+        "staff_section_associations",
+        ["change_version"],
+    )
+    op.create_table(
+        "student_section_associations",
+        sa.Column(
+            "id",
+            postgresql.UUID(as_uuid=True),
+            primary_key=True,
+            server_default=sa.text("gen_random_uuid()"),
+        ),
+        sa.Column("begin_date", sa.Date(), nullable=False),
+        sa.Column("local_course_code", sa.String(60), nullable=False),
+        sa.Column("school_id", sa.BigInteger(), nullable=False),
+        sa.Column("school_year", sa.Integer(), nullable=False),
+        sa.Column("section_identifier", sa.String(255), nullable=False),
+        sa.Column("session_name", sa.String(60), nullable=False),
+        sa.Column("student_unique_id", sa.String(32), nullable=False),
+        sa.Column("attempt_status_descriptor", sa.String(306)),
+        sa.Column("end_date", sa.Date()),
+        sa.Column("homeroom_indicator", sa.Boolean()),
+        sa.Column("programs", postgresql.JSONB()),
+        sa.Column("repeat_identifier_descriptor", sa.String(306)),
+        sa.Column("teacher_student_data_link_exclusion", sa.Boolean()),
+        sa.Column("_etag", sa.String(50)),
+        sa.Column(
+            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
+        ),
+        sa.Column(
+            "change_version",
+            sa.BigInteger(),
+            server_default=sa.text("nextval('change_version_seq')"),
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
+        sa.UniqueConstraint(
+            "begin_date",
+            "local_course_code",
+            "school_id",
+            "school_year",
+            "section_identifier",
+            "session_name",
+            "student_unique_id",
+            name="uq_student_section_associations_key",
+        ),
+    )
+    op.create_index(
+        "ix_student_section_associations_section",
+        "student_section_associations",
+        ["local_course_code", "school_id", "school_year", "section_identifier", "session_name"],
+    )
+    op.create_index(
+        "ix_student_section_associations_student",
+        "student_section_associations",
+        ["student_unique_id"],
+    )
+    op.create_index(
+        "ix_student_section_associations_change_version",
+        "student_section_associations",
+        ["change_version"],
+    )
+    op.create_table(
+        "student_gradebook_entries",
+        sa.Column(
+            "id",
+            postgresql.UUID(as_uuid=True),
+            primary_key=True,
+            server_default=sa.text("gen_random_uuid()"),
+        ),
+        sa.Column("gradebook_entry_identifier", sa.String(60), nullable=False),
+        sa.Column("namespace", sa.String(255), nullable=False),
+        sa.Column("student_unique_id", sa.String(32), nullable=False),
+        sa.Column("assignment_late_status_descriptor", sa.String(306)),
+        sa.Column("competency_level_descriptor", sa.String(306)),
+        sa.Column("date_fulfilled", sa.Date()),
+        sa.Column("diagnostic_statement", sa.String(1024)),
+        sa.Column("letter_grade_earned", sa.String(20)),
+        sa.Column("numeric_grade_earned", sa.Float()),
+        sa.Column("points_earned", sa.Float()),
+        sa.Column("submission_status_descriptor", sa.String(306)),
+        sa.Column("time_fulfilled", sa.Text()),
+        sa.Column("_etag", sa.String(50)),
+        sa.Column(
+            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
+        ),
+        sa.Column(
+            "change_version",
+            sa.BigInteger(),
+            server_default=sa.text("nextval('change_version_seq')"),
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
+        sa.UniqueConstraint(
+            "gradebook_entry_identifier",
+            "namespace",
+            "student_unique_id",
+            name="uq_student_gradebook_entries_key",
+        ),
+    )
+    op.create_index(
+        "ix_student_gradebook_entries_student", "student_gradebook_entries", ["student_unique_id"]
+    )
+    op.create_index(
+        "ix_student_gradebook_entries_change_version",
+        "student_gradebook_entries",
+        ["change_version"],
+    )
 
 
 def downgrade() -> None:
-    op.drop_constraint('uq_students_id', 'students')
-    op.drop_column('students', 'birth_international_province')
-    op.drop_column('students', 'citizenship_status_descriptor')
-    op.drop_column('students', 'identification_documents')
-    op.drop_column('students', 'other_names')
-    op.drop_column('students', 'personal_identification_documents')
-    op.drop_column('students', 'personal_title_prefix')
-    op.drop_column('students', 'preferred_first_name')
-    op.drop_column('students', 'preferred_last_surname')
-    op.drop_column('students', 'visas')
-    op.drop_column('students', 'id')
-    op.drop_column('students', 'change_version')
-    op.drop_column('students', 'origin')
-    op.drop_constraint('uq_schools_id', 'schools')
-    op.drop_column('schools', 'education_organization_categories')
-    op.drop_column('schools', 'charter_approval_school_year')
-    op.drop_column('schools', 'charter_approval_agency_type_descriptor')
-    op.drop_column('schools', 'identification_codes')
-    op.drop_column('schools', 'indicators')
-    op.drop_column('schools', 'international_addresses')
-    op.drop_column('schools', 'id')
-    op.drop_column('schools', 'change_version')
-    op.drop_column('schools', 'origin')
-    op.drop_constraint('uq_student_school_associations_id', 'student_school_associations')
-    op.drop_column('student_school_associations', 'education_organization_id')
-    op.drop_column('student_school_associations', 'next_year_school_id')
-    op.drop_column('student_school_associations', 'alternative_graduation_plans')
-    op.drop_column('student_school_associations', 'education_plans')
-    op.drop_column('student_school_associations', 'employed_while_enrolled')
-    op.drop_column('student_school_associations', 'enrollment_type_descriptor')
-    op.drop_column('student_school_associations', 'full_time_equivalency')
-    op.drop_column('student_school_associations', 'next_year_grade_level_descriptor')
-    op.drop_column('student_school_associations', 'residency_status_descriptor')
-    op.drop_column('student_school_associations', 'school_choice')
-    op.drop_column('student_school_associations', 'term_completion_indicator')
-    op.drop_column('student_school_associations', 'id')
-    op.drop_column('student_school_associations', 'change_version')
-    op.drop_column('student_school_associations', 'origin')
-    op.drop_table('student_gradebook_entries')
-    op.drop_table('student_section_associations')
-    op.drop_table('staff_section_associations')
-    op.drop_table('gradebook_entries')
-    op.drop_table('sections')
-    op.drop_table('course_offerings')
-    op.drop_table('calendar_dates')
-    op.drop_table('sessions')
-    op.drop_table('calendars')
-    op.drop_table('student_education_organization_associations')
-    op.drop_table('student_contact_associations')
-    op.drop_table('staff_education_organization_assignment_associations')
-    op.drop_table('staffs')
-    op.drop_table('local_education_agencies')
-    op.drop_table('courses')
-    op.drop_table('contacts')
-    op.drop_table('edfi_tracked_changes')
-    op.drop_table('descriptors')
-    op.execute('DROP SEQUENCE IF EXISTS change_version_seq')
+    op.drop_constraint("uq_students_id", "students")
+    op.drop_column("students", "birth_international_province")
+    op.drop_column("students", "citizenship_status_descriptor")
+    op.drop_column("students", "identification_documents")
+    op.drop_column("students", "other_names")
+    op.drop_column("students", "personal_identification_documents")
+    op.drop_column("students", "personal_title_prefix")
+    op.drop_column("students", "preferred_first_name")
+    op.drop_column("students", "preferred_last_surname")
+    op.drop_column("students", "visas")
+    op.drop_column("students", "id")
+    op.drop_column("students", "change_version")
+    op.drop_column("students", "origin")
+    op.drop_constraint("uq_schools_id", "schools")
+    op.drop_column("schools", "education_organization_categories")
+    op.drop_column("schools", "charter_approval_school_year")
+    op.drop_column("schools", "charter_approval_agency_type_descriptor")
+    op.drop_column("schools", "identification_codes")
+    op.drop_column("schools", "indicators")
+    op.drop_column("schools", "international_addresses")
+    op.drop_column("schools", "id")
+    op.drop_column("schools", "change_version")
+    op.drop_column("schools", "origin")
+    op.drop_constraint("uq_student_school_associations_id", "student_school_associations")
+    op.drop_column("student_school_associations", "education_organization_id")
+    op.drop_column("student_school_associations", "next_year_school_id")
+    op.drop_column("student_school_associations", "alternative_graduation_plans")
+    op.drop_column("student_school_associations", "education_plans")
+    op.drop_column("student_school_associations", "employed_while_enrolled")
+    op.drop_column("student_school_associations", "enrollment_type_descriptor")
+    op.drop_column("student_school_associations", "full_time_equivalency")
+    op.drop_column("student_school_associations", "next_year_grade_level_descriptor")
+    op.drop_column("student_school_associations", "residency_status_descriptor")
+    op.drop_column("student_school_associations", "school_choice")
+    op.drop_column("student_school_associations", "term_completion_indicator")
+    op.drop_column("student_school_associations", "id")
+    op.drop_column("student_school_associations", "change_version")
+    op.drop_column("student_school_associations", "origin")
+    op.drop_table("student_gradebook_entries")
+    op.drop_table("student_section_associations")
+    op.drop_table("staff_section_associations")
+    op.drop_table("gradebook_entries")
+    op.drop_table("sections")
+    op.drop_table("course_offerings")
+    op.drop_table("calendar_dates")
+    op.drop_table("student_education_organization_associations")
+    op.drop_table("staff_education_organization_assignment_associations")
+    op.drop_table("sessions")
+    op.drop_table("courses")
+    op.drop_table("calendars")
+    op.drop_table("student_contact_associations")
+    op.drop_table("staffs")
+    op.drop_table("local_education_agencies")
+    op.drop_table("contacts")
+    op.drop_table("edfi_tracked_changes")
+    op.drop_table("descriptors")
+    op.execute("DROP SEQUENCE IF EXISTS change_version_seq")

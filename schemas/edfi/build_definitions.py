@@ -84,7 +84,13 @@ class Builder:
         }
 
     def prop(
-        self, name: str, spec: dict, depth: int, nested: bool, params: dict | None = None, overrides: dict | None = None
+        self,
+        name: str,
+        spec: dict,
+        depth: int,
+        nested: bool,
+        params: dict | None = None,
+        overrides: dict | None = None,
     ) -> dict | None:
         if name in ("id", "_etag", "_lastModifiedDate", "_ext", "link"):
             return None
@@ -94,7 +100,11 @@ class Builder:
                 return self.reference(name, target, nested, params, overrides)
             return {"name": name, "kind": "object", "shape": self.shape(target, depth)}
         if spec.get("type") == "array":
-            return {"name": name, "kind": "collection", "item": self.shape(ref_name(spec["items"]["$ref"]), depth)}
+            return {
+                "name": name,
+                "kind": "collection",
+                "item": self.shape(ref_name(spec["items"]["$ref"]), depth),
+            }
         entry = {"name": name, **self.scalar(spec)}
         if spec.get("x-Ed-Fi-isIdentity"):
             entry["identity"] = True
@@ -106,18 +116,27 @@ class Builder:
         return entry
 
     def reference(
-        self, name: str, ref_schema: str, nested: bool, params: dict | None = None, overrides: dict | None = None
+        self,
+        name: str,
+        ref_schema: str,
+        nested: bool,
+        params: dict | None = None,
+        overrides: dict | None = None,
     ) -> dict:
         target_schema = ref_schema[: -len("Reference")]
         target_entity = entity_of(target_schema)
         role = name[: -len("Reference")]
-        # a role name prefixes the flattened key fields (nextYearSchoolReference.schoolId -> nextYearSchoolId)
-        prefix = "" if role.lower() == target_entity.lower() else role[: len(role) - len(target_entity)]
+        # a role name prefixes the flattened key fields
+        # (nextYearSchoolReference.schoolId -> nextYearSchoolId)
+        prefix = (
+            "" if role.lower() == target_entity.lower() else role[: len(role) - len(target_entity)]
+        )
         fields = []
         for fname, fspec in self.schemas[ref_schema]["properties"].items():
             if fname == "link":
                 continue
-            # Ed-Fi does not repeat a role already leading the field name (employmentStatusDescriptor)
+            # Ed-Fi does not repeat a role already leading the field name
+            # (employmentStatusDescriptor)
             flat = fname if not prefix or fname.startswith(prefix) else prefix + cap(fname)
             if params is not None and flat not in params and fname in params:
                 # key unification: the field shares the resource's own key column (staffUniqueId)
@@ -152,7 +171,16 @@ class Builder:
         props = [
             p
             for name, spec in schema["properties"].items()
-            if (p := self.prop(name, spec, 0, nested=False, params=params, overrides=self.overrides.get(collection)))
+            if (
+                p := self.prop(
+                    name,
+                    spec,
+                    0,
+                    nested=False,
+                    params=params,
+                    overrides=self.overrides.get(collection),
+                )
+            )
             is not None
         ]
         put = self.paths[f"/ed-fi/{collection}/{{id}}"]["put"]
@@ -178,10 +206,15 @@ class Builder:
             if p["kind"] == "reference":
                 for f in p["fields"]:
                     if f["flat"] not in params:
-                        raise SystemExit(f"{collection}: {p['name']}.{f['name']} -> {f['flat']} is not a query parameter")
+                        raise SystemExit(
+                            f"{collection}: {p['name']}.{f['name']} -> {f['flat']} "
+                            "is not a query parameter"
+                        )
 
     def descriptor_resource(self, entity: str) -> dict:
-        schema = self.descriptor_doc["components"]["schemas"]["edFi_" + entity[0].lower() + entity[1:]]
+        schema = self.descriptor_doc["components"]["schemas"][
+            "edFi_" + entity[0].lower() + entity[1:]
+        ]
         props = []
         for name, spec in schema["properties"].items():
             if name in ("id", "_etag", "_lastModifiedDate") or name.endswith("DescriptorId"):
@@ -214,7 +247,9 @@ def dependency_order(resources: dict[str, dict]) -> dict[str, int]:
             order[name] = 1
             return 1
         deps = [p["target"] for p in res["properties"] if p["kind"] == "reference" and p["target"]]
-        value = 1 + max([level(d, seen + (name,)) for d in deps if d not in seen and d != name] or [1])
+        value = 1 + max(
+            [level(d, seen + (name,)) for d in deps if d not in seen and d != name] or [1]
+        )
         order[name] = value
         return value
 
@@ -233,13 +268,18 @@ def main() -> None:
     for name, level in dependency_order(resources).items():
         resources[name]["order"] = level
     out = {
-        "_source": "Derived by build_definitions.py from the Ed-Fi DS5 OpenAPI (Apache-2.0, see openapi/LICENSE*)",
+        "_source": "Derived by build_definitions.py from the Ed-Fi DS5 OpenAPI "
+        "(Apache-2.0, see openapi/LICENSE*)",
         "dataModel": {"name": "Ed-Fi", "version": "5.2.0"},
         "descriptors": builder.descriptor_names,
         "resources": resources,
     }
-    (HERE / "resources.json").write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"wrote {len(resources)} resource definitions ({len(builder.descriptor_names)} descriptors)")
+    (HERE / "resources.json").write_text(
+        json.dumps(out, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    print(
+        f"wrote {len(resources)} resource definitions ({len(builder.descriptor_names)} descriptors)"
+    )
 
 
 if __name__ == "__main__":

@@ -41,10 +41,14 @@ class EdFi:
         return EdFi(self.client, headers)
 
     def post(self, resource: str, body, **headers):
-        return self.client.post(f"{DATA}/{resource}", json=body, headers={**self.headers, **headers})
+        return self.client.post(
+            f"{DATA}/{resource}", json=body, headers={**self.headers, **headers}
+        )
 
     def put(self, resource: str, id_: str, body, **headers):
-        return self.client.put(f"{DATA}/{resource}/{id_}", json=body, headers={**self.headers, **headers})
+        return self.client.put(
+            f"{DATA}/{resource}/{id_}", json=body, headers={**self.headers, **headers}
+        )
 
     def get(self, path: str, **kwargs):
         headers = {**self.headers, **kwargs.pop("headers", {})}
@@ -65,7 +69,9 @@ def lea(lea_id: int, name: str = "Grand Bend ISD") -> dict:
         "localEducationAgencyId": lea_id,
         "nameOfInstitution": name,
         "localEducationAgencyCategoryDescriptor": LEA_CATEGORY,
-        "categories": [{"educationOrganizationCategoryDescriptor": CATEGORY + "Local Education Agency"}],
+        "categories": [
+            {"educationOrganizationCategoryDescriptor": CATEGORY + "Local Education Agency"}
+        ],
     }
 
 
@@ -73,7 +79,9 @@ def school(school_id: int, lea_id: int | None, name: str = "Grand Bend High Scho
     body = {
         "schoolId": school_id,
         "nameOfInstitution": name,
-        "educationOrganizationCategories": [{"educationOrganizationCategoryDescriptor": CATEGORY + "School"}],
+        "educationOrganizationCategories": [
+            {"educationOrganizationCategoryDescriptor": CATEGORY + "School"}
+        ],
         "gradeLevels": [{"gradeLevelDescriptor": GRADE + "Ninth grade"}],
     }
     if lea_id is not None:
@@ -82,7 +90,12 @@ def school(school_id: int, lea_id: int | None, name: str = "Grand Bend High Scho
 
 
 def student(unique_id: str, first: str = "Lisa", last: str = "Woods") -> dict:
-    return {"studentUniqueId": unique_id, "firstName": first, "lastSurname": last, "birthDate": "2010-09-13"}
+    return {
+        "studentUniqueId": unique_id,
+        "firstName": first,
+        "lastSurname": last,
+        "birthDate": "2010-09-13",
+    }
 
 
 def enrollment(unique_id: str, school_id: int, entry_date: str = "2021-08-23") -> dict:
@@ -115,7 +128,9 @@ def district(edfi) -> Callable[..., dict]:
         for lea_id in (255901, 255902):
             ids[lea_id] = edfi.create("localEducationAgencies", lea(lea_id, f"LEA {lea_id}"))
         for school_id, lea_id in ((255901001, 255901), (255901107, 255901), (255902001, 255902)):
-            ids[school_id] = edfi.create("schools", school(school_id, lea_id, f"School {school_id}"))
+            ids[school_id] = edfi.create(
+                "schools", school(school_id, lea_id, f"School {school_id}")
+            )
         return ids
 
     return build

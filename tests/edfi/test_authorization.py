@@ -36,7 +36,11 @@ def test_direct_access_outside_reach_is_403(two_leas):
     ids, lea1, _ = two_leas
     problem(lea1.get(f"students/{ids['s2']}"), 403, "security:authorization")
     problem(lea1.get(f"schools/{ids[255902001]}"), 403, "security:authorization")
-    problem(lea1.put("schools", ids[255902001], school(255902001, 255902, "Mine now")), 403, "security:authorization")
+    problem(
+        lea1.put("schools", ids[255902001], school(255902001, 255902, "Mine now")),
+        403,
+        "security:authorization",
+    )
     problem(lea1.delete("studentSchoolAssociations", ids["ssa2"]), 403, "security:authorization")
     assert lea1.get(f"students/{ids['s1']}").status_code == 200
 
@@ -44,7 +48,11 @@ def test_direct_access_outside_reach_is_403(two_leas):
 def test_writes_into_another_lea_are_403(two_leas):
     _, lea1, _ = two_leas
     problem(lea1.post("schools", school(255902002, 255902)), 403, "security:authorization")
-    problem(lea1.post("studentSchoolAssociations", enrollment("720001", 255902001)), 403, "security:authorization")
+    problem(
+        lea1.post("studentSchoolAssociations", enrollment("720001", 255902001)),
+        403,
+        "security:authorization",
+    )
 
 
 def test_a_new_student_is_readable_once_associated(two_leas):
@@ -59,14 +67,21 @@ def test_a_new_student_is_readable_once_associated(two_leas):
 def test_deletes_are_filtered_by_reach(two_leas):
     ids, lea1, lea2 = two_leas
     assert lea2.delete("studentSchoolAssociations", ids["ssa2"]).status_code == 204
-    assert [d["id"] for d in lea2.get("studentSchoolAssociations/deletes").get_json()] == [ids["ssa2"]]
+    assert [d["id"] for d in lea2.get("studentSchoolAssociations/deletes").get_json()] == [
+        ids["ssa2"]
+    ]
     assert lea1.get("studentSchoolAssociations/deletes").get_json() == []
 
 
 def test_descriptor_writes_are_namespace_based(edfi, descriptors_loaded, auth_headers):
-    mine = EdFi(edfi.client, auth_headers(edorgs=("255901",), namespace="uri://grandbend.edu", name="ns"))
-    body = {"namespace": "uri://grandbend.edu/GradeLevelDescriptor", "codeValue": "Grade 13",
-            "shortDescription": "Grade 13"}
+    mine = EdFi(
+        edfi.client, auth_headers(edorgs=("255901",), namespace="uri://grandbend.edu", name="ns")
+    )
+    body = {
+        "namespace": "uri://grandbend.edu/GradeLevelDescriptor",
+        "codeValue": "Grade 13",
+        "shortDescription": "Grade 13",
+    }
     assert mine.post("gradeLevelDescriptors", body).status_code == 201
     other = {**body, "namespace": "uri://ed-fi.org/GradeLevelDescriptor"}
     problem(mine.post("gradeLevelDescriptors", other), 403, "security:authorization")
@@ -75,7 +90,11 @@ def test_descriptor_writes_are_namespace_based(edfi, descriptors_loaded, auth_he
 def test_tokens_and_scopes(edfi, district, auth_headers):
     district()
     problem(edfi.client.get(f"{DATA}/schools"), 401, "security:authentication")
-    problem(edfi.client.get(f"{DATA}/schools", headers={"Authorization": "Bearer nope"}), 401, "security:authentication")
+    problem(
+        edfi.client.get(f"{DATA}/schools", headers={"Authorization": "Bearer nope"}),
+        401,
+        "security:authentication",
+    )
     reader = EdFi(edfi.client, auth_headers(scopes=["edfi.read"], name="reader"))
     assert reader.get("schools").status_code == 200
     problem(reader.post("students", student("720009")), 403, "security:authorization")

@@ -16,7 +16,9 @@ def newest(edfi) -> int:
 def test_min_change_version_returns_what_changed_since(edfi, district):
     ids = district()
     mark = newest(edfi)
-    assert edfi.put("schools", ids[255901107], school(255901107, 255901, "Changed")).status_code == 204
+    assert (
+        edfi.put("schools", ids[255901107], school(255901107, 255901, "Changed")).status_code == 204
+    )
     changed = edfi.get("schools", query_string={"minChangeVersion": mark + 1}).get_json()
     assert [d["schoolId"] for d in changed] == [255901107]
     assert newest(edfi) > mark
@@ -34,7 +36,10 @@ def test_deletes_report_tombstones_with_key_values(edfi, district):
     assert deletes[0]["id"] == sid
     assert deletes[0]["keyValues"] == {"studentUniqueId": "710001"}
     assert deletes[0]["changeVersion"] > mark
-    assert edfi.get("students/deletes", query_string={"minChangeVersion": newest(edfi) + 1}).get_json() == []
+    assert (
+        edfi.get("students/deletes", query_string={"minChangeVersion": newest(edfi) + 1}).get_json()
+        == []
+    )
 
 
 def test_key_changes_report_old_and_new_keys(edfi, district):
@@ -42,13 +47,24 @@ def test_key_changes_report_old_and_new_keys(edfi, district):
     edfi.create("students", student("710002"))
     ssa = edfi.create("studentSchoolAssociations", enrollment("710002", 255901001))
     mark = newest(edfi)
-    assert edfi.put("studentSchoolAssociations", ssa, enrollment("710002", 255901001, "2021-10-01")).status_code == 204
-    changes = edfi.get("studentSchoolAssociations/keyChanges", query_string={"minChangeVersion": mark + 1}).get_json()
+    assert (
+        edfi.put(
+            "studentSchoolAssociations", ssa, enrollment("710002", 255901001, "2021-10-01")
+        ).status_code
+        == 204
+    )
+    changes = edfi.get(
+        "studentSchoolAssociations/keyChanges", query_string={"minChangeVersion": mark + 1}
+    ).get_json()
     assert len(changes) == 1
     change = changes[0]
     assert change["id"] == ssa
     assert change["oldKeyValues"]["entryDate"] == "2021-08-23"
-    assert change["newKeyValues"] == {"entryDate": "2021-10-01", "schoolId": 255901001, "studentUniqueId": "710002"}
+    assert change["newKeyValues"] == {
+        "entryDate": "2021-10-01",
+        "schoolId": 255901001,
+        "studentUniqueId": "710002",
+    }
 
 
 def test_update_raises_the_record_change_version(edfi, district):
@@ -57,4 +73,7 @@ def test_update_raises_the_record_change_version(edfi, district):
     mark = newest(edfi)
     assert edfi.get("students", query_string={"minChangeVersion": mark + 1}).get_json() == []
     edfi.post("students", student("710003", first="Other"))
-    assert [d["id"] for d in edfi.get("students", query_string={"minChangeVersion": mark + 1}).get_json()] == [sid]
+    assert [
+        d["id"]
+        for d in edfi.get("students", query_string={"minChangeVersion": mark + 1}).get_json()
+    ] == [sid]

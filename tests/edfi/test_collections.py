@@ -12,7 +12,10 @@ from tests.edfi.test_resources import problem
 def students(edfi, district):
     district()
     for n in range(30):
-        edfi.create("students", student(f"7000{n:02d}", first=f"F{n:02d}", last="Same" if n % 3 == 0 else "Other"))
+        edfi.create(
+            "students",
+            student(f"7000{n:02d}", first=f"F{n:02d}", last="Same" if n % 3 == 0 else "Other"),
+        )
     return edfi
 
 
@@ -39,15 +42,36 @@ def test_total_count_any_case_and_limit_zero(students):
 
 
 def test_limit_above_500_and_bad_values_are_parameter_errors(students):
-    problem(students.get("students", query_string={"limit": 501}), 400, "bad-request:parameter-validation-failed")
-    problem(students.get("students", query_string={"offset": -1}), 400, "bad-request:parameter-validation-failed")
-    problem(students.get("students", query_string={"limit": "ten"}), 400, "bad-request:parameter-validation-failed")
-    problem(students.get("students", query_string={"totalCount": "maybe"}), 400,
-            "bad-request:parameter-validation-failed")
-    problem(students.get("students", query_string={"noSuchProperty": "x"}), 400,
-            "bad-request:parameter-validation-failed")
-    problem(students.get("students", query_string={"birthDate": "yesterday"}), 400,
-            "bad-request:parameter-validation-failed")
+    problem(
+        students.get("students", query_string={"limit": 501}),
+        400,
+        "bad-request:parameter-validation-failed",
+    )
+    problem(
+        students.get("students", query_string={"offset": -1}),
+        400,
+        "bad-request:parameter-validation-failed",
+    )
+    problem(
+        students.get("students", query_string={"limit": "ten"}),
+        400,
+        "bad-request:parameter-validation-failed",
+    )
+    problem(
+        students.get("students", query_string={"totalCount": "maybe"}),
+        400,
+        "bad-request:parameter-validation-failed",
+    )
+    problem(
+        students.get("students", query_string={"noSuchProperty": "x"}),
+        400,
+        "bad-request:parameter-validation-failed",
+    )
+    problem(
+        students.get("students", query_string={"birthDate": "yesterday"}),
+        400,
+        "bad-request:parameter-validation-failed",
+    )
     assert students.get("students", query_string={"limit": 500}).status_code == 200
 
 
@@ -60,9 +84,14 @@ def test_query_by_scalar_and_flattened_reference_keys(students):
     assert len(same) == 10 and all(d["lastSurname"] == "Same" for d in same)
     students.create("studentSchoolAssociations", enrollment("700001", 255901001))
     students.create("studentSchoolAssociations", enrollment("700002", 255901107))
-    at_school = students.get("studentSchoolAssociations", query_string={"schoolId": 255901001}).get_json()
+    at_school = students.get(
+        "studentSchoolAssociations", query_string={"schoolId": 255901001}
+    ).get_json()
     assert [d["studentReference"]["studentUniqueId"] for d in at_school] == ["700001"]
-    by_date = students.get("studentSchoolAssociations", query_string={"entryDate": "2021-08-23", "studentUniqueId": "700002"})
+    by_date = students.get(
+        "studentSchoolAssociations",
+        query_string={"entryDate": "2021-08-23", "studentUniqueId": "700002"},
+    )
     assert len(by_date.get_json()) == 1
 
 
@@ -90,11 +119,21 @@ def test_exact_multiple_last_page_has_no_token(students):
 
 
 def test_cursor_and_offset_paging_do_not_mix(students):
-    problem(students.get("students", query_string={"pageSize": 5, "offset": 5}), 400,
-            "bad-request:parameter-validation-failed")
-    problem(students.get("students", query_string={"pageToken": "garbage!"}), 400,
-            "bad-request:parameter-validation-failed")
-    problem(students.get("students", query_string={"pageSize": 501}), 400, "bad-request:parameter-validation-failed")
+    problem(
+        students.get("students", query_string={"pageSize": 5, "offset": 5}),
+        400,
+        "bad-request:parameter-validation-failed",
+    )
+    problem(
+        students.get("students", query_string={"pageToken": "garbage!"}),
+        400,
+        "bad-request:parameter-validation-failed",
+    )
+    problem(
+        students.get("students", query_string={"pageSize": 501}),
+        400,
+        "bad-request:parameter-validation-failed",
+    )
 
 
 def test_partitions_cover_the_collection(students):
@@ -108,5 +147,8 @@ def test_partitions_cover_the_collection(students):
             seen += [d["id"] for d in page.get_json()]
             token = page.headers.get("Next-Page-Token")
     assert len(seen) == len(set(seen)) == 30
-    problem(students.get("students/partitions", query_string={"number": 0}), 400,
-            "bad-request:parameter-validation-failed")
+    problem(
+        students.get("students/partitions", query_string={"number": 0}),
+        400,
+        "bad-request:parameter-validation-failed",
+    )

@@ -21,5 +21,7 @@ def test_demo_loads_the_sample_and_synthesizes_enrollments(edfi, db_session):
     assert has_edfi_data(db_session)
     r = edfi.get("students", query_string={"totalCount": "true", "limit": 1})
     assert r.headers["Total-Count"] == "960"
-    first = edfi.get("studentSchoolAssociations", query_string={"studentUniqueId": "604821"}).get_json()
+    first = edfi.get(
+        "studentSchoolAssociations", query_string={"studentUniqueId": "604821"}
+    ).get_json()
     assert len(first) == 1 and first[0]["schoolReference"]["schoolId"] == 255901001

@@ -29,6 +29,10 @@ def test_swagger_documents_what_is_served(client):
 def test_dependencies_order_references_before_referrers(client):
     deps = client.get("/metadata/data/v3/dependencies").get_json()
     order = {d["resource"]: d["order"] for d in deps}
-    assert order["/ed-fi/localEducationAgencies"] < order["/ed-fi/schools"] < order["/ed-fi/studentSchoolAssociations"]
+    assert (
+        order["/ed-fi/localEducationAgencies"]
+        < order["/ed-fi/schools"]
+        < order["/ed-fi/studentSchoolAssociations"]
+    )
     assert order["/ed-fi/sections"] < order["/ed-fi/studentSectionAssociations"]
     assert order["/ed-fi/gradeLevelDescriptors"] == 1

@@ -38,7 +38,10 @@ def test_get_by_id_with_etag_and_if_none_match(edfi, district):
     assert doc["schoolId"] == 255901001
     assert doc["localEducationAgencyReference"] == {
         "localEducationAgencyId": 255901,
-        "link": {"rel": "LocalEducationAgency", "href": f"/ed-fi/localEducationAgencies/{ids[255901]}"},
+        "link": {
+            "rel": "LocalEducationAgency",
+            "href": f"/ed-fi/localEducationAgencies/{ids[255901]}",
+        },
     }
     assert doc["gradeLevels"] == [{"gradeLevelDescriptor": GRADE + "Ninth grade"}]
     assert r.headers["ETag"] == f'"{doc["_etag"]}"'
@@ -66,11 +69,23 @@ def test_if_match_with_a_stale_etag_is_412(edfi, district):
     ids = district()
     stale = edfi.get(f"schools/{ids[255901107]}").headers["ETag"]
     assert edfi.put("schools", ids[255901107], school(255901107, 255901, "New")).status_code == 204
-    problem(edfi.put("schools", ids[255901107], school(255901107, 255901, "Newer"), **{"If-Match": stale}),
-            412, "optimistic-lock-failed")
-    problem(edfi.delete("schools", ids[255901107], **{"If-Match": stale}), 412, "optimistic-lock-failed")
+    problem(
+        edfi.put(
+            "schools", ids[255901107], school(255901107, 255901, "Newer"), **{"If-Match": stale}
+        ),
+        412,
+        "optimistic-lock-failed",
+    )
+    problem(
+        edfi.delete("schools", ids[255901107], **{"If-Match": stale}), 412, "optimistic-lock-failed"
+    )
     fresh = edfi.get(f"schools/{ids[255901107]}").headers["ETag"]
-    assert edfi.put("schools", ids[255901107], school(255901107, 255901, "Newest"), **{"If-Match": fresh}).status_code == 204
+    assert (
+        edfi.put(
+            "schools", ids[255901107], school(255901107, 255901, "Newest"), **{"If-Match": fresh}
+        ).status_code
+        == 204
+    )
 
 
 def test_delete_then_gone_and_dependent_items_block_delete(edfi, district):
@@ -93,13 +108,27 @@ def test_post_with_id_is_rejected(edfi, district):
 
 def test_validation_errors_are_keyed_by_json_path(edfi, district):
     district()
-    body = {"studentUniqueId": "x" * 33, "firstName": 5, "birthDate": "2010-13-45", "unknownThing": 1}
-    errors = problem(edfi.post("students", body), 400, "bad-request:data-validation-failed")["validationErrors"]
-    assert set(errors) == {"$.studentUniqueId", "$.firstName", "$.birthDate", "$.lastSurname", "$.unknownThing"}
+    body = {
+        "studentUniqueId": "x" * 33,
+        "firstName": 5,
+        "birthDate": "2010-13-45",
+        "unknownThing": 1,
+    }
+    errors = problem(edfi.post("students", body), 400, "bad-request:data-validation-failed")[
+        "validationErrors"
+    ]
+    assert set(errors) == {
+        "$.studentUniqueId",
+        "$.firstName",
+        "$.birthDate",
+        "$.lastSurname",
+        "$.unknownThing",
+    }
     nested = enrollment("604824", 255901001)
     nested["schoolReference"] = {"schoolId": "not-a-number"}
-    errors = problem(edfi.post("studentSchoolAssociations", nested), 400,
-                     "bad-request:data-validation-failed")["validationErrors"]
+    errors = problem(
+        edfi.post("studentSchoolAssociations", nested), 400, "bad-request:data-validation-failed"
+    )["validationErrors"]
     assert "$.schoolReference.schoolId" in errors
 
 
@@ -108,10 +137,13 @@ def test_unknown_descriptor_value_is_400(edfi, district):
     edfi.create("students", student("604825"))
     body = enrollment("604825", 255901001)
     body["entryGradeLevelDescriptor"] = GRADE + "Thirteenth grade"
-    errors = problem(edfi.post("studentSchoolAssociations", body), 400,
-                     "bad-request:data-validation-failed")["validationErrors"]
+    errors = problem(
+        edfi.post("studentSchoolAssociations", body), 400, "bad-request:data-validation-failed"
+    )["validationErrors"]
     assert errors == {
-        "$.entryGradeLevelDescriptor": [f"GradeLevelDescriptor value '{GRADE}Thirteenth grade' does not exist."]
+        "$.entryGradeLevelDescriptor": [
+            f"GradeLevelDescriptor value '{GRADE}Thirteenth grade' does not exist."
+        ]
     }
 
 
@@ -119,19 +151,32 @@ def test_unresolved_reference_names_the_reference_and_its_keys(edfi, district):
     district()
     r = edfi.post("studentSchoolAssociations", enrollment("999999", 255901001))
     body = problem(r, 409, "data-conflict:unresolved-reference")
-    assert body["detail"] == "The referenced 'Student' item does not exist (studentUniqueId=999999)."
+    assert (
+        body["detail"] == "The referenced 'Student' item does not exist (studentUniqueId=999999)."
+    )
     assert list(body["validationErrors"]) == ["$.studentReference"]
     # nothing was written
-    assert edfi.get("studentSchoolAssociations", query_string={"studentUniqueId": "999999"}).get_json() == []
+    assert (
+        edfi.get("studentSchoolAssociations", query_string={"studentUniqueId": "999999"}).get_json()
+        == []
+    )
 
 
 def test_key_change_only_where_the_standard_allows_it(edfi, district):
     ids = district()
     sid = edfi.create("students", student("604826"))
-    problem(edfi.put("students", sid, student("604827")), 400,
-            "bad-request:data-validation-failed:key-change-not-supported")
+    problem(
+        edfi.put("students", sid, student("604827")),
+        400,
+        "bad-request:data-validation-failed:key-change-not-supported",
+    )
     ssa = edfi.create("studentSchoolAssociations", enrollment("604826", 255901001))
-    assert edfi.put("studentSchoolAssociations", ssa, enrollment("604826", 255901001, "2021-09-01")).status_code == 204
+    assert (
+        edfi.put(
+            "studentSchoolAssociations", ssa, enrollment("604826", 255901001, "2021-09-01")
+        ).status_code
+        == 204
+    )
     assert edfi.get(f"studentSchoolAssociations/{ssa}").get_json()["entryDate"] == "2021-09-01"
     assert ids
 
@@ -149,30 +194,57 @@ def test_key_change_onto_an_existing_key_is_a_conflict(edfi, district):
 def test_session_key_change_cascades_to_course_offerings(edfi, district):
     district()
     sess = edfi.create("sessions", session_body(255901001))
-    edfi.create("courses", {"courseCode": "ALG-1", "educationOrganizationReference": {"educationOrganizationId": 255901001},
-                            "courseTitle": "Algebra I", "numberOfParts": 1,
-                            "identificationCodes": [{"courseIdentificationSystemDescriptor":
-                                                     "uri://ed-fi.org/CourseIdentificationSystemDescriptor#LEA course code",
-                                                     "identificationCode": "ALG-1"}]})
-    offering = edfi.create("courseOfferings", {
-        "localCourseCode": "ALG-1",
-        "courseReference": {"courseCode": "ALG-1", "educationOrganizationId": 255901001},
-        "schoolReference": {"schoolId": 255901001},
-        "sessionReference": {"schoolId": 255901001, "schoolYear": 2022, "sessionName": "2021-2022 Fall Semester"},
-    })
+    edfi.create(
+        "courses",
+        {
+            "courseCode": "ALG-1",
+            "educationOrganizationReference": {"educationOrganizationId": 255901001},
+            "courseTitle": "Algebra I",
+            "numberOfParts": 1,
+            "identificationCodes": [
+                {
+                    "courseIdentificationSystemDescriptor": "uri://ed-fi.org/"
+                    "CourseIdentificationSystemDescriptor#LEA course code",
+                    "identificationCode": "ALG-1",
+                }
+            ],
+        },
+    )
+    offering = edfi.create(
+        "courseOfferings",
+        {
+            "localCourseCode": "ALG-1",
+            "courseReference": {"courseCode": "ALG-1", "educationOrganizationId": 255901001},
+            "schoolReference": {"schoolId": 255901001},
+            "sessionReference": {
+                "schoolId": 255901001,
+                "schoolYear": 2022,
+                "sessionName": "2021-2022 Fall Semester",
+            },
+        },
+    )
     assert edfi.put("sessions", sess, session_body(255901001, "Fall 2021")).status_code == 204
     doc = edfi.get(f"courseOfferings/{offering}").get_json()
     assert doc["sessionReference"]["sessionName"] == "Fall 2021"
     changes = edfi.get("courseOfferings/keyChanges").get_json()
-    assert [c["newKeyValues"]["sessionName"] for c in changes if c["id"] == offering] == ["Fall 2021"]
+    assert [c["newKeyValues"]["sessionName"] for c in changes if c["id"] == offering] == [
+        "Fall 2021"
+    ]
 
 
 def test_unsupported_media_type_and_bad_json(edfi, district):
     district()
-    r = edfi.client.post(f"{DATA}/students", data="studentUniqueId=1", headers={
-        **edfi.headers, "Content-Type": "application/x-www-form-urlencoded"})
+    r = edfi.client.post(
+        f"{DATA}/students",
+        data="studentUniqueId=1",
+        headers={**edfi.headers, "Content-Type": "application/x-www-form-urlencoded"},
+    )
     problem(r, 415, "unsupported-media-type")
-    r = edfi.client.post(f"{DATA}/students", data="{not json", headers={**edfi.headers, "Content-Type": "application/json"})
+    r = edfi.client.post(
+        f"{DATA}/students",
+        data="{not json",
+        headers={**edfi.headers, "Content-Type": "application/json"},
+    )
     assert r.status_code == 400
     assert r.get_json()["type"].startswith("urn:ed-fi:api:bad-request")
 
@@ -207,8 +279,16 @@ def test_values_the_database_cannot_hold_are_400_not_500(edfi, district):
     problem(edfi.post("schools", body), 400, "bad-request:data-validation-failed")
     problem(edfi.post("students", student("nul\x00id")), 400, "bad-request:data-validation-failed")
     assert edfi.get("schools", query_string={"schoolId": 2**40}).get_json() == []
-    problem(edfi.get("schools", query_string={"schoolId": 2**70}), 400, "bad-request:parameter-validation-failed")
-    problem(edfi.get("students", query_string={"firstName": "a\x00"}), 400, "bad-request:parameter-validation-failed")
+    problem(
+        edfi.get("schools", query_string={"schoolId": 2**70}),
+        400,
+        "bad-request:parameter-validation-failed",
+    )
+    problem(
+        edfi.get("students", query_string={"firstName": "a\x00"}),
+        400,
+        "bad-request:parameter-validation-failed",
+    )
     assert len(edfi.get("schools").get_json()) == 3
 
 
@@ -216,9 +296,20 @@ def test_non_object_bodies_are_rejected(edfi, district):
     district()
     problem(edfi.post("students", [student("1")]), 400, "bad-request:data-validation-failed")
     problem(edfi.post("students", "text"), 400, "bad-request:data-validation-failed")
-    problem(edfi.post("studentSchoolAssociations", {**enrollment("1", 255901001), "schoolReference": 7}), 400,
-            "bad-request:data-validation-failed")
-    problem(edfi.post("schools", {**school(255901555, 255901), "gradeLevels": {"x": 1}}), 400,
-            "bad-request:data-validation-failed")
-    problem(edfi.post("schools", {**school(255901555, 255901), "gradeLevels": [5]}), 400,
-            "bad-request:data-validation-failed")
+    problem(
+        edfi.post(
+            "studentSchoolAssociations", {**enrollment("1", 255901001), "schoolReference": 7}
+        ),
+        400,
+        "bad-request:data-validation-failed",
+    )
+    problem(
+        edfi.post("schools", {**school(255901555, 255901), "gradeLevels": {"x": 1}}),
+        400,
+        "bad-request:data-validation-failed",
+    )
+    problem(
+        edfi.post("schools", {**school(255901555, 255901), "gradeLevels": [5]}),
+        400,
+        "bad-request:data-validation-failed",
+    )
