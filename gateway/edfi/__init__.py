@@ -1,4 +1,5 @@
-"""The edfi bounded context. Hooks called by the foundation (app factory, CLI, start-up)."""
+"""The edfi bounded context: the Ed-Fi DS5 resource API (ODS/API 7 contract), descriptors, change
+queries, metadata, and the interchange loader. Hooks called by the foundation."""
 
 from __future__ import annotations
 
@@ -8,12 +9,22 @@ from flask_smorest import Api
 
 
 def init_app(app: Flask, api: Api) -> None:
-    """Register this context's routes."""
+    """Register the Ed-Fi routes (one generic engine for every resource)."""
+    from gateway.edfi.views import blp
+
+    app.register_blueprint(blp)
 
 
 def init_cli(group: click.Group) -> None:
-    """Add this context's commands to the `gateway` command."""
+    """Add `gateway load-interchange DIR`."""
+    from gateway.edfi.cli import load_interchange_command
+
+    group.add_command(load_interchange_command)
 
 
 def bootstrap(app: Flask, *, demo: bool) -> None:
-    """Idempotent start-up work run by `gateway serve` after migrations."""
+    """Load the official descriptors if missing; with `demo`, load Grand Bend into an empty
+    database."""
+    from gateway.edfi.demo import bootstrap as run
+
+    run(app, demo=demo)

@@ -1,0 +1,147 @@
+"""Start-up work: descriptors always; with `demo`, the Grand Bend sample district.
+
+The sample has no student-enrollment interchange, so the demo also synthesizes deterministic
+student school and section associations (labelled as synthesized in the README): the same sample
+loaded into an empty database always gives the same enrollments.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from gateway.db import get_session
+from gateway.edfi.definitions import registry
+from gateway.edfi.descriptors import descriptors_missing, load_descriptors
+from gateway.edfi.interchange import Record
+from gateway.edfi.loader import LoadReport, load_interchange, load_records
+from gateway.paths import DESCRIPTORS_DIR
+
+log = logging.getLogger(__name__)
+SAMPLE_DIR = Path(__file__).resolve().parent / "sample" / "grand-bend"
+DISTRICT_NAMESPACE = "uri://gbisd.edu"
+SECTIONS_PER_STUDENT = 4
+
+
+def bootstrap(app: Flask, *, demo: bool) -> None:
+    session = get_session()
+    if descriptors_missing(session):
+        log.info("edfi: loaded %d descriptor values", load_descriptors(session, DESCRIPTORS_DIR))
+    if demo and not has_edfi_data(session):
+        report = load_demo(session)
+        log.info("edfi: loaded the Grand Bend sample district:\n%s", "\n".join(report.lines()))
+
+
+def has_edfi_data(session: Session) -> bool:
+    reg = registry()
+    return any(
+        session.scalar(sa.select(sa.exists().select_from(reg.resources[name].table)))
+        for name in ("localEducationAgencies", "schools", "students")
+    )
+
+
+def load_demo(session: Session) -> LoadReport:
+    report = load_interchange(session, SAMPLE_DIR, (DISTRICT_NAMESPACE,))
+    load_records(session, synthesized_enrollments(session), report)
+    return report
+
+
+def synthesized_enrollments(session: Session) -> list[Record]:
+    """Each student (by studentUniqueId) goes to a school round-robin, at one of the school's grade
+    levels, entering on the school's first session day; then into SECTIONS_PER_STUDENT of that
+    school's sections, spread evenly. Deterministic: no randomness, stable orderings only."""
+    reg = registry()
+    students = reg.resources["students"].table
+    schools = reg.resources["schools"].table
+    sessions = reg.resources["sessions"].table
+    sections = reg.resources["sections"].table
+    student_ids = session.scalars(
+        sa.select(students.c.student_unique_id).order_by(students.c.student_unique_id)
+    ).all()
+    school_rows = session.execute(
+        sa.select(schools.c.school_id, schools.c.grade_levels).order_by(schools.c.school_id)
+    ).all()
+    if not student_ids or not school_rows:
+        return []
+    first_day = dict(
+        session.execute(
+            sa.select(sessions.c.school_id, sa.func.min(sessions.c.begin_date)).group_by(
+                sessions.c.school_id
+            )
+        ).all()
+    )
+    session_begin = {
+        (r.school_id, r.school_year, r.session_name): r.begin_date
+        for r in session.execute(
+            sa.select(
+                sessions.c.school_id,
+                sessions.c.school_year,
+                sessions.c.session_name,
+                sessions.c.begin_date,
+            )
+        )
+    }
+    by_school: dict[int, list] = {}
+    for row in session.execute(
+        sa.select(
+            sections.c.school_id,
+            sections.c.school_year,
+            sections.c.session_name,
+            sections.c.local_course_code,
+            sections.c.section_identifier,
+        ).order_by(sections.c.school_id, sections.c.section_identifier)
+    ):
+        by_school.setdefault(row.school_id, []).append(row)
+    records: list[Record] = []
+    for i, unique_id in enumerate(student_ids):
+        school_id, grade_levels = school_rows[i % len(school_rows)]
+        grades = [g["gradeLevelDescriptor"] for g in grade_levels or []] or [
+            "uri://ed-fi.org/GradeLevelDescriptor#Ungraded"
+        ]
+        entry = first_day.get(school_id)
+        if entry is None:
+            continue
+        records.append(
+            Record(
+                "studentSchoolAssociations",
+                {
+                    "studentReference": {"studentUniqueId": unique_id},
+                    "schoolReference": {"schoolId": school_id},
+                    "entryDate": entry.isoformat(),
+                    "entryGradeLevelDescriptor": grades[(i // len(school_rows)) % len(grades)],
+                },
+                f"synthesized enrollment of student {unique_id}",
+            )
+        )
+        offered = by_school.get(school_id, [])
+        if not offered:
+            continue
+        step = max(1, len(offered) // SECTIONS_PER_STUDENT)
+        picked = {
+            (i // len(school_rows) + k * step) % len(offered) for k in range(SECTIONS_PER_STUDENT)
+        }
+        for index in sorted(picked):
+            sec = offered[index]
+            begin = session_begin.get((sec.school_id, sec.school_year, sec.session_name), entry)
+            records.append(
+                Record(
+                    "studentSectionAssociations",
+                    {
+                        "studentReference": {"studentUniqueId": unique_id},
+                        "sectionReference": {
+                            "localCourseCode": sec.local_course_code,
+                            "schoolId": sec.school_id,
+                            "schoolYear": sec.school_year,
+                            "sectionIdentifier": sec.section_identifier,
+                            "sessionName": sec.session_name,
+                        },
+                        "beginDate": begin.isoformat(),
+                    },
+                    f"synthesized section enrollment of student {unique_id}",
+                )
+            )
+    return records

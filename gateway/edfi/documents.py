@@ -1,0 +1,257 @@
+"""Ed-Fi JSON documents <-> flattened column values, driven by the resource definitions.
+
+`validate` turns a request body into {flat name: python value} or raises ValidationFailed with
+`validationErrors` keyed by JSON path; `to_document` turns a stored row back into the API's shape.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from datetime import UTC, date, datetime
+from typing import Any
+
+from gateway.edfi.definitions import Resource
+from gateway.errors import ValidationFailed
+
+SERVER_FIELDS = ("_etag", "_lastModifiedDate", "link", "_ext")
+
+
+class Problems:
+    def __init__(self) -> None:
+        self.by_path: dict[str, list[str]] = defaultdict(list)
+        # (descriptor name, uri, json path) checked against the descriptors table in one query
+        self.descriptors: list[tuple[str, str, str]] = []
+
+    def add(self, path: str, message: str) -> None:
+        self.by_path[path].append(message)
+
+    def raise_if_any(self) -> None:
+        if self.by_path:
+            raise ValidationFailed(
+                "Data validation failed. See 'validationErrors' for details.",
+                validation_errors=dict(self.by_path),
+            )
+
+
+def scalar_value(value: Any, spec: dict, path: str, problems: Problems) -> Any:
+    """Check one JSON scalar against its OpenAPI spec; return the python value to store."""
+    t, fmt = spec.get("type"), spec.get("format")
+    name = path.rsplit(".", 1)[-1]
+    if t == "string":
+        if not isinstance(value, str):
+            problems.add(path, f"{name} must be a string.")
+            return None
+        if fmt == "date":
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                problems.add(path, f"{name} must be a date (yyyy-mm-dd).")
+                return None
+        if fmt == "date-time":
+            try:
+                parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                problems.add(path, f"{name} must be a date-time.")
+                return None
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        if "\x00" in value:
+            problems.add(path, f"{name} must not contain NUL characters.")
+            return None
+        if "maxLength" in spec and len(value) > spec["maxLength"]:
+            problems.add(path, f"{name} must be at most {spec['maxLength']} characters.")
+        if spec.get("minLength") and len(value) < spec["minLength"]:
+            problems.add(path, f"{name} must be at least {spec['minLength']} characters.")
+        return value
+    if t == "integer":
+        if isinstance(value, bool) or not isinstance(value, int):
+            problems.add(path, f"{name} must be an integer.")
+            return None
+        limit = 2**63 if fmt == "int64" else 2**31
+        if not -limit <= value < limit:
+            problems.add(path, f"{name} is out of range.")
+    elif t == "number":
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+        ):
+            problems.add(path, f"{name} must be a number.")
+            return None
+    elif t == "boolean":
+        if not isinstance(value, bool):
+            problems.add(path, f"{name} must be a boolean.")
+            return None
+    if t in ("integer", "number"):
+        if "minimum" in spec and value < spec["minimum"]:
+            problems.add(path, f"{name} must be at least {spec['minimum']}.")
+        if "maximum" in spec and value > spec["maximum"]:
+            problems.add(path, f"{name} must be at most {spec['maximum']}.")
+    return value
+
+
+def descriptor_value(value: Any, descriptor: str | None, path: str, problems: Problems) -> Any:
+    name = path.rsplit(".", 1)[-1]
+    if not isinstance(value, str):
+        problems.add(path, f"{name} must be a string.")
+        return None
+    if len(value) > 306 or "\x00" in value:
+        problems.add(path, f"{name} must be a descriptor URI of at most 306 characters.")
+        return None
+    if descriptor:
+        problems.descriptors.append((descriptor, value, path))
+    return value
+
+
+def _shape(shape: dict, body: Any, path: str, problems: Problems) -> Any:
+    """Validate a collection item or common type; return it with only known properties."""
+    if not isinstance(body, dict):
+        problems.add(path, "must be an object.")
+        return None
+    out: dict[str, Any] = {}
+    known = {p["name"] for p in shape["properties"]}
+    for key in body:
+        if key not in known and key not in SERVER_FIELDS:
+            problems.add(f"{path}.{key}", f"{key} is not a property of this object.")
+    for prop in shape["properties"]:
+        name = prop["name"]
+        value = body.get(name)
+        p = f"{path}.{name}"
+        if value is None:
+            if name in shape["required"]:
+                problems.add(p, f"{name} is required.")
+            continue
+        kind = prop["kind"]
+        if kind == "scalar":
+            v = scalar_value(value, prop, p, problems)
+            out[name] = value if v is not None else None
+        elif kind == "descriptor":
+            out[name] = descriptor_value(value, prop.get("descriptor"), p, problems)
+        elif kind == "reference":
+            # stored as JSON: keep the client's JSON values, not the converted ones
+            fields = _reference_fields(prop, value, p, problems) or {}
+            out[name] = {f: value[f] for f in fields}
+        elif kind == "collection":
+            out[name] = _collection(prop, value, p, problems)
+        else:
+            out[name] = _shape(prop["shape"], value, p, problems)
+    return out
+
+
+def _collection(prop: dict, value: Any, path: str, problems: Problems) -> list | None:
+    if not isinstance(value, list):
+        problems.add(path, f"{prop['name']} must be an array.")
+        return None
+    return [_shape(prop["item"], item, f"{path}[{i}]", problems) for i, item in enumerate(value)]
+
+
+def _reference_fields(prop: dict, value: Any, path: str, problems: Problems) -> dict | None:
+    if not isinstance(value, dict):
+        problems.add(path, f"{prop['name']} must be an object.")
+        return None
+    out = {}
+    for f in prop["fields"]:
+        fp = f"{path}.{f['name']}"
+        if value.get(f["name"]) is None:
+            problems.add(fp, f"{f['name']} is required.")
+            continue
+        if f.get("descriptor"):
+            out[f["name"]] = descriptor_value(value[f["name"]], f["descriptor"], fp, problems)
+        else:
+            converted = scalar_value(value[f["name"]], f, fp, problems)
+            out[f["name"]] = converted
+    return out
+
+
+def validate(res: Resource, body: Any, problems: Problems) -> dict[str, Any]:
+    """Body -> {flat name: value}; collections and common types stay JSON."""
+    if not isinstance(body, dict):
+        raise ValidationFailed("The request body must be a JSON object.")
+    values: dict[str, Any] = {}
+    known = {p["name"] for p in res.properties}
+    for key in body:
+        if (
+            key not in known
+            and key not in SERVER_FIELDS
+            and key != "id"
+            and key != res.descriptor_id_property
+        ):
+            problems.add(f"$.{key}", f"{key} is not a property of {res.entity}.")
+    for prop in res.properties:
+        name, kind = prop["name"], prop["kind"]
+        path = f"$.{name}"
+        value = body.get(name)
+        if value is None or (kind == "collection" and value == [] and name in res.required):
+            if name in res.required:
+                problems.add(path, f"{name} is required.")
+            if kind in ("collection",):
+                values[name] = []
+            continue
+        if kind == "scalar":
+            values[name] = scalar_value(value, prop, path, problems)
+        elif kind == "descriptor":
+            values[name] = descriptor_value(value, prop.get("descriptor"), path, problems)
+        elif kind == "collection":
+            values[name] = _collection(prop, value, path, problems)
+        elif kind == "object":
+            values[name] = _shape(prop["shape"], value, path, problems)
+        else:
+            fields = _reference_fields(prop, value, path, problems) or {}
+            for f in prop["fields"]:
+                if f["name"] not in fields:
+                    continue
+                flat, v = f["flat"], fields[f["name"]]
+                # key unification: two references sharing a key field must agree on its value
+                if values.get(flat) is not None and v is not None and values[flat] != v:
+                    problems.add(
+                        f"{path}.{f['name']}",
+                        f"{f['name']} must match the value of {flat} given elsewhere.",
+                    )
+                elif v is not None:
+                    values[flat] = v
+    return values
+
+
+def json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return format_timestamp(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def format_timestamp(value: datetime) -> str:
+    value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def key_values(res: Resource, row: Any) -> dict[str, Any]:
+    return {flat: json_value(row[res.columns[flat].name]) for flat in res.identity}
+
+
+def to_document(res: Resource, row: Any, links: dict[str, dict] | None = None) -> dict[str, Any]:
+    """A stored row (mapping of column -> value) as the Ed-Fi JSON document."""
+    doc: dict[str, Any] = {"id": str(row["id"])}
+    if res.descriptor_id_property:
+        doc[res.descriptor_id_property] = row["descriptor_id"]
+    for prop in res.properties:
+        kind, name = prop["kind"], prop["name"]
+        if kind == "reference":
+            values = {f["name"]: row[res.columns[f["flat"]].name] for f in prop["fields"]}
+            if any(v is None for v in values.values()):
+                continue
+            ref = {k: json_value(v) for k, v in values.items()}
+            link = (links or {}).get(name, {}).get(tuple(values.values()))
+            if link:
+                ref["link"] = link
+            doc[name] = ref
+            continue
+        value = row[res.columns[name].name]
+        if value is None:
+            if kind == "collection":
+                doc[name] = []
+            continue
+        doc[name] = json_value(value)
+    doc["_etag"] = row["_etag"]
+    doc["_lastModifiedDate"] = format_timestamp(row["_last_modified_date"])
+    return doc

@@ -1,0 +1,114 @@
+"""Collection paging parameters: offset/limit, cursor tokens, change-version windows.
+
+A cursor page token carries the last id served and, for a partition, the last id of the partition;
+pages are read with `id > after [AND id <= upper] ORDER BY id LIMIT n`, an index range scan
+whose cost does not grow with depth.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from dataclasses import dataclass
+
+from gateway.errors import ParameterValidationFailed
+
+DEFAULT_LIMIT = 25
+MAX_LIMIT = 500
+PAGING_PARAMS = (
+    "offset",
+    "limit",
+    "totalcount",
+    "pagesize",
+    "pagetoken",
+    "minchangeversion",
+    "maxchangeversion",
+)
+
+
+@dataclass
+class Paging:
+    offset: int = 0
+    limit: int = DEFAULT_LIMIT
+    total_count: bool = False
+    cursor: bool = False
+    after: uuid.UUID | None = None
+    upper: uuid.UUID | None = None
+    min_change_version: int | None = None
+    max_change_version: int | None = None
+
+
+def _int(args: dict[str, str], name: str, minimum: int, maximum: int | None = None) -> int | None:
+    raw = args.get(name)
+    if raw is None:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ParameterValidationFailed(
+            f"The value '{raw}' is not valid for {name}.",
+            validation_errors={name: [f"{name} must be an integer."]},
+        ) from None
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+        raise ParameterValidationFailed(
+            f"{name} must be {bound}.", validation_errors={name: [f"{name} must be {bound}."]}
+        )
+    return value
+
+
+def encode_token(after: uuid.UUID | None, upper: uuid.UUID | None) -> str:
+    payload = json.dumps(
+        {"a": str(after) if after else None, "u": str(upper) if upper else None},
+        separators=(",", ":"),
+    )
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def decode_token(token: str) -> tuple[uuid.UUID | None, uuid.UUID | None]:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        return (
+            uuid.UUID(data["a"]) if data.get("a") else None,
+            uuid.UUID(data["u"]) if data.get("u") else None,
+        )
+    except (ValueError, KeyError, TypeError, binascii.Error, json.JSONDecodeError):
+        raise ParameterValidationFailed(
+            "The pageToken is not valid.",
+            validation_errors={"pageToken": ["pageToken is not a valid page token."]},
+        ) from None
+
+
+def parse(args: dict[str, str]) -> Paging:
+    """`args` maps lower-cased parameter names to values."""
+    p = Paging()
+    offset = _int(args, "offset", 0)
+    limit = _int(args, "limit", 0, MAX_LIMIT)
+    page_size = _int(args, "pagesize", 1, MAX_LIMIT)
+    token = args.get("pagetoken")
+    if (page_size is not None or token is not None) and (offset is not None or limit is not None):
+        raise ParameterValidationFailed(
+            "Cursor paging (pageSize, pageToken) and offset paging (offset, limit) "
+            "cannot be combined."
+        )
+    raw_total = args.get("totalcount")
+    if raw_total is not None:
+        if raw_total.lower() not in ("true", "false"):
+            raise ParameterValidationFailed(
+                "totalCount must be true or false.",
+                validation_errors={"totalCount": ["totalCount must be true or false."]},
+            )
+        p.total_count = raw_total.lower() == "true"
+    if page_size is not None or token is not None:
+        p.cursor = True
+        p.limit = page_size if page_size is not None else DEFAULT_LIMIT
+        if token is not None:
+            p.after, p.upper = decode_token(token)
+    else:
+        p.offset = offset or 0
+        p.limit = DEFAULT_LIMIT if limit is None else limit
+    p.min_change_version = _int(args, "minchangeversion", 0)
+    p.max_change_version = _int(args, "maxchangeversion", 0)
+    return p

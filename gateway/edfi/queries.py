@@ -1,0 +1,209 @@
+"""Collection reads: filters on scalars and flattened reference keys, offset and cursor paging,
+change-version windows, /deletes, /keyChanges, /partitions. Rows are read as plain mappings and
+serialised directly (no ORM objects)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from gateway.edfi import documents, paging
+from gateway.edfi.definitions import Registry, Resource, tracked_changes
+from gateway.edfi.security import Authorizer
+from gateway.edfi.service import ResourceService, base_conditions
+from gateway.errors import ParameterValidationFailed
+
+
+@dataclass
+class Page:
+    items: list[dict[str, Any]]
+    total_count: int | None = None
+    next_page_token: str | None = None
+
+
+def _lower_args(args: Any) -> dict[str, str]:
+    return {k.lower(): v for k, v in args.items()}
+
+
+def _parse_filter(res: Resource, name: str, raw: str) -> tuple[sa.Column, Any]:
+    column = res.columns[name]
+    spec = column.spec
+    t, fmt = spec.get("type"), spec.get("format")
+    try:
+        if column.kind == "json":
+            raise ValueError
+        if t == "integer":
+            value: Any = int(raw)
+            sql_type = res.table.c[column.name].type
+            limit = 2**63 if isinstance(sql_type, sa.BigInteger) else 2**31
+            if not -limit <= value < limit:
+                raise ValueError
+        elif t == "number":
+            value = float(raw)
+        elif t == "boolean":
+            if raw.lower() not in ("true", "false"):
+                raise ValueError
+            value = raw.lower() == "true"
+        elif fmt == "date":
+            value = date.fromisoformat(raw)
+        elif fmt == "date-time":
+            value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        else:
+            value = raw
+    except ValueError:
+        raise ParameterValidationFailed(
+            f"The value '{raw}' is not valid for {name}.",
+            validation_errors={name: [f"The value '{raw}' is not valid for {name}."]},
+        ) from None
+    return res.table.c[column.name], value
+
+
+class CollectionReader:
+    def __init__(self, session: Session, registry: Registry, authorizer: Authorizer):
+        self.session = session
+        self.registry = registry
+        self.auth = authorizer
+
+    def _filters(self, res: Resource, args: dict[str, str]) -> list[sa.ColumnElement[bool]]:
+        by_lower = {flat.lower(): flat for flat, c in res.columns.items() if c.kind != "json"}
+        conditions = list(base_conditions(res))
+        for key, raw in args.items():
+            if key in paging.PAGING_PARAMS:
+                continue
+            if "\x00" in raw:
+                raise ParameterValidationFailed(f"The value of '{key}' is not valid.")
+            if key == "id":
+                try:
+                    conditions.append(res.table.c.id == uuid.UUID(raw))
+                except ValueError:
+                    raise ParameterValidationFailed(
+                        f"The value '{raw}' is not valid for id."
+                    ) from None
+                continue
+            flat = by_lower.get(key)
+            if flat is None:
+                raise ParameterValidationFailed(
+                    f"The query parameter '{key}' is not a property of {res.entity}.",
+                    validation_errors={key: [f"'{key}' is not a property of {res.entity}."]},
+                )
+            column, value = _parse_filter(res, flat, raw)
+            conditions.append(column == value)
+        scope = self.auth.collection_filter(res)
+        if scope is not None:
+            conditions.append(scope)
+        return conditions
+
+    def read(self, res: Resource, raw_args: Any) -> Page:
+        args = _lower_args(raw_args)
+        p = paging.parse(args)
+        table = res.table
+        conditions = self._filters(res, args)
+        if p.min_change_version is not None:
+            conditions.append(table.c.change_version >= p.min_change_version)
+        if p.max_change_version is not None:
+            conditions.append(table.c.change_version <= p.max_change_version)
+        total = None
+        if p.total_count:
+            total = self.session.scalar(
+                sa.select(sa.func.count()).select_from(table).where(*conditions)
+            )
+        if p.limit == 0:
+            return Page([], total)
+        stmt = sa.select(table).where(*conditions).order_by(table.c.id)
+        if p.cursor:
+            if p.after is not None:
+                stmt = stmt.where(table.c.id > p.after)
+            if p.upper is not None:
+                stmt = stmt.where(table.c.id <= p.upper)
+            rows = self.session.execute(stmt.limit(p.limit + 1)).mappings().all()
+            more = len(rows) > p.limit
+            rows = rows[: p.limit]
+            token = paging.encode_token(rows[-1]["id"], p.upper) if more and rows else None
+        else:
+            rows = self.session.execute(stmt.offset(p.offset).limit(p.limit)).mappings().all()
+            token = None
+        links = ResourceService(self.session, self.registry, self.auth).links(res, rows)
+        return Page([documents.to_document(res, r, links) for r in rows], total, token)
+
+    def partitions(self, res: Resource, raw_args: Any) -> list[str]:
+        """Page tokens splitting the (filtered) collection into `number` similar id ranges."""
+        args = _lower_args(raw_args)
+        raw = args.pop("number", "1")
+        try:
+            number = int(raw)
+        except ValueError:
+            number = 0
+        if not 1 <= number <= 200:
+            raise ParameterValidationFailed(
+                "number must be between 1 and 200.",
+                validation_errors={"number": ["number must be between 1 and 200."]},
+            )
+        conditions = self._filters(res, args)
+        table = res.table
+        part = sa.func.ntile(number).over(order_by=table.c.id).label("part")
+        inner = sa.select(table.c.id, part).where(*conditions).subquery()
+        # the last id of each part (PostgreSQL has no max(uuid)): where the next row's part differs
+        following = sa.func.lead(inner.c.part).over(order_by=inner.c.id).label("next_part")
+        edges = sa.select(inner.c.id, inner.c.part, following).subquery()
+        uppers = self.session.scalars(
+            sa.select(edges.c.id)
+            .where(edges.c.next_part.is_distinct_from(edges.c.part))
+            .order_by(edges.c.id)
+        ).all()
+        tokens, previous = [], None
+        for upper in uppers:
+            tokens.append(paging.encode_token(previous, upper))
+            previous = upper
+        return tokens
+
+    def tracked(self, res: Resource, kind: str, raw_args: Any) -> list[dict[str, Any]]:
+        """/deletes and /keyChanges: tombstones and key changes in change-version order."""
+        args = _lower_args(raw_args)
+        p = paging.parse(args)
+        t = tracked_changes
+        conditions = [t.c.resource == res.name, t.c.kind == kind]
+        if p.min_change_version is not None:
+            conditions.append(t.c.change_version >= p.min_change_version)
+        if p.max_change_version is not None:
+            conditions.append(t.c.change_version <= p.max_change_version)
+        if not self.auth.unrestricted and not res.descriptor:
+            ids = sorted(self.auth.scope.edfi_ids)
+            element = (
+                sa.func.jsonb_array_elements_text(t.c.edorg_ids).table_valued("value").alias("e")
+            )
+            conditions.append(
+                sa.exists(
+                    sa.select(sa.literal(1))
+                    .select_from(element)
+                    .where(sa.cast(element.c.value, sa.BigInteger).in_(ids))
+                )
+            )
+        stmt = (
+            sa.select(t)
+            .where(*conditions)
+            .order_by(t.c.change_version)
+            .offset(p.offset)
+            .limit(p.limit)
+        )
+        out = []
+        for row in self.session.execute(stmt).mappings():
+            item: dict[str, Any] = {"id": str(row["id"]), "changeVersion": row["change_version"]}
+            if kind == "delete":
+                item["keyValues"] = row["old_key_values"]
+            else:
+                item["oldKeyValues"] = row["old_key_values"]
+                item["newKeyValues"] = row["new_key_values"]
+            out.append(item)
+        return out
+
+
+def available_change_versions(session: Session) -> dict[str, int]:
+    newest = session.scalar(
+        sa.text("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM change_version_seq")
+    )
+    return {"oldestChangeVersion": 0, "newestChangeVersion": int(newest or 0)}

@@ -1,0 +1,154 @@
+"""Relationship-based authorization of Ed-Fi records, read from schemas/edfi/authorization.json.
+
+The organizations a client reaches come from gateway.auth.access.org_scope (the one org-reach rule);
+this module only says how each resource's records relate to organizations.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+import sqlalchemy as sa
+
+from gateway.auth.access import OrgScope
+from gateway.edfi.definitions import Registry, Resource, edfi_schemas_dir
+from gateway.errors import Forbidden
+
+NO_ACCESS = (
+    "Access to the resource could not be authorized. The client is not related to an "
+    "education organization "
+    "associated with this item."
+)
+
+
+@cache
+def rules() -> dict[str, dict]:
+    return json.loads((edfi_schemas_dir() / "authorization.json").read_text(encoding="utf-8"))[
+        "resources"
+    ]
+
+
+class Authorizer:
+    def __init__(self, registry: Registry, scope: OrgScope, namespace_prefix: str | None = None):
+        self.registry = registry
+        self.scope = scope
+        self.namespace_prefix = namespace_prefix
+
+    @property
+    def unrestricted(self) -> bool:
+        return self.scope.unrestricted
+
+    def _ids(self) -> list[int]:
+        return sorted(self.scope.edfi_ids)
+
+    def _condition(self, res: Resource, source: Callable[[str], Any]) -> sa.ColumnElement[bool]:
+        """Visibility of a record whose flattened properties `source(flat)` returns."""
+        rule = rules().get(res.name)
+        if rule is None:
+            return sa.false()
+        ids = self._ids()
+        alternatives = []
+        if "edorg" in rule:
+            alternatives.append(source(rule["edorg"]).in_(ids))
+        for path in rule.get("via", []):
+            previous_res, previous = res, source
+            conditions = []
+            froms = []
+            for hop in path:
+                hop_res = self.registry.resources[hop["resource"]]
+                alias = hop_res.table.alias()
+                froms.append(alias)
+                for here, there in hop["on"].items():
+                    conditions.append(alias.c[hop_res.columns[there].name] == previous(here))
+                previous_res = hop_res
+                previous = _columns_of(alias, hop_res)
+                if "edorg" in hop:
+                    conditions.append(previous(hop["edorg"]).in_(ids))
+            del previous_res
+            alternatives.append(
+                sa.exists(sa.select(sa.literal(1)).select_from(*froms).where(*conditions))
+            )
+        return sa.or_(*alternatives) if alternatives else sa.false()
+
+    def collection_filter(self, res: Resource) -> sa.ColumnElement[bool] | None:
+        """WHERE clause limiting a collection to what the client may see (None: everything)."""
+        if self.unrestricted or res.descriptor:
+            return None
+        return self._condition(res, _columns_of(res.table, res))
+
+    def can_see_values(self, session, res: Resource, values: dict[str, Any]) -> bool:
+        if self.unrestricted or res.descriptor:
+            return True
+
+        def source(flat: str) -> Any:
+            column = res.columns[flat]
+            return sa.literal(values.get(flat), type_=res.table.c[column.name].type)
+
+        return bool(session.scalar(sa.select(self._condition(res, source))))
+
+    def check_visible(self, session, res: Resource, row_id: Any) -> None:
+        """403 unless the stored record `row_id` is within reach."""
+        where = self.collection_filter(res)
+        if where is None:
+            return
+        if not session.scalar(sa.select(sa.exists().where(res.table.c.id == row_id, where))):
+            raise Forbidden(NO_ACCESS)
+
+    def check_write(self, session, res: Resource, values: dict[str, Any], exists: bool) -> None:
+        """403 unless the client may write a record with these values (descriptors: namespace)."""
+        if res.descriptor:
+            namespace = values.get("namespace") or ""
+            if self.unrestricted and not self.namespace_prefix:
+                return
+            if not self.namespace_prefix or not namespace.startswith(self.namespace_prefix):
+                raise Forbidden(
+                    f"The '{namespace}' namespace is not one of the namespace prefixes this "
+                    "client may write."
+                )
+            return
+        if self.unrestricted:
+            return
+        if not exists and rules().get(res.name, {}).get("createWithoutRelationship"):
+            return  # a person may be created before the association that relates it to the client
+        if not self.can_see_values(session, res, values):
+            raise Forbidden(NO_ACCESS)
+
+    def edorg_ids_of(self, session, res: Resource, row_id: Any) -> list[int]:
+        """The organizations a stored record reaches now: kept with its tombstone for /deletes."""
+        rule = rules().get(res.name)
+        if rule is None:
+            return []
+        table = res.table
+        found: set[int] = set()
+        if "edorg" in rule:
+            value = session.scalar(
+                sa.select(table.c[res.columns[rule["edorg"]].name]).where(table.c.id == row_id)
+            )
+            if value is not None:
+                found.add(int(value))
+        for path in rule.get("via", []):
+            froms, conditions, previous = [table], [table.c.id == row_id], _columns_of(table, res)
+            last = None
+            for hop in path:
+                hop_res = self.registry.resources[hop["resource"]]
+                alias = hop_res.table.alias()
+                froms.append(alias)
+                conditions += [
+                    alias.c[hop_res.columns[t].name] == previous(h) for h, t in hop["on"].items()
+                ]
+                previous = _columns_of(alias, hop_res)
+                if "edorg" in hop:
+                    last = previous(hop["edorg"])
+            if last is not None:
+                found.update(
+                    int(v)
+                    for v in session.scalars(sa.select(last).select_from(*froms).where(*conditions))
+                )
+        return sorted(found)
+
+
+def _columns_of(table: sa.FromClause, res: Resource) -> Callable[[str], Any]:
+    return lambda flat: table.c[res.columns[flat].name]

@@ -1,0 +1,416 @@
+"""The one Ed-Fi resource service: upsert, get, replace, delete for every served resource.
+
+Views hand it a session and an Authorizer; it validates against the definitions, checks descriptors
+and references, writes with one change version from the global sequence, and commits once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm import Session
+
+from gateway.db import utcnow
+from gateway.edfi import documents
+from gateway.edfi.definitions import Reference, Registry, Resource, tracked_changes
+from gateway.edfi.security import Authorizer
+from gateway.errors import (
+    DependentItemExists,
+    KeyChangeNotSupported,
+    NonUniqueIdentity,
+    NotFound,
+    PreconditionFailed,
+    UnresolvedReference,
+    ValidationFailed,
+)
+
+# the database refused a value the definitions allow (e.g. a core-model int column, a NUL character)
+VALUE_REJECTED = (
+    "A value in the request is out of range or contains characters that cannot be stored."
+)
+
+
+@dataclass
+class WriteEvent:
+    """What the mapping layer's projection needs to follow an Ed-Fi write (same transaction)."""
+
+    resource: str
+    action: str  # "upsert" | "update" | "delete"
+    id: uuid.UUID
+    values: dict[str, Any] | None  # flattened property -> value after the write (None on delete)
+    old_key_values: dict[str, Any] | None = None
+
+
+# Callables (session, WriteEvent) run inside the write's transaction, before its commit.
+WRITE_LISTENERS: list[Callable[[Session, WriteEvent], None]] = []
+
+
+def base_conditions(res: Resource) -> list[sa.ColumnElement[bool]]:
+    return [res.table.c.descriptor_name == res.entity] if res.descriptor else []
+
+
+def strip_etag(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if value.startswith("W/"):
+        value = value[2:]
+    return value.strip('"')
+
+
+class ResourceService:
+    def __init__(
+        self,
+        session: Session,
+        registry: Registry,
+        authorizer: Authorizer,
+        origin: str = "edfi",
+        autocommit: bool = True,
+    ):
+        self.session = session
+        self.registry = registry
+        self.auth = authorizer
+        self.origin = origin
+        # a bulk loader turns autocommit off and wraps each record in its own savepoint
+        self.autocommit = autocommit
+
+    def _commit(self) -> None:
+        if self.autocommit:
+            self.session.commit()
+        else:
+            self.session.flush()
+
+    def _rollback(self) -> None:
+        if self.autocommit:
+            self.session.rollback()
+
+    # --- reading -------------------------------------------------------------------------------
+    def load(self, res: Resource, row_id: str) -> Any:
+        try:
+            key = uuid.UUID(row_id)
+        except ValueError:
+            raise NotFound("Resource was not found.") from None
+        row = (
+            self.session.execute(
+                sa.select(res.table).where(res.table.c.id == key, *base_conditions(res))
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise NotFound("Resource was not found.")
+        return row
+
+    def get(self, res: Resource, row_id: str) -> dict[str, Any]:
+        row = self.load(res, row_id)
+        self.auth.check_visible(self.session, res, row["id"])
+        return documents.to_document(res, row, self.links(res, [row]))
+
+    def links(self, res: Resource, rows: list[Any]) -> dict[str, dict]:
+        """Reference name -> {key tuple: link}: one indexed lookup per reference per page."""
+        out: dict[str, dict] = {}
+        for ref in res.references:
+            if not ref.targets:
+                continue
+            cols = [res.columns[flat].name for _, flat in ref.fields]
+            keys = {tuple(r[c] for c in cols) for r in rows}
+            keys = {k for k in keys if all(v is not None for v in k)}
+            if not keys:
+                continue
+            found: dict = {}
+            for target_name in ref.targets:
+                target = self.registry.resources[target_name]
+                tcols = self._target_columns(ref, target)
+                stmt = sa.select(target.table.c.id, *tcols).where(sa.tuple_(*tcols).in_(list(keys)))
+                for row in self.session.execute(stmt):
+                    found[tuple(row[1:])] = {
+                        "rel": target.entity,
+                        "href": f"/ed-fi/{target.name}/{row[0]}",
+                    }
+            out[ref.name] = found
+        return out
+
+    @staticmethod
+    def _target_columns(ref: Reference, target: Resource) -> list[sa.Column]:
+        cols = []
+        for field, _flat in ref.fields:
+            if field in target.columns:
+                cols.append(target.table.c[target.columns[field].name])
+            else:
+                # an abstract reference (educationOrganizationId) names the concrete
+                # target's single key
+                cols.append(target.table.c[target.key_columns[0]])
+        return cols
+
+    # --- checks --------------------------------------------------------------------------------
+    def check_descriptors(self, problems: documents.Problems) -> None:
+        wanted = {}
+        for name, uri, path in problems.descriptors:
+            namespace, sep, code = uri.partition("#")
+            if not sep or not namespace or not code:
+                problems.add(
+                    path, f"{name} value '{uri}' is not a descriptor URI (namespace#codeValue)."
+                )
+                continue
+            wanted.setdefault((name, namespace, code), []).append((uri, path))
+        if wanted:
+            d = self.registry.resources["gradeLevelDescriptors"].table
+            rows = self.session.execute(
+                sa.select(d.c.descriptor_name, d.c.namespace, d.c.code_value).where(
+                    sa.tuple_(d.c.descriptor_name, d.c.namespace, d.c.code_value).in_(list(wanted))
+                )
+            )
+            for row in rows:
+                wanted.pop(tuple(row), None)
+        for (name, _ns, _code), uses in wanted.items():
+            for uri, path in uses:
+                problems.add(path, f"{name} value '{uri}' does not exist.")
+        problems.raise_if_any()
+
+    def check_references(self, res: Resource, values: dict[str, Any]) -> None:
+        missing: dict[str, list[str]] = {}
+        for ref in res.references:
+            if not ref.targets:
+                continue  # target not served here (schoolYearTypes, graduationPlans …)
+            key = {field: values.get(flat) for field, flat in ref.fields}
+            if any(v is None for v in key.values()):
+                continue
+            if not any(self._exists(self.registry.resources[t], ref, key) for t in ref.targets):
+                shown = ", ".join(f"{k}={documents.json_value(v)}" for k, v in key.items())
+                missing[f"$.{ref.name}"] = [
+                    f"The referenced '{ref.entity}' item does not exist ({shown})."
+                ]
+        if missing:
+            first = next(iter(missing.values()))[0]
+            raise UnresolvedReference(first, validation_errors=missing)
+
+    def _exists(self, target: Resource, ref: Reference, key: dict[str, Any]) -> bool:
+        cols = self._target_columns(ref, target)
+        conditions = [c == v for c, v in zip(cols, key.values(), strict=True)]
+        return bool(
+            self.session.scalar(sa.select(sa.exists().where(*conditions, *base_conditions(target))))
+        )
+
+    def prepare(self, res: Resource, body: Any) -> dict[str, Any]:
+        problems = documents.Problems()
+        values = documents.validate(res, body, problems)
+        problems.raise_if_any()
+        self.check_descriptors(problems)
+        return values
+
+    def _row_values(self, res: Resource, values: dict[str, Any]) -> dict[str, Any]:
+        row = {c.name: values.get(flat) for flat, c in res.columns.items()}
+        if res.descriptor:
+            row["descriptor_name"] = res.entity
+        return row
+
+    def _next_change_version(self) -> int:
+        return int(self.session.scalar(sa.select(sa.func.nextval("change_version_seq"))))
+
+    def _notify(self, event: WriteEvent) -> None:
+        for listener in WRITE_LISTENERS:
+            listener(self.session, event)
+
+    # --- writing -------------------------------------------------------------------------------
+    def upsert(self, res: Resource, body: Any) -> tuple[bool, uuid.UUID, str]:
+        """POST: insert or replace on the natural key. Returns (created, id, etag)."""
+        if isinstance(body, dict) and "id" in body:
+            raise ValidationFailed(
+                "Resource identifiers cannot be assigned by the client. "
+                "The 'id' property should not be "
+                "included in the request body.",
+                validation_errors={"$.id": ["id must not be sent on POST."]},
+            )
+        values = self.prepare(res, body)
+        table = res.table
+        key_cols = res.key_columns + (["descriptor_name"] if res.descriptor else [])
+        row = self._row_values(res, values)
+        existing = self.session.execute(
+            sa.select(table.c.id).where(*(table.c[c] == row[c] for c in key_cols))
+        ).first()
+        if existing is not None:
+            self.auth.check_visible(self.session, res, existing[0])
+        self.auth.check_write(self.session, res, values, exists=existing is not None)
+        self.check_references(res, values)
+        cv = self._next_change_version()
+        now = utcnow()
+        system = {
+            "change_version": cv,
+            "_etag": str(cv),
+            "_last_modified_date": now,
+            "updated_at": now,
+        }
+        stmt = pg_insert(table).values(
+            **row, **system, id=uuid.uuid4(), created_at=now, origin=self.origin
+        )
+        update = {c: stmt.excluded[c] for c in (*row, *system) if c not in key_cols}
+        stmt = stmt.on_conflict_do_update(index_elements=key_cols, set_=update).returning(
+            table.c.id, sa.literal_column("xmax = 0")
+        )
+        try:
+            new_id, created = self.session.execute(stmt).one()
+            self._notify(WriteEvent(res.name, "upsert", new_id, values))
+            self._commit()
+        except IntegrityError:
+            self._rollback()
+            raise NonUniqueIdentity(
+                "A natural key conflict occurred when attempting to create or update a record."
+            ) from None
+        except DataError:
+            self._rollback()
+            raise ValidationFailed(VALUE_REJECTED) from None
+        return bool(created), new_id, str(cv)
+
+    def _check_if_match(self, row: Any, if_match: str | None) -> None:
+        if if_match is not None and strip_etag(if_match) not in (row["_etag"], "*"):
+            raise PreconditionFailed("The item has been modified by another user.")
+
+    def replace(self, res: Resource, row_id: str, body: Any, if_match: str | None) -> str:
+        """PUT: full replacement of an existing record; returns the new etag."""
+        row = self.load(res, row_id)
+        self.auth.check_visible(self.session, res, row["id"])
+        self._check_if_match(row, if_match)
+        if isinstance(body, dict) and body.get("id") not in (None, row_id, str(row["id"])):
+            raise ValidationFailed(
+                "The 'id' in the body does not match the resource identifier in the URL.",
+                validation_errors={"$.id": ["id must match the URL."]},
+            )
+        values = self.prepare(res, body)
+        old_key = documents.key_values(res, row)
+        new_row = self._row_values(res, values)
+        new_key = {flat: documents.json_value(values.get(flat)) for flat in res.identity}
+        key_changed = old_key != new_key
+        if key_changed and not res.allow_key_changes:
+            raise KeyChangeNotSupported(
+                f"Key values for this resource ({', '.join(res.identity)}) cannot be changed. "
+                "Delete and recreate the resource item instead."
+            )
+        self.auth.check_write(self.session, res, values, exists=True)
+        self.check_references(res, values)
+        table = res.table
+        cv = self._next_change_version()
+        now = utcnow()
+        try:
+            self.session.execute(
+                sa.update(table)
+                .where(table.c.id == row["id"])
+                .values(
+                    **new_row,
+                    change_version=cv,
+                    _etag=str(cv),
+                    _last_modified_date=now,
+                    updated_at=now,
+                )
+            )
+            if key_changed:
+                self._record_key_change(res, row["id"], old_key, new_key)
+                self._cascade(res, old_key, new_key)
+            self._notify(
+                WriteEvent(res.name, "update", row["id"], values, old_key if key_changed else None)
+            )
+            self._commit()
+        except IntegrityError:
+            self._rollback()
+            raise NonUniqueIdentity(
+                "A natural key conflict occurred when attempting to update the record."
+            ) from None
+        except DataError:
+            self._rollback()
+            raise ValidationFailed(VALUE_REJECTED) from None
+        return str(cv)
+
+    def _record_key_change(self, res: Resource, row_id: Any, old: dict, new: dict) -> None:
+        self.session.execute(
+            sa.insert(tracked_changes).values(
+                change_version=self._next_change_version(),
+                resource=res.name,
+                kind="keyChange",
+                id=row_id,
+                old_key_values=old,
+                new_key_values=new,
+                edorg_ids=self.auth.edorg_ids_of(self.session, res, row_id),
+                created_at=utcnow(),
+            )
+        )
+
+    def _cascade(self, res: Resource, old: dict, new: dict) -> None:
+        """Key changes flow into the records referencing the changed one (as the ODS cascades)."""
+        for dep, ref in self.registry.dependents_of(res):
+            target_flats = self._target_flats(ref, res)
+            dep_cols = [dep.table.c[dep.columns[flat].name] for _, flat in ref.fields]
+            where = [
+                c == _column_value(c, old[t]) for c, t in zip(dep_cols, target_flats, strict=True)
+            ]
+            before = self.session.execute(sa.select(dep.table).where(*where)).mappings().all()
+            if not before:
+                continue
+            changes = {
+                c.name: _column_value(c, new[t])
+                for c, t in zip(dep_cols, target_flats, strict=True)
+            }
+            for dep_row in before:
+                cv = self._next_change_version()
+                self.session.execute(
+                    sa.update(dep.table)
+                    .where(dep.table.c.id == dep_row["id"])
+                    .values(
+                        **changes, change_version=cv, _etag=str(cv), _last_modified_date=utcnow()
+                    )
+                )
+                if ref.identity:
+                    dep_old = documents.key_values(dep, dep_row)
+                    dep_new = dict(dep_old)
+                    for (_, flat), t in zip(ref.fields, target_flats, strict=True):
+                        if flat in dep_new:
+                            dep_new[flat] = new[t]
+                    self._record_key_change(dep, dep_row["id"], dep_old, dep_new)
+                    self._cascade(dep, dep_old, dep_new)
+
+    @staticmethod
+    def _target_flats(ref: Reference, target: Resource) -> list[str]:
+        return [field if field in target.columns else target.identity[0] for field, _ in ref.fields]
+
+    def delete(self, res: Resource, row_id: str, if_match: str | None) -> None:
+        row = self.load(res, row_id)
+        self.auth.check_visible(self.session, res, row["id"])
+        self._check_if_match(row, if_match)
+        for dep, ref in self.registry.dependents_of(res):
+            target_flats = self._target_flats(ref, res)
+            dep_cols = [dep.table.c[dep.columns[flat].name] for _, flat in ref.fields]
+            key = [row[res.columns[t].name] for t in target_flats]
+            if self.session.scalar(
+                sa.select(sa.exists().where(*(c == v for c, v in zip(dep_cols, key, strict=True))))
+            ):
+                raise DependentItemExists(
+                    "The requested action cannot be performed because this item is referenced "
+                    "by existing "
+                    f"{dep.entity} item(s)."
+                )
+        edorgs = self.auth.edorg_ids_of(self.session, res, row["id"])
+        self.session.execute(sa.delete(res.table).where(res.table.c.id == row["id"]))
+        self.session.execute(
+            sa.insert(tracked_changes).values(
+                change_version=self._next_change_version(),
+                resource=res.name,
+                kind="delete",
+                id=row["id"],
+                old_key_values=documents.key_values(res, row),
+                edorg_ids=edorgs,
+                created_at=utcnow(),
+            )
+        )
+        self._notify(
+            WriteEvent(res.name, "delete", row["id"], None, documents.key_values(res, row))
+        )
+        self._commit()
+
+
+def _column_value(column: sa.Column, json_value: Any) -> Any:
+    """Key values travel as JSON (dates as text); bind them with the column's type."""
+    return sa.literal(json_value).cast(column.type) if isinstance(json_value, str) else json_value

@@ -1,0 +1,171 @@
+"""HTTP for the Ed-Fi API: one catch-all route per family, resolved case-insensitively against the
+resource definitions; every resource is served by the same service."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from flask import Blueprint, Response, request
+from werkzeug.routing import BaseConverter
+
+from gateway.auth import current_client, require_token
+from gateway.auth.access import org_scope
+from gateway.db import get_session
+from gateway.edfi import metadata
+from gateway.edfi.definitions import Resource, registry
+from gateway.edfi.queries import CollectionReader, available_change_versions
+from gateway.edfi.security import Authorizer
+from gateway.edfi.service import ResourceService, strip_etag
+from gateway.errors import MethodNotAllowed, NotFound, UnsupportedMediaType
+
+blp = Blueprint("edfi", __name__)
+
+SUB_COLLECTIONS = {"deletes": "delete", "keychanges": "keyChange"}
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    # documents keep the definition's property order, so no key sorting here
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return Response(text, status=status, headers=headers, mimetype="application/json")
+
+
+def quoted(etag: str) -> str:
+    return f'"{etag}"'
+
+
+def authorizer() -> Authorizer:
+    client = current_client()
+    scope = org_scope(get_session(), client)
+    return Authorizer(registry(), scope, client.namespace_prefix if client else None)
+
+
+def resolve(rest: str) -> tuple[Resource, list[str]]:
+    parts = [p for p in rest.split("/") if p]
+    if len(parts) < 2 or parts[0].lower() != "ed-fi":
+        raise NotFound("The requested resource does not exist.")
+    res = registry().find(parts[1])
+    if res is None:
+        raise NotFound(f"Resource '{parts[1]}' is not served by this API.")
+    return res, parts[2:]
+
+
+def body() -> Any:
+    if not request.is_json:
+        raise UnsupportedMediaType(
+            "The request body must be JSON (Content-Type: application/json)."
+        )
+    return request.get_json()
+
+
+@require_token("edfi.read")
+def read(rest: str) -> Response:
+    res, tail = resolve(rest)
+    session = get_session()
+    auth = authorizer()
+    if not tail:
+        page = CollectionReader(session, registry(), auth).read(res, request.args)
+        headers = {}
+        if page.total_count is not None:
+            headers["Total-Count"] = str(page.total_count)
+        if page.next_page_token:
+            headers["Next-Page-Token"] = page.next_page_token
+        return json_response(page.items, headers=headers)
+    if len(tail) == 1 and tail[0].lower() in SUB_COLLECTIONS:
+        return json_response(
+            CollectionReader(session, registry(), auth).tracked(
+                res, SUB_COLLECTIONS[tail[0].lower()], request.args
+            )
+        )
+    if len(tail) == 1 and tail[0].lower() == "partitions":
+        return json_response(
+            {
+                "pageTokens": CollectionReader(session, registry(), auth).partitions(
+                    res, request.args
+                )
+            }
+        )
+    if len(tail) != 1:
+        raise NotFound("The requested resource does not exist.")
+    doc = ResourceService(session, registry(), auth).get(res, tail[0])
+    etag = quoted(doc["_etag"])
+    if strip_etag(request.headers.get("If-None-Match")) == doc["_etag"]:
+        return Response(status=304, headers={"ETag": etag})
+    return json_response(doc, headers={"ETag": etag})
+
+
+@require_token("edfi.write")
+def write(rest: str) -> Response:
+    res, tail = resolve(rest)
+    service = ResourceService(get_session(), registry(), authorizer())
+    if request.method == "POST":
+        if tail:
+            raise MethodNotAllowed("POST is only allowed on the resource collection.")
+        created, new_id, etag = service.upsert(res, body())
+        location = f"{request.host_url}data/v3/ed-fi/{res.name}/{new_id}"
+        return Response(
+            status=201 if created else 200, headers={"Location": location, "ETag": quoted(etag)}
+        )
+    if len(tail) != 1 or tail[0].lower() in (*SUB_COLLECTIONS, "partitions"):
+        raise MethodNotAllowed(f"{request.method} requires a resource id.")
+    if_match = request.headers.get("If-Match")
+    if request.method == "PUT":
+        etag = service.replace(res, tail[0], body(), if_match)
+        return Response(status=204, headers={"ETag": quoted(etag)})
+    service.delete(res, tail[0], if_match)
+    return Response(status=204)
+
+
+class CaseInsensitive(BaseConverter):
+    """A path segment equal to `word` in any letter case (Ed-Fi clients differ in casing)."""
+
+    part_isolating = True
+
+    def __init__(self, url_map: Any, word: str) -> None:
+        super().__init__(url_map)
+        self.regex = f"(?i:{re.escape(word)})"
+
+
+@blp.record_once
+def _register_converter(state: Any) -> None:
+    state.app.url_map.converters.setdefault("ci", CaseInsensitive)
+
+
+@blp.route(
+    "/<ci('data'):_d>/<ci('v3'):_v>/<path:rest>",
+    methods=["GET", "POST", "PUT", "DELETE"],
+    strict_slashes=False,
+)
+def data(rest: str, _d: str = "", _v: str = "") -> Response:
+    return read(rest) if request.method == "GET" else write(rest)
+
+
+@blp.route("/", methods=["GET"])
+def discovery() -> Response:
+    """Ed-Fi discovery document (readable without a token)."""
+    return json_response(metadata.discovery(request.host_url))
+
+
+@blp.route("/<ci('metadata'):_m>", methods=["GET"], strict_slashes=False)
+@blp.route("/<ci('metadata'):_m>/<path:rest>", methods=["GET"], strict_slashes=False)
+def metadata_route(rest: str = "", _m: str = "") -> Response:
+    key = rest.strip("/").lower()
+    base = request.host_url
+    if key == "":
+        return json_response(metadata.sections(base))
+    if key == "data/v3/resources/swagger.json":
+        return json_response(metadata.swagger("resources", base))
+    if key == "data/v3/descriptors/swagger.json":
+        return json_response(metadata.swagger("descriptors", base))
+    if key == "data/v3/dependencies":
+        return json_response(metadata.dependencies())
+    raise NotFound("The requested metadata does not exist.")
+
+
+@blp.route("/<ci('changeQueries'):_c>/<path:rest>", methods=["GET"])
+@require_token("edfi.read")
+def change_queries(rest: str, _c: str = "") -> Response:
+    if rest.strip("/").lower() != "v1/availablechangeversions":
+        raise NotFound("The requested resource does not exist.")
+    return json_response(available_change_versions(get_session()))

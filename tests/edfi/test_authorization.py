@@ -1,0 +1,100 @@
+"""Relationship-based authorization across two LEAs; namespace-based descriptor writes; tokens."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.edfi.conftest import DATA, EdFi, enrollment, school, student
+from tests.edfi.test_resources import problem
+
+
+@pytest.fixture
+def two_leas(edfi, district, auth_headers):
+    ids = district()
+    edfi.create("students", student("720001"))
+    edfi.create("students", student("720002"))
+    ids["ssa1"] = edfi.create("studentSchoolAssociations", enrollment("720001", 255901001))
+    ids["ssa2"] = edfi.create("studentSchoolAssociations", enrollment("720002", 255902001))
+    ids["s1"] = edfi.get("students", query_string={"studentUniqueId": "720001"}).get_json()[0]["id"]
+    ids["s2"] = edfi.get("students", query_string={"studentUniqueId": "720002"}).get_json()[0]["id"]
+    lea1 = EdFi(edfi.client, auth_headers(edorgs=("255901",), name="lea1"))
+    lea2 = EdFi(edfi.client, auth_headers(edorgs=("255902",), name="lea2"))
+    return ids, lea1, lea2
+
+
+def test_collections_show_only_the_clients_organizations(two_leas):
+    _, lea1, lea2 = two_leas
+    assert sorted(d["schoolId"] for d in lea1.get("schools").get_json()) == [255901001, 255901107]
+    assert [d["schoolId"] for d in lea2.get("schools").get_json()] == [255902001]
+    assert [d["studentUniqueId"] for d in lea1.get("students").get_json()] == ["720001"]
+    assert [d["studentUniqueId"] for d in lea2.get("students").get_json()] == ["720002"]
+    r = lea1.get("students", query_string={"totalCount": "true"})
+    assert r.headers["Total-Count"] == "1"
+
+
+def test_direct_access_outside_reach_is_403(two_leas):
+    ids, lea1, _ = two_leas
+    problem(lea1.get(f"students/{ids['s2']}"), 403, "security:authorization")
+    problem(lea1.get(f"schools/{ids[255902001]}"), 403, "security:authorization")
+    problem(
+        lea1.put("schools", ids[255902001], school(255902001, 255902, "Mine now")),
+        403,
+        "security:authorization",
+    )
+    problem(lea1.delete("studentSchoolAssociations", ids["ssa2"]), 403, "security:authorization")
+    assert lea1.get(f"students/{ids['s1']}").status_code == 200
+
+
+def test_writes_into_another_lea_are_403(two_leas):
+    _, lea1, _ = two_leas
+    problem(lea1.post("schools", school(255902002, 255902)), 403, "security:authorization")
+    problem(
+        lea1.post("studentSchoolAssociations", enrollment("720001", 255902001)),
+        403,
+        "security:authorization",
+    )
+
+
+def test_a_new_student_is_readable_once_associated(two_leas):
+    _, lea1, _ = two_leas
+    new_id = lea1.create("students", student("720003"))
+    problem(lea1.get(f"students/{new_id}"), 403, "security:authorization")
+    assert "720003" not in [d["studentUniqueId"] for d in lea1.get("students").get_json()]
+    lea1.create("studentSchoolAssociations", enrollment("720003", 255901107))
+    assert lea1.get(f"students/{new_id}").status_code == 200
+
+
+def test_deletes_are_filtered_by_reach(two_leas):
+    ids, lea1, lea2 = two_leas
+    assert lea2.delete("studentSchoolAssociations", ids["ssa2"]).status_code == 204
+    assert [d["id"] for d in lea2.get("studentSchoolAssociations/deletes").get_json()] == [
+        ids["ssa2"]
+    ]
+    assert lea1.get("studentSchoolAssociations/deletes").get_json() == []
+
+
+def test_descriptor_writes_are_namespace_based(edfi, descriptors_loaded, auth_headers):
+    mine = EdFi(
+        edfi.client, auth_headers(edorgs=("255901",), namespace="uri://grandbend.edu", name="ns")
+    )
+    body = {
+        "namespace": "uri://grandbend.edu/GradeLevelDescriptor",
+        "codeValue": "Grade 13",
+        "shortDescription": "Grade 13",
+    }
+    assert mine.post("gradeLevelDescriptors", body).status_code == 201
+    other = {**body, "namespace": "uri://ed-fi.org/GradeLevelDescriptor"}
+    problem(mine.post("gradeLevelDescriptors", other), 403, "security:authorization")
+
+
+def test_tokens_and_scopes(edfi, district, auth_headers):
+    district()
+    problem(edfi.client.get(f"{DATA}/schools"), 401, "security:authentication")
+    problem(
+        edfi.client.get(f"{DATA}/schools", headers={"Authorization": "Bearer nope"}),
+        401,
+        "security:authentication",
+    )
+    reader = EdFi(edfi.client, auth_headers(scopes=["edfi.read"], name="reader"))
+    assert reader.get("schools").status_code == 200
+    problem(reader.post("students", student("720009")), 403, "security:authorization")

@@ -1,0 +1,154 @@
+"""Collection reads: filters, offset/limit, Total-Count, cursor paging, partitions."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.edfi.conftest import enrollment, student
+from tests.edfi.test_resources import problem
+
+
+@pytest.fixture
+def students(edfi, district):
+    district()
+    for n in range(30):
+        edfi.create(
+            "students",
+            student(f"7000{n:02d}", first=f"F{n:02d}", last="Same" if n % 3 == 0 else "Other"),
+        )
+    return edfi
+
+
+def test_default_limit_and_offset_are_stable(students):
+    first = students.get("students").get_json()
+    assert len(first) == 25
+    rest = students.get("students", query_string={"offset": 25}).get_json()
+    assert len(rest) == 5
+    ids = [d["id"] for d in first + rest]
+    assert len(set(ids)) == 30
+    again = students.get("students", query_string={"offset": 0, "limit": 30}).get_json()
+    assert [d["id"] for d in again] == ids
+
+
+def test_total_count_any_case_and_limit_zero(students):
+    r = students.get("students", query_string={"totalCount": "TRUE", "limit": 5})
+    assert r.headers["Total-Count"] == "30"
+    assert len(r.get_json()) == 5
+    r = students.get("students", query_string={"totalcount": "true", "limit": 0})
+    assert r.status_code == 200
+    assert r.get_json() == []
+    assert r.headers["Total-Count"] == "30"
+    assert "Total-Count" not in students.get("students").headers
+
+
+def test_limit_above_500_and_bad_values_are_parameter_errors(students):
+    problem(
+        students.get("students", query_string={"limit": 501}),
+        400,
+        "bad-request:parameter-validation-failed",
+    )
+    problem(
+        students.get("students", query_string={"offset": -1}),
+        400,
+        "bad-request:parameter-validation-failed",
+    )
+    problem(
+        students.get("students", query_string={"limit": "ten"}),
+        400,
+        "bad-request:parameter-validation-failed",
+    )
+    problem(
+        students.get("students", query_string={"totalCount": "maybe"}),
+        400,
+        "bad-request:parameter-validation-failed",
+    )
+    problem(
+        students.get("students", query_string={"noSuchProperty": "x"}),
+        400,
+        "bad-request:parameter-validation-failed",
+    )
+    problem(
+        students.get("students", query_string={"birthDate": "yesterday"}),
+        400,
+        "bad-request:parameter-validation-failed",
+    )
+    assert students.get("students", query_string={"limit": 500}).status_code == 200
+
+
+def test_offset_past_the_end_is_empty(students):
+    assert students.get("students", query_string={"offset": 1000}).get_json() == []
+
+
+def test_query_by_scalar_and_flattened_reference_keys(students):
+    same = students.get("students", query_string={"lastSurname": "Same", "limit": 100}).get_json()
+    assert len(same) == 10 and all(d["lastSurname"] == "Same" for d in same)
+    students.create("studentSchoolAssociations", enrollment("700001", 255901001))
+    students.create("studentSchoolAssociations", enrollment("700002", 255901107))
+    at_school = students.get(
+        "studentSchoolAssociations", query_string={"schoolId": 255901001}
+    ).get_json()
+    assert [d["studentReference"]["studentUniqueId"] for d in at_school] == ["700001"]
+    by_date = students.get(
+        "studentSchoolAssociations",
+        query_string={"entryDate": "2021-08-23", "studentUniqueId": "700002"},
+    )
+    assert len(by_date.get_json()) == 1
+
+
+def test_cursor_paging_walks_every_record_once(students):
+    seen, token, pages = [], None, 0
+    while True:
+        params = {"pageSize": 7}
+        if token:
+            params["pageToken"] = token
+        r = students.get("students", query_string=params)
+        assert r.status_code == 200
+        seen += [d["id"] for d in r.get_json()]
+        pages += 1
+        token = r.headers.get("Next-Page-Token")
+        if not token:
+            break
+    assert pages == 5
+    assert len(seen) == len(set(seen)) == 30
+
+
+def test_exact_multiple_last_page_has_no_token(students):
+    r = students.get("students", query_string={"pageSize": 30})
+    assert len(r.get_json()) == 30
+    assert "Next-Page-Token" not in r.headers
+
+
+def test_cursor_and_offset_paging_do_not_mix(students):
+    problem(
+        students.get("students", query_string={"pageSize": 5, "offset": 5}),
+        400,
+        "bad-request:parameter-validation-failed",
+    )
+    problem(
+        students.get("students", query_string={"pageToken": "garbage!"}),
+        400,
+        "bad-request:parameter-validation-failed",
+    )
+    problem(
+        students.get("students", query_string={"pageSize": 501}),
+        400,
+        "bad-request:parameter-validation-failed",
+    )
+
+
+def test_partitions_cover_the_collection(students):
+    r = students.get("students/partitions", query_string={"number": 4})
+    tokens = r.get_json()["pageTokens"]
+    assert len(tokens) == 4
+    seen = []
+    for token in tokens:
+        while token:
+            page = students.get("students", query_string={"pageToken": token, "pageSize": 4})
+            seen += [d["id"] for d in page.get_json()]
+            token = page.headers.get("Next-Page-Token")
+    assert len(seen) == len(set(seen)) == 30
+    problem(
+        students.get("students/partitions", query_string={"number": 0}),
+        400,
+        "bad-request:parameter-validation-failed",
+    )

@@ -1,0 +1,27 @@
+"""The demo district: the whole Grand Bend sample plus synthesized enrollments, deterministic."""
+
+from __future__ import annotations
+
+import time
+
+from gateway.edfi.demo import has_edfi_data, load_demo
+
+
+def test_demo_loads_the_sample_and_synthesizes_enrollments(edfi, db_session):
+    assert not has_edfi_data(db_session)
+    started = time.perf_counter()
+    report = load_demo(db_session)
+    elapsed = time.perf_counter() - started
+    print("\n".join(report.lines()), f"\n{elapsed:.1f}s")
+    assert report.rejected == []
+    assert report.created["students"] == 960
+    assert report.created["studentSchoolAssociations"] == 960
+    assert report.created["studentSectionAssociations"] > 960
+    assert report.created["sections"] == 532
+    assert has_edfi_data(db_session)
+    r = edfi.get("students", query_string={"totalCount": "true", "limit": 1})
+    assert r.headers["Total-Count"] == "960"
+    first = edfi.get(
+        "studentSchoolAssociations", query_string={"studentUniqueId": "604821"}
+    ).get_json()
+    assert len(first) == 1 and first[0]["schoolReference"]["schoolId"] == 255901001
