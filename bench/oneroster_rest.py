@@ -19,7 +19,7 @@ import psycopg
 
 SCHOOLS = 50
 CLASSES_PER_SCHOOL = 60
-CLASSES_PER_STUDENT = 10
+CLASSES_PER_STUDENT = 12
 
 USER_COLUMNS = (
     "sourced_id, status, date_last_modified, metadata, username, user_ids, enabled_user, given_name, "
@@ -73,12 +73,14 @@ def generate(conn: psycopg.Connection, users: int) -> None:
              jsonb_build_array(jsonb_build_object('type', 'LDAP', 'identifier', 'u' || i)),
              timestamptz '2026-01-01' + (i || ' seconds')::interval
         FROM generate_series(1, {users}) i;
-    -- student i takes CLASSES_PER_STUDENT classes of their own school
+    -- student i takes CLASSES_PER_STUDENT distinct classes of their own school (class k is in
+    -- school 1 + k % SCHOOLS, so k ≡ i mod SCHOOLS; k = 0 stands for the last class)
     INSERT INTO enrollments (sourced_id, user_sourced_id, class_sourced_id, school_sourced_id, role, "primary")
       SELECT 'be-' || i || '-' || j, 'bu-' || lpad(i::text, 7, '0'),
-             'bk-' || lpad((((i % {SCHOOLS}) + {SCHOOLS} * ((i / {SCHOOLS} + j * 7) % {CLASSES_PER_SCHOOL})) + 0)::text, 6, '0'),
+             'bk-' || lpad((CASE WHEN k = 0 THEN {classes} ELSE k END)::text, 6, '0'),
              'bo-s' || (1 + i % {SCHOOLS}), 'student', false
-        FROM generate_series(1, {students}) i, generate_series(0, {CLASSES_PER_STUDENT - 1}) j;
+        FROM (SELECT i, j, (i % {SCHOOLS}) + {SCHOOLS} * ((i / {SCHOOLS} + j * 7) % {CLASSES_PER_SCHOOL}) AS k
+                FROM generate_series(1, {students}) i, generate_series(0, {CLASSES_PER_STUDENT - 1}) j) s;
     INSERT INTO enrollments (sourced_id, user_sourced_id, class_sourced_id, school_sourced_id, role, "primary")
       SELECT 'be-t' || k, 'bu-' || lpad(({students} + 1 + k % {teachers})::text, 7, '0'),
              'bk-' || lpad(k::text, 6, '0'), 'bo-s' || (1 + k % {SCHOOLS}), 'teacher', true
