@@ -22,8 +22,9 @@ CLASSES_PER_SCHOOL = 60
 CLASSES_PER_STUDENT = 12
 
 USER_COLUMNS = (
-    "sourced_id, status, date_last_modified, metadata, username, user_ids, enabled_user, given_name, "
-    "family_name, middle_name, role, identifier, email, sms, phone, agents, org_ids, grades"
+    "sourced_id, status, date_last_modified, metadata, username, user_ids, enabled_user, "
+    "given_name, family_name, middle_name, role, identifier, email, sms, phone, agents, org_ids, "
+    "grades"
 )
 
 
@@ -45,47 +46,25 @@ def libpq(url: str) -> str:
 def generate(conn: psycopg.Connection, users: int) -> None:
     """A district: 1 district, SCHOOLS schools, users (90% students, 6% teachers, 4% parents),
     classes, each student in CLASSES_PER_STUDENT classes of their school, a teacher per class."""
-    if conn.execute("SELECT count(*) FROM users WHERE sourced_id LIKE 'bu-%'").fetchone()[0] >= users:
+    if (
+        conn.execute("SELECT count(*) FROM users WHERE sourced_id LIKE 'bu-%'").fetchone()[0]
+        >= users
+    ):
         return
     print(f"generating {users} users …", flush=True)
     students, teachers = int(users * 0.90), int(users * 0.06)
-    parents = users - students - teachers
     classes = SCHOOLS * CLASSES_PER_SCHOOL
-    sql = f"""
-    INSERT INTO organizations (sourced_id, name, type, identifier, date_last_modified)
-      VALUES ('bo-d', 'Bench District', 'district', 'BD', now());
-    INSERT INTO organizations (sourced_id, name, type, identifier, parent_id, date_last_modified)
-      SELECT 'bo-s' || i, 'School ' || i, 'school', 'BS' || i, 'bo-d', now() FROM generate_series(1, {SCHOOLS}) i;
-    INSERT INTO academic_sessions (sourced_id, title, type, start_date, end_date, school_year)
-      VALUES ('ba-t1', 'Fall', 'term', '2025-08-01', '2025-12-20', '2026');
-    INSERT INTO oneroster_courses (sourced_id, title, course_code, org_sourced_id)
-      SELECT 'bc-' || i, 'Course ' || i, 'C' || i, 'bo-s' || (1 + i % {SCHOOLS}) FROM generate_series(1, {classes}) i;
-    INSERT INTO classes (sourced_id, title, class_code, course_sourced_id, school_sourced_id, term_sourced_ids, grades)
-      SELECT 'bk-' || lpad(i::text, 6, '0'), 'Class ' || i, 'K' || i, 'bc-' || i, 'bo-s' || (1 + i % {SCHOOLS}),
-             '["ba-t1"]', jsonb_build_array(lpad((1 + i % 12)::text, 2, '0'))
-        FROM generate_series(1, {classes}) i;
-    INSERT INTO users (sourced_id, username, given_name, family_name, role, identifier, email, enabled_user,
-                       org_ids, grades, user_ids, date_last_modified)
-      SELECT 'bu-' || lpad(i::text, 7, '0'), 'user' || i, 'Given' || i, 'Family' || (i % 997),
-             CASE WHEN i <= {students} THEN 'student' WHEN i <= {students + teachers} THEN 'teacher' ELSE 'parent' END,
-             'ID' || i, 'user' || i || '@bench.example', true,
-             jsonb_build_array('bo-s' || (1 + i % {SCHOOLS})), jsonb_build_array(lpad((1 + i % 12)::text, 2, '0')),
-             jsonb_build_array(jsonb_build_object('type', 'LDAP', 'identifier', 'u' || i)),
-             timestamptz '2026-01-01' + (i || ' seconds')::interval
-        FROM generate_series(1, {users}) i;
-    -- student i takes CLASSES_PER_STUDENT distinct classes of their own school (class k is in
-    -- school 1 + k % SCHOOLS, so k ≡ i mod SCHOOLS; k = 0 stands for the last class)
-    INSERT INTO enrollments (sourced_id, user_sourced_id, class_sourced_id, school_sourced_id, role, "primary")
-      SELECT 'be-' || i || '-' || j, 'bu-' || lpad(i::text, 7, '0'),
-             'bk-' || lpad((CASE WHEN k = 0 THEN {classes} ELSE k END)::text, 6, '0'),
-             'bo-s' || (1 + i % {SCHOOLS}), 'student', false
-        FROM (SELECT i, j, (i % {SCHOOLS}) + {SCHOOLS} * ((i / {SCHOOLS} + j * 7) % {CLASSES_PER_SCHOOL}) AS k
-                FROM generate_series(1, {students}) i, generate_series(0, {CLASSES_PER_STUDENT - 1}) j) s;
-    INSERT INTO enrollments (sourced_id, user_sourced_id, class_sourced_id, school_sourced_id, role, "primary")
-      SELECT 'be-t' || k, 'bu-' || lpad(({students} + 1 + k % {teachers})::text, 7, '0'),
-             'bk-' || lpad(k::text, 6, '0'), 'bo-s' || (1 + k % {SCHOOLS}), 'teacher', true
-        FROM generate_series(1, {classes}) k;
-    """
+    sql = (Path(__file__).with_name("oneroster_district.sql")).read_text(encoding="utf-8")
+    sql = sql.format(
+        schools=SCHOOLS,
+        classes=classes,
+        classes_per_school=CLASSES_PER_SCHOOL,
+        last_j=CLASSES_PER_STUDENT - 1,
+        students=students,
+        teachers=teachers,
+        students_and_teachers=students + teachers,
+        users=users,
+    )
     conn.execute(sql)
     conn.commit()
     conn.autocommit = True
@@ -116,11 +95,12 @@ def main() -> None:
 
 
 def run(url: str, users: int, seconds: float) -> None:
-    from gateway import migrate
     from gateway.app import create_app
     from gateway.auth.clients import create_client, find_active
     from gateway.auth.tokens import issue_token
     from gateway.db import get_session
+
+    from gateway import migrate
 
     migrate.upgrade(url)
     raw = psycopg.connect(libpq(url))
@@ -150,24 +130,46 @@ def run(url: str, users: int, seconds: float) -> None:
     deep = (total_users * 9 // 10 // 100) * 100
 
     cols = USER_COLUMNS
+    in_class = (
+        "role = 'student' AND sourced_id IN (SELECT user_sourced_id FROM enrollments "
+        "WHERE class_sourced_id = %s AND role = 'student')"
+    )
     scenarios = [
-        ("/users?limit=100", f"SELECT {cols} FROM users ORDER BY sourced_id LIMIT 100",
-         "SELECT count(*) FROM users", ()),
-        ("/users?limit=5000", f"SELECT {cols} FROM users ORDER BY sourced_id LIMIT 5000",
-         "SELECT count(*) FROM users", ()),
-        (f"/users?limit=100&filter=dateLastModified%3E'{since_text}'",
-         f"SELECT {cols} FROM users WHERE date_last_modified > %s ORDER BY sourced_id LIMIT 100",
-         "SELECT count(*) FROM users WHERE date_last_modified > %s", (since,)),
-        (f"/users?limit=100&offset={deep}",
-         f"SELECT {cols} FROM users ORDER BY sourced_id OFFSET {deep} LIMIT 100",
-         "SELECT count(*) FROM users", ()),
-        (f"/classes/{busiest}/students",
-         f"SELECT {cols} FROM users WHERE role = 'student' AND sourced_id IN (SELECT user_sourced_id "
-         "FROM enrollments WHERE class_sourced_id = %s AND role = 'student') ORDER BY sourced_id LIMIT 100",
-         "SELECT count(*) FROM users WHERE role = 'student' AND sourced_id IN (SELECT user_sourced_id "
-         "FROM enrollments WHERE class_sourced_id = %s AND role = 'student')", (busiest,)),
+        (
+            "/users?limit=100",
+            f"SELECT {cols} FROM users ORDER BY sourced_id LIMIT 100",
+            "SELECT count(*) FROM users",
+            (),
+        ),
+        (
+            "/users?limit=5000",
+            f"SELECT {cols} FROM users ORDER BY sourced_id LIMIT 5000",
+            "SELECT count(*) FROM users",
+            (),
+        ),
+        (
+            f"/users?limit=100&filter=dateLastModified%3E'{since_text}'",
+            f"SELECT {cols} FROM users WHERE date_last_modified > %s ORDER BY sourced_id LIMIT 100",
+            "SELECT count(*) FROM users WHERE date_last_modified > %s",
+            (since,),
+        ),
+        (
+            f"/users?limit=100&offset={deep}",
+            f"SELECT {cols} FROM users ORDER BY sourced_id OFFSET {deep} LIMIT 100",
+            "SELECT count(*) FROM users",
+            (),
+        ),
+        (
+            f"/classes/{busiest}/students",
+            f"SELECT {cols} FROM users WHERE {in_class} ORDER BY sourced_id LIMIT 100",
+            f"SELECT count(*) FROM users WHERE {in_class}",
+            (busiest,),
+        ),
     ]
-    print(f"\n{'scenario':58} {'app r/s':>9} {'raw r/s':>9} {'ratio':>6} {'raw+count':>10} {'ratio':>6}")
+    print(
+        f"\n{'scenario':58} {'app r/s':>9} {'raw r/s':>9} {'ratio':>6} "
+        f"{'raw+count':>10} {'ratio':>6}"
+    )
     results = {}
     for path, page_sql, count_sql, params in scenarios:
         full = "/ims/oneroster/v1p1" + path
@@ -179,7 +181,9 @@ def run(url: str, users: int, seconds: float) -> None:
         def raw_page(page_sql: str = page_sql, params: tuple = params) -> None:
             raw.execute(page_sql, params).fetchall()
 
-        def raw_page_and_count(page_sql: str = page_sql, count_sql: str = count_sql, params: tuple = params) -> None:
+        def raw_page_and_count(
+            page_sql: str = page_sql, count_sql: str = count_sql, params: tuple = params
+        ) -> None:
             raw.execute(count_sql, params).fetchone()
             raw.execute(page_sql, params).fetchall()
 
@@ -187,8 +191,10 @@ def run(url: str, users: int, seconds: float) -> None:
         raw_rate = rate(raw_page, seconds)
         floor_rate = rate(raw_page_and_count, seconds)
         results[path] = app_rate
-        print(f"{path[:58]:58} {app_rate:9.1f} {raw_rate:9.1f} {app_rate / raw_rate:6.2f} "
-              f"{floor_rate:10.1f} {app_rate / floor_rate:6.2f}")
+        print(
+            f"{path[:58]:58} {app_rate:9.1f} {raw_rate:9.1f} {app_rate / raw_rate:6.2f} "
+            f"{floor_rate:10.1f} {app_rate / floor_rate:6.2f}"
+        )
     shallow, deep_rate = results[scenarios[0][0]], results[scenarios[3][0]]
     print(f"\ndeep page (offset {deep}) costs {shallow / deep_rate:.2f}x a shallow one")
     raw.close()

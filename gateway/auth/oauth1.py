@@ -1,7 +1,7 @@
 """OAuth 1.0a request verification (RFC 5849, HMAC-SHA1 and HMAC-SHA256), as OneRoster 1.1 uses it.
 
 OneRoster consumers sign each request with the client key and secret (no token). Parameters may
-arrive in the Authorization header, the query string or a form body; all take part in the base string.
+arrive in the Authorization header, the query string or a form body; all are in the base string.
 """
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
+from gateway.errors import Unauthorized
 from sqlalchemy import text
 from sqlalchemy.orm import Session
-
-from gateway.errors import Unauthorized
 
 SIGNATURE_METHODS = {"HMAC-SHA1": hashlib.sha1, "HMAC-SHA256": hashlib.sha256}
 DEFAULT_WINDOW_SECONDS = 300
@@ -49,7 +48,9 @@ def parse_authorization(header: str) -> list[tuple[str, str]]:
             continue
         name, sep, value = item.partition("=")
         if not sep:
-            raise Unauthorized("Malformed OAuth Authorization header", code_minor="unauthorisedrequest")
+            raise Unauthorized(
+                "Malformed OAuth Authorization header", code_minor="unauthorisedrequest"
+            )
         pairs.append((unquote(name.strip()), unquote(value.strip().strip('"'))))
     return pairs
 
@@ -64,9 +65,7 @@ def base_string_uri(url: str) -> str:
 
 
 def base_string(method: str, url: str, params: Iterable[tuple[str, str]]) -> str:
-    normalized = "&".join(
-        f"{k}={v}" for k, v in sorted((encode(k), encode(v)) for k, v in params)
-    )
+    normalized = "&".join(f"{k}={v}" for k, v in sorted((encode(k), encode(v)) for k, v in params))
     return "&".join((method.upper(), encode(base_string_uri(url)), encode(normalized)))
 
 
@@ -91,7 +90,9 @@ def collect(
         return None
     missing = [name for name in _REQUIRED if not oauth.get(name)]
     if missing:
-        raise Unauthorized(f"Missing OAuth parameter(s): {', '.join(missing)}", code_minor="unauthorisedrequest")
+        raise Unauthorized(
+            f"Missing OAuth parameter(s): {', '.join(missing)}", code_minor="unauthorisedrequest"
+        )
     if oauth["oauth_signature_method"] not in SIGNATURE_METHODS:
         raise Unauthorized("Unsupported oauth_signature_method", code_minor="unauthorisedrequest")
     if oauth.get("oauth_version", "1.0") != "1.0":
@@ -129,7 +130,9 @@ def verify(
         raise failure
     current = time.time() if now is None else now
     if abs(current - signed.timestamp) > window_seconds:
-        raise Unauthorized("oauth_timestamp outside the accepted window", code_minor="unauthorisedrequest")
+        raise Unauthorized(
+            "oauth_timestamp outside the accepted window", code_minor="unauthorisedrequest"
+        )
     # The unique key on (consumer_key, nonce, timestamp) makes a replay fail atomically, even
     # when two workers see the same request at once.
     inserted = session.execute(

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from flask import current_app, request
-
-from gateway.auth import ClientContext, authenticate_bearer, check_scopes, current_client, set_current_client
-from gateway.auth import oauth1
 from gateway.auth.access import org_scope
 from gateway.auth.clients import client_secret_for, context_for, find_active
 from gateway.db import get_session
 from gateway.errors import Unauthorized
+
+from gateway.auth import (
+    ClientContext,
+    authenticate_bearer,
+    check_scopes,
+    current_client,
+    oauth1,
+    set_current_client,
+)
 from gateway.oneroster.service import Reach
 
 _FORM = "application/x-www-form-urlencoded"
@@ -29,7 +35,9 @@ def _oauth1_client() -> ClientContext | None:
         http_method=request.method,
         url=request.base_url,
         consumer_secret=client_secret_for(session, signed.consumer_key),
-        window_seconds=current_app.config.get("ONEROSTER_OAUTH1_WINDOW_SECONDS", oauth1.DEFAULT_WINDOW_SECONDS),
+        window_seconds=current_app.config.get(
+            "ONEROSTER_OAUTH1_WINDOW_SECONDS", oauth1.DEFAULT_WINDOW_SECONDS
+        ),
     )
     client = find_active(session, signed.consumer_key)
     if client is None:  # revoked between the two look-ups
@@ -40,7 +48,7 @@ def _oauth1_client() -> ClientContext | None:
 
 
 def authenticate(scopes: tuple[str, ...]) -> tuple[ClientContext, Reach]:
-    """The calling client (OAuth 1.0a first, else bearer), checked for one of `scopes`, and its reach."""
+    """The caller (OAuth 1.0a, else bearer) holding one of `scopes`, and its reach."""
     ctx = current_client() or _oauth1_client() or authenticate_bearer()
     check_scopes(ctx, scopes)
     scope = org_scope(get_session(), ctx)

@@ -8,9 +8,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from gateway.db import Base
 from sqlalchemy import Table
 
-from gateway.db import Base
 from gateway.oneroster import models  # noqa: F401  (registers the tables on Base.metadata)
 
 _HERE = Path(__file__).parent

@@ -35,7 +35,7 @@ def invalid(message: str) -> BadRequest:
 
 
 def _quoted(text: str, pos: int) -> tuple[str, int]:
-    """Reads a quoted value starting at text[pos]; a quote inside is escaped as \\' or doubled ''."""
+    """A quoted value starting at text[pos]; a quote inside is escaped as \\' or doubled."""
     quote = text[pos]
     out = []
     i = pos + 1

@@ -1,4 +1,4 @@
-"""Gradebook writes: PUT (201 create / 200 replace) and DELETE of lineItems, results and categories."""
+"""Gradebook writes: PUT (201 create / 200 replace) and DELETE of lineItems, results, categories."""
 
 from __future__ import annotations
 
@@ -6,18 +6,25 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from gateway.db import utcnow
+from gateway.errors import BadRequest, Forbidden
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from gateway.db import utcnow
-from gateway.errors import BadRequest, Forbidden
 from gateway.oneroster.catalogue import Entity, Field, View, catalogue
 from gateway.oneroster.service import Reach, exists_in_view, unknown_object, view_conditions
 
 # GUIDRef field → the view whose rows it may name (the view applies org reach too).
-_REFERENCE_VIEWS = {"class": "classes", "category": "categories", "academicSession": "academicSessions",
-                    "lineItem": "lineItems", "user": "users", "org": "orgs", "course": "courses",
-                    "resource": "resources"}
+_REFERENCE_VIEWS = {
+    "class": "classes",
+    "category": "categories",
+    "academicSession": "academicSessions",
+    "lineItem": "lineItems",
+    "user": "users",
+    "org": "orgs",
+    "course": "courses",
+    "resource": "resources",
+}
 _SERVER_OWNED = ("sourcedId", "dateLastModified")
 
 
@@ -61,10 +68,10 @@ def _value(f: Field, raw: Any) -> Any:
 
 def _record(view: View, body: Any, sourced_id: str) -> dict[str, Any]:
     entity = view.entity
-    if isinstance(body, dict) and isinstance(body.get(entity.single), dict):
+    if isinstance(body, dict) and entity.single in body:
         body = body[entity.single]
     if not isinstance(body, dict):
-        raise _invalid([f"Body must be {{\"{entity.single}\": {{…}}}}"])
+        raise _invalid([f'Body must be {{"{entity.single}": {{…}}}}'])
     if body.get("sourcedId", sourced_id) != sourced_id:
         raise _invalid(["sourcedId in the body differs from the one in the path"])
     problems = []
@@ -87,7 +94,9 @@ def _record(view: View, body: Any, sourced_id: str) -> dict[str, Any]:
     return values
 
 
-def _check_references(session: Session, entity: Entity, values: Mapping[str, Any], reach: Reach) -> None:
+def _check_references(
+    session: Session, entity: Entity, values: Mapping[str, Any], reach: Reach
+) -> None:
     views = catalogue().views
     problems = []
     for name, f in entity.fields.items():
@@ -114,8 +123,10 @@ def put(session: Session, view: View, sourced_id: str, body: Any, reach: Reach) 
         session.execute(insert(table).values(sourced_id=sourced_id, **values))
     else:
         if not exists_in_view(session, view, sourced_id, reach):
-            raise Forbidden(f"{entity.single} {sourced_id} belongs to another organization",
-                            code_minor="forbidden")
+            raise Forbidden(
+                f"{entity.single} {sourced_id} belongs to another organization",
+                code_minor="forbidden",
+            )
         session.execute(update(table).where(table.c.sourced_id == sourced_id).values(**values))
     session.commit()
     return existing is None
@@ -126,8 +137,11 @@ def delete(session: Session, view: View, sourced_id: str, reach: Reach) -> None:
     table = view.entity.table
     done = session.execute(
         update(table)
-        .where(table.c.sourced_id == sourced_id, table.c.status != "tobedeleted",
-               *view_conditions(view, reach))
+        .where(
+            table.c.sourced_id == sourced_id,
+            table.c.status != "tobedeleted",
+            *view_conditions(view, reach),
+        )
         .values(status="tobedeleted", date_last_modified=utcnow())
         .returning(table.c.sourced_id)
     ).first()

@@ -1,15 +1,14 @@
-"""SQLAlchemy models of the OneRoster v1.1 enrollment tables (schema: migrations/versions/oneroster_*)."""
+"""SQLAlchemy models of the OneRoster v1.1 tables (schema: migrations/versions/oneroster_*)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
+from gateway.db import Base
 from sqlalchemy import Boolean, Date, DateTime, Float, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
-
-from gateway.db import Base
 
 
 class OneRosterRow:

@@ -6,7 +6,9 @@ from collections.abc import Iterable
 from urllib.parse import urlencode
 
 
-def link_header(base_url: str, args: Iterable[tuple[str, str]], limit: int, offset: int, total: int) -> str:
+def link_header(
+    base_url: str, args: Iterable[tuple[str, str]], limit: int, offset: int, total: int
+) -> str:
     """first/prev/next/last with absolute URLs that keep every other query parameter."""
     kept = [(k, v) for k, v in args if k not in ("limit", "offset")]
 

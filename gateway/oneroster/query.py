@@ -11,10 +11,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway.errors import BadRequest
 from sqlalchemy import ColumnElement, Text, and_, cast, func, literal, not_, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 
-from gateway.errors import BadRequest
 from gateway.oneroster.catalogue import SCALAR_KINDS, Entity, Field
 from gateway.oneroster.filter_parser import Predicate, invalid, parse_filter
 
@@ -119,7 +119,9 @@ def _list(f: Field, entity: Entity, op: str, value: str) -> ColumnElement[bool]:
     return select(1).select_from(elements).where(_element_match(element, op, value)).exists()
 
 
-def compile_predicate(entity: Entity, pred: Predicate, hidden: frozenset[str]) -> ColumnElement[bool]:
+def compile_predicate(
+    entity: Entity, pred: Predicate, hidden: frozenset[str]
+) -> ColumnElement[bool]:
     name, _, key = pred.field.partition(".")
     f = entity.fields.get(name)
     if f is None or name in hidden:

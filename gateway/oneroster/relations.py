@@ -1,4 +1,4 @@
-"""The conditions behind nested paths (routes.json `where`) and organization reach (routes.json `reach`).
+"""Conditions behind nested paths (routes.json `where`) and organization reach (`reach`).
 
 Each returns a SQLAlchemy condition on the child entity's table; all lookups use indexed columns.
 """
@@ -47,7 +47,9 @@ def nested_condition(entity: Entity, relation: tuple[str, ...], ids: dict[str, s
         (param,) = args
         enrollments = _table("enrollment")
         return table.c.sourced_id.in_(
-            select(enrollments.c.class_sourced_id).where(enrollments.c.user_sourced_id == ids[param])
+            select(enrollments.c.class_sourced_id).where(
+                enrollments.c.user_sourced_id == ids[param]
+            )
         )
     if kind == "linked_from":
         owner, field_name, param = args
@@ -102,6 +104,8 @@ def reach_condition(entity: Entity, unrestricted: bool, org_ids: frozenset[str])
     if kind == "line_item_of_reach":
         line_items = _table("lineItem")
         return table.c.line_item_sourced_id.in_(
-            select(line_items.c.sourced_id).where(line_items.c.class_sourced_id.in_(classes_in_reach))
+            select(line_items.c.sourced_id).where(
+                line_items.c.class_sourced_id.in_(classes_in_reach)
+            )
         )
     raise LookupError(f"unknown reach {kind}")

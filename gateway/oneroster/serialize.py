@@ -24,7 +24,11 @@ def _selectable(entity: Entity, f: Field) -> Any:
     link = entity.table.metadata.tables[f.link["table"]].alias(f"link_{f.name}")
     value = link.c[f.link["value"]]
     return (
-        select(func.coalesce(func.jsonb_agg(aggregate_order_by(value, value)), func.jsonb_build_array()))
+        select(
+            func.coalesce(
+                func.jsonb_agg(aggregate_order_by(value, value)), func.jsonb_build_array()
+            )
+        )
         .where(link.c[f.link["key"]] == entity.table.c.sourced_id)
         .scalar_subquery()
         .label(f"link_{f.name}")

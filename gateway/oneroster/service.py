@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gateway.errors import NotFound
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gateway.errors import NotFound
 from gateway.oneroster.catalogue import Nested, View, catalogue
 from gateway.oneroster.query import Query, parse_query
 from gateway.oneroster.relations import nested_condition, reach_condition
@@ -119,7 +119,9 @@ def get_one(
 ) -> tuple[dict[str, Any], Query]:
     entity = view.entity
     # Only `fields` applies to a single record; the rest of the query language is ignored.
-    query = parse_query(entity, {k: v for k, v in args.items() if k == "fields"}, max_limit=1, hidden=hidden)
+    query = parse_query(
+        entity, {k: v for k, v in args.items() if k == "fields"}, max_limit=1, hidden=hidden
+    )
     serializer = Serializer(entity, query.fields, base_url)
     stmt = select(*serializer.columns).where(
         entity.table.c.sourced_id == sourced_id, *view_conditions(view, reach)

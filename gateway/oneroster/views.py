@@ -11,9 +11,9 @@ from typing import Any
 
 from flask import Response, current_app, request
 from flask_smorest import Blueprint
-
 from gateway.db import get_session
 from gateway.errors import imsx_status
+
 from gateway.oneroster import gradebook, service
 from gateway.oneroster.access import authenticate, hidden_fields
 from gateway.oneroster.catalogue import Nested, View, catalogue
@@ -29,9 +29,13 @@ blp = Blueprint(
 )
 
 
-def _json(body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def _json(
+    body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
     text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-    return current_app.response_class(text, status=status, mimetype="application/json", headers=headers)
+    return current_app.response_class(
+        text, status=status, mimetype="application/json", headers=headers
+    )
 
 
 def _href_base() -> str:
@@ -47,7 +51,9 @@ def _with_warnings(body: dict[str, Any], warnings: list[tuple[str, str]]) -> dic
     return body
 
 
-def _collection(view: View, nested: Nested | None = None, ids: dict[str, str] | None = None) -> Response:
+def _collection(
+    view: View, nested: Nested | None = None, ids: dict[str, str] | None = None
+) -> Response:
     ctx, reach = authenticate(view.read_scopes)
     page = service.list_page(
         get_session(),
@@ -63,7 +69,9 @@ def _collection(view: View, nested: Nested | None = None, ids: dict[str, str] | 
     q = page.query
     headers = {
         "X-Total-Count": str(page.total),
-        "Link": link_header(request.base_url, request.args.items(multi=True), q.limit, q.offset, page.total),
+        "Link": link_header(
+            request.base_url, request.args.items(multi=True), q.limit, q.offset, page.total
+        ),
     }
     return _json(_with_warnings({view.entity.collection: page.items}, q.warnings), headers=headers)
 
@@ -71,8 +79,13 @@ def _collection(view: View, nested: Nested | None = None, ids: dict[str, str] | 
 def _single(view: View, sourced_id: str, status: int = 200) -> Response:
     ctx, reach = authenticate(view.read_scopes)
     record, q = service.get_one(
-        get_session(), view, sourced_id, request.args, reach,
-        base_url=_href_base(), hidden=hidden_fields(ctx),
+        get_session(),
+        view,
+        sourced_id,
+        request.args,
+        reach,
+        base_url=_href_base(),
+        hidden=hidden_fields(ctx),
     )
     return _json(_with_warnings({view.entity.single: record}, q.warnings), status=status)
 
@@ -85,7 +98,13 @@ def _put(view: View, sourced_id: str) -> Response:
 
 def _single_after_write(view: View, sourced_id: str, status: int, reach: service.Reach) -> Response:
     record, _q = service.get_one(
-        get_session(), view, sourced_id, {}, reach, base_url=_href_base(), hidden=frozenset({"password"})
+        get_session(),
+        view,
+        sourced_id,
+        {},
+        reach,
+        base_url=_href_base(),
+        hidden=frozenset({"password"}),
     )
     return _json({view.entity.single: record}, status=status)
 
@@ -96,7 +115,9 @@ def _delete(view: View, sourced_id: str) -> Response:
     return Response(status=204)
 
 
-def _register(rule: str, endpoint: str, func: Callable[..., Response], methods: list[str], doc: str) -> None:
+def _register(
+    rule: str, endpoint: str, func: Callable[..., Response], methods: list[str], doc: str
+) -> None:
     func.__name__ = endpoint
     func.__doc__ = doc
     blp.add_url_rule(rule, endpoint=endpoint, view_func=func, methods=methods)
@@ -115,7 +136,9 @@ def _register_view(view: View) -> None:
 
     methods = ["GET", "PUT", "DELETE"] if view.write else ["GET"]
     _register(f"/{view.name}", f"{view.name}_collection", many, ["GET"], f"List {view.name}")
-    _register(f"/{view.name}/<sourced_id>", f"{view.name}_by_id", one, methods, f"One of {view.name}")
+    _register(
+        f"/{view.name}/<sourced_id>", f"{view.name}_by_id", one, methods, f"One of {view.name}"
+    )
 
 
 def _register_nested(nested: Nested) -> None:

@@ -122,7 +122,7 @@ _TABLES = {
 }
 
 # (table, index name suffix, definition). Every table also gets status and date_last_modified
-# indexes (delta syncs filter on dateLastModified); the rest serve the nested paths and common filters.
+# indexes (delta syncs filter on dateLastModified); the rest serve nested paths and common filters.
 _INDEXES = [
     ("academic_sessions", "type", "(type, sourced_id)"),
     ("academic_sessions", "parent", "(parent_sourced_id)"),
@@ -190,7 +190,9 @@ def upgrade() -> None:
                 f"ALTER TABLE {table} ALTER COLUMN date_last_modified TYPE timestamptz "
                 "USING date_last_modified AT TIME ZONE 'UTC'"
             )
-        op.execute(f"UPDATE {table} SET date_last_modified = now() WHERE date_last_modified IS NULL")
+        op.execute(
+            f"UPDATE {table} SET date_last_modified = now() WHERE date_last_modified IS NULL"
+        )
         op.execute(f"ALTER TABLE {table} ALTER COLUMN date_last_modified SET DEFAULT now()")
         op.execute(f"ALTER TABLE {table} ALTER COLUMN date_last_modified SET NOT NULL")
     for column in ("org_ids", "grades", "agents", "user_ids"):

@@ -20,7 +20,9 @@ def consumer_keys(make_api_client):
 
 
 def imsx_minor(response) -> str:
-    return response.get_json()["imsx_CodeMinor"]["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"]
+    return response.get_json()["imsx_CodeMinor"]["imsx_codeMinorField"][0][
+        "imsx_codeMinorFieldValue"
+    ]
 
 
 @pytest.mark.parametrize("method", ["HMAC-SHA1", "HMAC-SHA256"])
@@ -79,7 +81,9 @@ def test_oauth1_tampered_query_is_rejected(roster, client, consumer_keys):
 
 def test_oauth1_unsupported_method(roster, client, consumer_keys):
     key, secret = consumer_keys
-    url, headers, _ = signed(Consumer(key, secret, signature_method="PLAINTEXT"), "GET", f"{HOST}{BASE}/orgs")
+    url, headers, _ = signed(
+        Consumer(key, secret, signature_method="PLAINTEXT"), "GET", f"{HOST}{BASE}/orgs"
+    )
     assert client.get(url, headers=headers).status_code == 401
 
 
@@ -138,7 +142,11 @@ def test_oauth1_client_scopes_apply(roster, client, make_api_client):
     [
         ("/orgs", "orgs", ["d1", "s1", "s2"]),
         ("/schools", "orgs", ["s1", "s2"]),
-        ("/users", "users", ["u-p1", "u-s1", "u-s2", "u-s3", "u-s4", "u-s5", "u-s6", "u-t1", "u-t2"]),
+        (
+            "/users",
+            "users",
+            ["u-p1", "u-s1", "u-s2", "u-s3", "u-s4", "u-s5", "u-s6", "u-t1", "u-t2"],
+        ),
         ("/classes", "classes", ["k1", "k2", "k3"]),
         ("/courses", "courses", ["c1", "c2"]),
         ("/enrollments?filter=role%3D'teacher'", "enrollments", ["e-t1-k1", "e-t1-k2", "e-t2-k3"]),
@@ -155,9 +163,19 @@ def test_district_client_sees_its_district_only(roster, client, auth_headers, pa
     assert ids(response, key) == expected
 
 
-@pytest.mark.parametrize("path", ["/schools/s3", "/classes/k4", "/users/u-s7", "/demographics/u-s7",
-                                  "/results/r4", "/schools/s3/students", "/classes/k4/students",
-                                  "/schools/s2/classes"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/schools/s3",
+        "/classes/k4",
+        "/users/u-s7",
+        "/demographics/u-s7",
+        "/results/r4",
+        "/schools/s3/students",
+        "/classes/k4/students",
+        "/schools/s2/classes",
+    ],
+)
 def test_school_client_cannot_reach_other_schools(roster, client, auth_headers, path):
     response = client.get(BASE + path, headers=auth_headers(edorgs=["s1"]))
     assert response.status_code == 404

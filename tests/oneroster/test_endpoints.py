@@ -15,9 +15,28 @@ COLLECTIONS = [
     ("/schools", "orgs", ["s1", "s2", "s3"]),
     ("/courses", "courses", ["c1", "c2", "c3"]),
     ("/classes", "classes", ["k1", "k2", "k3", "k4"]),
-    ("/enrollments", "enrollments", ["e-s1-k1", "e-s1-k2", "e-s2-k1", "e-s3-k1", "e-s4-k2", "e-s5-k2",
-                                     "e-s6-k3", "e-s7-k4", "e-t1-k1", "e-t1-k2", "e-t2-k3"]),
-    ("/users", "users", ["u-p1", "u-s1", "u-s2", "u-s3", "u-s4", "u-s5", "u-s6", "u-s7", "u-t1", "u-t2"]),
+    (
+        "/enrollments",
+        "enrollments",
+        [
+            "e-s1-k1",
+            "e-s1-k2",
+            "e-s2-k1",
+            "e-s3-k1",
+            "e-s4-k2",
+            "e-s5-k2",
+            "e-s6-k3",
+            "e-s7-k4",
+            "e-t1-k1",
+            "e-t1-k2",
+            "e-t2-k3",
+        ],
+    ),
+    (
+        "/users",
+        "users",
+        ["u-p1", "u-s1", "u-s2", "u-s3", "u-s4", "u-s5", "u-s6", "u-s7", "u-t1", "u-t2"],
+    ),
     ("/students", "users", ["u-s1", "u-s2", "u-s3", "u-s4", "u-s5", "u-s6", "u-s7"]),
     ("/teachers", "users", ["u-t1", "u-t2"]),
     ("/demographics", "demographics", ["u-s1", "u-s7"]),
@@ -33,7 +52,11 @@ COLLECTIONS = [
     ("/schools/s1/students", "users", ["u-s1", "u-s2", "u-s3", "u-s4", "u-s5"]),
     ("/schools/s1/teachers", "users", ["u-t1"]),
     ("/schools/s1/terms", "academicSessions", ["t1", "t2"]),
-    ("/schools/s1/classes/k2/enrollments", "enrollments", ["e-s1-k2", "e-s4-k2", "e-s5-k2", "e-t1-k2"]),
+    (
+        "/schools/s1/classes/k2/enrollments",
+        "enrollments",
+        ["e-s1-k2", "e-s4-k2", "e-s5-k2", "e-t1-k2"],
+    ),
     ("/schools/s1/classes/k1/students", "users", ["u-s1", "u-s2", "u-s3"]),
     ("/schools/s1/classes/k1/teachers", "users", ["u-t1"]),
     ("/courses/c1/classes", "classes", ["k1", "k2"]),
@@ -51,23 +74,49 @@ COLLECTIONS = [
 ]
 
 SINGLES = [
-    ("/academicSessions/y1", "academicSession"), ("/terms/t2", "academicSession"),
-    ("/gradingPeriods/gp3", "academicSession"), ("/orgs/d1", "org"), ("/schools/s2", "org"),
-    ("/courses/c2", "course"), ("/classes/k3", "class"), ("/enrollments/e-t1-k1", "enrollment"),
-    ("/users/u-p1", "user"), ("/students/u-s2", "user"), ("/teachers/u-t2", "user"),
-    ("/demographics/u-s1", "demographics"), ("/resources/res2", "resource"), ("/categories/cat2", "category"),
-    ("/lineItems/li2", "lineItem"), ("/results/r3", "result"),
+    ("/academicSessions/y1", "academicSession"),
+    ("/terms/t2", "academicSession"),
+    ("/gradingPeriods/gp3", "academicSession"),
+    ("/orgs/d1", "org"),
+    ("/schools/s2", "org"),
+    ("/courses/c2", "course"),
+    ("/classes/k3", "class"),
+    ("/enrollments/e-t1-k1", "enrollment"),
+    ("/users/u-p1", "user"),
+    ("/students/u-s2", "user"),
+    ("/teachers/u-t2", "user"),
+    ("/demographics/u-s1", "demographics"),
+    ("/resources/res2", "resource"),
+    ("/categories/cat2", "category"),
+    ("/lineItems/li2", "lineItem"),
+    ("/results/r3", "result"),
 ]
 
 # Parents that exist but are the wrong type, are missing, or do not contain the child.
 MISSING_PARENTS = [
-    "/terms/gp1/classes", "/terms/nope/gradingPeriods", "/schools/d1/classes", "/schools/nope/courses",
-    "/schools/nope/enrollments", "/schools/nope/students", "/schools/nope/teachers", "/schools/nope/terms",
-    "/schools/s2/classes/k1/enrollments", "/schools/s1/classes/nope/students", "/schools/s2/classes/k1/teachers",
-    "/courses/nope/classes", "/courses/nope/resources", "/classes/nope/students", "/classes/nope/teachers",
-    "/classes/nope/lineItems", "/classes/nope/results", "/classes/k2/lineItems/li1/results",
-    "/classes/k1/students/u-t1/results", "/classes/nope/resources", "/users/nope/classes",
-    "/students/u-t1/classes", "/teachers/u-s1/classes",
+    "/terms/gp1/classes",
+    "/terms/nope/gradingPeriods",
+    "/schools/d1/classes",
+    "/schools/nope/courses",
+    "/schools/nope/enrollments",
+    "/schools/nope/students",
+    "/schools/nope/teachers",
+    "/schools/nope/terms",
+    "/schools/s2/classes/k1/enrollments",
+    "/schools/s1/classes/nope/students",
+    "/schools/s2/classes/k1/teachers",
+    "/courses/nope/classes",
+    "/courses/nope/resources",
+    "/classes/nope/students",
+    "/classes/nope/teachers",
+    "/classes/nope/lineItems",
+    "/classes/nope/results",
+    "/classes/k2/lineItems/li1/results",
+    "/classes/k1/students/u-t1/results",
+    "/classes/nope/resources",
+    "/users/nope/classes",
+    "/students/u-t1/classes",
+    "/teachers/u-s1/classes",
 ]
 
 
@@ -101,7 +150,9 @@ def test_nested_404_when_parent_missing(roster, get, path):
     assert field["imsx_codeMinorFieldValue"] == "unknown object"
 
 
-@pytest.mark.parametrize("path", ["/users/nope", "/schools/d1", "/terms/y1", "/students/u-t1", "/results/nope"])
+@pytest.mark.parametrize(
+    "path", ["/users/nope", "/schools/d1", "/terms/y1", "/students/u-t1", "/results/nope"]
+)
 def test_single_unknown_or_wrong_type_is_404(roster, get, path):
     get(path, expect=404)
 
@@ -112,7 +163,9 @@ def test_user_shape(roster, get):
     assert user["dateLastModified"] == "2026-01-13T08:00:00.123Z"
     assert user["enabledUser"] is True
     assert user["userIds"] == [{"type": "LDAP", "identifier": "dcohen"}]
-    assert user["orgs"] == [{"href": "http://localhost/ims/oneroster/v1p1/orgs/s1", "sourcedId": "s1", "type": "org"}]
+    assert user["orgs"] == [
+        {"href": "http://localhost/ims/oneroster/v1p1/orgs/s1", "sourcedId": "s1", "type": "org"}
+    ]
     assert user["agents"][0]["sourcedId"] == "u-p1" and user["agents"][0]["type"] == "user"
     assert user["grades"] == ["09"]
     assert "password" not in user
@@ -128,8 +181,13 @@ def test_derived_references(roster, get):
     assert [c["sourcedId"] for c in org["children"]] == ["s1", "s2"]
     cls = get("/classes/k1").get_json()["class"]
     assert cls["resources"][0]["href"].endswith("/resources/res1")
-    assert cls["terms"] == [{"href": "http://localhost/ims/oneroster/v1p1/academicSessions/t1",
-                             "sourcedId": "t1", "type": "academicSession"}]
+    assert cls["terms"] == [
+        {
+            "href": "http://localhost/ims/oneroster/v1p1/academicSessions/t1",
+            "sourcedId": "t1",
+            "type": "academicSession",
+        }
+    ]
     assert cls["school"]["sourcedId"] == "s1" and cls["course"]["sourcedId"] == "c1"
     term = get("/terms/t1").get_json()["academicSession"]
     assert term["parent"]["sourcedId"] == "y1"

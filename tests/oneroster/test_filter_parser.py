@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from gateway.errors import BadRequest
+
 from gateway.oneroster.filter_parser import Filter, Predicate, parse_filter
 
 
@@ -13,7 +13,10 @@ from gateway.oneroster.filter_parser import Filter, Predicate, parse_filter
     [
         ("status='active'", Filter((Predicate("status", "=", "active"),))),
         ("a>='1' AND b<'2'", Filter((Predicate("a", ">=", "1"), Predicate("b", "<", "2")), "AND")),
-        ("a!='x y' OR b~'z'", Filter((Predicate("a", "!=", "x y"), Predicate("b", "~", "z")), "OR")),
+        (
+            "a!='x y' OR b~'z'",
+            Filter((Predicate("a", "!=", "x y"), Predicate("b", "~", "z")), "OR"),
+        ),
         ("a<='1'", Filter((Predicate("a", "<=", "1"),))),
         ("a>'1'", Filter((Predicate("a", ">", "1"),))),
         ("name='O''Brien'", Filter((Predicate("name", "=", "O'Brien"),))),
@@ -29,8 +32,21 @@ def test_parses(text, expected):
     assert parse_filter(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "a", "a=", "a='x", "='x'", "a='1' AND", "a='1' AND b='2' OR c='3'",
-                                  "a='1' b='2'", "a='1'ANDb='2'", "a=='1'"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "a",
+        "a=",
+        "a='x",
+        "='x'",
+        "a='1' AND",
+        "a='1' AND b='2' OR c='3'",
+        "a='1' b='2'",
+        "a='1'ANDb='2'",
+        "a=='1'",
+    ],
+)
 def test_rejects(text):
     with pytest.raises(BadRequest) as err:
         parse_filter(text)

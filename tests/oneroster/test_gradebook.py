@@ -11,16 +11,24 @@ from tests.oneroster.factories import BASE
 
 def line_item(**overrides):
     item = {
-        "title": "Essay", "description": "Persuasive essay", "assignDate": "2025-10-01", "dueDate": "2025-10-10",
-        "class": {"sourcedId": "k1", "type": "class", "href": "x"}, "category": {"sourcedId": "cat1"},
-        "gradingPeriod": {"sourcedId": "gp2"}, "resultValueMin": 0, "resultValueMax": 20,
+        "title": "Essay",
+        "description": "Persuasive essay",
+        "assignDate": "2025-10-01",
+        "dueDate": "2025-10-10",
+        "class": {"sourcedId": "k1", "type": "class", "href": "x"},
+        "category": {"sourcedId": "cat1"},
+        "gradingPeriod": {"sourcedId": "gp2"},
+        "resultValueMin": 0,
+        "resultValueMax": 20,
     }
     item.update(overrides)
     return {"lineItem": item}
 
 
 def minor(response) -> str:
-    return response.get_json()["imsx_CodeMinor"]["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"]
+    return response.get_json()["imsx_CodeMinor"]["imsx_codeMinorField"][0][
+        "imsx_codeMinorFieldValue"
+    ]
 
 
 def test_put_creates_then_replaces(roster, client, headers, get):
@@ -29,7 +37,9 @@ def test_put_creates_then_replaces(roster, client, headers, get):
     body = created.get_json()["lineItem"]
     assert body["sourcedId"] == "li9" and body["class"]["href"].endswith("/classes/k1")
     assert body["status"] == "active" and body["resultValueMax"] == 20
-    replaced = client.put(BASE + "/lineItems/li9", json=line_item(title="Essay v2", description=None), headers=headers)
+    replaced = client.put(
+        BASE + "/lineItems/li9", json=line_item(title="Essay v2", description=None), headers=headers
+    )
     assert replaced.status_code == 200
     again = get("/lineItems/li9").get_json()["lineItem"]
     assert again["title"] == "Essay v2" and "description" not in again
@@ -37,13 +47,25 @@ def test_put_creates_then_replaces(roster, client, headers, get):
 
 
 def test_put_result_and_category(roster, client, headers, db_session):
-    result = {"result": {"lineItem": {"sourcedId": "li1"}, "student": {"sourcedId": "u-s3"},
-                         "scoreStatus": "partially graded", "score": "12.5", "scoreDate": "2025-09-10",
-                         "comment": "Good start — כל הכבוד"}}
+    result = {
+        "result": {
+            "lineItem": {"sourcedId": "li1"},
+            "student": {"sourcedId": "u-s3"},
+            "scoreStatus": "partially graded",
+            "score": "12.5",
+            "scoreDate": "2025-09-10",
+            "comment": "Good start — כל הכבוד",
+        }
+    }
     assert client.put(BASE + "/results/r9", json=result, headers=headers).status_code == 201
     row = db_session.execute(select(Result).where(Result.sourced_id == "r9")).scalar_one()
     assert row.score == 12.5 and row.origin == "oneroster-rest" and row.comment.endswith("כל הכבוד")
-    assert client.put(BASE + "/categories/cat1", json={"category": {"title": "HW"}}, headers=headers).status_code == 200
+    assert (
+        client.put(
+            BASE + "/categories/cat1", json={"category": {"title": "HW"}}, headers=headers
+        ).status_code
+        == 200
+    )
 
 
 @pytest.mark.parametrize(
@@ -70,14 +92,26 @@ def test_put_validation(roster, client, headers, db_session, body, fragment):
 
 
 def test_put_result_with_unknown_student(roster, client, headers):
-    result = {"result": {"lineItem": {"sourcedId": "li1"}, "student": {"sourcedId": "ghost"},
-                         "scoreStatus": "submitted", "score": 1, "scoreDate": "2025-09-10"}}
+    result = {
+        "result": {
+            "lineItem": {"sourcedId": "li1"},
+            "student": {"sourcedId": "ghost"},
+            "scoreStatus": "submitted",
+            "score": 1,
+            "scoreDate": "2025-09-10",
+        }
+    }
     response = client.put(BASE + "/results/r9", json=result, headers=headers)
-    assert response.status_code == 400 and "unknown user ghost" in response.get_json()["imsx_description"]
+    assert (
+        response.status_code == 400
+        and "unknown user ghost" in response.get_json()["imsx_description"]
+    )
 
 
 def test_put_malformed_json(roster, client, headers):
-    response = client.put(BASE + "/categories/x", data="{nope", content_type="application/json", headers=headers)
+    response = client.put(
+        BASE + "/categories/x", data="{nope", content_type="application/json", headers=headers
+    )
     assert response.status_code == 400
     assert response.get_json()["imsx_codeMajor"] == "failure"
 
@@ -85,8 +119,14 @@ def test_put_malformed_json(roster, client, headers):
 def test_put_outside_reach(roster, client, auth_headers):
     school = auth_headers(edorgs=["s1"])
     # a class of another school cannot be named, and another school's line item cannot be replaced
-    assert client.put(BASE + "/lineItems/li9", json=line_item(**{"class": {"sourcedId": "k4"}}),
-                      headers=school).status_code == 400
+    assert (
+        client.put(
+            BASE + "/lineItems/li9",
+            json=line_item(**{"class": {"sourcedId": "k4"}}),
+            headers=school,
+        ).status_code
+        == 400
+    )
     assert client.put(BASE + "/lineItems/li4", json=line_item(), headers=school).status_code == 403
 
 
@@ -100,4 +140,7 @@ def test_delete_leaves_a_tombstone(roster, client, headers, get):
 
 
 def test_delete_outside_reach_is_404(roster, client, auth_headers):
-    assert client.delete(BASE + "/lineItems/li4", headers=auth_headers(edorgs=["s1"])).status_code == 404
+    assert (
+        client.delete(BASE + "/lineItems/li4", headers=auth_headers(edorgs=["s1"])).status_code
+        == 404
+    )

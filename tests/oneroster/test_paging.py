@@ -13,7 +13,9 @@ ALL_USERS = ["u-p1", "u-s1", "u-s2", "u-s3", "u-s4", "u-s5", "u-s6", "u-s7", "u-
 
 
 def links(response) -> dict[str, str]:
-    return {rel: url for url, rel in re.findall(r'<([^>]+)>; rel="(\w+)"', response.headers["Link"])}
+    return {
+        rel: url for url, rel in re.findall(r'<([^>]+)>; rel="(\w+)"', response.headers["Link"])
+    }
 
 
 def offset_of(url: str) -> int:
@@ -26,7 +28,11 @@ def test_first_page(roster, get):
     assert response.headers["X-Total-Count"] == "10"
     found = links(response)
     assert set(found) == {"first", "next", "last"}
-    assert offset_of(found["next"]) == 3 and offset_of(found["last"]) == 9 and offset_of(found["first"]) == 0
+    assert (
+        offset_of(found["next"]) == 3
+        and offset_of(found["last"]) == 9
+        and offset_of(found["first"]) == 0
+    )
     assert found["next"].startswith("http://localhost/ims/oneroster/v1p1/users?")
     assert parse_qs(urlsplit(found["next"]).query)["sort"] == ["sourcedId"]
 
@@ -92,6 +98,10 @@ def test_consumer_using_total_count_only(roster, client, make_api_client):
     first = _oauth1_get(client, consumer, f"http://localhost{BASE}/enrollments?limit=4")
     total, seen = int(first.headers["X-Total-Count"]), ids(first, "enrollments")
     for offset in range(4, total, 4):
-        seen += ids(_oauth1_get(client, consumer, f"http://localhost{BASE}/enrollments?limit=4&offset={offset}"),
-                    "enrollments")
+        seen += ids(
+            _oauth1_get(
+                client, consumer, f"http://localhost{BASE}/enrollments?limit=4&offset={offset}"
+            ),
+            "enrollments",
+        )
     assert total == 11 and len(seen) == 11 and len(set(seen)) == 11

@@ -34,7 +34,10 @@ def q(value: str) -> str:
         ("userIds='dcohen'", ["u-s1"]),
         ("enabledUser='true' AND role='parent'", ["u-p1"]),
         ("role='teacher' OR familyName='Gold'", ["u-s7", "u-t1", "u-t2"]),
-        ("role='student' AND dateLastModified>'2026-01-17T00:00:00Z'", ["u-s4", "u-s5", "u-s6", "u-s7"]),
+        (
+            "role='student' AND dateLastModified>'2026-01-17T00:00:00Z'",
+            ["u-s4", "u-s5", "u-s6", "u-s7"],
+        ),
         ("role = 'teacher'", ["u-t1", "u-t2"]),
         ("familyName~'a' and role='student'", ["u-s4", "u-s5", "u-s6"]),
     ],
@@ -88,7 +91,10 @@ def test_bad_filters_are_400_invalid_filter_field(roster, get, filter_):
     path = "/results" if filter_.startswith("score") else "/users"
     body = get(f"{path}?filter={q(filter_)}", expect=400).get_json()
     assert body["imsx_codeMajor"] == "failure"
-    assert body["imsx_CodeMinor"]["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"] == "invalid_filter_field"
+    assert (
+        body["imsx_CodeMinor"]["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"]
+        == "invalid_filter_field"
+    )
 
 
 def test_filter_values_are_parameters_not_sql(roster, get):
@@ -97,11 +103,27 @@ def test_filter_values_are_parameters_not_sql(roster, get):
 
 def test_sort_and_order(roster, get):
     assert ids(get("/users?filter=role%3D'student'&sort=familyName"), "users") == [
-        "u-s4", "u-s5", "u-s7", "u-s6", "u-s2", "u-s3", "u-s1"]
+        "u-s4",
+        "u-s5",
+        "u-s7",
+        "u-s6",
+        "u-s2",
+        "u-s3",
+        "u-s1",
+    ]
     assert ids(get("/users?sort=familyName&orderBy=desc&limit=2"), "users") == ["u-s1", "u-p1"]
     # ties on dateLastModified are broken by sourcedId
-    assert ids(get("/users?sort=dateLastModified&orderBy=acs&limit=4"), "users") == ["u-p1", "u-t1", "u-t2", "u-s1"]
-    assert ids(get("/users?sort=dateLastModified&orderBy=desc&limit=3"), "users") == ["u-s7", "u-s6", "u-s5"]
+    assert ids(get("/users?sort=dateLastModified&orderBy=acs&limit=4"), "users") == [
+        "u-p1",
+        "u-t1",
+        "u-t2",
+        "u-s1",
+    ]
+    assert ids(get("/users?sort=dateLastModified&orderBy=desc&limit=3"), "users") == [
+        "u-s7",
+        "u-s6",
+        "u-s5",
+    ]
 
 
 def test_unknown_sort_field_is_a_warning(roster, get):
@@ -109,12 +131,18 @@ def test_unknown_sort_field_is_a_warning(roster, get):
     assert [c["sourcedId"] for c in body["classes"]] == ["k1", "k2", "k3", "k4"]
     (status,) = body["statusInfoSet"]
     assert status["imsx_codeMajor"] == "success" and status["imsx_severity"] == "warning"
-    assert status["imsx_CodeMinor"]["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"] == "invalid_sort_field"
+    assert (
+        status["imsx_CodeMinor"]["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"]
+        == "invalid_sort_field"
+    )
 
 
 def test_fields_selection(roster, get):
     body = get("/users?fields=sourcedId,givenName&filter=role%3D'teacher'").get_json()
-    assert body["users"] == [{"sourcedId": "u-t1", "givenName": "Dana"}, {"sourcedId": "u-t2", "givenName": "Avi"}]
+    assert body["users"] == [
+        {"sourcedId": "u-t1", "givenName": "Dana"},
+        {"sourcedId": "u-t2", "givenName": "Avi"},
+    ]
     assert "statusInfoSet" not in body
     single = get("/classes/k1?fields=title,school").get_json()["class"]
     assert set(single) == {"title", "school"}
@@ -123,16 +151,24 @@ def test_fields_selection(roster, get):
 def test_unknown_fields_are_a_warning(roster, get):
     body = get("/courses?fields=title,shoeSize").get_json()
     assert body["courses"][0] == {"title": "Algebra I"}
-    minors = [s["imsx_CodeMinor"]["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"] for s in body["statusInfoSet"]]
+    minors = [
+        s["imsx_CodeMinor"]["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"]
+        for s in body["statusInfoSet"]
+    ]
     assert minors == ["invalid_selection_field"]
 
 
 def test_blank_fields_is_400(roster, get):
     body = get("/courses?fields=", expect=400).get_json()
-    assert body["imsx_CodeMinor"]["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"] == "invalid_blank_selection_field"
+    assert (
+        body["imsx_CodeMinor"]["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"]
+        == "invalid_blank_selection_field"
+    )
 
 
-@pytest.mark.parametrize("params", ["limit=0", "limit=-5", "limit=ten", "offset=-1", "offset=x", "limit=1.5"])
+@pytest.mark.parametrize(
+    "params", ["limit=0", "limit=-5", "limit=ten", "offset=-1", "offset=x", "limit=1.5"]
+)
 def test_bad_limit_or_offset_is_400(roster, get, params):
     body = get(f"/users?{params}", expect=400).get_json()
     assert body["imsx_codeMajor"] == "failure"
