@@ -1,73 +1,81 @@
-"""Rows to OneRoster JSON, straight from Core result tuples (no ORM objects for large pages)."""
+"""OneRoster JSON built by PostgreSQL: one `json_build_object(...)::text` per row.
+
+Building the documents in the database (in C) instead of decoding JSONB and re-encoding dicts in
+Python keeps large pages cheap; Python only joins the row texts into the envelope.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable, Sequence
+import json
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Text, case, cast, func, literal, literal_column, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from gateway.oneroster.catalogue import Entity, Field, catalogue
 
-
-def format_datetime(value: dt.datetime) -> str:
-    """ISO 8601 UTC with milliseconds, e.g. 2026-01-15T10:01:02.123Z."""
-    utc = value.astimezone(dt.UTC) if value.tzinfo else value
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+# ISO 8601 UTC with milliseconds, e.g. 2026-01-15T10:01:02.123Z
+_DATETIME_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'
+_EMPTY_ARRAY = literal_column("'[]'::json")
 
 
-def _selectable(entity: Entity, f: Field) -> Any:
-    if f.link is None:
-        return entity.table.c[f.column]
-    link = entity.table.metadata.tables[f.link["table"]].alias(f"link_{f.name}")
-    value = link.c[f.link["value"]]
-    return (
-        select(
-            func.coalesce(
-                func.jsonb_agg(aggregate_order_by(value, value)), func.jsonb_build_array()
-            )
+def _text(value: str) -> Any:
+    return literal(value, Text)
+
+
+def _guidref(sourced_id: Any, prefix: str, target: str) -> Any:
+    return func.json_build_object(
+        _text("href"), _text(prefix) + sourced_id,
+        _text("sourcedId"), sourced_id,
+        _text("type"), _text(target),
+    )  # fmt: skip
+
+
+def _value(entity: Entity, f: Field, base_url: str) -> Any:
+    table = entity.table
+    prefix = f"{base_url}/{catalogue().hrefs[f.target]}/" if f.target else ""
+    if f.link is not None:
+        link = table.metadata.tables[f.link["table"]].alias(f"link_{f.name}")
+        value = link.c[f.link["value"]]
+        refs = func.json_agg(aggregate_order_by(_guidref(value, prefix, f.target), value))
+        return (
+            select(func.coalesce(refs, _EMPTY_ARRAY))
+            .where(link.c[f.link["key"]] == table.c.sourced_id)
+            .scalar_subquery()
         )
-        .where(link.c[f.link["key"]] == entity.table.c.sourced_id)
-        .scalar_subquery()
-        .label(f"link_{f.name}")
-    )
-
-
-def _converter(f: Field, base_url: str) -> Callable[[Any], Any] | None:
+    column = table.c[f.column]
     if f.kind == "datetime":
-        return format_datetime
-    if f.kind == "date":
-        return dt.date.isoformat
-    if f.kind in ("ref", "ref_list"):
-        prefix = f"{base_url}/{catalogue().hrefs[f.target]}/"
-        target = f.target
-
-        def ref(sourced_id: str) -> dict[str, str]:
-            return {"href": prefix + sourced_id, "sourcedId": sourced_id, "type": target}
-
-        if f.kind == "ref":
-            return ref
-        return lambda ids: [ref(i) for i in ids]
-    return None
+        return func.to_char(func.timezone("UTC", column), _DATETIME_FORMAT)
+    if f.kind == "ref":
+        return case((column.is_(None), None), else_=_guidref(column, prefix, f.target))
+    if f.kind == "ref_list":
+        elements = (
+            func.jsonb_array_elements_text(column)
+            .table_valued("value", with_ordinality="n")
+            .render_derived(name=f"e_{f.name}")
+        )
+        ref = _guidref(elements.c.value, prefix, f.target)
+        refs = func.json_agg(aggregate_order_by(ref, elements.c.n))
+        return select(func.coalesce(refs, _EMPTY_ARRAY)).select_from(elements).scalar_subquery()
+    return column
 
 
 class Serializer:
-    """Selects the columns for the requested fields and turns each row into a dict."""
+    """The SQL expression of one record's JSON text for the requested fields."""
 
     def __init__(self, entity: Entity, fields: Sequence[str], base_url: str) -> None:
-        chosen = [entity.fields[name] for name in fields]
-        self.columns = [_selectable(entity, f) for f in chosen]
-        self._plan = [(f.name, _converter(f, base_url)) for f in chosen]
+        args: list[Any] = []
+        for name in fields:
+            args += [_text(name), _value(entity, entity.fields[name], base_url)]
+        # Absent optional fields are omitted rather than sent as null.
+        self.column = cast(func.json_strip_nulls(func.json_build_object(*args)), Text).label("doc")
 
-    def row(self, row: Sequence[Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for (name, convert), value in zip(self._plan, row, strict=True):
-            if value is None:
-                continue  # absent optional fields are omitted rather than sent as null
-            out[name] = convert(value) if convert else value
-        return out
 
-    def rows(self, rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
-        return [self.row(r) for r in rows]
+def envelope(key: str, docs: Sequence[str], *, many: bool, warnings: list[dict[str, Any]]) -> str:
+    """`{"<key>": [doc, …]}` or `{"<key>": doc}`, plus a statusInfoSet when there are warnings."""
+    body = "[" + ",".join(docs) + "]" if many else docs[0]
+    text = f'{{"{key}":{body}'
+    if warnings:
+        text += ',"statusInfoSet":' + json.dumps(warnings, ensure_ascii=False)
+    return text + "}"

@@ -26,7 +26,7 @@ class Reach:
 
 @dataclass
 class Page:
-    items: list[dict[str, Any]]
+    docs: list[str]  # each record's JSON text
     total: int
     query: Query
 
@@ -99,12 +99,11 @@ def list_page(
         .subquery("page")
     )
     stmt = (
-        select(*serializer.columns)
+        select(serializer.column)
         .join_from(table, keys, table.c.sourced_id == keys.c.sourced_id)
         .order_by(*query.order_by)
     )
-    rows = session.execute(stmt).all()
-    return Page(serializer.rows(rows), total, query)
+    return Page(list(session.execute(stmt).scalars()), total, query)
 
 
 def get_one(
@@ -116,17 +115,17 @@ def get_one(
     *,
     base_url: str,
     hidden: frozenset[str],
-) -> tuple[dict[str, Any], Query]:
+) -> tuple[str, Query]:
     entity = view.entity
     # Only `fields` applies to a single record; the rest of the query language is ignored.
     query = parse_query(
         entity, {k: v for k, v in args.items() if k == "fields"}, max_limit=1, hidden=hidden
     )
     serializer = Serializer(entity, query.fields, base_url)
-    stmt = select(*serializer.columns).where(
+    stmt = select(serializer.column).where(
         entity.table.c.sourced_id == sourced_id, *view_conditions(view, reach)
     )
-    row = session.execute(stmt).first()
-    if row is None:
+    doc = session.execute(stmt).scalar()
+    if doc is None:
         raise unknown_object(entity.single, sourced_id)
-    return serializer.row(row), query
+    return doc, query

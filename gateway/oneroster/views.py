@@ -5,7 +5,6 @@ Views only translate HTTP; gateway.oneroster.service and .gradebook hold the rul
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +17,7 @@ from gateway.oneroster import gradebook, service
 from gateway.oneroster.access import authenticate, hidden_fields
 from gateway.oneroster.catalogue import Nested, View, catalogue
 from gateway.oneroster.paging import link_header
+from gateway.oneroster.serialize import envelope
 
 DEFAULT_MAX_LIMIT = 5000
 
@@ -29,10 +29,7 @@ blp = Blueprint(
 )
 
 
-def _json(
-    body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
-) -> Response:
-    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+def _json(text: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return current_app.response_class(
         text, status=status, mimetype="application/json", headers=headers
     )
@@ -42,13 +39,11 @@ def _href_base() -> str:
     return request.host_url.rstrip("/") + catalogue().base_path
 
 
-def _with_warnings(body: dict[str, Any], warnings: list[tuple[str, str]]) -> dict[str, Any]:
-    if warnings:
-        body["statusInfoSet"] = [
-            imsx_status(description, minor, major="success", severity="warning")
-            for minor, description in warnings
-        ]
-    return body
+def _status_infos(warnings: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    return [
+        imsx_status(description, minor, major="success", severity="warning")
+        for minor, description in warnings
+    ]
 
 
 def _collection(
@@ -73,7 +68,10 @@ def _collection(
             request.base_url, request.args.items(multi=True), q.limit, q.offset, page.total
         ),
     }
-    return _json(_with_warnings({view.entity.collection: page.items}, q.warnings), headers=headers)
+    text = envelope(
+        view.entity.collection, page.docs, many=True, warnings=_status_infos(q.warnings)
+    )
+    return _json(text, headers=headers)
 
 
 def _single(view: View, sourced_id: str, status: int = 200) -> Response:
@@ -87,7 +85,8 @@ def _single(view: View, sourced_id: str, status: int = 200) -> Response:
         base_url=_href_base(),
         hidden=hidden_fields(ctx),
     )
-    return _json(_with_warnings({view.entity.single: record}, q.warnings), status=status)
+    text = envelope(view.entity.single, [record], many=False, warnings=_status_infos(q.warnings))
+    return _json(text, status=status)
 
 
 def _put(view: View, sourced_id: str) -> Response:
@@ -106,7 +105,7 @@ def _single_after_write(view: View, sourced_id: str, status: int, reach: service
         base_url=_href_base(),
         hidden=frozenset({"password"}),
     )
-    return _json({view.entity.single: record}, status=status)
+    return _json(envelope(view.entity.single, [record], many=False, warnings=[]), status=status)
 
 
 def _delete(view: View, sourced_id: str) -> Response:
