@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Text, case, cast, func, literal, literal_column, select
@@ -18,17 +19,19 @@ from gateway.oneroster.catalogue import Entity, Field, catalogue
 # ISO 8601 UTC with milliseconds, e.g. 2026-01-15T10:01:02.123Z
 _DATETIME_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'
 _EMPTY_ARRAY = literal_column("'[]'::json")
+_HREF, _SOURCED_ID, _TYPE = (literal_column(f"'{key}'") for key in ("href", "sourcedId", "type"))
 
 
 def _text(value: str) -> Any:
+    """A bound text parameter: the href prefix carries the request's host, never inlined."""
     return literal(value, Text)
 
 
 def _guidref(sourced_id: Any, prefix: str, target: str) -> Any:
     return func.json_build_object(
-        _text("href"), _text(prefix) + sourced_id,
-        _text("sourcedId"), sourced_id,
-        _text("type"), _text(target),
+        _HREF, _text(prefix) + sourced_id,
+        _SOURCED_ID, sourced_id,
+        _TYPE, literal_column(f"'{target}'"),
     )  # fmt: skip
 
 
@@ -67,9 +70,11 @@ class Serializer:
     def __init__(self, entity: Entity, fields: Sequence[str], base_url: str) -> None:
         args: list[Any] = []
         for name in fields:
-            args += [_text(name), _value(entity, entity.fields[name], base_url)]
+            # Field names come from entities.json, never from the request: SQL constants.
+            args += [literal_column(f"'{name}'"), _value(entity, entity.fields[name], base_url)]
         # Absent optional fields are omitted rather than sent as null.
-        self.column = cast(func.json_strip_nulls(func.json_build_object(*args)), Text).label("doc")
+        self.expression = cast(func.json_strip_nulls(func.json_build_object(*args)), Text)
+        self.column = self.expression.label("doc")
 
 
 def envelope(key: str, docs: Sequence[str], *, many: bool, warnings: list[dict[str, Any]]) -> str:
@@ -79,3 +84,9 @@ def envelope(key: str, docs: Sequence[str], *, many: bool, warnings: list[dict[s
     if warnings:
         text += ',"statusInfoSet":' + json.dumps(warnings, ensure_ascii=False)
     return text + "}"
+
+
+@lru_cache(maxsize=512)
+def serializer_for(entity_name: str, fields: tuple[str, ...], base_url: str) -> Serializer:
+    """Built once per shape: constructing the expression costs more than running it for a page."""
+    return Serializer(catalogue().entities[entity_name], fields, base_url)

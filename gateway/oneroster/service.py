@@ -8,12 +8,13 @@ from typing import Any
 
 from gateway.errors import NotFound
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from gateway.oneroster.catalogue import Nested, View, catalogue
 from gateway.oneroster.query import Query, parse_query
 from gateway.oneroster.relations import nested_condition, reach_condition
-from gateway.oneroster.serialize import Serializer
+from gateway.oneroster.serialize import serializer_for
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,7 @@ def list_page(
     if nested is not None:
         conditions += [nested_condition(entity, rel, dict(ids or {})) for rel in nested.where]
 
-    total = session.execute(select(func.count()).select_from(table).where(*conditions)).scalar_one()
-    serializer = Serializer(entity, query.fields, base_url)
+    serializer = serializer_for(entity.name, tuple(query.fields), base_url)
     # Deferred join: the offset is skipped over the narrow (index-only) key list, and only the
     # page's rows are read in full, so deep pages cost little more than shallow ones.
     keys = (
@@ -98,12 +98,19 @@ def list_page(
         .limit(query.limit)
         .subquery("page")
     )
-    stmt = (
-        select(serializer.column)
+    docs = (
+        select(
+            func.array_to_string(
+                func.array_agg(aggregate_order_by(serializer.expression, *query.order_by)), ","
+            )
+        )
         .join_from(table, keys, table.c.sourced_id == keys.c.sourced_id)
-        .order_by(*query.order_by)
+        .scalar_subquery()
     )
-    return Page(list(session.execute(stmt).scalars()), total, query)
+    total = select(func.count()).select_from(table).where(*conditions).scalar_subquery()
+    # One round trip: the count and the page's documents, already joined into one JSON text.
+    row = session.execute(select(total.label("total"), docs.label("docs"))).one()
+    return Page([row.docs] if row.docs else [], row.total, query)
 
 
 def get_one(
@@ -121,7 +128,7 @@ def get_one(
     query = parse_query(
         entity, {k: v for k, v in args.items() if k == "fields"}, max_limit=1, hidden=hidden
     )
-    serializer = Serializer(entity, query.fields, base_url)
+    serializer = serializer_for(entity.name, tuple(query.fields), base_url)
     stmt = select(serializer.column).where(
         entity.table.c.sourced_id == sourced_id, *view_conditions(view, reach)
     )
