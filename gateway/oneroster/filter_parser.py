@@ -70,6 +70,8 @@ def _predicate(text: str, pos: int) -> tuple[Predicate, int]:
         if not bare:
             raise invalid("Malformed filter: missing value")
         value, pos = bare.group(0), bare.end()
+    if "\x00" in value:
+        raise invalid("Filter values cannot contain NUL characters")
     return Predicate(field, op, value), pos
 
 

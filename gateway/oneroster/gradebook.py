@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,7 +13,14 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from gateway.oneroster.catalogue import Entity, Field, View, catalogue
-from gateway.oneroster.service import Reach, exists_in_view, unknown_object, view_conditions
+from gateway.oneroster.service import (
+    MAX_SOURCED_ID,
+    Reach,
+    exists_in_view,
+    storable,
+    unknown_object,
+    view_conditions,
+)
 
 # GUIDRef field → the view whose rows it may name (the view applies org reach too).
 _REFERENCE_VIEWS = {
@@ -37,6 +45,8 @@ def _value(f: Field, raw: Any) -> Any:
     if f.kind in ("string", "enum"):
         if not isinstance(raw, str):
             raise ValueError("must be a string")
+        if "\x00" in raw:
+            raise ValueError("cannot contain NUL characters")
         if f.kind == "enum" and raw not in f.values:
             raise ValueError(f"must be one of {', '.join(f.values)}")
         return raw
@@ -45,9 +55,12 @@ def _value(f: Field, raw: Any) -> Any:
             raise ValueError("must be a date YYYY-MM-DD")
         return dt.date.fromisoformat(raw[:10]) if len(raw) >= 10 else dt.date.fromisoformat(raw)
     if f.kind == "number":
-        if isinstance(raw, bool):
+        if isinstance(raw, bool) or not isinstance(raw, int | float | str):
             raise ValueError("must be a number")
-        return float(raw)
+        number = float(raw)
+        if not math.isfinite(number):
+            raise ValueError("must be a finite number")
+        return number
     if f.kind == "boolean":
         if isinstance(raw, bool):
             return raw
@@ -89,6 +102,10 @@ def _record(view: View, body: Any, sourced_id: str) -> dict[str, Any]:
             values[f.column] = _value(f, raw)
         except ValueError as exc:
             problems.append(f"{entity.single}.{name} {str(exc) or 'is invalid'}")
+            continue
+        width = getattr(entity.table.c[f.column].type, "length", None)
+        if width and isinstance(values[f.column], str) and len(values[f.column]) > width:
+            problems.append(f"{entity.single}.{name} is longer than {width} characters")
     if problems:
         raise _invalid(problems)
     return values
@@ -113,6 +130,8 @@ def put(session: Session, view: View, sourced_id: str, body: Any, reach: Reach) 
     """Creates or replaces the record; returns True when it was created."""
     entity = view.entity
     table = entity.table
+    if not storable(sourced_id):
+        raise _invalid([f"sourcedId must be 1 to {MAX_SOURCED_ID} characters, without NUL"])
     values = _record(view, body, sourced_id)
     _check_references(session, entity, values, reach)
     existing = session.execute(
@@ -135,6 +154,8 @@ def put(session: Session, view: View, sourced_id: str, body: Any, reach: Reach) 
 def delete(session: Session, view: View, sourced_id: str, reach: Reach) -> None:
     """Marks the record `tobedeleted`: the tombstone lets delta consumers see the deletion."""
     table = view.entity.table
+    if not storable(sourced_id):
+        raise unknown_object(view.entity.single, sourced_id)
     done = session.execute(
         update(table)
         .where(

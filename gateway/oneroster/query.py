@@ -19,6 +19,7 @@ from gateway.oneroster.catalogue import SCALAR_KINDS, Entity, Field
 from gateway.oneroster.filter_parser import Predicate, invalid, parse_filter
 
 DEFAULT_LIMIT = 100
+_MAX_INTEGER = 2**31 - 1  # PostgreSQL's OFFSET/LIMIT are bigint; no real page is this deep
 
 _COMPARE: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
     "=": operator.eq,
@@ -155,6 +156,8 @@ def _integer(args: Mapping[str, str], name: str, default: int, minimum: int) -> 
         raise BadRequest(f"{name} must be an integer", code_minor="invalid_data") from None
     if value < minimum:
         raise BadRequest(f"{name} must be at least {minimum}", code_minor="invalid_data")
+    if value > _MAX_INTEGER:
+        raise BadRequest(f"{name} is too large", code_minor="invalid_data")
     return value
 
 

@@ -32,8 +32,16 @@ class Page:
     query: Query
 
 
+MAX_SOURCED_ID = 255  # the width of every sourced_id column
+
+
+def storable(sourced_id: str) -> bool:
+    """Whether a sourcedId could be stored at all (one that cannot, cannot exist)."""
+    return 0 < len(sourced_id) <= MAX_SOURCED_ID and "\x00" not in sourced_id
+
+
 def unknown_object(what: str, sourced_id: str) -> NotFound:
-    return NotFound(f"{what} {sourced_id} not found", code_minor="unknown object")
+    return NotFound(f"{what} {sourced_id[:MAX_SOURCED_ID]} not found", code_minor="unknown object")
 
 
 def view_conditions(view: View, reach: Reach) -> list[Any]:
@@ -44,6 +52,8 @@ def view_conditions(view: View, reach: Reach) -> list[Any]:
 
 
 def exists_in_view(session: Session, view: View, sourced_id: str, reach: Reach, extra=()) -> bool:
+    if not storable(sourced_id):
+        return False
     table = view.entity.table
     stmt = select(table.c.sourced_id).where(
         table.c.sourced_id == sourced_id, *view_conditions(view, reach), *extra
@@ -132,7 +142,7 @@ def get_one(
     stmt = select(serializer.column).where(
         entity.table.c.sourced_id == sourced_id, *view_conditions(view, reach)
     )
-    doc = session.execute(stmt).scalar()
+    doc = session.execute(stmt).scalar() if storable(sourced_id) else None
     if doc is None:
         raise unknown_object(entity.single, sourced_id)
     return doc, query

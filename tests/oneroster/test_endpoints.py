@@ -6,6 +6,7 @@ import pytest
 
 from gateway.oneroster.catalogue import catalogue
 from tests.oneroster.conftest import ids
+from tests.oneroster.factories import BASE
 
 COLLECTIONS = [
     ("/academicSessions", "academicSessions", ["gp1", "gp2", "gp3", "t1", "t2", "y1"]),
@@ -217,8 +218,25 @@ def test_enrollment_shape(roster, get):
 
 
 def test_method_not_allowed_uses_imsx(roster, client, headers):
-    from tests.oneroster.factories import BASE
 
     response = client.put(BASE + "/users/u-s1", json={}, headers=headers)
     assert response.status_code == 405
     assert response.get_json()["imsx_codeMajor"] == "failure"
+
+
+@pytest.mark.parametrize("path", ["/users/a%00b", "/users/" + "x" * 300, "/schools/a%00b/classes"])
+def test_unstorable_ids_are_unknown_objects(roster, get, path):
+    get(path, expect=404)
+
+
+def test_password_returned_only_to_allowed_clients(roster, client, app, make_api_client):
+    from tests.oneroster.oauth1_client import Consumer, signed
+
+    key, secret = make_api_client(name="sso-provisioner")
+    app.config["ONEROSTER_PASSWORD_CLIENTS"] = [key]
+    try:
+        url, headers, _ = signed(Consumer(key, secret), "GET", f"http://localhost{BASE}/users/u-t1")
+        response = client.get(url, headers=headers)
+    finally:
+        app.config.pop("ONEROSTER_PASSWORD_CLIENTS")
+    assert response.get_json()["user"]["password"] == "hunter2"

@@ -144,3 +144,36 @@ def test_delete_outside_reach_is_404(roster, client, auth_headers):
         client.delete(BASE + "/lineItems/li4", headers=auth_headers(edorgs=["s1"])).status_code
         == 404
     )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        line_item(title="x" * 256),
+        line_item(title="nul\x00byte"),
+        line_item(resultValueMax="Infinity"),
+        line_item(resultValueMin=[1]),
+    ],
+)
+def test_put_rejects_unstorable_values(roster, client, headers, body):
+    response = client.put(BASE + "/lineItems/li9", json=body, headers=headers)
+    assert response.status_code == 400 and minor(response) == "invalid_data"
+
+
+def test_put_rejects_unstorable_sourced_id(roster, client, headers):
+    response = client.put(
+        BASE + "/categories/" + "x" * 300, json={"category": {"title": "T"}}, headers=headers
+    )
+    assert response.status_code == 400
+
+
+def test_put_and_delete_signed_with_oauth1(roster, client, make_api_client):
+    from tests.oneroster.oauth1_client import Consumer, signed
+
+    consumer = Consumer(*make_api_client(name="gradebook-lms"), signature_method="HMAC-SHA256")
+    url = f"http://localhost{BASE}/categories/cat7"
+    signed_url, signed_headers, _ = signed(consumer, "PUT", url)
+    response = client.put(signed_url, json={"category": {"title": "Labs"}}, headers=signed_headers)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    signed_url, signed_headers, _ = signed(consumer, "DELETE", url)
+    assert client.delete(signed_url, headers=signed_headers).status_code == 204

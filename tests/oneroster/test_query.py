@@ -182,3 +182,11 @@ def test_limit_is_capped(roster, get, app):
         app.config.pop("ONEROSTER_MAX_LIMIT")
     assert len(response.get_json()["users"]) == 3
     assert "limit=3" in response.headers["Link"]
+
+
+def test_offset_too_large_is_400(roster, get):
+    get("/users?offset=99999999999999999999", expect=400)
+
+
+def test_nul_in_filter_is_400(roster, get):
+    get("/users?filter=" + q("givenName='a\x00b'"), expect=400)
