@@ -98,6 +98,7 @@ def run(url: str, users: int, seconds: float) -> None:
     from gateway.app import create_app
     from gateway.auth.clients import create_client, find_active
     from gateway.auth.tokens import issue_token
+    from gateway.config import Config
     from gateway.db import get_session
 
     from gateway import migrate
@@ -109,7 +110,9 @@ def run(url: str, users: int, seconds: float) -> None:
     total_enrollments = raw.execute("SELECT count(*) FROM enrollments").fetchone()[0]
     print(f"users: {total_users}, enrollments: {total_enrollments}")
 
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": False})
+    config = Config()
+    config.DATABASE_URL, config.SECRET_KEY = url, "oneroster-bench"
+    app = create_app(config)
     with app.app_context():
         session = get_session()
         created, _secret = create_client(session, name="bench")
