@@ -1,0 +1,156 @@
+"""The OneRoster v1.1 REST binding: every path of routes.json on one blueprint.
+
+Views only translate HTTP; gateway.oneroster.service and .gradebook hold the rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response, current_app, request
+from flask_smorest import Blueprint
+from gateway.db import get_session
+from gateway.errors import imsx_status
+
+from gateway.oneroster import gradebook, service
+from gateway.oneroster.access import authenticate, hidden_fields
+from gateway.oneroster.catalogue import Nested, View, catalogue
+from gateway.oneroster.paging import link_header
+from gateway.oneroster.serialize import envelope
+
+DEFAULT_MAX_LIMIT = 5000
+
+blp = Blueprint(
+    "oneroster",
+    __name__,
+    url_prefix=catalogue().base_path,
+    description="OneRoster v1.1 REST: rostering, demographics, resources and gradebook",
+)
+
+
+def _json(text: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return current_app.response_class(
+        text, status=status, mimetype="application/json", headers=headers
+    )
+
+
+def _href_base() -> str:
+    return request.host_url.rstrip("/") + catalogue().base_path
+
+
+def _status_infos(warnings: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    return [
+        imsx_status(description, minor, major="success", severity="warning")
+        for minor, description in warnings
+    ]
+
+
+def _collection(
+    view: View, nested: Nested | None = None, ids: dict[str, str] | None = None
+) -> Response:
+    ctx, reach = authenticate(view.read_scopes)
+    page = service.list_page(
+        get_session(),
+        view,
+        request.args,
+        reach,
+        base_url=_href_base(),
+        max_limit=current_app.config.get("ONEROSTER_MAX_LIMIT", DEFAULT_MAX_LIMIT),
+        hidden=hidden_fields(ctx),
+        nested=nested,
+        ids=ids,
+    )
+    q = page.query
+    headers = {
+        "X-Total-Count": str(page.total),
+        "Link": link_header(
+            request.base_url, request.args.items(multi=True), q.limit, q.offset, page.total
+        ),
+    }
+    text = envelope(
+        view.entity.collection, page.docs, many=True, warnings=_status_infos(q.warnings)
+    )
+    return _json(text, headers=headers)
+
+
+def _single(view: View, sourced_id: str, status: int = 200) -> Response:
+    ctx, reach = authenticate(view.read_scopes)
+    record, q = service.get_one(
+        get_session(),
+        view,
+        sourced_id,
+        request.args,
+        reach,
+        base_url=_href_base(),
+        hidden=hidden_fields(ctx),
+    )
+    text = envelope(view.entity.single, [record], many=False, warnings=_status_infos(q.warnings))
+    return _json(text, status=status)
+
+
+def _put(view: View, sourced_id: str) -> Response:
+    _ctx, reach = authenticate((catalogue().scopes["gradebook_createput"],))
+    created = gradebook.put(get_session(), view, sourced_id, request.get_json(), reach)
+    return _single_after_write(view, sourced_id, 201 if created else 200, reach)
+
+
+def _single_after_write(view: View, sourced_id: str, status: int, reach: service.Reach) -> Response:
+    record, _q = service.get_one(
+        get_session(),
+        view,
+        sourced_id,
+        {},
+        reach,
+        base_url=_href_base(),
+        hidden=frozenset({"password"}),
+    )
+    return _json(envelope(view.entity.single, [record], many=False, warnings=[]), status=status)
+
+
+def _delete(view: View, sourced_id: str) -> Response:
+    _ctx, reach = authenticate((catalogue().scopes["gradebook_delete"],))
+    gradebook.delete(get_session(), view, sourced_id, reach)
+    return Response(status=204)
+
+
+def _register(
+    rule: str, endpoint: str, func: Callable[..., Response], methods: list[str], doc: str
+) -> None:
+    func.__name__ = endpoint
+    func.__doc__ = doc
+    blp.add_url_rule(rule, endpoint=endpoint, view_func=func, methods=methods)
+
+
+def _register_view(view: View) -> None:
+    def many() -> Response:
+        return _collection(view)
+
+    def one(sourced_id: str) -> Response:
+        if request.method == "PUT":
+            return _put(view, sourced_id)
+        if request.method == "DELETE":
+            return _delete(view, sourced_id)
+        return _single(view, sourced_id)
+
+    methods = ["GET", "PUT", "DELETE"] if view.write else ["GET"]
+    _register(f"/{view.name}", f"{view.name}_collection", many, ["GET"], f"List {view.name}")
+    _register(
+        f"/{view.name}/<sourced_id>", f"{view.name}_by_id", one, methods, f"One of {view.name}"
+    )
+
+
+def _register_nested(nested: Nested) -> None:
+    view = catalogue().views[nested.view]
+
+    def many(**ids: str) -> Response:
+        return _collection(view, nested, ids)
+
+    endpoint = nested.path.replace("/", "_").replace("<", "").replace(">", "")
+    _register(f"/{nested.path}", endpoint, many, ["GET"], f"List {nested.path}")
+
+
+for _view in catalogue().views.values():
+    _register_view(_view)
+for _nested in catalogue().nested:
+    _register_nested(_nested)
