@@ -1,0 +1,477 @@
+"""The projection service: keeps the OneRoster tables in step with Ed-Fi writes.
+
+It runs inside the writing transaction (the Ed-Fi service calls it before its commit), so a write
+and its projection commit or roll back together. Each write marks the OneRoster records it touches;
+those are rebuilt from the Ed-Fi tables through the pure translation functions, many at a time.
+Rebuilding rather than patching makes a projection idempotent and lets deletes and key changes
+fall out of the same code.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from gateway.edfi import documents
+from gateway.edfi.definitions import registry
+from gateway.mapping import store
+from gateway.mapping import to_oneroster as tor
+from gateway.mapping.identifiers import canonical_key
+from gateway.mapping.links import Links
+
+# session.info flag: set while the mapping layer itself writes Ed-Fi rows (OneRoster-born data),
+# so those writes are not projected back into OneRoster.
+PROJECTING = "gateway.mapping.projecting"
+
+Key = tuple[tuple[str, Any], ...]
+
+# Ed-Fi resource → (OneRoster entity, link resource) for records that are one OneRoster record.
+ENTITIES = {
+    "localEducationAgencies": ("org", "educationOrganizations"),
+    "schools": ("org", "educationOrganizations"),
+    "students": ("user", "students"),
+    "staffs": ("user", "staffs"),
+    "contacts": ("user", "contacts"),
+    "sessions": ("academicSession", "sessions"),
+    "courses": ("course", "courses"),
+    "sections": ("class", "sections"),
+    "studentSectionAssociations": ("enrollment", "studentSectionAssociations"),
+    "staffSectionAssociations": ("enrollment", "staffSectionAssociations"),
+    "gradebookEntries": ("lineItem", "gradebookEntries"),
+    "studentGradebookEntries": ("result", "studentGradebookEntries"),
+}
+
+
+# Resources whose records are rebuilt by natural key.
+KEYED = (
+    "sessions",
+    "courses",
+    "sections",
+    "studentSectionAssociations",
+    "staffSectionAssociations",
+    "gradebookEntries",
+    "studentGradebookEntries",
+)
+
+
+@dataclass
+class Change:
+    """One Ed-Fi write as the projection sees it."""
+
+    resource: str
+    action: str  # "upsert" | "update" | "delete"
+    id: uuid.UUID
+    values: dict[str, Any] | None
+    old_key_values: dict[str, Any] | None = None
+
+
+@dataclass
+class Dirty:
+    orgs: set[int] = field(default_factory=set)
+    students: set[str] = field(default_factory=set)
+    staffs: set[str] = field(default_factory=set)
+    contacts: set[str] = field(default_factory=set)
+    school_years: set[int] = field(default_factory=set)
+    keyed: dict[str, set[Key]] = field(default_factory=lambda: defaultdict(set))
+
+
+def _frozen(key: dict[str, Any]) -> Key:
+    return tuple(sorted(key.items()))
+
+
+class Projector:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.registry = registry()
+        self.links = Links(session)
+        # what this projector wrote, by OneRoster entity (for `gateway mapping verify`)
+        self.produced: dict[str, set[str]] = defaultdict(set)
+        self.changed: Counter[str] = Counter()
+
+    def _upsert(self, entity: str, records: list[dict[str, Any]]) -> None:
+        self.produced[entity].update(r["sourcedId"] for r in records)
+        self.changed[entity] += store.upsert(self.session, entity, records)
+
+    # --- reading Ed-Fi ---------------------------------------------------------------------------
+    def fetch(self, resource: str, **where: Iterable[Any]) -> list[dict[str, Any]]:
+        """Documents of `resource` whose flattened fields are in the given values."""
+        res = self.registry.resources[resource]
+        conditions = []
+        for flat, values in where.items():
+            values = list(values)
+            if not values:
+                return []
+            conditions.append(res.table.c[res.columns[flat].name].in_(values))
+        rows = self.session.execute(sa.select(res.table).where(*conditions)).mappings()
+        return [documents.to_document(res, row) for row in rows]
+
+    def fetch_keys(self, resource: str, keys: Iterable[Key]) -> list[dict[str, Any]]:
+        keys = list(keys)
+        if not keys:
+            return []
+        res = self.registry.resources[resource]
+        names = [f for f, _ in keys[0]]
+        cols = [res.table.c[res.columns[f].name] for f in names]
+        rows = self.session.execute(
+            sa.select(res.table).where(
+                sa.tuple_(*cols).in_(
+                    [tuple(_cast(c, v) for c, (_, v) in zip(cols, k, strict=True)) for k in keys]
+                )
+            )
+        ).mappings()
+        return [documents.to_document(res, row) for row in rows]
+
+    # --- entry points ----------------------------------------------------------------------------
+    def apply(self, changes: Iterable[Change]) -> None:
+        dirty = Dirty()
+        for change in changes:
+            if change.action == "delete":
+                self._deleted(change)
+            for values in (change.values, change.old_key_values):
+                if values:
+                    self._mark(dirty, change.resource, values)
+        self.rebuild(dirty)
+
+    def rebuild_all(self) -> None:
+        """Rebuild every OneRoster record the Ed-Fi data implies (verify, and data loaded before
+        the mapping existed)."""
+        dirty = Dirty()
+        for resource in ("localEducationAgencies", "schools", "students", "staffs", "contacts"):
+            res = self.registry.resources[resource]
+            column = res.table.c[res.key_columns[0]]
+            values = set(self.session.scalars(sa.select(column)))
+            {"students": dirty.students, "staffs": dirty.staffs, "contacts": dirty.contacts}.get(
+                resource, dirty.orgs
+            ).update(values)
+        sessions = self.registry.resources["sessions"].table
+        dirty.school_years.update(
+            self.session.scalars(sa.select(sessions.c.school_year).distinct())
+        )
+        for resource in KEYED:
+            res = self.registry.resources[resource]
+            cols = [res.table.c[res.columns[f].name] for f in res.identity]
+            for row in self.session.execute(sa.select(*cols)):
+                key = {f: documents.json_value(v) for f, v in zip(res.identity, row, strict=True)}
+                dirty.keyed[resource].add(_frozen(key))
+        self.rebuild(dirty)
+
+    def _deleted(self, change: Change) -> None:
+        target = ENTITIES.get(change.resource)
+        if target is None:
+            return
+        entity, link_resource = target
+        sourced = self.links.detach(link_resource, change.id, self._link_key(change))
+        if sourced:
+            store.tombstone(self.session, entity, [sourced])
+            if change.resource == "students":
+                store.tombstone(self.session, "demographics", [sourced])
+
+    @staticmethod
+    def _link_key(change: Change) -> dict[str, Any]:
+        key = dict(change.old_key_values or {})
+        if change.resource in ("localEducationAgencies", "schools"):
+            return {"educationOrganizationId": int(next(iter(key.values())))}
+        return key
+
+    def _mark(self, dirty: Dirty, resource: str, v: dict[str, Any]) -> None:
+        res = self.registry.resources[resource]
+        key = _frozen({f: documents.json_value(v.get(f)) for f in res.identity})
+        if resource == "localEducationAgencies":
+            dirty.orgs.add(v["localEducationAgencyId"])
+        elif resource == "schools":
+            dirty.orgs.add(v["schoolId"])
+        elif resource in ("students", "studentEducationOrganizationAssociations"):
+            dirty.students.add(v["studentUniqueId"])
+        elif resource == "studentSchoolAssociations":
+            dirty.students.add(v["studentUniqueId"])
+            # contacts take their orgs from their students' schools
+            dirty.contacts.update(
+                a["contactReference"]["contactUniqueId"]
+                for a in self.fetch(
+                    "studentContactAssociations", studentUniqueId=[v["studentUniqueId"]]
+                )
+            )
+        elif resource == "studentContactAssociations":
+            dirty.students.add(v["studentUniqueId"])
+            dirty.contacts.add(v["contactUniqueId"])
+        elif resource == "contacts":
+            dirty.contacts.add(v["contactUniqueId"])
+        elif resource in ("staffs", "staffEducationOrganizationAssignmentAssociations"):
+            dirty.staffs.add(v["staffUniqueId"])
+        elif resource == "sessions":
+            dirty.keyed["sessions"].add(key)
+            dirty.school_years.add(int(v["schoolYear"]))
+        elif resource == "courses":
+            dirty.keyed["courses"].add(key)
+            for offering in self.fetch(
+                "courseOfferings",
+                courseCode=[v["courseCode"]],
+                educationOrganizationId=[v["educationOrganizationId"]],
+            ):
+                self._mark_offering_sections(dirty, _offering_key(offering))
+        elif resource == "courseOfferings":
+            self._mark_offering_sections(dirty, dict(key))
+        elif resource in (
+            "sections",
+            "studentSectionAssociations",
+            "gradebookEntries",
+            "studentGradebookEntries",
+        ):
+            dirty.keyed[resource].add(key)
+        elif resource == "staffSectionAssociations":
+            dirty.keyed[resource].add(key)
+            dirty.staffs.add(v["staffUniqueId"])
+
+    def _mark_offering_sections(self, dirty: Dirty, offering_key: dict[str, Any]) -> None:
+        for section in self.fetch("sections", **{f: [v] for f, v in offering_key.items()}):
+            dirty.keyed["sections"].add(_frozen(tor.section_key(section)))
+
+    # --- rebuilding ------------------------------------------------------------------------------
+    def rebuild(self, dirty: Dirty) -> None:
+        ref = self.links
+        if dirty.orgs:
+            orgs = [
+                tor.org_from_local_education_agency(d, ref)
+                for d in self.fetch("localEducationAgencies", localEducationAgencyId=dirty.orgs)
+            ]
+            orgs += [
+                tor.org_from_school(d, ref) for d in self.fetch("schools", schoolId=dirty.orgs)
+            ]
+            self._upsert("org", orgs)
+        for year in sorted(dirty.school_years):
+            sessions = self.fetch("sessions", schoolYear=[year])
+            if sessions:
+                self._upsert("academicSession", [tor.school_year_session(year, sessions, ref)])
+            else:
+                store.tombstone(
+                    self.session, "academicSession", [ref("schoolYears", {"schoolYear": year})]
+                )
+        self._upsert(
+            "academicSession",
+            [
+                tor.academic_session(d, ref)
+                for d in self.fetch_keys("sessions", dirty.keyed["sessions"])
+            ],
+        )
+        self._upsert(
+            "course",
+            [tor.course(d, ref) for d in self.fetch_keys("courses", dirty.keyed["courses"])],
+        )
+        self._classes(dirty.keyed["sections"])
+        self._students(dirty.students)
+        self._staffs(dirty.staffs)
+        self._contacts(dirty.contacts)
+        self._upsert(
+            "enrollment",
+            [
+                tor.student_enrollment(d, ref)
+                for d in self.fetch_keys(
+                    "studentSectionAssociations", dirty.keyed["studentSectionAssociations"]
+                )
+            ],
+        )
+        self._upsert(
+            "enrollment",
+            [
+                tor.staff_enrollment(d, ref)
+                for d in self.fetch_keys(
+                    "staffSectionAssociations", dirty.keyed["staffSectionAssociations"]
+                )
+            ],
+        )
+        entries = self.fetch_keys("gradebookEntries", dirty.keyed["gradebookEntries"])
+        types = {
+            e["gradebookEntryTypeDescriptor"]
+            for e in entries
+            if e.get("gradebookEntryTypeDescriptor")
+        }
+        self._upsert("category", [tor.category(t, ref) for t in sorted(types)])
+        self._upsert("lineItem", [tor.line_item(e, ref) for e in entries])
+        self._upsert(
+            "result",
+            [
+                tor.result(d, ref)
+                for d in self.fetch_keys(
+                    "studentGradebookEntries", dirty.keyed["studentGradebookEntries"]
+                )
+            ],
+        )
+
+    def _classes(self, keys: set[Key]) -> None:
+        sections = self.fetch_keys("sections", keys)
+        if not sections:
+            return
+        offerings = {
+            canonical_key(_offering_key(o)): o
+            for o in self.fetch_keys(
+                "courseOfferings", {_frozen(s["courseOfferingReference"]) for s in sections}
+            )
+        }
+        courses = {
+            canonical_key(
+                {
+                    "courseCode": c["courseCode"],
+                    "educationOrganizationId": c["educationOrganizationReference"][
+                        "educationOrganizationId"
+                    ],
+                }
+            ): c
+            for c in self.fetch_keys(
+                "courses", {_frozen(o["courseReference"]) for o in offerings.values()}
+            )
+        }
+        records = []
+        for section in sections:
+            offering = offerings.get(canonical_key(section["courseOfferingReference"]))
+            course = courses.get(canonical_key(offering["courseReference"])) if offering else None
+            records.append(tor.class_(section, offering, course, self.links))
+        self._upsert("class", records)
+
+    def _students(self, unique_ids: set[str]) -> None:
+        if not unique_ids:
+            return
+        ids = sorted(unique_ids)
+        ssas = _by(
+            self.fetch("studentSchoolAssociations", studentUniqueId=ids),
+            "studentReference",
+            "studentUniqueId",
+        )
+        seoas = _by(
+            self.fetch("studentEducationOrganizationAssociations", studentUniqueId=ids),
+            "studentReference",
+            "studentUniqueId",
+        )
+        scas = _by(
+            self.fetch("studentContactAssociations", studentUniqueId=ids),
+            "studentReference",
+            "studentUniqueId",
+        )
+        users, demographics = [], []
+        for student in self.fetch("students", studentUniqueId=ids):
+            uid = student["studentUniqueId"]
+            users.append(tor.student_user(student, ssas[uid], seoas[uid], scas[uid], self.links))
+            demographics.append(tor.demographics(student, seoas[uid], self.links))
+        self._upsert_users(users)
+        self._upsert("demographics", demographics)
+
+    def _staffs(self, unique_ids: set[str]) -> None:
+        if not unique_ids:
+            return
+        ids = sorted(unique_ids)
+        assignments = _by(
+            self.fetch("staffEducationOrganizationAssignmentAssociations", staffUniqueId=ids),
+            "staffReference",
+            "staffUniqueId",
+        )
+        sections = _by(
+            self.fetch("staffSectionAssociations", staffUniqueId=ids),
+            "staffReference",
+            "staffUniqueId",
+        )
+        users, roleless = [], []
+        for staff in self.fetch("staffs", staffUniqueId=ids):
+            uid = staff["staffUniqueId"]
+            user = tor.staff_user(staff, assignments[uid], sections[uid], self.links)
+            (
+                users.append(user)
+                if user
+                else roleless.append(self.links("staffs", {"staffUniqueId": uid}))
+            )
+        self._upsert_users(users)
+        store.tombstone(self.session, "user", roleless)
+
+    def _contacts(self, unique_ids: set[str]) -> None:
+        if not unique_ids:
+            return
+        ids = sorted(unique_ids)
+        scas = _by(
+            self.fetch("studentContactAssociations", contactUniqueId=ids),
+            "contactReference",
+            "contactUniqueId",
+        )
+        students = {
+            a["studentReference"]["studentUniqueId"] for group in scas.values() for a in group
+        }
+        student_orgs: dict[str, list[str]] = defaultdict(list)
+        for ssa in self.fetch("studentSchoolAssociations", studentUniqueId=students):
+            student_orgs[ssa["studentReference"]["studentUniqueId"]].append(
+                tor.org_ref(self.links, ssa["schoolReference"]["schoolId"])
+            )
+        users, roleless = [], []
+        for contact in self.fetch("contacts", contactUniqueId=ids):
+            uid = contact["contactUniqueId"]
+            user = tor.contact_user(contact, scas[uid], student_orgs, self.links)
+            (
+                users.append(user)
+                if user
+                else roleless.append(self.links("contacts", {"contactUniqueId": uid}))
+            )
+        self._upsert_users(users)
+        store.tombstone(self.session, "user", roleless)
+
+    def _upsert_users(self, users: list[dict[str, Any]]) -> None:
+        """usernames are unique in OneRoster: a person whose login is taken by another user falls
+        back to their sourcedId (never someone else's account)."""
+        if not users:
+            return
+        table = store.entity("user").table
+        taken = dict(
+            self.session.execute(
+                sa.select(table.c.username, table.c.sourced_id).where(
+                    table.c.username.in_([u["username"] for u in users])
+                )
+            ).all()
+        )
+        seen: dict[str, str] = {}
+        for user in users:
+            holder = taken.get(user["username"], seen.get(user["username"], user["sourcedId"]))
+            if holder != user["sourcedId"]:
+                user["username"] = user["sourcedId"]
+            seen[user["username"]] = user["sourcedId"]
+        self._upsert("user", users)
+
+
+def _offering_key(offering: dict[str, Any]) -> dict[str, Any]:
+    session_ref = offering["sessionReference"]
+    return {
+        "localCourseCode": offering["localCourseCode"],
+        "schoolId": offering["schoolReference"]["schoolId"],
+        "schoolYear": session_ref["schoolYear"],
+        "sessionName": session_ref["sessionName"],
+    }
+
+
+def _by(docs: list[dict[str, Any]], reference: str, field: str) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for doc in docs:
+        out[doc[reference][field]].append(doc)
+    return out
+
+
+def _cast(column: sa.Column, value: Any) -> Any:
+    """Key values travel as JSON (dates as text); give them the column's Python type."""
+    if isinstance(value, str) and isinstance(column.type, sa.Date):
+        return date.fromisoformat(value)
+    return value
+
+
+def project(session: Session, changes: Iterable[Change]) -> None:
+    """Project Ed-Fi writes into OneRoster (the bulk entry point: loaders pass many changes)."""
+    Projector(session).apply(changes)
+
+
+def on_edfi_write(session: Session, event: Any) -> None:
+    """The Ed-Fi service's write listener (gateway.edfi.service.WRITE_LISTENERS)."""
+    if session.info.get(PROJECTING):
+        return
+    project(
+        session,
+        [Change(event.resource, event.action, event.id, event.values, event.old_key_values)],
+    )
