@@ -10,10 +10,10 @@ fall out of the same code.
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa

@@ -5,19 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.edfi.conftest import (  # noqa: F401  (fixtures re-used from the Ed-Fi suite)
-    CATEGORY,
-    GRADE,
-    LEA_CATEGORY,
-    EdFi,
-    descriptors_loaded,
-    edfi,
-    enrollment,
-    lea,
-    school,
-    session_body,
-    student,
-)
+from tests.edfi import conftest as edfi_suite
+from tests.edfi.conftest import GRADE, enrollment, lea, school, session_body, student
+
+# fixtures re-used from the Ed-Fi suite (descriptors committed once, an API client's helpers)
+descriptors_loaded = edfi_suite.descriptors_loaded
+edfi = edfi_suite.edfi
 
 OR = "/ims/oneroster/v1p1"
 ED = "uri://ed-fi.org/"
