@@ -8,7 +8,9 @@ created again gets its sourcedId back. Records born in OneRoster are linked to t
 
 from __future__ import annotations
 
+import json
 import uuid
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from gateway.db import Base
+from gateway.edfi import documents
 from gateway.edfi.definitions import Resource, registry
 from gateway.mapping.identifiers import canonical_key, sourced_id
 
@@ -42,8 +45,10 @@ MAX_ATTEMPTS = 50
 
 
 def _bind(column: sa.Column, value: Any) -> Any:
-    # key values may arrive as JSON text (dates); bind them with the column's type
-    return sa.literal(value).cast(column.type) if isinstance(value, str) else value
+    """Key values travel as JSON (dates as text); give them the column's Python type."""
+    if isinstance(value, str) and isinstance(column.type, sa.Date):
+        return date.fromisoformat(value)
+    return value
 
 
 class Links:
@@ -61,6 +66,88 @@ class Links:
             found = self._resolve(resource, key, ck)
             self.cache[(resource, ck)] = found
         return found
+
+    def prefetch(self, resource: str, keys: list[dict[str, Any]]) -> None:
+        """Resolve many keys in a few set-based statements (the per-key path stays for the rare
+        cases: links to re-attach after a delete, hash candidates already taken)."""
+        todo = {canonical_key(k): k for k in keys}
+        todo = {ck: k for ck, k in todo.items() if (resource, ck) not in self.cache}
+        if not todo:
+            return
+        row_ids = self.edfi_ids(resource, list(todo.values()))
+        if row_ids:
+            linked = dict(
+                self.session.execute(
+                    sa.select(mapping_links.c.edfi_id, mapping_links.c.sourced_id).where(
+                        mapping_links.c.edfi_resource == resource,
+                        mapping_links.c.edfi_id.in_(list(row_ids.values())),
+                    )
+                ).all()
+            )
+            for ck, row_id in row_ids.items():
+                if row_id in linked:
+                    self.cache[(resource, ck)] = linked[row_id]
+        fresh = [ck for ck in todo if (resource, ck) not in self.cache]
+        if not fresh:
+            return
+        orphans = set(
+            canonical_key(k)
+            for k in self.session.scalars(
+                sa.select(mapping_links.c.natural_key).where(
+                    mapping_links.c.edfi_resource == resource,
+                    mapping_links.c.edfi_id.is_(None),
+                    mapping_links.c.natural_key.in_([sa.cast(ck, JSONB) for ck in fresh]),
+                )
+            )
+        )
+        new = {sourced_id(resource, todo[ck]): ck for ck in fresh if ck not in orphans}
+        if new:
+            inserted = self.session.scalars(
+                pg_insert(mapping_links)
+                .on_conflict_do_nothing(index_elements=["sourced_id"])
+                .returning(mapping_links.c.sourced_id),
+                [
+                    {
+                        "sourced_id": sid,
+                        "edfi_resource": resource,
+                        "natural_key": json.loads(ck),
+                        "edfi_id": row_ids.get(ck),
+                    }
+                    for sid, ck in new.items()
+                ],
+            ).all()
+            for sid in inserted:
+                self.cache[(resource, new[sid])] = sid
+        # whatever is left (orphans, taken candidates) goes the per-key way on first use
+
+    def edfi_ids(self, resource: str, keys: list[dict[str, Any]]) -> dict[str, uuid.UUID]:
+        """canonical key → Ed-Fi row id, for the keys whose record exists."""
+        if resource == "educationOrganizations":
+            wanted = [k["educationOrganizationId"] for k in keys]
+            out = {}
+            for name, fld in EDUCATION_ORGANIZATIONS.items():
+                table = self.registry.resources[name].table
+                column = table.c[self.registry.resources[name].columns[fld].name]
+                for edorg, row_id in self.session.execute(
+                    sa.select(column, table.c.id).where(column.in_(wanted))
+                ):
+                    out.setdefault(canonical_key({"educationOrganizationId": edorg}), row_id)
+            return out
+        res = self.registry.resources.get(resource)
+        if res is None or not keys:
+            return {}
+        names = list(keys[0])
+        cols = [res.table.c[res.columns[f].name] for f in names]
+        values = [tuple(_bind(c, k[f]) for c, f in zip(cols, names, strict=True)) for k in keys]
+        rows = self.session.execute(
+            sa.select(res.table.c.id, *cols).where(sa.tuple_(*cols).in_(values))
+        )
+        return {
+            canonical_key(
+                {f: documents.json_value(v) for f, v in zip(names, row[1:], strict=True)}
+            ): row[0]
+            for row in rows
+        }
 
     # --- Ed-Fi rows ------------------------------------------------------------------------------
     def edfi_id(self, resource: str, key: dict[str, Any]) -> uuid.UUID | None:

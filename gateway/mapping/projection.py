@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -29,6 +29,8 @@ from gateway.mapping.links import Links
 # session.info flag: set while the mapping layer itself writes Ed-Fi rows (OneRoster-born data),
 # so those writes are not projected back into OneRoster.
 PROJECTING = "gateway.mapping.projecting"
+# session.info list of Ed-Fi changes not projected yet (projected at commit)
+PENDING = "gateway.mapping.pending"
 
 Key = tuple[tuple[str, Any], ...]
 
@@ -79,6 +81,7 @@ class Dirty:
     staffs: set[str] = field(default_factory=set)
     contacts: set[str] = field(default_factory=set)
     school_years: set[int] = field(default_factory=set)
+    enrolled: set[str] = field(default_factory=set)  # students whose schools changed
     keyed: dict[str, set[Key]] = field(default_factory=lambda: defaultdict(set))
 
 
@@ -191,13 +194,7 @@ class Projector:
             dirty.students.add(v["studentUniqueId"])
         elif resource == "studentSchoolAssociations":
             dirty.students.add(v["studentUniqueId"])
-            # contacts take their orgs from their students' schools
-            dirty.contacts.update(
-                a["contactReference"]["contactUniqueId"]
-                for a in self.fetch(
-                    "studentContactAssociations", studentUniqueId=[v["studentUniqueId"]]
-                )
-            )
+            dirty.enrolled.add(v["studentUniqueId"])
         elif resource == "studentContactAssociations":
             dirty.students.add(v["studentUniqueId"])
             dirty.contacts.add(v["contactUniqueId"])
@@ -234,75 +231,75 @@ class Projector:
             dirty.keyed["sections"].add(_frozen(tor.section_key(section)))
 
     # --- rebuilding ------------------------------------------------------------------------------
+    def translate(self, build: Callable[[tor.Ref], list[Any]]) -> list[Any]:
+        """Run a translation twice: first to learn every sourcedId it needs (resolved in bulk),
+        then for real. The functions are pure and cheap; database round trips are not."""
+        wanted: dict[str, list[dict[str, Any]]] = defaultdict(list)
+
+        def record(resource: str, key: dict[str, Any]) -> str:
+            wanted[resource].append(key)
+            return f"{resource}:{canonical_key(key)}"
+
+        build(record)
+        for resource, keys in wanted.items():
+            self.links.prefetch(resource, keys)
+        return build(self.links)
+
     def rebuild(self, dirty: Dirty) -> None:
-        ref = self.links
+        # contacts take their orgs from their students' schools
+        dirty.contacts.update(
+            a["contactReference"]["contactUniqueId"]
+            for a in self.fetch("studentContactAssociations", studentUniqueId=dirty.enrolled)
+        )
         if dirty.orgs:
-            orgs = [
-                tor.org_from_local_education_agency(d, ref)
-                for d in self.fetch("localEducationAgencies", localEducationAgencyId=dirty.orgs)
-            ]
-            orgs += [
-                tor.org_from_school(d, ref) for d in self.fetch("schools", schoolId=dirty.orgs)
-            ]
-            self._upsert("org", orgs)
+            leas = self.fetch("localEducationAgencies", localEducationAgencyId=dirty.orgs)
+            schools = self.fetch("schools", schoolId=dirty.orgs)
+            self._upsert(
+                "org",
+                self.translate(
+                    lambda ref: (
+                        [tor.org_from_local_education_agency(d, ref) for d in leas]
+                        + [tor.org_from_school(d, ref) for d in schools]
+                    )
+                ),
+            )
         for year in sorted(dirty.school_years):
             sessions = self.fetch("sessions", schoolYear=[year])
             if sessions:
-                self._upsert("academicSession", [tor.school_year_session(year, sessions, ref)])
+                self._upsert(
+                    "academicSession", [tor.school_year_session(year, sessions, self.links)]
+                )
             else:
                 store.tombstone(
-                    self.session, "academicSession", [ref("schoolYears", {"schoolYear": year})]
+                    self.session,
+                    "academicSession",
+                    [self.links("schoolYears", {"schoolYear": year})],
                 )
-        self._upsert(
-            "academicSession",
-            [
-                tor.academic_session(d, ref)
-                for d in self.fetch_keys("sessions", dirty.keyed["sessions"])
-            ],
-        )
-        self._upsert(
-            "course",
-            [tor.course(d, ref) for d in self.fetch_keys("courses", dirty.keyed["courses"])],
-        )
+        self._build("academicSession", "sessions", dirty, tor.academic_session)
+        self._build("course", "courses", dirty, tor.course)
         self._classes(dirty.keyed["sections"])
         self._students(dirty.students)
         self._staffs(dirty.staffs)
         self._contacts(dirty.contacts)
-        self._upsert(
-            "enrollment",
-            [
-                tor.student_enrollment(d, ref)
-                for d in self.fetch_keys(
-                    "studentSectionAssociations", dirty.keyed["studentSectionAssociations"]
-                )
-            ],
-        )
-        self._upsert(
-            "enrollment",
-            [
-                tor.staff_enrollment(d, ref)
-                for d in self.fetch_keys(
-                    "staffSectionAssociations", dirty.keyed["staffSectionAssociations"]
-                )
-            ],
-        )
+        self._build("enrollment", "studentSectionAssociations", dirty, tor.student_enrollment)
+        self._build("enrollment", "staffSectionAssociations", dirty, tor.staff_enrollment)
         entries = self.fetch_keys("gradebookEntries", dirty.keyed["gradebookEntries"])
-        types = {
-            e["gradebookEntryTypeDescriptor"]
-            for e in entries
-            if e.get("gradebookEntryTypeDescriptor")
-        }
-        self._upsert("category", [tor.category(t, ref) for t in sorted(types)])
-        self._upsert("lineItem", [tor.line_item(e, ref) for e in entries])
-        self._upsert(
-            "result",
-            [
-                tor.result(d, ref)
-                for d in self.fetch_keys(
-                    "studentGradebookEntries", dirty.keyed["studentGradebookEntries"]
-                )
-            ],
+        types = sorted(
+            {
+                e["gradebookEntryTypeDescriptor"]
+                for e in entries
+                if e.get("gradebookEntryTypeDescriptor")
+            }
         )
+        self._upsert("category", self.translate(lambda ref: [tor.category(t, ref) for t in types]))
+        self._upsert(
+            "lineItem", self.translate(lambda ref: [tor.line_item(e, ref) for e in entries])
+        )
+        self._build("result", "studentGradebookEntries", dirty, tor.result)
+
+    def _build(self, entity: str, resource: str, dirty: Dirty, fn: Callable[..., Any]) -> None:
+        docs = self.fetch_keys(resource, dirty.keyed[resource])
+        self._upsert(entity, self.translate(lambda ref: [fn(d, ref) for d in docs]))
 
     def _classes(self, keys: set[Key]) -> None:
         sections = self.fetch_keys("sections", keys)
@@ -327,39 +324,39 @@ class Projector:
                 "courses", {_frozen(o["courseReference"]) for o in offerings.values()}
             )
         }
-        records = []
+        parts = []
         for section in sections:
             offering = offerings.get(canonical_key(section["courseOfferingReference"]))
             course = courses.get(canonical_key(offering["courseReference"])) if offering else None
-            records.append(tor.class_(section, offering, course, self.links))
-        self._upsert("class", records)
+            parts.append((section, offering, course))
+        self._upsert("class", self.translate(lambda ref: [tor.class_(*p, ref) for p in parts]))
 
     def _students(self, unique_ids: set[str]) -> None:
         if not unique_ids:
             return
         ids = sorted(unique_ids)
-        ssas = _by(
-            self.fetch("studentSchoolAssociations", studentUniqueId=ids),
-            "studentReference",
-            "studentUniqueId",
-        )
+        ssas = _by(self.fetch("studentSchoolAssociations", studentUniqueId=ids), "student")
         seoas = _by(
-            self.fetch("studentEducationOrganizationAssociations", studentUniqueId=ids),
-            "studentReference",
-            "studentUniqueId",
+            self.fetch("studentEducationOrganizationAssociations", studentUniqueId=ids), "student"
         )
-        scas = _by(
-            self.fetch("studentContactAssociations", studentUniqueId=ids),
-            "studentReference",
-            "studentUniqueId",
-        )
-        users, demographics = [], []
-        for student in self.fetch("students", studentUniqueId=ids):
-            uid = student["studentUniqueId"]
-            users.append(tor.student_user(student, ssas[uid], seoas[uid], scas[uid], self.links))
-            demographics.append(tor.demographics(student, seoas[uid], self.links))
-        self._upsert_users(users)
-        self._upsert("demographics", demographics)
+        scas = _by(self.fetch("studentContactAssociations", studentUniqueId=ids), "student")
+        students = self.fetch("students", studentUniqueId=ids)
+
+        def build(ref: tor.Ref) -> list[Any]:
+            out = []
+            for s in students:
+                uid = s["studentUniqueId"]
+                out.append(
+                    (
+                        tor.student_user(s, ssas[uid], seoas[uid], scas[uid], ref),
+                        tor.demographics(s, seoas[uid], ref),
+                    )
+                )
+            return out
+
+        pairs = self.translate(build)
+        self._upsert_users([u for u, _ in pairs])
+        self._upsert("demographics", [d for _, d in pairs])
 
     def _staffs(self, unique_ids: set[str]) -> None:
         if not unique_ids:
@@ -367,54 +364,52 @@ class Projector:
         ids = sorted(unique_ids)
         assignments = _by(
             self.fetch("staffEducationOrganizationAssignmentAssociations", staffUniqueId=ids),
-            "staffReference",
-            "staffUniqueId",
+            "staff",
         )
-        sections = _by(
-            self.fetch("staffSectionAssociations", staffUniqueId=ids),
-            "staffReference",
-            "staffUniqueId",
+        sections = _by(self.fetch("staffSectionAssociations", staffUniqueId=ids), "staff")
+        staffs = self.fetch("staffs", staffUniqueId=ids)
+        users = self.translate(
+            lambda ref: [
+                tor.staff_user(
+                    s, assignments[s["staffUniqueId"]], sections[s["staffUniqueId"]], ref
+                )
+                for s in staffs
+            ]
         )
-        users, roleless = [], []
-        for staff in self.fetch("staffs", staffUniqueId=ids):
-            uid = staff["staffUniqueId"]
-            user = tor.staff_user(staff, assignments[uid], sections[uid], self.links)
-            (
-                users.append(user)
-                if user
-                else roleless.append(self.links("staffs", {"staffUniqueId": uid}))
-            )
-        self._upsert_users(users)
-        store.tombstone(self.session, "user", roleless)
+        self._upsert_users([u for u in users if u])
+        roleless = [s["staffUniqueId"] for s, u in zip(staffs, users, strict=True) if u is None]
+        store.tombstone(
+            self.session, "user", [self.links("staffs", {"staffUniqueId": u}) for u in roleless]
+        )
 
     def _contacts(self, unique_ids: set[str]) -> None:
         if not unique_ids:
             return
         ids = sorted(unique_ids)
-        scas = _by(
-            self.fetch("studentContactAssociations", contactUniqueId=ids),
-            "contactReference",
-            "contactUniqueId",
+        scas = _by(self.fetch("studentContactAssociations", contactUniqueId=ids), "contact")
+        students = {a["studentReference"]["studentUniqueId"] for g in scas.values() for a in g}
+        schools = [
+            (a["studentReference"]["studentUniqueId"], a["schoolReference"]["schoolId"])
+            for a in self.fetch("studentSchoolAssociations", studentUniqueId=students)
+        ]
+        contacts = self.fetch("contacts", contactUniqueId=ids)
+
+        def build(ref: tor.Ref) -> list[Any]:
+            student_orgs: dict[str, list[str]] = defaultdict(list)
+            for uid, school_id in schools:
+                student_orgs[uid].append(tor.org_ref(ref, school_id))
+            return [
+                tor.contact_user(c, scas[c["contactUniqueId"]], student_orgs, ref) for c in contacts
+            ]
+
+        users = self.translate(build)
+        self._upsert_users([u for u in users if u])
+        roleless = [c["contactUniqueId"] for c, u in zip(contacts, users, strict=True) if u is None]
+        store.tombstone(
+            self.session,
+            "user",
+            [self.links("contacts", {"contactUniqueId": u}) for u in roleless],
         )
-        students = {
-            a["studentReference"]["studentUniqueId"] for group in scas.values() for a in group
-        }
-        student_orgs: dict[str, list[str]] = defaultdict(list)
-        for ssa in self.fetch("studentSchoolAssociations", studentUniqueId=students):
-            student_orgs[ssa["studentReference"]["studentUniqueId"]].append(
-                tor.org_ref(self.links, ssa["schoolReference"]["schoolId"])
-            )
-        users, roleless = [], []
-        for contact in self.fetch("contacts", contactUniqueId=ids):
-            uid = contact["contactUniqueId"]
-            user = tor.contact_user(contact, scas[uid], student_orgs, self.links)
-            (
-                users.append(user)
-                if user
-                else roleless.append(self.links("contacts", {"contactUniqueId": uid}))
-            )
-        self._upsert_users(users)
-        store.tombstone(self.session, "user", roleless)
 
     def _upsert_users(self, users: list[dict[str, Any]]) -> None:
         """usernames are unique in OneRoster: a person whose login is taken by another user falls
@@ -448,10 +443,11 @@ def _offering_key(offering: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _by(docs: list[dict[str, Any]], reference: str, field: str) -> dict[str, list[dict[str, Any]]]:
+def _by(docs: list[dict[str, Any]], person: str) -> dict[str, list[dict[str, Any]]]:
+    """Association documents grouped by the person they reference (student, staff, contact)."""
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for doc in docs:
-        out[doc[reference][field]].append(doc)
+        out[doc[f"{person}Reference"][f"{person}UniqueId"]].append(doc)
     return out
 
 
@@ -468,10 +464,26 @@ def project(session: Session, changes: Iterable[Change]) -> None:
 
 
 def on_edfi_write(session: Session, event: Any) -> None:
-    """The Ed-Fi service's write listener (gateway.edfi.service.WRITE_LISTENERS)."""
+    """The Ed-Fi service's write listener (gateway.edfi.service.WRITE_LISTENERS): the change is
+    projected when the session commits, together with every other change of that unit of work
+    (a bulk load commits many records at once and is projected set-based)."""
     if session.info.get(PROJECTING):
         return
-    project(
-        session,
-        [Change(event.resource, event.action, event.id, event.values, event.old_key_values)],
-    )
+    change = Change(event.resource, event.action, event.id, event.values, event.old_key_values)
+    session.info.setdefault(PENDING, []).append(change)
+
+
+@sa.event.listens_for(Session, "before_commit")
+def _project_pending(session: Session) -> None:
+    # still inside the transaction: a projection that fails makes the commit fail
+    changes = session.info.pop(PENDING, None)
+    if changes:
+        project(session, changes)
+
+
+@sa.event.listens_for(Session, "after_soft_rollback")
+def _forget_pending(session: Session, previous_transaction: Any) -> None:
+    # a rolled-back savepoint (one rejected record of a bulk load) keeps the others' changes;
+    # re-reading the Ed-Fi tables at commit makes its own stale change harmless
+    if not previous_transaction.nested:
+        session.info.pop(PENDING, None)

@@ -52,18 +52,20 @@ def upsert(
     for row in rows:
         shapes.setdefault(tuple(sorted(row)), []).append(row)
     for shape, group in shapes.items():
-        stmt = pg_insert(table).values(
-            [{**r, "status": "active", "date_last_modified": now, "origin": origin} for r in group]
-        )
         data = [c for c in shape if c != "sourced_id"] + ["status"]
+        stmt = pg_insert(table)
         stmt = stmt.on_conflict_do_update(
             index_elements=["sourced_id"],
             set_={c: stmt.excluded[c] for c in (*data, "date_last_modified", "origin")},
             where=sa.tuple_(*(table.c[c] for c in data)).is_distinct_from(
                 sa.tuple_(*(stmt.excluded[c] for c in data))
             ),
-        )
-        changed += session.execute(stmt).rowcount or 0
+        ).returning(table.c.sourced_id)
+        # executemany with RETURNING: SQLAlchemy batches it into multi-row INSERTs
+        params = [
+            {**r, "status": "active", "date_last_modified": now, "origin": origin} for r in group
+        ]
+        changed += len(session.execute(stmt, params).all())
     return changed
 
 
