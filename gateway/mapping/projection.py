@@ -475,7 +475,10 @@ def on_edfi_write(session: Session, event: Any) -> None:
 
 @sa.event.listens_for(Session, "before_commit")
 def _project_pending(session: Session) -> None:
-    # still inside the transaction: a projection that fails makes the commit fail
+    # still inside the transaction: a projection that fails makes the commit fail. A savepoint's
+    # release (one record of a bulk load) waits for the unit of work's own commit.
+    if session.in_nested_transaction():
+        return
     changes = session.info.pop(PENDING, None)
     if changes:
         project(session, changes)
