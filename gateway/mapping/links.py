@@ -51,6 +51,11 @@ def _bind(column: sa.Column, value: Any) -> Any:
     return value
 
 
+def _plain(key: dict[str, Any]) -> dict[str, Any]:
+    """The key as stored in natural_key (JSON values, as canonical_key renders them)."""
+    return json.loads(canonical_key(key))
+
+
 class Links:
     """Callable as the translation functions' `ref(resource, key)`; caches within one projection."""
 
@@ -96,7 +101,7 @@ class Links:
                 sa.select(mapping_links.c.natural_key).where(
                     mapping_links.c.edfi_resource == resource,
                     mapping_links.c.edfi_id.is_(None),
-                    mapping_links.c.natural_key.in_([sa.cast(ck, JSONB) for ck in fresh]),
+                    mapping_links.c.natural_key.in_([json.loads(ck) for ck in fresh]),
                 )
             )
         )
@@ -189,7 +194,7 @@ class Links:
             sa.select(mapping_links.c.sourced_id)
             .where(
                 mapping_links.c.edfi_resource == resource,
-                mapping_links.c.natural_key == sa.cast(ck, JSONB),
+                mapping_links.c.natural_key == json.loads(ck),
                 mapping_links.c.edfi_id.is_(None),
             )
             .limit(1)
@@ -208,7 +213,7 @@ class Links:
                 .values(
                     sourced_id=candidate,
                     edfi_resource=resource,
-                    natural_key=sa.cast(canonical_key(key), JSONB),
+                    natural_key=_plain(key),
                     edfi_id=row_id,
                 )
                 .on_conflict_do_nothing(index_elements=["sourced_id"])
@@ -225,7 +230,7 @@ class Links:
         stmt = pg_insert(mapping_links).values(
             sourced_id=sourced,
             edfi_resource=resource,
-            natural_key=sa.cast(canonical_key(key), JSONB),
+            natural_key=_plain(key),
             edfi_id=row_id,
             origin=origin,
         )
@@ -249,7 +254,7 @@ class Links:
         found = self.session.execute(
             sa.update(mapping_links)
             .where(mapping_links.c.edfi_resource == resource, mapping_links.c.edfi_id == row_id)
-            .values(edfi_id=None, natural_key=sa.cast(canonical_key(key), JSONB))
+            .values(edfi_id=None, natural_key=_plain(key))
             .returning(mapping_links.c.sourced_id)
         ).scalar()
         self.cache = {k: v for k, v in self.cache.items() if v != found}
