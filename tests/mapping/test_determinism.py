@@ -1,5 +1,5 @@
-"""The same Ed-Fi input loaded into two empty databases gives the same OneRoster sourcedIds, whatever
-the order of the records, and no sourcedId is shared by two entity types."""
+"""The same Ed-Fi input loaded into two empty databases gives the same OneRoster sourcedIds,
+whatever the order of the records, and no sourcedId is shared by two entity types."""
 
 from __future__ import annotations
 
