@@ -25,4 +25,18 @@ def init_cli(group: click.Group) -> None:
 
 
 def bootstrap(app: Flask, *, demo: bool) -> None:
-    """Nothing to do: projections happen inside each write."""
+    """Projections happen inside each write; Ed-Fi data stored before the mapping existed (no
+    link yet) is projected once here."""
+    import sqlalchemy as sa
+
+    from gateway.db import get_session
+    from gateway.edfi.demo import has_edfi_data
+    from gateway.mapping.links import mapping_links
+    from gateway.mapping.projection import Projector
+
+    session = get_session()
+    if has_edfi_data(session) and not session.scalar(
+        sa.select(sa.exists().select_from(mapping_links))
+    ):
+        Projector(session).rebuild_all()
+        session.commit()

@@ -51,6 +51,12 @@ def _bind(column: sa.Column, value: Any) -> Any:
     return value
 
 
+def table_of(res: Resource) -> sa.Table:
+    """The table of a served Ed-Fi resource (the registry builds one for each)."""
+    assert res.table is not None
+    return res.table
+
+
 def _plain(key: dict[str, Any]) -> dict[str, Any]:
     """The key as stored in natural_key (JSON values, as canonical_key renders them)."""
     return json.loads(canonical_key(key))
@@ -81,13 +87,15 @@ class Links:
             return
         row_ids = self.edfi_ids(resource, list(todo.values()))
         if row_ids:
-            linked = dict(
+            linked: dict[uuid.UUID, str] = dict(
                 self.session.execute(
                     sa.select(mapping_links.c.edfi_id, mapping_links.c.sourced_id).where(
                         mapping_links.c.edfi_resource == resource,
                         mapping_links.c.edfi_id.in_(list(row_ids.values())),
                     )
-                ).all()
+                )
+                .tuples()
+                .all()
             )
             for ck, row_id in row_ids.items():
                 if row_id in linked:
@@ -129,9 +137,9 @@ class Links:
         """canonical key → Ed-Fi row id, for the keys whose record exists."""
         if resource == "educationOrganizations":
             wanted = [k["educationOrganizationId"] for k in keys]
-            out = {}
+            out: dict[str, uuid.UUID] = {}
             for name, fld in EDUCATION_ORGANIZATIONS.items():
-                table = self.registry.resources[name].table
+                table = table_of(self.registry.resources[name])
                 column = table.c[self.registry.resources[name].columns[fld].name]
                 for edorg, row_id in self.session.execute(
                     sa.select(column, table.c.id).where(column.in_(wanted))
@@ -142,10 +150,10 @@ class Links:
         if res is None or not keys:
             return {}
         names = list(keys[0])
-        cols = [res.table.c[res.columns[f].name] for f in names]
+        cols = [table_of(res).c[res.columns[f].name] for f in names]
         values = [tuple(_bind(c, k[f]) for c, f in zip(cols, names, strict=True)) for k in keys]
         rows = self.session.execute(
-            sa.select(res.table.c.id, *cols).where(sa.tuple_(*cols).in_(values))
+            sa.select(table_of(res).c.id, *cols).where(sa.tuple_(*cols).in_(values))
         )
         return {
             canonical_key(
@@ -168,7 +176,7 @@ class Links:
         return self._row_id(res, key) if res is not None else None
 
     def _row_id(self, res: Resource, key: dict[str, Any]) -> uuid.UUID | None:
-        table = res.table
+        table = table_of(res)
         where = [
             table.c[res.columns[f].name] == _bind(table.c[res.columns[f].name], v)
             for f, v in key.items()

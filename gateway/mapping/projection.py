@@ -24,7 +24,8 @@ from gateway.edfi.definitions import registry
 from gateway.mapping import store
 from gateway.mapping import to_oneroster as tor
 from gateway.mapping.identifiers import canonical_key
-from gateway.mapping.links import Links
+from gateway.mapping.links import Links, table_of
+from gateway.mapping.people import PeopleProjector
 
 # session.info flag: set while the mapping layer itself writes Ed-Fi rows (OneRoster-born data),
 # so those writes are not projected back into OneRoster.
@@ -89,9 +90,9 @@ def _frozen(key: dict[str, Any]) -> Key:
     return tuple(sorted(key.items()))
 
 
-class Projector:
+class Projector(PeopleProjector):
     def __init__(self, session: Session) -> None:
-        self.session = session
+        super().__init__(session)
         self.registry = registry()
         self.links = Links(session)
         # what this projector wrote, by OneRoster entity (for `gateway mapping verify`)
@@ -111,8 +112,8 @@ class Projector:
             values = list(values)
             if not values:
                 return []
-            conditions.append(res.table.c[res.columns[flat].name].in_(values))
-        rows = self.session.execute(sa.select(res.table).where(*conditions)).mappings()
+            conditions.append(table_of(res).c[res.columns[flat].name].in_(values))
+        rows = self.session.execute(sa.select(table_of(res)).where(*conditions)).mappings()
         return [documents.to_document(res, row) for row in rows]
 
     def fetch_keys(self, resource: str, keys: Iterable[Key]) -> list[dict[str, Any]]:
@@ -121,9 +122,9 @@ class Projector:
             return []
         res = self.registry.resources[resource]
         names = [f for f, _ in keys[0]]
-        cols = [res.table.c[res.columns[f].name] for f in names]
+        cols = [table_of(res).c[res.columns[f].name] for f in names]
         rows = self.session.execute(
-            sa.select(res.table).where(
+            sa.select(table_of(res)).where(
                 sa.tuple_(*cols).in_(
                     [tuple(_cast(c, v) for c, (_, v) in zip(cols, k, strict=True)) for k in keys]
                 )
@@ -148,18 +149,18 @@ class Projector:
         dirty = Dirty()
         for resource in ("localEducationAgencies", "schools", "students", "staffs", "contacts"):
             res = self.registry.resources[resource]
-            column = res.table.c[res.key_columns[0]]
+            column = table_of(res).c[res.key_columns[0]]
             values = set(self.session.scalars(sa.select(column)))
             {"students": dirty.students, "staffs": dirty.staffs, "contacts": dirty.contacts}.get(
                 resource, dirty.orgs
             ).update(values)
-        sessions = self.registry.resources["sessions"].table
+        sessions = table_of(self.registry.resources["sessions"])
         dirty.school_years.update(
             self.session.scalars(sa.select(sessions.c.school_year).distinct())
         )
         for resource in KEYED:
             res = self.registry.resources[resource]
-            cols = [res.table.c[res.columns[f].name] for f in res.identity]
+            cols = [table_of(res).c[res.columns[f].name] for f in res.identity]
             for row in self.session.execute(sa.select(*cols)):
                 key = {f: documents.json_value(v) for f, v in zip(res.identity, row, strict=True)}
                 dirty.keyed[resource].add(_frozen(key))
@@ -331,107 +332,6 @@ class Projector:
             parts.append((section, offering, course))
         self._upsert("class", self.translate(lambda ref: [tor.class_(*p, ref) for p in parts]))
 
-    def _students(self, unique_ids: set[str]) -> None:
-        if not unique_ids:
-            return
-        ids = sorted(unique_ids)
-        ssas = _by(self.fetch("studentSchoolAssociations", studentUniqueId=ids), "student")
-        seoas = _by(
-            self.fetch("studentEducationOrganizationAssociations", studentUniqueId=ids), "student"
-        )
-        scas = _by(self.fetch("studentContactAssociations", studentUniqueId=ids), "student")
-        students = self.fetch("students", studentUniqueId=ids)
-
-        def build(ref: tor.Ref) -> list[Any]:
-            out = []
-            for s in students:
-                uid = s["studentUniqueId"]
-                out.append(
-                    (
-                        tor.student_user(s, ssas[uid], seoas[uid], scas[uid], ref),
-                        tor.demographics(s, seoas[uid], ref),
-                    )
-                )
-            return out
-
-        pairs = self.translate(build)
-        self._upsert_users([u for u, _ in pairs])
-        self._upsert("demographics", [d for _, d in pairs])
-
-    def _staffs(self, unique_ids: set[str]) -> None:
-        if not unique_ids:
-            return
-        ids = sorted(unique_ids)
-        assignments = _by(
-            self.fetch("staffEducationOrganizationAssignmentAssociations", staffUniqueId=ids),
-            "staff",
-        )
-        sections = _by(self.fetch("staffSectionAssociations", staffUniqueId=ids), "staff")
-        staffs = self.fetch("staffs", staffUniqueId=ids)
-        users = self.translate(
-            lambda ref: [
-                tor.staff_user(
-                    s, assignments[s["staffUniqueId"]], sections[s["staffUniqueId"]], ref
-                )
-                for s in staffs
-            ]
-        )
-        self._upsert_users([u for u in users if u])
-        roleless = [s["staffUniqueId"] for s, u in zip(staffs, users, strict=True) if u is None]
-        store.tombstone(
-            self.session, "user", [self.links("staffs", {"staffUniqueId": u}) for u in roleless]
-        )
-
-    def _contacts(self, unique_ids: set[str]) -> None:
-        if not unique_ids:
-            return
-        ids = sorted(unique_ids)
-        scas = _by(self.fetch("studentContactAssociations", contactUniqueId=ids), "contact")
-        students = {a["studentReference"]["studentUniqueId"] for g in scas.values() for a in g}
-        schools = [
-            (a["studentReference"]["studentUniqueId"], a["schoolReference"]["schoolId"])
-            for a in self.fetch("studentSchoolAssociations", studentUniqueId=students)
-        ]
-        contacts = self.fetch("contacts", contactUniqueId=ids)
-
-        def build(ref: tor.Ref) -> list[Any]:
-            student_orgs: dict[str, list[str]] = defaultdict(list)
-            for uid, school_id in schools:
-                student_orgs[uid].append(tor.org_ref(ref, school_id))
-            return [
-                tor.contact_user(c, scas[c["contactUniqueId"]], student_orgs, ref) for c in contacts
-            ]
-
-        users = self.translate(build)
-        self._upsert_users([u for u in users if u])
-        roleless = [c["contactUniqueId"] for c, u in zip(contacts, users, strict=True) if u is None]
-        store.tombstone(
-            self.session,
-            "user",
-            [self.links("contacts", {"contactUniqueId": u}) for u in roleless],
-        )
-
-    def _upsert_users(self, users: list[dict[str, Any]]) -> None:
-        """usernames are unique in OneRoster: a person whose login is taken by another user falls
-        back to their sourcedId (never someone else's account)."""
-        if not users:
-            return
-        table = store.entity("user").table
-        taken = dict(
-            self.session.execute(
-                sa.select(table.c.username, table.c.sourced_id).where(
-                    table.c.username.in_([u["username"] for u in users])
-                )
-            ).all()
-        )
-        seen: dict[str, str] = {}
-        for user in users:
-            holder = taken.get(user["username"], seen.get(user["username"], user["sourcedId"]))
-            if holder != user["sourcedId"]:
-                user["username"] = user["sourcedId"]
-            seen[user["username"]] = user["sourcedId"]
-        self._upsert("user", users)
-
 
 def _offering_key(offering: dict[str, Any]) -> dict[str, Any]:
     session_ref = offering["sessionReference"]
@@ -441,14 +341,6 @@ def _offering_key(offering: dict[str, Any]) -> dict[str, Any]:
         "schoolYear": session_ref["schoolYear"],
         "sessionName": session_ref["sessionName"],
     }
-
-
-def _by(docs: list[dict[str, Any]], person: str) -> dict[str, list[dict[str, Any]]]:
-    """Association documents grouped by the person they reference (student, staff, contact)."""
-    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for doc in docs:
-        out[doc[f"{person}Reference"][f"{person}UniqueId"]].append(doc)
-    return out
 
 
 def _cast(column: sa.Column, value: Any) -> Any:

@@ -23,7 +23,7 @@ from gateway.edfi.definitions import registry
 from gateway.edfi.security import Authorizer
 from gateway.edfi.service import ResourceService
 from gateway.mapping import crosswalks, store, to_edfi
-from gateway.mapping.links import Links, mapping_links
+from gateway.mapping.links import Links, mapping_links, table_of
 from gateway.mapping.projection import PROJECTING
 
 # The mapping layer writes on behalf of a OneRoster client already authorized for the record.
@@ -79,7 +79,7 @@ class OneRosterProjector:
             return None
         res = self.registry.resources[resource]
         row = (
-            self.session.execute(sa.select(res.table).where(res.table.c.id == edfi_id))
+            self.session.execute(sa.select(table_of(res)).where(table_of(res).c.id == edfi_id))
             .mappings()
             .first()
         )
@@ -144,7 +144,7 @@ class OneRosterProjector:
         if entry is None:
             return
         res = self.registry.resources["studentGradebookEntries"]
-        t = res.table
+        t = table_of(res)
         ids = self.session.scalars(
             sa.select(t.c.id).where(
                 t.c.gradebook_entry_identifier == entry["gradebookEntryIdentifier"],

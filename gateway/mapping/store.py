@@ -53,12 +53,12 @@ def upsert(
         shapes.setdefault(tuple(sorted(row)), []).append(row)
     for shape, group in shapes.items():
         data = [c for c in shape if c != "sourced_id"] + ["status"]
-        stmt = pg_insert(table)
-        stmt = stmt.on_conflict_do_update(
+        insert = pg_insert(table)
+        stmt = insert.on_conflict_do_update(
             index_elements=["sourced_id"],
-            set_={c: stmt.excluded[c] for c in (*data, "date_last_modified", "origin")},
+            set_={c: insert.excluded[c] for c in (*data, "date_last_modified", "origin")},
             where=sa.tuple_(*(table.c[c] for c in data)).is_distinct_from(
-                sa.tuple_(*(stmt.excluded[c] for c in data))
+                sa.tuple_(*(insert.excluded[c] for c in data))
             ),
         ).returning(table.c.sourced_id)
         # executemany with RETURNING: SQLAlchemy batches it into multi-row INSERTs
@@ -75,11 +75,10 @@ def tombstone(session: Session, name: str, sourced_ids: Iterable[str]) -> int:
     if not ids:
         return 0
     table = entity(name).table
-    return (
-        session.execute(
-            sa.update(table)
-            .where(table.c.sourced_id.in_(ids), table.c.status != "tobedeleted")
-            .values(status="tobedeleted", date_last_modified=utcnow())
-        ).rowcount
-        or 0
-    )
+    done = session.execute(
+        sa.update(table)
+        .where(table.c.sourced_id.in_(ids), table.c.status != "tobedeleted")
+        .values(status="tobedeleted", date_last_modified=utcnow())
+        .returning(table.c.sourced_id)
+    ).all()
+    return len(done)

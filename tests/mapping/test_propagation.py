@@ -138,3 +138,18 @@ def test_verify_reports_drift(rostered, db_session):
     check(db_session, repair=True)
     assert check(db_session).clean
     assert row(db_session, "users", STUDENT)["given_name"] == "Lisa"
+
+
+def test_bootstrap_projects_edfi_data_stored_before_the_mapping(app, rostered, db_session):
+    from gateway import mapping
+
+    before = db_session.execute(
+        sa.text("SELECT sourced_id, given_name FROM users ORDER BY 1")
+    ).all()
+    for table in ("mapping_links", "users", "organizations", "classes", "enrollments"):
+        db_session.execute(sa.text(f"DELETE FROM {table}"))
+    with app.app_context():
+        mapping.bootstrap(app, demo=False)
+    after = db_session.execute(sa.text("SELECT sourced_id, given_name FROM users ORDER BY 1")).all()
+    assert after == before
+    assert check(db_session).clean
