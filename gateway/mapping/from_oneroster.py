@@ -21,8 +21,10 @@ from sqlalchemy.orm import Session
 
 from gateway.db import utcnow
 from gateway.edfi.definitions import Resource, registry
+from gateway.edfi.security import Authorizer
+from gateway.edfi.service import ResourceService
 from gateway.mapping import store, to_edfi
-from gateway.mapping.links import Links, table_of
+from gateway.mapping.links import EDUCATION_ORGANIZATIONS, Links, mapping_links, table_of
 from gateway.mapping.reverse import load
 
 ORIGIN = "oneroster"
@@ -111,30 +113,76 @@ class OneRosterImport:
             self.cache[(entity, sourced_id)] = load(self.session, entity, sourced_id)
         return self.cache[(entity, sourced_id)]
 
-    def run(self, sourced_ids: dict[str, list[str]]) -> None:
+    def run(self, sourced_ids: dict[str, list[str]]) -> list[tuple[str, str, str]]:
+        """Returns the records left out of Ed-Fi, each with its reason (for the import log)."""
         from gateway.mapping.reverse import _projecting
 
+        skipped: list[tuple[str, str, str]] = []
         with _projecting(self.session):
             for entity in self.ORDER:
                 for sid in sourced_ids.get(entity, []):
                     record = self.lookup(entity, sid)
                     if record is not None and record.get("status") == "active":
-                        getattr(self, f"_{entity}")(record)
+                        reason = getattr(self, f"_{entity}")(record)
+                        if reason:
+                            skipped.append((entity, sid, reason))
+            # deletions run dependents first: enrollments before classes and people
+            for entity in reversed(self.ORDER):
+                for sid in sourced_ids.get(entity, []):
+                    record = self.lookup(entity, sid)
+                    if record is not None and record.get("status") == "tobedeleted":
+                        reason = self._delete(sid)
+                        if reason:
+                            skipped.append((entity, sid, reason))
+        return skipped
 
-    def _org(self, org: dict[str, Any]) -> None:
+    def _delete(self, sourced_id: str) -> str | None:
+        """Delete the Ed-Fi record linked to a OneRoster record marked tobedeleted (through the
+        Ed-Fi service, so /deletes shows it and dependents are respected)."""
+        from gateway.errors import GatewayError
+        from gateway.mapping.reverse import DISTRICT_WIDE
+
+        link = self.session.execute(
+            sa.select(
+                mapping_links.c.edfi_resource, mapping_links.c.edfi_id, mapping_links.c.natural_key
+            ).where(mapping_links.c.sourced_id == sourced_id, mapping_links.c.edfi_id.is_not(None))
+        ).first()
+        if link is None:
+            return None
+        resources = EDUCATION_ORGANIZATIONS if link[0] == "educationOrganizations" else [link[0]]
+        reg = self.writer.registry
+        service = ResourceService(self.session, reg, Authorizer(reg, DISTRICT_WIDE), ORIGIN, False)
+        for name in resources:
+            res = reg.resources[name]
+            if self.session.scalar(
+                sa.select(table_of(res).c.id).where(table_of(res).c.id == link[1])
+            ):
+                try:
+                    with self.session.begin_nested():
+                        service.delete(res, str(link[1]), None)
+                except GatewayError as err:
+                    return f"the Ed-Fi {res.entity} stays: {err.message}"
+                self.writer.links.detach(link[0], link[1], link[2])
+        return None
+
+    def _org(self, org: dict[str, Any]) -> str | None:
         placed = to_edfi.education_organization(org, self.lookup)
-        if placed is not None:
-            self.writer.upsert(placed[0], placed[1], org["sourcedId"])
+        if placed is None:
+            return "not a district or school with an Ed-Fi education organization id"
+        self.writer.upsert(placed[0], placed[1], org["sourcedId"])
+        return None
 
-    def _course(self, course: dict[str, Any]) -> None:
+    def _course(self, course: dict[str, Any]) -> str | None:
         doc = to_edfi.course(course, self.lookup)
-        if doc is not None:
-            self.writer.upsert("courses", doc, course["sourcedId"])
+        if doc is None:
+            return "no courseCode, or its org is not an Ed-Fi education organization"
+        self.writer.upsert("courses", doc, course["sourcedId"])
+        return None
 
-    def _class(self, klass: dict[str, Any]) -> None:
+    def _class(self, klass: dict[str, Any]) -> str | None:
         placed = to_edfi.course_offering_and_section(klass, self.lookup)
         if placed is None:
-            return
+            return "needs an Ed-Fi school, a term and a course with a courseCode"
         offering, section = placed
         school_id = offering["schoolReference"]["schoolId"]
         for term_id in klass.get("terms") or []:
@@ -146,6 +194,7 @@ class OneRosterImport:
                 )
         self.writer.upsert("courseOfferings", offering)
         self.writer.upsert("sections", section, klass["sourcedId"])
+        return None
 
     def _schools_of(self, term_id: str) -> set[str]:
         table = store.entity("class").table
@@ -170,13 +219,13 @@ class OneRosterImport:
                 out[school] = begin.isoformat()
         return out
 
-    def _user(self, user: dict[str, Any]) -> None:
+    def _user(self, user: dict[str, Any]) -> str | None:
         role = user.get("role")
         if role == "student":
             demographics = self.lookup("demographics", user["sourcedId"])
             doc = to_edfi.student(user, demographics)
             if doc is None or not {"firstName", "lastSurname"} <= set(doc):
-                return
+                return "a student needs an identifier (studentUniqueId) and a name"
             self.writer.upsert("students", doc, user["sourcedId"])
             for seoa in to_edfi.student_education_organization_associations(
                 user, demographics, self.lookup
@@ -188,7 +237,7 @@ class OneRosterImport:
         elif role in ("teacher", "administrator", "aide"):
             doc = to_edfi.staff(user)
             if doc is None:
-                return
+                return "staff need an identifier (staffUniqueId)"
             self.writer.upsert("staffs", doc, user["sourcedId"])
             dates = self._first_dates(user["sourcedId"])
             for assignment in to_edfi.staff_assignments(user, dates, self.lookup):
@@ -196,25 +245,33 @@ class OneRosterImport:
         elif role in ("parent", "guardian", "relative"):
             doc = to_edfi.contact(user)
             if doc is None:
-                return
+                return "a contact needs an identifier (contactUniqueId)"
             self.writer.upsert("contacts", doc, user["sourcedId"])
             for sca in to_edfi.student_contact_associations(user, self.lookup):
                 if self.writer.links.edfi_id("students", sca["studentReference"]) is not None:
                     self.writer.upsert("studentContactAssociations", sca)
+        else:
+            return f"role {role} has no Ed-Fi counterpart"
+        return None
 
-    def _enrollment(self, enrollment: dict[str, Any]) -> None:
+    def _enrollment(self, enrollment: dict[str, Any]) -> str | None:
         klass = self.lookup("class", enrollment.get("class") or "")
         user = self.lookup("user", enrollment.get("user") or "")
         placed = to_edfi.course_offering_and_section(klass, self.lookup) if klass else None
         if placed is None or user is None:
-            return
+            return "its class or user is not in Ed-Fi"
         _offering, section = placed
         term = self.lookup("academicSession", (klass or {}).get("terms", [""])[0])
         association = to_edfi.section_association(enrollment, section, user, term)
-        if association is not None:
-            self.writer.upsert(association[0], association[1], enrollment["sourcedId"])
+        if association is None:
+            return "no begin date (nor term start), no identifier, or a role without section"
+        self.writer.upsert(association[0], association[1], enrollment["sourcedId"])
+        return None
 
 
-def project_import(session: Session, sourced_ids: dict[str, list[str]]) -> None:
-    """The CSV import's entry point: OneRoster sourcedIds by entity → Ed-Fi, same transaction."""
-    OneRosterImport(session).run(defaultdict(list, sourced_ids))
+def project_import(
+    session: Session, sourced_ids: dict[str, list[str]]
+) -> list[tuple[str, str, str]]:
+    """The CSV import's entry point: OneRoster sourcedIds by entity → Ed-Fi, same transaction.
+    Returns (entity, sourcedId, reason) for each record Ed-Fi could not take, for the import log."""
+    return OneRosterImport(session).run(defaultdict(list, sourced_ids))

@@ -153,3 +153,29 @@ def test_bootstrap_projects_edfi_data_stored_before_the_mapping(app, rostered, d
     after = db_session.execute(sa.text("SELECT sourced_id, given_name FROM users ORDER BY 1")).all()
     assert after == before
     assert check(db_session).clean
+
+
+def test_oneroster_import_reports_what_edfi_cannot_take_and_propagates_deletes(
+    rostered, edfi, db_session
+):
+    from gateway.mapping.from_oneroster import project_import
+
+    db_session.execute(
+        sa.text(
+            "INSERT INTO organizations (sourced_id, name, type, identifier, origin) "
+            "VALUES ('lms-dept', 'Maths', 'department', 'MATH', 'csv')"
+        )
+    )
+    enrollment = sourced_id(
+        "studentSectionAssociations",
+        {**SECTION, "studentUniqueId": "604822", "beginDate": "2021-08-23"},
+    )
+    db_session.execute(
+        sa.text("UPDATE enrollments SET status = 'tobedeleted' WHERE sourced_id = :s"),
+        {"s": enrollment},
+    )
+    skipped = project_import(db_session, {"org": ["lms-dept"], "enrollment": [enrollment]})
+    assert [(e, s) for e, s, _ in skipped] == [("org", "lms-dept")]
+    assert edfi.get("studentSectionAssociations").get_json() == []
+    deletes = edfi.get("studentSectionAssociations/deletes").get_json()
+    assert [d["keyValues"]["studentUniqueId"] for d in deletes] == ["604822"]
