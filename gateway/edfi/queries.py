@@ -63,6 +63,18 @@ def _parse_filter(res: Resource, name: str, raw: str) -> tuple[sa.Column, Any]:
     return res.table.c[column.name], value
 
 
+def serializer(res: Resource) -> documents.Serializer:
+    plan = _serializers.get(res.name)
+    if plan is None:
+        plan = _serializers[res.name] = documents.Serializer(
+            res, [c.name for c in res.table.columns]
+        )
+    return plan
+
+
+_serializers: dict[str, documents.Serializer] = {}
+
+
 class CollectionReader:
     def __init__(self, session: Session, registry: Registry, authorizer: Authorizer):
         self.session = session
@@ -120,15 +132,16 @@ class CollectionReader:
                 stmt = stmt.where(table.c.id > p.after)
             if p.upper is not None:
                 stmt = stmt.where(table.c.id <= p.upper)
-            rows = self.session.execute(stmt.limit(p.limit + 1)).mappings().all()
+            rows = self.session.execute(stmt.limit(p.limit + 1)).all()
             more = len(rows) > p.limit
             rows = rows[: p.limit]
-            token = paging.encode_token(rows[-1]["id"], p.upper) if more and rows else None
+            token = paging.encode_token(rows[-1].id, p.upper) if more and rows else None
         else:
-            rows = self.session.execute(stmt.offset(p.offset).limit(p.limit)).mappings().all()
+            rows = self.session.execute(stmt.offset(p.offset).limit(p.limit)).all()
             token = None
         links = ResourceService(self.session, self.registry, self.auth).links(res, rows)
-        return Page([documents.to_document(res, r, links) for r in rows], total, token)
+        serialize = serializer(res)
+        return Page([serialize(r, links) for r in rows], total, token)
 
     def partitions(self, res: Resource, raw_args: Any) -> list[str]:
         """Page tokens splitting the (filtered) collection into `number` similar id ranges."""

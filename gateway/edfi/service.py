@@ -118,8 +118,8 @@ class ResourceService:
         for ref in res.references:
             if not ref.targets:
                 continue
-            cols = [res.columns[flat].name for _, flat in ref.fields]
-            keys = {tuple(r[c] for c in cols) for r in rows}
+            cols = [res.table.c[res.columns[flat].name] for _, flat in ref.fields]
+            keys = {tuple(getattr(r, "_mapping", r)[c] for c in cols) for r in rows}
             keys = {k for k in keys if all(v is not None for v in k)}
             if not keys:
                 continue
