@@ -7,6 +7,7 @@ Run: .venv/bin/python bench/edfi_paging.py [--students 100000] [--repeat 15]
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 from pathlib import Path
 
@@ -71,11 +72,24 @@ def main() -> None:
 
                 return call
 
-            first = median_seconds(api(f"pageSize={PAGE}"), args.repeat)
-            deep = median_seconds(api(f"pageSize={PAGE}&pageToken={token}"), args.repeat)
-            offset_deep = median_seconds(api(f"limit={PAGE}&offset={deep_offset}"), args.repeat)
-            raw_first = median_seconds(raw(RAW_FIRST, (PAGE,)), args.repeat)
-            raw_deep = median_seconds(raw(RAW, (deep_after, PAGE)), args.repeat)
+            # alternate API and raw measurements so both see the same machine load
+            samples: dict[str, list[float]] = {
+                k: [] for k in ("first", "deep", "offset", "raw_first", "raw_deep")
+            }
+            calls = {
+                "first": api(f"pageSize={PAGE}"),
+                "deep": api(f"pageSize={PAGE}&pageToken={token}"),
+                "offset": api(f"limit={PAGE}&offset={deep_offset}"),
+                "raw_first": raw(RAW_FIRST, (PAGE,)),
+                "raw_deep": raw(RAW, (deep_after, PAGE)),
+            }
+            for _ in range(args.repeat):
+                for name, call in calls.items():
+                    samples[name].append(median_seconds(call, 1))
+            first, deep, offset_deep, raw_first, raw_deep = (
+                statistics.median(samples[k])
+                for k in ("first", "deep", "offset", "raw_first", "raw_deep")
+            )
 
     print(f"students: {args.students}, page: {PAGE}, median of {args.repeat}")
     print(

@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from edfi_common import bearer, database, libpq, make_app, seed_descriptors  # noqa: E402
 
+BLOCK = 50
 RAW_UPSERT = """
 INSERT INTO students (student_unique_id, first_name, last_name, birth_date, _etag,
                       _last_modified_date, change_version, origin)
@@ -49,36 +50,39 @@ def main() -> None:
         headers = bearer(app)
         client = app.test_client()
         client.post("/data/v3/ed-fi/students", json=body(0, "W"), headers=headers)  # warm up
-
-        started = time.perf_counter()
-        for i in range(n):
-            r = client.post("/data/v3/ed-fi/students", json=body(i, "A"), headers=headers)
-            assert r.status_code == 201, r.get_data(as_text=True)
-        api_insert = time.perf_counter() - started
-
-        started = time.perf_counter()
-        for i in range(n):
-            r = client.post("/data/v3/ed-fi/students", json=body(i, "A"), headers=headers)
-            assert r.status_code == 200, r.get_data(as_text=True)
-        api_update = time.perf_counter() - started
-
+        times = {"api new": 0.0, "raw new": 0.0, "api existing": 0.0, "raw existing": 0.0}
         with psycopg.connect(libpq(url)) as conn:
-            started = time.perf_counter()
-            for i in range(n):
-                b = body(i, "R")
-                conn.execute(
-                    RAW_UPSERT,
-                    (b["studentUniqueId"], b["firstName"], b["lastSurname"], b["birthDate"]),
-                )
-                conn.commit()
-            raw = time.perf_counter() - started
 
-    print(f"records: {n}")
-    print(f"  API POST (new)        {n / api_insert:8.0f} records/s")
-    print(f"  API POST (existing)   {n / api_update:8.0f} records/s")
-    print(f"  raw upsert + commit   {n / raw:8.0f} records/s")
-    print(f"ratio API new / raw:      {api_insert / raw:5.2f}x the time per record")
-    print(f"ratio API existing / raw: {api_update / raw:5.2f}x the time per record")
+            def api(i: int, status: int) -> None:
+                r = client.post("/data/v3/ed-fi/students", json=body(i, "A"), headers=headers)
+                assert r.status_code == status, r.get_data(as_text=True)
+
+            def raw(i: int) -> None:
+                b = body(i, "R")
+                params = (b["studentUniqueId"], b["firstName"], b["lastSurname"], b["birthDate"])
+                conn.execute(RAW_UPSERT, params)
+                conn.commit()
+
+            # interleaved blocks, so both sides see the same machine load
+            for phase, status in (("new", 201), ("existing", 200)):
+                for start in range(0, n, BLOCK):
+                    block = range(start, min(n, start + BLOCK))
+                    began = time.perf_counter()
+                    for i in block:
+                        api(i, status)
+                    times[f"api {phase}"] += time.perf_counter() - began
+                    began = time.perf_counter()
+                    for i in block:
+                        raw(i)
+                    times[f"raw {phase}"] += time.perf_counter() - began
+
+    print(f"records: {n} per phase, interleaved in blocks of {BLOCK}")
+    for phase in ("new", "existing"):
+        api_t, raw_t = times[f"api {phase}"], times[f"raw {phase}"]
+        print(f"  {phase:9} API POST {n / api_t:7.0f}/s   raw upsert + commit {n / raw_t:7.0f}/s")
+    for phase in ("new", "existing"):
+        ratio = times[f"api {phase}"] / times[f"raw {phase}"]
+        print(f"ratio API / raw ({phase}): {ratio:5.2f}x the time per record")
 
 
 if __name__ == "__main__":
