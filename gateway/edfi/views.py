@@ -41,16 +41,6 @@ def authorizer() -> Authorizer:
     return Authorizer(registry(), scope, client.namespace_prefix if client else None)
 
 
-def resolve(rest: str) -> tuple[Resource, list[str]]:
-    parts = [p for p in rest.split("/") if p]
-    if len(parts) < 2 or parts[0].lower() != "ed-fi":
-        raise NotFound("The requested resource does not exist.")
-    res = registry().find(parts[1])
-    if res is None:
-        raise NotFound(f"Resource '{parts[1]}' is not served by this API.")
-    return res, parts[2:]
-
-
 def body() -> Any:
     if not request.is_json:
         raise UnsupportedMediaType(
@@ -60,8 +50,7 @@ def body() -> Any:
 
 
 @require_token("edfi.read")
-def read(rest: str) -> Response:
-    res, tail = resolve(rest)
+def read(res: Resource, tail: list[str]) -> Response:
     session = get_session()
     auth = authorizer()
     if not tail:
@@ -96,8 +85,7 @@ def read(rest: str) -> Response:
 
 
 @require_token("edfi.write")
-def write(rest: str) -> Response:
-    res, tail = resolve(rest)
+def write(res: Resource, tail: list[str]) -> Response:
     service = ResourceService(get_session(), registry(), authorizer())
     if request.method == "POST":
         if tail:
@@ -127,18 +115,39 @@ class CaseInsensitive(BaseConverter):
         self.regex = f"(?i:{re.escape(word)})"
 
 
+class ServedResource(BaseConverter):
+    """A served resource's name in any letter case; other names are left to the 404 handler (and
+    to other routes), so this context never swallows paths it does not serve."""
+
+    part_isolating = True
+
+    def __init__(self, url_map: Any) -> None:
+        super().__init__(url_map)
+        names = sorted(registry().resources, key=len, reverse=True)
+        self.regex = "(?i:" + "|".join(re.escape(n) for n in names) + ")"
+
+    def to_python(self, value: str) -> Resource:
+        return registry().find(value)
+
+    def to_url(self, value: Any) -> str:
+        return value.name if isinstance(value, Resource) else str(value)
+
+
 @blp.record_once
-def _register_converter(state: Any) -> None:
+def _register_converters(state: Any) -> None:
     state.app.url_map.converters.setdefault("ci", CaseInsensitive)
+    state.app.url_map.converters.setdefault("edfi_resource", ServedResource)
 
 
-@blp.route(
-    "/<ci('data'):_d>/<ci('v3'):_v>/<path:rest>",
-    methods=["GET", "POST", "PUT", "DELETE"],
-    strict_slashes=False,
-)
-def data(rest: str, _d: str = "", _v: str = "") -> Response:
-    return read(rest) if request.method == "GET" else write(rest)
+DATA = "/<ci('data'):_d>/<ci('v3'):_v>/<ci('ed-fi'):_e>/<edfi_resource:res>"
+VERBS = ["GET", "POST", "PUT", "DELETE"]
+
+
+@blp.route(DATA, methods=VERBS, strict_slashes=False)
+@blp.route(DATA + "/<path:rest>", methods=VERBS, strict_slashes=False)
+def data(res: Resource, rest: str = "", **_segments: str) -> Response:
+    tail = [p for p in rest.split("/") if p]
+    return read(res, tail) if request.method == "GET" else write(res, tail)
 
 
 @blp.route("/", methods=["GET"])
