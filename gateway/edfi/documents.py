@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -294,10 +294,10 @@ class Serializer:
                 self.steps.append((True, name, fields, None, None))
             else:
                 column = res.columns[name]
-                empty = [] if prop["kind"] == "collection" else None
+                empty: list | None = [] if prop["kind"] == "collection" else None
                 self.steps.append((False, name, pos[column.name], _converter(column), empty))
 
-    def __call__(self, row: tuple, links: dict[str, dict]) -> dict[str, Any]:
+    def __call__(self, row: Sequence[Any], links: dict[str, dict]) -> dict[str, Any]:
         doc: dict[str, Any] = {"id": str(row[self.id_i])}
         if self.descriptor_id:
             doc[self.descriptor_id[0]] = row[self.descriptor_id[1]]

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from gateway.edfi import documents, paging
 from gateway.edfi.definitions import Registry, Resource, tracked_changes
+from gateway.edfi.references import base_conditions
 from gateway.edfi.security import Authorizer
-from gateway.edfi.service import ResourceService, base_conditions
+from gateway.edfi.service import ResourceService
 from gateway.errors import ParameterValidationFailed
 
 
@@ -139,7 +140,7 @@ class CollectionReader:
         else:
             rows = self.session.execute(stmt.offset(p.offset).limit(p.limit)).all()
             token = None
-        links = ResourceService(self.session, self.registry, self.auth).links(res, rows)
+        links = ResourceService(self.session, self.registry, self.auth).links(res, list(rows))
         serialize = serializer(res)
         return Page([serialize(r, links) for r in rows], total, token)
 

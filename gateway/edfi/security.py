@@ -130,7 +130,9 @@ class Authorizer:
             if value is not None:
                 found.add(int(value))
         for path in rule.get("via", []):
-            froms, conditions, previous = [table], [table.c.id == row_id], _columns_of(table, res)
+            froms: list[sa.FromClause] = [table]
+            conditions = [table.c.id == row_id]
+            previous = _columns_of(table, res)
             last = None
             for hop in path:
                 hop_res = self.registry.resources[hop["resource"]]

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from gateway.db import utcnow
 from gateway.edfi import documents
 from gateway.edfi.definitions import Reference, Registry, Resource, tracked_changes
+from gateway.edfi.references import ReferenceChecks, base_conditions
 from gateway.edfi.security import Authorizer
 from gateway.errors import (
     DependentItemExists,
@@ -26,7 +27,6 @@ from gateway.errors import (
     NonUniqueIdentity,
     NotFound,
     PreconditionFailed,
-    UnresolvedReference,
     ValidationFailed,
 )
 
@@ -51,10 +51,6 @@ class WriteEvent:
 WRITE_LISTENERS: list[Callable[[Session, WriteEvent], None]] = []
 
 
-def base_conditions(res: Resource) -> list[sa.ColumnElement[bool]]:
-    return [res.table.c.descriptor_name == res.entity] if res.descriptor else []
-
-
 def strip_etag(value: str | None) -> str | None:
     if value is None:
         return None
@@ -64,7 +60,7 @@ def strip_etag(value: str | None) -> str | None:
     return value.strip('"')
 
 
-class ResourceService:
+class ResourceService(ReferenceChecks):
     def __init__(
         self,
         session: Session,
@@ -112,91 +108,6 @@ class ResourceService:
         self.auth.check_visible(self.session, res, row["id"])
         return documents.to_document(res, row, self.links(res, [row]))
 
-    def links(self, res: Resource, rows: list[Any]) -> dict[str, dict]:
-        """Reference name -> {key tuple: link}: one indexed lookup per reference per page."""
-        out: dict[str, dict] = {}
-        for ref in res.references:
-            if not ref.targets:
-                continue
-            cols = [res.table.c[res.columns[flat].name] for _, flat in ref.fields]
-            keys = {tuple(getattr(r, "_mapping", r)[c] for c in cols) for r in rows}
-            keys = {k for k in keys if all(v is not None for v in k)}
-            if not keys:
-                continue
-            found: dict = {}
-            for target_name in ref.targets:
-                target = self.registry.resources[target_name]
-                tcols = self._target_columns(ref, target)
-                stmt = sa.select(target.table.c.id, *tcols).where(sa.tuple_(*tcols).in_(list(keys)))
-                for row in self.session.execute(stmt):
-                    found[tuple(row[1:])] = {
-                        "rel": target.entity,
-                        "href": f"/ed-fi/{target.name}/{row[0]}",
-                    }
-            out[ref.name] = found
-        return out
-
-    @staticmethod
-    def _target_columns(ref: Reference, target: Resource) -> list[sa.Column]:
-        cols = []
-        for field, _flat in ref.fields:
-            if field in target.columns:
-                cols.append(target.table.c[target.columns[field].name])
-            else:
-                # an abstract reference (educationOrganizationId) names the concrete
-                # target's single key
-                cols.append(target.table.c[target.key_columns[0]])
-        return cols
-
-    # --- checks --------------------------------------------------------------------------------
-    def check_descriptors(self, problems: documents.Problems) -> None:
-        wanted = {}
-        for name, uri, path in problems.descriptors:
-            namespace, sep, code = uri.partition("#")
-            if not sep or not namespace or not code:
-                problems.add(
-                    path, f"{name} value '{uri}' is not a descriptor URI (namespace#codeValue)."
-                )
-                continue
-            wanted.setdefault((name, namespace, code), []).append((uri, path))
-        if wanted:
-            d = self.registry.resources["gradeLevelDescriptors"].table
-            rows = self.session.execute(
-                sa.select(d.c.descriptor_name, d.c.namespace, d.c.code_value).where(
-                    sa.tuple_(d.c.descriptor_name, d.c.namespace, d.c.code_value).in_(list(wanted))
-                )
-            )
-            for row in rows:
-                wanted.pop(tuple(row), None)
-        for (name, _ns, _code), uses in wanted.items():
-            for uri, path in uses:
-                problems.add(path, f"{name} value '{uri}' does not exist.")
-        problems.raise_if_any()
-
-    def check_references(self, res: Resource, values: dict[str, Any]) -> None:
-        missing: dict[str, list[str]] = {}
-        for ref in res.references:
-            if not ref.targets:
-                continue  # target not served here (schoolYearTypes, graduationPlans …)
-            key = {field: values.get(flat) for field, flat in ref.fields}
-            if any(v is None for v in key.values()):
-                continue
-            if not any(self._exists(self.registry.resources[t], ref, key) for t in ref.targets):
-                shown = ", ".join(f"{k}={documents.json_value(v)}" for k, v in key.items())
-                missing[f"$.{ref.name}"] = [
-                    f"The referenced '{ref.entity}' item does not exist ({shown})."
-                ]
-        if missing:
-            first = next(iter(missing.values()))[0]
-            raise UnresolvedReference(first, validation_errors=missing)
-
-    def _exists(self, target: Resource, ref: Reference, key: dict[str, Any]) -> bool:
-        cols = self._target_columns(ref, target)
-        conditions = [c == v for c, v in zip(cols, key.values(), strict=True)]
-        return bool(
-            self.session.scalar(sa.select(sa.exists().where(*conditions, *base_conditions(target))))
-        )
-
     def prepare(self, res: Resource, body: Any) -> dict[str, Any]:
         problems = documents.Problems()
         values = documents.validate(res, body, problems)
@@ -211,7 +122,9 @@ class ResourceService:
         return row
 
     def _next_change_version(self) -> int:
-        return int(self.session.scalar(sa.select(sa.func.nextval("change_version_seq"))))
+        return int(
+            self.session.execute(sa.select(sa.func.nextval("change_version_seq"))).scalar_one()
+        )
 
     def _notify(self, event: WriteEvent) -> None:
         for listener in WRITE_LISTENERS:
@@ -257,11 +170,11 @@ class ResourceService:
             .add_cte(cv)
         )
         update = {c: stmt.excluded[c] for c in (*row, *system) if c not in key_cols}
-        stmt = stmt.on_conflict_do_update(index_elements=key_cols, set_=update).returning(
+        upsert = stmt.on_conflict_do_update(index_elements=key_cols, set_=update).returning(
             table.c.id, sa.literal_column("xmax = 0"), table.c._etag
         )
         try:
-            new_id, created, etag = self.session.execute(stmt).one()
+            new_id, created, etag = self.session.execute(upsert).one()
             self._notify(WriteEvent(res.name, "upsert", new_id, values))
             self._commit()
         except IntegrityError:

@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from flask import Blueprint, Response, request
-from werkzeug.routing import BaseConverter
+from werkzeug.routing import BaseConverter, ValidationError
 
 from gateway.auth import current_client, require_token
 from gateway.auth.access import org_scope
@@ -37,8 +37,10 @@ def quoted(etag: str) -> str:
 
 def authorizer() -> Authorizer:
     client = current_client()
+    if client is None:  # require_token ran first; this is a programming error, not a client's
+        raise RuntimeError("authorizer() needs an authenticated request")
     scope = org_scope(get_session(), client)
-    return Authorizer(registry(), scope, client.namespace_prefix if client else None)
+    return Authorizer(registry(), scope, client.namespace_prefix)
 
 
 def body() -> Any:
@@ -127,7 +129,10 @@ class ServedResource(BaseConverter):
         self.regex = "(?i:" + "|".join(re.escape(n) for n in names) + ")"
 
     def to_python(self, value: str) -> Resource:
-        return registry().find(value)
+        res = registry().find(value)
+        if res is None:  # the regex admits only served names
+            raise ValidationError()
+        return res
 
     def to_url(self, value: Any) -> str:
         return value.name if isinstance(value, Resource) else str(value)
