@@ -75,6 +75,7 @@ class ResourceService(ReferenceChecks):
         self.origin = origin
         # a bulk loader turns autocommit off and wraps each record in its own savepoint
         self.autocommit = autocommit
+        self.known = None if autocommit else set()
 
     def _commit(self) -> None:
         if self.autocommit:

@@ -313,3 +313,25 @@ def test_non_object_bodies_are_rejected(edfi, district):
         400,
         "bad-request:data-validation-failed",
     )
+
+
+def test_wrong_verb_for_the_path_is_405(edfi, district):
+    ids = district()
+    problem(
+        edfi.client.post(
+            f"{DATA}/schools/{ids[255901001]}", json=school(1, None), headers=edfi.headers
+        ),
+        405,
+        "method-not-allowed",
+    )
+    problem(
+        edfi.client.put(f"{DATA}/schools", json=school(1, None), headers=edfi.headers),
+        405,
+        "method-not-allowed",
+    )
+    problem(edfi.client.delete(f"{DATA}/schools", headers=edfi.headers), 405, "method-not-allowed")
+    problem(
+        edfi.client.delete(f"{DATA}/schools/deletes", headers=edfi.headers),
+        405,
+        "method-not-allowed",
+    )
