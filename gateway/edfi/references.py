@@ -20,8 +20,6 @@ def base_conditions(res: Resource) -> list[sa.ColumnElement[bool]]:
 class ReferenceChecks:
     session: Session
     registry: Registry
-    # a bulk load remembers what it found (nothing is deleted while it runs); None: no memory
-    known: set[tuple] | None = None
 
     def links(self, res: Resource, rows: list[Any]) -> dict[str, dict]:
         """Reference name -> {key tuple: link}: one indexed lookup per reference per page."""
@@ -69,8 +67,7 @@ class ReferenceChecks:
                     path, f"{name} value '{uri}' is not a descriptor URI (namespace#codeValue)."
                 )
                 continue
-            if self.known is None or ("descriptor", name, namespace, code) not in self.known:
-                wanted.setdefault((name, namespace, code), []).append((uri, path))
+            wanted.setdefault((name, namespace, code), []).append((uri, path))
         if wanted:
             d = self.registry.resources["gradeLevelDescriptors"].table
             rows = self.session.execute(
@@ -80,8 +77,6 @@ class ReferenceChecks:
             )
             for row in rows:
                 wanted.pop(tuple(row), None)
-                if self.known is not None:
-                    self.known.add(("descriptor", *row))
         for (name, _ns, _code), uses in wanted.items():
             for uri, path in uses:
                 problems.add(path, f"{name} value '{uri}' does not exist.")
@@ -95,13 +90,7 @@ class ReferenceChecks:
             key = {field: values.get(flat) for field, flat in ref.fields}
             if any(v is None for v in key.values()):
                 continue
-            remembered = ("reference", ref.targets, tuple(key.items()))
-            if self.known is not None and remembered in self.known:
-                continue
-            if any(self._exists(self.registry.resources[t], ref, key) for t in ref.targets):
-                if self.known is not None:
-                    self.known.add(remembered)
-            else:
+            if not any(self._exists(self.registry.resources[t], ref, key) for t in ref.targets):
                 shown = ", ".join(f"{k}={documents.json_value(v)}" for k, v in key.items())
                 missing[f"$.{ref.name}"] = [
                     f"The referenced '{ref.entity}' item does not exist ({shown})."

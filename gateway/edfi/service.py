@@ -62,30 +62,18 @@ def strip_etag(value: str | None) -> str | None:
 
 class ResourceService(ReferenceChecks):
     def __init__(
-        self,
-        session: Session,
-        registry: Registry,
-        authorizer: Authorizer,
-        origin: str = "edfi",
-        autocommit: bool = True,
+        self, session: Session, registry: Registry, authorizer: Authorizer, origin: str = "edfi"
     ):
         self.session = session
         self.registry = registry
         self.auth = authorizer
         self.origin = origin
-        # a bulk loader turns autocommit off and wraps each record in its own savepoint
-        self.autocommit = autocommit
-        self.known = None if autocommit else set()
 
     def _commit(self) -> None:
-        if self.autocommit:
-            self.session.commit()
-        else:
-            self.session.flush()
+        self.session.commit()
 
     def _rollback(self) -> None:
-        if self.autocommit:
-            self.session.rollback()
+        self.session.rollback()
 
     # --- reading -------------------------------------------------------------------------------
     def load(self, res: Resource, row_id: str) -> Any:
