@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 from werkzeug.routing import BaseConverter, ValidationError
 
+from gateway.audit import note_records
 from gateway.auth import current_client, require_token
 from gateway.auth.access import org_scope
 from gateway.db import get_session
@@ -57,6 +58,7 @@ def read(res: Resource, tail: list[str]) -> Response:
     auth = authorizer()
     if not tail:
         page = CollectionReader(session, registry(), auth).read(res, request.args)
+        note_records(*(doc["id"] for doc in page.items))
         headers = {}
         if page.total_count is not None:
             headers["Total-Count"] = str(page.total_count)
@@ -79,6 +81,7 @@ def read(res: Resource, tail: list[str]) -> Response:
         )
     if len(tail) != 1:
         raise NotFound("The requested resource does not exist.")
+    note_records(tail[0])
     doc = ResourceService(session, registry(), auth).get(res, tail[0])
     etag = quoted(doc["_etag"])
     if strip_etag(request.headers.get("If-None-Match")) == doc["_etag"]:
@@ -93,12 +96,14 @@ def write(res: Resource, tail: list[str]) -> Response:
         if tail:
             raise MethodNotAllowed("POST is only allowed on the resource collection.")
         created, new_id, etag = service.upsert(res, body())
+        note_records(new_id)
         location = f"{request.host_url}data/v3/ed-fi/{res.name}/{new_id}"
         return Response(
             status=201 if created else 200, headers={"Location": location, "ETag": quoted(etag)}
         )
     if len(tail) != 1 or tail[0].lower() in (*SUB_COLLECTIONS, "partitions"):
         raise MethodNotAllowed(f"{request.method} requires a resource id.")
+    note_records(tail[0])
     if_match = request.headers.get("If-Match")
     if request.method == "PUT":
         etag = service.replace(res, tail[0], body(), if_match)
