@@ -4,6 +4,7 @@ serialised directly (no ORM objects)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -12,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from gateway.edfi import documents, paging
+from gateway.edfi import documents, jsonsql, paging
 from gateway.edfi.definitions import Registry, Resource, tracked_changes
 from gateway.edfi.references import base_conditions
 from gateway.edfi.security import Authorizer
@@ -22,7 +23,8 @@ from gateway.errors import ParameterValidationFailed
 
 @dataclass
 class Page:
-    items: list[dict[str, Any]]
+    body: str  # the JSON array, already serialised
+    ids: list[str]
     total_count: int | None = None
     next_page_token: str | None = None
 
@@ -126,23 +128,29 @@ class CollectionReader:
                 sa.select(sa.func.count()).select_from(table).where(*conditions)
             )
         if p.limit == 0:
-            return Page([], total)
-        stmt = sa.select(table).where(*conditions).order_by(table.c.id)
+            return Page("[]", [], total)
+        document = jsonsql.document_column(res)
+        columns = [table.c.id, document] if document is not None else list(table.c)
+        stmt = sa.select(*columns).where(*conditions).order_by(table.c.id)
         if p.cursor:
             if p.after is not None:
                 stmt = stmt.where(table.c.id > p.after)
             if p.upper is not None:
                 stmt = stmt.where(table.c.id <= p.upper)
-            rows = self.session.execute(stmt.limit(p.limit + 1)).all()
+            rows = list(self.session.execute(stmt.limit(p.limit + 1)).all())
             more = len(rows) > p.limit
             rows = rows[: p.limit]
             token = paging.encode_token(rows[-1].id, p.upper) if more and rows else None
         else:
-            rows = self.session.execute(stmt.offset(p.offset).limit(p.limit)).all()
+            rows = list(self.session.execute(stmt.offset(p.offset).limit(p.limit)).all())
             token = None
-        links = ResourceService(self.session, self.registry, self.auth).links(res, list(rows))
-        serialize = serializer(res)
-        return Page([serialize(r, links) for r in rows], total, token)
+        if document is not None:
+            texts = [r[1] for r in rows]
+        else:
+            links = ResourceService(self.session, self.registry, self.auth).links(res, rows)
+            serialize = serializer(res)
+            texts = [json.dumps(serialize(r, links), ensure_ascii=False) for r in rows]
+        return Page("[" + ",".join(texts) + "]", [str(r.id) for r in rows], total, token)
 
     def partitions(self, res: Resource, raw_args: Any) -> list[str]:
         """Page tokens splitting the (filtered) collection into `number` similar id ranges."""

@@ -58,13 +58,13 @@ def read(res: Resource, tail: list[str]) -> Response:
     auth = authorizer()
     if not tail:
         page = CollectionReader(session, registry(), auth).read(res, request.args)
-        note_records(*(doc["id"] for doc in page.items))
+        note_records(*page.ids)
         headers = {}
         if page.total_count is not None:
             headers["Total-Count"] = str(page.total_count)
         if page.next_page_token:
             headers["Next-Page-Token"] = page.next_page_token
-        return json_response(page.items, headers=headers)
+        return Response(page.body, headers=headers, mimetype="application/json")
     if len(tail) == 1 and tail[0].lower() in SUB_COLLECTIONS:
         return json_response(
             CollectionReader(session, registry(), auth).tracked(

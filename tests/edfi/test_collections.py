@@ -152,3 +152,28 @@ def test_partitions_cover_the_collection(students):
         400,
         "bad-request:parameter-validation-failed",
     )
+
+
+def test_collection_items_equal_the_documents_read_by_id(edfi, district):
+    """Pages are serialised by PostgreSQL, single records in Python: both give the same document."""
+    district()
+    edfi.create("students", student("730001", first="Zoë", last="O'Neil"))
+    edfi.create(
+        "studentSchoolAssociations",
+        {
+            **enrollment("730001", 255901107),
+            "exitWithdrawDate": "2022-05-30",
+            "fullTimeEquivalency": 0.5,
+            "primarySchool": True,
+        },
+    )
+    for resource in ("schools", "students", "studentSchoolAssociations", "localEducationAgencies"):
+        for item in edfi.get(resource, query_string={"limit": 500}).get_json():
+            assert item == edfi.get(f"{resource}/{item['id']}").get_json(), resource
+    [ssa] = edfi.get("studentSchoolAssociations").get_json()
+    assert ssa["schoolReference"]["link"]["rel"] == "School"
+    assert ssa["studentReference"]["link"]["href"].startswith("/ed-fi/students/")
+    [grade] = edfi.get(
+        "gradeLevelDescriptors", query_string={"codeValue": "Ninth grade"}
+    ).get_json()
+    assert grade == edfi.get(f"gradeLevelDescriptors/{grade['id']}").get_json()
