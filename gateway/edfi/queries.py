@@ -129,21 +129,26 @@ class CollectionReader:
             )
         if p.limit == 0:
             return Page("[]", [], total)
-        document = jsonsql.document_column(res)
-        columns = [table.c.id, document] if document is not None else list(table.c)
-        stmt = sa.select(*columns).where(*conditions).order_by(table.c.id)
+        # the page's ids first (an index scan), then the documents for those ids only: the
+        # rows OFFSET skips are never serialised
+        page = sa.select(table.c.id).where(*conditions).order_by(table.c.id)
         if p.cursor:
             if p.after is not None:
-                stmt = stmt.where(table.c.id > p.after)
+                page = page.where(table.c.id > p.after)
             if p.upper is not None:
-                stmt = stmt.where(table.c.id <= p.upper)
-            rows = list(self.session.execute(stmt.limit(p.limit + 1)).all())
-            more = len(rows) > p.limit
-            rows = rows[: p.limit]
-            token = paging.encode_token(rows[-1].id, p.upper) if more and rows else None
+                page = page.where(table.c.id <= p.upper)
+            page = page.limit(p.limit + 1)
         else:
-            rows = list(self.session.execute(stmt.offset(p.offset).limit(p.limit)).all())
-            token = None
+            page = page.offset(p.offset).limit(p.limit)
+        ids = page.subquery()
+        document = jsonsql.document_column(res)
+        columns = [table.c.id, document] if document is not None else list(table.c)
+        stmt = sa.select(*columns).join(ids, ids.c.id == table.c.id).order_by(table.c.id)
+        rows = list(self.session.execute(stmt).all())
+        token = None
+        if p.cursor and len(rows) > p.limit:
+            rows = rows[: p.limit]
+            token = paging.encode_token(rows[-1].id, p.upper)
         if document is not None:
             texts = [r[1] for r in rows]
         else:
