@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from psycopg.types.json import Jsonb
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -133,7 +134,6 @@ class BulkUpsert:
     def _write(self, res: Resource, valid: list, result: BulkResult) -> None:
         if not valid:
             return
-        table = res.table
         key_cols = res.key_columns + (["descriptor_name"] if res.descriptor else [])
         rows: dict[tuple, tuple[dict[str, Any], dict[str, Any]]] = {}
         for _index, values, _p in valid:
@@ -164,23 +164,58 @@ class BulkUpsert:
                     "id": uuid.uuid4(),
                 }
             )
-        for chunk in _chunks(batch):
-            stmt = pg_insert(table).values(chunk)
-            update = {
-                c: stmt.excluded[c]
-                for c in chunk[0]
-                if c not in key_cols and c not in ("id", "created_at", "origin")
-            }
-            upsert = stmt.on_conflict_do_update(index_elements=key_cols, set_=update).returning(
-                table.c.id, sa.literal_column("xmax = 0"), *(table.c[c] for c in key_cols)
+        self._copy_upsert(res, key_cols, batch, rows, result)
+
+    def _copy_upsert(
+        self, res: Resource, key_cols: list[str], batch: list, rows: dict, result
+    ) -> None:
+        """COPY the rows into a temporary table, then one INSERT … SELECT … ON CONFLICT: the
+        physical floor for loading many rows, with the natural-key upsert semantics."""
+        table = res.table
+        names = list(batch[0])
+        json_columns = {c.name for c in res.columns.values() if c.kind == "json"}
+        staging = sa.Table(
+            f"edfi_staging_{table.name}"[:63],
+            sa.MetaData(),
+            *(sa.Column(n, table.c[n].type) for n in names),
+            prefixes=["TEMPORARY"],
+        )
+        column_list = ", ".join(f'"{n}"' for n in names)
+        # same column types, no constraints; dropped when the load's transaction commits
+        self.session.execute(sa.text(f'DROP TABLE IF EXISTS "{staging.name}"'))
+        self.session.execute(
+            sa.text(
+                f'CREATE TEMPORARY TABLE "{staging.name}" ON COMMIT DROP AS '
+                f'SELECT {column_list} FROM "{table.name}" WITH NO DATA'
             )
-            for returned in self.session.execute(upsert):
-                new_id, created, *natural_key = returned
-                if created:
-                    result.created += 1
-                else:
-                    result.updated += 1
-                if WRITE_LISTENERS:
-                    event = WriteEvent(res.name, "upsert", new_id, rows[tuple(natural_key)][1])
-                    for listener in WRITE_LISTENERS:
-                        listener(self.session, event)
+        )
+        driver = self.session.connection().connection.driver_connection
+        assert driver is not None
+        with driver.cursor() as cursor:
+            with cursor.copy(f'COPY "{staging.name}" ({column_list}) FROM STDIN') as copy:
+                for row in batch:
+                    copy.write_row(
+                        [
+                            Jsonb(row[n]) if n in json_columns and row[n] is not None else row[n]
+                            for n in names
+                        ]
+                    )
+        stmt = pg_insert(table).from_select(names, sa.select(*(staging.c[n] for n in names)))
+        update = {
+            c: stmt.excluded[c]
+            for c in names
+            if c not in key_cols and c not in ("id", "created_at", "origin")
+        }
+        upsert = stmt.on_conflict_do_update(index_elements=key_cols, set_=update).returning(
+            table.c.id, sa.literal_column("xmax = 0"), *(table.c[c] for c in key_cols)
+        )
+        for returned in self.session.execute(upsert):
+            new_id, created, *natural_key = returned
+            if created:
+                result.created += 1
+            else:
+                result.updated += 1
+            if WRITE_LISTENERS:
+                event = WriteEvent(res.name, "upsert", new_id, rows[tuple(natural_key)][1])
+                for listener in WRITE_LISTENERS:
+                    listener(self.session, event)
