@@ -230,6 +230,12 @@ def key_values(res: Resource, row: Any) -> dict[str, Any]:
     return {flat: json_value(row[res.columns[flat].name]) for flat in res.identity}
 
 
+def etag_of(row: Any) -> str:
+    """A row written outside this API (e.g. by a projection) may lack an etag: its change
+    version, which also changes on every write, stands in."""
+    return row["_etag"] or str(row["change_version"])
+
+
 def to_document(res: Resource, row: Any, links: dict[str, dict] | None = None) -> dict[str, Any]:
     """A stored row (mapping of column -> value) as the Ed-Fi JSON document."""
     doc: dict[str, Any] = {"id": str(row["id"])}
@@ -253,7 +259,7 @@ def to_document(res: Resource, row: Any, links: dict[str, dict] | None = None) -
                 doc[name] = []
             continue
         doc[name] = json_value(value)
-    doc["_etag"] = row["_etag"]
+    doc["_etag"] = etag_of(row)
     doc["_lastModifiedDate"] = format_timestamp(row["_last_modified_date"])
     return doc
 
@@ -278,6 +284,7 @@ class Serializer:
             pos["_etag"],
             pos["_last_modified_date"],
         )
+        self.version_i = pos["change_version"]
         self.descriptor_id = (
             (res.descriptor_id_property, pos["descriptor_id"])
             if res.descriptor_id_property
@@ -318,6 +325,6 @@ class Serializer:
                     doc[name] = []
                 continue
             doc[name] = convert(value) if convert else value
-        doc["_etag"] = row[self.etag_i]
+        doc["_etag"] = row[self.etag_i] or str(row[self.version_i])
         doc["_lastModifiedDate"] = format_timestamp(row[self.modified_i])
         return doc

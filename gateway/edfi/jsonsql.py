@@ -1,21 +1,24 @@
 """Ed-Fi documents built by PostgreSQL for collection pages.
 
-A page of 500 records is serialised in the database (json_build_object over the row, reference
-links from indexed look-ups), so Python only joins the texts: no ORM objects, no per-row Python
-work. The shape is the one documents.to_document produces for a single record.
+A page of 500 records is serialised in the database, so Python only joins the texts: no ORM
+objects, no per-row Python work. Each property is a fragment `,"name":<json>` made with `||`, which
+yields NULL when the value is NULL; concat() skips NULL arguments, so absent properties vanish
+without a second pass (json_strip_nulls re-parses the whole document). The shape is the one
+documents.to_document produces for a single record.
 """
 
 from __future__ import annotations
 
-from functools import cache
+import json
+from functools import cache, reduce
 
 import sqlalchemy as sa
 
 from gateway.edfi import definitions
-from gateway.edfi.definitions import Column, Registry, Resource
+from gateway.edfi.definitions import Column, Reference, Registry, Resource
 from gateway.edfi.references import base_conditions
 
-MAX_PAIRS = 50  # json_build_object takes at most 100 arguments
+MAX_ARGS = 100  # PostgreSQL's limit on function arguments (concat)
 TIMESTAMP_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'
 
 
@@ -24,20 +27,29 @@ def text(value: str) -> sa.ColumnElement:
     return sa.literal_column("'" + value.replace("'", "''") + "'::text")
 
 
+def cat(*parts: sa.ColumnElement) -> sa.ColumnElement:
+    """a || b || …: NULL as soon as one part is NULL."""
+    return reduce(lambda a, b: a.op("||")(b), parts)
+
+
+def key(name: str, first: bool = False) -> sa.ColumnElement:
+    return text(("" if first else ",") + json.dumps(name) + ":")
+
+
 def timestamp(column: sa.ColumnElement) -> sa.ColumnElement:
     return sa.func.to_char(sa.func.timezone(text("UTC"), column), text(TIMESTAMP_FORMAT))
 
 
-def _value(table: sa.Table, column: Column, collection: bool) -> sa.ColumnElement:
-    expr = table.c[column.name]
-    if collection:
-        return sa.func.coalesce(expr, sa.literal_column("'[]'::jsonb"))
+def as_json(column: Column, expr: sa.ColumnElement) -> sa.ColumnElement:
+    """The column's value as JSON text (NULL stays NULL)."""
+    if column.kind == "json":
+        return sa.cast(expr, sa.Text)
     if column.kind == "scalar" and column.spec.get("format") == "date-time":
-        return timestamp(expr)
-    return expr
+        return cat(text('"'), timestamp(expr), text('"'))
+    return sa.cast(sa.func.to_json(expr), sa.Text)
 
 
-def _link(registry: Registry, res: Resource, ref, table: sa.Table) -> sa.ColumnElement:
+def _link(registry: Registry, res: Resource, ref: Reference, table: sa.Table) -> sa.ColumnElement:
     """The reference's link, found by the target's natural key (several targets: the first hit)."""
     options = []
     for target_name in ref.targets:
@@ -47,12 +59,24 @@ def _link(registry: Registry, res: Resource, ref, table: sa.Table) -> sa.ColumnE
         for field, flat in ref.fields:
             name = target.columns[field].name if field in target.columns else target.key_columns[0]
             conditions.append(alias.c[name] == table.c[res.columns[flat].name])
-        href = sa.func.concat(text(f"/ed-fi/{target.name}/"), alias.c.id)
-        link = sa.func.json_build_object(text("rel"), text(target.entity), text("href"), href)
+        prefix = '{"rel":' + json.dumps(target.entity) + ',"href":"/ed-fi/' + target.name + "/"
+        link = cat(text(prefix), sa.cast(alias.c.id, sa.Text), text('"}'))
         options.append(
             sa.select(link).where(*conditions, *base_conditions(target)).limit(1).scalar_subquery()
         )
     return options[0] if len(options) == 1 else sa.func.coalesce(*options)
+
+
+def _reference(registry: Registry, res: Resource, ref: Reference) -> sa.ColumnElement:
+    table = res.table
+    parts = []
+    for i, (field, flat) in enumerate(ref.fields):
+        column = res.columns[flat]
+        parts += [key(field, first=i == 0), as_json(column, table.c[column.name])]
+    link = text("")
+    if ref.targets:
+        link = sa.func.coalesce(cat(key("link"), _link(registry, res, ref, table)), text(""))
+    return cat(key(ref.name), text("{"), *parts, link, text("}"))
 
 
 @cache
@@ -60,29 +84,29 @@ def _document(name: str) -> sa.ColumnElement | None:
     registry = definitions.registry()
     res = registry.resources[name]
     table = res.table
-    pairs: list = [text("id"), sa.cast(table.c.id, sa.Text)]
+    parts: list[sa.ColumnElement] = [text('{"id":"'), sa.cast(table.c.id, sa.Text), text('"')]
     if res.descriptor_id_property:
-        pairs += [text(res.descriptor_id_property), table.c.descriptor_id]
+        parts.append(cat(key(res.descriptor_id_property), sa.cast(table.c.descriptor_id, sa.Text)))
     for prop in res.properties:
         if prop["kind"] == "reference":
             ref = next(r for r in res.references if r.name == prop["name"])
-            cols = [table.c[res.columns[flat].name] for _, flat in ref.fields]
-            inner: list = []
-            for field, flat in ref.fields:
-                inner += [text(field), _value(table, res.columns[flat], False)]
-            if ref.targets:
-                inner += [text("link"), _link(registry, res, ref, table)]
-            present = sa.and_(*(c.is_not(None) for c in cols))
-            pairs += [text(prop["name"]), sa.case((present, sa.func.json_build_object(*inner)))]
-        else:
-            column = res.columns[prop["name"]]
-            pairs += [text(prop["name"]), _value(table, column, prop["kind"] == "collection")]
-    pairs += [text("_etag"), table.c._etag]
-    pairs += [text("_lastModifiedDate"), timestamp(table.c._last_modified_date)]
-    if len(pairs) > 2 * MAX_PAIRS:
+            parts.append(_reference(registry, res, ref))
+            continue
+        column = res.columns[prop["name"]]
+        value = as_json(column, table.c[column.name])
+        if prop["kind"] == "collection":
+            value = sa.func.coalesce(value, text("[]"))
+        parts.append(cat(key(prop["name"]), value))
+    etag = sa.func.coalesce(table.c._etag, sa.cast(table.c.change_version, sa.Text))
+    parts.append(cat(key("_etag"), sa.cast(sa.func.to_json(etag), sa.Text)))
+    parts.append(cat(key("_lastModifiedDate"), as_json(_MODIFIED, table.c._last_modified_date)))
+    parts.append(text("}"))
+    if len(parts) > MAX_ARGS:
         return None
-    # Ed-Fi omits absent properties: strip the nulls (recursively, so an absent link goes too)
-    return sa.cast(sa.func.json_strip_nulls(sa.func.json_build_object(*pairs)), sa.Text)
+    return sa.func.concat(*parts)
+
+
+_MODIFIED = Column("_lastModifiedDate", "_last_modified_date", {"format": "date-time"}, "scalar")
 
 
 def document_column(res: Resource) -> sa.ColumnElement | None:

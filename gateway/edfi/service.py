@@ -177,7 +177,7 @@ class ResourceService(ReferenceChecks):
         return bool(created), new_id, etag
 
     def _check_if_match(self, row: Any, if_match: str | None) -> None:
-        if if_match is not None and strip_etag(if_match) not in (row["_etag"], "*"):
+        if if_match is not None and strip_etag(if_match) not in (documents.etag_of(row), "*"):
             raise PreconditionFailed("The item has been modified by another user.")
 
     def replace(self, res: Resource, row_id: str, body: Any, if_match: str | None) -> str:
