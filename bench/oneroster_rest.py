@@ -95,13 +95,12 @@ def main() -> None:
 
 
 def run(url: str, users: int, seconds: float) -> None:
+    from gateway import migrate
     from gateway.app import create_app
     from gateway.auth.clients import create_client, find_active
     from gateway.auth.tokens import issue_token
     from gateway.config import Config
     from gateway.db import get_session
-
-    from gateway import migrate
 
     migrate.upgrade(url)
     raw = psycopg.connect(libpq(url))

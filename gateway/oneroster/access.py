@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 from flask import current_app, request
-from gateway.auth.access import org_scope
-from gateway.auth.clients import client_secret_for, context_for, find_active
-from gateway.db import get_session
-from gateway.errors import Unauthorized
 
 from gateway.auth import (
     ClientContext,
@@ -16,6 +12,10 @@ from gateway.auth import (
     oauth1,
     set_current_client,
 )
+from gateway.auth.access import org_scope
+from gateway.auth.clients import client_secret_for, context_for, find_active
+from gateway.db import get_session
+from gateway.errors import Unauthorized
 from gateway.oneroster.service import Reach
 
 _FORM = "application/x-www-form-urlencoded"

@@ -8,9 +8,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from gateway.db import Base
 from sqlalchemy import Table
 
+from gateway.db import Base
 from gateway.oneroster import models  # noqa: F401  (registers the tables on Base.metadata)
 
 _HERE = Path(__file__).parent
@@ -29,6 +29,19 @@ class Field:
     required: bool = False
     values: tuple[str, ...] = ()
     secret: bool = False
+
+    @property
+    def column_name(self) -> str:
+        """The column of a stored field (derived fields, with a `link`, have none)."""
+        if self.column is None:
+            raise LookupError(f"{self.name} is derived, not stored")
+        return self.column
+
+    @property
+    def target_type(self) -> str:
+        if self.target is None:
+            raise LookupError(f"{self.name} is not a reference")
+        return self.target
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,11 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from gateway.db import utcnow
-from gateway.errors import BadRequest, Forbidden
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from gateway.db import utcnow
+from gateway.errors import BadRequest, Forbidden
 from gateway.oneroster.catalogue import Entity, Field, View, catalogue
 from gateway.oneroster.service import (
     MAX_SOURCED_ID,
@@ -103,7 +103,7 @@ def _record(view: View, body: Any, sourced_id: str) -> dict[str, Any]:
         except ValueError as exc:
             problems.append(f"{entity.single}.{name} {str(exc) or 'is invalid'}")
             continue
-        width = getattr(entity.table.c[f.column].type, "length", None)
+        width = getattr(entity.table.c[f.column_name].type, "length", None)
         if width and isinstance(values[f.column], str) and len(values[f.column]) > width:
             problems.append(f"{entity.single}.{name} is longer than {width} characters")
     if problems:
@@ -117,11 +117,12 @@ def _check_references(
     views = catalogue().views
     problems = []
     for name, f in entity.fields.items():
-        if f.kind != "ref" or values.get(f.column) is None:
+        if f.kind != "ref" or values.get(f.column_name) is None:
             continue
-        target = views[_REFERENCE_VIEWS[f.target]]
-        if not exists_in_view(session, target, values[f.column], reach):
-            problems.append(f"{entity.single}.{name} names unknown {f.target} {values[f.column]}")
+        sourced_id = values[f.column_name]
+        target = views[_REFERENCE_VIEWS[f.target_type]]
+        if not exists_in_view(session, target, sourced_id, reach):
+            problems.append(f"{entity.single}.{name} names unknown {f.target} {sourced_id}")
     if problems:
         raise _invalid(problems)
 

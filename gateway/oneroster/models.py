@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from gateway.db import Base
 from sqlalchemy import Boolean, Date, DateTime, Float, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
+
+from gateway.db import Base
 
 
 class OneRosterRow:

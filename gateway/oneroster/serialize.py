@@ -18,8 +18,10 @@ from gateway.oneroster.catalogue import Entity, Field, catalogue
 
 # ISO 8601 UTC with milliseconds, e.g. 2026-01-15T10:01:02.123Z
 _DATETIME_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'
-_EMPTY_ARRAY = literal_column("'[]'::json")
-_HREF, _SOURCED_ID, _TYPE = (literal_column(f"'{key}'") for key in ("href", "sourcedId", "type"))
+_EMPTY_ARRAY: Any = literal_column("'[]'::json")
+_HREF: Any = literal_column("'href'")
+_SOURCED_ID: Any = literal_column("'sourcedId'")
+_TYPE: Any = literal_column("'type'")
 
 
 def _text(value: str) -> Any:
@@ -41,24 +43,24 @@ def _value(entity: Entity, f: Field, base_url: str) -> Any:
     if f.link is not None:
         link = table.metadata.tables[f.link["table"]].alias(f"link_{f.name}")
         value = link.c[f.link["value"]]
-        refs = func.json_agg(aggregate_order_by(_guidref(value, prefix, f.target), value))
+        refs = func.json_agg(aggregate_order_by(_guidref(value, prefix, f.target_type), value))
         return (
             select(func.coalesce(refs, _EMPTY_ARRAY))
             .where(link.c[f.link["key"]] == table.c.sourced_id)
             .scalar_subquery()
         )
-    column = table.c[f.column]
+    column = table.c[f.column_name]
     if f.kind == "datetime":
         return func.to_char(func.timezone("UTC", column), _DATETIME_FORMAT)
     if f.kind == "ref":
-        return case((column.is_(None), None), else_=_guidref(column, prefix, f.target))
+        return case((column.is_(None), None), else_=_guidref(column, prefix, f.target_type))
     if f.kind == "ref_list":
         elements = (
             func.jsonb_array_elements_text(column)
             .table_valued("value", with_ordinality="n")
             .render_derived(name=f"e_{f.name}")
         )
-        ref = _guidref(elements.c.value, prefix, f.target)
+        ref = _guidref(elements.c.value, prefix, f.target_type)
         refs = func.json_agg(aggregate_order_by(ref, elements.c.n))
         return select(func.coalesce(refs, _EMPTY_ARRAY)).select_from(elements).scalar_subquery()
     return column

@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.errors import NotFound
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
+from gateway.errors import NotFound
 from gateway.oneroster.catalogue import Nested, View, catalogue
 from gateway.oneroster.query import Query, parse_query
 from gateway.oneroster.relations import nested_condition, reach_condition
@@ -46,7 +46,7 @@ def unknown_object(what: str, sourced_id: str) -> NotFound:
 
 def view_conditions(view: View, reach: Reach) -> list[Any]:
     entity = view.entity
-    conditions = [entity.table.c[entity.fields[k].column] == v for k, v in view.where.items()]
+    conditions = [entity.table.c[entity.fields[k].column_name] == v for k, v in view.where.items()]
     conditions.append(reach_condition(entity, reach.unrestricted, reach.sourced_ids))
     return conditions
 
@@ -67,9 +67,9 @@ def check_parents(session: Session, nested: Nested, ids: Mapping[str, str], reac
     for parent in nested.parents:
         view = views[parent.view]
         extra = []
-        if parent.within_field:
+        if parent.within_field and parent.within_param:
             extra.append(
-                view.entity.table.c[view.entity.fields[parent.within_field].column]
+                view.entity.table.c[view.entity.fields[parent.within_field].column_name]
                 == ids[parent.within_param]
             )
         if not exists_in_view(session, view, ids[parent.param], reach, extra):

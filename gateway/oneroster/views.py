@@ -10,9 +10,9 @@ from typing import Any
 
 from flask import Response, current_app, request
 from flask_smorest import Blueprint
+
 from gateway.db import get_session
 from gateway.errors import imsx_status
-
 from gateway.oneroster import gradebook, service
 from gateway.oneroster.access import authenticate, hidden_fields
 from gateway.oneroster.catalogue import Nested, View, catalogue
