@@ -36,7 +36,7 @@ def _oauth1_client() -> ClientContext | None:
         url=request.base_url,
         consumer_secret=client_secret_for(session, signed.consumer_key),
         window_seconds=current_app.config.get(
-            "ONEROSTER_OAUTH1_WINDOW_SECONDS", oauth1.DEFAULT_WINDOW_SECONDS
+            "OAUTH1_TIMESTAMP_WINDOW", oauth1.DEFAULT_WINDOW_SECONDS
         ),
     )
     client = find_active(session, signed.consumer_key)
