@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,29 +51,37 @@ def view_conditions(view: View, reach: Reach) -> list[Any]:
     return conditions
 
 
-def exists_in_view(session: Session, view: View, sourced_id: str, reach: Reach, extra=()) -> bool:
+def _exists(view: View, sourced_id: str, reach: Reach, extra: Sequence[Any] = ()) -> Any:
+    table = view.entity.table
+    return (
+        select(table.c.sourced_id)
+        .where(table.c.sourced_id == sourced_id, *view_conditions(view, reach), *extra)
+        .exists()
+    )
+
+
+def exists_in_view(
+    session: Session, view: View, sourced_id: str, reach: Reach, extra: Sequence[Any] = ()
+) -> bool:
     if not storable(sourced_id):
         return False
-    table = view.entity.table
-    stmt = select(table.c.sourced_id).where(
-        table.c.sourced_id == sourced_id, *view_conditions(view, reach), *extra
-    )
-    return session.execute(stmt).first() is not None
+    return bool(session.execute(select(_exists(view, sourced_id, reach, extra))).scalar())
 
 
-def check_parents(session: Session, nested: Nested, ids: Mapping[str, str], reach: Reach) -> None:
+def parent_checks(nested: Nested, ids: Mapping[str, str], reach: Reach) -> list[tuple[View, Any]]:
     """Each parent must exist, be visible to the client and sit inside the previous parent."""
     views = catalogue().views
+    checks = []
     for parent in nested.parents:
         view = views[parent.view]
+        if not storable(ids[parent.param]):
+            raise unknown_object(view.entity.single, ids[parent.param])
         extra = []
         if parent.within_field and parent.within_param:
-            extra.append(
-                view.entity.table.c[view.entity.fields[parent.within_field].column_name]
-                == ids[parent.within_param]
-            )
-        if not exists_in_view(session, view, ids[parent.param], reach, extra):
-            raise unknown_object(view.entity.single, ids[parent.param])
+            column = view.entity.fields[parent.within_field].column_name
+            extra.append(view.entity.table.c[column] == ids[parent.within_param])
+        checks.append((view, _exists(view, ids[parent.param], reach, extra)))
+    return checks
 
 
 def list_page(
@@ -91,8 +99,7 @@ def list_page(
     entity = view.entity
     table = entity.table
     query = parse_query(entity, args, max_limit=max_limit, hidden=hidden)
-    if nested is not None:
-        check_parents(session, nested, ids or {}, reach)
+    parents = parent_checks(nested, ids or {}, reach) if nested is not None else []
     conditions = view_conditions(view, reach) + query.where
     if nested is not None:
         conditions += [nested_condition(entity, rel, dict(ids or {})) for rel in nested.where]
@@ -118,8 +125,15 @@ def list_page(
         .scalar_subquery()
     )
     total = select(func.count()).select_from(table).where(*conditions).scalar_subquery()
-    # One round trip: the count and the page's documents, already joined into one JSON text.
-    row = session.execute(select(total.label("total"), docs.label("docs"))).one()
+    # One round trip: the parents' existence, the count and the page's documents as one JSON text.
+    row = session.execute(
+        select(total.label("total"), docs.label("docs"), *(check for _view, check in parents))
+    ).one()
+    for (parent_view, _check), found, parent in zip(
+        parents, row[2:], nested.parents if nested else (), strict=True
+    ):
+        if not found:
+            raise unknown_object(parent_view.entity.single, (ids or {})[parent.param])
     return Page([row.docs] if row.docs else [], row.total, query)
 
 
