@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Text, case, cast, func, literal, literal_column, select
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
 
 from gateway.oneroster.catalogue import Entity, Field, catalogue
 
@@ -72,11 +72,21 @@ class Serializer:
     def __init__(self, entity: Entity, fields: Sequence[str], base_url: str) -> None:
         args: list[Any] = []
         for name in fields:
-            # Field names come from entities.json, never from the request: SQL constants.
-            args += [literal_column(f"'{name}'"), _value(entity, entity.fields[name], base_url)]
+            if name != "metadata":
+                # Field names come from entities.json, never from the request: SQL constants.
+                args += [literal_column(f"'{name}'"), _value(entity, entity.fields[name], base_url)]
         # Absent optional fields are omitted rather than sent as null.
-        self.expression = cast(func.json_strip_nulls(func.json_build_object(*args)), Text)
-        self.column = self.expression.label("doc")
+        document = func.json_strip_nulls(func.json_build_object(*args))
+        expression: Any = cast(document, Text)
+        if "metadata" in fields:
+            # Added after stripping: extension data keeps its own nulls.
+            metadata = entity.table.c.metadata
+            with_metadata = cast(document, JSONB).op("||")(
+                func.jsonb_build_object(literal_column("'metadata'"), metadata)
+            )
+            expression = case((metadata.is_(None), expression), else_=cast(with_metadata, Text))
+        self.expression = expression
+        self.column = expression.label("doc")
 
 
 def envelope(key: str, docs: Sequence[str], *, many: bool, warnings: list[dict[str, Any]]) -> str:

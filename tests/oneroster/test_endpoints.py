@@ -240,3 +240,18 @@ def test_password_returned_only_to_allowed_clients(roster, client, app, make_api
     finally:
         app.config.pop("ONEROSTER_PASSWORD_CLIENTS")
     assert response.get_json()["user"]["password"] == "hunter2"
+
+
+def test_metadata_round_trips_with_its_nulls(roster, get, db_session):
+    from gateway.oneroster.models import Course
+
+    course = db_session.get(Course, "c3")
+    course.metadata_ = {"edfi": {"courseCode": "READ3", "note": None}, "tags": ["a", None]}
+    db_session.flush()
+    body = get("/courses/c3").get_json()["course"]
+    assert body["metadata"] == {"edfi": {"courseCode": "READ3", "note": None}, "tags": ["a", None]}
+    assert body["title"] == "Reading" and "schoolYear" not in body
+    assert "metadata" not in get("/courses/c2").get_json()["course"]
+    assert get("/courses?fields=metadata&filter=" + "metadata.tags~'a'").get_json()["courses"] == [
+        {"metadata": body["metadata"]}
+    ]
