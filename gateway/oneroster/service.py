@@ -30,6 +30,7 @@ class Page:
     docs: list[str]  # each record's JSON text
     total: int
     query: Query
+    sourced_ids: list[str]  # for the audit trail
 
 
 MAX_SOURCED_ID = 255  # the width of every sourced_id column
@@ -115,26 +116,27 @@ def list_page(
         .limit(query.limit)
         .subquery("page")
     )
-    docs = (
+    page = (
         select(
             func.array_to_string(
                 func.array_agg(aggregate_order_by(serializer.expression, *query.order_by)), ","
-            )
+            ).label("docs"),
+            func.array_agg(table.c.sourced_id).label("ids"),
         )
         .join_from(table, keys, table.c.sourced_id == keys.c.sourced_id)
-        .scalar_subquery()
+        .subquery("docs")
     )
     total = select(func.count()).select_from(table).where(*conditions).scalar_subquery()
     # One round trip: the parents' existence, the count and the page's documents as one JSON text.
     row = session.execute(
-        select(total.label("total"), docs.label("docs"), *(check for _view, check in parents))
+        select(total.label("total"), page.c.docs, page.c.ids, *(check for _view, check in parents))
     ).one()
     for (parent_view, _check), found, parent in zip(
-        parents, row[2:], nested.parents if nested else (), strict=True
+        parents, row[3:], nested.parents if nested else (), strict=True
     ):
         if not found:
             raise unknown_object(parent_view.entity.single, (ids or {})[parent.param])
-    return Page([row.docs] if row.docs else [], row.total, query)
+    return Page([row.docs] if row.docs else [], row.total, query, row.ids or [])
 
 
 def get_one(

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Response, current_app, request
 from flask_smorest import Blueprint
 
+from gateway.audit import note_records
 from gateway.db import get_session
 from gateway.errors import imsx_status
 from gateway.oneroster import gradebook, service
@@ -61,6 +62,7 @@ def _collection(
         nested=nested,
         ids=ids,
     )
+    note_records(*page.sourced_ids)
     q = page.query
     headers = {
         "X-Total-Count": str(page.total),
@@ -85,6 +87,7 @@ def _single(view: View, sourced_id: str, status: int = 200) -> Response:
         base_url=_href_base(),
         hidden=hidden_fields(ctx),
     )
+    note_records(sourced_id)
     text = envelope(view.entity.single, [record], many=False, warnings=_status_infos(q.warnings))
     return _json(text, status=status)
 
@@ -92,6 +95,7 @@ def _single(view: View, sourced_id: str, status: int = 200) -> Response:
 def _put(view: View, sourced_id: str) -> Response:
     _ctx, reach = authenticate((catalogue().scopes["gradebook_createput"],))
     created = gradebook.put(get_session(), view, sourced_id, request.get_json(), reach)
+    note_records(sourced_id, action="create" if created else "update")
     return _single_after_write(view, sourced_id, 201 if created else 200, reach)
 
 
@@ -111,6 +115,7 @@ def _single_after_write(view: View, sourced_id: str, status: int, reach: service
 def _delete(view: View, sourced_id: str) -> Response:
     _ctx, reach = authenticate((catalogue().scopes["gradebook_delete"],))
     gradebook.delete(get_session(), view, sourced_id, reach)
+    note_records(sourced_id)
     return Response(status=204)
 
 
