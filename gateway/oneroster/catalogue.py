@@ -29,6 +29,7 @@ class Field:
     required: bool = False
     values: tuple[str, ...] = ()
     secret: bool = False
+    refers_to: str | None = None
 
     @property
     def column_name(self) -> str:
@@ -112,6 +113,7 @@ def catalogue() -> Catalogue:
                 required=f.get("required", False),
                 values=tuple(f.get("values", ())),
                 secret=f.get("secret", False),
+                refers_to=f.get("refers_to"),
             )
         entities[name] = Entity(
             name=name,

@@ -7,7 +7,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from gateway.db import utcnow
@@ -22,17 +23,6 @@ from gateway.oneroster.service import (
     view_conditions,
 )
 
-# GUIDRef field → the view whose rows it may name (the view applies org reach too).
-_REFERENCE_VIEWS = {
-    "class": "classes",
-    "category": "categories",
-    "academicSession": "academicSessions",
-    "lineItem": "lineItems",
-    "user": "users",
-    "org": "orgs",
-    "course": "courses",
-    "resource": "resources",
-}
 _SERVER_OWNED = ("sourcedId", "dateLastModified")
 
 
@@ -120,7 +110,7 @@ def _check_references(
         if f.kind != "ref" or values.get(f.column_name) is None:
             continue
         sourced_id = values[f.column_name]
-        target = views[_REFERENCE_VIEWS[f.target_type]]
+        target = views[f.refers_to or catalogue().hrefs[f.target_type]]
         if not exists_in_view(session, target, sourced_id, reach):
             problems.append(f"{entity.single}.{name} names unknown {f.target} {sourced_id}")
     if problems:
@@ -135,13 +125,15 @@ def put(session: Session, view: View, sourced_id: str, body: Any, reach: Reach) 
         raise _invalid([f"sourcedId must be 1 to {MAX_SOURCED_ID} characters, without NUL"])
     values = _record(view, body, sourced_id)
     _check_references(session, entity, values, reach)
-    existing = session.execute(
-        select(table.c.sourced_id).where(table.c.sourced_id == sourced_id).with_for_update()
-    ).first()
     values.update(date_last_modified=utcnow(), origin="oneroster-rest")
-    if existing is None:
-        session.execute(insert(table).values(sourced_id=sourced_id, **values))
-    else:
+    # ON CONFLICT makes create-or-replace atomic when two requests PUT the same new sourcedId.
+    created = session.execute(
+        insert(table)
+        .values(sourced_id=sourced_id, **values)
+        .on_conflict_do_nothing(index_elements=["sourced_id"])
+        .returning(table.c.sourced_id)
+    ).first()
+    if created is None:
         if not exists_in_view(session, view, sourced_id, reach):
             raise Forbidden(
                 f"{entity.single} {sourced_id} belongs to another organization",
@@ -149,7 +141,7 @@ def put(session: Session, view: View, sourced_id: str, body: Any, reach: Reach) 
             )
         session.execute(update(table).where(table.c.sourced_id == sourced_id).values(**values))
     session.commit()
-    return existing is None
+    return created is not None
 
 
 def delete(session: Session, view: View, sourced_id: str, reach: Reach) -> None:

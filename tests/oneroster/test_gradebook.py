@@ -91,11 +91,12 @@ def test_put_validation(roster, client, headers, db_session, body, fragment):
     assert db_session.execute(select(LineItem).where(LineItem.sourced_id == "li9")).first() is None
 
 
-def test_put_result_with_unknown_student(roster, client, headers):
+@pytest.mark.parametrize("student", ["ghost", "u-t1"])  # a teacher is not a student
+def test_put_result_with_unknown_student(roster, client, headers, student):
     result = {
         "result": {
             "lineItem": {"sourcedId": "li1"},
-            "student": {"sourcedId": "ghost"},
+            "student": {"sourcedId": student},
             "scoreStatus": "submitted",
             "score": 1,
             "scoreDate": "2025-09-10",
@@ -104,7 +105,7 @@ def test_put_result_with_unknown_student(roster, client, headers):
     response = client.put(BASE + "/results/r9", json=result, headers=headers)
     assert (
         response.status_code == 400
-        and "unknown user ghost" in response.get_json()["imsx_description"]
+        and f"unknown user {student}" in response.get_json()["imsx_description"]
     )
 
 
