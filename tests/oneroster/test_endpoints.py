@@ -273,3 +273,16 @@ def test_reads_are_audited_with_record_ids(roster, get, db_session):
     assert rows[0] == ("/ims/oneroster/v1p1/users/u-s1", ["u-s1"], "read")
     assert rows[1][0] == "/ims/oneroster/v1p1/schools/s1/students"
     assert sorted(rows[1][1]) == ["u-s2", "u-s5"]
+
+
+def test_internal_error_uses_imsx_and_leaks_no_sql(roster, get, db_session):
+    from gateway.oneroster.models import User
+
+    # A row written by hand with orgs as an object, not a list: the database refuses to expand it.
+    db_session.get(User, "u-s3").org_ids = {"not": "a list"}
+    db_session.flush()
+    body = get("/users/u-s3", expect=500).get_json()
+    assert body["imsx_codeMajor"] == "failure" and body["imsx_severity"] == "error"
+    minor = body["imsx_CodeMinor"]["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"]
+    assert minor == "internal_server_error"
+    assert "SELECT" not in body["imsx_description"] and "jsonb" not in body["imsx_description"]
