@@ -286,3 +286,9 @@ def test_internal_error_uses_imsx_and_leaks_no_sql(roster, get, db_session):
     minor = body["imsx_CodeMinor"]["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"]
     assert minor == "internal_server_error"
     assert "SELECT" not in body["imsx_description"] and "jsonb" not in body["imsx_description"]
+
+
+def test_all_55_paths_are_in_the_openapi_document(client):
+    paths = client.get("/openapi.json").get_json()["paths"]
+    assert len([p for p in paths if p.startswith(BASE + "/")]) == 55
+    assert BASE + "/schools/{sid}/classes/{cid}/students" in paths
