@@ -24,7 +24,9 @@ _FORM = "application/x-www-form-urlencoded"
 def _oauth1_client() -> ClientContext | None:
     form_body = request.get_data(as_text=True) if request.mimetype == _FORM else None
     signed = oauth1.collect(
-        request.headers.get("Authorization"), request.query_string.decode("latin-1"), form_body
+        request.headers.get("Authorization"),
+        request.query_string.decode("utf-8", "replace"),
+        form_body,
     )
     if signed is None:
         return None
