@@ -37,11 +37,11 @@ COURSES = [  # sourcedId, title, courseCode, org, schoolYear, grades
     ("c2", "Science 7", "SCI7", "s2", None, ["07"]),
     ("c3", "Reading", "READ3", "s3", None, ["03"]),
 ]
-CLASSES = [  # sourcedId, title, classCode, classType, course, school, terms, grades, modified
-    ("k1", "Algebra I - P1", "ALG-1", "scheduled", "c1", "s1", ["t1"], ["09", "10"], 1),
-    ("k2", "Algebra I - P2", "ALG-2", "scheduled", "c1", "s1", ["t2"], ["09"], 5),
-    ("k3", "Science 7", "SCI-7", "homeroom", "c2", "s2", ["t1", "t2"], ["07"], 9),
-    ("k4", "Reading 3", "READ-3", "scheduled", "c3", "s3", ["t1"], ["03"], 9),
+CLASSES = [  # sourcedId, title, code, classType, course, school, terms, grades, modified, periods
+    ("k1", "Algebra I - P1", "ALG-1", "scheduled", "c1", "s1", ["t1"], ["09", "10"], 1, ["1"]),
+    ("k2", "Algebra I - P2", "ALG-2", "scheduled", "c1", "s1", ["t2"], ["09"], 5, ["2"]),
+    ("k3", "Science 7", "SCI-7", "homeroom", "c2", "s2", ["t1", "t2"], ["07"], 9, []),
+    ("k4", "Reading 3", "READ-3", "scheduled", "c3", "s3", ["t1"], ["03"], 9, []),
 ]
 USERS = [  # sourcedId, role, orgs, givenName, familyName, grades, modified, other columns
     ("u-t1", "teacher", ["s1"], "Dana", "Levi", [], 2,
@@ -136,8 +136,9 @@ def _rows() -> list[Any]:
             term_sourced_ids=te,
             grades=g,
             date_last_modified=at(d),
+            periods=pe,
         )
-        for s, t, c, ct, co, sc, te, g, d in CLASSES
+        for s, t, c, ct, co, sc, te, g, d, pe in CLASSES
     ]
     rows += [
         m.User(
