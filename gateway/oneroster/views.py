@@ -119,11 +119,41 @@ def _delete(view: View, sourced_id: str) -> Response:
     return Response(status=204)
 
 
+def _query_parameter(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"in": "query", "name": name, "description": description, "schema": schema}
+
+
+# The OneRoster 1.1 query language, documented on every collection path.
+_COLLECTION_PARAMETERS = [
+    _query_parameter(
+        "limit",
+        "Page size (default 100; capped at ONEROSTER_MAX_LIMIT, 5000).",
+        {"type": "integer", "minimum": 1},
+    ),
+    _query_parameter("offset", "Records to skip (default 0).", {"type": "integer", "minimum": 0}),
+    _query_parameter(
+        "filter",
+        "e.g. dateLastModified>'2026-01-01T00:00:00Z' AND status='active'",
+        {"type": "string"},
+    ),
+    _query_parameter("sort", "Field to sort by (ties broken by sourcedId).", {"type": "string"}),
+    _query_parameter("orderBy", "asc or desc", {"type": "string", "enum": ["asc", "desc"]}),
+    _query_parameter("fields", "Comma-separated fields to return.", {"type": "string"}),
+]
+
+
 def _register(
-    rule: str, endpoint: str, func: Callable[..., Response], methods: list[str], doc: str
+    rule: str,
+    endpoint: str,
+    func: Callable[..., Response],
+    methods: list[str],
+    doc: str,
+    collection: bool = False,
 ) -> None:
     func.__name__ = endpoint
     func.__doc__ = doc
+    if collection:
+        func = blp.doc(parameters=_COLLECTION_PARAMETERS)(func)
     blp.add_url_rule(rule, endpoint=endpoint, view_func=func, methods=methods)
 
 
@@ -139,7 +169,7 @@ def _register_view(view: View) -> None:
         return _single(view, sourced_id)
 
     methods = ["GET", "PUT", "DELETE"] if view.write else ["GET"]
-    _register(f"/{view.name}", f"{view.name}_collection", many, ["GET"], f"List {view.name}")
+    _register(f"/{view.name}", f"{view.name}_collection", many, ["GET"], f"List {view.name}", True)
     _register(
         f"/{view.name}/<sourced_id>", f"{view.name}_by_id", one, methods, f"One of {view.name}"
     )
@@ -152,7 +182,7 @@ def _register_nested(nested: Nested) -> None:
         return _collection(view, nested, ids)
 
     endpoint = nested.path.replace("/", "_").replace("<", "").replace(">", "")
-    _register(f"/{nested.path}", endpoint, many, ["GET"], f"List {nested.path}")
+    _register(f"/{nested.path}", endpoint, many, ["GET"], f"List {nested.path}", True)
 
 
 for _view in catalogue().views.values():

@@ -292,3 +292,5 @@ def test_all_55_paths_are_in_the_openapi_document(client):
     paths = client.get("/openapi.json").get_json()["paths"]
     assert len([p for p in paths if p.startswith(BASE + "/")]) == 55
     assert BASE + "/schools/{sid}/classes/{cid}/students" in paths
+    documented = {p["name"] for p in paths[BASE + "/users"]["get"]["parameters"]}
+    assert {"limit", "offset", "filter", "sort", "orderBy", "fields"} <= documented
