@@ -172,3 +172,9 @@ class User(OneRosterRow, Base):
     org_ids: Mapped[list[str] | None] = mapped_column(JSONB)
     grades: Mapped[list[str] | None] = mapped_column(JSONB)
     password: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    updated_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
