@@ -178,3 +178,14 @@ def test_put_and_delete_signed_with_oauth1(roster, client, make_api_client):
     assert response.status_code == 201, response.get_data(as_text=True)
     signed_url, signed_headers, _ = signed(consumer, "DELETE", url)
     assert client.delete(signed_url, headers=signed_headers).status_code == 204
+
+
+def test_put_without_json_is_4xx_in_imsx(roster, client, headers):
+    response = client.put(
+        BASE + "/categories/x",
+        data="title=Quiz",
+        headers=headers,
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert 400 <= response.status_code < 500
+    assert response.get_json()["imsx_codeMajor"] == "failure"
