@@ -43,7 +43,9 @@ def _value(f: Field, raw: Any) -> Any:
     if f.kind == "date":
         if not isinstance(raw, str):
             raise ValueError("must be a date YYYY-MM-DD")
-        return dt.date.fromisoformat(raw[:10]) if len(raw) >= 10 else dt.date.fromisoformat(raw)
+        if len(raw) == 10:
+            return dt.date.fromisoformat(raw)
+        return dt.datetime.fromisoformat(raw).date()  # some consumers send a full date-time
     if f.kind == "number":
         if isinstance(raw, bool) or not isinstance(raw, int | float | str):
             raise ValueError("must be a number")

@@ -37,12 +37,16 @@ def test_put_creates_then_replaces(roster, client, headers, get):
     body = created.get_json()["lineItem"]
     assert body["sourcedId"] == "li9" and body["class"]["href"].endswith("/classes/k1")
     assert body["status"] == "active" and body["resultValueMax"] == 20
+    # a date-time is accepted for a date field, as some consumers send one
     replaced = client.put(
-        BASE + "/lineItems/li9", json=line_item(title="Essay v2", description=None), headers=headers
+        BASE + "/lineItems/li9",
+        json=line_item(title="Essay v2", description=None, dueDate="2025-10-11T23:59:00Z"),
+        headers=headers,
     )
     assert replaced.status_code == 200
     again = get("/lineItems/li9").get_json()["lineItem"]
     assert again["title"] == "Essay v2" and "description" not in again
+    assert again["dueDate"] == "2025-10-11"
     assert "li9" in [i["sourcedId"] for i in get("/classes/k1/lineItems").get_json()["lineItems"]]
 
 
@@ -76,6 +80,7 @@ def test_put_result_and_category(roster, client, headers, db_session):
         (line_item(gradingPeriod={"sourcedId": "nope"}), "unknown academicSession nope"),
         (line_item(title=None), "title is required"),
         (line_item(assignDate="10/01/2025"), "assignDate"),
+        (line_item(dueDate="2025-10-10garbage"), "dueDate"),
         (line_item(resultValueMin="lots"), "resultValueMin"),
         (line_item(status="gone"), "status must be one of"),
         (line_item(sourcedId="other"), "differs"),
