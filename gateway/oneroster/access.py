@@ -59,5 +59,7 @@ def authenticate(scopes: tuple[str, ...]) -> tuple[ClientContext, Reach]:
 
 def hidden_fields(ctx: ClientContext) -> frozenset[str]:
     """Passwords are never returned unless the client is explicitly allowed (compliance rule 5)."""
-    allowed = current_app.config.get("ONEROSTER_PASSWORD_CLIENTS", ())
+    allowed = current_app.config.get("ONEROSTER_PASSWORD_CLIENTS") or ()
+    if isinstance(allowed, str):  # as read from the environment: comma-separated keys
+        allowed = [key.strip() for key in allowed.split(",")]
     return frozenset() if ctx.key in allowed else frozenset({"password"})

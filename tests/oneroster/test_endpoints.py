@@ -233,7 +233,7 @@ def test_password_returned_only_to_allowed_clients(roster, client, app, make_api
     from tests.oneroster.oauth1_client import Consumer, signed
 
     key, secret = make_api_client(name="sso-provisioner")
-    app.config["ONEROSTER_PASSWORD_CLIENTS"] = [key]
+    app.config["ONEROSTER_PASSWORD_CLIENTS"] = f"another-key, {key}"
     try:
         url, headers, _ = signed(Consumer(key, secret), "GET", f"http://localhost{BASE}/users/u-t1")
         response = client.get(url, headers=headers)
