@@ -6,14 +6,16 @@ Views only translate HTTP; gateway.oneroster.service and .gradebook hold the rul
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from flask import Response, current_app, request
 from flask_smorest import Blueprint
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from gateway.audit import note_records
 from gateway.db import get_session
-from gateway.errors import imsx_status
+from gateway.errors import TooManyRequests, imsx_status
 from gateway.oneroster import gradebook, service
 from gateway.oneroster.access import authenticate, hidden_fields
 from gateway.oneroster.catalogue import Nested, View, catalogue
@@ -119,6 +121,22 @@ def _delete(view: View, sourced_id: str) -> Response:
     return Response(status=204)
 
 
+def _busy_is_429(view: Callable[..., Response]) -> Callable[..., Response]:
+    """No database connection free within DB_POOL_TIMEOUT: the server is busy, so the consumer
+    should retry later (OneRoster's 429 `server_busy`), not see a 500."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return view(*args, **kwargs)
+        except PoolTimeout:
+            raise TooManyRequests(
+                "The server is busy; retry shortly.", headers={"Retry-After": "1"}
+            ) from None
+
+    return wrapper
+
+
 def _query_parameter(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"in": "query", "name": name, "description": description, "schema": schema}
 
@@ -150,6 +168,7 @@ def _register(
     doc: str,
     collection: bool = False,
 ) -> None:
+    func = _busy_is_429(func)
     func.__name__ = endpoint
     func.__doc__ = doc
     if collection:

@@ -294,3 +294,25 @@ def test_all_55_paths_are_in_the_openapi_document(client):
     assert BASE + "/schools/{sid}/classes/{cid}/students" in paths
     documented = {p["name"] for p in paths[BASE + "/users"]["get"]["parameters"]}
     assert {"limit", "offset", "filter", "sort", "orderBy", "fields"} <= documented
+
+
+def test_exhausted_connection_pool_is_429_server_busy(test_config):
+    from gateway.app import create_app
+
+    settings = {**test_config.as_dict(), "DB_POOL_SIZE": 1, "DB_MAX_OVERFLOW": 0}
+    settings["DB_POOL_TIMEOUT"] = 1
+    busy_app = create_app(settings)
+    engine = busy_app.extensions["gateway.db"].engine
+    try:
+        with engine.connect():  # holds the pool's only connection
+            response = busy_app.test_client().get(
+                BASE + "/orgs", headers={"Authorization": "Bearer any"}
+            )
+    finally:
+        engine.dispose()
+    assert response.status_code == 429 and response.headers["Retry-After"] == "1"
+    body = response.get_json()
+    assert (
+        body["imsx_CodeMinor"]["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"]
+        == "server_busy"
+    )
