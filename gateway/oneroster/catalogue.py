@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -14,6 +15,7 @@ from gateway.db import Base
 from gateway.oneroster import models  # noqa: F401  (registers the tables on Base.metadata)
 
 _HERE = Path(__file__).parent
+_FIELD_NAME = re.compile(r"[A-Za-z]+")
 
 # Kinds whose value is one scalar column (sortable, comparable).
 SCALAR_KINDS = frozenset({"string", "enum", "date", "datetime", "boolean", "number", "ref"})
@@ -104,6 +106,8 @@ def catalogue() -> Catalogue:
     for name, e in spec["entities"].items():
         fields = {}
         for fname, f in {**common, **e["fields"]}.items():
+            if not _FIELD_NAME.fullmatch(fname):  # names are inlined into SQL as JSON keys
+                raise ValueError(f"entities.json: field name {fname!r} is not letters only")
             fields[fname] = Field(
                 name=fname,
                 kind=f["kind"],

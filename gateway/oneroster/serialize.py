@@ -1,4 +1,4 @@
-"""OneRoster JSON built by PostgreSQL: one `json_build_object(...)::text` per row.
+"""OneRoster JSON built by PostgreSQL: one `json_object(...)` text per row.
 
 Building the documents in the database (in C) instead of decoding JSONB and re-encoding dicts in
 Python keeps large pages cheap; Python only joins the row texts into the envelope.
@@ -11,8 +11,10 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Text, case, cast, func, literal, literal_column, select
-from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
+from sqlalchemy import ColumnElement, Text, case, func, literal, literal_column, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from gateway.oneroster.catalogue import Entity, Field, catalogue
 
@@ -66,27 +68,40 @@ def _value(entity: Entity, f: Field, base_url: str) -> Any:
     return column
 
 
+class JsonObject(ColumnElement[str]):
+    """PostgreSQL 16's `JSON_OBJECT(k VALUE v, … ABSENT ON NULL RETURNING text)`: only top-level
+    nulls are left out (extension data keeps its own), and it is cheaper than stripping nulls from a
+    built object."""
+
+    type = Text()
+    inherit_cache = True
+    _traverse_internals = [
+        ("keys", InternalTraversal.dp_string_list),
+        ("values", InternalTraversal.dp_clauseelement_list),
+    ]
+
+    def __init__(self, keys: Sequence[str], values: Sequence[Any]) -> None:
+        self.keys = tuple(keys)
+        self.values = tuple(values)
+
+
+@compiles(JsonObject, "postgresql")
+def _compile_json_object(element: JsonObject, compiler: Any, **kw: Any) -> str:
+    # Keys come from entities.json (letters only, checked at load), never from the request.
+    pairs = ", ".join(
+        f"'{key}' VALUE {compiler.process(value, **kw)}"
+        for key, value in zip(element.keys, element.values, strict=True)
+    )
+    return f"json_object({pairs} ABSENT ON NULL RETURNING text)"
+
+
 class Serializer:
     """The SQL expression of one record's JSON text for the requested fields."""
 
     def __init__(self, entity: Entity, fields: Sequence[str], base_url: str) -> None:
-        args: list[Any] = []
-        for name in fields:
-            if name != "metadata":
-                # Field names come from entities.json, never from the request: SQL constants.
-                args += [literal_column(f"'{name}'"), _value(entity, entity.fields[name], base_url)]
-        # Absent optional fields are omitted rather than sent as null.
-        document = func.json_strip_nulls(func.json_build_object(*args))
-        expression: Any = cast(document, Text)
-        if "metadata" in fields:
-            # Added after stripping: extension data keeps its own nulls.
-            metadata = entity.table.c.metadata
-            with_metadata = cast(document, JSONB).op("||")(
-                func.jsonb_build_object(literal_column("'metadata'"), metadata)
-            )
-            expression = case((metadata.is_(None), expression), else_=cast(with_metadata, Text))
-        self.expression = expression
-        self.column = expression.label("doc")
+        values = [_value(entity, entity.fields[name], base_url) for name in fields]
+        self.expression = JsonObject(fields, values)
+        self.column = self.expression.label("doc")
 
 
 def envelope(key: str, docs: Sequence[str], *, many: bool, warnings: list[dict[str, Any]]) -> str:
