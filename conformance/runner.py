@@ -21,7 +21,7 @@ class CheckFailed(Exception):
 
 
 class CheckSkipped(Exception):
-    """The deployment (its data, the client's scopes, the options given) cannot exercise the check."""
+    """The deployment (its data, the client's scopes, the options) cannot exercise the check."""
 
 
 def ensure(condition: Any, reason: str) -> None:
@@ -102,6 +102,14 @@ class Context:
         return values[0] if len(values) == 1 else values
 
 
+def _relevant(exchanges: list[Exchange], result: CheckResult, limit: int = 6) -> list[Exchange]:
+    """The exchanges a failure names (by URL), then the last ones, for the report's excerpts."""
+    text = " ".join([result.reason, *result.problems])
+    named = [x for x in exchanges if x.url in text]
+    chosen = named[:limit - 2] + [x for x in exchanges[-2:] if x not in named]
+    return chosen[:limit]
+
+
 class Suite:
     """Runs checks, catching their outcome; each result keeps the HTTP exchanges of a failure."""
 
@@ -133,10 +141,11 @@ class Suite:
         except Exception as exc:  # a crash in a check is a failure of the run, reported as such
             last = traceback.extract_tb(exc.__traceback__)[-1]
             result.status = FAIL
-            result.reason = f"error while checking: {type(exc).__name__}: {exc} ({last.name}:{last.lineno})"
+            result.reason = (f"error while checking: {type(exc).__name__}: {exc} "
+                             f"({last.name}:{last.lineno})")
         result.duration_ms = int((time.monotonic() - start) * 1000)
         if result.status == FAIL and http is not None:
-            result.exchanges = list(http.exchanges[-3:])
+            result.exchanges = _relevant(http.exchanges, result)
         self.results.append(result)
         if self.on_result:
             self.on_result(result)

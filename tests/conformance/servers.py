@@ -10,6 +10,9 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 
 class _QuietHandler(WSGIRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: the suites make hundreds of small requests
+
+
     def log_request(self, *args: object, **kwargs: object) -> None:
         pass
 
