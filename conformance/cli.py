@@ -1,4 +1,4 @@
-"""`gateway-conformance edfi|oneroster|csv …` — run a suite, print one line per check, write reports."""
+"""`gateway-conformance edfi|oneroster|csv …`: run a suite, a line per check, and reports."""
 
 from __future__ import annotations
 
@@ -11,54 +11,89 @@ from conformance import report
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", nargs="?", const="-", metavar="PATH",
-                   help="write the JSON report to PATH (to stdout, instead of the console lines, "
-                        "when PATH is omitted)")
+    p.add_argument(
+        "--json",
+        nargs="?",
+        const="-",
+        metavar="PATH",
+        help="write the JSON report to PATH (to stdout, instead of the console lines, "
+        "when PATH is omitted)",
+    )
     p.add_argument("--html", metavar="REPORT.html", help="write a self-contained HTML report")
 
 
 def _remote(p: argparse.ArgumentParser) -> None:
     env = os.environ.get
-    p.add_argument("--base-url", default=env("CONFORMANCE_BASE_URL"),
-                   help="root of the deployment, e.g. http://localhost:8000 "
-                        "(env CONFORMANCE_BASE_URL)")
+    p.add_argument(
+        "--base-url",
+        default=env("CONFORMANCE_BASE_URL"),
+        help="root of the deployment, e.g. http://localhost:8000 (env CONFORMANCE_BASE_URL)",
+    )
     p.add_argument("--key", default=env("CONFORMANCE_KEY"), help="client key (env CONFORMANCE_KEY)")
-    p.add_argument("--secret", default=env("CONFORMANCE_SECRET"),
-                   help="client secret (env CONFORMANCE_SECRET)")
+    p.add_argument(
+        "--secret", default=env("CONFORMANCE_SECRET"), help="client secret (env CONFORMANCE_SECRET)"
+    )
     p.add_argument("--token-url", help="OAuth 2 token endpoint (default: BASE_URL/oauth/token)")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default 30)")
-    p.add_argument("--max-records", type=int, default=5000,
-                   help="read at most this many records when walking a whole collection")
+    p.add_argument(
+        "--max-records",
+        type=int,
+        default=5000,
+        help="read at most this many records when walking a whole collection",
+    )
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="gateway-conformance",
         description="Check an Ed-Fi API or OneRoster v1.1 deployment, or a OneRoster CSV package, "
-                    "against the standards. Exit status 0 only when no check failed.")
+        "against the standards. Exit status 0 only when no check failed.",
+    )
     sub = p.add_subparsers(dest="suite", required=True)
 
     edfi = sub.add_parser("edfi", help="Ed-Fi DS5 resource API (ODS/API 7 contract)")
     _remote(edfi)
-    edfi.add_argument("--edorg", help="education organization id the client is tied to; scratch "
-                                      "records are created inside it")
-    edfi.add_argument("--other-edorg", help="an education organization id outside the client's "
-                                            "reach, for the authorization checks")
-    edfi.add_argument("--paging-resource", default="students",
-                      help="collection walked by the paging checks (default students)")
+    edfi.add_argument(
+        "--edorg",
+        help="education organization id the client is tied to; scratch "
+        "records are created inside it",
+    )
+    edfi.add_argument(
+        "--other-edorg",
+        help="an education organization id outside the client's "
+        "reach, for the authorization checks",
+    )
+    edfi.add_argument(
+        "--paging-resource",
+        default="students",
+        help="collection walked by the paging checks (default students)",
+    )
     _common(edfi)
 
     oneroster = sub.add_parser("oneroster", help="OneRoster v1.1 REST provider")
     _remote(oneroster)
     oneroster.add_argument("--token", help="use this bearer token instead of --key/--secret")
-    oneroster.add_argument("--oauth1", action="store_true",
-                           help="sign every request with OAuth 1.0a instead of OAuth 2")
-    oneroster.add_argument("--signature-method", default="HMAC-SHA256",
-                           choices=["HMAC-SHA256", "HMAC-SHA1"], help="OAuth 1.0a signature method")
-    oneroster.add_argument("--oneroster-path", default="/ims/oneroster/v1p1",
-                           help="path of the OneRoster root under BASE_URL")
-    oneroster.add_argument("--paging-collection", default="/users",
-                           help="collection walked by the paging checks (default /users)")
+    oneroster.add_argument(
+        "--oauth1",
+        action="store_true",
+        help="sign every request with OAuth 1.0a instead of OAuth 2",
+    )
+    oneroster.add_argument(
+        "--signature-method",
+        default="HMAC-SHA256",
+        choices=["HMAC-SHA256", "HMAC-SHA1"],
+        help="OAuth 1.0a signature method",
+    )
+    oneroster.add_argument(
+        "--oneroster-path",
+        default="/ims/oneroster/v1p1",
+        help="path of the OneRoster root under BASE_URL",
+    )
+    oneroster.add_argument(
+        "--paging-collection",
+        default="/users",
+        help="collection walked by the paging checks (default /users)",
+    )
     _common(oneroster)
 
     csv = sub.add_parser("csv", help="OneRoster v1.1 CSV package, offline")

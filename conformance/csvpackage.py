@@ -34,8 +34,11 @@ class Package:
     def __init__(self, path: str) -> None:
         self.path = Path(path)
         self.zip = zipfile.ZipFile(self.path) if self.path.is_file() else None
-        names = (self.zip.namelist() if self.zip else
-                 [p.name for p in self.path.iterdir() if p.is_file()])
+        names = (
+            self.zip.namelist()
+            if self.zip
+            else [p.name for p in self.path.iterdir() if p.is_file()]
+        )
         self.names = {Path(n).name: n for n in names if n.lower().endswith(".csv")}
 
     @contextmanager
@@ -79,8 +82,9 @@ def _read_manifest(ctx: Context) -> None:
     for line, record in package.rows("manifest.csv"):
         if line == 1:
             if record != spec["header"]:
-                problems.add("manifest.csv", 1, None, None,
-                             f"header {record}, expected {spec['header']}")
+                problems.add(
+                    "manifest.csv", 1, None, None, f"header {record}, expected {spec['header']}"
+                )
             continue
         if len(record) != 2:
             problems.add("manifest.csv", line, None, None, f"{len(record)} fields, expected 2")
@@ -89,16 +93,25 @@ def _read_manifest(ctx: Context) -> None:
         if name in values:
             problems.add("manifest.csv", line, 1, "propertyName", f"{name!r} appears twice")
         values[name] = value
-        known = name in spec["required"] or name in spec["optional"] or (
-            name.startswith("file.") and name[5:] in SPEC["files"])
+        known = (
+            name in spec["required"]
+            or name in spec["optional"]
+            or (name.startswith("file.") and name[5:] in SPEC["files"])
+        )
         if not known:
             problems.add("manifest.csv", line, 1, "propertyName", f"unknown property {name!r}")
         elif name.startswith("file.") and value not in spec["fileModes"]:
-            problems.add("manifest.csv", line, 2, "value",
-                         f"{value!r} is not one of {spec['fileModes']}")
+            problems.add(
+                "manifest.csv", line, 2, "value", f"{value!r} is not one of {spec['fileModes']}"
+            )
         elif name in spec["required"] and value not in spec["required"][name]:
-            problems.add("manifest.csv", line, 2, "value",
-                         f"{name} is {value!r}, expected {spec['required'][name]}")
+            problems.add(
+                "manifest.csv",
+                line,
+                2,
+                "value",
+                f"{name} is {value!r}, expected {spec['required'][name]}",
+            )
     for name in [*spec["required"], *(f"file.{f}" for f in SPEC["files"])]:
         if name not in values:
             problems.append(f"manifest.csv: no {name} row")
@@ -195,8 +208,9 @@ def _file_checks(file: str):
                 positions, width = _header(name, record, columns, out["header"]), len(record)
                 continue
             if len(record) != width:
-                out["header"].add(name, line, None, None,
-                                  f"{len(record)} fields, the header has {width}")
+                out["header"].add(
+                    name, line, None, None, f"{len(record)} fields, the header has {width}"
+                )
                 continue
             for column in columns:
                 index = positions.get(column["name"])
@@ -205,7 +219,8 @@ def _file_checks(file: str):
                 value = record[index]
                 col = (name, line, index + 1, column["name"])
                 required = column.get("required") is True or (
-                    column.get("required") == "delta" and delta)
+                    column.get("required") == "delta" and delta
+                )
                 if value == "":
                     if required:
                         out["required"].add(*col, "a value is required")
@@ -228,12 +243,22 @@ def _file_checks(file: str):
             if sid_index is not None:
                 sid = record[sid_index]
                 if sid in seen:
-                    out["unique"].add(name, line, sid_index + 1, "sourcedId",
-                                      f"{sid!r} already used on line {seen[sid]}")
+                    out["unique"].add(
+                        name,
+                        line,
+                        sid_index + 1,
+                        "sourcedId",
+                        f"{sid!r} already used on line {seen[sid]}",
+                    )
                 seen[sid] = line
                 if same and modes.get(same) == "bulk" and sid not in ids.get(same, ()):
-                    out["refs"].add(name, line, sid_index + 1, "sourcedId",
-                                    f"{sid!r} is not a sourcedId in {same}.csv")
+                    out["refs"].add(
+                        name,
+                        line,
+                        sid_index + 1,
+                        "sourcedId",
+                        f"{sid!r} is not a sourcedId in {same}.csv",
+                    )
         return out
 
     def runner(key: str, what: str):
@@ -250,8 +275,9 @@ def _file_checks(file: str):
     return runner
 
 
-def _header(name: str, record: list[str], columns: list[dict[str, Any]],
-            problems: Problems) -> dict[str, int]:
+def _header(
+    name: str, record: list[str], columns: list[dict[str, Any]], problems: Problems
+) -> dict[str, int]:
     expected = [c["name"] for c in columns]
     positions: dict[str, int] = {}
     for index, header in enumerate(record):
@@ -282,12 +308,15 @@ def create_suite(args: argparse.Namespace) -> tuple[Suite, CheckList]:
         run = _file_checks(file)
         area = f"{file}.csv"
         checks.add(area, f"{area}: header has every column, rows have as many fields")(
-            run("header", "header/row structure problem(s)"))
+            run("header", "header/row structure problem(s)")
+        )
         checks.add(area, f"{area}: required values present")(run("required", "missing value(s)"))
         checks.add(area, f"{area}: enumerations")(run("enum", "value(s) outside the enumeration"))
         checks.add(area, f"{area}: formats (dates, booleans, numbers, grades, userIds)")(
-            run("format", "badly formatted value(s)"))
+            run("format", "badly formatted value(s)")
+        )
         checks.add(area, f"{area}: sourcedIds unique")(run("unique", "duplicate sourcedId(s)"))
         checks.add(area, f"{area}: references to other files resolve")(
-            run("refs", "unresolved reference(s)"))
+            run("refs", "unresolved reference(s)")
+        )
     return Suite("OneRoster v1.1 CSV", str(args.package), context), checks

@@ -61,31 +61,63 @@ class Http:
             url += ("&" if "?" in url else "?") + query
         return url
 
-    def request(self, method: str, path: str, *, params: Any = None, json_body: Any = None,
-                data: Any = None, headers: dict[str, str] | None = None,
-                auth: Any = True) -> requests.Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Any = None,
+        json_body: Any = None,
+        data: Any = None,
+        headers: dict[str, str] | None = None,
+        auth: Any = True,
+    ) -> requests.Response:
         url = self.url(path, params)
         chosen = self.auth if auth is True else (None if auth is False else auth)
-        kwargs: dict[str, Any] = {"headers": headers or {}, "timeout": self.timeout,
-                                  "allow_redirects": False}
+        kwargs: dict[str, Any] = {
+            "headers": headers or {},
+            "timeout": self.timeout,
+            "allow_redirects": False,
+        }
         if json_body is not None:
             kwargs["json"] = json_body
         if data is not None:
             kwargs["data"] = data
-        req = requests.Request(method, url, auth=chosen, **{k: v for k, v in kwargs.items()
-                                                           if k in ("headers", "json", "data")})
+        req = requests.Request(
+            method,
+            url,
+            auth=chosen,
+            **{k: v for k, v in kwargs.items() if k in ("headers", "json", "data")},
+        )
         prepared = self.session.prepare_request(req)
         start = time.monotonic()
         try:
             response = self.session.send(prepared, timeout=self.timeout, allow_redirects=False)
         except requests.RequestException as exc:
-            self.exchanges.append(Exchange(method, url, _headers(prepared.headers),
-                                           _excerpt(prepared.body), None, {}, str(exc)))
+            self.exchanges.append(
+                Exchange(
+                    method,
+                    url,
+                    _headers(prepared.headers),
+                    _excerpt(prepared.body),
+                    None,
+                    {},
+                    str(exc),
+                )
+            )
             raise CheckFailed(f"{method} {url}: no response ({type(exc).__name__})") from exc
-        self.exchanges.append(Exchange(
-            method, url, _headers(prepared.headers), _excerpt(prepared.body),
-            response.status_code, _headers(response.headers), _excerpt(response.content),
-            int((time.monotonic() - start) * 1000)))
+        self.exchanges.append(
+            Exchange(
+                method,
+                url,
+                _headers(prepared.headers),
+                _excerpt(prepared.body),
+                response.status_code,
+                _headers(response.headers),
+                _excerpt(response.content),
+                int((time.monotonic() - start) * 1000),
+            )
+        )
         return response
 
     def get(self, path: str, **kw: Any) -> requests.Response:
@@ -102,7 +134,8 @@ def json_of(response: requests.Response) -> Any:
     except (ValueError, json.JSONDecodeError) as exc:
         raise CheckFailed(
             f"{response.request.method} {response.url} answered {response.status_code} "
-            f"with a body that is not JSON") from exc
+            f"with a body that is not JSON"
+        ) from exc
 
 
 def absolute(base: str, href: str) -> str:

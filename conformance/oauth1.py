@@ -30,7 +30,7 @@ def base_string_uri(url: str) -> str:
 
 
 def signature_base_string(method: str, url: str, params: list[tuple[str, str]]) -> str:
-    """RFC 5849 3.4.1: method, base URI and the sorted, encoded parameters (query + oauth + form)."""
+    """RFC 5849 3.4.1: method, base URI, sorted encoded parameters (query + oauth + form)."""
     encoded = sorted((percent_encode(k), percent_encode(v)) for k, v in params)
     normalized = "&".join(f"{k}={v}" for k, v in encoded)
     return "&".join(
@@ -38,18 +38,31 @@ def signature_base_string(method: str, url: str, params: list[tuple[str, str]]) 
     )
 
 
-def sign(method: str, url: str, params: list[tuple[str, str]], consumer_secret: str,
-         signature_method: str = "HMAC-SHA256", token_secret: str = "") -> str:
+def sign(
+    method: str,
+    url: str,
+    params: list[tuple[str, str]],
+    consumer_secret: str,
+    signature_method: str = "HMAC-SHA256",
+    token_secret: str = "",
+) -> str:
     key = f"{percent_encode(consumer_secret)}&{percent_encode(token_secret)}"
     base = signature_base_string(method, url, params)
     digest = hmac.new(key.encode(), base.encode(), _DIGESTS[signature_method]).digest()
     return base64.b64encode(digest).decode()
 
 
-def authorization_header(method: str, url: str, consumer_key: str, consumer_secret: str, *,
-                         signature_method: str = "HMAC-SHA256",
-                         form: list[tuple[str, str]] | None = None,
-                         timestamp: int | None = None, nonce: str | None = None) -> str:
+def authorization_header(
+    method: str,
+    url: str,
+    consumer_key: str,
+    consumer_secret: str,
+    *,
+    signature_method: str = "HMAC-SHA256",
+    form: list[tuple[str, str]] | None = None,
+    timestamp: int | None = None,
+    nonce: str | None = None,
+) -> str:
     oauth = [
         ("oauth_consumer_key", consumer_key),
         ("oauth_signature_method", signature_method),
@@ -76,6 +89,11 @@ class OAuth1Auth(requests.auth.AuthBase):
             body = r.body if isinstance(r.body, str) else r.body.decode()
             form = parse_qsl(body, keep_blank_values=True)
         r.headers["Authorization"] = authorization_header(
-            r.method or "GET", r.url or "", self.key, self.secret,
-            signature_method=self.signature_method, form=form)
+            r.method or "GET",
+            r.url or "",
+            self.key,
+            self.secret,
+            signature_method=self.signature_method,
+            form=form,
+        )
         return r

@@ -28,8 +28,10 @@ def console_line(result: CheckResult) -> str:
 def console_summary(suite: Suite) -> str:
     c = suite.summary()
     verdict = "CONFORMANT" if suite.ok else "NOT CONFORMANT"
-    return (f"{suite.name}: {c[PASS]} passed, {c[FAIL]} failed, {c[SKIP]} skipped "
-            f"against {suite.target} — {verdict}")
+    return (
+        f"{suite.name}: {c[PASS]} passed, {c[FAIL]} failed, {c[SKIP]} skipped "
+        f"against {suite.target} — {verdict}"
+    )
 
 
 def as_dict(suite: Suite) -> dict[str, Any]:
@@ -87,8 +89,10 @@ def _row(r: CheckResult) -> str:
         cells += '<ul class="problems">' + "".join(f"<li>{e(p)}</li>" for p in r.problems) + "</ul>"
     for x in r.exchanges:
         req, res = _exchange_text(x)
-        cells += (f"<details><summary>{e(x.method)} {e(x.url)} → {e(str(x.status))}</summary>"
-                  f"<pre>{e(req)}</pre><pre>{e(res)}</pre></details>")
+        cells += (
+            f"<details><summary>{e(x.method)} {e(x.url)} → {e(str(x.status))}</summary>"
+            f"<pre>{e(req)}</pre><pre>{e(res)}</pre></details>"
+        )
     return f'<tr class="{r.status}"><td class="s">{_LABEL[r.status]}</td><td>{cells}</td></tr>'
 
 
@@ -98,21 +102,28 @@ def render_html(suites: list[Suite]) -> str:
     body = []
     for suite in suites:
         c = suite.summary()
-        body.append(f"<h1>{e(suite.name)} conformance</h1>"
-                    f'<p class="meta">{e(suite.target)} · '
-                    f'{time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(suite.started))} · '
-                    f'{"conformant" if suite.ok else "not conformant"}</p>'
-                    f'<p class="counts"><span class="c-pass">{c[PASS]} passed</span>'
-                    f'<span class="c-fail">{c[FAIL]} failed</span>'
-                    f'<span class="c-skip">{c[SKIP]} skipped</span></p>')
+        body.append(
+            f"<h1>{e(suite.name)} conformance</h1>"
+            f'<p class="meta">{e(suite.target)} · '
+            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(suite.started))} · "
+            f"{'conformant' if suite.ok else 'not conformant'}</p>"
+            f'<p class="counts"><span class="c-pass">{c[PASS]} passed</span>'
+            f'<span class="c-fail">{c[FAIL]} failed</span>'
+            f'<span class="c-skip">{c[SKIP]} skipped</span></p>'
+        )
         areas: dict[str, list[CheckResult]] = {}
         for r in suite.results:
             areas.setdefault(r.area, []).append(r)
         for area, results in areas.items():
             failed = sum(r.status == FAIL for r in results)
-            body.append(f"<h2>{e(area)} <small>({len(results)} checks, {failed} failed)</small></h2>"
-                        "<table>" + "".join(_row(r) for r in results) + "</table>")
+            body.append(
+                f"<h2>{e(area)} <small>({len(results)} checks, {failed} failed)</small></h2>"
+                "<table>" + "".join(_row(r) for r in results) + "</table>"
+            )
     title = " + ".join(s.name for s in suites) + " conformance report"
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{e(title)}</title><style>{_CSS}</style></head><body>"
-            + "".join(body) + f'<p class="meta">gateway-conformance {__version__}</p></body></html>\n')
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{e(title)}</title><style>{_CSS}</style></head><body>"
+        + "".join(body)
+        + f'<p class="meta">gateway-conformance {__version__}</p></body></html>\n'
+    )

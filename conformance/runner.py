@@ -106,7 +106,7 @@ def _relevant(exchanges: list[Exchange], result: CheckResult, limit: int = 6) ->
     """The exchanges a failure names (by URL), then the last ones, for the report's excerpts."""
     text = " ".join([result.reason, *result.problems])
     named = [x for x in exchanges if x.url in text]
-    chosen = named[:limit - 2] + [x for x in exchanges[-2:] if x not in named]
+    chosen = named[: limit - 2] + [x for x in exchanges[-2:] if x not in named]
     return chosen[:limit]
 
 
@@ -141,8 +141,9 @@ class Suite:
         except Exception as exc:  # a crash in a check is a failure of the run, reported as such
             last = traceback.extract_tb(exc.__traceback__)[-1]
             result.status = FAIL
-            result.reason = (f"error while checking: {type(exc).__name__}: {exc} "
-                             f"({last.name}:{last.lineno})")
+            result.reason = (
+                f"error while checking: {type(exc).__name__}: {exc} ({last.name}:{last.lineno})"
+            )
         result.duration_ms = int((time.monotonic() - start) * 1000)
         if result.status == FAIL and http is not None:
             result.exchanges = _relevant(http.exchanges, result)

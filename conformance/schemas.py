@@ -49,8 +49,9 @@ def oneroster_validator(name: str) -> jsonschema.Validator:
     return cls(schema, registry=registry, format_checker=cls.FORMAT_CHECKER)
 
 
-def schema_errors(validator: jsonschema.Validator, instance: Any, where: str = "$",
-                  limit: int = 10) -> list[str]:
+def schema_errors(
+    validator: jsonschema.Validator, instance: Any, where: str = "$", limit: int = 10
+) -> list[str]:
     """Readable messages, each prefixed with the JSON path of the offending value."""
     out = []
     for error in sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.path))):
@@ -106,7 +107,10 @@ def edfi_validator(component: str, filename: str = "resources-ds-5.0.yaml") -> j
         name = sorted(needed - done)[0]
         done.add(name)
         defs[name] = _to_json_schema(copy.deepcopy(components[name]), components, needed)
-    schema = {"$schema": "http://json-schema.org/draft-07/schema#", "$ref": f"#/$defs/{component}",
-              "$defs": defs}
+    schema = {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "$ref": f"#/$defs/{component}",
+        "$defs": defs,
+    }
     cls = jsonschema.Draft7Validator
     return cls(schema, format_checker=cls.FORMAT_CHECKER)

@@ -13,8 +13,10 @@ def create_suite(args: argparse.Namespace) -> tuple[Suite, CheckList]:
     base = args.base_url.rstrip("/")
     options = {
         "token_url": args.token_url or base + "/oauth/token",
-        "key": args.key, "secret": args.secret,
-        "edorg": args.edorg, "other_edorg": args.other_edorg,
+        "key": args.key,
+        "secret": args.secret,
+        "edorg": args.edorg,
+        "other_edorg": args.other_edorg,
         "paging_resource": args.paging_resource.strip("/"),
         "max_records": args.max_records,
     }

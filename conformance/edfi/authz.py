@@ -1,11 +1,17 @@
-"""Authorization: 401 without a valid token, 403 outside the client's organizations and namespace."""
+"""Authorization: 401 without a valid token; 403 outside the client's organizations, namespace."""
 
 from __future__ import annotations
 
 import uuid
 
 from conformance.edfi.common import (
-    delete_later, describe, expect_problem, expect_status, items, resource, scratch_code,
+    delete_later,
+    describe,
+    expect_problem,
+    expect_status,
+    items,
+    resource,
+    scratch_code,
 )
 from conformance.edfi.lifecycle import course_body
 from conformance.http import BearerAuth
@@ -32,16 +38,20 @@ def _other(ctx: Context) -> int:
     return int(other)
 
 
-@checks.add("authorization", "writing a course in another organization → 403 "
-                             "security:authorization")
+@checks.add(
+    "authorization", "writing a course in another organization → 403 security:authorization"
+)
 def _write_outside(ctx: Context) -> None:
     other = _other(ctx)
-    body = {**course_body(ctx, scratch_code()),
-            "educationOrganizationReference": {"educationOrganizationId": other}}
+    body = {
+        **course_body(ctx, scratch_code()),
+        "educationOrganizationReference": {"educationOrganizationId": other},
+    }
     r = ctx.http.request("POST", resource("courses"), json_body=body)
     if r.status_code in (200, 201) and r.headers.get("Location"):
-        delete_later(ctx, "course written outside the organization",
-                     ctx.http.url(r.headers["Location"]))
+        delete_later(
+            ctx, "course written outside the organization", ctx.http.url(r.headers["Location"])
+        )
     expect_problem(r, 403, "security:authorization")
 
 
@@ -57,12 +67,17 @@ def _read_outside(ctx: Context) -> None:
     ensure(items(r) == [], f"{describe(r)}: courses outside the client's reach are listed")
 
 
-@checks.add("authorization", "writing a descriptor outside the client's namespace → 403 "
-                             "security:authorization")
+@checks.add(
+    "authorization",
+    "writing a descriptor outside the client's namespace → 403 security:authorization",
+)
 def _namespace(ctx: Context) -> None:
-    body = {"namespace": "uri://conformance.invalid/GradeLevelDescriptor",
-            "codeValue": scratch_code("Conf"), "shortDescription": "Conformance scratch",
-            "description": "Conformance scratch value outside the client's namespace"}
+    body = {
+        "namespace": "uri://conformance.invalid/GradeLevelDescriptor",
+        "codeValue": scratch_code("Conf"),
+        "shortDescription": "Conformance scratch",
+        "description": "Conformance scratch value outside the client's namespace",
+    }
     r = ctx.http.request("POST", resource("gradeLevelDescriptors"), json_body=body)
     if r.status_code in (200, 201) and r.headers.get("Location"):
         delete_later(ctx, "descriptor outside the namespace", ctx.http.url(r.headers["Location"]))

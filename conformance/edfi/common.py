@@ -25,8 +25,9 @@ def describe(r: requests.Response) -> str:
 
 def expect_status(r: requests.Response, *codes: int) -> None:
     if r.status_code not in codes:
-        raise CheckFailed(f"{describe(r)}, expected {' or '.join(map(str, codes))}"
-                          + _problem_hint(r))
+        raise CheckFailed(
+            f"{describe(r)}, expected {' or '.join(map(str, codes))}" + _problem_hint(r)
+        )
 
 
 def _problem_hint(r: requests.Response) -> str:
@@ -43,18 +44,26 @@ def expect_problem(r: requests.Response, status: int, problem_type: str) -> dict
     """RFC 9457 problem details with the Ed-Fi type; returns the body."""
     expect_status(r, status)
     content_type = r.headers.get("Content-Type", "")
-    ensure(content_type.startswith("application/problem+json"),
-           f"{describe(r)}: Content-Type {content_type!r}, expected application/problem+json")
+    ensure(
+        content_type.startswith("application/problem+json"),
+        f"{describe(r)}: Content-Type {content_type!r}, expected application/problem+json",
+    )
     body = json_of(r)
     ensure(isinstance(body, dict), f"{describe(r)}: body is not a problem details object")
     expected = PROBLEM_PREFIX + problem_type
-    ensure(body.get("type") == expected,
-           f"{describe(r)}: type {body.get('type')!r}, expected {expected!r}")
-    ensure(body.get("status") == status,
-           f"{describe(r)}: problem status {body.get('status')!r}, expected {status}")
+    ensure(
+        body.get("type") == expected,
+        f"{describe(r)}: type {body.get('type')!r}, expected {expected!r}",
+    )
+    ensure(
+        body.get("status") == status,
+        f"{describe(r)}: problem status {body.get('status')!r}, expected {status}",
+    )
     for field in ("title", "correlationId"):
-        ensure(isinstance(body.get(field), str) and body[field],
-               f"{describe(r)}: problem details without {field}")
+        ensure(
+            isinstance(body.get(field), str) and body[field],
+            f"{describe(r)}: problem details without {field}",
+        )
     return body
 
 
@@ -95,7 +104,8 @@ def school_id(ctx: Context) -> int:
         found = None
         if edorg:
             found = first(ctx, "schools", {"schoolId": edorg}) or first(
-                ctx, "schools", {"localEducationAgencyId": edorg})
+                ctx, "schools", {"localEducationAgencyId": edorg}
+            )
         else:
             found = first(ctx, "schools")
         if not found:

@@ -43,8 +43,11 @@ def _count_only(ctx: Context) -> None:
 
 @checks.add("paging", "limit > 500 → 400 parameter-validation-failed")
 def _too_big(ctx: Context) -> None:
-    expect_problem(ctx.http.get(_path(ctx), params={"limit": 501}), 400,
-                   "bad-request:parameter-validation-failed")
+    expect_problem(
+        ctx.http.get(_path(ctx), params={"limit": 501}),
+        400,
+        "bad-request:parameter-validation-failed",
+    )
 
 
 @checks.add("paging", "no limit → the default page of 25")
@@ -52,8 +55,10 @@ def _default(ctx: Context) -> None:
     r = ctx.http.get(_path(ctx))
     expect_status(r, 200)
     got = len(items(r))
-    ensure(got == min(25, _total(ctx)), f"{describe(r)}: {got} records, expected "
-                                        f"{min(25, _total(ctx))}")
+    ensure(
+        got == min(25, _total(ctx)),
+        f"{describe(r)}: {got} records, expected {min(25, _total(ctx))}",
+    )
 
 
 @checks.add("paging", "offset/limit to the end: Total-Count agrees, no duplicates or gaps")
@@ -61,11 +66,14 @@ def _offsets(ctx: Context) -> None:
     size, total = _page_size(ctx), _total(ctx)
     seen: list[str] = []
     for n in range(MAX_PAGES + 1):
-        r = ctx.http.get(_path(ctx), params={"offset": n * size, "limit": size,
-                                             "totalCount": "true"})
+        r = ctx.http.get(
+            _path(ctx), params={"offset": n * size, "limit": size, "totalCount": "true"}
+        )
         expect_status(r, 200)
-        ensure(r.headers.get("Total-Count") == str(total),
-               f"{describe(r)}: Total-Count {r.headers.get('Total-Count')!r}, expected {total}")
+        ensure(
+            r.headers.get("Total-Count") == str(total),
+            f"{describe(r)}: Total-Count {r.headers.get('Total-Count')!r}, expected {total}",
+        )
         batch = [i.get("id") for i in items(r)]
         seen += batch
         if len(batch) < size:
@@ -99,16 +107,20 @@ def _cursor_walk(ctx: Context, size: int, token: str | None) -> tuple[list[str],
     return seen, problems
 
 
-@checks.add("paging", "cursor paging: Next-Page-Token to the end (absent on the last page), "
-                      "the same records as offset paging")
+@checks.add(
+    "paging",
+    "cursor paging: Next-Page-Token to the end (absent on the last page), "
+    "the same records as offset paging",
+)
 def _cursor(ctx: Context) -> None:
     size, total = _page_size(ctx), _total(ctx)
     seen, problems = _cursor_walk(ctx, size, None)
     if len(seen) != len(set(seen)):
         problems.append(f"{len(seen) - len(set(seen))} record(s) repeat across cursor pages")
     if len(set(seen)) != total:
-        problems.append(f"cursor paging read {len(set(seen))} distinct records, "
-                        f"Total-Count says {total}")
+        problems.append(
+            f"cursor paging read {len(set(seen))} distinct records, Total-Count says {total}"
+        )
     offset_ids = ctx.state.get("offset_ids")
     if offset_ids is not None and offset_ids != set(seen):
         problems.append("cursor and offset paging read different records")

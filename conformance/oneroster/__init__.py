@@ -14,8 +14,11 @@ def create_suite(args: argparse.Namespace) -> tuple[Suite, CheckList]:
     options = {
         "root": base + "/" + args.oneroster_path.strip("/"),
         "token_url": args.token_url or base + "/oauth/token",
-        "key": args.key, "secret": args.secret, "token": args.token,
-        "oauth1": args.oauth1, "signature_method": args.signature_method,
+        "key": args.key,
+        "secret": args.secret,
+        "token": args.token,
+        "oauth1": args.oauth1,
+        "signature_method": args.signature_method,
         "paging_collection": "/" + args.paging_collection.strip("/"),
         "max_records": args.max_records,
     }

@@ -8,8 +8,8 @@ import uuid
 
 from conformance.http import BearerAuth, json_of
 from conformance.oauth1 import OAuth1Auth, authorization_header
-from conformance.runner import CheckFailed, CheckList, Context, ensure, skip
 from conformance.oneroster.common import describe, expect_imsx, expect_status, get
+from conformance.runner import CheckFailed, CheckList, Context, ensure, skip
 
 checks = CheckList()
 ROSTER_CORE = "https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly"
@@ -19,13 +19,21 @@ def fetch_token(ctx: Context, scope: str | None = None) -> str:
     data = {"grant_type": "client_credentials"}
     if scope:
         data["scope"] = scope
-    r = ctx.http.request("POST", ctx.options["token_url"], data=data, auth=False,
-                         headers={"Authorization": _basic(ctx)})
+    r = ctx.http.request(
+        "POST",
+        ctx.options["token_url"],
+        data=data,
+        auth=False,
+        headers={"Authorization": _basic(ctx)},
+    )
     expect_status(r, 200)
     body = json_of(r)
-    ensure(isinstance(body, dict) and body.get("access_token")
-           and str(body.get("token_type", "")).lower() == "bearer",
-           f"{describe(r)}: no bearer access_token in the answer")
+    ensure(
+        isinstance(body, dict)
+        and body.get("access_token")
+        and str(body.get("token_type", "")).lower() == "bearer",
+        f"{describe(r)}: no bearer access_token in the answer",
+    )
     return body["access_token"]
 
 
@@ -80,8 +88,11 @@ def _spaces(ctx: Context) -> None:
 
 def _signed(ctx: Context, url: str, **kw: object) -> dict[str, str]:
     o = ctx.options
-    return {"Authorization": authorization_header("GET", url, o["key"], o["secret"],
-                                                  signature_method=o["signature_method"], **kw)}
+    return {
+        "Authorization": authorization_header(
+            "GET", url, o["key"], o["secret"], signature_method=o["signature_method"], **kw
+        )
+    }
 
 
 @checks.add("authentication", "OAuth 1.0a: a replayed nonce → 401")
@@ -109,8 +120,9 @@ def _wrong_secret(ctx: Context) -> None:
     expect_imsx(get(ctx, "/orgs", auth=auth), 401)
 
 
-@checks.add("authorization", "a roster-core.readonly token reads /orgs but gets 403 on "
-                             "/demographics (imsx)")
+@checks.add(
+    "authorization", "a roster-core.readonly token reads /orgs but gets 403 on /demographics (imsx)"
+)
 def _core_scope(ctx: Context) -> None:
     if ctx.options["oauth1"] or ctx.options["token"]:
         skip("needs --key/--secret with OAuth 2 to ask for a narrower scope")
@@ -127,4 +139,3 @@ def _core_scope(ctx: Context) -> None:
 def _not_allowed(ctx: Context) -> None:
     r = ctx.http.request("POST", ctx.options["root"] + "/orgs", json_body={"org": {}})
     expect_imsx(r, 405)
-

@@ -32,8 +32,10 @@ def scope_guard(r: requests.Response) -> None:
     """A 403 is the conformant answer when the client lacks the scope: nothing to check then."""
     if r.status_code == 403:
         imsx_problems = schema_errors(oneroster_validator("imsx-status-info"), _json_or_none(r))
-        skip(f"{describe(r)}: the client lacks the scope for it"
-             + ("" if not imsx_problems else " (and the 403 is not an imsx status info)"))
+        skip(
+            f"{describe(r)}: the client lacks the scope for it"
+            + ("" if not imsx_problems else " (and the 403 is not an imsx status info)")
+        )
 
 
 def _json_or_none(r: requests.Response) -> Any:
@@ -45,8 +47,10 @@ def _json_or_none(r: requests.Response) -> Any:
 
 def items_of(r: requests.Response, key: str) -> list[dict[str, Any]]:
     body = json_of(r)
-    ensure(isinstance(body, dict) and isinstance(body.get(key), list),
-           f"{describe(r)}: body is not the collection envelope {{\"{key}\": [...]}}")
+    ensure(
+        isinstance(body, dict) and isinstance(body.get(key), list),
+        f'{describe(r)}: body is not the collection envelope {{"{key}": [...]}}',
+    )
     return body[key]
 
 
@@ -63,8 +67,9 @@ def entity_problems(items: list[Any], schema: str, where: str) -> list[str]:
 def expect_valid(items: list[Any], schema: str, where: str) -> None:
     problems = entity_problems(items, schema, where)
     if problems:
-        raise CheckFailed(f"{len(problems)} schema violation(s) against the {schema} schema",
-                          problems)
+        raise CheckFailed(
+            f"{len(problems)} schema violation(s) against the {schema} schema", problems
+        )
 
 
 def expect_imsx(r: requests.Response, status: int, code_minor: str | None = None) -> None:
@@ -74,12 +79,15 @@ def expect_imsx(r: requests.Response, status: int, code_minor: str | None = None
     problems = schema_errors(oneroster_validator("imsx-status-info"), body)
     if problems:
         raise CheckFailed(f"{describe(r)}: body is not an imsx status info", problems)
-    ensure(body["imsx_codeMajor"] == "failure" and body["imsx_severity"] == "error",
-           f"{describe(r)}: imsx_codeMajor/imsx_severity are {body['imsx_codeMajor']}/"
-           f"{body['imsx_severity']}, expected failure/error")
+    ensure(
+        body["imsx_codeMajor"] == "failure" and body["imsx_severity"] == "error",
+        f"{describe(r)}: imsx_codeMajor/imsx_severity are {body['imsx_codeMajor']}/"
+        f"{body['imsx_severity']}, expected failure/error",
+    )
     if code_minor is not None:
-        values = [f.get("imsx_codeMinorFieldValue") for f in
-                  body["imsx_CodeMinor"]["imsx_codeMinorField"]]
+        values = [
+            f.get("imsx_codeMinorFieldValue") for f in body["imsx_CodeMinor"]["imsx_codeMinorField"]
+        ]
         ensure(code_minor in values, f"{describe(r)}: codeMinor {values}, expected '{code_minor}'")
 
 
@@ -89,10 +97,15 @@ def warnings_of(r: requests.Response) -> list[str]:
     infos = body.get("statusInfoSet") if isinstance(body, dict) else None
     ensure(isinstance(infos, list), f"{describe(r)}: no statusInfoSet array in the body")
     validator = oneroster_validator("imsx-status-info")
-    problems = [m for i, info in enumerate(infos)
-                for m in schema_errors(validator, info, f"$.statusInfoSet[{i}]")]
+    problems = [
+        m
+        for i, info in enumerate(infos)
+        for m in schema_errors(validator, info, f"$.statusInfoSet[{i}]")
+    ]
     if problems:
-        raise CheckFailed(f"{describe(r)}: statusInfoSet entries are not imsx status infos", problems)
+        raise CheckFailed(
+            f"{describe(r)}: statusInfoSet entries are not imsx status infos", problems
+        )
     values = []
     for info in infos:
         for f in (info.get("imsx_CodeMinor") or {}).get("imsx_codeMinorField") or []:
@@ -131,8 +144,9 @@ def ref_ids(value: Any) -> list[str]:
     return [r.get("sourcedId") for r in refs if isinstance(r, dict)]
 
 
-def read_all(ctx: Context, path: str, params: dict[str, Any], key: str,
-             page: int = 1000) -> tuple[list[dict[str, Any]], bool]:
+def read_all(
+    ctx: Context, path: str, params: dict[str, Any], key: str, page: int = 1000
+) -> tuple[list[dict[str, Any]], bool]:
     """Every record of a collection by offset paging, up to --max-records; (items, complete)."""
     items: list[dict[str, Any]] = []
     offset = 0

@@ -1,4 +1,4 @@
-"""Every endpoint of the REST binding: envelopes, entity schemas, typed views, nested paths, GUIDRefs."""
+"""Every endpoint of the REST binding: envelopes, schemas, typed views, nested paths, GUIDRefs."""
 
 from __future__ import annotations
 
@@ -6,11 +6,21 @@ import uuid
 from typing import Any
 
 from conformance.http import json_of
-from conformance.runner import CheckFailed, CheckList, Context, ensure, skip
 from conformance.oneroster.common import (
-    COLLECTIONS, ENDPOINTS, describe, dotted, expect_imsx, expect_status, expect_valid, get,
-    items_of, ref_ids, sample, scope_guard,
+    COLLECTIONS,
+    ENDPOINTS,
+    describe,
+    dotted,
+    expect_imsx,
+    expect_status,
+    expect_valid,
+    get,
+    items_of,
+    ref_ids,
+    sample,
+    scope_guard,
 )
+from conformance.runner import CheckFailed, CheckList, Context, ensure, skip
 
 checks = CheckList()
 HREFS_PER_COLLECTION = 6
@@ -23,19 +33,26 @@ def _collection(path: str, spec: dict[str, Any]):
         r = get(ctx, path, {"limit": 100})
         scope_guard(r)
         expect_status(r, 200)
-        ensure(r.headers.get("Content-Type", "").startswith("application/json"),
-               f"{describe(r)}: Content-Type is {r.headers.get('Content-Type')!r}")
+        ensure(
+            r.headers.get("Content-Type", "").startswith("application/json"),
+            f"{describe(r)}: Content-Type is {r.headers.get('Content-Type')!r}",
+        )
         items = items_of(r, key)
         ctx.state.setdefault("samples", {})[path] = items
         expect_valid(items, spec["schema"], f"$.{key}")
-        wrong = [f"$.{key}[{i}].{field}: {item.get(field)!r}, expected {value!r}"
-                 for field, value in (spec.get("restriction") or {}).items()
-                 for i, item in enumerate(items) if item.get(field) != value]
+        wrong = [
+            f"$.{key}[{i}].{field}: {item.get(field)!r}, expected {value!r}"
+            for field, value in (spec.get("restriction") or {}).items()
+            for i, item in enumerate(items)
+            if item.get(field) != value
+        ]
         if wrong:
             raise CheckFailed(f"{path} is a typed view but returns other records", wrong)
         total = r.headers.get("X-Total-Count")
-        ensure(total is not None and total.isdigit() and int(total) >= len(items),
-               f"{describe(r)}: X-Total-Count is {total!r}, expected a count ≥ {len(items)}")
+        ensure(
+            total is not None and total.isdigit() and int(total) >= len(items),
+            f"{describe(r)}: X-Total-Count is {total!r}, expected a count ≥ {len(items)}",
+        )
         if not items:
             skip(f"{path} is empty: envelope checked, no records to check against the schema")
 
@@ -54,11 +71,15 @@ def _single(path: str, spec: dict[str, Any]):
         scope_guard(r)
         expect_status(r, 200)
         body = json_of(r)
-        ensure(isinstance(body, dict) and isinstance(body.get(key), dict),
-               f"{describe(r)}: body is not the single envelope {{\"{key}\": {{...}}}}")
+        ensure(
+            isinstance(body, dict) and isinstance(body.get(key), dict),
+            f'{describe(r)}: body is not the single envelope {{"{key}": {{...}}}}',
+        )
         expect_valid([body[key]], spec["schema"], f"$.{key}")
-        ensure(body[key]["sourcedId"] == sourced_id,
-               f"{describe(r)}: sourcedId {body[key]['sourcedId']!r}, expected {sourced_id!r}")
+        ensure(
+            body[key]["sourcedId"] == sourced_id,
+            f"{describe(r)}: sourcedId {body[key]['sourcedId']!r}, expected {sourced_id!r}",
+        )
 
     return check
 
@@ -97,11 +118,14 @@ def _hrefs(path: str):
             if r.status_code != 200 or not isinstance(target, dict):
                 problems.append(f"{ref['type']} {ref['sourcedId']}: GET {href} → {r.status_code}")
             elif target.get("sourcedId") != ref["sourcedId"]:
-                problems.append(f"GET {href} returned sourcedId {target.get('sourcedId')!r}, "
-                                f"expected {ref['sourcedId']!r}")
+                problems.append(
+                    f"GET {href} returned sourcedId {target.get('sourcedId')!r}, "
+                    f"expected {ref['sourcedId']!r}"
+                )
         if problems:
-            raise CheckFailed(f"{len(problems)} of {len(chosen)} GUIDRef hrefs do not resolve",
-                              problems)
+            raise CheckFailed(
+                f"{len(problems)} of {len(chosen)} GUIDRef hrefs do not resolve", problems
+            )
 
     return check
 
@@ -143,8 +167,9 @@ def _nested(spec: dict[str, Any]):
                     problems.append(f"$.{key}[{i}].{field} is {item.get(field)!r}, not {value!r}")
         if problems:
             raise CheckFailed("records that do not belong to the parent", problems[:30])
-        ensure(r.headers.get("X-Total-Count", "").isdigit(),
-               f"{describe(r)}: no X-Total-Count header")
+        ensure(
+            r.headers.get("X-Total-Count", "").isdigit(), f"{describe(r)}: no X-Total-Count header"
+        )
 
     return check
 
@@ -166,22 +191,29 @@ def _unknown_ids(ctx: Context) -> None:
         except CheckFailed as exc:
             problems.append(exc.reason)
     if problems:
-        raise CheckFailed(f"{len(problems)} of {len(paths)} paths do not answer 404 "
-                          "'unknown object' for an unknown sourcedId", problems)
+        raise CheckFailed(
+            f"{len(problems)} of {len(paths)} paths do not answer 404 "
+            "'unknown object' for an unknown sourcedId",
+            problems,
+        )
 
 
 def _register() -> None:
     for spec in ENDPOINTS["collections"]:
         checks.add("endpoints", f"GET {spec['path']}: envelope, entity schema, X-Total-Count")(
-            _collection(spec["path"], spec))
+            _collection(spec["path"], spec)
+        )
     for spec in ENDPOINTS["collections"]:
         checks.add("endpoints", f"GET {spec['path']}/{{id}}: single envelope and schema")(
-            _single(spec["path"], spec))
+            _single(spec["path"], spec)
+        )
     for spec in ENDPOINTS["nested"]:
         checks.add("nested endpoints", f"GET {spec['path']}: records of that parent only")(
-            _nested(spec))
+            _nested(spec)
+        )
     checks.add("errors", "unknown sourcedIds and parents → 404 'unknown object' (imsx)")(
-        _unknown_ids)
+        _unknown_ids
+    )
     for path, spec in COLLECTIONS.items():
         if spec.get("restriction"):
             continue  # typed views hold the same records as their parent collection

@@ -8,10 +8,15 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from conformance.runner import CheckFailed, CheckList, Context, ensure, skip
 from conformance.oneroster.common import (
-    COLLECTIONS, describe, expect_imsx, expect_status, get, items_of,
+    COLLECTIONS,
+    describe,
+    expect_imsx,
+    expect_status,
+    get,
+    items_of,
 )
+from conformance.runner import CheckFailed, CheckList, Context, ensure, skip
 
 checks = CheckList()
 MAX_PAGES = 60
@@ -55,17 +60,19 @@ def _walk_links(ctx: Context) -> None:
             problems.append(f"page {page}: X-Total-Count {_total(r)} != {total}")
         for rel in ("first", "last"):
             if rel not in rels:
-                problems.append(f"page {page}: Link has no rel=\"{rel}\"")
+                problems.append(f'page {page}: Link has no rel="{rel}"')
         if page == 0 and "prev" in rels:
-            problems.append("first page: Link has rel=\"prev\"")
+            problems.append('first page: Link has rel="prev"')
         if page > 0 and "prev" not in rels:
-            problems.append(f"page {page}: Link has no rel=\"prev\"")
+            problems.append(f'page {page}: Link has no rel="prev"')
         bad = [u for u in rels.values() if not u.startswith(("http://", "https://"))]
         if bad:
             problems.append(f"page {page}: Link URLs are not absolute: {bad}")
         seen += [i.get("sourcedId") for i in batch]
         if "next" in rels and len(batch) < limit:
-            problems.append(f"page {page} has {len(batch)} records (< limit {limit}) but a next link")
+            problems.append(
+                f"page {page} has {len(batch)} records (< limit {limit}) but a next link"
+            )
         url = rels.get("next")
         page += 1
         if not batch:
@@ -74,8 +81,9 @@ def _walk_links(ctx: Context) -> None:
     if duplicates:
         problems.append(f"{duplicates} record(s) appear on more than one page")
     if len(set(seen)) != total:
-        problems.append(f"following rel=\"next\" read {len(set(seen))} records; "
-                        f"X-Total-Count says {total}")
+        problems.append(
+            f'following rel="next" read {len(set(seen))} records; X-Total-Count says {total}'
+        )
     if problems:
         raise CheckFailed(f"Link/X-Total-Count walk of {path} is inconsistent", problems[:30])
     ctx.state["link_walk"] = set(seen)
@@ -115,18 +123,27 @@ def _links_keep_params(ctx: Context) -> None:
         skip(f"{path} with {params} has a single page")
     query = parse_qs(urlsplit(rels["next"]).query)
     lost = [k for k, v in params.items() if query.get(k) != [str(v)]]
-    ensure(not lost, f"rel=\"next\" {rels['next']} lost or changed {lost}")
-    ensure(query.get("offset") == ["1"], f"rel=\"next\" {rels['next']} does not ask for offset 1")
+    ensure(not lost, f'rel="next" {rels["next"]} lost or changed {lost}')
+    ensure(query.get("offset") == ["1"], f'rel="next" {rels["next"]} does not ask for offset 1')
     last = ctx.http.get(rels["last"]) if "last" in rels else None
-    ensure(last is not None and last.status_code == 200 and "next" not in links(last)
-           and items_of(last, COLLECTIONS[path]["envelope"][0]),
-           "rel=\"last\" is missing, empty, or not the last page")
+    ensure(
+        last is not None
+        and last.status_code == 200
+        and "next" not in links(last)
+        and items_of(last, COLLECTIONS[path]["envelope"][0]),
+        'rel="last" is missing, empty, or not the last page',
+    )
 
 
 def _bad_values(ctx: Context) -> None:
     problems = []
-    for params in ({"limit": 0}, {"limit": -1}, {"limit": "abc"}, {"offset": -1},
-                   {"offset": "abc"}):
+    for params in (
+        {"limit": 0},
+        {"limit": -1},
+        {"limit": "abc"},
+        {"offset": -1},
+        {"offset": "abc"},
+    ):
         r = get(ctx, "/orgs", params)
         try:
             expect_imsx(r, 400)
@@ -152,8 +169,11 @@ def _limit_5000(ctx: Context) -> None:
     r = get(ctx, path, {"limit": 5000})
     expect_status(r, 200)
     got, total = len(items_of(r, key)), _total(r)
-    ensure(got == min(total, 5000), f"{describe(r)}: {got} records of {total}, "
-                                    f"expected {min(total, 5000)} (consumers such as SDS ask for 5000)")
+    ensure(
+        got == min(total, 5000),
+        f"{describe(r)}: {got} records of {total}, "
+        f"expected {min(total, 5000)} (consumers such as SDS ask for 5000)",
+    )
 
 
 def _default_limit(ctx: Context) -> None:
@@ -161,18 +181,24 @@ def _default_limit(ctx: Context) -> None:
     r = get(ctx, path)
     expect_status(r, 200)
     got, total = len(items_of(r, COLLECTIONS[path]["envelope"][0])), _total(r)
-    ensure(got == min(total, 100), f"{describe(r)}: {got} records of {total} without limit, "
-                                   f"expected the default of 100")
+    ensure(
+        got == min(total, 100),
+        f"{describe(r)}: {got} records of {total} without limit, expected the default of 100",
+    )
 
 
-checks.add("paging", "following Link rel=\"next\" reads the whole collection once, "
-                     "X-Total-Count agrees")(_walk_links)
+checks.add(
+    "paging", 'following Link rel="next" reads the whole collection once, X-Total-Count agrees'
+)(_walk_links)
 checks.add("paging", "offset/limit paging reads the same records, pages full until the last")(
-    _walk_offsets)
-checks.add("paging", "Link URLs keep filter/sort/orderBy/limit; rel=\"last\" is the last page")(
-    _links_keep_params)
+    _walk_offsets
+)
+checks.add("paging", 'Link URLs keep filter/sort/orderBy/limit; rel="last" is the last page')(
+    _links_keep_params
+)
 checks.add("paging", "limit 0, negative or non-integer, offset negative → 400 (imsx)")(_bad_values)
 checks.add("paging", "offset past the end → 200 with no records and the same X-Total-Count")(
-    _beyond_end)
+    _beyond_end
+)
 checks.add("paging", "limit=5000 is honoured")(_limit_5000)
 checks.add("paging", "no limit → the default page of 100")(_default_limit)

@@ -6,11 +6,18 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from conformance.runner import CheckFailed, CheckList, Context, ensure, skip
 from conformance.oneroster.common import (
-    COLLECTIONS, describe, expect_imsx, expect_status, get, items_of, read_all, ref_ids,
+    COLLECTIONS,
+    describe,
+    expect_imsx,
+    expect_status,
+    get,
+    items_of,
+    read_all,
+    ref_ids,
     warnings_of,
 )
+from conformance.runner import CheckFailed, CheckList, Context, ensure, skip
 
 checks = CheckList()
 Predicate = Callable[[dict[str, Any]], bool]
@@ -26,8 +33,9 @@ def everything(ctx: Context, path: str) -> tuple[list[dict[str, Any]], bool]:
 def values(item: dict[str, Any], field: str) -> list[str]:
     """What a filter compares: a scalar, a GUIDRef's sourcedId, or each element of a list."""
     value = item.get(field)
-    if isinstance(value, dict) or (isinstance(value, list) and value and
-                                   isinstance(value[0], dict)):
+    if isinstance(value, dict) or (
+        isinstance(value, list) and value and isinstance(value[0], dict)
+    ):
         return ref_ids(value)
     if isinstance(value, list):
         return [str(v) for v in value]
@@ -46,8 +54,7 @@ def pred(field: str, op: str, target: str) -> Predicate:
         b: Any = target
         if field == "dateLastModified":
             a, b = _when(v), _when(target)
-        return {"=": a == b, "!=": a != b, ">": a > b, ">=": a >= b, "<": a < b,
-                "<=": a <= b}[op]
+        return {"=": a == b, "!=": a != b, ">": a > b, ">=": a >= b, "<": a < b, "<=": a <= b}[op]
 
     if op == "!=":
         return lambda item: not any(v == target for v in values(item, field))
@@ -59,18 +66,23 @@ def run_filter(ctx: Context, path: str, expression: str, predicate: Predicate) -
     all_items, complete = everything(ctx, path)
     got, _ = read_all(ctx, path, {"filter": expression}, key)
     ids = [i.get("sourcedId") for i in got]
-    problems = [f"{i.get('sourcedId')} does not satisfy {expression}" for i in got
-                if not predicate(i)]
+    problems = [
+        f"{i.get('sourcedId')} does not satisfy {expression}" for i in got if not predicate(i)
+    ]
     if len(set(ids)) != len(ids):
         problems.append("the filtered result repeats records")
     if complete:
         expected = {i["sourcedId"] for i in all_items if predicate(i)}
-        problems += [f"{s} satisfies {expression} but is missing" for s in sorted(expected - set(ids))]
+        problems += [
+            f"{s} satisfies {expression} but is missing" for s in sorted(expected - set(ids))
+        ]
         r = get(ctx, path, {"filter": expression, "limit": 1})
         expect_status(r, 200)
         total = r.headers.get("X-Total-Count")
         if total != str(len(expected)):
-            problems.append(f"X-Total-Count is {total!r} for {expression}, expected {len(expected)}")
+            problems.append(
+                f"X-Total-Count is {total!r} for {expression}, expected {len(expected)}"
+            )
     if problems:
         raise CheckFailed(f"filter {expression} on {path} is wrong", problems[:30])
 
@@ -97,7 +109,7 @@ def _median(found: list[str]) -> str:
 
 def _contains(found: list[str]) -> str:
     name = max(found, key=len)
-    middle = name[len(name) // 4: len(name) // 4 + max(3, len(name) // 3)] or name
+    middle = name[len(name) // 4 : len(name) // 4 + max(3, len(name) // 3)] or name
     return middle.swapcase()
 
 
@@ -121,8 +133,12 @@ def _join(word: str):
 
 def _bad_filters(ctx: Context) -> None:
     problems = []
-    for expression in ("conformanceNoSuchField='x'", "name=", "name='unterminated",
-                       "name='a' AND type='school' OR type='district'"):
+    for expression in (
+        "conformanceNoSuchField='x'",
+        "name=",
+        "name='unterminated",
+        "name='a' AND type='school' OR type='district'",
+    ):
         r = get(ctx, "/orgs", {"filter": expression})
         try:
             expect_imsx(r, 400, "invalid_filter_field")
@@ -134,15 +150,22 @@ def _bad_filters(ctx: Context) -> None:
 
 def _sorted(order: str):
     def check(ctx: Context) -> None:
-        items, complete = read_all(ctx, "/academicSessions",
-                                   {"sort": "startDate", "orderBy": order}, "academicSessions",
-                                   page=max(1, len(everything(ctx, "/academicSessions")[0]) // 3))
+        items, complete = read_all(
+            ctx,
+            "/academicSessions",
+            {"sort": "startDate", "orderBy": order},
+            "academicSessions",
+            page=max(1, len(everything(ctx, "/academicSessions")[0]) // 3),
+        )
         if len(items) < 2:
             skip("fewer than two academicSessions to sort")
         keys = [i.get("startDate") or "" for i in items]
         wanted = sorted(keys, reverse=order == "desc")
-        ensure(keys == wanted, f"sort=startDate&orderBy={order} is not in "
-                               f"{'descending' if order == 'desc' else 'ascending'} order: {keys[:8]}…")
+        ensure(
+            keys == wanted,
+            f"sort=startDate&orderBy={order} is not in "
+            f"{'descending' if order == 'desc' else 'ascending'} order: {keys[:8]}…",
+        )
         ids = [i.get("sourcedId") for i in items]
         ensure(len(set(ids)) == len(ids), "sorted pages repeat records (tie-break not stable)")
 
@@ -166,8 +189,11 @@ def _fields(ctx: Context) -> None:
     items = items_of(r, "orgs")
     if not items:
         skip("no orgs to select fields of")
-    wrong = [f"$.orgs[{n}] has fields {sorted(i)}" for n, i in enumerate(items)
-             if set(i) != {"sourcedId", "name"}]
+    wrong = [
+        f"$.orgs[{n}] has fields {sorted(i)}"
+        for n, i in enumerate(items)
+        if set(i) != {"sourcedId", "name"}
+    ]
     if wrong:
         raise CheckFailed("fields=sourcedId,name returns other fields", wrong[:10])
 
@@ -175,31 +201,42 @@ def _fields(ctx: Context) -> None:
 def _register() -> None:
     add = checks.add
     add("filter", "filter = on a scalar field (orgs type)")(
-        _op_check("/orgs", "type", "=", lambda f: f[0]))
+        _op_check("/orgs", "type", "=", lambda f: f[0])
+    )
     add("filter", "filter != on a scalar field (orgs type)")(
-        _op_check("/orgs", "type", "!=", lambda f: f[0]))
+        _op_check("/orgs", "type", "!=", lambda f: f[0])
+    )
     for op in (">", ">=", "<", "<="):
         add("filter", f"filter {op} compares dates (academicSessions startDate)")(
-            _op_check("/academicSessions", "startDate", op, _median))
+            _op_check("/academicSessions", "startDate", op, _median)
+        )
     add("filter", "filter ~ is a case-insensitive contains (orgs name)")(
-        _op_check("/orgs", "name", "~", _contains))
+        _op_check("/orgs", "name", "~", _contains)
+    )
     add("filter", "filter > compares date-times (orgs dateLastModified)")(
-        _op_check("/orgs", "dateLastModified", ">", _median))
+        _op_check("/orgs", "dateLastModified", ">", _median)
+    )
     add("filter", "filter on a GUIDRef field means its sourcedId (classes school)")(
-        _op_check("/classes", "school", "=", lambda f: f[0]))
+        _op_check("/classes", "school", "=", lambda f: f[0])
+    )
     add("filter", "filter on a list field means any element (classes terms)")(
-        _op_check("/classes", "terms", "=", _median))
+        _op_check("/classes", "terms", "=", _median)
+    )
     add("filter", "filter with AND")(_join("AND"))
     add("filter", "filter with OR")(_join("OR"))
-    add("filter", "unknown field or malformed filter → 400 invalid_filter_field (imsx)")(_bad_filters)
+    add("filter", "unknown field or malformed filter → 400 invalid_filter_field (imsx)")(
+        _bad_filters
+    )
     add("sort", "sort=startDate&orderBy=asc is ascending and stable")(_sorted("asc"))
     add("sort", "sort=startDate&orderBy=desc is descending and stable")(_sorted("desc"))
     add("sort", "orderBy=acs (the spec's typo) is accepted as asc")(_sorted("acs"))
     add("sort", "unknown sort field → 200 with an invalid_sort_field warning")(
-        _warning({"sort": "conformanceNoSuchField"}, "invalid_sort_field"))
+        _warning({"sort": "conformanceNoSuchField"}, "invalid_sort_field")
+    )
     add("fields", "fields=sourcedId,name returns exactly those fields")(_fields)
     add("fields", "unknown fields entry → 200 with an invalid_selection_field warning")(
-        _warning({"fields": "sourcedId,conformanceNoSuchField"}, "invalid_selection_field"))
+        _warning({"fields": "sourcedId,conformanceNoSuchField"}, "invalid_selection_field")
+    )
 
 
 _register()

@@ -1,11 +1,10 @@
-"""A small Ed-Fi ODS/API 7 lookalike for the runner's tests; `faults` switches on deliberate bugs."""
+"""A small Ed-Fi ODS/API 7 lookalike for the runner's tests; `faults` switch on deliberate bugs."""
 
 from __future__ import annotations
 
 import base64
 import itertools
 import json
-import re
 import uuid
 
 from werkzeug.wrappers import Request, Response
@@ -17,16 +16,26 @@ NAMESPACE = "uri://grandbend.edu"
 DATA = "/data/v3/ed-fi/"
 # natural key: flattened key field → where it sits in the body
 KEYS = {
-    "courses": {"courseCode": "courseCode",
-                "educationOrganizationId": "educationOrganizationReference.educationOrganizationId"},
-    "sessions": {"schoolId": "schoolReference.schoolId",
-                 "schoolYear": "schoolYearTypeReference.schoolYear", "sessionName": "sessionName"},
-    "courseOfferings": {"localCourseCode": "localCourseCode",
-                        "schoolId": "schoolReference.schoolId",
-                        "schoolYear": "sessionReference.schoolYear",
-                        "sessionName": "sessionReference.sessionName"},
-    "studentSchoolAssociations": {"entryDate": "entryDate", "schoolId": "schoolReference.schoolId",
-                                  "studentUniqueId": "studentReference.studentUniqueId"},
+    "courses": {
+        "courseCode": "courseCode",
+        "educationOrganizationId": "educationOrganizationReference.educationOrganizationId",
+    },
+    "sessions": {
+        "schoolId": "schoolReference.schoolId",
+        "schoolYear": "schoolYearTypeReference.schoolYear",
+        "sessionName": "sessionName",
+    },
+    "courseOfferings": {
+        "localCourseCode": "localCourseCode",
+        "schoolId": "schoolReference.schoolId",
+        "schoolYear": "sessionReference.schoolYear",
+        "sessionName": "sessionReference.sessionName",
+    },
+    "studentSchoolAssociations": {
+        "entryDate": "entryDate",
+        "schoolId": "schoolReference.schoolId",
+        "studentUniqueId": "studentReference.studentUniqueId",
+    },
     "students": {"studentUniqueId": "studentUniqueId"},
     "schools": {"schoolId": "schoolId"},
     "gradeLevelDescriptors": {"namespace": "namespace", "codeValue": "codeValue"},
@@ -48,8 +57,13 @@ def dig(body, path):
 
 
 def problem(status: int, kind: str, detail: str = "", errors=None, validation=None) -> Response:
-    body = {"type": "urn:ed-fi:api:" + kind, "title": kind, "status": status, "detail": detail,
-            "correlationId": uuid.uuid4().hex}
+    body = {
+        "type": "urn:ed-fi:api:" + kind,
+        "title": kind,
+        "status": status,
+        "detail": detail,
+        "correlationId": uuid.uuid4().hex,
+    }
     if errors:
         body["errors"] = errors
     if validation:
@@ -67,23 +81,46 @@ class FakeEdFi:
         self.key_changes: dict[str, list] = {k: [] for k in KEYS}
         self.tokens: set[str] = set()
         for sid, lea in SCHOOLS.items():
-            self.put_new("schools", {"schoolId": sid, "nameOfInstitution": f"School {sid}",
-                                     "localEducationAgencyReference":
-                                         {"localEducationAgencyId": lea}})
+            self.put_new(
+                "schools",
+                {
+                    "schoolId": sid,
+                    "nameOfInstitution": f"School {sid}",
+                    "localEducationAgencyReference": {"localEducationAgencyId": lea},
+                },
+            )
         for n in range(23):
-            self.put_new("students", {"studentUniqueId": f"S{n:03}", "firstName": "Ana",
-                                      "lastSurname": "Cohen", "birthDate": "2010-01-01"})
-        for ns, name, code in (("uri://ed-fi.org/GradeLevelDescriptor", "gradeLevelDescriptors",
-                                "Ninth grade"),
-                               ("uri://ed-fi.org/CourseIdentificationSystemDescriptor",
-                                "courseIdentificationSystemDescriptors", "LEA course code")):
+            self.put_new(
+                "students",
+                {
+                    "studentUniqueId": f"S{n:03}",
+                    "firstName": "Ana",
+                    "lastSurname": "Cohen",
+                    "birthDate": "2010-01-01",
+                },
+            )
+        for ns, name, code in (
+            ("uri://ed-fi.org/GradeLevelDescriptor", "gradeLevelDescriptors", "Ninth grade"),
+            (
+                "uri://ed-fi.org/CourseIdentificationSystemDescriptor",
+                "courseIdentificationSystemDescriptors",
+                "LEA course code",
+            ),
+        ):
             self.put_new(name, {"namespace": ns, "codeValue": code, "shortDescription": code})
         for school in (255901001, 255901002):
-            self.put_new("sessions", {
-                "sessionName": "Fall", "schoolReference": {"schoolId": school},
-                "schoolYearTypeReference": {"schoolYear": 2026},
-                "termDescriptor": "uri://ed-fi.org/TermDescriptor#Fall Semester",
-                "beginDate": "2025-08-20", "endDate": "2025-12-20", "totalInstructionalDays": 80})
+            self.put_new(
+                "sessions",
+                {
+                    "sessionName": "Fall",
+                    "schoolReference": {"schoolId": school},
+                    "schoolYearTypeReference": {"schoolYear": 2026},
+                    "termDescriptor": "uri://ed-fi.org/TermDescriptor#Fall Semester",
+                    "beginDate": "2025-08-20",
+                    "endDate": "2025-12-20",
+                    "totalInstructionalDays": 80,
+                },
+            )
 
     # --- storage --------------------------------------------------------------------------
     def key_of(self, name, body):
@@ -92,20 +129,28 @@ class FakeEdFi:
     def put_new(self, name, body, rid=None):
         rid = rid or uuid.uuid4().hex
         self.newest = next(self.version)
-        self.store[name][rid] = {**body, "id": rid, "_etag": str(self.newest),
-                                 "_lastModifiedDate": "2026-01-13T02:11:20.556Z",
-                                 "_changeVersion": self.newest}
+        self.store[name][rid] = {
+            **body,
+            "id": rid,
+            "_etag": str(self.newest),
+            "_lastModifiedDate": "2026-01-13T02:11:20.556Z",
+            "_changeVersion": self.newest,
+        }
         return rid
 
     def find(self, name, key):
-        return next((rid for rid, rec in self.store[name].items()
-                     if self.key_of(name, rec) == key), None)
+        return next(
+            (rid for rid, rec in self.store[name].items() if self.key_of(name, rec) == key), None
+        )
 
     def visible(self, name, rec) -> bool:
         if "read_other_org" in self.faults:
             return True
-        edorg = rec.get("educationOrganizationReference", {}).get("educationOrganizationId") \
-            or dig(rec, "schoolReference.schoolId") or rec.get("schoolId")
+        edorg = (
+            rec.get("educationOrganizationReference", {}).get("educationOrganizationId")
+            or dig(rec, "schoolReference.schoolId")
+            or rec.get("schoolId")
+        )
         return edorg is None or self.ours(edorg)
 
     def ours(self, edorg) -> bool:
@@ -120,19 +165,32 @@ class FakeEdFi:
         host = request.host_url.rstrip("/")
         if path == "/":
             version = "v7" if "discovery_version_text" in self.faults else "7.3"
-            return self.json({"version": version, "suite": "3", "apiMode": "Sandbox",
-                              "dataModels": [{"name": "Ed-Fi", "version": "5.2.0"}],
-                              "urls": {"dependencies": host + "/metadata/data/v3/dependencies",
-                                       "openApiMetadata": host + "/metadata",
-                                       "oauth": host + "/oauth/token",
-                                       "dataManagementApi": host + "/data/v3",
-                                       "changeQueries": host + "/changeQueries/v1"}})
+            return self.json(
+                {
+                    "version": version,
+                    "suite": "3",
+                    "apiMode": "Sandbox",
+                    "dataModels": [{"name": "Ed-Fi", "version": "5.2.0"}],
+                    "urls": {
+                        "dependencies": host + "/metadata/data/v3/dependencies",
+                        "openApiMetadata": host + "/metadata",
+                        "oauth": host + "/oauth/token",
+                        "dataManagementApi": host + "/data/v3",
+                        "changeQueries": host + "/changeQueries/v1",
+                    },
+                }
+            )
         if path.rstrip("/") == "/oauth/token":
             return self.token(request)
         if path == "/oauth/token_info":
-            return self.json({"active": True, "client_id": KEY,
-                              "education_organizations": [{"education_organization_id": LEA}],
-                              "namespace_prefixes": [NAMESPACE]})
+            return self.json(
+                {
+                    "active": True,
+                    "client_id": KEY,
+                    "education_organizations": [{"education_organization_id": LEA}],
+                    "namespace_prefixes": [NAMESPACE],
+                }
+            )
         auth = request.headers.get("Authorization", "")
         if not (auth.startswith("Bearer ") and auth[7:] in self.tokens):
             return problem(401, "security:authentication", "A valid bearer token is required.")
@@ -141,14 +199,17 @@ class FakeEdFi:
         if path == "/metadata/data/v3/descriptors/swagger.json":
             return self.json({"openapi": "3.0.1", "paths": {"/ed-fi/gradeLevelDescriptors": {}}})
         if path == "/metadata/data/v3/dependencies":
-            return self.json([{"resource": f"/ed-fi/{r}", "order": n, "operations": ["Create"]}
-                              for n, r in enumerate(["schools", "students",
-                                                     "studentSchoolAssociations"], 1)])
+            return self.json(
+                [
+                    {"resource": f"/ed-fi/{r}", "order": n, "operations": ["Create"]}
+                    for n, r in enumerate(["schools", "students", "studentSchoolAssociations"], 1)
+                ]
+            )
         if path == "/changeQueries/v1/availableChangeVersions":
             return self.json({"oldestChangeVersion": 0, "newestChangeVersion": self.newest})
         if not path.lower().startswith(DATA):
             return problem(404, "not-found")
-        parts = path[len(DATA):].strip("/").split("/")
+        parts = path[len(DATA) :].strip("/").split("/")
         name = next((k for k in KEYS if k.lower() == parts[0].lower()), None)
         if name is None:
             return problem(404, "not-found")
@@ -165,8 +226,11 @@ class FakeEdFi:
         else:
             form = request.form
         auth = request.authorization
-        key, secret = (auth.username, auth.password) if auth else (
-            form.get("client_id"), form.get("client_secret"))
+        key, secret = (
+            (auth.username, auth.password)
+            if auth
+            else (form.get("client_id"), form.get("client_secret"))
+        )
         if (key, secret) != (KEY, SECRET):
             return oauth_error(401, "invalid_client")
         if "grant_type" not in form:
@@ -191,7 +255,8 @@ class FakeEdFi:
         if "educationOrganizationReference" in out:
             out["educationOrganizationReference"] = {
                 **out["educationOrganizationReference"],
-                "link": {"rel": "EducationOrganization", "href": "/ed-fi/schools/x"}}
+                "link": {"rel": "EducationOrganization", "href": "/ed-fi/schools/x"},
+            }
         return out
 
     def resource(self, request: Request, name: str, rest: list[str]) -> Response:
@@ -234,8 +299,10 @@ class FakeEdFi:
         for field, path in KEYS[name].items():
             if field in args:
                 recs = [r for r in recs if str(dig(r, path)) == args[field]]
-        extra = {"courseTitle": "courseTitle",
-                 "localEducationAgencyId": "localEducationAgencyReference.localEducationAgencyId"}
+        extra = {
+            "courseTitle": "courseTitle",
+            "localEducationAgencyId": "localEducationAgencyReference.localEducationAgencyId",
+        }
         for field, path in extra.items():
             if field in args:
                 recs = [r for r in recs if str(dig(r, path)) == args[field]]
@@ -249,12 +316,16 @@ class FakeEdFi:
             return self.cursor(name, recs, args)
         limit = int(args.get("limit", 25))
         if limit > 500 and "limit_unbounded" not in self.faults:
-            return problem(400, "bad-request:parameter-validation-failed", "limit must be ≤ 500",
-                           validation={"$.limit": ["must be between 0 and 500"]})
+            return problem(
+                400,
+                "bad-request:parameter-validation-failed",
+                "limit must be ≤ 500",
+                validation={"$.limit": ["must be between 0 and 500"]},
+            )
         offset = int(args.get("offset", 0))
         if args.get("totalCount", "").lower() == "true" and "no_total_count" not in self.faults:
             headers["Total-Count"] = str(len(recs))
-        page = recs[offset:offset + limit]
+        page = recs[offset : offset + limit]
         return self.json([self.public(name, r) for r in page], headers=headers)
 
     def cursor(self, name, recs, args) -> Response:
@@ -267,18 +338,28 @@ class FakeEdFi:
         headers = {}
         more = len(rest) > size or "token_on_last_page" in self.faults
         if more and page:
-            last = page[-2]["id"] if "cursor_overlap" in self.faults and len(page) > 1 \
+            last = (
+                page[-2]["id"]
+                if "cursor_overlap" in self.faults and len(page) > 1
                 else page[-1]["id"]
+            )
             headers["Next-Page-Token"] = base64.urlsafe_b64encode(
-                f"{last}|{until}".encode()).decode()
+                f"{last}|{until}".encode()
+            ).decode()
         return self.json([self.public(name, r) for r in page], headers=headers)
 
     def partitions(self, request: Request, name: str) -> Response:
         ids = sorted(r["id"] for r in self.store[name].values() if self.visible(name, r))
         n = int(request.args.get("number", 1))
         bounds = [ids[len(ids) * k // n - 1] if k else "" for k in range(n)] + ["~"]
-        return self.json({"pageTokens": [base64.urlsafe_b64encode(
-            f"{bounds[k]}|{bounds[k + 1]}".encode()).decode() for k in range(n)]})
+        return self.json(
+            {
+                "pageTokens": [
+                    base64.urlsafe_b64encode(f"{bounds[k]}|{bounds[k + 1]}".encode()).decode()
+                    for k in range(n)
+                ]
+            }
+        )
 
     def check(self, name, body) -> Response | None:
         if not isinstance(body, dict):
@@ -286,26 +367,40 @@ class FakeEdFi:
         if name == "courses":
             missing = [f for f in ("courseCode", "courseTitle", "numberOfParts") if f not in body]
             if missing:
-                return problem(400, "bad-request:data-validation-failed",
-                               validation={f"$.{f}": [f"{f} is required."] for f in missing})
+                return problem(
+                    400,
+                    "bad-request:data-validation-failed",
+                    validation={f"$.{f}": [f"{f} is required."] for f in missing},
+                )
             if len(body["courseCode"]) > 60:
-                return problem(400, "bad-request:data-validation-failed",
-                               validation={"$.courseCode": ["courseCode is too long."]})
+                return problem(
+                    400,
+                    "bad-request:data-validation-failed",
+                    validation={"$.courseCode": ["courseCode is too long."]},
+                )
         for field, value in body.items():
             if field.endswith("Descriptor") and field != "termDescriptor":
                 kind = field[0].lower() + field[1:]
                 kind = {"entryGradeLevelDescriptor": "gradeLevelDescriptor"}.get(kind, kind)
-                known = {f"{r['namespace']}#{r['codeValue']}"
-                         for r in self.store.get(kind + "s", {}).values()}
+                known = {
+                    f"{r['namespace']}#{r['codeValue']}"
+                    for r in self.store.get(kind + "s", {}).values()
+                }
                 if value not in known:
-                    return problem(400, "bad-request:data-validation-failed", validation={
-                        f"$.{field}": [f"{field} value '{value}' does not exist."]})
+                    return problem(
+                        400,
+                        "bad-request:data-validation-failed",
+                        validation={f"$.{field}": [f"{field} value '{value}' does not exist."]},
+                    )
         if "educationOrganizationReference" in body:
             edorg = body["educationOrganizationReference"].get("educationOrganizationId")
             if not self.ours(edorg):
                 return problem(403, "security:authorization", "No access to that organization.")
-        if name.endswith("Descriptors") and not str(body.get("namespace", "")).startswith(
-                NAMESPACE) and "descriptor_any_namespace" not in self.faults:
+        if (
+            name.endswith("Descriptors")
+            and not str(body.get("namespace", "")).startswith(NAMESPACE)
+            and "descriptor_any_namespace" not in self.faults
+        ):
             return problem(403, "security:authorization", "Not the client's namespace.")
         for prop, (target, fields) in REFERENCES.items():
             if prop in body:
@@ -314,9 +409,12 @@ class FakeEdFi:
                     label = target[:-1].capitalize()
                     if "reference_400" in self.faults:
                         return problem(400, "bad-request", f"Bad {label}.")
-                    return problem(409, "data-conflict:unresolved-reference",
-                                   f"The referenced '{label}' item does not exist.",
-                                   errors=[f"{label} {dict(zip(fields, key, strict=True))}"])
+                    return problem(
+                        409,
+                        "data-conflict:unresolved-reference",
+                        f"The referenced '{label}' item does not exist.",
+                        errors=[f"{label} {dict(zip(fields, key, strict=True))}"],
+                    )
         return None
 
     def upsert(self, request: Request, name: str) -> Response:
@@ -331,8 +429,13 @@ class FakeEdFi:
         rid = self.find(name, self.key_of(name, body))
         status = 201 if rid is None or "post_always_201" in self.faults else 200
         rid = self.put_new(name, body, rid)
-        return Response(status=status, headers={"Location": f"{DATA}{name}/{rid}",
-                                                "ETag": f'"{self.store[name][rid]["_etag"]}"'})
+        return Response(
+            status=status,
+            headers={
+                "Location": f"{DATA}{name}/{rid}",
+                "ETag": f'"{self.store[name][rid]["_etag"]}"',
+            },
+        )
 
     def replace(self, request: Request, name: str, rid: str) -> Response:
         body = request.get_json(silent=True)
@@ -346,10 +449,14 @@ class FakeEdFi:
         self.put_new(name, body, rid)
         if old != new:
             fields = list(KEYS[name])
-            self.key_changes[name].append({
-                "id": rid, "changeVersion": self.newest,
-                "oldKeyValues": dict(zip(fields, old, strict=True)),
-                "newKeyValues": dict(zip(fields, new, strict=True))})
+            self.key_changes[name].append(
+                {
+                    "id": rid,
+                    "changeVersion": self.newest,
+                    "oldKeyValues": dict(zip(fields, old, strict=True)),
+                    "newKeyValues": dict(zip(fields, new, strict=True)),
+                }
+            )
         return Response(status=204, headers={"ETag": f'"{self.store[name][rid]["_etag"]}"'})
 
     def delete(self, name: str, rid: str) -> Response:
@@ -362,12 +469,19 @@ class FakeEdFi:
                 for other, recs in self.store.items():
                     for r in recs.values():
                         if prop in r and tuple(str(r[prop].get(f)) for f in fields) == key:
-                            return problem(409, "data-conflict:dependent-item-exists",
-                                           f"The item is referenced by a {other} item.")
+                            return problem(
+                                409,
+                                "data-conflict:dependent-item-exists",
+                                f"The item is referenced by a {other} item.",
+                            )
         del self.store[name][rid]
         self.newest = next(self.version)
         fields = list(KEYS[name])
-        self.deletes[name].append({"id": rid, "changeVersion": self.newest,
-                                   "keyValues": dict(zip(fields, self.key_of(name, rec),
-                                                         strict=True))})
+        self.deletes[name].append(
+            {
+                "id": rid,
+                "changeVersion": self.newest,
+                "keyValues": dict(zip(fields, self.key_of(name, rec), strict=True)),
+            }
+        )
         return Response(status=204)

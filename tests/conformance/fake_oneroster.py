@@ -17,87 +17,184 @@ from conformance.schemas import oneroster_data
 KEY, SECRET = "or-key", "or-secret"
 ROOT = "/ims/oneroster/v1p1"
 CORE = "https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly"
-DLM = ["2026-01-0{}T10:00:00.000Z".format(d) for d in range(1, 10)]
+DLM = [f"2026-01-0{d}T10:00:00.000Z" for d in range(1, 10)]
 SPECS = oneroster_data("rest-endpoints.json")
-TYPES = {"orgs": "org", "users": "user", "classes": "class", "courses": "course",
-         "enrollments": "enrollment", "academicSessions": "academicSession",
-         "demographics": "demographics", "lineItems": "lineItem", "results": "result",
-         "categories": "category", "resources": "resource"}
+TYPES = {
+    "orgs": "org",
+    "users": "user",
+    "classes": "class",
+    "courses": "course",
+    "enrollments": "enrollment",
+    "academicSessions": "academicSession",
+    "demographics": "demographics",
+    "lineItems": "lineItem",
+    "results": "result",
+    "categories": "category",
+    "resources": "resource",
+}
 
 
 def _dataset() -> dict[str, dict[str, dict]]:
     def base(sid, n):
-        return {"sourcedId": sid, "status": "active", "dateLastModified": DLM[n % 9],
-                "metadata": {}}
+        return {
+            "sourcedId": sid,
+            "status": "active",
+            "dateLastModified": DLM[n % 9],
+            "metadata": {},
+        }
 
     def ref(kind, sid):
         return {"href": f"@{kind}/{sid}", "sourcedId": sid, "type": TYPES[kind]}
 
     d: dict[str, dict[str, dict]] = {k: {} for k in TYPES}
-    d["orgs"]["d1"] = {**base("d1", 0), "name": "Grand Bend ISD", "type": "district",
-                       "identifier": "255901", "children": [ref("orgs", "s1"), ref("orgs", "s2")]}
+    d["orgs"]["d1"] = {
+        **base("d1", 0),
+        "name": "Grand Bend ISD",
+        "type": "district",
+        "identifier": "255901",
+        "children": [ref("orgs", "s1"), ref("orgs", "s2")],
+    }
     for n, sid in enumerate(("s1", "s2"), 1):
-        d["orgs"][sid] = {**base(sid, n), "name": f"Grand Bend High School {n}", "type": "school",
-                          "identifier": f"25590100{n}", "parent": ref("orgs", "d1")}
-    d["academicSessions"]["y"] = {**base("y", 0), "title": "2026", "type": "schoolYear",
-                                  "startDate": "2025-08-01", "endDate": "2026-06-30",
-                                  "schoolYear": "2026"}
+        d["orgs"][sid] = {
+            **base(sid, n),
+            "name": f"Grand Bend High School {n}",
+            "type": "school",
+            "identifier": f"25590100{n}",
+            "parent": ref("orgs", "d1"),
+        }
+    d["academicSessions"]["y"] = {
+        **base("y", 0),
+        "title": "2026",
+        "type": "schoolYear",
+        "startDate": "2025-08-01",
+        "endDate": "2026-06-30",
+        "schoolYear": "2026",
+    }
     for n, (sid, start) in enumerate((("t1", "2025-08-20"), ("t2", "2026-01-05"))):
-        d["academicSessions"][sid] = {**base(sid, n + 1), "title": f"Term {n + 1}", "type": "term",
-                                      "startDate": start, "endDate": "2026-06-01",
-                                      "schoolYear": "2026", "parent": ref("academicSessions", "y")}
+        d["academicSessions"][sid] = {
+            **base(sid, n + 1),
+            "title": f"Term {n + 1}",
+            "type": "term",
+            "startDate": start,
+            "endDate": "2026-06-01",
+            "schoolYear": "2026",
+            "parent": ref("academicSessions", "y"),
+        }
         d["academicSessions"]["g" + sid] = {
-            **base("g" + sid, n + 3), "title": f"Grading period {n + 1}", "type": "gradingPeriod",
-            "startDate": start, "endDate": "2026-03-01", "schoolYear": "2026",
-            "parent": ref("academicSessions", sid)}
+            **base("g" + sid, n + 3),
+            "title": f"Grading period {n + 1}",
+            "type": "gradingPeriod",
+            "startDate": start,
+            "endDate": "2026-03-01",
+            "schoolYear": "2026",
+            "parent": ref("academicSessions", sid),
+        }
     for n, sid in enumerate(("c1", "c2")):
-        d["courses"][sid] = {**base(sid, n), "title": f"Algebra {n}", "courseCode": f"ALG{n}",
-                             "org": ref("orgs", f"s{n + 1}"), "grades": ["09"]}
+        d["courses"][sid] = {
+            **base(sid, n),
+            "title": f"Algebra {n}",
+            "courseCode": f"ALG{n}",
+            "org": ref("orgs", f"s{n + 1}"),
+            "grades": ["09"],
+        }
     for n, (sid, course, school, term) in enumerate(
-            (("k1", "c1", "s1", "t1"), ("k2", "c1", "s1", "t2"), ("k3", "c2", "s2", "t1"))):
-        d["classes"][sid] = {**base(sid, n), "title": f"Class {sid}", "classType": "scheduled",
-                             "course": ref("courses", course), "school": ref("orgs", school),
-                             "terms": [ref("academicSessions", term)], "grades": ["09"]}
+        (("k1", "c1", "s1", "t1"), ("k2", "c1", "s1", "t2"), ("k3", "c2", "s2", "t1"))
+    ):
+        d["classes"][sid] = {
+            **base(sid, n),
+            "title": f"Class {sid}",
+            "classType": "scheduled",
+            "course": ref("courses", course),
+            "school": ref("orgs", school),
+            "terms": [ref("academicSessions", term)],
+            "grades": ["09"],
+        }
     people = [("u1", "teacher", "s1"), ("u2", "teacher", "s2")] + [
-        (f"u{n}", "student", "s1" if n < 7 else "s2") for n in range(3, 10)]
+        (f"u{n}", "student", "s1" if n < 7 else "s2") for n in range(3, 10)
+    ]
     for n, (sid, role, school) in enumerate(people):
-        d["users"][sid] = {**base(sid, n), "username": sid, "givenName": "Dávid", "familyName":
-                           "O'Brien", "role": role, "enabledUser": True,
-                           "orgs": [ref("orgs", school)], "grades": ["09"] if role == "student"
-                           else [], "identifier": sid.upper()}
+        d["users"][sid] = {
+            **base(sid, n),
+            "username": sid,
+            "givenName": "Dávid",
+            "familyName": "O'Brien",
+            "role": role,
+            "enabledUser": True,
+            "orgs": [ref("orgs", school)],
+            "grades": ["09"] if role == "student" else [],
+            "identifier": sid.upper(),
+        }
         if role == "student":
             d["demographics"][sid] = {**base(sid, n), "sex": "female", "birthDate": "2010-01-01"}
-    for n, (user, cls) in enumerate((("u1", "k1"), ("u3", "k1"), ("u4", "k1"), ("u5", "k2"),
-                                     ("u2", "k3"), ("u7", "k3"), ("u8", "k3"))):
+    for n, (user, cls) in enumerate(
+        (
+            ("u1", "k1"),
+            ("u3", "k1"),
+            ("u4", "k1"),
+            ("u5", "k2"),
+            ("u2", "k3"),
+            ("u7", "k3"),
+            ("u8", "k3"),
+        )
+    ):
         sid = f"e{n}"
         role = d["users"][user]["role"]
         school = d["classes"][cls]["school"]["sourcedId"]
-        d["enrollments"][sid] = {**base(sid, n), "user": ref("users", user),
-                                 "class": ref("classes", cls), "school": ref("orgs", school),
-                                 "role": role, "primary": role == "teacher"}
+        d["enrollments"][sid] = {
+            **base(sid, n),
+            "user": ref("users", user),
+            "class": ref("classes", cls),
+            "school": ref("orgs", school),
+            "role": role,
+            "primary": role == "teacher",
+        }
     d["resources"]["r1"] = {**base("r1", 1), "title": "Textbook", "vendorResourceId": "v-1"}
     d["categories"]["cat1"] = {**base("cat1", 1), "title": "Homework"}
-    d["lineItems"]["li1"] = {**base("li1", 1), "title": "HW 1", "assignDate": "2026-01-10",
-                             "class": ref("classes", "k1"), "category": ref("categories", "cat1"),
-                             "resultValueMin": 0.0, "resultValueMax": 10.0}
-    d["results"]["res1"] = {**base("res1", 1), "lineItem": ref("lineItems", "li1"),
-                            "student": ref("users", "u3"), "scoreStatus": "fully graded",
-                            "score": 9.0, "scoreDate": "2026-01-12"}
+    d["lineItems"]["li1"] = {
+        **base("li1", 1),
+        "title": "HW 1",
+        "assignDate": "2026-01-10",
+        "class": ref("classes", "k1"),
+        "category": ref("categories", "cat1"),
+        "resultValueMin": 0.0,
+        "resultValueMax": 10.0,
+    }
+    d["results"]["res1"] = {
+        **base("res1", 1),
+        "lineItem": ref("lineItems", "li1"),
+        "student": ref("users", "u3"),
+        "scoreStatus": "fully graded",
+        "score": 9.0,
+        "scoreDate": "2026-01-12",
+    }
     return d
 
 
 def imsx(status: int, minor: str, severity: str = "error") -> Response:
-    body = {"imsx_codeMajor": "failure", "imsx_severity": severity,
-            "imsx_description": minor,
-            "imsx_CodeMinor": {"imsx_codeMinorField": [
-                {"imsx_codeMinorFieldName": "TargetEndSystem", "imsx_codeMinorFieldValue": minor}]}}
+    body = {
+        "imsx_codeMajor": "failure",
+        "imsx_severity": severity,
+        "imsx_description": minor,
+        "imsx_CodeMinor": {
+            "imsx_codeMinorField": [
+                {"imsx_codeMinorFieldName": "TargetEndSystem", "imsx_codeMinorFieldValue": minor}
+            ]
+        },
+    }
     return Response(json.dumps(body), status, content_type="application/json")
 
 
 def warning(minor: str) -> dict:
-    return {"imsx_codeMajor": "success", "imsx_severity": "warning", "imsx_description": minor,
-            "imsx_CodeMinor": {"imsx_codeMinorField": [
-                {"imsx_codeMinorFieldName": "TargetEndSystem", "imsx_codeMinorFieldValue": minor}]}}
+    return {
+        "imsx_codeMajor": "success",
+        "imsx_severity": "warning",
+        "imsx_description": minor,
+        "imsx_CodeMinor": {
+            "imsx_codeMinorField": [
+                {"imsx_codeMinorFieldName": "TargetEndSystem", "imsx_codeMinorFieldValue": minor}
+            ]
+        },
+    }
 
 
 class FakeOneRoster:
@@ -121,7 +218,7 @@ class FakeOneRoster:
         if scopes is None:
             return imsx(401, "unauthorisedrequest")
         self.host = request.host_url.rstrip("/")
-        path = request.path[len(ROOT):]
+        path = request.path[len(ROOT) :]
         try:
             return self.route(request, path, scopes)
         except ValueError as exc:
@@ -130,12 +227,15 @@ class FakeOneRoster:
     def token(self, request: Request) -> Response:
         auth = request.authorization
         if not auth or (auth.username, auth.password) != (KEY, SECRET):
-            return Response(json.dumps({"error": "invalid_client"}), 401,
-                            content_type="application/json")
+            return Response(
+                json.dumps({"error": "invalid_client"}), 401, content_type="application/json"
+            )
         token = f"tok{len(self.tokens)}"
         self.tokens[token] = {request.form.get("scope") or "all"}
-        return Response(json.dumps({"access_token": token, "token_type": "bearer",
-                                    "expires_in": 3600}), content_type="application/json")
+        return Response(
+            json.dumps({"access_token": token, "token_type": "bearer", "expires_in": 3600}),
+            content_type="application/json",
+        )
 
     def authenticate(self, request: Request) -> set[str] | None:
         header = request.headers.get("Authorization", "")
@@ -151,8 +251,13 @@ class FakeOneRoster:
             return None
         query = parse_qsl(request.environ.get("QUERY_STRING", ""), keep_blank_values=True)
         params = query + [(k, v) for k, v in fields.items() if k != "oauth_signature"]
-        expected = oauth1.sign(request.method, request.base_url, params, SECRET,
-                               fields.get("oauth_signature_method", ""))
+        expected = oauth1.sign(
+            request.method,
+            request.base_url,
+            params,
+            SECRET,
+            fields.get("oauth_signature_method", ""),
+        )
         if fields.get("oauth_consumer_key") != KEY or expected != fields.get("oauth_signature"):
             return None
         self.nonces.add(fields["oauth_nonce"])
@@ -160,9 +265,14 @@ class FakeOneRoster:
 
     def href(self, obj):
         if isinstance(obj, dict):
-            return {k: (("" if "relative_href" in self.faults else self.host + ROOT)
-                        + "/" + v[1:] if k == "href" and v.startswith("@") else self.href(v))
-                    for k, v in obj.items()}
+            return {
+                k: (
+                    ("" if "relative_href" in self.faults else self.host + ROOT) + "/" + v[1:]
+                    if k == "href" and v.startswith("@")
+                    else self.href(v)
+                )
+                for k, v in obj.items()
+            }
         if isinstance(obj, list):
             return [self.href(v) for v in obj]
         return obj
@@ -170,8 +280,13 @@ class FakeOneRoster:
     # --- routing --------------------------------------------------------------------------
     def route(self, request: Request, path: str, scopes: set[str]) -> Response:
         d = self.data
-        kinds = {"terms": "academicSessions", "gradingPeriods": "academicSessions",
-                 "schools": "orgs", "students": "users", "teachers": "users"}
+        kinds = {
+            "terms": "academicSessions",
+            "gradingPeriods": "academicSessions",
+            "schools": "orgs",
+            "students": "users",
+            "teachers": "users",
+        }
         parts = path.strip("/").split("/")
         head = parts[0]
         kind = kinds.get(head, head)
@@ -179,8 +294,11 @@ class FakeOneRoster:
             return imsx(404, "unknown object")
         if kind == "demographics" and CORE in scopes:
             return imsx(403, "forbidden")
-        if request.method in ("PUT", "DELETE") and len(parts) == 2 and kind in (
-                "categories", "lineItems", "results"):
+        if (
+            request.method in ("PUT", "DELETE")
+            and len(parts) == 2
+            and kind in ("categories", "lineItems", "results")
+        ):
             return self.write(request, kind, parts[1])
         if request.method != "GET":
             return imsx(405, "method not allowed")
@@ -189,8 +307,9 @@ class FakeOneRoster:
             return imsx(404, "unknown object")
         restriction = spec.get("restriction") or {}
         if len(parts) == 1:
-            items = [i for i in d[kind].values()
-                     if all(i.get(k) == v for k, v in restriction.items())]
+            items = [
+                i for i in d[kind].values() if all(i.get(k) == v for k, v in restriction.items())
+            ]
             return self.listing(request, spec["envelope"][0], items)
         record = d[kind].get(parts[1])
         if record is None or any(record.get(k) != v for k, v in restriction.items()):
@@ -210,8 +329,11 @@ class FakeOneRoster:
             return [r["sourcedId"] for r in (v if isinstance(v, list) else [v]) if r]
 
         def users_of(cls, role):
-            ids = {e["user"]["sourcedId"] for e in enr if e["class"]["sourcedId"] == cls
-                   and e["role"] == role}
+            ids = {
+                e["user"]["sourcedId"]
+                for e in enr
+                if e["class"]["sourcedId"] == cls and e["role"] == role
+            }
             return [u for u in d["users"].values() if u["sourcedId"] in ids]
 
         leak = "nested_leak" in self.faults
@@ -221,8 +343,11 @@ class FakeOneRoster:
                 return imsx(404, "unknown object")
             if head == "schools":
                 if rest[3] == "enrollments":
-                    items = [e for e in enr if e["class"]["sourcedId"] == cid
-                             and e["school"]["sourcedId"] == pid]
+                    items = [
+                        e
+                        for e in enr
+                        if e["class"]["sourcedId"] == cid and e["school"]["sourcedId"] == pid
+                    ]
                     return self.listing(request, "enrollments", items)
                 return self.listing(request, "users", users_of(cid, rest[3][:-1]))
             if sub == "lineItems":
@@ -238,8 +363,11 @@ class FakeOneRoster:
             if sub == "classes":
                 items = [c for c in d["classes"].values() if leak or pid in refs(c["terms"])]
                 return self.listing(request, "classes", items)
-            items = [s for s in d["academicSessions"].values() if s["type"] == "gradingPeriod"
-                     and s["parent"]["sourcedId"] == pid]
+            items = [
+                s
+                for s in d["academicSessions"].values()
+                if s["type"] == "gradingPeriod" and s["parent"]["sourcedId"] == pid
+            ]
             return self.listing(request, "academicSessions", items)
         if head == "schools":
             if sub in ("classes", "courses", "enrollments"):
@@ -250,8 +378,7 @@ class FakeOneRoster:
                 items = [s for s in d["academicSessions"].values() if s["type"] == "term"]
                 return self.listing(request, "academicSessions", items)
             role = sub[:-1]
-            items = [u for u in d["users"].values() if u["role"] == role
-                     and pid in refs(u["orgs"])]
+            items = [u for u in d["users"].values() if u["role"] == role and pid in refs(u["orgs"])]
             return self.listing(request, "users", items)
         if head == "courses":
             if sub == "resources":
@@ -265,8 +392,11 @@ class FakeOneRoster:
                 items = [x for x in d["lineItems"].values() if x["class"]["sourcedId"] == pid]
                 return self.listing(request, "lineItems", items)
             if sub == "results":
-                lis = {x["sourcedId"] for x in d["lineItems"].values()
-                       if x["class"]["sourcedId"] == pid}
+                lis = {
+                    x["sourcedId"]
+                    for x in d["lineItems"].values()
+                    if x["class"]["sourcedId"] == pid
+                }
                 items = [r for r in d["results"].values() if r["lineItem"]["sourcedId"] in lis]
                 return self.listing(request, "results", items)
             return self.listing(request, "resources", [])
@@ -285,8 +415,9 @@ class FakeOneRoster:
             if items and args["sort"] not in items[0]:
                 status_infos.append(warning("invalid_sort_field"))
             else:
-                items = sorted(items, key=lambda i: str(i.get(args["sort"], "")),
-                               reverse=order == "desc")
+                items = sorted(
+                    items, key=lambda i: str(i.get(args["sort"], "")), reverse=order == "desc"
+                )
         limit, offset = args.get("limit", "100"), args.get("offset", "0")
         if not (limit.isdigit() and offset.isdigit()):
             return imsx(400, "invalid_data")
@@ -296,7 +427,7 @@ class FakeOneRoster:
         limit_n = max(limit_n, 1)
         total = len(items)
         step = limit_n - 1 if "link_overlap" in self.faults else limit_n
-        page = [self.href(i) for i in items[offset_n:offset_n + limit_n]]
+        page = [self.href(i) for i in items[offset_n : offset_n + limit_n]]
         if "fields" in args and "fields_ignored" not in self.faults:
             wanted = args["fields"].split(",")
             if any(f not in (items[0] if items else {}) for f in wanted):
@@ -309,8 +440,11 @@ class FakeOneRoster:
         if "no_total_count" not in self.faults:
             response.headers["X-Total-Count"] = str(total)
         base = request.base_url
-        other = [(k, v) for k, v in parse_qsl(request.environ.get("QUERY_STRING", ""))
-                 if k not in ("limit", "offset")]
+        other = [
+            (k, v)
+            for k, v in parse_qsl(request.environ.get("QUERY_STRING", ""))
+            if k not in ("limit", "offset")
+        ]
 
         def link(off: int, rel: str) -> str:
             q = urlencode(other + [("limit", limit_n), ("offset", off)], quote_via=quote)
@@ -332,14 +466,22 @@ class FakeOneRoster:
             return a and b if m[2] == "AND" else a or b
         m = re.fullmatch(r"(\w+)(!=|>=|<=|=|>|<|~)'([^']*)'", expression)
         if not m or m[1] not in ("sourcedId", "status", "dateLastModified") + tuple(
-                f for spec in self.data.values() for i in spec.values() for f in i):
+            f for spec in self.data.values() for i in spec.values() for f in i
+        ):
             raise ValueError("invalid_filter_field")
         field, op, target = m[1], m[2], m[3]
         value = item.get(field)
-        values = ([r["sourcedId"] for r in value] if isinstance(value, list) and value
-                  and isinstance(value[0], dict) else value if isinstance(value, list)
-                  else [value["sourcedId"]] if isinstance(value, dict)
-                  else [] if value is None else [str(value)])
+        values = (
+            [r["sourcedId"] for r in value]
+            if isinstance(value, list) and value and isinstance(value[0], dict)
+            else value
+            if isinstance(value, list)
+            else [value["sourcedId"]]
+            if isinstance(value, dict)
+            else []
+            if value is None
+            else [str(value)]
+        )
         if op == "!=":
             return target not in values
         if op == "~":
@@ -348,11 +490,19 @@ class FakeOneRoster:
             return any(target.lower() in v.lower() for v in values)
 
         def conv(v):
-            return datetime.fromisoformat(v.replace("Z", "+00:00")) if field == \
-                "dateLastModified" else v
+            return (
+                datetime.fromisoformat(v.replace("Z", "+00:00"))
+                if field == "dateLastModified"
+                else v
+            )
 
-        ops = {"=": lambda a, b: a == b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
-               "<": lambda a, b: a < b, "<=": lambda a, b: a <= b}
+        ops = {
+            "=": lambda a, b: a == b,
+            ">": lambda a, b: a > b,
+            ">=": lambda a, b: a >= b,
+            "<": lambda a, b: a < b,
+            "<=": lambda a, b: a <= b,
+        }
         return any(ops[op](conv(v), conv(target)) for v in values)
 
     # --- gradebook writes -----------------------------------------------------------------
@@ -366,17 +516,26 @@ class FakeOneRoster:
         record = body.get(TYPES[kind])
         if not isinstance(record, dict):
             return imsx(400, "invalid_data")
-        refs = {"lineItems": {"class": "classes", "category": "categories"},
-                "results": {"lineItem": "lineItems", "student": "users"}}.get(kind, {})
+        refs = {
+            "lineItems": {"class": "classes", "category": "categories"},
+            "results": {"lineItem": "lineItems", "student": "users"},
+        }.get(kind, {})
         for field, target in refs.items():
             if (record.get(field) or {}).get("sourcedId") not in self.data[target]:
                 return imsx(400, "invalid_data")
         for field, target in refs.items():
-            record[field] = {"href": f"@{target}/{record[field]['sourcedId']}",
-                             "sourcedId": record[field]["sourcedId"], "type": TYPES[target]}
+            record[field] = {
+                "href": f"@{target}/{record[field]['sourcedId']}",
+                "sourcedId": record[field]["sourcedId"],
+                "type": TYPES[target],
+            }
         created = sid not in store
-        store[sid] = {**record, "sourcedId": sid, "status": "active",
-                      "dateLastModified": "2026-02-01T00:00:00.000Z"}
+        store[sid] = {
+            **record,
+            "sourcedId": sid,
+            "status": "active",
+            "dateLastModified": "2026-02-01T00:00:00.000Z",
+        }
         status = 201 if created and "put_always_200" not in self.faults else 200
         return self.json({TYPES[kind]: self.href(store[sid])}, status)
 

@@ -12,7 +12,6 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 class _QuietHandler(WSGIRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: the suites make hundreds of small requests
 
-
     def log_request(self, *args: object, **kwargs: object) -> None:
         pass
 
@@ -20,8 +19,9 @@ class _QuietHandler(WSGIRequestHandler):
 @contextmanager
 def serve(app: object) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"

@@ -10,11 +10,14 @@ from tests.conformance.servers import serve
 UPSERT = "POST with the same natural key → 200, same id, new ETag (upsert)"
 STALE = "PUT and DELETE with a stale If-Match → 412 optimistic-lock-failed"
 KEY_CHANGE = "PUT changing a course's natural key → 400 key-change-not-supported"
-UNRESOLVED = ("a reference that does not resolve → 409 unresolved-reference naming the "
-              "referenced resource")
+UNRESOLVED = (
+    "a reference that does not resolve → 409 unresolved-reference naming the referenced resource"
+)
 DEPENDENT = "DELETE of a course a course offering references → 409 dependent-item-exists"
-CURSOR = ("cursor paging: Next-Page-Token to the end (absent on the last page), the same records "
-          "as offset paging")
+CURSOR = (
+    "cursor paging: Next-Page-Token to the end (absent on the last page), the same records "
+    "as offset paging"
+)
 PARTITIONS = "/partitions?number=3 gives page tokens that split the collection"
 CLEANUP = "scratch records created by the suite are deleted"
 
@@ -22,8 +25,20 @@ CLEANUP = "scratch records created by the suite are deleted"
 def _run(run_cli, faults=(), *extra):
     fake = FakeEdFi(set(faults))
     with serve(fake) as url:
-        code, checks = run_cli("edfi", "--base-url", url, "--key", KEY, "--secret", SECRET,
-                               "--edorg", str(LEA), "--other-edorg", str(OTHER_LEA), *extra)
+        code, checks = run_cli(
+            "edfi",
+            "--base-url",
+            url,
+            "--key",
+            KEY,
+            "--secret",
+            SECRET,
+            "--edorg",
+            str(LEA),
+            "--other-edorg",
+            str(OTHER_LEA),
+            *extra,
+        )
     return code, checks, fake
 
 
@@ -41,31 +56,46 @@ def test_a_correct_deployment_passes_and_is_left_as_found(run_cli):
     assert len(checks) >= 40
     # Scratch records were made inside LEA 255901 and removed: only the seed data remains.
     assert {name: len(recs) for name, recs in fake.store.items()} == {
-        name: len(ids) for name, ids in before.items()}
+        name: len(ids) for name, ids in before.items()
+    }
     assert fake.deletes["courses"] and all(
-        str(d["keyValues"]["educationOrganizationId"]) == str(LEA)
-        for d in fake.deletes["courses"])
+        str(d["keyValues"]["educationOrganizationId"]) == str(LEA) for d in fake.deletes["courses"]
+    )
 
 
 def test_without_other_edorg_the_cross_organization_checks_skip(run_cli):
     with serve(FakeEdFi()) as url:
-        code, checks = run_cli("edfi", "--base-url", url, "--key", KEY, "--secret", SECRET,
-                               "--edorg", str(LEA))
+        code, checks = run_cli(
+            "edfi", "--base-url", url, "--key", KEY, "--secret", SECRET, "--edorg", str(LEA)
+        )
     assert code == 0
     skipped = {n for n, c in checks.items() if c["status"] == "skip"}
-    assert skipped == {"writing a course in another organization → 403 security:authorization",
-                       "records of another organization are absent from collections"}
+    assert skipped == {
+        "writing a course in another organization → 403 security:authorization",
+        "records of another organization are absent from collections",
+    }
     assert all("--other-edorg" in checks[n]["reason"] for n in skipped)
 
 
 def test_local_bugs_fail_exactly_their_checks(run_cli):
-    faults = {"no_etag_check", "limit_unbounded", "reference_400", "no_deletes",
-              "discovery_version_text", "descriptor_any_namespace", "no_token_json",
-              "cursor_overlap", "read_other_org"}
+    faults = {
+        "no_etag_check",
+        "limit_unbounded",
+        "reference_400",
+        "no_deletes",
+        "discovery_version_text",
+        "descriptor_any_namespace",
+        "no_token_json",
+        "cursor_overlap",
+        "read_other_org",
+    }
     code, checks, _ = _run(run_cli, faults)
     assert code == 1
     assert _failed(checks) == {
-        STALE, UNRESOLVED, CURSOR, PARTITIONS,
+        STALE,
+        UNRESOLVED,
+        CURSOR,
+        PARTITIONS,
         "limit > 500 → 400 parameter-validation-failed",
         "/courses/deletes lists the deleted course with its key values",
         "GET / without a token: discovery document per the Discovery API",
@@ -77,13 +107,16 @@ def test_local_bugs_fail_exactly_their_checks(run_cli):
     assert checks[CLEANUP]["status"] == "pass"
 
 
-@pytest.mark.parametrize("fault, expected", [
-    ("post_always_201", {UPSERT}),
-    ("key_change_allowed", {KEY_CHANGE}),
-    ("delete_referenced", {DEPENDENT}),
-    ("token_on_last_page", {CURSOR, PARTITIONS}),
-    ("no_total_count", {"limit=0&totalCount=TRUE → an empty page and Total-Count"}),
-])
+@pytest.mark.parametrize(
+    "fault, expected",
+    [
+        ("post_always_201", {UPSERT}),
+        ("key_change_allowed", {KEY_CHANGE}),
+        ("delete_referenced", {DEPENDENT}),
+        ("token_on_last_page", {CURSOR, PARTITIONS}),
+        ("no_total_count", {"limit=0&totalCount=TRUE → an empty page and Total-Count"}),
+    ],
+)
 def test_each_broken_behaviour_fails_its_check(run_cli, fault, expected):
     code, checks, _ = _run(run_cli, {fault})
     assert code == 1

@@ -34,8 +34,20 @@ def correct(tmp_path_factory):
     for mode, extra in (("oauth2", ()), ("oauth1", ("--oauth1",))):
         report = tmp_path_factory.mktemp(mode) / "r.json"
         with serve(FakeOneRoster()) as url:
-            code = cli.main(["oneroster", "--base-url", url, "--key", KEY, "--secret", SECRET,
-                             *extra, "--json", str(report)])
+            code = cli.main(
+                [
+                    "oneroster",
+                    "--base-url",
+                    url,
+                    "--key",
+                    KEY,
+                    "--secret",
+                    SECRET,
+                    *extra,
+                    "--json",
+                    str(report),
+                ]
+            )
         checks = {c["name"]: c for c in json.loads(report.read_text())["checks"]}
         out[mode] = (code, checks)
     return out
@@ -50,7 +62,8 @@ def test_a_correct_provider_passes_every_check(correct, mode):
     # Every one of the 55 paths was exercised and passed (32 collection/by-id + 23 nested).
     assert sum(n.startswith("GET /") for n in passed) == 55
     assert {"gradebook", "filter", "sort", "fields", "paging", "GUIDRefs"} <= {
-        checks[n]["area"] for n in passed}
+        checks[n]["area"] for n in passed
+    }
     assert checks["scratch records created by the suite are deleted"]["status"] == "pass"
 
 
@@ -62,8 +75,12 @@ def test_oauth1_checks_run_only_with_oauth1(correct):
 
 def test_a_bearer_token_can_be_given(run_cli):
     with serve(FakeOneRoster()) as url:
-        token = requests.post(url + "/oauth/token", data={"grant_type": "client_credentials"},
-                              auth=(KEY, SECRET), timeout=5).json()["access_token"]
+        token = requests.post(
+            url + "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(KEY, SECRET),
+            timeout=5,
+        ).json()["access_token"]
         code, checks = run_cli("oneroster", "--base-url", url, "--token", token)
     assert code == 0, _failed(checks)
     assert checks[LOGIN]["status"] == "pass"
@@ -77,8 +94,15 @@ def test_bad_credentials_fail_the_login_check(run_cli):
 
 def test_local_bugs_fail_exactly_their_checks(run_cli):
     """Independent bugs together: each fails the checks of its behaviour and nothing else."""
-    faults = {"sort_ignored", "fields_ignored", "bad_limit_ok", "put_always_200",
-              "contains_case_sensitive", "nested_no_404", "link_overlap"}
+    faults = {
+        "sort_ignored",
+        "fields_ignored",
+        "bad_limit_ok",
+        "put_always_200",
+        "contains_case_sensitive",
+        "nested_no_404",
+        "link_overlap",
+    }
     code, checks = _run(run_cli, faults)
     assert code == 1
     assert _failed(checks) == {
@@ -100,20 +124,24 @@ def test_local_bugs_fail_exactly_their_checks(run_cli):
 def test_missing_total_count_fails_collections_and_paging(run_cli):
     _, checks = _run(run_cli, {"no_total_count"})
     failed = _failed(checks)
-    assert {"GET /users: envelope, entity schema, X-Total-Count",
-            "GET /classes/{id}/students: records of that parent only",
-            "no limit → the default page of 100"} <= failed
+    assert {
+        "GET /users: envelope, entity schema, X-Total-Count",
+        "GET /classes/{id}/students: records of that parent only",
+        "no limit → the default page of 100",
+    } <= failed
     assert "fields=sourcedId,name returns exactly those fields" not in failed
 
 
 def test_wrong_shapes_fail_schema_and_reference_checks(run_cli):
     _, checks = _run(run_cli, {"relative_href", "single_envelope", "nested_leak"})
     failed = _failed(checks)
-    assert {"GUIDRef hrefs in /enrollments are absolute and resolve",
-            "GET /enrollments: envelope, entity schema, X-Total-Count",
-            "GET /users/{id}: single envelope and schema",
-            "GET /schools/{id}/classes: records of that parent only",
-            "GET /terms/{id}/classes: records of that parent only"} <= failed
+    assert {
+        "GUIDRef hrefs in /enrollments are absolute and resolve",
+        "GET /enrollments: envelope, entity schema, X-Total-Count",
+        "GET /users/{id}: single envelope and schema",
+        "GET /schools/{id}/classes: records of that parent only",
+        "GET /terms/{id}/classes: records of that parent only",
+    } <= failed
     problems = checks["GET /enrollments: envelope, entity schema, X-Total-Count"]["problems"]
     assert any("$.enrollments[0].user.href" in p for p in problems)
 
