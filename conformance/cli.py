@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -99,11 +100,29 @@ def parser() -> argparse.ArgumentParser:
     csv = sub.add_parser("csv", help="OneRoster v1.1 CSV package, offline")
     csv.add_argument("package", help="PACKAGE.zip (or a directory holding the CSV files)")
     _common(csv)
+
+    merged = sub.add_parser("report", help="render JSON reports of several runs as one HTML page")
+    merged.add_argument("reports", nargs="+", metavar="REPORT.json")
+    merged.add_argument("--html", metavar="REPORT.html", required=True)
     return p
+
+
+def _merge(args: argparse.Namespace) -> int:
+    suites = []
+    for path in args.reports:
+        with open(path, encoding="utf-8") as fh:
+            suites.append(report.suite_from_dict(json.load(fh)))
+    with open(args.html, "w", encoding="utf-8") as fh:
+        fh.write(report.render_html(suites))
+    for suite in suites:
+        print(report.console_summary(suite))
+    return 0 if all(s.ok for s in suites) else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.suite == "report":
+        return _merge(args)
     if args.suite == "csv":
         from conformance.csvpackage import create_suite
     else:

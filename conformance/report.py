@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import html
 import json
 import time
@@ -9,7 +10,7 @@ from dataclasses import asdict
 from typing import Any, TextIO
 
 from conformance import __version__
-from conformance.runner import FAIL, PASS, SKIP, CheckResult, Suite
+from conformance.runner import FAIL, PASS, SKIP, CheckResult, Context, Exchange, Suite
 
 _LABEL = {PASS: "PASS", FAIL: "FAIL", SKIP: "SKIP"}
 
@@ -45,6 +46,17 @@ def as_dict(suite: Suite) -> dict[str, Any]:
         "summary": suite.summary(),
         "checks": [asdict(r) for r in suite.results],
     }
+
+
+def suite_from_dict(data: dict[str, Any]) -> Suite:
+    """A suite back from its JSON report, to render several runs on one page."""
+    suite = Suite(data["suite"], data["target"], Context({}))
+    suite.started = calendar.timegm(time.strptime(data["startedAt"], "%Y-%m-%dT%H:%M:%SZ"))
+    suite.results = [
+        CheckResult(**{**c, "exchanges": [Exchange(**x) for x in c.get("exchanges", [])]})
+        for c in data["checks"]
+    ]
+    return suite
 
 
 def write_json(suite: Suite, out: TextIO) -> None:

@@ -162,3 +162,19 @@ def test_an_unreachable_server_fails_cleanly(run_cli):
     assert code == 1
     login = checks["credentials are accepted (OAuth 2 token, OAuth 1.0a or bearer)"]
     assert login["status"] == "fail" and "no response" in login["reason"]
+
+
+def test_several_json_reports_render_as_one_page(tmp_path, capsys):
+    good, bad = tmp_path / "good.json", tmp_path / "bad.json"
+    rows = valid_rows()
+    assert cli.main(["csv", str(build(tmp_path / "ok.zip", rows)), "--json", str(good)]) == 0
+    rows["orgs"][0]["type"] = "campus"
+    assert cli.main(["csv", str(build(tmp_path / "ko.zip", rows)), "--json", str(bad)]) == 1
+    page_path = tmp_path / "all.html"
+    capsys.readouterr()
+    code = cli.main(["report", str(good), str(bad), "--html", str(page_path)])
+    assert code == 1
+    page = page_path.read_text()
+    assert page.count("<h1>") == 2 and "ok.zip" in page and "ko.zip" in page
+    assert "orgs.csv line 2, column 5 (type): &#x27;campus&#x27;" in page
+    assert capsys.readouterr().out.count("OneRoster v1.1 CSV:") == 2
