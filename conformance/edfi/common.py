@@ -78,11 +78,11 @@ def items(r: requests.Response) -> list[dict[str, Any]]:
 
 
 def first(ctx: Context, name: str, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """The first record of a collection matching params, or None; fails when not served."""
     r = ctx.http.get(resource(name), params={**(params or {}), "limit": 1})
-    if r.status_code != 200:
-        return None
-    found = r.json()
-    return found[0] if isinstance(found, list) and found else None
+    expect_status(r, 200)
+    found = items(r)
+    return found[0] if found else None
 
 
 def descriptor_uri(ctx: Context, name: str) -> str:

@@ -114,16 +114,23 @@ def warnings_of(r: requests.Response) -> list[str]:
 
 
 def sample(ctx: Context, path: str) -> list[dict[str, Any]]:
-    """First page of a collection (cached); empty when unreadable."""
+    """First page of a collection (cached). A collection the client may not read (403) skips
+    the check that needs it; one that is not served fails it."""
     cache = ctx.state.setdefault("samples", {})
-    if path not in cache:
+    unreadable = ctx.state.setdefault("unreadable", {})
+    if path not in cache and path not in unreadable:
         r = get(ctx, path, {"limit": SAMPLE_LIMIT})
-        cache[path] = []
-        if r.status_code == 200:
-            key = COLLECTIONS[path]["envelope"][0]
-            body = _json_or_none(r)
-            if isinstance(body, dict) and isinstance(body.get(key), list):
-                cache[path] = body[key]
+        key = COLLECTIONS[path]["envelope"][0]
+        body = _json_or_none(r)
+        if r.status_code == 200 and isinstance(body, dict) and isinstance(body.get(key), list):
+            cache[path] = body[key]
+        else:
+            unreadable[path] = (r.status_code, f"{describe(r)}: {path} cannot be read")
+    if path in unreadable:
+        status, reason = unreadable[path]
+        if status == 403:
+            skip(f"{reason} (the client lacks the scope)")
+        raise CheckFailed(reason)
     return cache[path]
 
 

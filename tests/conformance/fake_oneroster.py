@@ -290,7 +290,7 @@ class FakeOneRoster:
         parts = path.strip("/").split("/")
         head = parts[0]
         kind = kinds.get(head, head)
-        if kind not in d:
+        if kind not in d or (head == "resources" and "unserved_resources" in self.faults):
             return imsx(404, "unknown object")
         if kind == "demographics" and CORE in scopes:
             return imsx(403, "forbidden")

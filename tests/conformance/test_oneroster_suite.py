@@ -133,9 +133,14 @@ def test_missing_total_count_fails_collections_and_paging(run_cli):
 
 
 def test_wrong_shapes_fail_schema_and_reference_checks(run_cli):
-    _, checks = _run(run_cli, {"relative_href", "single_envelope", "nested_leak"})
+    _, checks = _run(
+        run_cli, {"relative_href", "single_envelope", "nested_leak", "unserved_resources"}
+    )
     failed = _failed(checks)
     assert {
+        "GET /resources: envelope, entity schema, X-Total-Count",
+        "GET /resources/{id}: single envelope and schema",
+        "unknown sourcedIds and parents → 404 'unknown object' (imsx)",
         "GUIDRef hrefs in /enrollments are absolute and resolve",
         "GET /enrollments: envelope, entity schema, X-Total-Count",
         "GET /users/{id}: single envelope and schema",
