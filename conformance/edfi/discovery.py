@@ -260,6 +260,7 @@ def _dependencies(ctx: Context) -> None:
     ]
     if problems:
         raise CheckFailed("dependencies entries are malformed", problems[:20])
+    ctx.state["dependencies"] = [e["resource"] for e in body]
     order = {e["resource"].lower(): e["order"] for e in body}
     wanted = ["/ed-fi/schools", "/ed-fi/students", "/ed-fi/studentschoolassociations"]
     missing = [w for w in wanted if w not in order]

@@ -87,6 +87,15 @@ class FakeEdFi:
                     "schoolId": sid,
                     "nameOfInstitution": f"School {sid}",
                     "localEducationAgencyReference": {"localEducationAgencyId": lea},
+                    "gradeLevels": [
+                        {"gradeLevelDescriptor": "uri://ed-fi.org/GradeLevelDescriptor#Ninth grade"}
+                    ],
+                    "educationOrganizationCategories": [
+                        {
+                            "educationOrganizationCategoryDescriptor": "uri://ed-fi.org/"
+                            "EducationOrganizationCategoryDescriptor#School"
+                        }
+                    ],
                 },
             )
         for n in range(23):
@@ -96,7 +105,7 @@ class FakeEdFi:
                     "studentUniqueId": f"S{n:03}",
                     "firstName": "Ana",
                     "lastSurname": "Cohen",
-                    "birthDate": "2010-01-01",
+                    "birthDate": "01/01/2010" if "bad_birth_date" in self.faults else "2010-01-01",
                 },
             )
         for ns, name, code in (
@@ -199,10 +208,11 @@ class FakeEdFi:
         if path == "/metadata/data/v3/descriptors/swagger.json":
             return self.json({"openapi": "3.0.1", "paths": {"/ed-fi/gradeLevelDescriptors": {}}})
         if path == "/metadata/data/v3/dependencies":
+            order = ["schools", "students", "studentSchoolAssociations", *KEYS]
             return self.json(
                 [
-                    {"resource": f"/ed-fi/{r}", "order": n, "operations": ["Create"]}
-                    for n, r in enumerate(["schools", "students", "studentSchoolAssociations"], 1)
+                    {"resource": f"/ed-fi/{r}", "order": n, "operations": ["Create", "Update"]}
+                    for n, r in enumerate(dict.fromkeys(order), 1)
                 ]
             )
         if path == "/changeQueries/v1/availableChangeVersions":

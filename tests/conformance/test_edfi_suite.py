@@ -20,6 +20,7 @@ CURSOR = (
 )
 PARTITIONS = "/partitions?number=3 gives page tokens that split the collection"
 CLEANUP = "scratch records created by the suite are deleted"
+SHAPES = "records of every resource in the dependencies match the DS5 OpenAPI"
 
 
 def _run(run_cli, faults=(), *extra):
@@ -115,6 +116,7 @@ def test_local_bugs_fail_exactly_their_checks(run_cli):
         ("delete_referenced", {DEPENDENT}),
         ("token_on_last_page", {CURSOR, PARTITIONS}),
         ("no_total_count", {"limit=0&totalCount=TRUE → an empty page and Total-Count"}),
+        ("bad_birth_date", {SHAPES}),
     ],
 )
 def test_each_broken_behaviour_fails_its_check(run_cli, fault, expected):
