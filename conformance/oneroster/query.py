@@ -61,35 +61,47 @@ def pred(field: str, op: str, target: str) -> Predicate:
     return lambda item: any(compare(v) for v in values(item, field))
 
 
-def run_filter(ctx: Context, path: str, expression: str, predicate: Predicate) -> None:
+def run_filter(
+    ctx: Context,
+    path: str,
+    expression: str,
+    predicate: Predicate,
+    ambiguous: Predicate = lambda item: False,
+) -> None:
+    """Soundness (every record returned satisfies the filter) and, when the whole collection was
+    read, completeness and X-Total-Count. `ambiguous` records may go either way."""
     key = COLLECTIONS[path]["envelope"][0]
     all_items, complete = everything(ctx, path)
     got, _ = read_all(ctx, path, {"filter": expression}, key)
     ids = [i.get("sourcedId") for i in got]
     problems = [
-        f"{i.get('sourcedId')} does not satisfy {expression}" for i in got if not predicate(i)
+        f"{i.get('sourcedId')} does not satisfy {expression}"
+        for i in got
+        if not predicate(i) and not ambiguous(i)
     ]
     if len(set(ids)) != len(ids):
         problems.append("the filtered result repeats records")
     if complete:
-        expected = {i["sourcedId"] for i in all_items if predicate(i)}
+        expected = {i["sourcedId"] for i in all_items if predicate(i) and not ambiguous(i)}
+        either = {i["sourcedId"] for i in all_items if ambiguous(i)}
         problems += [
             f"{s} satisfies {expression} but is missing" for s in sorted(expected - set(ids))
         ]
         r = get(ctx, path, {"filter": expression, "limit": 1})
         expect_status(r, 200)
-        total = r.headers.get("X-Total-Count")
-        if total != str(len(expected)):
-            problems.append(
-                f"X-Total-Count is {total!r} for {expression}, expected {len(expected)}"
-            )
+        total = r.headers.get("X-Total-Count", "")
+        low, high = len(expected), len(expected) + len(either)
+        if not (total.isdigit() and low <= int(total) <= high):
+            wanted = str(low) if low == high else f"{low}–{high}"
+            problems.append(f"X-Total-Count is {total!r} for {expression}, expected {wanted}")
     if problems:
         raise CheckFailed(f"filter {expression} on {path} is wrong", problems[:30])
 
 
 def _pick(ctx: Context, path: str, field: str) -> list[str]:
     items, _ = everything(ctx, path)
-    found = sorted({v for i in items for v in values(i, field)})
+    # A value holding a quote would need escaping, which the standard leaves open.
+    found = sorted({v for i in items for v in values(i, field) if "'" not in v})
     if not found:
         skip(f"no {field} values in {path} to filter on")
     return found
@@ -98,7 +110,12 @@ def _pick(ctx: Context, path: str, field: str) -> list[str]:
 def _op_check(path: str, field: str, op: str, choose: Callable[[list[str]], str]):
     def check(ctx: Context) -> None:
         target = choose(_pick(ctx, path, field))
-        run_filter(ctx, path, f"{field}{op}'{target}'", pred(field, op, target))
+        ambiguous: Predicate = lambda item: False  # noqa: E731
+        if field == "dateLastModified":
+            # Stored times may be finer than the milliseconds shown: a record shown at exactly
+            # the pivot may really be just after it.
+            ambiguous = lambda item: target in values(item, field)  # noqa: E731
+        run_filter(ctx, path, f"{field}{op}'{target}'", pred(field, op, target), ambiguous)
 
     return check
 
