@@ -21,6 +21,7 @@ from conformance.runner import CheckFailed, CheckList, Context, Suite, ensure, s
 from conformance.schemas import oneroster_data
 
 SPEC = oneroster_data("csv.json")
+CEDS_GRADES = oneroster_data("base.json")["$defs"]["grades"]["items"]["enum"]
 MAX_PROBLEMS = 50
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^(\d{4}-\d{2}-\d{2})T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$")
@@ -174,7 +175,7 @@ def _format_error(column: dict[str, Any], value: str) -> str | None:
             return "is not a number"
         return None
     if fmt == "grades":
-        bad = [g for g in _split(value) if g not in SPEC["grades"]]
+        bad = [g for g in _split(value) if g not in CEDS_GRADES]
         return f"has grades {bad} that are not CEDS codes" if bad else None
     if fmt == "userIds":
         bad = [u for u in _split(value) if not _USER_ID.match(u)]

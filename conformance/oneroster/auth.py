@@ -8,11 +8,11 @@ import uuid
 
 from conformance.http import BearerAuth, json_of
 from conformance.oauth1 import OAuth1Auth, authorization_header
-from conformance.oneroster.common import describe, expect_imsx, expect_status, get
+from conformance.oneroster.common import ENDPOINTS, describe, expect_imsx, expect_status, get
 from conformance.runner import CheckFailed, CheckList, Context, ensure, skip
 
 checks = CheckList()
-ROSTER_CORE = "https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly"
+ROSTER_CORE = ENDPOINTS["scopes"]["roster-core.readonly"]
 
 
 def fetch_token(ctx: Context, scope: str | None = None) -> str:
