@@ -73,21 +73,10 @@ class Http:
         auth: Any = True,
     ) -> requests.Response:
         url = self.url(path, params)
+        # auth=True: the suite's credentials; False: none (401 checks); or an AuthBase to use.
         chosen = self.auth if auth is True else (None if auth is False else auth)
-        kwargs: dict[str, Any] = {
-            "headers": headers or {},
-            "timeout": self.timeout,
-            "allow_redirects": False,
-        }
-        if json_body is not None:
-            kwargs["json"] = json_body
-        if data is not None:
-            kwargs["data"] = data
         req = requests.Request(
-            method,
-            url,
-            auth=chosen,
-            **{k: v for k, v in kwargs.items() if k in ("headers", "json", "data")},
+            method, url, headers=headers or {}, json=json_body, data=data, auth=chosen
         )
         prepared = self.session.prepare_request(req)
         start = time.monotonic()
