@@ -12,7 +12,7 @@ import requests
 
 from conformance.runner import CheckFailed, Exchange
 
-BODY_EXCERPT = 1500
+BODY_EXCERPT = 2000
 _HIDDEN = {"authorization", "cookie", "set-cookie"}
 
 
@@ -31,6 +31,11 @@ def _excerpt(body: Any) -> str:
     if isinstance(body, bytes):
         body = body.decode("utf-8", "replace")
     text = str(body)
+    if text.startswith(("{", "[")):
+        try:  # indented JSON reads better in a report
+            text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+        except ValueError:
+            pass
     return text if len(text) <= BODY_EXCERPT else text[:BODY_EXCERPT] + f"… ({len(text)} chars)"
 
 
