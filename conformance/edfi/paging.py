@@ -8,7 +8,7 @@ from conformance.edfi.common import describe, expect_problem, expect_status, ite
 from conformance.runner import CheckFailed, CheckList, Context, ensure, skip
 
 checks = CheckList()
-MAX_PAGES = 60
+MAX_LIMIT = 500  # the Ed-Fi maximum page size
 
 
 def _path(ctx: Context) -> str:
@@ -30,9 +30,13 @@ def _page_size(ctx: Context) -> int:
     total = _total(ctx)
     if total < 2:
         skip(f"{_path(ctx)} has {total} record(s): too few to page")
-    size = max(math.ceil(total / 4), math.ceil(total / MAX_PAGES))
-    if size > 500:
-        skip(f"{_path(ctx)} has {total} records: more than {MAX_PAGES} pages of 500")
+    if total > ctx.options["max_records"]:
+        skip(
+            f"{_path(ctx)} has {total} records, more than --max-records "
+            f"{ctx.options['max_records']}"
+        )
+    size = min(MAX_LIMIT, math.ceil(total / 4))
+    ctx.state["max_pages"] = math.ceil(total / size) + 1
     return size
 
 
@@ -65,7 +69,7 @@ def _default(ctx: Context) -> None:
 def _offsets(ctx: Context) -> None:
     size, total = _page_size(ctx), _total(ctx)
     seen: list[str] = []
-    for n in range(MAX_PAGES + 1):
+    for n in range(ctx.state["max_pages"] + 1):
         r = ctx.http.get(
             _path(ctx), params={"offset": n * size, "limit": size, "totalCount": "true"}
         )
@@ -91,7 +95,7 @@ def _offsets(ctx: Context) -> None:
 def _cursor_walk(ctx: Context, size: int, token: str | None) -> tuple[list[str], list[str]]:
     seen: list[str] = []
     problems: list[str] = []
-    for page in range(MAX_PAGES + 1):
+    for page in range(ctx.state["max_pages"] + 1):
         params: dict[str, object] = {"pageSize": size}
         if token:
             params["pageToken"] = token

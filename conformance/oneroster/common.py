@@ -154,16 +154,16 @@ def ref_ids(value: Any) -> list[str]:
 def read_all(
     ctx: Context, path: str, params: dict[str, Any], key: str, page: int = 1000
 ) -> tuple[list[dict[str, Any]], bool]:
-    """Every record of a collection by offset paging, up to --max-records; (items, complete)."""
+    """Every record of a collection by offset paging, up to --max-records; (items, complete).
+    A provider may cap `limit` below `page`, so X-Total-Count (when sent) says where the end is."""
     items: list[dict[str, Any]] = []
-    offset = 0
     cap = ctx.options["max_records"]
-    while offset < cap:
-        r = get(ctx, path, {**params, "limit": page, "offset": offset})
+    while len(items) < cap:
+        r = get(ctx, path, {**params, "limit": page, "offset": len(items)})
         expect_status(r, 200)
         batch = items_of(r, key)
         items += batch
-        if len(batch) < page:
+        total = r.headers.get("X-Total-Count", "")
+        if not batch or (len(items) >= int(total) if total.isdigit() else len(batch) < page):
             return items, True
-        offset += len(batch)
     return items, False
