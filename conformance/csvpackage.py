@@ -131,9 +131,14 @@ def _read_manifest(ctx: Context) -> None:
 
 
 def _collect_ids(package: Package, modes: dict[str, str]) -> dict[str, set[str]]:
+    # Only files that other files point at: enrollments, the largest, is never read twice.
+    targets = {
+        c["references"] for cols in SPEC["files"].values() for c in cols if "references" in c
+    }
+    targets |= set(SPEC["sameSourcedIdAs"].values())
     ids: dict[str, set[str]] = {}
     for file, mode in modes.items():
-        if mode == "absent" or f"{file}.csv" not in package.names:
+        if file not in targets or mode == "absent" or f"{file}.csv" not in package.names:
             continue
         column = None
         ids[file] = set()
