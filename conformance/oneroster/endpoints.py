@@ -136,14 +136,40 @@ def _fill(path: str, params: dict[str, str]) -> str:
     return path
 
 
+def _candidates(item: Any, field: str) -> list[str]:
+    """Values at a dotted path; `*` stands for every element of a list."""
+    head, _, rest = field.partition(".*.")
+    if not rest:
+        value = dotted(item, field)
+        return [value] if isinstance(value, str) and value else []
+    found = dotted(item, head)
+    return [
+        v
+        for element in (found if isinstance(found, list) else [])
+        for v in _candidates(element, rest)
+    ]
+
+
 def _discover(ctx: Context, spec: dict[str, Any]) -> dict[str, str]:
+    """Path params from the first record of `from` that has them all; `within` names the typed
+    collection a param must belong to (a class's terms may be semesters, not terms)."""
     rule = spec["discover"]
+    allowed = {
+        name: {i.get("sourcedId") for i in sample(ctx, path)}
+        for name, path in (rule.get("within") or {}).items()
+    }
     for item in sample(ctx, rule["from"]):
-        if all(item.get(k) == v for k, v in (rule.get("where") or {}).items()):
-            params = {name: dotted(item, field) for name, field in rule["params"].items()}
-            if all(isinstance(v, str) and v for v in params.values()):
-                return params
-    skip(f"no record in {rule['from']} to take a parent id from")
+        if any(item.get(k) != v for k, v in (rule.get("where") or {}).items()):
+            continue
+        params = {}
+        for name, field in rule["params"].items():
+            values = [v for v in _candidates(item, field) if v in allowed.get(name, {v})]
+            if values:
+                params[name] = values[0]
+        if len(params) == len(rule["params"]):
+            return params
+    where = " within " + ", ".join(rule["within"].values()) if rule.get("within") else ""
+    skip(f"no record in {rule['from']} to take a parent id{where} from")
     raise AssertionError
 
 

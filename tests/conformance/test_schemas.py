@@ -89,3 +89,33 @@ def test_a_valid_user_passes_and_a_wrong_one_fails():
     assert list(validator.iter_errors(user)) == []
     wrong = {**user, "enabledUser": "true", "dateLastModified": "2026-01-15T10:01:02Z"}
     assert {e.path[0] for e in validator.iter_errors(wrong)} == {"enabledUser", "dateLastModified"}
+
+
+def _field(column: str) -> str:
+    """CSV column → entity field: orgSourcedIds → orgs, classSourcedId → class."""
+    if column.endswith("SourcedIds"):
+        return column.removesuffix("SourcedIds") + "s"
+    return column.removesuffix("SourcedId")
+
+
+def test_csv_required_columns_are_the_contracts_required_fields():
+    """A column is required when the contract marks its entity's field required."""
+    text = _contract()
+    entities = {
+        "academicSessions": "academicSession",
+        "orgs": "org",
+        "courses": "course",
+        "classes": "class",
+        "users": "user",
+        "enrollments": "enrollment",
+        "lineItems": "lineItem",
+        "results": "result",
+        "categories": "category",
+        "resources": "resource",
+    }
+    spec = oneroster_data("csv.json")
+    for file, entity in entities.items():
+        line = re.search(rf"^- \*\*{entity}\*\*: (.*(?:\n  .*)*)", text, re.M)[1]
+        marked = set(re.findall(r"(\w+)\*", line))
+        required = {_field(c["name"]) for c in spec["files"][file] if c.get("required") is True}
+        assert required == marked, file
