@@ -91,13 +91,18 @@ class FakeOneRoster:
 
     def authenticate(self, request: Request) -> set[str] | None:
         header = request.headers.get("Authorization", "")
+        f = self.faults
         if header.startswith("Bearer "):
-            return self.tokens.get(header[7:])
+            return self.tokens.get(header[7:], {"all"} if "any_token_ok" in f else None)
         if not header.startswith("OAuth "):
-            return None
+            return {"all"} if "anonymous_ok" in f else None
         fields = dict(re.findall(r'(\w+)="([^"]*)"', header))
         fields = {k: unquote(v) for k, v in fields.items()}
-        if abs(int(fields.get("oauth_timestamp", 0)) - time.time()) > 300:
+        stale = abs(int(fields.get("oauth_timestamp", 0)) - time.time()) > 300
+        if stale and "oauth1_stale_ok" not in f:
+            return None
+        method = fields.get("oauth_signature_method", "")
+        if method == "HMAC-SHA1" and "oauth1_sha256_only" in f:
             return None
         if fields.get("oauth_nonce") in self.nonces and "oauth1_replay" not in self.faults:
             return None
@@ -110,7 +115,8 @@ class FakeOneRoster:
             SECRET,
             fields.get("oauth_signature_method", ""),
         )
-        if fields.get("oauth_consumer_key") != KEY or expected != fields.get("oauth_signature"):
+        signed = expected == fields.get("oauth_signature") or "oauth1_any_signature" in f
+        if fields.get("oauth_consumer_key") != KEY or not signed:
             return None
         self.nonces.add(fields["oauth_nonce"])
         return {"all"}
@@ -144,7 +150,7 @@ class FakeOneRoster:
         kind = kinds.get(head, head)
         if kind not in d or (head == "resources" and "unserved_resources" in self.faults):
             return imsx(404, "unknown object")
-        if kind == "demographics" and CORE in scopes:
+        if kind == "demographics" and CORE in scopes and "core_scope_ignored" not in self.faults:
             return imsx(403, "forbidden")
         if (
             request.method in ("PUT", "DELETE")
@@ -153,12 +159,16 @@ class FakeOneRoster:
         ):
             return self.write(request, kind, parts[1])
         if request.method != "GET":
+            if "post_allowed" in self.faults:
+                return self.json({})
             return imsx(405, "method not allowed")
         spec = next((c for c in SPECS["collections"] if c["path"] == "/" + head), None)
         if spec is None:
             return imsx(404, "unknown object")
         restriction = spec.get("restriction") or {}
         if len(parts) == 1:
+            if head == "students" and "typed_view_leak" in self.faults:
+                restriction = {}
             items = [
                 i for i in d[kind].values() if all(i.get(k) == v for k, v in restriction.items())
             ]
@@ -259,7 +269,7 @@ class FakeOneRoster:
     def listing(self, request: Request, key: str, items: list[dict]) -> Response:
         args = request.args
         status_infos = []
-        if "filter" in args:
+        if "filter" in args and "filter_ignored" not in self.faults:
             items = [i for i in items if self.matches(i, args["filter"])]
         order = args.get("orderBy", "asc")
         items = sorted(items, key=lambda i: i["sourcedId"])
@@ -361,8 +371,10 @@ class FakeOneRoster:
     def write(self, request: Request, kind: str, sid: str) -> Response:
         store = self.data[kind]
         if request.method == "DELETE":
-            if store.pop(sid, None) is None:
+            if sid not in store:
                 return imsx(404, "unknown object")
+            if "delete_noop" not in self.faults:
+                del store[sid]
             return Response(status=204)
         body = request.get_json(silent=True) or {}
         record = body.get(TYPES[kind])
@@ -373,7 +385,8 @@ class FakeOneRoster:
             "results": {"lineItem": "lineItems", "student": "users"},
         }.get(kind, {})
         for field, target in refs.items():
-            if (record.get(field) or {}).get("sourcedId") not in self.data[target]:
+            known = (record.get(field) or {}).get("sourcedId") in self.data[target]
+            if not known and "bad_ref_accepted" not in self.faults:
                 return imsx(400, "invalid_data")
         for field, target in refs.items():
             record[field] = {

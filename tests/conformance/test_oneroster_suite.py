@@ -158,6 +158,37 @@ def test_wrong_shapes_fail_schema_and_reference_checks(run_cli):
     assert any("$.enrollments[0].user.href" in p for p in problems)
 
 
-def test_replayed_oauth1_nonce_is_caught(run_cli):
-    _, checks = _run(run_cli, {"oauth1_replay"}, "--oauth1")
-    assert _failed(checks) == {REPLAY}
+def test_broken_authentication_fails_its_checks(run_cli):
+    _, checks = _run(
+        run_cli, {"anonymous_ok", "any_token_ok", "core_scope_ignored", "post_allowed"}
+    )
+    assert _failed(checks) == {
+        "no credentials → 401 (imsx)",
+        "an unknown bearer token → 401 (imsx)",
+        CORE_SCOPE,
+        "a write verb on a read-only collection → 405 (imsx)",
+    }
+
+
+def test_broken_oauth1_fails_its_checks(run_cli):
+    faults = {"oauth1_replay", "oauth1_stale_ok", "oauth1_sha256_only", "oauth1_any_signature"}
+    _, checks = _run(run_cli, faults, "--oauth1")
+    assert _failed(checks) == {
+        REPLAY,
+        "OAuth 1.0a: a timestamp a day old → 401",
+        "OAuth 1.0a: HMAC-SHA256 and HMAC-SHA1 signatures are accepted",
+        "OAuth 1.0a: a wrong signature → 401",
+    }
+
+
+def test_ignored_filters_typed_views_and_gradebook_checks(run_cli):
+    faults = {"filter_ignored", "typed_view_leak", "bad_ref_accepted", "delete_noop"}
+    _, checks = _run(run_cli, faults)
+    filters = {n for n, c in checks.items() if c["area"] == "filter"}
+    assert len(filters) == 13
+    assert _failed(checks) == filters | {
+        "GET /students: envelope, entity schema, X-Total-Count",
+        "GET /students/{id}: single envelope and schema",
+        "PUT /lineItems/{id} naming an unknown class → 4xx (imsx), nothing stored",
+        "DELETE /results, /lineItems, /categories → 204, then gone (404)",
+    }
