@@ -52,7 +52,7 @@ class FakeEdFi(Resources):
                     ],
                 },
             )
-        for n in range(23):
+        for n in range(30):
             self.put_new(
                 "students",
                 {
@@ -70,7 +70,8 @@ class FakeEdFi(Resources):
                 "LEA course code",
             ),
         ):
-            self.put_new(name, {"namespace": ns, "codeValue": code, "shortDescription": code})
+            short = {} if "descriptor_no_short" in self.faults else {"shortDescription": code}
+            self.put_new(name, {"namespace": ns, "codeValue": code, **short})
         for school in (255901001, 255901002):
             self.put_new(
                 "sessions",
@@ -82,6 +83,22 @@ class FakeEdFi(Resources):
                     "beginDate": "2025-08-20",
                     "endDate": "2025-12-20",
                     "totalInstructionalDays": 80,
+                },
+            )
+        if "query_ignored" in self.faults:  # a second course, so an ignored filter shows
+            code = {
+                "courseIdentificationSystemDescriptor": "uri://ed-fi.org/"
+                "CourseIdentificationSystemDescriptor#LEA course code",
+                "identificationCode": "ALG-1",
+            }
+            self.put_new(
+                "courses",
+                {
+                    "courseCode": "ALG-1",
+                    "courseTitle": "Algebra I",
+                    "numberOfParts": 1,
+                    "identificationCodes": [code],
+                    "educationOrganizationReference": {"educationOrganizationId": LEA},
                 },
             )
 
@@ -146,6 +163,8 @@ class FakeEdFi(Resources):
         if path.rstrip("/") == "/oauth/token":
             return self.token(request)
         if path == "/oauth/token_info":
+            if "no_token_info" in self.faults:
+                return problem(404, "not-found")
             return self.json(
                 {
                     "active": True,
@@ -155,7 +174,15 @@ class FakeEdFi(Resources):
                 }
             )
         auth = request.headers.get("Authorization", "")
-        if not (auth.startswith("Bearer ") and auth[7:] in self.tokens):
+        f = self.faults
+        if (
+            path.startswith("/metadata/data/v3/")
+            and path.endswith(".json")
+            and ("metadata_missing" in f)
+        ):
+            return problem(404, "not-found")
+        known = auth.startswith("Bearer ") and (auth[7:] in self.tokens or "any_token_ok" in f)
+        if not (known or (not auth and "anonymous_ok" in f)):
             return problem(401, "security:authentication", "A valid bearer token is required.")
         if path == "/metadata/data/v3/resources/swagger.json":
             return self.json({"openapi": "3.0.1", "paths": {"/ed-fi/students": {}}})
@@ -163,14 +190,23 @@ class FakeEdFi(Resources):
             return self.json({"openapi": "3.0.1", "paths": {"/ed-fi/gradeLevelDescriptors": {}}})
         if path == "/metadata/data/v3/dependencies":
             order = ["schools", "students", "studentSchoolAssociations", *KEYS]
+            if "deps_wrong_order" in f:
+                order = ["studentSchoolAssociations", *order]
             return self.json(
                 [
                     {"resource": f"/ed-fi/{r}", "order": n, "operations": ["Create", "Update"]}
                     for n, r in enumerate(dict.fromkeys(order), 1)
                 ]
             )
+        if path == "/changeQueries/v1/availableChangeVersions" and "versions_missing" in f:
+            return problem(404, "not-found")
         if path == "/changeQueries/v1/availableChangeVersions":
-            return self.json({"oldestChangeVersion": 0, "newestChangeVersion": self.newest})
+            newest = 0 if "versions_frozen" in f else self.newest
+            return self.json({"oldestChangeVersion": 0, "newestChangeVersion": newest})
+        if "case_sensitive_routes" in f and not path.startswith(DATA):
+            return problem(404, "not-found")
+        if "case_sensitive_routes" in f and path[len(DATA) :].split("/")[0] not in KEYS:
+            return problem(404, "not-found")
         if not path.lower().startswith(DATA):
             return problem(404, "not-found")
         parts = path[len(DATA) :].strip("/").split("/")
@@ -195,7 +231,13 @@ class FakeEdFi(Resources):
             if auth
             else (form.get("client_id"), form.get("client_secret"))
         )
+        if (auth and "no_basic" in self.faults) or (
+            not auth and not request.is_json and "no_form_credentials" in self.faults
+        ):
+            return oauth_error(401, "invalid_client")
         if (key, secret) != (KEY, SECRET):
+            if "token_errors_wrong" in self.faults:
+                return oauth_error(400, "invalid_grant")
             return oauth_error(401, "invalid_client")
         if "grant_type" not in form:
             return oauth_error(400, "invalid_request")

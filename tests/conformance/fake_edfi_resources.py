@@ -24,7 +24,7 @@ class Resources:
         for prop, (target, _) in REFERENCES.items():
             if prop in out:
                 out[prop] = {**out[prop], "link": {"rel": target, "href": f"/ed-fi/{target}/x"}}
-        if "educationOrganizationReference" in out:
+        if "educationOrganizationReference" in out and "course_no_link" not in self.faults:
             out["educationOrganizationReference"] = {
                 **out["educationOrganizationReference"],
                 "link": {"rel": "EducationOrganization", "href": "/ed-fi/schools/x"},
@@ -35,6 +35,8 @@ class Resources:
         method = request.method
         if method == "GET" and rest and rest[0] in ("deletes", "keyChanges"):
             log = self.deletes[name] if rest[0] == "deletes" else self.key_changes[name]
+            if rest[0] == "keyChanges" and "no_key_changes" in self.faults:
+                log = []
             low = int(request.args.get("minChangeVersion", 0))
             if "no_deletes" in self.faults and rest[0] == "deletes":
                 return self.json([])
@@ -53,7 +55,10 @@ class Resources:
             return problem(403, "security:authorization")
         etag = f'"{rec["_etag"]}"'
         if method == "GET":
-            if request.headers.get("If-None-Match") == etag:
+            if (
+                request.headers.get("If-None-Match") == etag
+                and "no_if_none_match" not in self.faults
+            ):
                 return Response(status=304, headers={"ETag": etag})
             return self.json(self.public(name, rec), headers={"ETag": etag})
         if_match = request.headers.get("If-Match")
@@ -69,7 +74,7 @@ class Resources:
         args = request.args
         recs = [r for r in self.store[name].values() if self.visible(name, r)]
         for field, path in KEYS[name].items():
-            if field in args:
+            if field in args and "query_ignored" not in self.faults:
                 recs = [r for r in recs if str(dig(r, path)) == args[field]]
         extra = {
             "courseTitle": "courseTitle",
@@ -86,7 +91,7 @@ class Resources:
         headers = {}
         if "pageSize" in args or "pageToken" in args:
             return self.cursor(name, recs, args)
-        limit = int(args.get("limit", 25))
+        limit = int(args.get("limit", len(recs) if "default_limit_all" in self.faults else 25))
         if limit > 500 and "limit_unbounded" not in self.faults:
             return problem(
                 400,
@@ -94,7 +99,7 @@ class Resources:
                 "limit must be ≤ 500",
                 validation={"$.limit": ["must be between 0 and 500"]},
             )
-        offset = int(args.get("offset", 0))
+        offset = 0 if "offset_ignored" in self.faults else int(args.get("offset", 0))
         if args.get("totalCount", "").lower() == "true" and "no_total_count" not in self.faults:
             headers["Total-Count"] = str(len(recs))
         page = recs[offset : offset + limit]
@@ -136,7 +141,7 @@ class Resources:
     def check(self, name, body) -> Response | None:
         if not isinstance(body, dict):
             return problem(400, "bad-request", "The request body is not a JSON object.")
-        if name == "courses":
+        if name == "courses" and "no_validation" not in self.faults:
             missing = [f for f in ("courseCode", "courseTitle", "numberOfParts") if f not in body]
             if missing:
                 return problem(
@@ -151,7 +156,11 @@ class Resources:
                     validation={"$.courseCode": ["courseCode is too long."]},
                 )
         for field, value in body.items():
-            if field.endswith("Descriptor") and field != "termDescriptor":
+            if (
+                field.endswith("Descriptor")
+                and field != "termDescriptor"
+                and ("descriptor_unchecked" not in self.faults)
+            ):
                 kind = field[0].lower() + field[1:]
                 kind = {"entryGradeLevelDescriptor": "gradeLevelDescriptor"}.get(kind, kind)
                 known = {
@@ -166,7 +175,7 @@ class Resources:
                     )
         if "educationOrganizationReference" in body:
             edorg = body["educationOrganizationReference"].get("educationOrganizationId")
-            if not self.ours(edorg):
+            if not self.ours(edorg) and "write_other_org_ok" not in self.faults:
                 return problem(403, "security:authorization", "No access to that organization.")
         if (
             name.endswith("Descriptors")
@@ -190,16 +199,18 @@ class Resources:
         return None
 
     def upsert(self, request: Request, name: str) -> Response:
-        if not request.is_json:
+        if not request.is_json and "no_415" not in self.faults:
             return problem(415, "unsupported-media-type")
         body = request.get_json(silent=True)
-        if isinstance(body, dict) and "id" in body:
+        if isinstance(body, dict) and "id" in body and "body_id_ok" not in self.faults:
             return problem(400, "bad-request:data-validation-failed", "Do not send an id.")
         error = self.check(name, body)
         if error:
             return error
         rid = self.find(name, self.key_of(name, body))
         status = 201 if rid is None or "post_always_201" in self.faults else 200
+        if rid is None and "post_new_200" in self.faults:
+            status = 200
         rid = self.put_new(name, body, rid)
         return Response(
             status=status,
@@ -229,7 +240,8 @@ class Resources:
                     "newKeyValues": dict(zip(fields, new, strict=True)),
                 }
             )
-        return Response(status=204, headers={"ETag": f'"{self.store[name][rid]["_etag"]}"'})
+        status = 200 if "put_200" in self.faults else 204
+        return Response(status=status, headers={"ETag": f'"{self.store[name][rid]["_etag"]}"'})
 
     def delete(self, name: str, rid: str) -> Response:
         rec = self.store[name][rid]
@@ -256,4 +268,4 @@ class Resources:
                 "keyValues": dict(zip(fields, self.key_of(name, rec), strict=True)),
             }
         )
-        return Response(status=204)
+        return Response(status=200 if "delete_200" in self.faults else 204)

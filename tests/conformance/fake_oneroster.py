@@ -13,7 +13,7 @@ from werkzeug.wrappers import Request, Response
 
 from conformance import oauth1
 from conformance.schemas import oneroster_data
-from tests.conformance.fake_oneroster_data import TYPES, dataset
+from tests.conformance.fake_oneroster_data import TYPES, dataset, with_faults
 
 SPECS = oneroster_data("rest-endpoints.json")
 
@@ -52,7 +52,7 @@ def warning(minor: str) -> dict:
 class FakeOneRoster:
     def __init__(self, faults: set[str] | frozenset[str] = frozenset()) -> None:
         self.faults = set(faults)
-        self.data = dataset()
+        self.data = with_faults(dataset(), self.faults)
         self.tokens: dict[str, set[str]] = {}
         self.nonces: set[str] = set()
 
@@ -107,6 +107,8 @@ class FakeOneRoster:
         if fields.get("oauth_nonce") in self.nonces and "oauth1_replay" not in self.faults:
             return None
         query = parse_qsl(request.environ.get("QUERY_STRING", ""), keep_blank_values=True)
+        if "oauth1_plus_spaces" in f:  # a server that signs spaces as '+', not %20
+            query = [(k, v.replace(" ", "+")) for k, v in query]
         params = query + [(k, v) for k, v in fields.items() if k != "oauth_signature"]
         expected = oauth1.sign(
             request.method,
@@ -216,6 +218,8 @@ class FakeOneRoster:
                 if cid not in d["lineItems"]:
                     return imsx(404, "unknown object")
                 items = [r for r in d["results"].values() if r["lineItem"]["sourcedId"] == cid]
+                if "result_not_listed" in self.faults:
+                    items = [r for r in items if not r["sourcedId"].startswith("conformance-")]
             else:
                 if cid not in d["users"]:
                     return imsx(404, "unknown object")
@@ -370,6 +374,8 @@ class FakeOneRoster:
     # --- gradebook writes -----------------------------------------------------------------
     def write(self, request: Request, kind: str, sid: str) -> Response:
         store = self.data[kind]
+        if request.method == "DELETE" and "delete_forbidden" in self.faults:
+            return imsx(403, "forbidden")
         if request.method == "DELETE":
             if sid not in store:
                 return imsx(404, "unknown object")
@@ -402,6 +408,8 @@ class FakeOneRoster:
             "dateLastModified": "2026-02-01T00:00:00.000Z",
         }
         status = 201 if created and "put_always_200" not in self.faults else 200
+        if kind == "lineItems" and "lineitem_put_200" in self.faults:
+            status = 200
         return self.json({TYPES[kind]: self.href(store[sid])}, status)
 
     def json(self, body: dict, status: int = 200) -> Response:

@@ -153,3 +153,10 @@ def dataset() -> dict[str, dict[str, dict]]:
         "scoreDate": "2026-01-12",
     }
     return d
+
+
+def with_faults(d: dict[str, dict[str, dict]], faults: set[str]) -> dict[str, dict[str, dict]]:
+    if "demographics_sex_code" in faults:  # "F" is a SIS code, not the OneRoster value
+        for record in d["demographics"].values():
+            record["sex"] = "F"
+    return d

@@ -21,6 +21,11 @@ CURSOR = (
 PARTITIONS = "/partitions?number=3 gives page tokens that split the collection"
 CLEANUP = "scratch records created by the suite are deleted"
 SHAPES = "records of every resource in the dependencies match the DS5 OpenAPI"
+BASIC = "HTTP Basic credentials + grant_type=client_credentials → bearer token"
+TOKEN_ERRORS = (
+    "token errors: invalid_client (401), invalid_request, unsupported_grant_type, "
+    "invalid_scope (400)"
+)
 
 
 def _run(run_cli, faults=(), *extra):
@@ -122,9 +127,94 @@ def test_local_bugs_fail_exactly_their_checks(run_cli):
         ("token_on_last_page", {CURSOR, PARTITIONS}),
         ("no_total_count", {"limit=0&totalCount=TRUE → an empty page and Total-Count"}),
         ("bad_birth_date", {SHAPES}),
+        ("no_basic", {BASIC, "the token URL with a trailing slash works too", TOKEN_ERRORS}),
+        ("post_new_200", {"POST a new course → 201 with Location and ETag"}),
+        (
+            "versions_missing no_form_credentials query_ignored",
+            {
+                "client_id/client_secret in a form body → bearer token",
+                "GET /changeQueries/v1/availableChangeVersions",
+                "query by a scalar and a flattened reference key finds the record",
+            },
+        ),
     ],
 )
 def test_each_broken_behaviour_fails_its_check(run_cli, fault, expected):
-    code, checks, _ = _run(run_cli, {fault})
+    code, checks, _ = _run(run_cli, set(fault.split()))
     assert code == 1
     assert expected <= _failed(checks)
+
+
+def test_broken_endpoints_and_authentication_fail_their_checks(run_cli):
+    faults = {
+        "token_errors_wrong",
+        "no_token_info",
+        "metadata_missing",
+        "deps_wrong_order",
+        "anonymous_ok",
+        "any_token_ok",
+        "versions_frozen",
+        "case_sensitive_routes",
+        "no_if_none_match",
+        "write_other_org_ok",
+        "course_no_link",
+        "descriptor_no_short",
+    }
+    code, checks, _ = _run(run_cli, faults)
+    assert code == 1
+    assert _failed(checks) == {
+        TOKEN_ERRORS,
+        "POST /oauth/token_info describes the token's client",
+        "GET /metadata/data/v3/resources/swagger.json is an OpenAPI document",
+        "GET /metadata/data/v3/descriptors/swagger.json is an OpenAPI document",
+        "GET /metadata/data/v3/dependencies: load order, schools and students before their "
+        "associations",
+        "no token → 401 security:authentication",
+        "an unknown token → 401 security:authentication",
+        "writes raise newestChangeVersion; minChangeVersion/maxChangeVersion select the course",
+        "routes match case-insensitively (/data/v3/ed-fi/COURSES)",
+        "GET with If-None-Match of the current ETag → 304",
+        "GET by id → 200 with ETag, id, _etag, _lastModifiedDate, reference links; matches the "
+        "DS5 course schema",
+        "records of every descriptor in the dependencies match the DS5 OpenAPI",
+        "writing a course in another organization → 403 security:authorization",
+        # The course it wrongly accepted in the other organization cannot be deleted again.
+        CLEANUP,
+    }
+    assert any("course written outside the organization" in p for p in checks[CLEANUP]["problems"])
+
+
+def test_broken_writes_and_paging_fail_their_checks(run_cli):
+    faults = {
+        "put_200",
+        "body_id_ok",
+        "no_validation",
+        "descriptor_unchecked",
+        "no_415",
+        "delete_200",
+        "no_key_changes",
+        "default_limit_all",
+        "offset_ignored",
+    }
+    code, checks, fake = _run(run_cli, faults)
+    assert code == 1
+    assert _failed(checks) == {
+        "PUT full replacement → 204; the change is stored",
+        "POST with an id in the body → 400",
+        "missing required field, too long value → 400 data-validation-failed with "
+        "validationErrors by JSON path",
+        "unknown descriptor value → 400 with validationErrors on its path",
+        "GET of an unknown id → 404 not-found; a body that is not JSON → 415",
+        DEPENDENT,
+        "DELETE → 204, then GET → 404",
+        "a session's key change (PUT, allowed) is listed by /sessions/keyChanges with old and "
+        "new key values",
+        "no limit → the default page of 25",
+        "offset/limit to the end: Total-Count agrees, no duplicates or gaps",
+    }
+    assert (
+        checks["/courses/deletes lists the deleted course with its key values"]["status"] == "skip"
+    )
+    # What the broken server accepted was removed again.
+    assert checks[CLEANUP]["status"] == "pass"
+    assert len(fake.store["courses"]) == 0

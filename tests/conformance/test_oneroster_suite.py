@@ -129,9 +129,11 @@ def test_local_bugs_fail_exactly_their_checks(run_cli):
 
 
 def test_missing_total_count_fails_collections_and_paging(run_cli):
-    _, checks = _run(run_cli, {"no_total_count"})
+    _, checks = _run(run_cli, {"no_total_count", "lineitem_put_200", "demographics_sex_code"})
     failed = _failed(checks)
     assert {
+        "PUT /lineItems/{id} with class and category creates it (201)",
+        "GET /demographics/{id}: single envelope and schema",
         "GET /users: envelope, entity schema, X-Total-Count",
         "GET /classes/{id}/students: records of that parent only",
         "no limit → the default page of 100",
@@ -159,18 +161,38 @@ def test_wrong_shapes_fail_schema_and_reference_checks(run_cli):
 
 
 def test_broken_authentication_fails_its_checks(run_cli):
-    _, checks = _run(
-        run_cli, {"anonymous_ok", "any_token_ok", "core_scope_ignored", "post_allowed"}
-    )
+    faults = {
+        "anonymous_ok",
+        "any_token_ok",
+        "core_scope_ignored",
+        "post_allowed",
+        "result_not_listed",
+        "delete_forbidden",
+    }
+    _, checks = _run(run_cli, faults)
     assert _failed(checks) == {
         "no credentials → 401 (imsx)",
         "an unknown bearer token → 401 (imsx)",
         CORE_SCOPE,
         "a write verb on a read-only collection → 405 (imsx)",
+        "PUT /results/{id} for a student of the class creates it (201) and it is listed under "
+        "its class and line item",
+        # Scratch gradebook records the provider will not delete are reported, not ignored.
+        "scratch records created by the suite are deleted",
     }
 
 
 def test_broken_oauth1_fails_its_checks(run_cli):
+    # A provider that signs spaces as '+' rejects every request with a space in its query:
+    # the spaces check, the ~ filter ('bEND hIG'), the AND/OR joins and the malformed filters.
+    _, checks = _run(run_cli, {"oauth1_plus_spaces"}, "--oauth1")
+    assert _failed(checks) == {
+        "OAuth 1.0a: query parameters with spaces are signed as %20",
+        "filter ~ is a case-insensitive contains (orgs name)",
+        "filter with AND",
+        "filter with OR",
+        "unknown field or malformed filter → 400 invalid_filter_field (imsx)",
+    }
     faults = {"oauth1_replay", "oauth1_stale_ok", "oauth1_sha256_only", "oauth1_any_signature"}
     _, checks = _run(run_cli, faults, "--oauth1")
     assert _failed(checks) == {
