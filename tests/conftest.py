@@ -35,6 +35,8 @@ class TestConfig(Config):
         self.DYNAMODB_TABLE_PREFIX = "test-"
         self.SECRET_KEY = TEST_SECRET_KEY
         self.TOKEN_EXPIRES_IN = 3600
+        # Every request looks its token up, so revocation and expiry tests see the database.
+        self.TOKEN_CACHE_SECONDS = 0
         self.TESTING = True
 
 
