@@ -13,15 +13,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate
+from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, pre_load, validate
 
 from gateway.errors import ValidationFailed
 
 CODE_LISTS = json.loads((Path(__file__).with_name("code_lists.json")).read_text(encoding="utf-8"))
 ROLE_TYPES: list[str] = CODE_LISTS["role_type"]
 
-# Attributes the server owns: ignored on input, always present on output.
-SERVER_FIELDS = ("version", "created_at", "updated_at", "user_sourced_id")
+# Attributes the server owns: ignored on input (a client may PUT back what it read), set on output.
+SERVER_FIELDS = ("created_at", "updated_at", "user_sourced_id")
 
 
 class IsoDate(fields.String):
@@ -158,8 +158,7 @@ class Upload(DocumentSchema):
 
 
 class ProfileDocument(DocumentSchema):
-    class Meta:
-        unknown = RAISE
+    """A professional's profile (core-data-model.md, DynamoDB profiles table)."""
 
     profile_id = fields.String(
         validate=validate.Regexp(
@@ -185,6 +184,17 @@ class ProfileDocument(DocumentSchema):
     preferences = fields.Nested(Preferences)
     documents = fields.List(fields.Nested(Upload))
     onboarded_date = IsoDate()
+    # The version a PUT is based on (optional; If-Match does the same through the ETag).
+    version = _int(validate=validate.Range(min=1))
+    created_at = IsoDateTime(dump_only=True)
+    updated_at = IsoDateTime(dump_only=True)
+    user_sourced_id = fields.String(dump_only=True, metadata={"description": "sourcedId of the linked OneRoster user"})
+
+    @pre_load
+    def _drop_server_fields(self, data: Any, **kwargs: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if k not in SERVER_FIELDS}
+        return data
 
 
 def flatten_errors(messages: Any, path: str = "$") -> dict[str, list[str]]:
@@ -214,13 +224,35 @@ def load_profile(data: Any) -> dict[str, Any]:
     """Validate a whole profile document; ValidationFailed names every bad field."""
     if not isinstance(data, dict):
         raise ValidationFailed("The request body must be a JSON object.", validation_errors={"$": ["Not an object."]})
-    document = {k: v for k, v in data.items() if k not in SERVER_FIELDS}
     try:
-        return _PROFILE.load(document)
+        return _PROFILE.load(data)
     except ValidationError as exc:
         raise ValidationFailed(
             "The profile document is not valid.", validation_errors=flatten_errors(exc.messages)
         ) from exc
 
 
-__all__ = ["ROLE_TYPES", "SERVER_FIELDS", "ProfileDocument", "flatten_errors", "load_profile"]
+class ProfilePatch(Schema):
+    """A JSON merge patch (RFC 7396) of the profile document: objects merge, null removes a field."""
+
+    class Meta:
+        unknown = INCLUDE
+
+
+class ProfileQuery(Schema):
+    class Meta:
+        unknown = RAISE
+
+    school_id = fields.String(validate=validate.Length(min=1, max=255))
+    email = fields.String(validate=validate.Length(min=1, max=255))
+    limit = fields.Integer(validate=validate.Range(min=1, max=100))
+    cursor = fields.String(validate=validate.Length(min=1, max=2048))
+
+
+class ProfilePage(Schema):
+    profiles = fields.List(fields.Nested(ProfileDocument))
+    next_cursor = fields.String(allow_none=True)
+
+
+__all__ = ["ROLE_TYPES", "SERVER_FIELDS", "ProfileDocument", "ProfilePage", "ProfilePatch", "ProfileQuery",
+           "flatten_errors", "load_profile"]
