@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from gateway.auth.access import OrgScope
 from gateway.errors import (
     Forbidden,
     KeyChangeNotSupported,
@@ -36,11 +37,12 @@ DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
 
 
-def school_in_scope(scope: Any, school_id: str) -> bool:
-    """A profile's school_id is an Ed-Fi school id or a OneRoster org sourcedId (OrgScope knows both)."""
-    if scope.unrestricted or school_id in scope.sourced_ids:
+def school_in_scope(scope: OrgScope, school_id: str) -> bool:
+    """A profile's school_id is an Ed-Fi school id or a OneRoster org sourcedId; OrgScope knows both."""
+    if scope.covers_sourced_id(school_id):
         return True
-    return school_id.isdigit() and str(int(school_id)) == school_id and int(school_id) in scope.edfi_ids
+    # Only the canonical spelling of a number is an Ed-Fi id ("0255" is a sourcedId, not 255).
+    return school_id.isdigit() and str(int(school_id)) == school_id and scope.covers_edfi(int(school_id))
 
 
 def etag_for(item: dict[str, Any]) -> str:
@@ -54,7 +56,7 @@ def _now() -> str:
 
 
 class ProfileService:
-    def __init__(self, repository: ProfileRepository, session: Session, scope: Any, cursors: CursorCodec) -> None:
+    def __init__(self, repository: ProfileRepository, session: Session, scope: OrgScope, cursors: CursorCodec) -> None:
         self.repository = repository
         self.session = session
         self.scope = scope

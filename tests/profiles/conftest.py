@@ -8,7 +8,7 @@ from gateway.profiles.tables import ensure_tables
 TEST_TABLE = "test-profiles-repository"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def repository_table(dynamodb):
     """The profiles table on the real embedded endpoint, for repository-level tests."""
     ensure_tables(dynamodb, TEST_TABLE)
