@@ -118,7 +118,7 @@ def run(profiles: int, rounds: int, page: int) -> None:
                 batch.delete_item(Key={"profile_id": profile_id})
         with app.app_context():
             session = get_session()
-            session.delete(session.merge(api_client))
+            session.merge(api_client).active = False
             session.commit()
 
 

@@ -18,9 +18,17 @@ def init_cli(group: click.Group) -> None:
 
 
 def bootstrap(app: Flask, *, demo: bool) -> None:
-    """Create the profiles table (and its two indexes) if the endpoint does not have it yet."""
+    """Create the profiles table (and its two indexes) if the endpoint does not have it yet.
+
+    With ``demo``, a freshly created table gets the core data model's sample profile.
+    """
     from gateway.extensions import dynamodb, dynamodb_table_name
 
     from .tables import ensure_tables
 
-    ensure_tables(dynamodb(), dynamodb_table_name("profiles"))
+    table_name = dynamodb_table_name("profiles")
+    created = ensure_tables(dynamodb(), table_name)
+    if demo and created:
+        from .demo import load_demo_profile
+
+        load_demo_profile(dynamodb().Table(table_name))
