@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -10,13 +9,14 @@ from typing import Any
 from .codec import to_item
 from .repository import ProfileExists, ProfileRepository
 from .schemas import load_profile
+from .service import timestamp
 
 DEMO_FILE = Path(__file__).with_name("demo_profile.json")
 
 
 def load_demo_profile(table: Any) -> str:
     document = load_profile(json.loads(DEMO_FILE.read_text(encoding="utf-8"))["profile"])
-    now = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    now = timestamp()
     try:
         ProfileRepository(table).create(to_item({**document, "created_at": now, "updated_at": now}))
     except ProfileExists:

@@ -51,7 +51,8 @@ def etag_for(item: dict[str, Any]) -> str:
     return f"{int(item['version'])}-{origin}"
 
 
-def _now() -> str:
+def timestamp() -> str:
+    """Now, as the ISO 8601 UTC date-time stored in created_at / updated_at."""
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
@@ -114,7 +115,7 @@ class ProfileService:
         document = {k: v for k, v in document.items() if k != "version"}
         self._check_school(document["school_id"])
         self._check_students(document)
-        now = _now()
+        now = timestamp()
         profile_id = document.get(HASH_KEY) or str(uuid.uuid4())
         item = self.repository.create(to_item({**document, HASH_KEY: profile_id, "created_at": now, "updated_at": now}))
         return self._present([item])[0], etag_for(item)
@@ -135,8 +136,8 @@ class ProfileService:
             {
                 **document,
                 HASH_KEY: profile_id,
-                "created_at": current.get("created_at", _now()),
-                "updated_at": _now(),
+                "created_at": current.get("created_at", timestamp()),
+                "updated_at": timestamp(),
             }
         )
         with self._precondition(if_match):
@@ -158,7 +159,7 @@ class ProfileService:
         self._check_school(document["school_id"])
         if "students_assigned" in changes:
             self._check_students(document)
-        merged = to_item({**document, HASH_KEY: profile_id, "created_at": current.get("created_at"), "updated_at": _now()})
+        merged = to_item({**document, HASH_KEY: profile_id, "created_at": current.get("created_at"), "updated_at": timestamp()})
         size = item_size({**merged, "version": current["version"]})
         if size > MAX_ITEM_BYTES:
             raise PayloadTooLarge(f"The patched profile would be {size} bytes; DynamoDB stores at most {MAX_ITEM_BYTES}.")
