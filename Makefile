@@ -1,0 +1,48 @@
+# The two commands: `make run` serves the gateway on embedded defaults, `make test` runs the suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8080
+
+.PHONY: run test lint conformance bench clean-data help
+
+help:
+	@echo "make run          serve the gateway on $(HOST):$(PORT) (embedded PostgreSQL + DynamoDB unless configured)"
+	@echo "make test         run the whole test suite"
+	@echo "make conformance  run the conformance suite against a freshly started gateway"
+	@echo "make bench        run the benchmarks (ratios against raw SQL / COPY)"
+	@echo "make lint         ruff + mypy"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when the packaging metadata changes, so re-running is fast.
+$(STAMP): pyproject.toml | $(BIN)/python
+	@if command -v uv >/dev/null 2>&1; then \
+		uv pip install --python $(BIN)/python -e '.[dev]'; \
+	else \
+		$(BIN)/python -m pip install -q --upgrade pip && \
+		$(BIN)/python -m pip install -q -e '.[dev]'; \
+	fi
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/gateway serve --host $(HOST) --port $(PORT)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check gateway conformance tests bench
+	$(BIN)/mypy
+
+conformance: $(STAMP)
+	$(BIN)/python -m gateway.conformance_run
+
+bench: $(STAMP)
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean-data:
+	rm -rf .gateway-data

@@ -1,0 +1,52 @@
+"""Application factory."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import Flask
+
+from gateway import db, errors
+from gateway.config import Config
+from gateway.extensions import init_api
+from gateway.normalize import GatewayRequest
+
+CONTEXTS = ("edfi", "oneroster", "mapping", "profiles")
+
+
+def context_modules() -> list[Any]:
+    import importlib
+
+    return [importlib.import_module(f"gateway.{name}") for name in CONTEXTS]
+
+
+def create_app(config: Config | dict | None = None, database: db.Database | None = None) -> Flask:
+    app = Flask(__name__)
+    app.request_class = GatewayRequest
+    settings = config if isinstance(config, dict) else (config or Config()).as_dict()
+    app.config.update(settings)
+    if not app.config.get("SECRET_KEY"):
+        # Without a configured key, secrets cannot be re-derived across restarts; the CLI sets one
+        # from the data directory, so this fallback only serves throwaway apps.
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    if database is None:
+        url = app.config.get("DATABASE_URL")
+        if not url:
+            raise RuntimeError("DATABASE_URL is not set (the CLI starts an embedded database).")
+        database = db.Database(db.make_engine(url, app.config))
+    db.init_app(app, database)
+
+    api = init_api(app)
+    errors.init_app(app)
+
+    from gateway import auth, docs, health
+
+    api.register_blueprint(health.blp)
+    auth.init_app(app, api)
+    app.register_blueprint(docs.bp)
+    for module in context_modules():
+        module.init_app(app, api)
+    return app

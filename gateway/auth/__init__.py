@@ -1,0 +1,76 @@
+"""Authentication and authorization: OAuth2 client credentials, scopes, organization reach."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Flask, request
+from flask_smorest import Api
+
+from gateway.auth.context import ClientContext, current_client, set_current_client
+from gateway.db import get_session
+from gateway.errors import Forbidden, Unauthorized
+
+__all__ = [
+    "ClientContext",
+    "authenticate_bearer",
+    "check_scopes",
+    "current_client",
+    "require_token",
+    "set_current_client",
+]
+
+_BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="gateway"'}
+
+
+def authenticate_bearer() -> ClientContext:
+    """Resolve the request's bearer token to its client, or raise 401."""
+    from gateway.auth.tokens import lookup
+
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized(
+            "Authorization header is missing or is not a bearer token.", headers=_BEARER_CHALLENGE
+        )
+    found = lookup(get_session(), token.strip())
+    if found is None:
+        raise Unauthorized(
+            "The access token is invalid, expired or revoked.",
+            headers={"WWW-Authenticate": 'Bearer realm="gateway", error="invalid_token"'},
+        )
+    ctx = found[0]
+    set_current_client(ctx)
+    return ctx
+
+
+def check_scopes(ctx: ClientContext, scopes: tuple[str, ...], any_of: bool = True) -> None:
+    if not scopes:
+        return
+    held = [s for s in scopes if s in ctx.scopes]
+    if (any_of and not held) or (not any_of and len(held) != len(scopes)):
+        needed = " or ".join(scopes) if any_of else " and ".join(scopes)
+        raise Forbidden(f"The access token lacks the required scope: {needed}.")
+
+
+def require_token(*scopes: str, any_of: bool = True) -> Callable:
+    """Decorator: the view needs a valid bearer token holding the scope(s)."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            ctx = current_client() or authenticate_bearer()
+            check_scopes(ctx, scopes, any_of)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def init_app(app: Flask, api: Api) -> None:
+    from gateway.auth.routes import blp
+
+    api.register_blueprint(blp)

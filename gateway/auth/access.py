@@ -1,0 +1,82 @@
+"""Organization reach: the one rule for what a client may see, in every API.
+
+A client names organizations by Ed-Fi id ("255901") or OneRoster org sourcedId. An organization
+covers its descendants (a district covers its schools), and an organization is known by both names
+(the OneRoster org whose `identifier` is the Ed-Fi id). A client with no organization reaches all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import g
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from gateway.auth.context import ClientContext
+
+
+@dataclass(frozen=True)
+class OrgScope:
+    unrestricted: bool
+    edfi_ids: frozenset[int]
+    sourced_ids: frozenset[str]
+
+    def covers_edfi(self, edorg_id: int | None) -> bool:
+        return self.unrestricted or (edorg_id is not None and edorg_id in self.edfi_ids)
+
+    def covers_sourced_id(self, sourced_id: str | None) -> bool:
+        return self.unrestricted or (sourced_id is not None and sourced_id in self.sourced_ids)
+
+
+_ORG_TREE = text(
+    """
+    WITH RECURSIVE tree AS (
+        SELECT sourced_id, identifier FROM organizations
+         WHERE sourced_id = ANY(:names) OR identifier = ANY(:names)
+        UNION
+        SELECT o.sourced_id, o.identifier
+          FROM organizations o JOIN tree t ON o.parent_id = t.sourced_id
+    )
+    SELECT sourced_id, identifier FROM tree
+    """
+)
+
+_SCHOOLS_OF_LEAS = text("SELECT school_id FROM schools WHERE local_education_agency_id = ANY(:ids)")
+
+
+def _as_int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def compute_org_scope(session: Session, names: tuple[str, ...]) -> OrgScope:
+    if not names:
+        return OrgScope(True, frozenset(), frozenset())
+    sourced_ids: set[str] = set()
+    edfi_ids: set[int] = {i for i in map(_as_int, names) if i is not None}
+    for sourced_id, identifier in session.execute(_ORG_TREE, {"names": list(names)}):
+        sourced_ids.add(sourced_id)
+        number = _as_int(identifier)
+        if number is not None:
+            edfi_ids.add(number)
+    if edfi_ids:
+        edfi_ids.update(session.scalars(_SCHOOLS_OF_LEAS, {"ids": sorted(edfi_ids)}).all())
+        # The schools' OneRoster orgs (and anything below them) are covered too.
+        for sourced_id, _ in session.execute(
+            _ORG_TREE, {"names": [str(i) for i in sorted(edfi_ids)]}
+        ):
+            sourced_ids.add(sourced_id)
+    return OrgScope(False, frozenset(edfi_ids), frozenset(sourced_ids))
+
+
+def org_scope(session: Session, client: ClientContext) -> OrgScope:
+    """The client's reach, computed once per request."""
+    cached = g.get("_org_scope")
+    if cached is not None and cached[0] == client.key:
+        return cached[1]
+    scope = compute_org_scope(session, client.education_organization_ids)
+    g._org_scope = (client.key, scope)
+    return scope

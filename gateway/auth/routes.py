@@ -1,0 +1,155 @@
+"""OAuth 2.0 client-credentials token endpoint (RFC 6749 §4.4), token info and revocation."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from urllib.parse import unquote
+
+from flask import current_app, jsonify, request
+from flask_smorest import Blueprint
+
+from gateway.auth import clients, tokens
+from gateway.auth.models import ApiClient
+from gateway.db import get_session
+
+blp = Blueprint("oauth", __name__, url_prefix="/oauth", description="OAuth 2.0 client credentials")
+
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _oauth_error(error: str, description: str, status: int, basic_attempted: bool = False):
+    response = jsonify({"error": error, "error_description": description})
+    response.status_code = status
+    response.headers.update(_NO_STORE)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Basic realm="gateway"'
+    return response
+
+
+def _body() -> dict:
+    """Form-encoded or JSON body, whichever the client sent."""
+    if request.is_json:
+        data = request.get_json(silent=True)
+        return data if isinstance(data, dict) else {}
+    return request.form.to_dict()
+
+
+def _basic_credentials() -> tuple[str, str] | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return ("", "")
+    key, _, secret = decoded.partition(":")
+    # RFC 6749 §2.3.1: client id and secret are form-urlencoded before Basic encoding.
+    return unquote(key), unquote(secret)
+
+
+def _authenticate(body: dict) -> tuple[ApiClient | None, str | None]:
+    basic = _basic_credentials()
+    in_body = "client_id" in body or "client_secret" in body
+    if basic is not None and in_body:
+        return None, "invalid_request"
+    key, secret = basic if basic is not None else (body.get("client_id"), body.get("client_secret"))
+    if not key or not secret or not isinstance(key, str) or not isinstance(secret, str):
+        return None, "invalid_client"
+    client = clients.verify_credentials(get_session(), key, secret)
+    return client, None if client else "invalid_client"
+
+
+@blp.route("/token", methods=["POST"], strict_slashes=False)
+@blp.doc(security=[])
+def token():
+    """Issue an access token (client credentials grant)
+
+    Credentials as HTTP Basic or `client_id`/`client_secret` in a form-encoded or JSON body.
+    """
+    body = _body()
+    grant_type = body.get("grant_type")
+    if not grant_type:
+        return _oauth_error("invalid_request", "grant_type is required.", 400)
+    if grant_type != "client_credentials":
+        return _oauth_error(
+            "unsupported_grant_type", "Only the client_credentials grant is supported.", 400
+        )
+    client, error = _authenticate(body)
+    if error == "invalid_request":
+        return _oauth_error(
+            "invalid_request", "Send client credentials in one place only (Basic or body).", 400
+        )
+    if client is None:
+        return _oauth_error("invalid_client", "Client authentication failed.", 401)
+    requested = body.get("scope")
+    if requested is not None and not isinstance(requested, str):
+        return _oauth_error("invalid_request", "scope must be a space-separated string.", 400)
+    scopes = requested.split() if requested else list(client.scopes)
+    outside = [s for s in scopes if s not in client.scopes]
+    if outside:
+        return _oauth_error(
+            "invalid_scope", f"Scope not granted to this client: {' '.join(outside)}", 400
+        )
+    session = get_session()
+    expires_in = current_app.config["TOKEN_EXPIRES_IN"]
+    access_token = tokens.issue_token(session, client, scopes, expires_in)
+    session.commit()
+    answer = {"access_token": access_token, "expires_in": expires_in, "token_type": "bearer"}
+    if requested:
+        answer["scope"] = " ".join(scopes)
+    response = jsonify(answer)
+    response.headers.update(_NO_STORE)
+    return response
+
+
+@blp.route("/token_info", methods=["POST"], strict_slashes=False)
+@blp.doc(security=[])
+def token_info():
+    """Describe the client behind a token
+
+    Body `{"token": "…"}` (JSON or form). Unknown, expired or revoked tokens answer
+    `{"active": false}`.
+    """
+    value = _body().get("token")
+    if not isinstance(value, str) or not value:
+        return _oauth_error("invalid_request", "token is required.", 400)
+    found = tokens.lookup(get_session(), value)
+    if found is None:
+        return jsonify({"active": False})
+    ctx, access = found
+    return jsonify(
+        {
+            "active": True,
+            "client_id": ctx.key,
+            "name": ctx.name,
+            "education_organizations": [
+                {"education_organization_id": e} for e in ctx.education_organization_ids
+            ],
+            "district_wide": ctx.unrestricted,
+            "namespace_prefixes": [ctx.namespace_prefix] if ctx.namespace_prefix else [],
+            "scopes": sorted(ctx.scopes),
+            "exp": int(access.expires_at.timestamp()),
+        }
+    )
+
+
+@blp.route("/revoke", methods=["POST"], strict_slashes=False)
+@blp.doc(security=[])
+def revoke():
+    """Revoke an access token (RFC 7009)
+
+    The client authenticates as for /oauth/token; body `token=…`.
+    """
+    body = _body()
+    client, error = _authenticate(body)
+    if client is None:
+        return _oauth_error(error or "invalid_client", "Client authentication failed.", 401)
+    value = body.get("token")
+    if not isinstance(value, str) or not value:
+        return _oauth_error("invalid_request", "token is required.", 400)
+    session = get_session()
+    tokens.revoke_token(session, value, client.id)
+    session.commit()
+    return ("", 200)

@@ -1,0 +1,59 @@
+"""Opaque bearer tokens: issued for a client, stored hashed, expiring and revocable."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from gateway.auth.clients import context_for, sha256_hex
+from gateway.auth.context import ClientContext
+from gateway.auth.models import AccessToken, ApiClient
+from gateway.db import utcnow
+
+
+def issue_token(session: Session, client: ApiClient, scopes: list[str], expires_in: int) -> str:
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    session.add(
+        AccessToken(
+            token_hash=sha256_hex(token),
+            client_id=client.id,
+            scopes=scopes,
+            issued_at=now,
+            expires_at=now + timedelta(seconds=expires_in),
+        )
+    )
+    return token
+
+
+def lookup(session: Session, token: str) -> tuple[ClientContext, AccessToken] | None:
+    """The client behind a live token, or None when unknown, expired, or revoked."""
+    row = session.execute(
+        select(AccessToken, ApiClient)
+        .join(ApiClient, ApiClient.id == AccessToken.client_id)
+        .where(
+            AccessToken.token_hash == sha256_hex(token),
+            AccessToken.revoked_at.is_(None),
+            AccessToken.expires_at > utcnow(),
+            ApiClient.active,
+        )
+    ).first()
+    if row is None:
+        return None
+    access, client = row
+    return context_for(client, access.scopes), access
+
+
+def revoke_token(session: Session, token: str, client_id: int) -> None:
+    session.execute(
+        update(AccessToken)
+        .where(
+            AccessToken.token_hash == sha256_hex(token),
+            AccessToken.client_id == client_id,
+            AccessToken.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+    )

@@ -1,0 +1,178 @@
+"""The `gateway` command: serve, migrate, manage API clients (and each context's commands)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+import click
+
+from gateway.embedded import ConfigurationError, port_is_free
+from gateway.runtime import Runtime
+
+DEMO_CLIENT_NAME = "Demo client (gateway serve)"
+
+
+def _app(config):
+    from gateway.app import create_app
+
+    return create_app(config)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """K-12 interoperability gateway: Ed-Fi DS5 API, OneRoster v1.1, professional profiles."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply database migrations to DATABASE_URL (or the embedded database)."""
+    from gateway import migrate as migrations
+
+    with Runtime() as config:
+        migrations.upgrade(config.DATABASE_URL)
+    click.echo("database is at the latest revision")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="HOST")
+@click.option("--port", default=8080, show_default=True, type=int, envvar="PORT")
+@click.option(
+    "--workers", type=int, default=None, help="gunicorn worker processes [GATEWAY_WORKERS, 2]"
+)
+@click.option("--threads", type=int, default=None, help="threads per worker [GATEWAY_THREADS, 4]")
+def serve(host: str, port: int, workers: int | None, threads: int | None) -> None:
+    """Serve the gateway with gunicorn (embedded PostgreSQL and DynamoDB unless configured)."""
+    from gateway.serving import serve as run_server
+
+    if not port_is_free(host, port):
+        raise ConfigurationError(
+            f"port {port} on {host} is already in use; stop what uses it or choose another "
+            "with --port (make run PORT=…)"
+        )
+    runtime = Runtime(dynamodb=True)
+    with runtime:
+        run_server(runtime, host, port, workers, threads)
+
+
+@cli.group()
+def clients() -> None:
+    """Manage API clients (key and secret for OAuth2 and OAuth 1.0a)."""
+
+
+@clients.command("create")
+@click.option("--name", required=True)
+@click.option("--edorg", "edorgs", multiple=True, help="Ed-Fi id or OneRoster org sourcedId")
+@click.option("--scope", "scopes", multiple=True, help="default: every scope")
+@click.option(
+    "--namespace", default=None, help="descriptor namespace prefix, e.g. uri://district.org"
+)
+@click.option("--json", "as_json", is_flag=True, help='print {"key": …, "secret": …} only')
+def clients_create(name, edorgs, scopes, namespace, as_json) -> None:
+    """Create an API client and print its key and secret."""
+    from gateway.auth.clients import UnknownScope, create_client
+    from gateway.db import get_session
+
+    with Runtime() as config:
+        app = _app(config)
+        with app.app_context():
+            session = get_session()
+            try:
+                client, secret = create_client(
+                    session,
+                    name=name,
+                    education_organization_ids=list(edorgs),
+                    scopes=list(scopes) or None,
+                    namespace_prefix=namespace,
+                )
+            except UnknownScope as exc:
+                raise ConfigurationError(str(exc)) from exc
+            session.commit()
+            key = client.key
+    if as_json:
+        click.echo(json.dumps({"key": key, "secret": secret}))
+        return
+    click.echo(f"key:    {key}\nsecret: {secret}")
+    if not edorgs:
+        click.echo(
+            "note: no --edorg given: this client reaches every education organization "
+            "(a district-wide integration).",
+            err=True,
+        )
+
+
+@clients.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def clients_list(as_json: bool) -> None:
+    """List API clients (secrets are never shown again)."""
+    from gateway.auth.clients import list_clients
+    from gateway.db import get_session
+
+    with Runtime() as config:
+        app = _app(config)
+        with app.app_context():
+            rows = [
+                {
+                    "key": c.key,
+                    "name": c.name,
+                    "education_organization_ids": c.education_organization_ids,
+                    "namespace_prefix": c.namespace_prefix,
+                    "scopes": c.scopes,
+                    "active": c.active,
+                    "created_at": c.created_at.isoformat(),
+                }
+                for c in list_clients(get_session())
+            ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        orgs = ",".join(row["education_organization_ids"]) or "(all)"
+        state = "active" if row["active"] else "revoked"
+        click.echo(f"{row['key']}  {state:8} {row['name']}  orgs={orgs}")
+
+
+@clients.command("revoke")
+@click.argument("key")
+def clients_revoke(key: str) -> None:
+    """Deactivate a client and revoke its tokens."""
+    from gateway.auth.clients import revoke_client
+    from gateway.db import get_session
+
+    with Runtime() as config:
+        app = _app(config)
+        with app.app_context():
+            session = get_session()
+            found = revoke_client(session, key)
+            session.commit()
+    if not found:
+        raise ConfigurationError(f"no client with key {key}")
+    click.echo(f"revoked {key}")
+
+
+def _add_context_commands() -> None:
+    from gateway.app import context_modules
+
+    for module in context_modules():
+        module.init_cli(cli)
+
+
+_add_context_commands()
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except ConfigurationError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,60 @@
+"""Configuration: one class reading environment variables; tests use a subclass."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def normalize_database_url(url: str | None) -> str | None:
+    """SQLAlchemy needs the psycopg 3 driver named explicitly."""
+    if not url:
+        return None
+    for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+class Config:
+    """Every setting the gateway reads, with its environment variable of the same name."""
+
+    def __init__(self) -> None:
+        self.DATABASE_URL = normalize_database_url(os.environ.get("DATABASE_URL"))
+        self.DYNAMODB_ENDPOINT_URL = os.environ.get("DYNAMODB_ENDPOINT_URL") or None
+        self.AWS_REGION = (
+            os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        )
+        self.DYNAMODB_TABLE_PREFIX = os.environ.get("DYNAMODB_TABLE_PREFIX", "gateway-")
+        self.GATEWAY_DATA_DIR = Path(os.environ.get("GATEWAY_DATA_DIR") or ".gateway-data")
+        self.SECRET_KEY = os.environ.get("SECRET_KEY") or None
+        self.TOKEN_EXPIRES_IN = _int("TOKEN_EXPIRES_IN", 3600)
+        self.MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 512 * 1024 * 1024)
+        self.MAX_JSON_LENGTH = _int("MAX_JSON_LENGTH", 10 * 1024 * 1024)
+        self.DB_POOL_SIZE = _int("DB_POOL_SIZE", 5)
+        self.DB_MAX_OVERFLOW = _int("DB_MAX_OVERFLOW", 10)
+        self.DB_POOL_TIMEOUT = _int("DB_POOL_TIMEOUT", 30)
+        self.DB_CONNECT_TIMEOUT = _int("DB_CONNECT_TIMEOUT", 5)
+        self.OAUTH1_TIMESTAMP_WINDOW = _int("OAUTH1_TIMESTAMP_WINDOW", 300)
+        self.GATEWAY_WORKERS = _int("GATEWAY_WORKERS", 2)
+        self.GATEWAY_THREADS = _int("GATEWAY_THREADS", 4)
+        # flask-smorest / OpenAPI
+        self.API_TITLE = "K-12 Interoperability Gateway"
+        self.API_VERSION = "0.1.0"
+        self.OPENAPI_VERSION = "3.0.3"
+        self.OPENAPI_URL_PREFIX = "/"
+        self.OPENAPI_JSON_PATH = "openapi.json"
+        self.JSON_SORT_KEYS = False
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in vars(self).items() if k.isupper()}

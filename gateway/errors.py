@@ -1,0 +1,295 @@
+"""Domain exceptions, rendered in one place in the envelope of the API that was called."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from flask import Flask, Response, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+CORRELATION_HEADER = "X-Correlation-Id"
+
+
+class GatewayError(Exception):
+    status = 500
+    code = "internal-error"
+    title = "An unexpected error occurred"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        details: Any = None,
+        validation_errors: dict[str, list[str]] | None = None,
+        errors: list[str] | None = None,
+        code_minor: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message or self.title)
+        self.message = message or self.title
+        if status is not None:
+            self.status = status
+        if code is not None:
+            self.code = code
+        self.details = details
+        self.validation_errors = validation_errors
+        self.errors = errors
+        self.code_minor = code_minor
+        self.headers = headers or {}
+
+
+class BadRequest(GatewayError):
+    status, code, title = 400, "bad-request", "Bad Request"
+
+
+class ValidationFailed(BadRequest):
+    code, title = "bad-request:data-validation-failed", "Data Validation Failed"
+
+
+class ParameterValidationFailed(BadRequest):
+    code, title = "bad-request:parameter-validation-failed", "Parameter Validation Failed"
+
+
+class KeyChangeNotSupported(BadRequest):
+    code = "bad-request:data-validation-failed:key-change-not-supported"
+    title = "Key Change Not Supported"
+
+
+class Unauthorized(GatewayError):
+    status, code, title = 401, "security:authentication", "Authentication Failed"
+
+
+class Forbidden(GatewayError):
+    status, code, title = 403, "security:authorization", "Authorization Denied"
+
+
+class NotFound(GatewayError):
+    status, code, title = 404, "not-found", "Resource Not Found"
+
+
+class MethodNotAllowed(GatewayError):
+    status, code, title = 405, "method-not-allowed", "Method Not Allowed"
+
+
+class Conflict(GatewayError):
+    status, code, title = 409, "data-conflict", "Data Conflict"
+
+
+class UnresolvedReference(Conflict):
+    code, title = "data-conflict:unresolved-reference", "Unresolved Reference"
+
+
+class DependentItemExists(Conflict):
+    code, title = "data-conflict:dependent-item-exists", "Dependent Item Exists"
+
+
+class NonUniqueIdentity(Conflict):
+    code, title = "data-conflict:non-unique-identity", "Identifying Values Are Not Unique"
+
+
+class PreconditionFailed(GatewayError):
+    status, code, title = 412, "optimistic-lock-failed", "Optimistic Lock Failed"
+
+
+class PayloadTooLarge(GatewayError):
+    status, code, title = 413, "payload-too-large", "Payload Too Large"
+
+
+class UnsupportedMediaType(GatewayError):
+    status, code, title = 415, "unsupported-media-type", "Unsupported Media Type"
+
+
+class TooManyRequests(GatewayError):
+    status, code, title = 429, "too-many-requests", "Too Many Requests"
+
+
+class ServiceUnavailable(GatewayError):
+    status, code, title = 503, "service-unavailable", "Service Unavailable"
+
+
+# Werkzeug's HTTP errors become the matching domain error, so every family renders them.
+_HTTP_TO_DOMAIN: dict[int, type[GatewayError]] = {
+    400: BadRequest,
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    405: MethodNotAllowed,
+    409: Conflict,
+    412: PreconditionFailed,
+    413: PayloadTooLarge,
+    415: UnsupportedMediaType,
+    429: TooManyRequests,
+    503: ServiceUnavailable,
+}
+
+# OneRoster imsx codeMinor values by HTTP status when the error does not name one.
+_IMSX_MINOR = {
+    400: "invalid_data",
+    401: "unauthorisedrequest",
+    403: "forbidden",
+    404: "unknown object",
+    405: "invalid_data",
+    409: "invalid_data",
+    412: "invalid_data",
+    413: "invalid_data",
+    415: "invalid_data",
+    429: "server_busy",
+    500: "internal_server_error",
+    503: "server_busy",
+}
+
+
+def correlation_id() -> str:
+    cid = g.get("correlation_id")
+    if cid is None:
+        sent = request.headers.get(CORRELATION_HEADER, "").strip() if request else ""
+        cid = sent[:128] if sent else uuid.uuid4().hex
+        g.correlation_id = cid
+    return cid
+
+
+def api_family(path: str) -> str:
+    lowered = path.lower()
+    if lowered.startswith(("/data/", "/metadata/", "/changequeries/", "/composites/")):
+        return "edfi"
+    if lowered.startswith("/ims/oneroster/"):
+        return "oneroster"
+    return "plain"
+
+
+def render_edfi(err: GatewayError) -> Response:
+    body: dict[str, Any] = {
+        "type": "urn:ed-fi:api:" + err.code,
+        "title": err.title,
+        "status": err.status,
+        "detail": err.message,
+        "correlationId": correlation_id(),
+    }
+    if err.validation_errors:
+        body["validationErrors"] = err.validation_errors
+    if err.errors:
+        body["errors"] = err.errors
+    response = jsonify(body)
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def imsx_status(
+    description: str, code_minor: str, *, major: str = "failure", severity: str = "error"
+) -> dict[str, Any]:
+    return {
+        "imsx_codeMajor": major,
+        "imsx_severity": severity,
+        "imsx_description": description,
+        "imsx_CodeMinor": {
+            "imsx_codeMinorField": [
+                {
+                    "imsx_codeMinorFieldName": "TargetEndSystem",
+                    "imsx_codeMinorFieldValue": code_minor,
+                }
+            ]
+        },
+    }
+
+
+def render_oneroster(err: GatewayError) -> Response:
+    minor = err.code_minor or _IMSX_MINOR.get(err.status, "invalid_data")
+    body = imsx_status(err.message, minor)
+    if err.validation_errors:
+        body["imsx_description"] = (
+            err.message
+            + " "
+            + "; ".join(
+                f"{field}: {', '.join(msgs)}" for field, msgs in err.validation_errors.items()
+            )
+        )
+    return jsonify(body)
+
+
+def render_plain(err: GatewayError) -> Response:
+    body: dict[str, Any] = {"error": err.code, "message": err.message}
+    if err.validation_errors:
+        body["details"] = err.validation_errors
+    elif err.details is not None:
+        body["details"] = err.details
+    if err.errors:
+        body["errors"] = err.errors
+    body["correlationId"] = correlation_id()
+    return jsonify(body)
+
+
+_RENDERERS = {"edfi": render_edfi, "oneroster": render_oneroster, "plain": render_plain}
+
+
+def render(err: GatewayError) -> Response:
+    response = _RENDERERS[api_family(request.path)](err)
+    response.status_code = err.status
+    for name, value in err.headers.items():
+        response.headers[name] = value
+    return response
+
+
+def _from_http(exc: HTTPException) -> GatewayError:
+    status = exc.code or 500
+    cls = _HTTP_TO_DOMAIN.get(status, GatewayError)
+    message = exc.description or cls.title
+    if status == 404:
+        message = "The requested resource or route does not exist."
+    elif status == 405:
+        message = f"The method {request.method} is not allowed on {request.path}."
+    err = cls(message, status=status)
+    allowed = getattr(exc, "valid_methods", None)
+    if status == 405 and allowed:
+        err.headers["Allow"] = ", ".join(sorted(allowed))
+    return err
+
+
+def _from_unprocessable(exc: HTTPException) -> GatewayError:
+    """flask-smorest/webargs argument errors (422) become a 400 naming each field."""
+    data = getattr(exc, "data", None) or {}
+    messages = data.get("messages") or {}
+    flat: dict[str, list[str]] = {}
+    for location, fields in messages.items():
+        _flatten(fields, "$" if location in ("json", "form", "files") else location, flat)
+    return ValidationFailed("The request is invalid.", validation_errors=flat or None)
+
+
+def _flatten(node: Any, prefix: str, out: dict[str, list[str]]) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            _flatten(value, f"{prefix}.{key}" if prefix else str(key), out)
+    elif isinstance(node, list) and all(isinstance(m, str) for m in node):
+        out.setdefault(prefix, []).extend(node)
+    else:
+        out.setdefault(prefix, []).append(str(node))
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(GatewayError)
+    def _domain(err: GatewayError):
+        if err.status >= 500:
+            log.error("server error %s: %s", correlation_id(), err.message)
+        return render(err)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        if exc.code == 422:
+            return render(_from_unprocessable(exc))
+        return render(_from_http(exc))
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        # Never leak a stack trace or SQL to the client; the log keeps it with the correlation id.
+        log.exception("unhandled error %s", correlation_id())
+        return render(GatewayError("An unexpected error occurred; quote the correlation id."))
+
+    @app.after_request
+    def _correlate(response: Response) -> Response:
+        response.headers[CORRELATION_HEADER] = correlation_id()
+        return response

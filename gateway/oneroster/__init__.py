@@ -1,0 +1,19 @@
+"""The oneroster bounded context. Hooks called by the foundation (app factory, CLI, start-up)."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask_smorest import Api
+
+
+def init_app(app: Flask, api: Api) -> None:
+    """Register this context's routes."""
+
+
+def init_cli(group: click.Group) -> None:
+    """Add this context's commands to the `gateway` command."""
+
+
+def bootstrap(app: Flask, *, demo: bool) -> None:
+    """Idempotent start-up work run by `gateway serve` after migrations."""

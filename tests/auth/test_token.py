@@ -1,0 +1,163 @@
+"""POST /oauth/token, /oauth/token_info, /oauth/revoke and the bearer-token check."""
+
+from __future__ import annotations
+
+import base64
+import time
+
+import pytest
+
+from gateway.auth.clients import revoke_client
+
+ORS_CORE = "https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly"
+
+
+def basic(key: str, secret: str) -> dict[str, str]:
+    raw = base64.b64encode(f"{key}:{secret}".encode()).decode()
+    return {"Authorization": f"Basic {raw}"}
+
+
+def test_basic_credentials_with_form_body(client, make_api_client):
+    key, secret = make_api_client()
+    r = client.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, headers=basic(key, secret)
+    )
+    assert r.status_code == 200
+    body = r.get_json()
+    assert body["token_type"] == "bearer"
+    assert body["expires_in"] == 3600
+    assert len(body["access_token"]) >= 32
+    assert "scope" not in body
+    assert r.headers["Cache-Control"] == "no-store"
+
+
+def test_body_credentials_form_and_json_and_trailing_slash(client, make_api_client):
+    key, secret = make_api_client()
+    creds = {"grant_type": "client_credentials", "client_id": key, "client_secret": secret}
+    assert client.post("/oauth/token", data=creds).status_code == 200
+    assert client.post("/oauth/token", json=creds).status_code == 200
+    assert client.post("/oauth/token/", json=creds).status_code == 200
+
+
+def test_requested_scope_is_granted_and_echoed(client, make_api_client):
+    key, secret = make_api_client(scopes=["edfi.read", ORS_CORE])
+    r = client.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials", "scope": ORS_CORE},
+        headers=basic(key, secret),
+    )
+    assert r.status_code == 200
+    assert r.get_json()["scope"] == ORS_CORE
+    info = client.post("/oauth/token_info", json={"token": r.get_json()["access_token"]})
+    assert info.get_json()["scopes"] == [ORS_CORE]
+
+
+@pytest.mark.parametrize(
+    ("data", "auth", "status", "error"),
+    [
+        ({"client_id": "K", "client_secret": "S"}, False, 400, "invalid_request"),
+        (
+            {"grant_type": "password", "client_id": "K", "client_secret": "S"},
+            False,
+            400,
+            "unsupported_grant_type",
+        ),
+        (
+            {"grant_type": "client_credentials", "client_id": "K", "client_secret": "wrong"},
+            False,
+            401,
+            "invalid_client",
+        ),
+        (
+            {"grant_type": "client_credentials", "client_id": "nobody", "client_secret": "S"},
+            False,
+            401,
+            "invalid_client",
+        ),
+        ({"grant_type": "client_credentials"}, False, 401, "invalid_client"),
+        (
+            {"grant_type": "client_credentials", "scope": "profiles.write"},
+            True,
+            400,
+            "invalid_scope",
+        ),
+        (
+            {"grant_type": "client_credentials", "client_id": "K", "client_secret": "S"},
+            True,
+            400,
+            "invalid_request",
+        ),
+    ],
+)
+def test_oauth_errors(client, make_api_client, data, auth, status, error):
+    key, secret = make_api_client(scopes=["edfi.read"])
+    data = {k: key if v == "K" else secret if v == "S" else v for k, v in data.items()}
+    r = client.post("/oauth/token", data=data, headers=basic(key, secret) if auth else {})
+    assert r.status_code == status
+    assert r.get_json()["error"] == error
+    if status == 401:
+        assert "WWW-Authenticate" in r.headers
+
+
+def test_malformed_basic_header_is_invalid_client(client):
+    r = client.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": "Basic !!!not-base64"},
+    )
+    assert r.status_code == 401
+    assert r.get_json()["error"] == "invalid_client"
+
+
+def test_token_info_describes_the_client(client, make_api_client):
+    key, secret = make_api_client(
+        name="Grand Bend SIS", edorgs=["255901"], scopes=["edfi.read"], namespace="uri://gb.edu"
+    )
+    token = client.post(
+        "/oauth/token",
+        json={"grant_type": "client_credentials", "client_id": key, "client_secret": secret},
+    ).get_json()["access_token"]
+    info = client.post("/oauth/token_info", json={"token": token}).get_json()
+    assert info["active"] is True
+    assert info["client_id"] == key
+    assert info["name"] == "Grand Bend SIS"
+    assert info["education_organizations"] == [{"education_organization_id": "255901"}]
+    assert info["namespace_prefixes"] == ["uri://gb.edu"]
+    assert info["scopes"] == ["edfi.read"]
+    assert info["district_wide"] is False
+    assert client.post("/oauth/token_info", json={"token": "nope"}).get_json() == {"active": False}
+    assert client.post("/oauth/token_info", json={}).status_code == 400
+
+
+def _token(client, key, secret) -> str:
+    r = client.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, headers=basic(key, secret)
+    )
+    return r.get_json()["access_token"]
+
+
+def test_token_expires(app, client, make_api_client, monkeypatch):
+    monkeypatch.setitem(app.config, "TOKEN_EXPIRES_IN", 1)
+    key, secret = make_api_client()
+    token = _token(client, key, secret)
+    assert client.post("/oauth/token_info", json={"token": token}).get_json()["active"] is True
+    time.sleep(1.2)
+    assert client.post("/oauth/token_info", json={"token": token}).get_json()["active"] is False
+
+
+def test_revoked_token_and_revoked_client(app, client, db_session, make_api_client):
+    key, secret = make_api_client()
+    token = _token(client, key, secret)
+    r = client.post("/oauth/revoke", data={"token": token}, headers=basic(key, secret))
+    assert r.status_code == 200
+    assert client.post("/oauth/token_info", json={"token": token}).get_json()["active"] is False
+
+    token2 = _token(client, key, secret)
+    with app.app_context():
+        assert revoke_client(db_session, key)
+    db_session.flush()
+    assert client.post("/oauth/token_info", json={"token": token2}).get_json()["active"] is False
+    r = client.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, headers=basic(key, secret)
+    )
+    assert r.status_code == 401

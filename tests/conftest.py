@@ -1,0 +1,174 @@
+"""Test fixtures: a real PostgreSQL (embedded, or TEST_DATABASE_URL) and a real DynamoDB-compatible
+endpoint (moto's server on loopback). Migrations run once per session; each test runs inside one
+transaction that is rolled back, and the app's request sessions join it through savepoints."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session
+
+from gateway import migrate
+from gateway.app import create_app
+from gateway.config import Config, normalize_database_url
+from gateway.db import Database
+from gateway.paths import ROOT
+
+TEST_SECRET_KEY = "test-secret-key-not-for-production"
+TEST_DB_NAME = "gateway_test"
+
+
+class TestConfig(Config):
+    __test__ = False
+
+    def __init__(self, database_url: str, dynamodb_endpoint: str | None) -> None:
+        super().__init__()
+        self.DATABASE_URL = database_url
+        self.DYNAMODB_ENDPOINT_URL = dynamodb_endpoint
+        self.DYNAMODB_TABLE_PREFIX = "test-"
+        self.SECRET_KEY = TEST_SECRET_KEY
+        self.TOKEN_EXPIRES_IN = 3600
+        self.TESTING = True
+
+
+def _libpq(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def recreate_database(server_url: str, name: str) -> str:
+    """Drop and create database `name` on the server of `server_url`; returns its URL."""
+    with psycopg.connect(_libpq(server_url), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> Iterator[str]:
+    """URL of a database on the test server (any database: used to create others)."""
+    configured = normalize_database_url(os.environ.get("TEST_DATABASE_URL"))
+    if configured:
+        yield configured
+        return
+    from gateway.embedded import EmbeddedPostgres
+
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+    server = EmbeddedPostgres(ROOT / ".gateway-data" / "test", database="postgres")
+    url = server.start()
+    yield url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(pg_server_url: str) -> str:
+    url = recreate_database(pg_server_url, TEST_DB_NAME)
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    eng = create_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def dynamodb_endpoint() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    os.environ.setdefault("AWS_REGION", "us-east-1")
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def test_config(database_url: str, dynamodb_endpoint: str) -> TestConfig:
+    return TestConfig(database_url, dynamodb_endpoint)
+
+
+@pytest.fixture(scope="session")
+def app(test_config: TestConfig, engine: Engine):
+    return create_app(test_config, database=Database(engine))
+
+
+@pytest.fixture
+def db_session(app, engine: Engine) -> Iterator[Session]:
+    connection = engine.connect()
+    transaction = connection.begin()
+    database = app.extensions["gateway.db"]
+    saved = database.session_factory
+    test_db = Database(engine, bind=connection)
+    database.session_factory = test_db.session_factory
+    session = test_db.session()
+    try:
+        yield session
+    finally:
+        session.close()
+        database.session_factory = saved
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def client(app, db_session):
+    return app.test_client()
+
+
+@pytest.fixture
+def dynamodb(app):
+    from gateway.extensions import make_dynamodb_resource
+
+    return make_dynamodb_resource(app.config)
+
+
+@pytest.fixture
+def make_api_client(app, db_session):
+    from gateway.auth.clients import create_client
+
+    def make(name="t", edorgs=(), scopes=None, namespace=None) -> tuple[str, str]:
+        with app.app_context():
+            created, secret = create_client(
+                db_session,
+                name=name,
+                education_organization_ids=list(edorgs),
+                scopes=scopes,
+                namespace_prefix=namespace,
+            )
+            db_session.flush()
+            return created.key, secret
+
+    return make
+
+
+@pytest.fixture
+def auth_headers(app, db_session, make_api_client):
+    from gateway.auth.clients import find_active
+    from gateway.auth.tokens import issue_token
+
+    def headers(edorgs=(), scopes=None, namespace=None, name="t") -> dict[str, str]:
+        key, _ = make_api_client(name=name, edorgs=edorgs, scopes=scopes, namespace=namespace)
+        with app.app_context():
+            api_client = find_active(db_session, key)
+            token = issue_token(db_session, api_client, list(api_client.scopes), 3600)
+            db_session.flush()
+        return {"Authorization": f"Bearer {token}"}
+
+    return headers
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return ROOT
