@@ -14,7 +14,7 @@ def init_app(app: Flask, api: Api) -> None:
 
 
 def init_cli(group: click.Group) -> None:
-    return None
+    """No commands of its own: `gateway serve` creates the table through bootstrap."""
 
 
 def bootstrap(app: Flask, *, demo: bool) -> None:

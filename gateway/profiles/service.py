@@ -51,6 +51,13 @@ def etag_for(item: dict[str, Any]) -> str:
     return f"{int(item['version'])}-{origin}"
 
 
+def _check_key(profile_id: str, body: dict[str, Any]) -> None:
+    if body.get(HASH_KEY, profile_id) != profile_id:
+        raise KeyChangeNotSupported(
+            "profile_id cannot be changed.", validation_errors={"$.profile_id": ["Must match the URL."]}
+        )
+
+
 def timestamp() -> str:
     """Now, as the ISO 8601 UTC date-time stored in created_at / updated_at."""
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -124,12 +131,9 @@ class ProfileService:
         self, profile_id: str, document: dict[str, Any], if_match: Collection[str] | None
     ) -> tuple[dict[str, Any], str]:
         current = self._visible(profile_id)
+        _check_key(profile_id, document)
         self._check_preconditions(current, if_match, document)
         document = {k: v for k, v in document.items() if k != "version"}
-        if document.get(HASH_KEY, profile_id) != profile_id:
-            raise KeyChangeNotSupported(
-                "profile_id cannot be changed.", validation_errors={"$.profile_id": ["Must match the URL."]}
-            )
         self._check_school(document["school_id"])
         self._check_students(document)
         item = to_item(
@@ -148,11 +152,8 @@ class ProfileService:
         if not isinstance(patch, dict):
             raise ValidationFailed("A merge patch must be a JSON object.", validation_errors={"$": ["Not an object."]})
         current = self._visible(profile_id)
+        _check_key(profile_id, patch)
         self._check_preconditions(current, if_match, patch)
-        if patch.get(HASH_KEY, profile_id) != profile_id:
-            raise KeyChangeNotSupported(
-                "profile_id cannot be changed.", validation_errors={"$.profile_id": ["Must match the URL."]}
-            )
         changes = {k: v for k, v in patch.items() if k not in (*SERVER_FIELDS, HASH_KEY, "version")}
         stored = {k: v for k, v in from_item(current).items() if k not in (*SERVER_FIELDS, "version")}
         document = load_profile(merge_patch(stored, changes))

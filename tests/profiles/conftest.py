@@ -28,3 +28,12 @@ def unused_tcp_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def profiles_table(app):
+    """The app's profiles table, made by the context's own start-up hook (as `gateway serve` does)."""
+    from gateway import profiles
+
+    with app.app_context():
+        profiles.bootstrap(app, demo=False)
