@@ -45,13 +45,21 @@ def _profile(school_id: str, n: int) -> dict:
         "bootcamp_progress": {
             "enrolled_courses": ["tsa_prep", "career_planning"],
             "quiz_attempts": [
-                {"quiz_id": f"quiz_{i}", "score": 70 + i, "attempted_at": "2024-01-02T14:00:00Z", "passed": True}
+                {
+                    "quiz_id": f"quiz_{i}",
+                    "score": 70 + i,
+                    "attempted_at": "2024-01-02T14:00:00Z",
+                    "passed": True,
+                }
                 for i in range(5)
             ],
             "completion_percentage": 40,
             "total_hours_completed": 12.5,
         },
-        "preferences": {"communication_method": "email", "notification_settings": {"email_notifications": True}},
+        "preferences": {
+            "communication_method": "email",
+            "notification_settings": {"email_notifications": True},
+        },
     }
 
 
@@ -94,18 +102,29 @@ def run(profiles: int, rounds: int, page: int) -> None:
 
         def raw_get(i: list[int] = [0]) -> None:  # noqa: B006
             i[0] += 1
-            assert "Item" in table.get_item(Key={"profile_id": ids[i[0] % len(ids)]}, ConsistentRead=True)
+            assert "Item" in table.get_item(
+                Key={"profile_id": ids[i[0] % len(ids)]}, ConsistentRead=True
+            )
 
         def api_query() -> None:
-            response = http.get("/profiles", query_string={"school_id": school, "limit": page}, headers=headers)
+            response = http.get(
+                "/profiles", query_string={"school_id": school, "limit": page}, headers=headers
+            )
             assert len(response.get_json()["profiles"]) == min(page, profiles)
 
         def raw_query() -> None:
-            response = table.query(IndexName="school-index", KeyConditionExpression=Key("school_id").eq(school), Limit=page)
+            response = table.query(
+                IndexName="school-index",
+                KeyConditionExpression=Key("school_id").eq(school),
+                Limit=page,
+            )
             assert len(response["Items"]) == min(page, profiles)
 
         rows = []
-        for name, api, raw in (("get-by-id", api_get, raw_get), (f"query-by-school ({page}/page)", api_query, raw_query)):
+        for name, api, raw in (
+            ("get-by-id", api_get, raw_get),
+            (f"query-by-school ({page}/page)", api_query, raw_query),
+        ):
             api_s = statistics.median(_timed(api, profiles) for _ in range(rounds))
             raw_s = statistics.median(_timed(raw, profiles) for _ in range(rounds))
             rows.append((name, api_s, raw_s))

@@ -21,7 +21,9 @@ from gateway.errors import ValidationFailed
 MAX_ITEM_BYTES = 400 * 1024
 
 
-def _number(value: int | float | Decimal, path: str, errors: dict[str, list[str]]) -> Decimal | None:
+def _number(
+    value: int | float | Decimal, path: str, errors: dict[str, list[str]]
+) -> Decimal | None:
     try:
         # repr() keeps the shortest exact decimal form of a float (0.1 stays 0.1).
         number = DYNAMODB_CONTEXT.create_decimal(repr(value) if isinstance(value, float) else value)
@@ -65,7 +67,9 @@ def to_item(document: dict[str, Any], root: str = "$") -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     item = {key: _to_attribute(value, f"{root}.{key}", errors) for key, value in document.items()}
     if errors:
-        raise ValidationFailed("The profile contains values DynamoDB cannot store.", validation_errors=errors)
+        raise ValidationFailed(
+            "The profile contains values DynamoDB cannot store.", validation_errors=errors
+        )
     return item
 
 
@@ -74,7 +78,9 @@ def to_attribute(value: Any, path: str) -> Any:
     errors: dict[str, list[str]] = {}
     out = _to_attribute(value, path, errors)
     if errors:
-        raise ValidationFailed("The profile contains values DynamoDB cannot store.", validation_errors=errors)
+        raise ValidationFailed(
+            "The profile contains values DynamoDB cannot store.", validation_errors=errors
+        )
     return out
 
 

@@ -27,9 +27,13 @@ class CursorCodec:
         self._serializer = URLSafeSerializer(secret, salt=_SALT)
 
     def encode(self, index: str, value: str, key: dict[str, Any]) -> str:
-        return self._serializer.dumps({"i": index, "v": value, "k": {k: str(v) for k, v in key.items()}})
+        return self._serializer.dumps(
+            {"i": index, "v": value, "k": {k: str(v) for k, v in key.items()}}
+        )
 
-    def decode(self, token: str, index: str, value: str, key_attributes: tuple[str, ...]) -> dict[str, str]:
+    def decode(
+        self, token: str, index: str, value: str, key_attributes: tuple[str, ...]
+    ) -> dict[str, str]:
         try:
             payload = self._serializer.loads(token)
         except BadData as exc:

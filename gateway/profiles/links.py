@@ -23,7 +23,7 @@ _STUDENTS = text(
 
 
 def linked_user_sourced_ids(session: Session, profile_ids: Iterable[str]) -> dict[str, str]:
-    """profile_id -> sourcedId of the OneRoster user linked to it (the first, if several claim it)."""
+    """profile_id -> sourcedId of its linked OneRoster user (the first, if several claim it)."""
     ids = sorted(set(profile_ids))
     if not ids:
         return {}

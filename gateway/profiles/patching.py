@@ -1,6 +1,7 @@
 """JSON merge patch (RFC 7396) for profiles, and its translation into one DynamoDB UpdateExpression.
 
-A PATCH touches only the nested attributes it names (``preferences.notification_settings.sms_notifications``),
+A PATCH touches only the nested attributes it names
+(``preferences.notification_settings.sms_notifications``),
 so concurrent patches of different parts of a profile do not rewrite each other's data.
 """
 
@@ -59,7 +60,9 @@ class _Expression:
         return " ".join(clauses)
 
 
-def _walk(expr: _Expression, current: Any, patch: dict, merged: Any, prefix: tuple[str, ...]) -> None:
+def _walk(
+    expr: _Expression, current: Any, patch: dict, merged: Any, prefix: tuple[str, ...]
+) -> None:
     for key, value in patch.items():
         segments = (*prefix, key)
         exists = isinstance(current, dict) and key in current
@@ -76,7 +79,7 @@ def _walk(expr: _Expression, current: Any, patch: dict, merged: Any, prefix: tup
 def plan_update(
     current: dict[str, Any], patch: dict[str, Any], merged: dict[str, Any]
 ) -> tuple[str, dict[str, str], dict[str, Any]]:
-    """(UpdateExpression, names, values) turning ``current`` into ``merged`` by the paths of ``patch``.
+    """(UpdateExpression, names, values) turning ``current`` into ``merged`` along ``patch``.
 
     ``current`` is the stored item the write is conditioned on, ``merged`` the validated result in
     DynamoDB types: values are taken from it, so they are exactly what validation accepted.

@@ -41,7 +41,12 @@ _TRANSIENT_CODES = frozenset(
         "TransactionConflictException",
     }
 )
-_TRANSPORT_ERRORS = (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError)
+_TRANSPORT_ERRORS = (
+    EndpointConnectionError,
+    ConnectTimeoutError,
+    ReadTimeoutError,
+    ConnectionClosedError,
+)
 
 
 class ProfileExists(Conflict):
@@ -67,10 +72,13 @@ def dynamodb_errors(profile_id: str | None = None) -> Iterator[None]:
             ) from exc
         if code == "ResourceNotFoundException":
             raise ServiceUnavailable(
-                "The profiles table is not available.", headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+                "The profiles table is not available.",
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             ) from exc
         if code == "ValidationException" and "size" in message.lower():
-            raise PayloadTooLarge(f"The profile exceeds DynamoDB's {MAX_ITEM_BYTES // 1024} KB item limit.") from exc
+            raise PayloadTooLarge(
+                f"The profile exceeds DynamoDB's {MAX_ITEM_BYTES // 1024} KB item limit."
+            ) from exc
         if code == "ValidationException":
             raise BadRequest(f"The profile store rejected the request: {message}") from exc
         raise
@@ -85,7 +93,7 @@ def _check_size(item: dict[str, Any]) -> None:
     size = item_size(item)
     if size > MAX_ITEM_BYTES:
         raise PayloadTooLarge(
-            f"The profile is {size} bytes; DynamoDB stores at most {MAX_ITEM_BYTES} bytes per item.",
+            f"The profile is {size} bytes; DynamoDB stores at most {MAX_ITEM_BYTES} per item.",
             details={"item_bytes": size, "max_item_bytes": MAX_ITEM_BYTES},
         )
 
@@ -114,7 +122,9 @@ class ProfileRepository:
                 self.table.put_item(Item=item, ConditionExpression=Attr(HASH_KEY).not_exists())
         except ClientError as exc:
             if _is_condition_failure(exc):
-                raise ProfileExists(f"A profile with profile_id '{item[HASH_KEY]}' already exists.") from exc
+                raise ProfileExists(
+                    f"A profile with profile_id '{item[HASH_KEY]}' already exists."
+                ) from exc
             raise
         return item
 
@@ -123,7 +133,9 @@ class ProfileRepository:
         _check_size(item)
         try:
             with dynamodb_errors():
-                self.table.put_item(Item=item, ConditionExpression=Attr("version").eq(expected_version))
+                self.table.put_item(
+                    Item=item, ConditionExpression=Attr("version").eq(expected_version)
+                )
         except ClientError as exc:
             if _is_condition_failure(exc):
                 raise self._stale(item[HASH_KEY]) from exc
@@ -142,7 +154,9 @@ class ProfileRepository:
         """Apply an UpdateExpression (built by ``patching``) if the version still matches."""
         names = {**names, "#version": "version"}
         values = {**values, ":expected_version": expected_version, ":one": 1}
-        expression = f"{update_expression} ADD #version :one" if update_expression else "ADD #version :one"
+        expression = (
+            f"{update_expression} ADD #version :one" if update_expression else "ADD #version :one"
+        )
         try:
             with dynamodb_errors():
                 response = self.table.update_item(
@@ -163,7 +177,8 @@ class ProfileRepository:
         try:
             with dynamodb_errors():
                 self.table.delete_item(
-                    Key={HASH_KEY: profile_id}, ConditionExpression=Attr("version").eq(expected_version)
+                    Key={HASH_KEY: profile_id},
+                    ConditionExpression=Attr("version").eq(expected_version),
                 )
         except ClientError as exc:
             if _is_condition_failure(exc):

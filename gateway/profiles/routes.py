@@ -13,7 +13,7 @@ from webargs.flaskparser import FlaskParser, is_json_request
 from gateway.auth import current_client, require_token
 from gateway.auth.access import org_scope
 from gateway.db import get_session
-from gateway.errors import ParameterValidationFailed, ValidationFailed
+from gateway.errors import ParameterValidationFailed, Unauthorized, ValidationFailed
 from gateway.extensions import dynamodb, dynamodb_table_name
 
 from .cursor import CursorCodec
@@ -23,22 +23,32 @@ from .service import ProfileService
 
 
 class ProfilesParser(FlaskParser):
-    """webargs parsing that reads the app's (NFC-normalised) JSON and fails in the gateway's envelope."""
+    """webargs reading the app's (NFC-normalised) JSON and failing in the gateway's envelope."""
 
     def _raw_load_json(self, req: Any) -> Any:
         if not is_json_request(req):
             return core.missing
         return req.get_json()
 
-    def handle_error(self, error: Any, req: Any, schema: Any, *, error_status_code: Any, error_headers: Any) -> Any:
+    def handle_error(
+        self, error: Any, req: Any, schema: Any, *, error_status_code: Any, error_headers: Any
+    ) -> Any:
         messages = error.messages
-        location, inner = next(iter(messages.items())) if isinstance(messages, dict) and len(messages) == 1 else (
-            "json",
-            messages,
+        location, inner = (
+            next(iter(messages.items()))
+            if isinstance(messages, dict) and len(messages) == 1
+            else (
+                "json",
+                messages,
+            )
         )
         if location == "query":
-            raise ParameterValidationFailed("The query parameters are not valid.", validation_errors=flatten_errors(inner))
-        raise ValidationFailed("The profile document is not valid.", validation_errors=flatten_errors(inner))
+            raise ParameterValidationFailed(
+                "The query parameters are not valid.", validation_errors=flatten_errors(inner)
+            )
+        raise ValidationFailed(
+            "The profile document is not valid.", validation_errors=flatten_errors(inner)
+        )
 
 
 class ProfilesBlueprint(Blueprint):
@@ -55,11 +65,14 @@ blp = ProfilesBlueprint(
 
 def _service() -> ProfileService:
     session = get_session()
+    client = current_client()
+    if client is None:  # require_token has run; this only narrows the type
+        raise Unauthorized("A bearer token is required.")
     table = dynamodb().Table(dynamodb_table_name("profiles"))
     return ProfileService(
         ProfileRepository(table),
         session,
-        org_scope(session, current_client()),
+        org_scope(session, client),
         CursorCodec(current_app.config["SECRET_KEY"]),
     )
 
@@ -89,8 +102,11 @@ class Profiles(MethodView):
 
         Pass `next_cursor` back as `cursor` for the next page.
         """
-        profiles, next_cursor = _service().list(
-            school_id=args.get("school_id"), email=args.get("email"), limit=args.get("limit"), cursor=args.get("cursor")
+        profiles, next_cursor = _service().find(
+            school_id=args.get("school_id"),
+            email=args.get("email"),
+            limit=args.get("limit"),
+            cursor=args.get("cursor"),
         )
         return jsonify({"profiles": profiles, "next_cursor": next_cursor})
 

@@ -171,7 +171,9 @@ class ProfileDocument(DocumentSchema):
     last_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     middle_name = _text(100)
     email = fields.Email(required=True, validate=validate.Length(max=255))
-    phone = fields.String(validate=validate.Regexp(r"^(\+?[0-9 ().-]{3,32})?$", error="Not a valid phone number."))
+    phone = fields.String(
+        validate=validate.Regexp(r"^(\+?[0-9 ().-]{3,32})?$", error="Not a valid phone number.")
+    )
     birth_date = IsoDate()
     gender = _text(50)
     role_type = fields.String(required=True, validate=validate.OneOf(ROLE_TYPES))
@@ -188,7 +190,9 @@ class ProfileDocument(DocumentSchema):
     version = _int(validate=validate.Range(min=1))
     created_at = IsoDateTime(dump_only=True)
     updated_at = IsoDateTime(dump_only=True)
-    user_sourced_id = fields.String(dump_only=True, metadata={"description": "sourcedId of the linked OneRoster user"})
+    user_sourced_id = fields.String(
+        dump_only=True, metadata={"description": "sourcedId of the linked OneRoster user"}
+    )
 
     @pre_load
     def _drop_server_fields(self, data: Any, **kwargs: Any) -> Any:
@@ -223,7 +227,9 @@ _PROFILE = ProfileDocument()
 def load_profile(data: Any) -> dict[str, Any]:
     """Validate a whole profile document; ValidationFailed names every bad field."""
     if not isinstance(data, dict):
-        raise ValidationFailed("The request body must be a JSON object.", validation_errors={"$": ["Not an object."]})
+        raise ValidationFailed(
+            "The request body must be a JSON object.", validation_errors={"$": ["Not an object."]}
+        )
     try:
         return _PROFILE.load(data)
     except ValidationError as exc:
@@ -233,7 +239,7 @@ def load_profile(data: Any) -> dict[str, Any]:
 
 
 class ProfilePatch(Schema):
-    """A JSON merge patch (RFC 7396) of the profile document: objects merge, null removes a field."""
+    """A JSON merge patch (RFC 7396) of the profile: objects merge, null removes a field."""
 
     class Meta:
         unknown = INCLUDE
@@ -254,5 +260,13 @@ class ProfilePage(Schema):
     next_cursor = fields.String(allow_none=True)
 
 
-__all__ = ["ROLE_TYPES", "SERVER_FIELDS", "ProfileDocument", "ProfilePage", "ProfilePatch", "ProfileQuery",
-           "flatten_errors", "load_profile"]
+__all__ = [
+    "ROLE_TYPES",
+    "SERVER_FIELDS",
+    "ProfileDocument",
+    "ProfilePage",
+    "ProfilePatch",
+    "ProfileQuery",
+    "flatten_errors",
+    "load_profile",
+]

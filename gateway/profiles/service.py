@@ -2,7 +2,7 @@
 
 The service is handed its repository, SQL session, the caller's organization scope and a cursor
 codec; it knows nothing about HTTP. Every write is based on a strongly consistent read of the
-stored version and conditioned on it, so a concurrent writer produces a conflict, never a lost update.
+stored version and conditioned on it: a concurrent writer yields a conflict, never a lost update.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -38,23 +39,30 @@ MAX_PAGE_SIZE = 100
 
 
 def school_in_scope(scope: OrgScope, school_id: str) -> bool:
-    """A profile's school_id is an Ed-Fi school id or a OneRoster org sourcedId; OrgScope knows both."""
+    """school_id is an Ed-Fi school id or a OneRoster org sourcedId; OrgScope knows both names."""
     if scope.covers_sourced_id(school_id):
         return True
     # Only the canonical spelling of a number is an Ed-Fi id ("0255" is a sourcedId, not 255).
-    return school_id.isdigit() and str(int(school_id)) == school_id and scope.covers_edfi(int(school_id))
+    return (
+        school_id.isdigit()
+        and str(int(school_id)) == school_id
+        and scope.covers_edfi(int(school_id))
+    )
 
 
 def etag_for(item: dict[str, Any]) -> str:
     # The version alone would repeat when a profile is deleted and created again.
-    origin = hashlib.sha256(f"{item[HASH_KEY]}|{item.get('created_at', '')}".encode()).hexdigest()[:10]
+    origin = hashlib.sha256(f"{item[HASH_KEY]}|{item.get('created_at', '')}".encode()).hexdigest()[
+        :10
+    ]
     return f"{int(item['version'])}-{origin}"
 
 
 def _check_key(profile_id: str, body: dict[str, Any]) -> None:
     if body.get(HASH_KEY, profile_id) != profile_id:
         raise KeyChangeNotSupported(
-            "profile_id cannot be changed.", validation_errors={"$.profile_id": ["Must match the URL."]}
+            "profile_id cannot be changed.",
+            validation_errors={"$.profile_id": ["Must match the URL."]},
         )
 
 
@@ -64,7 +72,9 @@ def timestamp() -> str:
 
 
 class ProfileService:
-    def __init__(self, repository: ProfileRepository, session: Session, scope: OrgScope, cursors: CursorCodec) -> None:
+    def __init__(
+        self, repository: ProfileRepository, session: Session, scope: OrgScope, cursors: CursorCodec
+    ) -> None:
         self.repository = repository
         self.session = session
         self.scope = scope
@@ -76,22 +86,27 @@ class ProfileService:
         item = self._visible(profile_id)
         return self._present([item])[0], etag_for(item)
 
-    def list(
+    def find(
         self, *, school_id: str | None, email: str | None, limit: int | None, cursor: str | None
     ) -> tuple[list[dict[str, Any]], str | None]:
         if (school_id is None) == (email is None):
             raise ParameterValidationFailed(
                 "Query profiles by exactly one of school_id or email.",
-                validation_errors={"$.school_id": ["Give school_id or email, not both or neither."]},
+                validation_errors={
+                    "$.school_id": ["Give school_id or email, not both or neither."]
+                },
             )
-        index, value = ("school-index", school_id) if school_id is not None else ("email-index", email)
+        index, value = (
+            ("school-index", school_id) if school_id is not None else ("email-index", email)
+        )
         assert value is not None
         if index == "school-index" and not school_in_scope(self.scope, value):
             raise Forbidden(f"School '{value}' is outside the client's education organizations.")
         size = DEFAULT_PAGE_SIZE if limit is None else limit
         if not 1 <= size <= MAX_PAGE_SIZE:
             raise ParameterValidationFailed(
-                "limit is out of range.", validation_errors={"$.limit": [f"Must be between 1 and {MAX_PAGE_SIZE}."]}
+                "limit is out of range.",
+                validation_errors={"$.limit": [f"Must be between 1 and {MAX_PAGE_SIZE}."]},
             )
         key_attributes = (HASH_KEY, INDEXES[index])
         start = self.cursors.decode(cursor, index, value, key_attributes) if cursor else None
@@ -99,7 +114,9 @@ class ProfileService:
         page: list[dict[str, Any]] = []
         more = False
         while True:
-            items, start = self.repository.query(index, value, limit=size - len(page), start_key=start)
+            items, start = self.repository.query(
+                index, value, limit=size - len(page), start_key=start
+            )
             for position, item in enumerate(items):
                 if not school_in_scope(self.scope, str(item.get("school_id", ""))):
                     continue
@@ -124,7 +141,9 @@ class ProfileService:
         self._check_students(document)
         now = timestamp()
         profile_id = document.get(HASH_KEY) or str(uuid.uuid4())
-        item = self.repository.create(to_item({**document, HASH_KEY: profile_id, "created_at": now, "updated_at": now}))
+        item = self.repository.create(
+            to_item({**document, HASH_KEY: profile_id, "created_at": now, "updated_at": now})
+        )
         return self._present([item])[0], etag_for(item)
 
     def replace(
@@ -148,26 +167,47 @@ class ProfileService:
             item = self.repository.replace(item, expected_version=int(current["version"]))
         return self._present([item])[0], etag_for(item)
 
-    def patch(self, profile_id: str, patch: Any, if_match: Collection[str] | None) -> tuple[dict[str, Any], str]:
+    def patch(
+        self, profile_id: str, patch: Any, if_match: Collection[str] | None
+    ) -> tuple[dict[str, Any], str]:
         if not isinstance(patch, dict):
-            raise ValidationFailed("A merge patch must be a JSON object.", validation_errors={"$": ["Not an object."]})
+            raise ValidationFailed(
+                "A merge patch must be a JSON object.", validation_errors={"$": ["Not an object."]}
+            )
         current = self._visible(profile_id)
         _check_key(profile_id, patch)
         self._check_preconditions(current, if_match, patch)
         changes = {k: v for k, v in patch.items() if k not in (*SERVER_FIELDS, HASH_KEY, "version")}
-        stored = {k: v for k, v in from_item(current).items() if k not in (*SERVER_FIELDS, "version")}
+        stored = {
+            k: v for k, v in from_item(current).items() if k not in (*SERVER_FIELDS, "version")
+        }
         document = load_profile(merge_patch(stored, changes))
         self._check_school(document["school_id"])
         if "students_assigned" in changes:
             self._check_students(document)
-        merged = to_item({**document, HASH_KEY: profile_id, "created_at": current.get("created_at"), "updated_at": timestamp()})
+        merged = to_item(
+            {
+                **document,
+                HASH_KEY: profile_id,
+                "created_at": current.get("created_at"),
+                "updated_at": timestamp(),
+            }
+        )
         size = item_size({**merged, "version": current["version"]})
         if size > MAX_ITEM_BYTES:
-            raise PayloadTooLarge(f"The patched profile would be {size} bytes; DynamoDB stores at most {MAX_ITEM_BYTES}.")
-        expression, names, values = plan_update(current, {**changes, "updated_at": merged["updated_at"]}, merged)
+            raise PayloadTooLarge(
+                f"The patched profile would be {size} bytes; the limit is {MAX_ITEM_BYTES}."
+            )
+        expression, names, values = plan_update(
+            current, {**changes, "updated_at": merged["updated_at"]}, merged
+        )
         with self._precondition(if_match):
             item = self.repository.update(
-                profile_id, int(current["version"]), update_expression=expression, names=names, values=values
+                profile_id,
+                int(current["version"]),
+                update_expression=expression,
+                names=names,
+                values=values,
             )
         return self._present([item])[0], etag_for(item)
 
@@ -190,7 +230,9 @@ class ProfileService:
         if not school_in_scope(self.scope, school_id):
             raise Forbidden(
                 f"School '{school_id}' is outside the client's education organizations.",
-                validation_errors={"$.school_id": ["Not one of the client's education organizations."]},
+                validation_errors={
+                    "$.school_id": ["Not one of the client's education organizations."]
+                },
             )
 
     def _check_students(self, document: dict[str, Any]) -> None:
@@ -200,13 +242,17 @@ class ProfileService:
             raise ValidationFailed(
                 "students_assigned names ids that are not OneRoster student users.",
                 validation_errors={
-                    f"$.students_assigned[{i}]": [f"'{sid}' is not a OneRoster user with role student."]
+                    f"$.students_assigned[{i}]": [
+                        f"'{sid}' is not a OneRoster user with role student."
+                    ]
                     for i, sid in enumerate(assigned)
                     if sid in unknown
                 },
             )
 
-    def _check_preconditions(self, current: dict[str, Any], if_match: Collection[str] | None, body: Any) -> None:
+    def _check_preconditions(
+        self, current: dict[str, Any], if_match: Collection[str] | None, body: Any
+    ) -> None:
         if if_match is not None and "*" not in if_match and etag_for(current) not in if_match:
             raise PreconditionFailed("The profile has changed since the given ETag; read it again.")
         expected = body.get("version") if isinstance(body, dict) else None
@@ -217,28 +263,24 @@ class ProfileService:
             )
         if expected is not None and expected != int(current["version"]):
             raise VersionConflict(
-                f"The profile is at version {int(current['version'])}, not {expected}; read it again and retry.",
+                f"The profile is at version {int(current['version'])}, not {expected}; "
+                "read it again and retry.",
                 details={"current_version": int(current["version"])},
             )
 
-    def _precondition(self, if_match: Collection[str] | None) -> _Precondition:
-        return _Precondition(if_match is not None)
+    @staticmethod
+    @contextmanager
+    def _precondition(if_match: Collection[str] | None) -> Iterator[None]:
+        """With If-Match, a write that loses a race is 412 (the tag no longer matches), else 409."""
+        try:
+            yield
+        except VersionConflict as exc:
+            if if_match is None:
+                raise
+            raise PreconditionFailed(
+                "The profile changed while it was being written; read it again."
+            ) from exc
 
     def _present(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         links = linked_user_sourced_ids(self.session, (item[HASH_KEY] for item in items))
         return [{**from_item(item), "user_sourced_id": links.get(item[HASH_KEY])} for item in items]
-
-
-class _Precondition:
-    """With If-Match, a write that loses a race is 412 (the tag no longer matches), else 409."""
-
-    def __init__(self, conditional: bool) -> None:
-        self.conditional = conditional
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
-        if self.conditional and isinstance(exc, VersionConflict):
-            raise PreconditionFailed("The profile changed while it was being written; read it again.") from exc
-        return False

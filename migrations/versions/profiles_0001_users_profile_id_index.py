@@ -15,7 +15,8 @@ depends_on = None
 def upgrade() -> None:
     # GET /profiles/{id} looks up the linked user on every read; without this it scans users.
     op.execute(
-        "CREATE INDEX IF NOT EXISTS ix_users_metadata_profile_id ON users ((metadata->>'profile_id')) "
+        "CREATE INDEX IF NOT EXISTS ix_users_metadata_profile_id "
+        "ON users ((metadata->>'profile_id')) "
         "WHERE (metadata->>'profile_id') IS NOT NULL"
     )
 

@@ -32,7 +32,7 @@ def unused_tcp_port():
 
 @pytest.fixture(scope="session", autouse=True)
 def profiles_table(app):
-    """The app's profiles table, made by the context's own start-up hook (as `gateway serve` does)."""
+    """The app's profiles table, made by the context's start-up hook (as `gateway serve` does)."""
     from gateway import profiles
 
     with app.app_context():

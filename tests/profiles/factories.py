@@ -30,7 +30,12 @@ SAMPLE: dict[str, Any] = {
             }
         ],
         "modules_completed": [
-            {"module_id": "basics", "module_name": "TSA Fundamentals", "completed_at": "2024-01-02T12:00:00Z", "score": 88}
+            {
+                "module_id": "basics",
+                "module_name": "TSA Fundamentals",
+                "completed_at": "2024-01-02T12:00:00Z",
+                "score": 88,
+            }
         ],
         "certifications_earned": [],
         "current_module": "advanced_coaching_techniques",
@@ -40,7 +45,11 @@ SAMPLE: dict[str, Any] = {
     "students_assigned": [],
     "preferences": {
         "communication_method": "email",
-        "notification_settings": {"email_notifications": True, "sms_notifications": False, "reminder_frequency": "daily"},
+        "notification_settings": {
+            "email_notifications": True,
+            "sms_notifications": False,
+            "reminder_frequency": "daily",
+        },
         "timezone": "America/Chicago",
     },
     "documents": [

@@ -104,7 +104,9 @@ def test_validation_errors_name_each_bad_field(client, headers):
 def test_a_body_that_is_not_an_object_is_400(client, headers):
     response = client.post("/profiles", json=[1, 2], headers=headers)
     assert response.status_code == 400
-    response = client.post("/profiles", data="{not json", headers={**headers, "Content-Type": "application/json"})
+    response = client.post(
+        "/profiles", data="{not json", headers={**headers, "Content-Type": "application/json"}
+    )
     assert response.status_code == 400
 
 
@@ -113,19 +115,27 @@ def test_put_replaces_and_guards_the_version(client, headers):
     profile_id, etag = created.get_json()["profile_id"], created.headers["ETag"]
     document = {**created.get_json(), "first_name": "Jane", "gender": "female"}
 
-    replaced = client.put(f"/profiles/{profile_id}", json=document, headers={**headers, "If-Match": etag})
+    replaced = client.put(
+        f"/profiles/{profile_id}", json=document, headers={**headers, "If-Match": etag}
+    )
     assert replaced.status_code == 200
     assert replaced.get_json()["version"] == 2 and replaced.get_json()["first_name"] == "Jane"
     assert replaced.headers["ETag"] != etag
     assert replaced.get_json()["created_at"] == created.get_json()["created_at"]
 
-    stale_tag = client.put(f"/profiles/{profile_id}", json=document, headers={**headers, "If-Match": etag})
+    stale_tag = client.put(
+        f"/profiles/{profile_id}", json=document, headers={**headers, "If-Match": etag}
+    )
     assert stale_tag.status_code == 412
-    stale_body = client.put(f"/profiles/{profile_id}", json={**document, "version": 1}, headers=headers)
+    stale_body = client.put(
+        f"/profiles/{profile_id}", json={**document, "version": 1}, headers=headers
+    )
     assert stale_body.status_code == 409
     assert client.get(f"/profiles/{profile_id}", headers=headers).get_json()["version"] == 2
 
-    moved = client.put(f"/profiles/{profile_id}", json={**document, "profile_id": "other"}, headers=headers)
+    moved = client.put(
+        f"/profiles/{profile_id}", json={**document, "profile_id": "other"}, headers=headers
+    )
     assert moved.status_code == 400
     missing = client.put(f"/profiles/{unique('missing')}", json=make_profile(), headers=headers)
     assert missing.status_code == 404
@@ -150,7 +160,9 @@ def test_patch_merges_nested_fields(client, headers):
     }
     assert "timezone" not in body["preferences"]
     assert body["bootcamp_progress"]["completion_percentage"] == 80
-    assert body["bootcamp_progress"]["quiz_attempts"] == created["bootcamp_progress"]["quiz_attempts"]
+    assert (
+        body["bootcamp_progress"]["quiz_attempts"] == created["bootcamp_progress"]["quiz_attempts"]
+    )
     assert body["onboarding_progress"] == {"current_step": 3, "is_completed": True}
     assert client.get(url, headers=headers).get_json() == body
 
@@ -164,14 +176,21 @@ def test_patch_accepts_merge_patch_media_type_and_validates_the_result(client, h
         headers={**headers, "Content-Type": "application/merge-patch+json"},
     )
     assert bad.status_code == 400
-    assert set(_validation_errors(bad.get_json())) == {"$.bootcamp_progress.completion_percentage", "$.first_name"}
+    assert set(_validation_errors(bad.get_json())) == {
+        "$.bootcamp_progress.completion_percentage",
+        "$.first_name",
+    }
     assert client.get(url, headers=headers).get_json()["version"] == 1
 
-    stale = client.patch(url, json={"gender": "x"}, headers={**headers, "If-Match": '"1-0000000000"'})
+    stale = client.patch(
+        url, json={"gender": "x"}, headers={**headers, "If-Match": '"1-0000000000"'}
+    )
     assert stale.status_code == 412
     stale_body = client.patch(url, json={"gender": "x", "version": 5}, headers=headers)
     assert stale_body.status_code == 409
-    ok = client.patch(url, json={"gender": "x"}, headers={**headers, "If-Match": created.headers["ETag"]})
+    ok = client.patch(
+        url, json={"gender": "x"}, headers={**headers, "If-Match": created.headers["ETag"]}
+    )
     assert ok.status_code == 200 and ok.get_json()["gender"] == "x"
 
 
@@ -208,7 +227,9 @@ def test_a_tampered_or_foreign_cursor_is_400(client, headers):
     school = unique("school")
     for _ in range(3):
         _create(client, headers, school_id=school)
-    first = client.get("/profiles", query_string={"school_id": school, "limit": 1}, headers=headers).get_json()
+    first = client.get(
+        "/profiles", query_string={"school_id": school, "limit": 1}, headers=headers
+    ).get_json()
     cursor = first["next_cursor"]
     assert cursor
 
@@ -225,7 +246,9 @@ def test_a_tampered_or_foreign_cursor_is_400(client, headers):
 
 def test_email_index_and_query_parameter_errors(client, headers):
     created = _create(client, headers).get_json()
-    found = client.get("/profiles", query_string={"email": created["email"]}, headers=headers).get_json()
+    found = client.get(
+        "/profiles", query_string={"email": created["email"]}, headers=headers
+    ).get_json()
     assert [p["profile_id"] for p in found["profiles"]] == [created["profile_id"]]
     assert found["next_cursor"] is None
 
@@ -241,7 +264,10 @@ def test_an_item_over_the_dynamodb_limit_is_413_and_nothing_changes(client, head
     created = _create(client, headers).get_json()
     url = f"/profiles/{created['profile_id']}"
     quarter = "x" * (250 * 1024)
-    assert client.patch(url, json={"preferences": {"notes_a": quarter}}, headers=headers).status_code == 200
+    assert (
+        client.patch(url, json={"preferences": {"notes_a": quarter}}, headers=headers).status_code
+        == 200
+    )
     too_big = client.patch(url, json={"preferences": {"notes_b": quarter}}, headers=headers)
     assert too_big.status_code == 413
     after = client.get(url, headers=headers).get_json()
@@ -252,7 +278,12 @@ def test_scopes_are_required(client, auth_headers):
     read_only = auth_headers(scopes=("profiles.read",))
     assert client.get(f"/profiles/{unique('p')}").status_code == 401
     assert client.post("/profiles", json=make_profile(), headers=read_only).status_code == 403
-    assert client.get(f"/profiles/{unique('p')}", headers=auth_headers(scopes=("edfi.read",))).status_code == 403
+    assert (
+        client.get(
+            f"/profiles/{unique('p')}", headers=auth_headers(scopes=("edfi.read",))
+        ).status_code
+        == 403
+    )
 
 
 def test_profiles_appear_in_the_openapi_document(client):
@@ -264,4 +295,9 @@ def test_profiles_appear_in_the_openapi_document(client):
 def _validation_errors(body):
     """The {"$.path": [...]} map of a plain JSON error (wherever the envelope keeps it)."""
     details = body.get("details") or {}
-    return body.get("validation_errors") or body.get("validationErrors") or details.get("validation_errors") or details
+    return (
+        body.get("validation_errors")
+        or body.get("validationErrors")
+        or details.get("validation_errors")
+        or details
+    )

@@ -31,7 +31,13 @@ def _org(db_session, org_type="school", parent=None, identifier=None):
             "INSERT INTO organizations (sourced_id, name, type, parent_id, identifier) "
             "VALUES (:id, :name, :type, :parent, :identifier)"
         ),
-        {"id": sourced_id, "name": f"Org {sourced_id}", "type": org_type, "parent": parent, "identifier": identifier},
+        {
+            "id": sourced_id,
+            "name": f"Org {sourced_id}",
+            "type": org_type,
+            "parent": parent,
+            "identifier": identifier,
+        },
     )
     return sourced_id
 
@@ -43,14 +49,21 @@ def headers(auth_headers):
 
 def test_read_includes_the_linked_oneroster_user(client, headers, db_session):
     profile_id = unique("profile")
-    assert client.post("/profiles", json=make_profile(profile_id=profile_id), headers=headers).status_code == 201
+    assert (
+        client.post(
+            "/profiles", json=make_profile(profile_id=profile_id), headers=headers
+        ).status_code
+        == 201
+    )
     teacher = _user(db_session, "teacher", profile_id=profile_id)
     _user(db_session, "teacher", profile_id=unique("other-profile"))
 
     body = client.get(f"/profiles/{profile_id}", headers=headers).get_json()
     assert body["user_sourced_id"] == teacher
 
-    listed = client.get("/profiles", query_string={"email": body["email"]}, headers=headers).get_json()
+    listed = client.get(
+        "/profiles", query_string={"email": body["email"]}, headers=headers
+    ).get_json()
     assert listed["profiles"][0]["user_sourced_id"] == teacher
 
 
@@ -60,7 +73,9 @@ def test_students_assigned_must_be_oneroster_students(client, headers, db_sessio
     missing = unique("nobody")
 
     bad = client.post(
-        "/profiles", json=make_profile(students_assigned=[students[0], teacher, missing]), headers=headers
+        "/profiles",
+        json=make_profile(students_assigned=[students[0], teacher, missing]),
+        headers=headers,
     )
     assert bad.status_code == 400
     assert set(bad.get_json()["details"]) == {"$.students_assigned[1]", "$.students_assigned[2]"}
@@ -69,7 +84,9 @@ def test_students_assigned_must_be_oneroster_students(client, headers, db_sessio
     good = client.post("/profiles", json=make_profile(students_assigned=students), headers=headers)
     assert good.status_code == 201
     url = f"/profiles/{good.get_json()['profile_id']}"
-    assert client.patch(url, json={"students_assigned": [missing]}, headers=headers).status_code == 400
+    assert (
+        client.patch(url, json={"students_assigned": [missing]}, headers=headers).status_code == 400
+    )
     assert client.get(url, headers=headers).get_json()["students_assigned"] == students
 
 
@@ -82,21 +99,32 @@ def test_a_client_sees_only_its_organizations_profiles(client, auth_headers, db_
     everywhere = auth_headers(scopes=READ_WRITE)
 
     # A district reaches its schools.
-    created = client.post("/profiles", json=make_profile(school_id=school_a), headers=district_client)
+    created = client.post(
+        "/profiles", json=make_profile(school_id=school_a), headers=district_client
+    )
     assert created.status_code == 201
     profile = created.get_json()
     url = f"/profiles/{profile['profile_id']}"
 
-    outside = client.post("/profiles", json=make_profile(school_id=school_a), headers=school_b_client)
+    outside = client.post(
+        "/profiles", json=make_profile(school_id=school_a), headers=school_b_client
+    )
     assert outside.status_code == 403
     # Another organization's profile is not there at all for this client, whatever the verb.
     assert client.get(url, headers=school_b_client).status_code == 404
     assert client.patch(url, json={"gender": "x"}, headers=school_b_client).status_code == 404
-    assert client.put(url, json=make_profile(school_id=school_b), headers=school_b_client).status_code == 404
+    assert (
+        client.put(url, json=make_profile(school_id=school_b), headers=school_b_client).status_code
+        == 404
+    )
     assert client.delete(url, headers=school_b_client).status_code == 404
-    by_school = client.get("/profiles", query_string={"school_id": school_a}, headers=school_b_client)
+    by_school = client.get(
+        "/profiles", query_string={"school_id": school_a}, headers=school_b_client
+    )
     assert by_school.status_code == 403
-    by_email = client.get("/profiles", query_string={"email": profile["email"]}, headers=school_b_client)
+    by_email = client.get(
+        "/profiles", query_string={"email": profile["email"]}, headers=school_b_client
+    )
     assert by_email.status_code == 200 and by_email.get_json()["profiles"] == []
 
     # Moving a profile to a school outside the client's reach is refused too.
@@ -116,9 +144,20 @@ def test_an_edfi_school_id_reaches_profiles_keyed_by_it(client, auth_headers, db
         {"id": school_id, "state_id": str(school_id)},
     )
     edfi_client = auth_headers(edorgs=(str(school_id),), scopes=READ_WRITE)
-    created = client.post("/profiles", json=make_profile(school_id=str(school_id)), headers=edfi_client)
+    created = client.post(
+        "/profiles", json=make_profile(school_id=str(school_id)), headers=edfi_client
+    )
     assert created.status_code == 201
-    listed = client.get("/profiles", query_string={"school_id": str(school_id)}, headers=edfi_client)
-    assert [p["profile_id"] for p in listed.get_json()["profiles"]] == [created.get_json()["profile_id"]]
+    listed = client.get(
+        "/profiles", query_string={"school_id": str(school_id)}, headers=edfi_client
+    )
+    assert [p["profile_id"] for p in listed.get_json()["profiles"]] == [
+        created.get_json()["profile_id"]
+    ]
     # A different spelling of the same number is a different (OneRoster) name, outside reach.
-    assert client.post("/profiles", json=make_profile(school_id=f"0{school_id}"), headers=edfi_client).status_code == 403
+    assert (
+        client.post(
+            "/profiles", json=make_profile(school_id=f"0{school_id}"), headers=edfi_client
+        ).status_code
+        == 403
+    )

@@ -27,7 +27,11 @@ def test_create_then_get_round_trips_types(repository):
         profile_id=unique("profile"),
         middle_name="",
         specializations=[],
-        preferences={"timezone": "", "ratios": {"a": 0.1, "b": 1e-7, "c": 123456789012345678}, "nothing": None},
+        preferences={
+            "timezone": "",
+            "ratios": {"a": 0.1, "b": 1e-7, "c": 123456789012345678},
+            "nothing": None,
+        },
     )
     repository.create(to_item(document))
 
@@ -59,7 +63,9 @@ def test_replace_checks_the_version(repository):
 def test_update_sets_nested_paths_only(repository):
     item = repository.create(_item())
     current = from_item(item)
-    patch = {"preferences": {"notification_settings": {"sms_notifications": True}, "timezone": None}}
+    patch = {
+        "preferences": {"notification_settings": {"sms_notifications": True}, "timezone": None}
+    }
     merged = to_item(merge_patch(current, patch))
     expression, names, values = plan_update(item, patch, merged)
     assert "notification_settings" in names.values() and "REMOVE" in expression
@@ -82,16 +88,32 @@ def test_update_of_a_missing_map_sets_the_whole_map(repository):
     del item["onboarding_progress"]
     item = repository.create(item)
     patch = {"onboarding_progress": {"current_step": 1}}
-    expression, names, values = plan_update(item, patch, to_item(merge_patch(from_item(item), patch)))
-    updated = repository.update(item["profile_id"], 1, update_expression=expression, names=names, values=values)
+    expression, names, values = plan_update(
+        item, patch, to_item(merge_patch(from_item(item), patch))
+    )
+    updated = repository.update(
+        item["profile_id"], 1, update_expression=expression, names=names, values=values
+    )
     assert updated["onboarding_progress"] == {"current_step": 1}
 
 
 def test_update_with_a_stale_version_is_a_conflict(repository):
     item = repository.create(_item())
-    repository.update(item["profile_id"], 1, update_expression="SET #n = :v", names={"#n": "gender"}, values={":v": "f"})
+    repository.update(
+        item["profile_id"],
+        1,
+        update_expression="SET #n = :v",
+        names={"#n": "gender"},
+        values={":v": "f"},
+    )
     with pytest.raises(VersionConflict):
-        repository.update(item["profile_id"], 1, update_expression="SET #n = :v", names={"#n": "gender"}, values={":v": "m"})
+        repository.update(
+            item["profile_id"],
+            1,
+            update_expression="SET #n = :v",
+            names={"#n": "gender"},
+            values={":v": "m"},
+        )
     assert repository.get(item["profile_id"])["gender"] == "f"
 
 
@@ -145,10 +167,20 @@ def test_the_endpoint_size_refusal_is_a_413(repository):
     # the endpoint refuses it and that refusal must come back as 413, not a crash.
     item = repository.create(_item())
     big = "x" * (300 * 1024)
-    repository.update(item["profile_id"], 1, update_expression="SET #a = :a", names={"#a": "notes_a"}, values={":a": big})
+    repository.update(
+        item["profile_id"],
+        1,
+        update_expression="SET #a = :a",
+        names={"#a": "notes_a"},
+        values={":a": big},
+    )
     with pytest.raises(PayloadTooLarge):
         repository.update(
-            item["profile_id"], 2, update_expression="SET #b = :b", names={"#b": "notes_b"}, values={":b": big}
+            item["profile_id"],
+            2,
+            update_expression="SET #b = :b",
+            names={"#b": "notes_b"},
+            values={":b": big},
         )
     assert "notes_b" not in repository.get(item["profile_id"])
 
@@ -160,7 +192,9 @@ def test_an_unreachable_endpoint_is_a_503_with_retry_after(unused_tcp_port):
         region_name="us-east-1",
         aws_access_key_id="test",
         aws_secret_access_key="test",
-        config=Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=1, read_timeout=1),
+        config=Config(
+            retries={"mode": "standard", "max_attempts": 2}, connect_timeout=1, read_timeout=1
+        ),
     )
     repository = ProfileRepository(resource.Table("profiles"))
     with pytest.raises(ServiceUnavailable) as caught:
