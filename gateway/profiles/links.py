@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 # Served by the expression index of migration profiles_0001.
-_LINKED_USERS = text(
+LINKED_USERS = text(
     "SELECT metadata->>'profile_id' AS profile_id, min(sourced_id) AS sourced_id FROM users "
     "WHERE metadata->>'profile_id' = ANY(:profile_ids) GROUP BY 1"
 )
@@ -27,7 +27,7 @@ def linked_user_sourced_ids(session: Session, profile_ids: Iterable[str]) -> dic
     ids = sorted(set(profile_ids))
     if not ids:
         return {}
-    rows = session.execute(_LINKED_USERS, {"profile_ids": ids})
+    rows = session.execute(LINKED_USERS, {"profile_ids": ids})
     return {row.profile_id: row.sourced_id for row in rows}
 
 

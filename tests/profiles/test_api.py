@@ -301,3 +301,21 @@ def _validation_errors(body):
         or details.get("validation_errors")
         or details
     )
+
+
+def test_an_unreachable_profile_store_is_503_with_retry_after(
+    app, test_config, db_session, auth_headers, unused_tcp_port
+):
+    import copy
+
+    from gateway.app import create_app
+
+    config = copy.copy(test_config)
+    config.DYNAMODB_ENDPOINT_URL = f"http://127.0.0.1:{unused_tcp_port}"
+    # Same database (and test transaction) as `app`, a DynamoDB endpoint where nothing listens.
+    offline = create_app(config, database=app.extensions["gateway.db"])
+    headers = auth_headers(scopes=READ_WRITE)
+    response = offline.test_client().get(f"/profiles/{unique('p')}", headers=headers)
+    assert response.status_code == 503
+    assert response.get_json()["error"] == "service-unavailable"
+    assert int(response.headers["Retry-After"]) > 0

@@ -161,3 +161,13 @@ def test_an_edfi_school_id_reaches_profiles_keyed_by_it(client, auth_headers, db
         ).status_code
         == 403
     )
+
+
+def test_the_linked_user_lookup_can_use_its_index(db_session):
+    from gateway.profiles.links import LINKED_USERS
+
+    db_session.execute(text("SET LOCAL enable_seqscan = off"))
+    plan = db_session.execute(
+        text(f"EXPLAIN {LINKED_USERS.text}"), {"profile_ids": ["p-1", "p-2"]}
+    ).scalars()
+    assert "ix_users_metadata_profile_id" in "\n".join(plan)
