@@ -68,7 +68,11 @@ def _service() -> ProfileService:
     client = current_client()
     if client is None:  # require_token has run; this only narrows the type
         raise Unauthorized("A bearer token is required.")
-    table = dynamodb().Table(dynamodb_table_name("profiles"))
+    # Building a Table resource costs more than a GetItem's client-side work, so keep one per app.
+    table = current_app.extensions.get("gateway.profiles.table")
+    if table is None:
+        table = dynamodb().Table(dynamodb_table_name("profiles"))
+        current_app.extensions["gateway.profiles.table"] = table
     return ProfileService(
         ProfileRepository(table),
         session,
