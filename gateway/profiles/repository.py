@@ -98,6 +98,11 @@ def _check_size(item: dict[str, Any]) -> None:
         )
 
 
+def _version_is(expected: int) -> Any:
+    # Version 0 stands for an item written without one (by another tool): it must still lack it.
+    return Attr("version").not_exists() if expected == 0 else Attr("version").eq(expected)
+
+
 def _is_condition_failure(exc: ClientError) -> bool:
     return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
@@ -153,7 +158,12 @@ class ProfileRepository:
     ) -> dict[str, Any]:
         """Apply an UpdateExpression (built by ``patching``) if the version still matches."""
         names = {**names, "#version": "version"}
-        values = {**values, ":expected_version": expected_version, ":one": 1}
+        values = {**values, ":one": 1}
+        if expected_version == 0:
+            condition = "attribute_not_exists(#version)"
+        else:
+            condition = "#version = :expected_version"
+            values[":expected_version"] = expected_version
         expression = (
             f"{update_expression} ADD #version :one" if update_expression else "ADD #version :one"
         )
@@ -162,7 +172,7 @@ class ProfileRepository:
                 response = self.table.update_item(
                     Key={HASH_KEY: profile_id},
                     UpdateExpression=expression,
-                    ConditionExpression="#version = :expected_version",
+                    ConditionExpression=condition,
                     ExpressionAttributeNames=names,
                     ExpressionAttributeValues=values,
                     ReturnValues="ALL_NEW",

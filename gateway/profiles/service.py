@@ -55,7 +55,12 @@ def etag_for(item: dict[str, Any]) -> str:
     origin = hashlib.sha256(f"{item[HASH_KEY]}|{item.get('created_at', '')}".encode()).hexdigest()[
         :10
     ]
-    return f"{int(item['version'])}-{origin}"
+    return f"{_version(item)}-{origin}"
+
+
+def _version(item: dict[str, Any]) -> int:
+    """The stored version; 0 for an item some other writer stored without one."""
+    return int(item.get("version", 0))
 
 
 def _check_key(profile_id: str, body: dict[str, Any]) -> None:
@@ -164,7 +169,7 @@ class ProfileService:
             }
         )
         with self._precondition(if_match):
-            item = self.repository.replace(item, expected_version=int(current["version"]))
+            item = self.repository.replace(item, expected_version=_version(current))
         return self._present([item])[0], etag_for(item)
 
     def patch(
@@ -193,7 +198,7 @@ class ProfileService:
                 "updated_at": timestamp(),
             }
         )
-        size = item_size({**merged, "version": current["version"]})
+        size = item_size({**merged, "version": _version(current) + 1})
         if size > MAX_ITEM_BYTES:
             raise PayloadTooLarge(
                 f"The patched profile would be {size} bytes; the limit is {MAX_ITEM_BYTES}."
@@ -204,7 +209,7 @@ class ProfileService:
         with self._precondition(if_match):
             item = self.repository.update(
                 profile_id,
-                int(current["version"]),
+                _version(current),
                 update_expression=expression,
                 names=names,
                 values=values,
@@ -215,7 +220,7 @@ class ProfileService:
         current = self._visible(profile_id)
         self._check_preconditions(current, if_match, None)
         with self._precondition(if_match):
-            self.repository.delete(profile_id, expected_version=int(current["version"]))
+            self.repository.delete(profile_id, expected_version=_version(current))
 
     # helpers -------------------------------------------------------------------------------
 
@@ -261,11 +266,11 @@ class ProfileService:
                 "version must be the integer version the write is based on.",
                 validation_errors={"$.version": ["Not a valid integer."]},
             )
-        if expected is not None and expected != int(current["version"]):
+        if expected is not None and expected != _version(current):
             raise VersionConflict(
-                f"The profile is at version {int(current['version'])}, not {expected}; "
+                f"The profile is at version {_version(current)}, not {expected}; "
                 "read it again and retry.",
-                details={"current_version": int(current["version"])},
+                details={"current_version": _version(current)},
             )
 
     @staticmethod
@@ -283,4 +288,11 @@ class ProfileService:
 
     def _present(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         links = linked_user_sourced_ids(self.session, (item[HASH_KEY] for item in items))
-        return [{**from_item(item), "user_sourced_id": links.get(item[HASH_KEY])} for item in items]
+        return [
+            {
+                **from_item(item),
+                "version": _version(item),
+                "user_sourced_id": links.get(item[HASH_KEY]),
+            }
+            for item in items
+        ]

@@ -319,3 +319,29 @@ def test_an_unreachable_profile_store_is_503_with_retry_after(
     assert response.status_code == 503
     assert response.get_json()["error"] == "service-unavailable"
     assert int(response.headers["Retry-After"]) > 0
+
+
+def test_a_profile_over_400_kb_is_413_and_not_stored(client, headers):
+    document = make_profile(documents=[{"document_id": "big", "status": "x" * 50}] * 2)
+    document["preferences"]["notes"] = "é" * (205 * 1024)  # two UTF-8 bytes each: over 400 KB
+    response = client.post("/profiles", json=document, headers=headers)
+    assert response.status_code == 413
+    assert response.get_json()["error"] == "payload-too-large"
+    found = client.get("/profiles", query_string={"email": document["email"]}, headers=headers)
+    assert found.get_json()["profiles"] == []
+
+
+def test_a_profile_written_without_a_version_can_be_patched(client, headers, app):
+    from gateway.extensions import dynamodb, dynamodb_table_name
+    from gateway.profiles.codec import to_item
+
+    document = make_profile(profile_id=unique("legacy"))
+    with app.app_context():
+        dynamodb().Table(dynamodb_table_name("profiles")).put_item(Item=to_item(document))
+    url = f"/profiles/{document['profile_id']}"
+    read = client.get(url, headers=headers)
+    assert read.status_code == 200 and read.get_json()["version"] == 0
+    patched = client.patch(
+        url, json={"gender": "f"}, headers={**headers, "If-Match": read.headers["ETag"]}
+    )
+    assert patched.status_code == 200 and patched.get_json()["version"] == 1

@@ -201,3 +201,20 @@ def test_an_unreachable_endpoint_is_a_503_with_retry_after(unused_tcp_port):
         repository.get("anything")
     assert caught.value.status == 503
     assert int(caught.value.headers["Retry-After"]) > 0
+
+
+def test_an_item_stored_without_a_version_is_version_zero(repository, repository_table):
+    item = _item()
+    repository_table.put_item(Item=item)  # as another tool might write it
+    with pytest.raises(VersionConflict):
+        repository.replace({**item, "gender": "x"}, expected_version=1)
+    updated = repository.update(
+        item["profile_id"],
+        0,
+        update_expression="SET #g = :g",
+        names={"#g": "gender"},
+        values={":g": "f"},
+    )
+    assert updated["version"] == 1 and updated["gender"] == "f"
+    with pytest.raises(VersionConflict):
+        repository.delete(item["profile_id"], expected_version=0)
