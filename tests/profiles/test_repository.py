@@ -218,3 +218,32 @@ def test_an_item_stored_without_a_version_is_version_zero(repository, repository
     assert updated["version"] == 1 and updated["gender"] == "f"
     with pytest.raises(VersionConflict):
         repository.delete(item["profile_id"], expected_version=0)
+
+
+def test_concurrent_read_modify_writes_lose_no_update(app, repository):
+    """Writers racing on one item: each conflict is retried, and every increment survives."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gateway.extensions import make_dynamodb_resource
+
+    item = repository.create(_item(years_experience=0))
+
+    def writer(_: int) -> None:
+        # boto3 resources are not shared across threads: one per writer.
+        mine = ProfileRepository(make_dynamodb_resource(app.config).Table(repository.table.name))
+        for _ in range(5):
+            while True:
+                current = mine.get(item["profile_id"])
+                try:
+                    mine.replace(
+                        {**current, "years_experience": current["years_experience"] + 1},
+                        expected_version=int(current["version"]),
+                    )
+                    break
+                except VersionConflict:
+                    continue  # someone else wrote first: read again
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(writer, range(4)))
+    stored = repository.get(item["profile_id"])
+    assert stored["years_experience"] == 20 and stored["version"] == 21
