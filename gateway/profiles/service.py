@@ -101,10 +101,7 @@ class ProfileService:
                     "$.school_id": ["Give school_id or email, not both or neither."]
                 },
             )
-        index, value = (
-            ("school-index", school_id) if school_id is not None else ("email-index", email)
-        )
-        assert value is not None
+        index, value = ("school-index", school_id) if school_id else ("email-index", email or "")
         if index == "school-index" and not school_in_scope(self.scope, value):
             raise Forbidden(f"School '{value}' is outside the client's education organizations.")
         size = DEFAULT_PAGE_SIZE if limit is None else limit

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from gateway.profiles.cursor import CursorCodec
+
 from .factories import make_profile, unique
 
 READ_WRITE = ("profiles.read", "profiles.write")
@@ -233,9 +235,17 @@ def test_a_tampered_or_foreign_cursor_is_400(client, headers):
     cursor = first["next_cursor"]
     assert cursor
 
-    tampered = cursor[:-3] + ("AAA" if not cursor.endswith("AAA") else "BBB")
+    payload, signature = cursor.rsplit(".", 1)
+    # Edit the signed text (a signature's last character may carry no data, so leave it alone).
+    middle = len(payload) // 2
+    swap = "B" if payload[middle] != "B" else "C"
+    tampered = payload[:middle] + swap + payload[middle + 1 :] + "." + signature
+    other_key = CursorCodec("another-secret").encode(
+        "school-index", school, {"profile_id": "x", "school_id": school}
+    )
     for query in (
         {"school_id": school, "cursor": tampered},
+        {"school_id": school, "cursor": other_key},
         {"school_id": unique("school"), "cursor": cursor},
         {"school_id": school, "cursor": "garbage"},
     ):
