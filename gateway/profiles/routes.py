@@ -33,15 +33,9 @@ class ProfilesParser(FlaskParser):
     def handle_error(
         self, error: Any, req: Any, schema: Any, *, error_status_code: Any, error_headers: Any
     ) -> Any:
-        messages = error.messages
-        location, inner = (
-            next(iter(messages.items()))
-            if isinstance(messages, dict) and len(messages) == 1
-            else (
-                "json",
-                messages,
-            )
-        )
+        # webargs nests messages under the one location each schema reads ("json" or "query").
+        messages = error.messages if isinstance(error.messages, dict) else {"json": error.messages}
+        location, inner = next(iter(messages.items()))
         if location == "query":
             raise ParameterValidationFailed(
                 "The query parameters are not valid.", validation_errors=flatten_errors(inner)
