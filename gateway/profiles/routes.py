@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
+from gateway.audit import note_records
 from gateway.auth import current_client, require_token
 from gateway.auth.access import org_scope
 from gateway.db import get_session
@@ -84,6 +85,7 @@ def _if_match() -> set[str] | None:
 
 
 def _document(body: dict[str, Any], etag: str, status: int = 200) -> Response:
+    note_records(body["profile_id"])
     response = jsonify(body)
     response.status_code = status
     response.set_etag(etag)
@@ -106,6 +108,7 @@ class Profiles(MethodView):
             limit=args.get("limit"),
             cursor=args.get("cursor"),
         )
+        note_records(*(p["profile_id"] for p in profiles))
         return jsonify({"profiles": profiles, "next_cursor": next_cursor})
 
     @require_token("profiles.write")
@@ -146,4 +149,5 @@ class ProfilesById(MethodView):
     def delete(self, profile_id: str) -> Any:
         """Delete a profile"""
         _service().delete(profile_id, _if_match())
+        note_records(profile_id)
         return Response(status=204)

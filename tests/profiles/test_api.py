@@ -355,3 +355,18 @@ def test_a_profile_written_without_a_version_can_be_patched(client, headers, app
         url, json={"gender": "f"}, headers={**headers, "If-Match": read.headers["ETag"]}
     )
     assert patched.status_code == 200 and patched.get_json()["version"] == 1
+
+
+def test_each_request_is_audited_with_the_profile_ids(client, headers, engine):
+    from sqlalchemy import text
+
+    created = _create(client, headers).get_json()
+    correlation = unique("corr")
+    url = f"/profiles/{created['profile_id']}"
+    assert client.get(url, headers={**headers, "X-Correlation-Id": correlation}).status_code == 200
+    with engine.connect() as conn:
+        row = conn.execute(
+            text("SELECT action, record_ids, status FROM audit_log WHERE correlation_id = :c"),
+            {"c": correlation},
+        ).one()
+    assert row.action == "read" and row.record_ids == [created["profile_id"]] and row.status == 200
