@@ -370,3 +370,13 @@ def test_each_request_is_audited_with_the_profile_ids(client, headers, engine):
             {"c": correlation},
         ).one()
     assert row.action == "read" and row.record_ids == [created["profile_id"]] and row.status == 200
+
+
+def test_a_patch_too_long_for_one_update_expression_still_applies(client, headers):
+    created = _create(client, headers).get_json()
+    url = f"/profiles/{created['profile_id']}"
+    settings = {f"widget_{n:03d}": {"visible": n % 2 == 0, "order": n} for n in range(300)}
+    response = client.patch(url, json={"preferences": settings}, headers=headers)
+    assert response.status_code == 200, response.get_json()
+    stored = client.get(url, headers=headers).get_json()["preferences"]
+    assert stored == {**created["preferences"], **settings}
