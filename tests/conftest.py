@@ -35,6 +35,10 @@ class TestConfig(Config):
         self.DYNAMODB_TABLE_PREFIX = "test-"
         self.SECRET_KEY = TEST_SECRET_KEY
         self.TOKEN_EXPIRES_IN = 3600
+        # Every request looks its token up, so revocation and expiry tests see the database.
+        self.TOKEN_CACHE_SECONDS = 0
+        # Audit rows are written before each response, so tests can read them straight away.
+        self.AUDIT_MODE = "sync"
         self.TESTING = True
 
 

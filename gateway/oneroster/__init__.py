@@ -8,7 +8,10 @@ from flask_smorest import Api
 
 
 def init_app(app: Flask, api: Api) -> None:
-    """Register this context's routes."""
+    """Register the OneRoster v1.1 REST provider under /ims/oneroster/v1p1."""
+    from gateway.oneroster.views import blp
+
+    api.register_blueprint(blp)
 
 
 def init_cli(group: click.Group) -> None:

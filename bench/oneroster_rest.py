@@ -1,0 +1,211 @@
+"""OneRoster REST throughput against the physical floor (raw SQL for the same rows), in one run.
+
+    python bench/oneroster_rest.py [--users 50000] [--seconds 3]
+
+Uses DATABASE_URL when set, else the embedded PostgreSQL (database `oneroster_bench` in
+GATEWAY_DATA_DIR). Generates a district once (set-based INSERT … SELECT), then times each scenario
+through the Flask app (bearer token, full request cycle) and the same rows fetched by psycopg alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import psycopg
+
+SCHOOLS = 50
+CLASSES_PER_SCHOOL = 60
+CLASSES_PER_STUDENT = 12
+
+USER_COLUMNS = (
+    "sourced_id, status, date_last_modified, metadata, username, user_ids, enabled_user, "
+    "given_name, family_name, middle_name, role, identifier, email, sms, phone, agents, org_ids, "
+    "grades"
+)
+
+
+def database_url() -> tuple[str, Callable[[], None]]:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url, lambda: None
+    from gateway.config import Config
+    from gateway.embedded import EmbeddedPostgres
+
+    server = EmbeddedPostgres(Path(Config().GATEWAY_DATA_DIR), database="oneroster_bench")
+    return server.start(), server.stop
+
+
+def libpq(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def generate(conn: psycopg.Connection, users: int) -> None:
+    """A district: 1 district, SCHOOLS schools, users (90% students, 6% teachers, 4% parents),
+    classes, each student in CLASSES_PER_STUDENT classes of their school, a teacher per class."""
+    if (
+        conn.execute("SELECT count(*) FROM users WHERE sourced_id LIKE 'bu-%'").fetchone()[0]
+        >= users
+    ):
+        return
+    print(f"generating {users} users …", flush=True)
+    students, teachers = int(users * 0.90), int(users * 0.06)
+    classes = SCHOOLS * CLASSES_PER_SCHOOL
+    sql = (Path(__file__).with_name("oneroster_district.sql")).read_text(encoding="utf-8")
+    sql = sql.format(
+        schools=SCHOOLS,
+        classes=classes,
+        classes_per_school=CLASSES_PER_SCHOOL,
+        last_j=CLASSES_PER_STUDENT - 1,
+        students=students,
+        teachers=teachers,
+        students_and_teachers=students + teachers,
+        users=users,
+    )
+    conn.execute(sql)
+    conn.commit()
+    conn.autocommit = True
+    conn.execute("VACUUM ANALYZE")
+    conn.autocommit = False
+
+
+def rates(fns: list[Callable[[], object]], seconds: float, slices: int = 6) -> list[float]:
+    """Requests/s of each function, measured in interleaved slices so that a machine whose load
+    changes during the run (shared CI) skews them alike and their ratios stay meaningful."""
+    for fn in fns:
+        fn()  # warm up (plans, caches)
+    counts, spent = [0] * len(fns), [0.0] * len(fns)
+    for _ in range(slices):
+        for i, fn in enumerate(fns):
+            start = time.perf_counter()
+            while (elapsed := time.perf_counter() - start) < seconds / slices:
+                fn()
+                counts[i] += 1
+            spent[i] += elapsed
+    return [c / t for c, t in zip(counts, spent, strict=True)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=50_000)
+    parser.add_argument("--seconds", type=float, default=3.0)
+    args = parser.parse_args()
+
+    url, stop = database_url()
+    try:
+        run(url, args.users, args.seconds)
+    finally:
+        stop()
+
+
+def run(url: str, users: int, seconds: float) -> None:
+    from gateway import migrate
+    from gateway.app import create_app
+    from gateway.auth.clients import create_client, find_active
+    from gateway.auth.tokens import issue_token
+    from gateway.config import Config
+    from gateway.db import get_session
+
+    migrate.upgrade(url)
+    raw = psycopg.connect(libpq(url))
+    generate(raw, users)
+    total_users = raw.execute("SELECT count(*) FROM users").fetchone()[0]
+    total_enrollments = raw.execute("SELECT count(*) FROM enrollments").fetchone()[0]
+    print(f"users: {total_users}, enrollments: {total_enrollments}")
+
+    config = Config()
+    config.DATABASE_URL, config.SECRET_KEY = url, "oneroster-bench"
+    app = create_app(config)
+    with app.app_context():
+        session = get_session()
+        created, _secret = create_client(session, name="bench")
+        token = issue_token(session, find_active(session, created.key), list(created.scopes), 3600)
+        session.commit()
+    client = app.test_client()
+    auth = {"Authorization": f"Bearer {token}"}
+
+    busiest = raw.execute(
+        "SELECT class_sourced_id FROM enrollments WHERE role = 'student' "
+        "GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
+    ).fetchone()[0]
+    since = raw.execute(
+        "SELECT date_last_modified FROM users ORDER BY date_last_modified DESC OFFSET %s LIMIT 1",
+        (total_users // 10,),
+    ).fetchone()[0]
+    since_text = since.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    deep = (total_users * 9 // 10 // 100) * 100
+
+    cols = USER_COLUMNS
+    in_class = (
+        "role = 'student' AND sourced_id IN (SELECT user_sourced_id FROM enrollments "
+        "WHERE class_sourced_id = %s AND role = 'student')"
+    )
+    scenarios = [
+        (
+            "/users?limit=100",
+            f"SELECT {cols} FROM users ORDER BY sourced_id LIMIT 100",
+            "SELECT count(*) FROM users",
+            (),
+        ),
+        (
+            "/users?limit=5000",
+            f"SELECT {cols} FROM users ORDER BY sourced_id LIMIT 5000",
+            "SELECT count(*) FROM users",
+            (),
+        ),
+        (
+            f"/users?limit=100&filter=dateLastModified%3E'{since_text}'",
+            f"SELECT {cols} FROM users WHERE date_last_modified > %s ORDER BY sourced_id LIMIT 100",
+            "SELECT count(*) FROM users WHERE date_last_modified > %s",
+            (since,),
+        ),
+        (
+            f"/users?limit=100&offset={deep}",
+            f"SELECT {cols} FROM users ORDER BY sourced_id OFFSET {deep} LIMIT 100",
+            "SELECT count(*) FROM users",
+            (),
+        ),
+        (
+            f"/classes/{busiest}/students",
+            f"SELECT {cols} FROM users WHERE {in_class} ORDER BY sourced_id LIMIT 100",
+            f"SELECT count(*) FROM users WHERE {in_class}",
+            (busiest,),
+        ),
+    ]
+    print(
+        f"\n{'scenario':58} {'app r/s':>9} {'raw r/s':>9} {'ratio':>6} "
+        f"{'raw+count':>10} {'ratio':>6}"
+    )
+    results = {}
+    for path, page_sql, count_sql, params in scenarios:
+        full = "/ims/oneroster/v1p1" + path
+
+        def through_app(full: str = full) -> None:
+            response = client.get(full, headers=auth)
+            assert response.status_code == 200, response.get_data(as_text=True)[:300]
+
+        def raw_page(page_sql: str = page_sql, params: tuple = params) -> None:
+            raw.execute(page_sql, params).fetchall()
+
+        def raw_page_and_count(
+            page_sql: str = page_sql, count_sql: str = count_sql, params: tuple = params
+        ) -> None:
+            raw.execute(count_sql, params).fetchone()
+            raw.execute(page_sql, params).fetchall()
+
+        app_rate, raw_rate, floor_rate = rates([through_app, raw_page, raw_page_and_count], seconds)
+        results[path] = app_rate
+        print(
+            f"{path[:58]:58} {app_rate:9.1f} {raw_rate:9.1f} {app_rate / raw_rate:6.2f} "
+            f"{floor_rate:10.1f} {app_rate / floor_rate:6.2f}"
+        )
+    shallow, deep_rate = results[scenarios[0][0]], results[scenarios[3][0]]
+    print(f"\ndeep page (offset {deep}) costs {shallow / deep_rate:.2f}x a shallow one")
+    raw.close()
+
+
+if __name__ == "__main__":
+    main()

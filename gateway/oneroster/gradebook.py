@@ -1,0 +1,166 @@
+"""Gradebook writes: PUT (201 create / 200 replace) and DELETE of lineItems, results, categories."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from gateway.db import utcnow
+from gateway.errors import BadRequest, Forbidden
+from gateway.oneroster.catalogue import Entity, Field, View, catalogue
+from gateway.oneroster.service import (
+    MAX_SOURCED_ID,
+    Reach,
+    exists_in_view,
+    storable,
+    unknown_object,
+    view_conditions,
+)
+
+_SERVER_OWNED = ("sourcedId", "dateLastModified")
+
+
+def _invalid(problems: list[str]) -> BadRequest:
+    return BadRequest("; ".join(problems), code_minor="invalid_data")
+
+
+def _value(f: Field, raw: Any) -> Any:
+    """Input value → column value; raises ValueError with a reason."""
+    if f.kind in ("string", "enum"):
+        if not isinstance(raw, str):
+            raise ValueError("must be a string")
+        if "\x00" in raw:
+            raise ValueError("cannot contain NUL characters")
+        if f.kind == "enum" and raw not in f.values:
+            raise ValueError(f"must be one of {', '.join(f.values)}")
+        return raw
+    if f.kind == "date":
+        if not isinstance(raw, str):
+            raise ValueError("must be a date YYYY-MM-DD")
+        if len(raw) == 10:
+            return dt.date.fromisoformat(raw)
+        return dt.datetime.fromisoformat(raw).date()  # some consumers send a full date-time
+    if f.kind == "number":
+        if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+            raise ValueError("must be a number")
+        number = float(raw)
+        if not math.isfinite(number):
+            raise ValueError("must be a finite number")
+        return number
+    if f.kind == "boolean":
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and raw.lower() in ("true", "false"):
+            return raw.lower() == "true"
+        raise ValueError("must be a boolean")
+    if f.kind == "ref":
+        sourced_id = raw.get("sourcedId") if isinstance(raw, dict) else raw
+        if not isinstance(sourced_id, str) or not sourced_id:
+            raise ValueError("must be a GUIDRef with a sourcedId")
+        return sourced_id
+    if f.kind == "object":
+        if not isinstance(raw, dict):
+            raise ValueError("must be an object")
+        return raw
+    raise ValueError("cannot be written")
+
+
+def _record(view: View, body: Any, sourced_id: str) -> dict[str, Any]:
+    entity = view.entity
+    if isinstance(body, dict) and entity.single in body:
+        body = body[entity.single]
+    if not isinstance(body, dict):
+        raise _invalid([f'Body must be {{"{entity.single}": {{…}}}}'])
+    if body.get("sourcedId", sourced_id) != sourced_id:
+        raise _invalid(["sourcedId in the body differs from the one in the path"])
+    problems = []
+    values: dict[str, Any] = {}
+    for name, f in entity.fields.items():
+        if name in _SERVER_OWNED or f.column is None:
+            continue
+        raw = body.get(name)
+        if raw is None or raw == "":
+            if f.required:
+                problems.append(f"{entity.single}.{name} is required")
+            values[f.column] = "active" if name == "status" else None
+            continue
+        try:
+            values[f.column] = _value(f, raw)
+        except ValueError as exc:
+            problems.append(f"{entity.single}.{name} {str(exc) or 'is invalid'}")
+            continue
+        width = getattr(entity.table.c[f.column_name].type, "length", None)
+        if width and isinstance(values[f.column], str) and len(values[f.column]) > width:
+            problems.append(f"{entity.single}.{name} is longer than {width} characters")
+    if problems:
+        raise _invalid(problems)
+    return values
+
+
+def _check_references(
+    session: Session, entity: Entity, values: Mapping[str, Any], reach: Reach
+) -> None:
+    views = catalogue().views
+    problems = []
+    for name, f in entity.fields.items():
+        if f.kind != "ref" or values.get(f.column_name) is None:
+            continue
+        sourced_id = values[f.column_name]
+        target = views[f.refers_to or catalogue().hrefs[f.target_type]]
+        if not exists_in_view(session, target, sourced_id, reach):
+            problems.append(f"{entity.single}.{name} names unknown {f.target} {sourced_id}")
+    if problems:
+        raise _invalid(problems)
+
+
+def put(session: Session, view: View, sourced_id: str, body: Any, reach: Reach) -> bool:
+    """Creates or replaces the record; returns True when it was created."""
+    entity = view.entity
+    table = entity.table
+    if not storable(sourced_id):
+        raise _invalid([f"sourcedId must be 1 to {MAX_SOURCED_ID} characters, without NUL"])
+    values = _record(view, body, sourced_id)
+    _check_references(session, entity, values, reach)
+    values.update(date_last_modified=utcnow(), origin="oneroster-rest")
+    # ON CONFLICT makes create-or-replace atomic when two requests PUT the same new sourcedId.
+    created = session.execute(
+        insert(table)
+        .values(sourced_id=sourced_id, **values)
+        .on_conflict_do_nothing(index_elements=["sourced_id"])
+        .returning(table.c.sourced_id)
+    ).first()
+    if created is None:
+        if not exists_in_view(session, view, sourced_id, reach):
+            raise Forbidden(
+                f"{entity.single} {sourced_id} belongs to another organization",
+                code_minor="forbidden",
+            )
+        session.execute(update(table).where(table.c.sourced_id == sourced_id).values(**values))
+    session.commit()
+    return created is not None
+
+
+def delete(session: Session, view: View, sourced_id: str, reach: Reach) -> None:
+    """Marks the record `tobedeleted`: the tombstone lets delta consumers see the deletion."""
+    table = view.entity.table
+    if not storable(sourced_id):
+        raise unknown_object(view.entity.single, sourced_id)
+    done = session.execute(
+        update(table)
+        .where(
+            table.c.sourced_id == sourced_id,
+            table.c.status != "tobedeleted",
+            *view_conditions(view, reach),
+        )
+        .values(status="tobedeleted", date_last_modified=utcnow())
+        .returning(table.c.sourced_id)
+    ).first()
+    if done is None:
+        raise unknown_object(view.entity.single, sourced_id)
+    session.commit()

@@ -1,0 +1,34 @@
+"""A test-side OAuth 1.0a consumer built on Authlib (independent of gateway.auth.oauth1)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import time
+
+from authlib.oauth1.rfc5849.client_auth import ClientAuth
+from authlib.oauth1.rfc5849.signature import generate_signature_base_string
+from authlib.oauth1.rfc5849.util import escape
+
+
+def _sign_hmac_sha256(client: ClientAuth, request) -> str:
+    base = generate_signature_base_string(request)
+    key = f"{escape(client.client_secret or '')}&{escape(client.token_secret or '')}"
+    return base64.b64encode(hmac.new(key.encode(), base.encode(), hashlib.sha256).digest()).decode()
+
+
+class Consumer(ClientAuth):
+    SIGNATURE_METHODS = {**ClientAuth.SIGNATURE_METHODS, "HMAC-SHA256": _sign_hmac_sha256}
+
+
+class SkewedConsumer(Consumer):
+    """Signs with a timestamp an hour old."""
+
+    def get_oauth_params(self, nonce, timestamp):
+        return super().get_oauth_params(nonce, str(int(time.time()) - 3600))
+
+
+def signed(consumer: ClientAuth, method: str, url: str, body: str = "", content_type: str = ""):
+    headers = {"Content-Type": content_type} if content_type else {}
+    return consumer.prepare(method, url, headers, body)
