@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,6 +11,32 @@ from sqlalchemy.orm import Session
 from gateway.edfi import documents
 from gateway.edfi.definitions import Reference, Registry, Resource
 from gateway.errors import UnresolvedReference
+
+
+class DescriptorCache:
+    """Descriptor values recently found to exist, per process (as the ODS caches descriptors):
+    most writes then skip that look-up. Entries expire after `ttl` seconds, and this process
+    forgets them all when it writes a descriptor, so a deleted value is refused again at once
+    here and within `ttl` in other workers."""
+
+    def __init__(self, ttl: float = 60.0, size: int = 20_000):
+        self.ttl, self.size = ttl, size
+        self.entries: dict[tuple, float] = {}
+
+    def fresh(self, key: tuple) -> bool:
+        expires = self.entries.get(key)
+        return expires is not None and expires > time.monotonic()
+
+    def remember(self, key: tuple) -> None:
+        if len(self.entries) >= self.size:
+            self.entries.clear()
+        self.entries[key] = time.monotonic() + self.ttl
+
+    def forget_all(self) -> None:
+        self.entries.clear()
+
+
+KNOWN_DESCRIPTORS = DescriptorCache()
 
 
 def base_conditions(res: Resource) -> list[sa.ColumnElement[bool]]:
@@ -67,7 +94,8 @@ class ReferenceChecks:
                     path, f"{name} value '{uri}' is not a descriptor URI (namespace#codeValue)."
                 )
                 continue
-            wanted.setdefault((name, namespace, code), []).append((uri, path))
+            if not KNOWN_DESCRIPTORS.fresh((name, namespace, code)):
+                wanted.setdefault((name, namespace, code), []).append((uri, path))
         if wanted:
             d = self.registry.resources["gradeLevelDescriptors"].table
             rows = self.session.execute(
@@ -77,6 +105,7 @@ class ReferenceChecks:
             )
             for row in rows:
                 wanted.pop(tuple(row), None)
+                KNOWN_DESCRIPTORS.remember(tuple(row))
         for (name, _ns, _code), uses in wanted.items():
             for uri, path in uses:
                 problems.add(path, f"{name} value '{uri}' does not exist.")

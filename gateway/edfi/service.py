@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from gateway.db import utcnow
 from gateway.edfi import documents
 from gateway.edfi.definitions import Reference, Registry, Resource, tracked_changes
-from gateway.edfi.references import ReferenceChecks, base_conditions
+from gateway.edfi.references import KNOWN_DESCRIPTORS, ReferenceChecks, base_conditions
 from gateway.edfi.security import Authorizer
 from gateway.errors import (
     DependentItemExists,
@@ -132,6 +132,8 @@ class ResourceService(ReferenceChecks):
         values = self.prepare(res, body)
         table = res.table
         key_cols = res.key_columns + (["descriptor_name"] if res.descriptor else [])
+        if res.descriptor:
+            KNOWN_DESCRIPTORS.forget_all()
         row = self._row_values(res, values)
         existing = None
         if not self.auth.unrestricted:
@@ -182,6 +184,8 @@ class ResourceService(ReferenceChecks):
 
     def replace(self, res: Resource, row_id: str, body: Any, if_match: str | None) -> str:
         """PUT: full replacement of an existing record; returns the new etag."""
+        if res.descriptor:
+            KNOWN_DESCRIPTORS.forget_all()
         row = self.load(res, row_id)
         self.auth.check_visible(self.session, res, row["id"])
         self._check_if_match(row, if_match)
@@ -286,6 +290,8 @@ class ResourceService(ReferenceChecks):
         return [field if field in target.columns else target.identity[0] for field, _ in ref.fields]
 
     def delete(self, res: Resource, row_id: str, if_match: str | None) -> None:
+        if res.descriptor:
+            KNOWN_DESCRIPTORS.forget_all()
         row = self.load(res, row_id)
         self.auth.check_visible(self.session, res, row["id"])
         self._check_if_match(row, if_match)

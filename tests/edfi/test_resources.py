@@ -350,3 +350,25 @@ def test_requests_are_audited_with_record_ids(edfi, district, engine):
         ).one()
     assert row.action == "read"
     assert row.record_ids == [ids[255901001]]
+
+
+def test_a_deleted_descriptor_value_is_refused_at_once(edfi, district):
+    district()
+    edfi.create("students", student("750001"))
+    code = {
+        "namespace": "uri://ed-fi.org/GradeLevelDescriptor",
+        "codeValue": "Grade X",
+        "shortDescription": "X",
+    }
+    descriptor_id = edfi.create("gradeLevelDescriptors", code)
+    body = enrollment("750001", 255901001)
+    body["entryGradeLevelDescriptor"] = "uri://ed-fi.org/GradeLevelDescriptor#Grade X"
+    assert (
+        edfi.post("studentSchoolAssociations", body).status_code == 201
+    )  # now remembered as known
+    ssa = edfi.get(
+        "studentSchoolAssociations", query_string={"studentUniqueId": "750001"}
+    ).get_json()[0]
+    assert edfi.delete("studentSchoolAssociations", ssa["id"]).status_code == 204
+    assert edfi.delete("gradeLevelDescriptors", descriptor_id).status_code == 204
+    problem(edfi.post("studentSchoolAssociations", body), 400, "bad-request:data-validation-failed")
