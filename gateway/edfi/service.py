@@ -6,19 +6,22 @@ and references, writes with one change version from the global sequence, and com
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.db import utcnow
 from gateway.edfi import documents
-from gateway.edfi.definitions import Reference, Registry, Resource, tracked_changes
+from gateway.edfi.definitions import Reference, Registry, Resource, registry, tracked_changes
 from gateway.edfi.references import KNOWN_DESCRIPTORS, ReferenceChecks, base_conditions
 from gateway.edfi.security import Authorizer
 from gateway.errors import (
@@ -49,6 +52,61 @@ class WriteEvent:
 
 # Callables (session, WriteEvent) run inside the write's transaction, before its commit.
 WRITE_LISTENERS: list[Callable[[Session, WriteEvent], None]] = []
+
+
+@cache
+def upsert_statement(name: str) -> sa.TextualSelect:
+    """The natural-key upsert of a resource as a precompiled, cacheable statement.
+
+    SQLAlchemy does not cache the PostgreSQL INSERT … ON CONFLICT construct, so building it per
+    request would compile it every time; compiled once to text with typed parameters it is
+    reused. One round trip: the change version comes from a CTE, used for the column and the etag.
+    """
+    res = registry().resources[name]
+    table = res.table
+    key_cols = res.key_columns + (["descriptor_name"] if res.descriptor else [])
+    data_cols = [c.name for c in res.columns.values()] + (
+        ["descriptor_name"] if res.descriptor else []
+    )
+    params = {c: sa.bindparam(c, type_=table.c[c].type) for c in data_cols}
+    now = sa.bindparam("now", type_=sa.DateTime(timezone=True))
+    cv = sa.select(sa.func.nextval(sa.literal_column("'change_version_seq'")).label("v")).cte("cv")
+    version = sa.select(cv.c.v).scalar_subquery()
+    system = {
+        "change_version": version,
+        "_etag": sa.cast(version, sa.String),
+        "_last_modified_date": now,
+        "updated_at": now,
+    }
+    stmt = (
+        pg_insert(table)
+        .values(
+            **params,
+            **system,
+            id=sa.bindparam("id", type_=table.c.id.type),
+            created_at=now,
+            origin=sa.bindparam("origin", type_=sa.String),
+        )
+        .add_cte(cv)
+    )
+    update = {c: stmt.excluded[c] for c in (*params, *system) if c not in key_cols}
+    upsert = stmt.on_conflict_do_update(index_elements=key_cols, set_=update).returning(
+        table.c.id, sa.literal_column("xmax = 0").label("inserted"), table.c._etag
+    )
+    sql = str(upsert.compile(dialect=postgresql.dialect(paramstyle="named")))
+    # text() does not see ":name::JSONB" as a parameter: spell such casts CAST(:name AS JSONB)
+    sql = re.sub(r"(:\w+)::(\w+)", r"CAST(\1 AS \2)", sql)
+    binds = [sa.bindparam(c, type_=table.c[c].type) for c in data_cols]
+    binds += [
+        sa.bindparam("id", type_=table.c.id.type),
+        sa.bindparam("now", type_=sa.DateTime(timezone=True)),
+        sa.bindparam("origin", type_=sa.String),
+    ]
+    return (
+        sa.text(sql)
+        .bindparams(*binds)
+        .columns(table.c.id, sa.column("inserted", sa.Boolean), table.c._etag)
+    )
 
 
 def strip_etag(value: str | None) -> str | None:
@@ -146,26 +204,10 @@ class ResourceService(ReferenceChecks):
         self.auth.check_write(self.session, res, values, exists=existing is not None)
         self.check_references(res, values)
         now = utcnow()
-        # one round trip: the change version comes from a CTE, used for both the column and the etag
-        cv = sa.select(sa.func.nextval("change_version_seq").label("v")).cte("cv")
-        version = sa.select(cv.c.v).scalar_subquery()
-        system = {
-            "change_version": version,
-            "_etag": sa.cast(version, sa.String),
-            "_last_modified_date": now,
-            "updated_at": now,
-        }
-        stmt = (
-            pg_insert(table)
-            .values(**row, **system, id=uuid.uuid4(), created_at=now, origin=self.origin)
-            .add_cte(cv)
-        )
-        update = {c: stmt.excluded[c] for c in (*row, *system) if c not in key_cols}
-        upsert = stmt.on_conflict_do_update(index_elements=key_cols, set_=update).returning(
-            table.c.id, sa.literal_column("xmax = 0"), table.c._etag
-        )
+        params = {**row, "id": uuid.uuid4(), "now": now, "origin": self.origin}
+        upsert = upsert_statement(res.name)
         try:
-            new_id, created, etag = self.session.execute(upsert).one()
+            new_id, created, etag = self.session.execute(upsert, params).one()
             self._notify(WriteEvent(res.name, "upsert", new_id, values))
             self._commit()
         except IntegrityError:
