@@ -85,6 +85,10 @@ def test_descriptor_writes_are_namespace_based(edfi, descriptors_loaded, auth_he
     assert mine.post("gradeLevelDescriptors", body).status_code == 201
     other = {**body, "namespace": "uri://ed-fi.org/GradeLevelDescriptor"}
     problem(mine.post("gradeLevelDescriptors", other), 403, "security:authorization")
+    # A district-wide client without a namespace prefix reads descriptors but cannot write them.
+    no_prefix = EdFi(edfi.client, auth_headers(name="no-namespace"))
+    assert no_prefix.get("gradeLevelDescriptors").status_code == 200
+    problem(no_prefix.post("gradeLevelDescriptors", other), 403, "security:authorization")
 
 
 def test_tokens_and_scopes(edfi, district, auth_headers):
