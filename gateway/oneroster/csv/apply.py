@@ -1,0 +1,192 @@
+"""Set-based apply of validated staging tables into the OneRoster tables.
+
+Per file: the staged text is converted once into a typed temp table; then one INSERT for new rows,
+one UPDATE for rows whose values differ, one UPDATE for rows the file marks `tobedeleted`, and for a
+bulk file one UPDATE marking `tobedeleted` what the file lacks. Counts come from row counts.
+Columns a file does not carry are left as they are (and take the table default on insert).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import psycopg
+from psycopg import sql
+from sqlalchemy import ColumnElement, exists, literal_column, select, table, true, update
+from sqlalchemy.orm import Session
+
+from gateway.oneroster.csv.catalogue import Column
+from gateway.oneroster.csv.staging import Staged
+
+ORIGIN = "oneroster-csv"
+ZONE_RE = r"(Z|[+-]\d{2}(:?\d{2})?)$"
+PASSED_THROUGH = ("string", "enum", "ref", "year")
+
+
+def typed_expression(column: Column, raw: str) -> sql.Composable:
+    """SQL converting the validated raw text of `column` to the table column's type."""
+    r = sql.SQL(raw)
+    kind = column.type
+    if kind in PASSED_THROUGH:
+        return r
+    if kind == "date":
+        return sql.SQL("{}::date").format(r)
+    if kind == "datetime":
+        # A date-time without a zone is taken as UTC, as the standard's examples are.
+        return sql.SQL(
+            "CASE WHEN {r} ~ {zone} THEN {r}::timestamptz "
+            "ELSE {r}::timestamp AT TIME ZONE 'UTC' END"
+        ).format(r=r, zone=sql.Literal(ZONE_RE))
+    if kind == "boolean":
+        return sql.SQL(
+            "CASE WHEN lower({r}) IN ('true', '1') THEN true "
+            "WHEN lower({r}) IN ('false', '0') THEN false END"
+        ).format(r=r)
+    if kind == "float":
+        return sql.SQL("{}::float8").format(r)
+    if kind in ("list", "ref_list"):
+        return sql.SQL(
+            "COALESCE((SELECT jsonb_agg(btrim(x) ORDER BY n) "
+            "FROM unnest(string_to_array({r}, ',')) WITH ORDINALITY u(x, n) "
+            "WHERE btrim(x) <> ''), '[]'::jsonb)"
+        ).format(r=r)
+    if kind == "user_ids":
+        return sql.SQL(
+            "COALESCE((SELECT jsonb_agg(jsonb_build_object('type', m[1], 'identifier', m[2]) "
+            "ORDER BY n) FROM regexp_matches({r}, '\\{{([^{{}}:]+):([^{{}}]*)\\}}', 'g') "
+            "WITH ORDINALITY u(m, n)), '[]'::jsonb)"
+        ).format(r=r)
+    raise ValueError(f"unknown column type {kind}")
+
+
+@dataclass
+class Typed:
+    staged: Staged
+    table: str  # the typed temp table
+    columns: list[str]  # target columns the file carries, besides sourced_id/status/dates
+
+
+def build_typed(conn: psycopg.Connection, staged: Staged) -> Typed:
+    selects = [
+        sql.SQL("{} AS sourced_id").format(sql.SQL(staged.raw("sourcedId"))),
+        sql.SQL("COALESCE({}, 'active') AS status").format(sql.SQL(staged.raw("status"))),
+    ]
+    by_name = staged.file.by_name()
+    dlm = by_name["dateLastModified"]
+    selects.append(
+        sql.SQL("{} AS file_dlm").format(typed_expression(dlm, staged.raw(dlm.name)))
+        if staged.has(dlm.name)
+        else sql.SQL("NULL::timestamptz AS file_dlm")
+    )
+    columns = []
+    for column in staged.file.columns:
+        if column.name in ("sourcedId", "status", "dateLastModified"):
+            continue
+        if not staged.has(column.name):
+            continue
+        columns.append(column.column)
+        selects.append(
+            sql.SQL("{} AS {}").format(
+                typed_expression(column, staged.raw(column.name)), sql.Identifier(column.column)
+            )
+        )
+    if staged.metadata:
+        pairs = sql.SQL(", ").join(
+            sql.SQL("{}, NULLIF({}, '')").format(sql.Literal(key), sql.SQL(col))
+            for key, col in sorted(staged.metadata.items())
+        )
+        selects.append(
+            sql.SQL("NULLIF(jsonb_strip_nulls(jsonb_build_object({})), '{{}}'::jsonb) AS metadata")
+            .format(pairs)
+        )
+        columns.append("metadata")
+    name = f"csv_typed_{staged.file.name.lower()}"
+    conn.execute(
+        sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {}").format(
+            sql.Identifier(name), sql.SQL(", ").join(selects), sql.Identifier(staged.table)
+        )
+    )
+    conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(name)))
+    return Typed(staged, name, columns)
+
+
+def apply_file(
+    session: Session, typed: Typed, now: datetime, bulk_scope: ColumnElement[bool] | None
+) -> dict[str, int]:
+    """Apply one typed file; returns counts per action. `bulk_scope` limits bulk deletions
+    to rows the importer may remove (None: every row of the table)."""
+    conn: psycopg.Connection = session.connection().connection.driver_connection  # type: ignore
+    target = sql.Identifier(typed.staged.file.table.name)
+    src = sql.Identifier(typed.table)
+    cols = [sql.Identifier(c) for c in typed.columns]
+    params = {"now": now, "origin": ORIGIN}
+
+    def run(statement: sql.Composable) -> int:
+        return conn.execute(statement, params).rowcount
+
+    created = run(
+        sql.SQL(
+            "INSERT INTO {t} (sourced_id, status, date_last_modified, origin{cols}) "
+            "SELECT s.sourced_id, s.status, COALESCE(s.file_dlm, %(now)s), %(origin)s{scols} "
+            "FROM {s} s WHERE s.status = 'active' "
+            "AND NOT EXISTS (SELECT 1 FROM {t} t WHERE t.sourced_id = s.sourced_id)"
+        ).format(
+            t=target,
+            s=src,
+            cols=sql.SQL("").join(sql.SQL(", {}").format(c) for c in cols),
+            scols=sql.SQL("").join(sql.SQL(", s.{}").format(c) for c in cols),
+        )
+    )
+    changed = sql.SQL("").join(sql.SQL(", t.{}").format(c) for c in cols)
+    incoming = sql.SQL("").join(sql.SQL(", s.{}").format(c) for c in cols)
+    updated = run(
+        sql.SQL(
+            "UPDATE {t} t SET (status, date_last_modified, origin{cols}) = "
+            "(s.status, COALESCE(s.file_dlm, %(now)s), %(origin)s{incoming}) FROM {s} s "
+            "WHERE t.sourced_id = s.sourced_id AND s.status = 'active' "
+            "AND ((t.status{changed}) IS DISTINCT FROM (s.status{incoming}) "
+            "OR (s.file_dlm IS NOT NULL AND s.file_dlm IS DISTINCT FROM t.date_last_modified))"
+        ).format(
+            t=target,
+            s=src,
+            cols=sql.SQL("").join(sql.SQL(", {}").format(c) for c in cols),
+            incoming=incoming,
+            changed=changed,
+        )
+    )
+    deleted = run(
+        sql.SQL(
+            "UPDATE {t} t SET status = 'tobedeleted', "
+            "date_last_modified = COALESCE(s.file_dlm, %(now)s), origin = %(origin)s FROM {s} s "
+            "WHERE t.sourced_id = s.sourced_id AND s.status = 'tobedeleted' "
+            "AND t.status <> 'tobedeleted'"
+        ).format(t=target, s=src)
+    )
+    unchanged = typed.staged.rows - created - updated - deleted
+    if typed.staged.mode == "bulk":
+        deleted += _delete_missing(session, typed, now, bulk_scope)
+    return {"created": created, "updated": updated, "deleted": deleted, "unchanged": unchanged}
+
+
+def _delete_missing(
+    session: Session, typed: Typed, now: datetime, scope: ColumnElement[bool] | None
+) -> int:
+    """Bulk: the file is the complete set, so rows it lacks are marked `tobedeleted`."""
+    target = typed.staged.file.table
+    staged_rows = table(typed.table, literal_column("sourced_id"))
+    statement = (
+        update(target)
+        .where(
+            target.c.status != "tobedeleted",
+            scope if scope is not None else true(),
+            ~exists(
+                select(literal_column("1"))
+                .select_from(staged_rows)
+                .where(literal_column(f"{typed.table}.sourced_id") == target.c.sourced_id)
+            ),
+        )
+        .values(status="tobedeleted", date_last_modified=now, origin=ORIGIN)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(statement).rowcount  # type: ignore[attr-defined]
