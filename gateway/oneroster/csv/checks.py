@@ -30,7 +30,13 @@ def _value_checks(staged: Staged, column: Column) -> list[tuple[sql.Composable, 
     raw = sql.SQL(staged.raw(column.name))
     checks: list[tuple[sql.Composable, str]] = []
     if column.required:
-        checks.append((sql.SQL("{} IS NULL").format(raw), "required value is missing"))
+        # A row that deletes needs only its sourcedId (and, in a delta, status and date).
+        checks.append((
+            sql.SQL("{} IS NULL AND {} IS DISTINCT FROM 'tobedeleted'").format(
+                raw, sql.SQL(staged.raw("status"))
+            ),
+            "required value is missing",
+        ))
     if staged.mode == "delta" and column.name in catalogue().required_in_delta:
         checks.append((sql.SQL("{} IS NULL").format(raw), "required in a delta file"))
     kind = column.type
@@ -79,7 +85,7 @@ def _value_checks(staged: Staged, column: Column) -> list[tuple[sql.Composable, 
             ).format(raw, _text_array(column.values)),
             "each entry must be one of: " + ", ".join(column.values),
         ))
-    if column.max_length is not None:
+    if column.max_length is not None and kind in ("string", "ref"):
         checks.append((
             sql.SQL("length({}) > {}").format(raw, sql.Literal(column.max_length)),
             f"longer than {column.max_length} characters",

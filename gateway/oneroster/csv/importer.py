@@ -74,6 +74,14 @@ def _bulk_scope(file: CsvFile, scope: OrgScope | None) -> ColumnElement[bool] | 
     return reach_condition(entity, False, scope.sourced_ids)
 
 
+def _constraint_column(file: CsvFile, diag: psycopg.errors.Diagnostic) -> str:
+    """The CSV column behind a violated constraint (named by the naming convention)."""
+    if diag.column_name:
+        return next((c.name for c in file.columns if c.column == diag.column_name), "")
+    name = diag.constraint_name or ""
+    return next((c.name for c in file.columns if name.endswith(f"_{c.column}")), "")
+
+
 def _stage_all(
     session: Session, package: Package, modes: dict[str, str], report: ImportReport,
     progress: Progress | None,
@@ -137,7 +145,7 @@ def _apply(
         except (psycopg.errors.IntegrityError, sa_exc.IntegrityError) as exc:
             diag = exc.diag if isinstance(exc, psycopg.Error) else exc.orig.diag  # type: ignore
             constraint = diag.constraint_name or "a constraint"
-            report.add(Issue(item.file.filename, 0, diag.column_name or "", "",
+            report.add(Issue(item.file.filename, 0, _constraint_column(item.file, diag), "",
                              f"conflicts with data already in the gateway ({constraint})"))
             file_report.outcome = "rejected"
             raise
