@@ -31,7 +31,9 @@ def upgrade() -> None:
         sa.Column("started_at", sa.DateTime(timezone=True)),
         sa.Column("finished_at", sa.DateTime(timezone=True)),
     )
-    op.create_index("ix_csv_import_jobs_client_key", "csv_import_jobs", ["client_key", "created_at"])
+    op.create_index(
+        "ix_csv_import_jobs_client_key", "csv_import_jobs", ["client_key", "created_at"]
+    )
 
 
 def downgrade() -> None:

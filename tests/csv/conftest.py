@@ -12,8 +12,19 @@ import pytest
 from tests.csv import district
 
 ALL_FILES = (
-    "orgs", "academicSessions", "categories", "resources", "courses", "classes", "users",
-    "demographics", "enrollments", "lineItems", "results", "classResources", "courseResources",
+    "orgs",
+    "academicSessions",
+    "categories",
+    "resources",
+    "courses",
+    "classes",
+    "users",
+    "demographics",
+    "enrollments",
+    "lineItems",
+    "results",
+    "classResources",
+    "courseResources",
 )
 
 

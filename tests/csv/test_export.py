@@ -33,7 +33,8 @@ def _snapshot(session) -> dict:
     for table, columns in TABLES:
         cols = ", ".join(f'"{c}"' for c in columns if c != "password") + ", metadata"
         snapshot[table] = session.execute(
-            text(f"SELECT {cols} FROM {table} ORDER BY sourced_id")).all()
+            text(f"SELECT {cols} FROM {table} ORDER BY sourced_id")
+        ).all()
     return snapshot
 
 
@@ -80,9 +81,12 @@ def _export_bytes(app, session) -> bytes:
 
 def test_delta_export_since(tmp_path, app, db_session, do_import):
     assert do_import(write_package(tmp_path, district())).status == "applied"
-    db_session.execute(text(
-        "UPDATE users SET status = 'tobedeleted', date_last_modified = '2026-03-01T00:00:00Z' "
-        "WHERE sourced_id = 'u-p1'"))
+    db_session.execute(
+        text(
+            "UPDATE users SET status = 'tobedeleted', date_last_modified = '2026-03-01T00:00:00Z' "
+            "WHERE sourced_id = 'u-p1'"
+        )
+    )
     from datetime import UTC, datetime
 
     zf = _export(app, db_session, since=datetime(2026, 2, 1, tzinfo=UTC))
@@ -96,10 +100,18 @@ def test_delta_export_since(tmp_path, app, db_session, do_import):
 
 def test_export_limited_to_an_organization(tmp_path, app, db_session, do_import):
     data = district()
-    data["orgs"].append({"sourcedId": "org-s2", "status": "active", "name": "Other School",
-                         "type": "school", "parentSourcedId": "org-d1"})
-    data["users"].append({**data["users"][0], "sourcedId": "u-t9", "username": "other",
-                          "orgSourcedIds": "org-s2"})
+    data["orgs"].append(
+        {
+            "sourcedId": "org-s2",
+            "status": "active",
+            "name": "Other School",
+            "type": "school",
+            "parentSourcedId": "org-d1",
+        }
+    )
+    data["users"].append(
+        {**data["users"][0], "sourcedId": "u-t9", "username": "other", "orgSourcedIds": "org-s2"}
+    )
     assert do_import(write_package(tmp_path, data)).status == "applied"
     with app.app_context():
         scope = compute_org_scope(db_session, ("org-s2",))

@@ -17,40 +17,101 @@ def _issues(report, filename):
     ("file", "index", "column", "value", "expected"),
     [
         ("users", 1, "givenName", "", "users.csv:3 givenName: required value is missing"),
-        ("users", 0, "role", "principal",
-         "users.csv:2 role 'principal': must be one of: administrator, aide, guardian, parent, "
-         "proctor, relative, student, teacher"),
-        ("users", 2, "enabledUser", "yes",
-         "users.csv:4 enabledUser 'yes': not a boolean (true, false, 1 or 0)"),
-        ("users", 0, "userIds", "LDAP:jsmith",
-         "users.csv:2 userIds 'LDAP:jsmith': not a list of {type:identifier}"),
-        ("users", 0, "sms", "+1 555 0100 0100 0100 0100",
-         "users.csv:2 sms '+1 555 0100 0100 0100 0100': longer than 20 characters"),
-        ("academicSessions", 1, "startDate", "2025-13-01",
-         "academicSessions.csv:3 startDate '2025-13-01': not a date (YYYY-MM-DD)"),
-        ("academicSessions", 0, "schoolYear", "25-26",
-         "academicSessions.csv:2 schoolYear '25-26': not a four-digit year"),
-        ("orgs", 0, "dateLastModified", "yesterday",
-         "orgs.csv:2 dateLastModified 'yesterday': not a date-time (YYYY-MM-DDTHH:MM:SS.sssZ)"),
+        (
+            "users",
+            0,
+            "role",
+            "principal",
+            "users.csv:2 role 'principal': must be one of: administrator, aide, guardian, parent, "
+            "proctor, relative, student, teacher",
+        ),
+        (
+            "users",
+            2,
+            "enabledUser",
+            "yes",
+            "users.csv:4 enabledUser 'yes': not a boolean (true, false, 1 or 0)",
+        ),
+        (
+            "users",
+            0,
+            "userIds",
+            "LDAP:jsmith",
+            "users.csv:2 userIds 'LDAP:jsmith': not a list of {type:identifier}",
+        ),
+        (
+            "users",
+            0,
+            "sms",
+            "+1 555 0100 0100 0100 0100",
+            "users.csv:2 sms '+1 555 0100 0100 0100 0100': longer than 20 characters",
+        ),
+        (
+            "academicSessions",
+            1,
+            "startDate",
+            "2025-13-01",
+            "academicSessions.csv:3 startDate '2025-13-01': not a date (YYYY-MM-DD)",
+        ),
+        (
+            "academicSessions",
+            0,
+            "schoolYear",
+            "25-26",
+            "academicSessions.csv:2 schoolYear '25-26': not a four-digit year",
+        ),
+        (
+            "orgs",
+            0,
+            "dateLastModified",
+            "yesterday",
+            "orgs.csv:2 dateLastModified 'yesterday': not a date-time (YYYY-MM-DDTHH:MM:SS.sssZ)",
+        ),
         ("results", 0, "score", "A+", "results.csv:2 score 'A+': not a number"),
-        ("resources", 0, "roles", "student,coach",
-         "resources.csv:2 roles 'student,coach': each entry must be one of: administrator, aide, "
-         "guardian, parent, proctor, relative, student, teacher"),
-        ("enrollments", 2, "userSourcedId", "u-nobody",
-         "enrollments.csv:4 userSourcedId 'u-nobody': no active user with this sourcedId in the "
-         "package or the gateway"),
-        ("users", 1, "agentSourcedIds", "u-p1,u-ghost",
-         "users.csv:3 agentSourcedIds 'u-ghost': no active user with this sourcedId in the "
-         "package or the gateway"),
-        ("classes", 0, "termSourcedIds", "as-t1, as-t9",
-         "classes.csv:2 termSourcedIds 'as-t9': no active academicSession with this sourcedId "
-         "in the package or the gateway"),
-        ("enrollments", 1, "sourcedId", "enr-1",
-         "enrollments.csv:3 sourcedId 'enr-1': duplicate sourcedId (first on line 2)"),
+        (
+            "resources",
+            0,
+            "roles",
+            "student,coach",
+            "resources.csv:2 roles 'student,coach': each entry must be one of: administrator, "
+            "aide, guardian, parent, proctor, relative, student, teacher",
+        ),
+        (
+            "enrollments",
+            2,
+            "userSourcedId",
+            "u-nobody",
+            "enrollments.csv:4 userSourcedId 'u-nobody': no active user with this sourcedId in the "
+            "package or the gateway",
+        ),
+        (
+            "users",
+            1,
+            "agentSourcedIds",
+            "u-p1,u-ghost",
+            "users.csv:3 agentSourcedIds 'u-ghost': no active user with this sourcedId in the "
+            "package or the gateway",
+        ),
+        (
+            "classes",
+            0,
+            "termSourcedIds",
+            "as-t1, as-t9",
+            "classes.csv:2 termSourcedIds 'as-t9': no active academicSession with this sourcedId "
+            "in the package or the gateway",
+        ),
+        (
+            "enrollments",
+            1,
+            "sourcedId",
+            "enr-1",
+            "enrollments.csv:3 sourcedId 'enr-1': duplicate sourcedId (first on line 2)",
+        ),
     ],
 )
-def test_each_problem_has_its_report_line(tmp_path, do_import, rows, file, index, column, value,
-                                          expected):
+def test_each_problem_has_its_report_line(
+    tmp_path, do_import, rows, file, index, column, value, expected
+):
     data = district()
     data[file][index][column] = value
     report = do_import(write_package(tmp_path, data))
@@ -65,9 +126,15 @@ def test_reference_to_existing_data_is_accepted(tmp_path, do_import, rows):
     first, second = tmp_path / "a", tmp_path / "b"
     first.mkdir(), second.mkdir()
     assert do_import(write_package(first, district())).status == "applied"
-    new = {"sourcedId": "enr-9", "status": "active", "dateLastModified": "2026-02-01T00:00:00Z",
-           "classSourcedId": "cls-1", "schoolSourcedId": "org-s1", "userSourcedId": "u-s2",
-           "role": "student"}
+    new = {
+        "sourcedId": "enr-9",
+        "status": "active",
+        "dateLastModified": "2026-02-01T00:00:00Z",
+        "classSourcedId": "cls-1",
+        "schoolSourcedId": "org-s1",
+        "userSourcedId": "u-s2",
+        "role": "student",
+    }
     report = do_import(write_package(second, {"enrollments": [new]}, {"enrollments": "delta"}))
     assert report.status == "applied", report.as_dict()
     assert rows("enrollments", "user_sourced_id")["enr-9"] == ("u-s2",)
@@ -81,56 +148,74 @@ def test_reference_to_a_row_the_bulk_file_removes_is_rejected(tmp_path, do_impor
     data["users"] = [u for u in data["users"] if u["sourcedId"] != "u-s2"]
     data["users"][1]["agentSourcedIds"] = ""
     data["users"][2]["agentSourcedIds"] = ""
-    report = do_import(write_package(second, {"users": data["users"],
-                                              "enrollments": data["enrollments"]}))
+    report = do_import(
+        write_package(second, {"users": data["users"], "enrollments": data["enrollments"]})
+    )
     assert _issues(report, "enrollments.csv") == [
         "enrollments.csv:4 userSourcedId 'u-s2': no active user with this sourcedId in the "
-        "package or the gateway"]
+        "package or the gateway"
+    ]
 
 
 def test_missing_required_column(tmp_path, do_import):
     header = [h for h in district.__globals__["HEADERS"]["categories"] if h != "title"]
-    report = do_import(write_package(tmp_path, {"categories": district()["categories"]},
-                                     headers={"categories": header}))
-    assert _issues(report, "categories.csv") == ["categories.csv:1 title: required column is missing"]
+    report = do_import(
+        write_package(
+            tmp_path, {"categories": district()["categories"]}, headers={"categories": header}
+        )
+    )
+    assert _issues(report, "categories.csv") == [
+        "categories.csv:1 title: required column is missing"
+    ]
 
 
 def test_row_with_extra_fields(tmp_path, do_import):
-    text = ("sourcedId,status,dateLastModified,title\n"
-            "cat-1,active,2026-01-15T10:01:02.123Z,Homework\n"
-            "cat-2,active,2026-01-15T10:01:02.123Z,Quiz,surplus\n")
+    text = (
+        "sourcedId,status,dateLastModified,title\n"
+        "cat-1,active,2026-01-15T10:01:02.123Z,Homework\n"
+        "cat-2,active,2026-01-15T10:01:02.123Z,Quiz,surplus\n"
+    )
     report = do_import(write_package(tmp_path, {"categories": text}))
     assert _issues(report, "categories.csv") == [
-        "categories.csv:3: the row has more fields than the header"]
+        "categories.csv:3: the row has more fields than the header"
+    ]
 
 
 def test_file_that_is_not_utf8(tmp_path, do_import):
     package = write_package(tmp_path, {"categories": "PLACEHOLDER"}, as_zip=False)
     (package / "categories.csv").write_bytes(
-        b"sourcedId,status,dateLastModified,title\ncat-1,active,,Caf\xe9\n")
+        b"sourcedId,status,dateLastModified,title\ncat-1,active,,Caf\xe9\n"
+    )
     report = do_import(package)
     assert _issues(report, "categories.csv") == ["categories.csv: not valid UTF-8 (near line 2)"]
 
 
 def test_manifest_problems(tmp_path, do_import):
-    manifest = ("propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\n"
-                "file.users,sometimes\nfile.classes,bulk\n")
+    manifest = (
+        "propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\n"
+        "file.users,sometimes\nfile.classes,bulk\n"
+    )
     report = do_import(write_package(tmp_path, {}, manifest=manifest))
     assert report.status == "rejected"
     assert _issues(report, "manifest.csv") == [
-        "manifest.csv:4 value 'sometimes': must be one of: bulk, delta, absent"]
+        "manifest.csv:4 value 'sometimes': must be one of: bulk, delta, absent"
+    ]
 
 
 def test_manifest_names_a_file_the_package_lacks(tmp_path, do_import):
-    report = do_import(write_package(tmp_path, {"orgs": district()["orgs"]},
-                                     {"categories": "bulk"}))
+    report = do_import(
+        write_package(tmp_path, {"orgs": district()["orgs"]}, {"categories": "bulk"})
+    )
     assert _issues(report, "categories.csv") == [
-        "categories.csv: the manifest marks it bulk, but the package has no such file"]
+        "categories.csv: the manifest marks it bulk, but the package has no such file"
+    ]
 
 
 def test_issues_are_capped_per_file_with_a_count_of_the_rest(tmp_path, do_import):
-    bad = [{"sourcedId": f"cat-{n}", "status": "active", "title": "", "dateLastModified": ""}
-           for n in range(ISSUE_CAP + 25)]
+    bad = [
+        {"sourcedId": f"cat-{n}", "status": "active", "title": "", "dateLastModified": ""}
+        for n in range(ISSUE_CAP + 25)
+    ]
     report = do_import(write_package(tmp_path, {"categories": bad}))
     categories = report.files["categories.csv"]
     assert len(categories.issues) == ISSUE_CAP
@@ -157,8 +242,10 @@ def test_failure_while_applying_restores_the_previous_state(tmp_path, do_import,
     first, second = tmp_path / "a", tmp_path / "b"
     first.mkdir(), second.mkdir()
     assert do_import(write_package(first, district())).status == "applied"
-    before = {t: rows(t, "status", "date_last_modified") for t in
-              ("organizations", "classes", "users", "enrollments")}
+    before = {
+        t: rows(t, "status", "date_last_modified")
+        for t in ("organizations", "classes", "users", "enrollments")
+    }
     data = district()
     data["orgs"][1]["name"] = "Renamed High School"
     data["classes"][0]["title"] = "Renamed class"
@@ -169,7 +256,8 @@ def test_failure_while_applying_restores_the_previous_state(tmp_path, do_import,
     report = do_import(write_package(second, data))
     assert report.status == "rejected", report.as_dict()
     assert _issues(report, "users.csv") == [
-        "users.csv username: conflicts with data already in the gateway (uq_users_username)"]
+        "users.csv username: conflicts with data already in the gateway (uq_users_username)"
+    ]
     assert rows("organizations", "name")["org-s1"] == ("Grand Bend High School",)
     assert rows("classes", "title")["cls-1"] == ("Algebra I - P1",)
     after = {t: rows(t, "status", "date_last_modified") for t in before}

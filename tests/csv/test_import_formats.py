@@ -15,7 +15,10 @@ def test_reordered_columns_bom_and_crlf(tmp_path, do_import, rows):
     report = do_import(package)
     assert report.status == "applied", report.as_dict()
     assert rows("users", "given_name", "family_name", "middle_name")["u-s2"] == (
-        "Seán", "O'Brien", "בן-ציון")
+        "Seán",
+        "O'Brien",
+        "בן-ציון",
+    )
     assert rows("classes", "title", "periods")["cls-1"] == ("Algebra I - P1", ["1", "2"])
 
 
@@ -27,7 +30,8 @@ def test_metadata_extension_columns_are_kept(tmp_path, do_import, rows):
     report = do_import(write_package(tmp_path, data, headers=headers))
     assert report.status == "applied", report.as_dict()
     assert report.files["users.csv"].warnings == [
-        "column 'shoeSize' is not in OneRoster 1.1; ignored"]
+        "column 'shoeSize' is not in OneRoster 1.1; ignored"
+    ]
     metadata = rows("users", "metadata")
     assert metadata["u-t1"] == ({"homeRoom": "B-12", "nickname": "ג'יין"},)
     assert metadata["u-s1"] == (None,)
@@ -48,7 +52,11 @@ def test_boolean_spellings(tmp_path, do_import, rows):
         user["enabledUser"] = spelling
     assert do_import(write_package(tmp_path, data)).status == "applied"
     assert rows("users", "enabled_user") == {
-        "u-t1": (True,), "u-s1": (False,), "u-s2": (True,), "u-p1": (False,)}
+        "u-t1": (True,),
+        "u-s1": (False,),
+        "u-s2": (True,),
+        "u-p1": (False,),
+    }
 
 
 def test_quoted_lists_and_values_with_commas(tmp_path, do_import, rows):
@@ -57,4 +65,6 @@ def test_quoted_lists_and_values_with_commas(tmp_path, do_import, rows):
     data["courses"][0]["title"] = 'Algebra, "Honors"'
     assert do_import(write_package(tmp_path, data)).status == "applied"
     assert rows("oneroster_courses", "grades", "title")["crs-1"] == (
-        ["09", "10", "11"], 'Algebra, "Honors"')
+        ["09", "10", "11"],
+        'Algebra, "Honors"',
+    )

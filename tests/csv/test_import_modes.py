@@ -16,9 +16,17 @@ def test_delta_updates_and_deletes(tmp_path, do_import, rows):
         "users": [
             {**district()["users"][2], "familyName": "O'Brien-Ní", "dateLastModified": LATER},
             {**district()["users"][3], "status": "tobedeleted", "dateLastModified": LATER},
-            {"sourcedId": "u-s3", "status": "active", "dateLastModified": LATER,
-             "enabledUser": "true", "orgSourcedIds": "org-s1", "role": "student",
-             "username": "bzion", "givenName": "בן-ציון", "familyName": "Levi"},
+            {
+                "sourcedId": "u-s3",
+                "status": "active",
+                "dateLastModified": LATER,
+                "enabledUser": "true",
+                "orgSourcedIds": "org-s1",
+                "role": "student",
+                "username": "bzion",
+                "givenName": "בן-ציון",
+                "familyName": "Levi",
+            },
         ],
         "enrollments": [
             {"sourcedId": "enr-3", "status": "tobedeleted", "dateLastModified": LATER},
@@ -29,7 +37,12 @@ def test_delta_updates_and_deletes(tmp_path, do_import, rows):
     report = do_import(write_package(delta, changes, {"users": "delta", "enrollments": "delta"}))
     assert report.status == "applied", report.as_dict()
     assert report.files["users.csv"].counts == {
-        "created": 1, "updated": 1, "deleted": 1, "unchanged": 0, "rejected": 0}
+        "created": 1,
+        "updated": 1,
+        "deleted": 1,
+        "unchanged": 0,
+        "rejected": 0,
+    }
     assert report.files["enrollments.csv"].counts["deleted"] == 1
     users = rows("users", "status", "family_name", "given_name")
     assert users["u-s2"] == ("active", "O'Brien-Ní", "Seán")
@@ -59,7 +72,12 @@ def test_bulk_marks_missing_rows_tobedeleted(tmp_path, do_import, rows):
     report = do_import(write_package(second, smaller))
     assert report.status == "applied"
     assert report.files["enrollments.csv"].counts == {
-        "created": 0, "updated": 0, "deleted": 1, "unchanged": 2, "rejected": 0}
+        "created": 0,
+        "updated": 0,
+        "deleted": 1,
+        "unchanged": 2,
+        "rejected": 0,
+    }
     assert rows("enrollments", "status")["enr-3"] == ("tobedeleted",)
 
 
@@ -80,8 +98,14 @@ def test_absent_files_are_untouched(tmp_path, do_import, rows):
 def test_a_file_marked_absent_is_not_read(tmp_path, do_import, rows):
     data = district()
     data["categories"] = [{**data["categories"][0], "title": ""}]  # would be invalid if read
-    assert do_import(write_package(tmp_path, data, {"categories": "absent", "lineItems": "absent",
-                                                     "results": "absent"})).status == "applied"
+    assert (
+        do_import(
+            write_package(
+                tmp_path, data, {"categories": "absent", "lineItems": "absent", "results": "absent"}
+            )
+        ).status
+        == "applied"
+    )
     assert rows("categories", "title") == {}
 
 
@@ -97,7 +121,9 @@ def test_unchanged_timestamp_is_kept(tmp_path, do_import, db_session):
 
     do_import(write_package(tmp_path, district()))
     stamp = db_session.execute(
-        text("SELECT to_char(date_last_modified AT TIME ZONE 'UTC', "
-             "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') FROM users WHERE sourced_id = 'u-t1'")
+        text(
+            "SELECT to_char(date_last_modified AT TIME ZONE 'UTC', "
+            "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') FROM users WHERE sourced_id = 'u-t1'"
+        )
     ).scalar_one()
     assert stamp == T

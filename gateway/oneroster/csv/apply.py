@@ -68,7 +68,7 @@ class Typed:
 
 
 def build_typed(conn: psycopg.Connection, staged: Staged) -> Typed:
-    selects = [
+    selects: list[sql.Composable] = [
         sql.SQL("{} AS sourced_id").format(sql.SQL(staged.raw("sourcedId"))),
         sql.SQL("COALESCE({}, 'active') AS status").format(sql.SQL(staged.raw("status"))),
     ]
@@ -97,8 +97,9 @@ def build_typed(conn: psycopg.Connection, staged: Staged) -> Typed:
             for key, col in sorted(staged.metadata.items())
         )
         selects.append(
-            sql.SQL("NULLIF(jsonb_strip_nulls(jsonb_build_object({})), '{{}}'::jsonb) AS metadata")
-            .format(pairs)
+            sql.SQL(
+                "NULLIF(jsonb_strip_nulls(jsonb_build_object({})), '{{}}'::jsonb) AS metadata"
+            ).format(pairs)
         )
         columns.append("metadata")
     name = f"csv_typed_{staged.file.name.lower()}"
@@ -122,7 +123,7 @@ def apply_file(
     cols = [sql.Identifier(c) for c in typed.columns]
     params = {"now": now, "origin": ORIGIN}
 
-    def run(statement: sql.Composable) -> int:
+    def run(statement: sql.Composed) -> int:
         return conn.execute(statement, params).rowcount
 
     created = run(

@@ -31,65 +31,84 @@ def _value_checks(staged: Staged, column: Column) -> list[tuple[sql.Composable, 
     checks: list[tuple[sql.Composable, str]] = []
     if column.required:
         # A row that deletes needs only its sourcedId (and, in a delta, status and date).
-        checks.append((
-            sql.SQL("{} IS NULL AND {} IS DISTINCT FROM 'tobedeleted'").format(
-                raw, sql.SQL(staged.raw("status"))
-            ),
-            "required value is missing",
-        ))
+        checks.append(
+            (
+                sql.SQL("{} IS NULL AND {} IS DISTINCT FROM 'tobedeleted'").format(
+                    raw, sql.SQL(staged.raw("status"))
+                ),
+                "required value is missing",
+            )
+        )
     if staged.mode == "delta" and column.name in catalogue().required_in_delta:
         checks.append((sql.SQL("{} IS NULL").format(raw), "required in a delta file"))
     kind = column.type
     if kind == "enum":
-        checks.append((
-            sql.SQL("{} <> ALL({})").format(raw, _text_array(column.values)),
-            "must be one of: " + ", ".join(column.values),
-        ))
+        checks.append(
+            (
+                sql.SQL("{} <> ALL({})").format(raw, _text_array(column.values)),
+                "must be one of: " + ", ".join(column.values),
+            )
+        )
     elif kind == "date":
-        checks.append((
-            sql.SQL("NOT ({} ~ {} AND pg_input_is_valid({}, 'date'))").format(
-                raw, sql.Literal(DATE_RE), raw
-            ),
-            "not a date (YYYY-MM-DD)",
-        ))
+        checks.append(
+            (
+                sql.SQL("NOT ({} ~ {} AND pg_input_is_valid({}, 'date'))").format(
+                    raw, sql.Literal(DATE_RE), raw
+                ),
+                "not a date (YYYY-MM-DD)",
+            )
+        )
     elif kind == "datetime":
-        checks.append((
-            sql.SQL("NOT ({} ~ {} AND pg_input_is_valid({}, 'timestamptz'))").format(
-                raw, sql.Literal(DATETIME_RE), raw
-            ),
-            "not a date-time (YYYY-MM-DDTHH:MM:SS.sssZ)",
-        ))
+        checks.append(
+            (
+                sql.SQL("NOT ({} ~ {} AND pg_input_is_valid({}, 'timestamptz'))").format(
+                    raw, sql.Literal(DATETIME_RE), raw
+                ),
+                "not a date-time (YYYY-MM-DDTHH:MM:SS.sssZ)",
+            )
+        )
     elif kind == "boolean":
-        checks.append((
-            sql.SQL("lower({}) <> ALL({})").format(raw, _text_array(BOOLEANS)),
-            "not a boolean (true, false, 1 or 0)",
-        ))
+        checks.append(
+            (
+                sql.SQL("lower({}) <> ALL({})").format(raw, _text_array(BOOLEANS)),
+                "not a boolean (true, false, 1 or 0)",
+            )
+        )
     elif kind == "float":
-        checks.append((
-            sql.SQL("NOT pg_input_is_valid({}, 'float8') OR lower(btrim({})) = ANY({})").format(
-                raw, raw, _text_array(NOT_NUMBERS)
-            ),
-            "not a number",
-        ))
+        checks.append(
+            (
+                sql.SQL("NOT pg_input_is_valid({}, 'float8') OR lower(btrim({})) = ANY({})").format(
+                    raw, raw, _text_array(NOT_NUMBERS)
+                ),
+                "not a number",
+            )
+        )
     elif kind == "year":
         checks.append((sql.SQL("{} !~ '^\\d{{4}}$'").format(raw), "not a four-digit year"))
     elif kind == "user_ids":
-        checks.append((
-            sql.SQL("{} !~ {}").format(raw, sql.Literal(USER_IDS_RE)),
-            "not a list of {type:identifier}",
-        ))
+        checks.append(
+            (
+                sql.SQL("{} !~ {}").format(raw, sql.Literal(USER_IDS_RE)),
+                "not a list of {type:identifier}",
+            )
+        )
     elif kind == "list" and column.values:
-        checks.append((
-            sql.SQL(
-                "EXISTS (SELECT 1 FROM unnest(string_to_array({}, ',')) x WHERE btrim(x) <> ALL({}))"
-            ).format(raw, _text_array(column.values)),
-            "each entry must be one of: " + ", ".join(column.values),
-        ))
+        checks.append(
+            (
+                sql.SQL(
+                    "EXISTS (SELECT 1 FROM unnest(string_to_array({}, ',')) x "
+                    "WHERE btrim(x) <> ALL({}))"
+                ).format(raw, _text_array(column.values)),
+                "each entry must be one of: " + ", ".join(column.values),
+            )
+        )
     if column.max_length is not None and kind in ("string", "ref"):
-        checks.append((
-            sql.SQL("length({}) > {}").format(raw, sql.Literal(column.max_length)),
-            f"longer than {column.max_length} characters",
-        ))
+        checks.append(
+            (
+                sql.SQL("length({}) > {}").format(raw, sql.Literal(column.max_length)),
+                f"longer than {column.max_length} characters",
+            )
+        )
     return checks
 
 
@@ -157,28 +176,32 @@ def build_target_ids(conn: psycopg.Connection, name: str, staged: dict[str, Stag
     target = catalogue().file(name)
     parts: list[sql.Composable] = []
     own = staged.get(name)
-    existing = sql.SQL(
-        "SELECT sourced_id FROM {t} WHERE status = 'active'"
-    ).format(t=sql.Identifier(target.table.name))
+    existing = sql.SQL("SELECT sourced_id FROM {t} WHERE status = 'active'").format(
+        t=sql.Identifier(target.table.name)
+    )
     if own is not None:
         sid, status = sql.SQL(own.raw("sourcedId")), sql.SQL(own.raw("status"))
         parts.append(
-            sql.SQL("SELECT {sid} FROM {stage} WHERE {sid} IS NOT NULL AND "
-                    "COALESCE({status}, 'active') = 'active'").format(
-                sid=sid, status=status, stage=sql.Identifier(own.table)
-            )
+            sql.SQL(
+                "SELECT {sid} FROM {stage} WHERE {sid} IS NOT NULL AND "
+                "COALESCE({status}, 'active') = 'active'"
+            ).format(sid=sid, status=status, stage=sql.Identifier(own.table))
         )
         if own.mode != "bulk":  # bulk: whatever the file lacks is about to be deleted
             parts.append(
-                sql.SQL("{existing} EXCEPT SELECT {sid} FROM {stage} WHERE {status} = 'tobedeleted'")
-                .format(existing=existing, sid=sid, stage=sql.Identifier(own.table), status=status)
+                sql.SQL(
+                    "{existing} EXCEPT SELECT {sid} FROM {stage} WHERE {status} = 'tobedeleted'"
+                ).format(existing=existing, sid=sid, stage=sql.Identifier(own.table), status=status)
             )
     else:
         parts.append(existing)
     conn.execute(
-        sql.SQL("CREATE TEMP TABLE {t} ON COMMIT DROP AS SELECT DISTINCT * FROM ({q}) u(sourced_id)")
-        .format(t=sql.Identifier(table), q=sql.SQL(" UNION ALL ").join(
-            sql.SQL("({})").format(p) for p in parts))
+        sql.SQL(
+            "CREATE TEMP TABLE {t} ON COMMIT DROP AS SELECT DISTINCT * FROM ({q}) u(sourced_id)"
+        ).format(
+            t=sql.Identifier(table),
+            q=sql.SQL(" UNION ALL ").join(sql.SQL("({})").format(p) for p in parts),
+        )
     )
     conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
     return table
@@ -195,7 +218,8 @@ def check_references(
         raw = sql.SQL(staged_file.raw(column.name))
         if column.type == "ref_list":
             values = sql.SQL(
-                "CROSS JOIN LATERAL (SELECT btrim(x) AS v FROM unnest(string_to_array({}, ',')) x) e"
+                "CROSS JOIN LATERAL "
+                "(SELECT btrim(x) AS v FROM unnest(string_to_array({}, ',')) x) e"
             ).format(raw)
         else:
             values = sql.SQL("CROSS JOIN LATERAL (SELECT {} AS v) e").format(raw)

@@ -88,25 +88,25 @@ def _metadata_keys(session: Session, file: CsvFile, condition: ColumnElement[boo
 
 
 def _has_rows(session: Session, file: CsvFile, condition: ColumnElement[bool]) -> bool:
-    return session.execute(select(true()).select_from(file.table).where(condition).limit(1)).first() is not None
+    return (
+        session.execute(select(true()).select_from(file.table).where(condition).limit(1)).first()
+        is not None
+    )
 
 
 def _quote_literal(value: str) -> str:
     return "'" + value.replace("'", "''").replace("%", "%%") + "'"
 
 
-def _copy_sql(session: Session, file: CsvFile, condition: ColumnElement[bool],
-              with_passwords: bool) -> tuple[str, dict[str, Any]]:
-    columns = [
-        f'{text_expression(c, with_passwords)} AS "{c.name}"' for c in file.columns
-    ]
+def _copy_sql(
+    session: Session, file: CsvFile, condition: ColumnElement[bool], with_passwords: bool
+) -> tuple[str, dict[str, Any]]:
+    columns = [f'{text_expression(c, with_passwords)} AS "{c.name}"' for c in file.columns]
     for key in _metadata_keys(session, file, condition):
         alias = ("metadata." + key).replace('"', '""').replace("%", "%%")
         columns.append(f'metadata->>{_quote_literal(key)} AS "{alias}"')
     where, params = _where(session, condition)
-    query = (
-        f"SELECT {', '.join(columns)} FROM {file.table.name} WHERE {where} ORDER BY sourced_id"
-    )
+    query = f"SELECT {', '.join(columns)} FROM {file.table.name} WHERE {where} ORDER BY sourced_id"
     return f"COPY ({query}) TO STDOUT (FORMAT csv, HEADER)", params
 
 

@@ -51,9 +51,7 @@ def lock(session: Session, scope: OrgScope | None) -> None:
     if scope is None or scope.unrestricted:
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:c), 0)"), {"c": LOCK_CLASS})
         return
-    session.execute(
-        text("SELECT pg_advisory_xact_lock_shared(hashtext(:c), 0)"), {"c": LOCK_CLASS}
-    )
+    session.execute(text("SELECT pg_advisory_xact_lock_shared(hashtext(:c), 0)"), {"c": LOCK_CLASS})
     for name in sorted(scope.sourced_ids):
         session.execute(
             text("SELECT pg_advisory_xact_lock(hashtext(:c), hashtext(:n))"),
@@ -83,7 +81,10 @@ def _constraint_column(file: CsvFile, diag: psycopg.errors.Diagnostic) -> str:
 
 
 def _stage_all(
-    session: Session, package: Package, modes: dict[str, str], report: ImportReport,
+    session: Session,
+    package: Package,
+    modes: dict[str, str],
+    report: ImportReport,
     progress: Progress | None,
 ) -> dict[str, Staged]:
     to_load = [f for f in catalogue().files if modes.get(f.name, "absent") != "absent"]
@@ -106,8 +107,15 @@ def _stage_all(
                 file_report.warnings.append("the manifest marks this file absent; not read")
             continue
         if not package.has(file.filename):
-            report.add(Issue(file.filename, 0, "", "", f"the manifest marks it {mode}, "
-                             "but the package has no such file"))
+            report.add(
+                Issue(
+                    file.filename,
+                    0,
+                    "",
+                    "",
+                    f"the manifest marks it {mode}, but the package has no such file",
+                )
+            )
             continue
         savepoint = session.begin_nested()  # a CSV syntax error must not end the transaction
         result = stage_file(_driver(session), package, file, mode, report, on_chars)
@@ -131,8 +139,11 @@ def _validate(session: Session, staged: dict[str, Staged], report: ImportReport)
 
 
 def _apply(
-    session: Session, staged: dict[str, Staged], report: ImportReport,
-    scope: OrgScope | None, progress: Progress | None,
+    session: Session,
+    staged: dict[str, Staged],
+    report: ImportReport,
+    scope: OrgScope | None,
+    progress: Progress | None,
 ) -> None:
     now = session.execute(text("SELECT now()")).scalar_one()  # one timestamp for the import
     total = sum(s.rows for s in staged.values())
@@ -145,8 +156,15 @@ def _apply(
         except (psycopg.errors.IntegrityError, sa_exc.IntegrityError) as exc:
             diag = exc.diag if isinstance(exc, psycopg.Error) else exc.orig.diag  # type: ignore
             constraint = diag.constraint_name or "a constraint"
-            report.add(Issue(item.file.filename, 0, _constraint_column(item.file, diag), "",
-                             f"conflicts with data already in the gateway ({constraint})"))
+            report.add(
+                Issue(
+                    item.file.filename,
+                    0,
+                    _constraint_column(item.file, diag),
+                    "",
+                    f"conflicts with data already in the gateway ({constraint})",
+                )
+            )
             file_report.outcome = "rejected"
             raise
         file_report.counts.update(counts)

@@ -34,11 +34,18 @@ def uploads_dir() -> Path:
     return path
 
 
-def create_job(session: Session, *, client_key: str | None, filename: str | None,
-               dry_run: bool) -> CsvImportJob:
+def create_job(
+    session: Session, *, client_key: str | None, filename: str | None, dry_run: bool
+) -> CsvImportJob:
     job = CsvImportJob(
-        id=uuid.uuid4(), client_key=client_key, filename=(filename or "")[:255] or None,
-        dry_run=dry_run, status="queued", progress_done=0, progress_total=0, created_at=utcnow(),
+        id=uuid.uuid4(),
+        client_key=client_key,
+        filename=(filename or "")[:255] or None,
+        dry_run=dry_run,
+        status="queued",
+        progress_done=0,
+        progress_total=0,
+        created_at=utcnow(),
     )
     session.add(job)
     session.commit()
@@ -54,8 +61,9 @@ def _finish(session: Session, job: CsvImportJob, report: ImportReport) -> None:
     session.commit()
 
 
-def execute(session: Session, job: CsvImportJob, path: Path, scope: OrgScope | None,
-            progress=None) -> ImportReport:
+def execute(
+    session: Session, job: CsvImportJob, path: Path, scope: OrgScope | None, progress=None
+) -> ImportReport:
     job.status, job.started_at = "running", utcnow()
     session.commit()
     try:
@@ -63,8 +71,11 @@ def execute(session: Session, job: CsvImportJob, path: Path, scope: OrgScope | N
     except Exception:  # the job must record the failure, whatever it was
         log.exception("CSV import job %s failed", job.id)
         session.rollback()
-        report = ImportReport(status="failed", dry_run=job.dry_run,
-                              message="the import failed unexpectedly; nothing was applied")
+        report = ImportReport(
+            status="failed",
+            dry_run=job.dry_run,
+            message="the import failed unexpectedly; nothing was applied",
+        )
         report.add(Issue("", 0, "", "", "internal error (see the server log)"))
     _finish(session, job, report)
     return report
@@ -112,7 +123,9 @@ def submit(session: Session, job: CsvImportJob, path: Path, scope: OrgScope | No
         return
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     thread = threading.Thread(
-        target=_run_in_thread, args=(app, job.id, path, scope), name=f"csv-import-{job.id}",
+        target=_run_in_thread,
+        args=(app, job.id, path, scope),
+        name=f"csv-import-{job.id}",
         daemon=True,
     )
     thread.start()

@@ -88,7 +88,9 @@ def stage_file(
                     "(START WITH 2), {}) ON COMMIT DROP"
                 ).format(
                     sql.Identifier(staged.table),
-                    sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(c)) for c in columns),
+                    sql.SQL(", ").join(
+                        sql.SQL("{} text").format(sql.Identifier(c)) for c in columns
+                    ),
                 )
             )
             copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
@@ -106,8 +108,10 @@ def stage_file(
     except psycopg.errors.DataError as exc:
         report.add(Issue(filename, _copy_line(exc), "", "", _copy_reason(exc)))
         return None
-    staged.rows = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(
-        sql.Identifier(staged.table))).fetchone()[0]
+    counted = conn.execute(
+        sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(staged.table))
+    ).fetchone()
+    staged.rows = counted[0] if counted else 0
     # Temporary tables are never auto-analysed; the planner needs row counts for its joins.
     conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(staged.table)))
     report.file(filename).rows = staged.rows
