@@ -108,7 +108,6 @@ def build_typed(conn: psycopg.Connection, staged: Staged) -> Typed:
             sql.Identifier(name), sql.SQL(", ").join(selects), sql.Identifier(staged.table)
         )
     )
-    conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(name)))
     return Typed(staged, name, columns)
 
 
