@@ -16,6 +16,7 @@ from psycopg import sql
 from sqlalchemy import ColumnElement, exists, literal_column, select, table, true, update
 from sqlalchemy.orm import Session
 
+from gateway.oneroster.csv.bulkload import indexes_rebuilt_after, row_count
 from gateway.oneroster.csv.catalogue import Column
 from gateway.oneroster.csv.staging import Staged
 
@@ -125,46 +126,48 @@ def apply_file(
     def run(statement: sql.Composed) -> int:
         return conn.execute(statement, params).rowcount
 
-    created = run(
-        sql.SQL(
-            "INSERT INTO {t} (sourced_id, status, date_last_modified, origin{cols}) "
-            "SELECT s.sourced_id, s.status, COALESCE(s.file_dlm, %(now)s), %(origin)s{scols} "
-            "FROM {s} s WHERE s.status = 'active' "
-            "AND NOT EXISTS (SELECT 1 FROM {t} t WHERE t.sourced_id = s.sourced_id)"
-        ).format(
-            t=target,
-            s=src,
-            cols=sql.SQL("").join(sql.SQL(", {}").format(c) for c in cols),
-            scols=sql.SQL("").join(sql.SQL(", s.{}").format(c) for c in cols),
-        )
+    insert = sql.SQL(
+        "INSERT INTO {t} (sourced_id, status, date_last_modified, origin{cols}) "
+        "SELECT s.sourced_id, s.status, COALESCE(s.file_dlm, %(now)s), %(origin)s{scols} "
+        "FROM {s} s WHERE s.status = 'active' "
+        "AND NOT EXISTS (SELECT 1 FROM {t} t WHERE t.sourced_id = s.sourced_id) "
+        "ORDER BY s.sourced_id"
+    ).format(
+        t=target,
+        s=src,
+        cols=sql.SQL("").join(sql.SQL(", {}").format(c) for c in cols),
+        scols=sql.SQL("").join(sql.SQL(", s.{}").format(c) for c in cols),
     )
     changed = sql.SQL("").join(sql.SQL(", t.{}").format(c) for c in cols)
     incoming = sql.SQL("").join(sql.SQL(", s.{}").format(c) for c in cols)
-    updated = run(
-        sql.SQL(
-            "UPDATE {t} t SET (status, date_last_modified, origin{cols}) = "
-            "(s.status, COALESCE(s.file_dlm, %(now)s), %(origin)s{incoming}) FROM {s} s "
-            "WHERE t.sourced_id = s.sourced_id AND s.status = 'active' "
-            "AND ((t.status{changed}) IS DISTINCT FROM (s.status{incoming}) "
-            "OR (s.file_dlm IS NOT NULL AND s.file_dlm IS DISTINCT FROM t.date_last_modified))"
-        ).format(
-            t=target,
-            s=src,
-            cols=sql.SQL("").join(sql.SQL(", {}").format(c) for c in cols),
-            incoming=incoming,
-            changed=changed,
-        )
+    change = sql.SQL(
+        "UPDATE {t} t SET (status, date_last_modified, origin{cols}) = "
+        "(s.status, COALESCE(s.file_dlm, %(now)s), %(origin)s{incoming}) FROM {s} s "
+        "WHERE t.sourced_id = s.sourced_id AND s.status = 'active' "
+        "AND ((t.status{changed}) IS DISTINCT FROM (s.status{incoming}) "
+        "OR (s.file_dlm IS NOT NULL AND s.file_dlm IS DISTINCT FROM t.date_last_modified))"
+    ).format(
+        t=target,
+        s=src,
+        cols=sql.SQL("").join(sql.SQL(", {}").format(c) for c in cols),
+        incoming=incoming,
+        changed=changed,
     )
-    deleted = run(
-        sql.SQL(
-            "UPDATE {t} t SET status = 'tobedeleted', "
-            "date_last_modified = COALESCE(s.file_dlm, %(now)s), origin = %(origin)s FROM {s} s "
-            "WHERE t.sourced_id = s.sourced_id AND s.status = 'tobedeleted' "
-            "AND t.status <> 'tobedeleted'"
-        ).format(t=target, s=src)
-    )
+    remove = sql.SQL(
+        "UPDATE {t} t SET status = 'tobedeleted', "
+        "date_last_modified = COALESCE(s.file_dlm, %(now)s), origin = %(origin)s FROM {s} s "
+        "WHERE t.sourced_id = s.sourced_id AND s.status = 'tobedeleted' "
+        "AND t.status <> 'tobedeleted'"
+    ).format(t=target, s=src)
+    table_name = typed.staged.file.table.name
+    existing = row_count(conn, table_name)
+    with indexes_rebuilt_after(conn, table_name, enabled=typed.staged.rows > existing):
+        created = run(insert)
+        # Into an empty table everything was new: nothing to compare or delete.
+        updated = run(change) if existing else 0
+        deleted = run(remove) if existing else 0
     unchanged = typed.staged.rows - created - updated - deleted
-    if typed.staged.mode == "bulk":
+    if typed.staged.mode == "bulk" and existing:
         deleted += _delete_missing(session, typed, now, bulk_scope)
     return {"created": created, "updated": updated, "deleted": deleted, "unchanged": unchanged}
 

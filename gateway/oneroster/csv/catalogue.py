@@ -37,6 +37,7 @@ class CsvFile:
     table: Table
     entity: str  # the REST entity name, e.g. "user" (used for organization reach)
     columns: tuple[Column, ...]
+    org_columns: tuple[str, ...] = ()
 
     @property
     def filename(self) -> str:
@@ -87,7 +88,11 @@ def catalogue() -> Catalogue:
             )
             for c in spec["columns"]
         )
-        files.append(CsvFile(spec["name"], table, spec["entity"], columns))
+        files.append(
+            CsvFile(
+                spec["name"], table, spec["entity"], columns, tuple(spec.get("org_columns", ()))
+            )
+        )
     return Catalogue(
         files=tuple(files),
         manifest=raw["manifest"],

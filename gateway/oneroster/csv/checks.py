@@ -163,7 +163,17 @@ def check_values(conn: psycopg.Connection, staged: Staged) -> None:
 
 
 def check_duplicates(conn: psycopg.Connection, staged: Staged) -> None:
-    sourced_id = staged.raw("sourcedId")
+    sourced_id = sql.SQL(staged.raw("sourcedId"))
+    stage = sql.Identifier(staged.table)
+    # A hash aggregate answers "any duplicate?" fast; lines are looked up only when there are.
+    found = conn.execute(
+        sql.SQL(
+            "SELECT EXISTS (SELECT 1 FROM {stage} WHERE {sid} IS NOT NULL "
+            "GROUP BY {sid} HAVING count(*) > 1)"
+        ).format(sid=sourced_id, stage=stage)
+    ).fetchone()
+    if not found or not found[0]:
+        return
     conn.execute(
         sql.SQL(
             "INSERT INTO {issues} (file, line, col, value, reason, ord) "
@@ -174,8 +184,8 @@ def check_duplicates(conn: psycopg.Connection, staged: Staged) -> None:
         ).format(
             issues=sql.Identifier(ISSUES),
             file=sql.Literal(staged.file.filename),
-            sid=sql.SQL(sourced_id),
-            stage=sql.Identifier(staged.table),
+            sid=sourced_id,
+            stage=stage,
         )
     )
 

@@ -21,6 +21,7 @@ from gateway.oneroster.csv.apply import apply_file, build_typed
 from gateway.oneroster.csv.catalogue import CsvFile, catalogue
 from gateway.oneroster.csv.package import Package, PackageError, read_manifest
 from gateway.oneroster.csv.projection import project_import
+from gateway.oneroster.csv.reach import check_reach
 from gateway.oneroster.csv.report import ImportReport, Issue
 from gateway.oneroster.csv.staging import Staged, stage_file
 
@@ -127,7 +128,9 @@ def _stage_all(
     return staged
 
 
-def _validate(session: Session, staged: dict[str, Staged], report: ImportReport) -> None:
+def _validate(
+    session: Session, staged: dict[str, Staged], report: ImportReport, scope: OrgScope | None
+) -> None:
     conn = _driver(session)
     checks.create_issues_table(conn)
     ids: dict[str, str] = {}
@@ -135,6 +138,8 @@ def _validate(session: Session, staged: dict[str, Staged], report: ImportReport)
         checks.check_values(conn, item)
         checks.check_duplicates(conn, item)
         checks.check_references(conn, item, staged, ids)
+    if scope is not None and not scope.unrestricted:
+        check_reach(session, staged, scope)
     checks.collect(conn, report)
 
 
@@ -200,7 +205,7 @@ def run_import(
         lock(session, scope)
         drop_work_tables(session)
         staged = _stage_all(session, package, manifest.modes, report, progress)
-        _validate(session, staged, report)
+        _validate(session, staged, report, scope)
         if not report.ok:
             for file_report in report.files.values():
                 if file_report.outcome == "pending":
