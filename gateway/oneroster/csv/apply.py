@@ -21,7 +21,6 @@ from gateway.oneroster.csv.catalogue import Column
 from gateway.oneroster.csv.staging import Staged
 
 ORIGIN = "oneroster-csv"
-ZONE_RE = r"(Z|[+-]\d{2}(:?\d{2})?)$"
 PASSED_THROUGH = ("string", "enum", "ref", "year")
 
 
@@ -34,11 +33,8 @@ def typed_expression(column: Column, raw: str) -> sql.Composable:
     if kind == "date":
         return sql.SQL("{}::date").format(r)
     if kind == "datetime":
-        # A date-time without a zone is taken as UTC, as the standard's examples are.
-        return sql.SQL(
-            "CASE WHEN {r} ~ {zone} THEN {r}::timestamptz "
-            "ELSE {r}::timestamp AT TIME ZONE 'UTC' END"
-        ).format(r=r, zone=sql.Literal(ZONE_RE))
+        # The import sets TimeZone to UTC: a date-time without a zone is taken as UTC.
+        return sql.SQL("{}::timestamptz").format(r)
     if kind == "boolean":
         return sql.SQL(
             "CASE WHEN lower({r}) IN ('true', '1') THEN true "
@@ -47,16 +43,23 @@ def typed_expression(column: Column, raw: str) -> sql.Composable:
     if kind == "float":
         return sql.SQL("{}::float8").format(r)
     if kind in ("list", "ref_list"):
+        # The common tidy list ("09,10") converts in one call; others are trimmed entry by entry.
         return sql.SQL(
-            "COALESCE((SELECT jsonb_agg(btrim(x) ORDER BY n) "
+            "CASE WHEN {r} IS NULL THEN '[]'::jsonb "
+            "WHEN strpos({r}, ' ') = 0 AND strpos({r}, ',,') = 0 AND left({r}, 1) <> ',' "
+            "AND right({r}, 1) <> ',' THEN to_jsonb(string_to_array({r}, ',')) "
+            "ELSE COALESCE((SELECT jsonb_agg(btrim(x) ORDER BY n) "
             "FROM unnest(string_to_array({r}, ',')) WITH ORDINALITY u(x, n) "
-            "WHERE btrim(x) <> ''), '[]'::jsonb)"
+            "WHERE btrim(x) <> ''), '[]'::jsonb) END"
         ).format(r=r)
     if kind == "user_ids":
+        # Validated as {type:identifier},{…}: split on "}" and drop the separators before "{".
         return sql.SQL(
-            "COALESCE((SELECT jsonb_agg(jsonb_build_object('type', m[1], 'identifier', m[2]) "
-            "ORDER BY n) FROM regexp_matches({r}, '\\{{([^{{}}:]+):([^{{}}]*)\\}}', 'g') "
-            "WITH ORDINALITY u(m, n)), '[]'::jsonb)"
+            "COALESCE((SELECT jsonb_agg(jsonb_build_object("
+            "'type', split_part(p, ':', 1), 'identifier', substr(p, strpos(p, ':') + 1)) "
+            "ORDER BY n) FROM unnest(string_to_array({r}, '}}')) WITH ORDINALITY u(x, n) "
+            "CROSS JOIN LATERAL (SELECT ltrim(x, ', {{') AS p) q WHERE btrim(x) <> ''), "
+            "'[]'::jsonb)"
         ).format(r=r)
     raise ValueError(f"unknown column type {kind}")
 

@@ -204,6 +204,8 @@ def run_import(
             return report
         lock(session, scope)
         drop_work_tables(session)
+        # Date-times without a zone are UTC, whatever the server's default.
+        session.execute(text("SET LOCAL TimeZone = 'UTC'"))
         staged = _stage_all(session, package, manifest.modes, report, progress)
         _validate(session, staged, report, scope)
         if not report.ok:
