@@ -112,8 +112,6 @@ def stage_file(
         sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(staged.table))
     ).fetchone()
     staged.rows = counted[0] if counted else 0
-    # Temporary tables are never auto-analysed; the planner needs row counts for its joins.
-    conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(staged.table)))
     report.file(filename).rows = staged.rows
     return staged
 
