@@ -129,15 +129,21 @@ def apply_file(
     def run(statement: sql.Composed) -> int:
         return conn.execute(statement, params).rowcount
 
+    table_name = typed.staged.file.table.name
+    existing = row_count(conn, table_name)
+
     insert = sql.SQL(
         "INSERT INTO {t} (sourced_id, status, date_last_modified, origin{cols}) "
         "SELECT s.sourced_id, s.status, COALESCE(s.file_dlm, %(now)s), %(origin)s{scols} "
-        "FROM {s} s WHERE s.status = 'active' "
-        "AND NOT EXISTS (SELECT 1 FROM {t} t WHERE t.sourced_id = s.sourced_id) "
-        "ORDER BY s.sourced_id"
+        "FROM {s} s WHERE s.status = 'active' {only_new} ORDER BY s.sourced_id"
     ).format(
         t=target,
         s=src,
+        only_new=sql.SQL(
+            "AND NOT EXISTS (SELECT 1 FROM {} t WHERE t.sourced_id = s.sourced_id)"
+        ).format(target)
+        if existing
+        else sql.SQL(""),
         cols=sql.SQL("").join(sql.SQL(", {}").format(c) for c in cols),
         scols=sql.SQL("").join(sql.SQL(", s.{}").format(c) for c in cols),
     )
@@ -162,8 +168,6 @@ def apply_file(
         "WHERE t.sourced_id = s.sourced_id AND s.status = 'tobedeleted' "
         "AND t.status <> 'tobedeleted'"
     ).format(t=target, s=src)
-    table_name = typed.staged.file.table.name
-    existing = row_count(conn, table_name)
     with indexes_rebuilt_after(conn, table_name, enabled=typed.staged.rows > existing):
         created = run(insert)
         # Into an empty table everything was new: nothing to compare or delete.

@@ -204,8 +204,11 @@ def run_import(
             return report
         lock(session, scope)
         drop_work_tables(session)
-        # Date-times without a zone are UTC, whatever the server's default.
+        # Date-times without a zone are UTC, whatever the server's default. Hash joins over a
+        # district's enrollments and the index builds of a first load fit in memory.
         session.execute(text("SET LOCAL TimeZone = 'UTC'"))
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
+        session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
         staged = _stage_all(session, package, manifest.modes, report, progress)
         _validate(session, staged, report, scope)
         if not report.ok:
