@@ -39,7 +39,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 conformance: $(STAMP)
-	$(BIN)/python -m gateway.conformance_run
+	bash .ci/conformance
 
 bench: $(STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -42,7 +42,9 @@ def create_app(config: Config | dict | None = None, database: db.Database | None
     api = init_api(app)
     errors.init_app(app)
 
-    from gateway import auth, docs, health
+    from gateway import audit, auth, docs, health
+
+    audit.init_app(app)
 
     api.register_blueprint(health.blp)
     auth.init_app(app, api)
