@@ -113,3 +113,17 @@ def test_export_respects_the_client_organizations(tmp_path, client, auth_headers
         "/oneroster/csv/export?since=yesterday", headers=auth_headers(scopes=[EXPORT], name="x")
     )
     assert bad.status_code == 400
+
+
+def test_export_is_audited(tmp_path, client, auth_headers, sync_jobs, db_session):
+    from sqlalchemy import text
+
+    headers = auth_headers(scopes=[EXPORT], name="auditor")
+    assert client.get("/oneroster/csv/export", headers=headers).status_code == 200
+    found = db_session.execute(
+        text(
+            "SELECT action, record_ids FROM audit_log WHERE path = '/oneroster/csv/export' "
+            "ORDER BY id DESC LIMIT 1"
+        )
+    ).first()
+    assert found is not None and found[0] == "export"

@@ -13,6 +13,7 @@ from flask import Response, request, stream_with_context, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from gateway.audit import note_records
 from gateway.auth import current_client, require_token
 from gateway.auth.access import compute_org_scope, org_scope
 from gateway.db import get_session
@@ -52,6 +53,7 @@ class Imports(MethodView):
         job = jobs.create_job(
             session, client_key=client.key, filename=upload.filename, dry_run=_flag("dryRun")
         )
+        note_records(f"csv-import:{job.id}")  # the job's report names every row it applied
         path = jobs.uploads_dir() / f"{job.id}.upload"
         upload.save(path)
         scope = org_scope(session, client)
@@ -113,6 +115,10 @@ class Export(MethodView):
             ):
                 raise Forbidden("The organization is outside the client's organizations.")
             scope = compute_org_scope(session, (org,))
+        note_records(
+            f"csv-export:org={org or '*'}:since={since.isoformat() if since else '-'}",
+            action="export",
+        )
         stream = export_stream(session, since=since, scope=None if scope.unrestricted else scope)
         stamp = datetime.now().strftime("%Y%m%d%H%M%S")
         return Response(
