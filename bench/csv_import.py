@@ -71,62 +71,153 @@ def generate(folder: Path, students: int) -> dict[str, int]:
         counts[name] = n
 
     schools = [f"sch-{s:03d}" for s in range(SCHOOLS)]
-    write("orgs", [{"sourcedId": "dist-1", "name": "Bench ISD", "type": "district",
-                    "identifier": "900000"}]
-          + [{"sourcedId": s, "name": f"School {i}", "type": "school",
-              "identifier": str(900001 + i), "parentSourcedId": "dist-1"}
-             for i, s in enumerate(schools)])
-    write("academicSessions", [
-        {"sourcedId": "as-2026", "title": "2025-2026", "type": "schoolYear",
-         "startDate": "2025-08-15", "endDate": "2026-06-01", "schoolYear": "2026"},
-        {"sourcedId": "as-s1", "title": "Fall", "type": "semester", "startDate": "2025-08-15",
-         "endDate": "2025-12-20", "parentSourcedId": "as-2026", "schoolYear": "2026"},
-        {"sourcedId": "as-s2", "title": "Spring", "type": "semester", "startDate": "2026-01-05",
-         "endDate": "2026-06-01", "parentSourcedId": "as-2026", "schoolYear": "2026"},
-    ])
-    write("courses", ({"sourcedId": f"crs-{s}-{c}", "title": f"Course {c}",
-                       "courseCode": f"C{c:03d}", "schoolYearSourcedId": "as-2026",
-                       "orgSourcedId": s, "grades": "09,10"}
-                      for s in schools for c in range(CLASSES_PER_SCHOOL // 2)))
+    write(
+        "orgs",
+        [{"sourcedId": "dist-1", "name": "Bench ISD", "type": "district", "identifier": "900000"}]
+        + [
+            {
+                "sourcedId": s,
+                "name": f"School {i}",
+                "type": "school",
+                "identifier": str(900001 + i),
+                "parentSourcedId": "dist-1",
+            }
+            for i, s in enumerate(schools)
+        ],
+    )
+    write(
+        "academicSessions",
+        [
+            {
+                "sourcedId": "as-2026",
+                "title": "2025-2026",
+                "type": "schoolYear",
+                "startDate": "2025-08-15",
+                "endDate": "2026-06-01",
+                "schoolYear": "2026",
+            },
+            {
+                "sourcedId": "as-s1",
+                "title": "Fall",
+                "type": "semester",
+                "startDate": "2025-08-15",
+                "endDate": "2025-12-20",
+                "parentSourcedId": "as-2026",
+                "schoolYear": "2026",
+            },
+            {
+                "sourcedId": "as-s2",
+                "title": "Spring",
+                "type": "semester",
+                "startDate": "2026-01-05",
+                "endDate": "2026-06-01",
+                "parentSourcedId": "as-2026",
+                "schoolYear": "2026",
+            },
+        ],
+    )
+    write(
+        "courses",
+        (
+            {
+                "sourcedId": f"crs-{s}-{c}",
+                "title": f"Course {c}",
+                "courseCode": f"C{c:03d}",
+                "schoolYearSourcedId": "as-2026",
+                "orgSourcedId": s,
+                "grades": "09,10",
+            }
+            for s in schools
+            for c in range(CLASSES_PER_SCHOOL // 2)
+        ),
+    )
     classes = {s: [f"cls-{s}-{c}" for c in range(CLASSES_PER_SCHOOL)] for s in schools}
-    write("classes", ({"sourcedId": k, "title": f"Class {k}", "classType": "scheduled",
-                       "courseSourcedId": f"crs-{s}-{i // 2}", "schoolSourcedId": s,
-                       "termSourcedIds": "as-s1" if i % 2 else "as-s1,as-s2", "periods": "1"}
-                      for s in schools for i, k in enumerate(classes[s])))
+    write(
+        "classes",
+        (
+            {
+                "sourcedId": k,
+                "title": f"Class {k}",
+                "classType": "scheduled",
+                "courseSourcedId": f"crs-{s}-{i // 2}",
+                "schoolSourcedId": s,
+                "termSourcedIds": "as-s1" if i % 2 else "as-s1,as-s2",
+                "periods": "1",
+            }
+            for s in schools
+            for i, k in enumerate(classes[s])
+        ),
+    )
     teachers = len(schools) * CLASSES_PER_SCHOOL // 2
     names = ["דוד", "Seán", "O'Brien", "בן-ציון", "Zoë", "Ana", "Li", "Kofi"]
 
     def users():
         for t in range(teachers):
-            yield {"sourcedId": f"t-{t}", "enabledUser": "true", "role": "teacher",
-                   "orgSourcedIds": schools[t % SCHOOLS], "username": f"teacher{t}",
-                   "givenName": rng.choice(names), "familyName": f"Teacher {t}",
-                   "email": f"t{t}@bench.example"}
+            yield {
+                "sourcedId": f"t-{t}",
+                "enabledUser": "true",
+                "role": "teacher",
+                "orgSourcedIds": schools[t % SCHOOLS],
+                "username": f"teacher{t}",
+                "givenName": rng.choice(names),
+                "familyName": f"Teacher {t}",
+                "email": f"t{t}@bench.example",
+            }
         for s in range(students):
-            yield {"sourcedId": f"s-{s}", "enabledUser": "true", "role": "student",
-                   "orgSourcedIds": schools[s % SCHOOLS], "username": f"student{s}",
-                   "userIds": f"{{SIS:{100000 + s}}}", "givenName": rng.choice(names),
-                   "familyName": f"Student {s}", "identifier": str(100000 + s), "grades": "09"}
+            yield {
+                "sourcedId": f"s-{s}",
+                "enabledUser": "true",
+                "role": "student",
+                "orgSourcedIds": schools[s % SCHOOLS],
+                "username": f"student{s}",
+                "userIds": f"{{SIS:{100000 + s}}}",
+                "givenName": rng.choice(names),
+                "familyName": f"Student {s}",
+                "identifier": str(100000 + s),
+                "grades": "09",
+            }
 
     write("users", users())
-    write("demographics", ({"sourcedId": f"s-{s}", "birthDate": "2010-03-04",
-                            "sex": "female" if s % 2 else "male", "white": str(s % 3 == 0).lower(),
-                            "hispanicOrLatinoEthnicity": "0"} for s in range(students)))
+    write(
+        "demographics",
+        (
+            {
+                "sourcedId": f"s-{s}",
+                "birthDate": "2010-03-04",
+                "sex": "female" if s % 2 else "male",
+                "white": str(s % 3 == 0).lower(),
+                "hispanicOrLatinoEthnicity": "0",
+            }
+            for s in range(students)
+        ),
+    )
 
     def enrollments():
         n = 0
         for t in range(teachers):
             school = schools[t % SCHOOLS]
-            for k in classes[school][(t // SCHOOLS) * 2:(t // SCHOOLS) * 2 + 2]:
+            for k in classes[school][(t // SCHOOLS) * 2 : (t // SCHOOLS) * 2 + 2]:
                 n += 1
-                yield {"sourcedId": f"e-{n}", "classSourcedId": k, "schoolSourcedId": school,
-                       "userSourcedId": f"t-{t}", "role": "teacher", "primary": "true"}
+                yield {
+                    "sourcedId": f"e-{n}",
+                    "classSourcedId": k,
+                    "schoolSourcedId": school,
+                    "userSourcedId": f"t-{t}",
+                    "role": "teacher",
+                    "primary": "true",
+                }
         for s in range(students):
             school = schools[s % SCHOOLS]
             for k in rng.sample(classes[school], CLASSES_PER_STUDENT):
                 n += 1
-                yield {"sourcedId": f"e-{n}", "classSourcedId": k, "schoolSourcedId": school,
-                       "userSourcedId": f"s-{s}", "role": "student", "primary": "false"}
+                yield {
+                    "sourcedId": f"e-{n}",
+                    "classSourcedId": k,
+                    "schoolSourcedId": school,
+                    "userSourcedId": f"s-{s}",
+                    "role": "student",
+                    "primary": "false",
+                }
 
     write("enrollments", enrollments())
     _manifest(folder, {name: "bulk" for name in counts})
@@ -189,9 +280,13 @@ def child_import(url: str, package: str) -> dict:
         started = time.perf_counter()
         report = run_import(get_session(), package)
         seconds = time.perf_counter() - started
-    return {"seconds": seconds, "status": report.status, "totals": report.totals(),
-            "baseline_mb": baseline / 1024,
-            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {
+        "seconds": seconds,
+        "status": report.status,
+        "totals": report.totals(),
+        "baseline_mb": baseline / 1024,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def child_copy(url: str, folder: str) -> dict:
@@ -211,13 +306,19 @@ def child_copy(url: str, folder: str) -> dict:
                     while block := fh.read(1 << 20):
                         copy.write(block)
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {
+        "seconds": seconds,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def run_child(kind: str, url: str, target: Path) -> dict:
     out = subprocess.run(
         [sys.executable, __file__, "--child", kind, url, str(target)],
-        check=True, capture_output=True, text=True, env=os.environ.copy(),
+        check=True,
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -267,8 +368,12 @@ def main() -> None:
             folder = Path(tmp) / "district"
             counts = generate(folder, args.students)
             package = zip_folder(folder, Path(tmp) / "district.zip")
-            print("package:", ", ".join(f"{n} {k}" for k, n in counts.items()),
-                  f"({package.stat().st_size / 1e6:.1f} MB zipped)", flush=True)
+            print(
+                "package:",
+                ", ".join(f"{n} {k}" for k, n in counts.items()),
+                f"({package.stat().st_size / 1e6:.1f} MB zipped)",
+                flush=True,
+            )
             delta_counts = make_delta(folder, Path(tmp) / "delta", 0.01)
             delta = zip_folder(Path(tmp) / "delta", Path(tmp) / "delta.zip")
 
@@ -282,19 +387,27 @@ def main() -> None:
 
     rows = sum(counts.values())
     print(f"\n{'scenario':34} {'seconds':>8} {'rows/s':>9} {'peak MB':>8}  result")
-    print(f"{'raw COPY into bare tables':34} {floor['seconds']:8.2f} "
-          f"{rows / floor['seconds']:9.0f} {floor['peak_mb']:8.0f}")
-    for label, run in (("bulk import (empty database)", first),
-                       ("re-import, unchanged package", again),
-                       (f"1% delta ({sum(delta_counts.values())} rows)", changed)):
+    print(
+        f"{'raw COPY into bare tables':34} {floor['seconds']:8.2f} "
+        f"{rows / floor['seconds']:9.0f} {floor['peak_mb']:8.0f}"
+    )
+    for label, run in (
+        ("bulk import (empty database)", first),
+        ("re-import, unchanged package", again),
+        (f"1% delta ({sum(delta_counts.values())} rows)", changed),
+    ):
         n = rows if run is not changed else sum(delta_counts.values())
-        print(f"{label:34} {run['seconds']:8.2f} {n / run['seconds']:9.0f} "
-              f"{run['peak_mb']:8.0f}  {run['status']} {run['totals']}")
+        print(
+            f"{label:34} {run['seconds']:8.2f} {n / run['seconds']:9.0f} "
+            f"{run['peak_mb']:8.0f}  {run['status']} {run['totals']}"
+        )
     print(f"\nbulk import / raw COPY:        {first['seconds'] / floor['seconds']:.2f}x (aim ≤ 4x)")
     print(f"re-import / bulk import:       {again['seconds'] / first['seconds']:.2f}x")
     print(f"1% delta / bulk import:        {changed['seconds'] / first['seconds']:.2f}x")
-    print(f"peak memory of the import:     {first['peak_mb']:.0f} MB "
-          f"(process baseline {first['baseline_mb']:.0f} MB; aim < 500 MB)")
+    print(
+        f"peak memory of the import:     {first['peak_mb']:.0f} MB "
+        f"(process baseline {first['baseline_mb']:.0f} MB; aim < 500 MB)"
+    )
 
 
 if __name__ == "__main__":
