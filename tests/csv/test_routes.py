@@ -127,3 +127,36 @@ def test_export_is_audited(tmp_path, client, auth_headers, sync_jobs, db_session
         )
     ).first()
     assert found is not None and found[0] == "export"
+
+
+def test_export_passwords_only_for_allowed_clients(
+    tmp_path, app, client, auth_headers, make_api_client, sync_jobs
+):
+    import base64
+
+    data = district()
+    data["users"][0]["password"] = "s3cret"
+    _post(client, auth_headers(scopes=[IMPORT]), write_package(tmp_path, data))
+
+    def password_of_u_t1(headers) -> str:
+        zf = zipfile.ZipFile(io.BytesIO(client.get("/oneroster/csv/export", headers=headers).data))
+        lines = zf.read("users.csv").decode().splitlines()
+        header = lines[0].split(",")
+        row = next(r for r in lines[1:] if r.startswith("u-t1,"))
+        return row.split(",")[header.index("password")]
+
+    key, secret = make_api_client(name="sis", scopes=[EXPORT])
+    basic = base64.b64encode(f"{key}:{secret}".encode()).decode()
+    token = client.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": f"Basic {basic}"},
+    ).get_json()["access_token"]
+    sis = {"Authorization": f"Bearer {token}"}
+    assert password_of_u_t1(sis) == ""
+    previous = app.config.get("ONEROSTER_PASSWORD_CLIENTS")
+    app.config["ONEROSTER_PASSWORD_CLIENTS"] = [key]
+    try:
+        assert password_of_u_t1(sis) == "s3cret"
+    finally:
+        app.config["ONEROSTER_PASSWORD_CLIENTS"] = previous

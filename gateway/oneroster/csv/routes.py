@@ -18,6 +18,7 @@ from gateway.auth import current_client, require_token
 from gateway.auth.access import compute_org_scope, org_scope
 from gateway.db import get_session
 from gateway.errors import BadRequest, Forbidden, NotFound, ParameterValidationFailed
+from gateway.oneroster.access import hidden_fields
 from gateway.oneroster.csv import jobs
 from gateway.oneroster.csv.export import export_stream
 from gateway.oneroster.csv.models import CsvImportJob
@@ -119,7 +120,13 @@ class Export(MethodView):
             f"csv-export:org={org or '*'}:since={since.isoformat() if since else '-'}",
             action="export",
         )
-        stream = export_stream(session, since=since, scope=None if scope.unrestricted else scope)
+        stream = export_stream(
+            session,
+            since=since,
+            scope=None if scope.unrestricted else scope,
+            # the REST provider's allow-list decides (compliance rule 5)
+            with_passwords="password" not in hidden_fields(client),
+        )
         stamp = datetime.now().strftime("%Y%m%d%H%M%S")
         return Response(
             stream_with_context(stream),
