@@ -69,6 +69,7 @@ class Typed:
     staged: Staged
     table: str  # the typed temp table
     columns: list[str]  # target columns the file carries, besides sourced_id/status/dates
+    existing: int  # rows the target table held before the import
 
 
 def build_typed(conn: psycopg.Connection, staged: Staged) -> Typed:
@@ -107,12 +108,20 @@ def build_typed(conn: psycopg.Connection, staged: Staged) -> Typed:
         )
         columns.append("metadata")
     name = f"csv_typed_{staged.file.name.lower()}"
+    existing = row_count(conn, staged.file.table.name)
+    # Into an empty table the typed rows are read once, by the INSERT: a view converts them on
+    # the way. Otherwise several statements join them with the table: convert once, store.
+    create = (
+        "CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {}"
+        if existing
+        else "CREATE TEMP VIEW {} AS SELECT {} FROM {}"
+    )
     conn.execute(
-        sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {}").format(
+        sql.SQL(create).format(
             sql.Identifier(name), sql.SQL(", ").join(selects), sql.Identifier(staged.table)
         )
     )
-    return Typed(staged, name, columns)
+    return Typed(staged, name, columns, existing)
 
 
 def apply_file(
@@ -130,7 +139,7 @@ def apply_file(
         return conn.execute(statement, params).rowcount
 
     table_name = typed.staged.file.table.name
-    existing = row_count(conn, table_name)
+    existing = typed.existing
 
     insert = sql.SQL(
         "INSERT INTO {t} (sourced_id, status, date_last_modified, origin{cols}) "

@@ -39,11 +39,11 @@ def drop_work_tables(session: Session) -> None:
     (tests, or a session running two imports) and the names are reused."""
     conn = _driver(session)
     names = conn.execute(
-        "SELECT relname FROM pg_class WHERE relnamespace = pg_my_temp_schema() "
-        "AND relkind = 'r' AND relname LIKE 'csv\\_%'"
+        "SELECT relname, relkind FROM pg_class WHERE relnamespace = pg_my_temp_schema() "
+        "AND relkind IN ('r', 'v') AND relname LIKE 'csv\\_%' ORDER BY relkind DESC"
     ).fetchall()
-    for (name,) in names:
-        conn.execute(f'DROP TABLE IF EXISTS "{name}"')
+    for name, kind in names:  # views first: they depend on the staging tables
+        conn.execute(f'DROP {"VIEW" if kind == "v" else "TABLE"} IF EXISTS "{name}"')
 
 
 def lock(session: Session, scope: OrgScope | None) -> None:

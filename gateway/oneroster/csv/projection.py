@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 def project_import(session: Session, typed_tables: dict[str, str]) -> None:
     """Project an applied import into Ed-Fi.
 
-    `typed_tables` maps each imported file ("users", "classes" …) to the temporary table holding
-    its rows as applied (column names as in the OneRoster tables), for set-based projection.
+    `typed_tables` maps each imported file ("users", "classes" …) to the temporary table (or
+    view) holding its rows as applied (columns named as in the OneRoster tables), for set-based
+    projection.
     """
     try:
         from gateway.mapping import projection  # type: ignore[attr-defined]
