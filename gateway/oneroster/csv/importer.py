@@ -90,12 +90,14 @@ def _stage_all(
 ) -> dict[str, Staged]:
     to_load = [f for f in catalogue().files if modes.get(f.name, "absent") != "absent"]
     total = sum(package.size(f.filename) for f in to_load if package.has(f.filename))
-    done = [0]
+    # Progress counts bytes: characters read so far within a file (never past its size), the
+    # whole size once a file is loaded.
+    done, within = [0], [0]
 
-    def on_chars(n: int) -> None:
-        done[0] += n
+    def on_chars(n: int, size: int = 0) -> None:
+        within[0] += n
         if progress is not None:
-            progress("load", min(done[0], total), total)
+            progress("load", min(done[0] + within[0], done[0] + size, total), total)
 
     staged: dict[str, Staged] = {}
     for file in catalogue().files:
@@ -119,7 +121,14 @@ def _stage_all(
             )
             continue
         savepoint = session.begin_nested()  # a CSV syntax error must not end the transaction
-        result = stage_file(_driver(session), package, file, mode, report, on_chars)
+        size = package.size(file.filename)
+        within[0] = 0
+        result = stage_file(
+            _driver(session), package, file, mode, report, lambda n, size=size: on_chars(n, size)
+        )
+        done[0] += size
+        if progress is not None:
+            progress("load", min(done[0], total), total)
         if result is None:
             savepoint.rollback()
         else:
