@@ -8,6 +8,7 @@ runs it inside the request before the 202 (tests, or deployments that prefer no 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import uuid
@@ -115,7 +116,8 @@ def _run_in_thread(app: Flask, job_id: uuid.UUID, path: Path, scope: OrgScope | 
 
 def submit(session: Session, job: CsvImportJob, path: Path, scope: OrgScope | None) -> None:
     """Run the job the configured way; the upload at `path` is removed when it is done."""
-    if current_app.config.get("CSV_IMPORT_MODE", "thread") == "sync":
+    mode = current_app.config.get("CSV_IMPORT_MODE") or os.environ.get("CSV_IMPORT_MODE")
+    if (mode or "thread") == "sync":
         try:
             execute(session, job, path, scope)
         finally:
