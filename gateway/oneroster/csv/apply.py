@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import psycopg
 from psycopg import sql
-from sqlalchemy import ColumnElement, exists, literal_column, select, table, true, update
+from sqlalchemy import ColumnElement, true
 from sqlalchemy.orm import Session
 
 from gateway.oneroster.csv.bulkload import indexes_rebuilt_after, row_count
@@ -108,17 +109,41 @@ def build_typed(conn: psycopg.Connection, staged: Staged) -> Typed:
         )
         columns.append("metadata")
     name = f"csv_typed_{staged.file.name.lower()}"
-    existing = row_count(conn, staged.file.table.name)
-    # Into an empty table the typed rows are read once, by the INSERT: a view converts them on
-    # the way. Otherwise several statements join them with the table: convert once, store.
-    create = (
-        "CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {}"
-        if existing
-        else "CREATE TEMP VIEW {} AS SELECT {} FROM {}"
+    target = staged.file.table.name
+    existing = row_count(conn, target)
+    converted = sql.SQL("SELECT {} FROM {}").format(
+        sql.SQL(", ").join(selects), sql.Identifier(staged.table)
     )
+    if not existing:
+        # Into an empty table every active row is new and is read once, by the INSERT: a view
+        # converts the rows on their way in.
+        conn.execute(
+            sql.SQL(
+                "CREATE TEMP VIEW {} AS SELECT c.*, "
+                "CASE WHEN c.status = 'active' THEN 'new' END AS kind FROM ({}) c"
+            ).format(sql.Identifier(name), converted)
+        )
+        return Typed(staged, name, columns, existing)
+    # One join with the table sorts the rows into new, changed and deleted, and keeps only those:
+    # an unchanged row is compared once and written never.
+    ours = sql.SQL("").join(sql.SQL(", c.{}").format(sql.Identifier(c)) for c in columns)
+    theirs = sql.SQL("").join(sql.SQL(", t.{}").format(sql.Identifier(c)) for c in columns)
     conn.execute(
-        sql.SQL(create).format(
-            sql.Identifier(name), sql.SQL(", ").join(selects), sql.Identifier(staged.table)
+        sql.SQL(
+            "CREATE TEMP TABLE {name} ON COMMIT DROP AS SELECT c.*, "
+            "CASE WHEN t.sourced_id IS NULL THEN 'new' "
+            "WHEN c.status = 'tobedeleted' THEN 'delete' ELSE 'changed' END AS kind "
+            "FROM ({converted}) c LEFT JOIN {target} t ON t.sourced_id = c.sourced_id "
+            "WHERE (c.status = 'active' AND (t.sourced_id IS NULL "
+            "OR (t.status{theirs}) IS DISTINCT FROM (c.status{ours}) "
+            "OR (c.file_dlm IS NOT NULL AND c.file_dlm IS DISTINCT FROM t.date_last_modified))) "
+            "OR (c.status = 'tobedeleted' AND t.status <> 'tobedeleted')"
+        ).format(
+            name=sql.Identifier(name),
+            converted=converted,
+            target=sql.Identifier(target),
+            ours=ours,
+            theirs=theirs,
         )
     )
     return Typed(staged, name, columns, existing)
@@ -144,38 +169,27 @@ def apply_file(
     insert = sql.SQL(
         "INSERT INTO {t} (sourced_id, status, date_last_modified, origin{cols}) "
         "SELECT s.sourced_id, s.status, COALESCE(s.file_dlm, %(now)s), %(origin)s{scols} "
-        "FROM {s} s WHERE s.status = 'active' {only_new} ORDER BY s.sourced_id"
+        "FROM {s} s WHERE s.kind = 'new' ORDER BY s.sourced_id"
     ).format(
         t=target,
         s=src,
-        only_new=sql.SQL(
-            "AND NOT EXISTS (SELECT 1 FROM {} t WHERE t.sourced_id = s.sourced_id)"
-        ).format(target)
-        if existing
-        else sql.SQL(""),
         cols=sql.SQL("").join(sql.SQL(", {}").format(c) for c in cols),
         scols=sql.SQL("").join(sql.SQL(", s.{}").format(c) for c in cols),
     )
-    changed = sql.SQL("").join(sql.SQL(", t.{}").format(c) for c in cols)
-    incoming = sql.SQL("").join(sql.SQL(", s.{}").format(c) for c in cols)
     change = sql.SQL(
         "UPDATE {t} t SET (status, date_last_modified, origin{cols}) = "
         "(s.status, COALESCE(s.file_dlm, %(now)s), %(origin)s{incoming}) FROM {s} s "
-        "WHERE t.sourced_id = s.sourced_id AND s.status = 'active' "
-        "AND ((t.status{changed}) IS DISTINCT FROM (s.status{incoming}) "
-        "OR (s.file_dlm IS NOT NULL AND s.file_dlm IS DISTINCT FROM t.date_last_modified))"
+        "WHERE t.sourced_id = s.sourced_id AND s.kind = 'changed'"
     ).format(
         t=target,
         s=src,
         cols=sql.SQL("").join(sql.SQL(", {}").format(c) for c in cols),
-        incoming=incoming,
-        changed=changed,
+        incoming=sql.SQL("").join(sql.SQL(", s.{}").format(c) for c in cols),
     )
     remove = sql.SQL(
         "UPDATE {t} t SET status = 'tobedeleted', "
         "date_last_modified = COALESCE(s.file_dlm, %(now)s), origin = %(origin)s FROM {s} s "
-        "WHERE t.sourced_id = s.sourced_id AND s.status = 'tobedeleted' "
-        "AND t.status <> 'tobedeleted'"
+        "WHERE t.sourced_id = s.sourced_id AND s.kind = 'delete'"
     ).format(t=target, s=src)
     with indexes_rebuilt_after(conn, table_name, enabled=typed.staged.rows > existing):
         created = run(insert)
@@ -184,28 +198,31 @@ def apply_file(
         deleted = run(remove) if existing else 0
     unchanged = typed.staged.rows - created - updated - deleted
     if typed.staged.mode == "bulk" and existing:
-        deleted += _delete_missing(session, typed, now, bulk_scope)
+        deleted += _delete_missing(session, conn, typed, params, bulk_scope)
     return {"created": created, "updated": updated, "deleted": deleted, "unchanged": unchanged}
 
 
 def _delete_missing(
-    session: Session, typed: Typed, now: datetime, scope: ColumnElement[bool] | None
+    session: Session,
+    conn: psycopg.Connection,
+    typed: Typed,
+    params: dict[str, Any],
+    scope: ColumnElement[bool] | None,
 ) -> int:
-    """Bulk: the file is the complete set, so rows it lacks are marked `tobedeleted`."""
-    target = typed.staged.file.table
-    staged_rows = table(typed.table, literal_column("sourced_id"))
-    statement = (
-        update(target)
-        .where(
-            target.c.status != "tobedeleted",
-            scope if scope is not None else true(),
-            ~exists(
-                select(literal_column("1"))
-                .select_from(staged_rows)
-                .where(literal_column(f"{typed.table}.sourced_id") == target.c.sourced_id)
-            ),
-        )
-        .values(status="tobedeleted", date_last_modified=now, origin=ORIGIN)
-        .execution_options(synchronize_session=False)
+    """Bulk: the file is the complete set, so rows it lacks are marked `tobedeleted`.
+    Rows are matched against the staged file itself (every row of it, changed or not)."""
+    compiled = (scope if scope is not None else true()).compile(
+        dialect=session.get_bind().dialect, compile_kwargs={"render_postcompile": True}
     )
-    return session.execute(statement).rowcount  # type: ignore[attr-defined]
+    staged = typed.staged
+    statement = sql.SQL(
+        "UPDATE {t} SET status = 'tobedeleted', date_last_modified = %(now)s, "
+        "origin = %(origin)s WHERE {t}.status <> 'tobedeleted' AND ({scope}) "
+        "AND NOT EXISTS (SELECT 1 FROM {stage} s WHERE {sid} = {t}.sourced_id)"
+    ).format(
+        t=sql.Identifier(staged.file.table.name),
+        scope=sql.SQL(compiled.string),  # type: ignore[arg-type]
+        stage=sql.Identifier(staged.table),
+        sid=sql.SQL(staged.raw("sourcedId", alias="s")),
+    )
+    return conn.execute(statement, {**params, **compiled.params}).rowcount

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 def project_import(session: Session, typed_tables: dict[str, str]) -> None:
     """Project an applied import into Ed-Fi.
 
-    `typed_tables` maps each imported file ("users", "classes" …) to the temporary table (or
-    view) holding its rows as applied (columns named as in the OneRoster tables), for set-based
-    projection.
+    `typed_tables` maps each imported file ("users", "classes" …) to a temporary table (or, for
+    a first load, a view) of the rows the import wrote, columns named as in the OneRoster tables,
+    plus `kind`: new | changed | delete. Unchanged rows are not in it.
     """
     try:
         from gateway.mapping import projection  # type: ignore[attr-defined]

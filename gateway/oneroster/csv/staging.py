@@ -33,10 +33,11 @@ class Staged:
     def has(self, name: str) -> bool:
         return name in self.columns
 
-    def raw(self, name: str) -> str:
+    def raw(self, name: str, alias: str = "") -> str:
         """SQL for the column's text value, NULL when empty or missing from the file."""
         if name in self.columns:
-            return f"NULLIF({self.columns[name]}, '')"
+            qualifier = f"{alias}." if alias else ""
+            return f"NULLIF({qualifier}{self.columns[name]}, '')"
         return "NULL::text"
 
 
