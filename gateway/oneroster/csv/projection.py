@@ -15,7 +15,7 @@ def project_import(session: Session, typed_tables: dict[str, str]) -> None:
 
     `typed_tables` maps each imported file ("users", "classes" …) to a temporary table (or, for
     a first load, a view) of the rows the import wrote, columns named as in the OneRoster tables,
-    plus `kind`: new | changed | delete. Unchanged rows are not in it.
+    plus `kind`: new | changed | delete (unchanged rows are left out; NULL: not written).
     """
     try:
         from gateway.mapping import projection  # type: ignore[attr-defined]
