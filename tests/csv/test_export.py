@@ -13,7 +13,7 @@ from gateway.auth.access import compute_org_scope
 from gateway.oneroster.csv.catalogue import catalogue
 from gateway.oneroster.csv.export import export_stream
 from tests.csv.conftest import write_package
-from tests.csv.district import district
+from tests.csv.district import HEADERS, district
 
 TABLES = [(f.table.name, [c.column for c in f.columns]) for f in catalogue().files]
 
@@ -61,7 +61,7 @@ def test_bulk_export_has_manifest_and_exact_columns(tmp_path, app, db_session, d
 def test_round_trip_into_an_empty_gateway(tmp_path, app, db_session, do_import):
     data = district()
     data["users"][0]["metadata.homeRoom"] = "B-12"
-    headers = {"users": list(district.__globals__["HEADERS"]["users"]) + ["metadata.homeRoom"]}
+    headers = {"users": list(HEADERS["users"]) + ["metadata.homeRoom"]}
     assert do_import(write_package(tmp_path, data, headers=headers)).status == "applied"
     before = _snapshot(db_session)
     exported = tmp_path / "export.zip"

@@ -6,7 +6,7 @@ import pytest
 
 from gateway.oneroster.csv.report import ISSUE_CAP
 from tests.csv.conftest import write_package
-from tests.csv.district import district
+from tests.csv.district import HEADERS, district
 
 
 def _issues(report, filename):
@@ -158,7 +158,7 @@ def test_reference_to_a_row_the_bulk_file_removes_is_rejected(tmp_path, do_impor
 
 
 def test_missing_required_column(tmp_path, do_import):
-    header = [h for h in district.__globals__["HEADERS"]["categories"] if h != "title"]
+    header = [h for h in HEADERS["categories"] if h != "title"]
     report = do_import(
         write_package(
             tmp_path, {"categories": district()["categories"]}, headers={"categories": header}
