@@ -89,3 +89,12 @@ def test_lists_with_spaces_and_date_times_without_zone(tmp_path, do_import, rows
         )
     ).scalar_one()
     assert stamp is True
+
+
+def test_other_files_in_the_package_are_logged_and_ignored(tmp_path, do_import):
+    package = write_package(tmp_path, district(), as_zip=False)
+    (package / "notes.txt").write_text("exported by SIS 9.2\n", encoding="utf-8")
+    report = do_import(package)
+    assert report.status == "applied"
+    assert report.files["notes.txt"].outcome == "ignored"
+    assert report.files["notes.txt"].warnings == ["not a OneRoster 1.1 file; not read"]

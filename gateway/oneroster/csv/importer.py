@@ -134,6 +134,12 @@ def _stage_all(
         else:
             savepoint.commit()
             staged[file.name] = result
+    known = {f.filename for f in catalogue().files} | {catalogue().manifest["file"]}
+    for name in package.filenames():
+        if name not in known:  # a conformant consumer logs every file it did not import
+            other = report.file(name)
+            other.outcome = "ignored"
+            other.warnings.append("not a OneRoster 1.1 file; not read")
     return staged
 
 

@@ -58,6 +58,9 @@ class Package:
         if self._zip is not None:
             self._zip.close()
 
+    def filenames(self) -> list[str]:
+        return sorted(self._names)
+
     def has(self, filename: str) -> bool:
         return filename in self._names
 
