@@ -28,6 +28,14 @@ from gateway.oneroster.csv.staging import Staged, stage_file
 # progress(phase, done, total): phase "load" counts characters read, "apply" counts rows applied.
 Progress = Callable[[str, int, int], None]
 LOCK_CLASS = "oneroster-csv"
+# Errors the apply can meet with valid-looking data (e.g. a username another user holds): the
+# import is rolled back and reported, never left half done or turned into a 500.
+APPLY_ERRORS = (
+    psycopg.errors.IntegrityError,
+    psycopg.errors.DataError,
+    sa_exc.IntegrityError,
+    sa_exc.DataError,
+)
 
 
 def _driver(session: Session) -> psycopg.Connection:
@@ -173,17 +181,15 @@ def _apply(
         try:
             typed = build_typed(_driver(session), item)
             counts = apply_file(session, typed, now, _bulk_scope(item.file, scope))
-        except (psycopg.errors.IntegrityError, sa_exc.IntegrityError) as exc:
+        except APPLY_ERRORS as exc:
             diag = exc.diag if isinstance(exc, psycopg.Error) else exc.orig.diag  # type: ignore
-            constraint = diag.constraint_name or "a constraint"
+            if isinstance(exc, psycopg.errors.IntegrityError | sa_exc.IntegrityError):
+                reason = "conflicts with data already in the gateway"
+                reason += f" ({diag.constraint_name or 'a constraint'})"
+            else:  # validation should make this unreachable; the message names no value
+                reason = f"a value cannot be stored: {diag.message_primary}"
             report.add(
-                Issue(
-                    item.file.filename,
-                    0,
-                    _constraint_column(item.file, diag),
-                    "",
-                    f"conflicts with data already in the gateway ({constraint})",
-                )
+                Issue(item.file.filename, 0, _constraint_column(item.file, diag), "", reason)
             )
             file_report.outcome = "rejected"
             raise
@@ -236,10 +242,10 @@ def run_import(
             return report
         try:
             _apply(session, staged, report, scope, progress)
-        except (psycopg.errors.IntegrityError, sa_exc.IntegrityError):
+        except APPLY_ERRORS:
             session.rollback()
             report.status = "rejected"
-            report.message = "nothing was applied: a row conflicts with data already stored"
+            report.message = "nothing was applied: a row could not be stored (see the report)"
             for file_report in report.files.values():
                 file_report.counts.update(dict.fromkeys(file_report.counts, 0))
                 if file_report.outcome in ("pending", "imported"):
