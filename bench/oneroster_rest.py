@@ -72,13 +72,20 @@ def generate(conn: psycopg.Connection, users: int) -> None:
     conn.autocommit = False
 
 
-def rate(fn: Callable[[], object], seconds: float) -> float:
-    fn()  # warm up (plans, caches)
-    count, start = 0, time.perf_counter()
-    while (elapsed := time.perf_counter() - start) < seconds:
-        fn()
-        count += 1
-    return count / elapsed
+def rates(fns: list[Callable[[], object]], seconds: float, slices: int = 6) -> list[float]:
+    """Requests/s of each function, measured in interleaved slices so that a machine whose load
+    changes during the run (shared CI) skews them alike and their ratios stay meaningful."""
+    for fn in fns:
+        fn()  # warm up (plans, caches)
+    counts, spent = [0] * len(fns), [0.0] * len(fns)
+    for _ in range(slices):
+        for i, fn in enumerate(fns):
+            start = time.perf_counter()
+            while (elapsed := time.perf_counter() - start) < seconds / slices:
+                fn()
+                counts[i] += 1
+            spent[i] += elapsed
+    return [c / t for c, t in zip(counts, spent, strict=True)]
 
 
 def main() -> None:
@@ -95,13 +102,12 @@ def main() -> None:
 
 
 def run(url: str, users: int, seconds: float) -> None:
+    from gateway import migrate
     from gateway.app import create_app
     from gateway.auth.clients import create_client, find_active
     from gateway.auth.tokens import issue_token
     from gateway.config import Config
     from gateway.db import get_session
-
-    from gateway import migrate
 
     migrate.upgrade(url)
     raw = psycopg.connect(libpq(url))
@@ -190,9 +196,7 @@ def run(url: str, users: int, seconds: float) -> None:
             raw.execute(count_sql, params).fetchone()
             raw.execute(page_sql, params).fetchall()
 
-        app_rate = rate(through_app, seconds)
-        raw_rate = rate(raw_page, seconds)
-        floor_rate = rate(raw_page_and_count, seconds)
+        app_rate, raw_rate, floor_rate = rates([through_app, raw_page, raw_page_and_count], seconds)
         results[path] = app_rate
         print(
             f"{path[:58]:58} {app_rate:9.1f} {raw_rate:9.1f} {app_rate / raw_rate:6.2f} "

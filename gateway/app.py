@@ -39,10 +39,20 @@ def create_app(config: Config | dict | None = None, database: db.Database | None
         database = db.Database(db.make_engine(url, app.config))
     db.init_app(app, database)
 
+    if app.config.get("TRUSTED_PROXIES"):
+        # Behind a TLS load balancer: absolute URLs (hrefs, Link headers) and OAuth 1.0a
+        # signature base strings must use the public scheme and host the client used.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)  # type: ignore[method-assign]
+
     api = init_api(app)
     errors.init_app(app)
 
-    from gateway import auth, docs, health
+    from gateway import audit, auth, docs, health
+
+    audit.init_app(app)
 
     api.register_blueprint(health.blp)
     auth.init_app(app, api)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from typing import Any
 
 import click
 
@@ -113,7 +114,7 @@ def clients_list(as_json: bool) -> None:
     with Runtime() as config:
         app = _app(config)
         with app.app_context():
-            rows = [
+            rows: list[dict[str, Any]] = [
                 {
                     "key": c.key,
                     "name": c.name,
@@ -129,7 +130,7 @@ def clients_list(as_json: bool) -> None:
         click.echo(json.dumps(rows, indent=2))
         return
     for row in rows:
-        orgs = ",".join(row["education_organization_ids"]) or "(all)"
+        orgs = ",".join(map(str, row["education_organization_ids"] or [])) or "(all)"
         state = "active" if row["active"] else "revoked"
         click.echo(f"{row['key']}  {state:8} {row['name']}  orgs={orgs}")
 

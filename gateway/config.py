@@ -46,6 +46,19 @@ class Config:
         self.DB_POOL_TIMEOUT = _int("DB_POOL_TIMEOUT", 30)
         self.DB_CONNECT_TIMEOUT = _int("DB_CONNECT_TIMEOUT", 5)
         self.OAUTH1_TIMESTAMP_WINDOW = _int("OAUTH1_TIMESTAMP_WINDOW", 300)
+        # A valid token is remembered in-process this long (0 = look it up on every request);
+        # revocation therefore takes effect within this many seconds.
+        self.TOKEN_CACHE_SECONDS = _int("TOKEN_CACHE_SECONDS", 10)
+        # "async": audit rows are written in batches by a background thread (no round trip on the
+        # request path); "sync": each request writes its row before answering.
+        self.AUDIT_MODE = os.environ.get("AUDIT_MODE", "async")
+        # Number of reverse proxies in front of the gateway whose X-Forwarded-* headers to trust.
+        self.TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
+        self.ONEROSTER_MAX_LIMIT = _int("ONEROSTER_MAX_LIMIT", 5000)
+        # Client keys allowed to read OneRoster users.password (compliance rule 5), comma-separated.
+        self.ONEROSTER_PASSWORD_CLIENTS = os.environ.get("ONEROSTER_PASSWORD_CLIENTS", "")
+        # "thread": CSV import jobs run in a background thread of the worker; "sync": in the request.
+        self.CSV_IMPORT_MODE = os.environ.get("CSV_IMPORT_MODE", "thread")
         self.GATEWAY_WORKERS = _int("GATEWAY_WORKERS", 2)
         self.GATEWAY_THREADS = _int("GATEWAY_THREADS", 4)
         # flask-smorest / OpenAPI

@@ -156,7 +156,7 @@ class EmbeddedDynamo:
         env = dict(os.environ)
         # A new session: Ctrl-C in the terminal must not kill it before its tables are saved.
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(port)],
+            [sys.executable, "-m", "gateway.dynamo_server", self.host, str(port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             env=env,

@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, pool
 from gateway.db import Base
 
 # Import every model module so autogenerate sees the whole schema.
-for _module in ("gateway.auth.models",):
+for _module in ("gateway.auth.models", "gateway.audit"):
     importlib.import_module(_module)
 for _ctx in ("edfi", "oneroster", "mapping", "profiles"):
     try:

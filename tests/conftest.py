@@ -35,6 +35,10 @@ class TestConfig(Config):
         self.DYNAMODB_TABLE_PREFIX = "test-"
         self.SECRET_KEY = TEST_SECRET_KEY
         self.TOKEN_EXPIRES_IN = 3600
+        # Every request looks its token up, so revocation and expiry tests see the database.
+        self.TOKEN_CACHE_SECONDS = 0
+        # Audit rows are written before each response, so tests can read them straight away.
+        self.AUDIT_MODE = "sync"
         self.TESTING = True
 
 
@@ -82,16 +86,15 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture(scope="session")
 def dynamodb_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
+    """The same embedded endpoint `make run` uses (without its snapshot), on a loopback port."""
+    from gateway.embedded import EmbeddedDynamo
 
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     os.environ.setdefault("AWS_REGION", "us-east-1")
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    server = EmbeddedDynamo(data_dir=None)
+    yield server.start()
+    server.stop(save=False)
 
 
 @pytest.fixture(scope="session")

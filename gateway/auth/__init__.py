@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_smorest import Api
 
 from gateway.auth.context import ClientContext, current_client, set_current_client
@@ -27,7 +27,7 @@ _BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="gateway"'}
 
 def authenticate_bearer() -> ClientContext:
     """Resolve the request's bearer token to its client, or raise 401."""
-    from gateway.auth.tokens import lookup
+    from gateway.auth.tokens import cached_lookup
 
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
@@ -35,15 +35,14 @@ def authenticate_bearer() -> ClientContext:
         raise Unauthorized(
             "Authorization header is missing or is not a bearer token.", headers=_BEARER_CHALLENGE
         )
-    found = lookup(get_session(), token.strip())
+    found = cached_lookup(get_session(), token.strip(), current_app.config["TOKEN_CACHE_SECONDS"])
     if found is None:
         raise Unauthorized(
             "The access token is invalid, expired or revoked.",
             headers={"WWW-Authenticate": 'Bearer realm="gateway", error="invalid_token"'},
         )
-    ctx = found[0]
-    set_current_client(ctx)
-    return ctx
+    set_current_client(found)
+    return found
 
 
 def check_scopes(ctx: ClientContext, scopes: tuple[str, ...], any_of: bool = True) -> None:

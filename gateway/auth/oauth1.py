@@ -14,9 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
-from gateway.errors import Unauthorized
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+
+from gateway.errors import Unauthorized
 
 SIGNATURE_METHODS = {"HMAC-SHA1": hashlib.sha1, "HMAC-SHA256": hashlib.sha256}
 DEFAULT_WINDOW_SECONDS = 300

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -48,6 +49,7 @@ def lookup(session: Session, token: str) -> tuple[ClientContext, AccessToken] | 
 
 
 def revoke_token(session: Session, token: str, client_id: int) -> None:
+    forget(token)
     session.execute(
         update(AccessToken)
         .where(
@@ -57,3 +59,35 @@ def revoke_token(session: Session, token: str, client_id: int) -> None:
         )
         .values(revoked_at=utcnow())
     )
+
+
+# token hash → (monotonic deadline, client). Per process; bounded; see TOKEN_CACHE_SECONDS.
+_CACHE: dict[str, tuple[float, ClientContext]] = {}
+_CACHE_LIMIT = 50_000
+
+
+def cached_lookup(session: Session, token: str, ttl: int) -> ClientContext | None:
+    """`lookup`, remembered for up to `ttl` seconds (never past the token's expiry), so a busy
+    client does not cost a database round trip per request. Revocation applies within `ttl`."""
+    if ttl <= 0:
+        found = lookup(session, token)
+        return found[0] if found else None
+    key = sha256_hex(token)
+    now = time.monotonic()
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    found = lookup(session, token)
+    if found is None:
+        _CACHE.pop(key, None)
+        return None
+    ctx, access = found
+    remaining = (access.expires_at - utcnow()).total_seconds()
+    if len(_CACHE) >= _CACHE_LIMIT:
+        _CACHE.clear()
+    _CACHE[key] = (now + min(ttl, remaining), ctx)
+    return ctx
+
+
+def forget(token: str) -> None:
+    _CACHE.pop(sha256_hex(token), None)

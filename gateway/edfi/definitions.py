@@ -95,7 +95,7 @@ class Resource:
     columns: dict[str, Column] = field(default_factory=dict)  # flat name -> column
     references: list[Reference] = field(default_factory=list)
     descriptor_id_property: str | None = None
-    table: sa.Table | None = None
+    table: sa.Table = field(init=False)
 
     @property
     def key_columns(self) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
@@ -67,13 +68,14 @@ def synthesized_enrollments(session: Session) -> list[Record]:
     ).all()
     if not student_ids or not school_rows:
         return []
-    first_day = dict(
-        session.execute(
+    first_day: dict[int, Any] = {
+        school_id: day
+        for school_id, day in session.execute(
             sa.select(sessions.c.school_id, sa.func.min(sessions.c.begin_date)).group_by(
                 sessions.c.school_id
             )
-        ).all()
-    )
+        )
+    }
     session_begin = {
         (r.school_id, r.school_year, r.session_name): r.begin_date
         for r in session.execute(

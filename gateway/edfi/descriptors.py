@@ -34,7 +34,7 @@ def read_descriptor_file(path: Path) -> Iterator[dict]:
     for _event, elem in ET.iterparse(path, events=("end",)):
         name = local(elem.tag)
         if name in known:
-            row = {"descriptor_name": name}
+            row: dict[str, object] = {"descriptor_name": name}
             for child in elem:
                 column = FIELDS.get(local(child.tag))
                 if column:
@@ -71,7 +71,7 @@ def load_descriptors(session: Session, directory: Path) -> int:
     )
     after = session.scalar(sa.select(sa.func.count()).select_from(table))
     session.commit()
-    return int(after - before)
+    return int(after or 0) - int(before or 0)
 
 
 def descriptors_missing(session: Session) -> bool:

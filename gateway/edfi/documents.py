@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from gateway.edfi.definitions import Resource
+from gateway.edfi.definitions import Column, Resource
 from gateway.errors import ValidationFailed
 
 SERVER_FIELDS = ("_etag", "_lastModifiedDate", "link", "_ext")
@@ -221,12 +222,18 @@ def json_value(value: Any) -> Any:
 
 
 def format_timestamp(value: datetime) -> str:
-    value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    # e.g. 2026-01-13T02:11:20.556Z
+    return value.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def key_values(res: Resource, row: Any) -> dict[str, Any]:
     return {flat: json_value(row[res.columns[flat].name]) for flat in res.identity}
+
+
+def etag_of(row: Any) -> str:
+    """A row written outside this API (e.g. by a projection) may lack an etag: its change
+    version, which also changes on every write, stands in."""
+    return row["_etag"] or str(row["change_version"])
 
 
 def to_document(res: Resource, row: Any, links: dict[str, dict] | None = None) -> dict[str, Any]:
@@ -252,6 +259,72 @@ def to_document(res: Resource, row: Any, links: dict[str, dict] | None = None) -
                 doc[name] = []
             continue
         doc[name] = json_value(value)
-    doc["_etag"] = row["_etag"]
+    doc["_etag"] = etag_of(row)
     doc["_lastModifiedDate"] = format_timestamp(row["_last_modified_date"])
     return doc
+
+
+def _converter(column: Column) -> Callable[[Any], Any] | None:
+    fmt = column.spec.get("format")
+    if column.kind == "scalar" and fmt == "date":
+        return date.isoformat
+    if column.kind == "scalar" and fmt == "date-time":
+        return format_timestamp
+    return None
+
+
+class Serializer:
+    """to_document for pages: a per-resource plan over row tuples of `select(table)`, so a large
+    page costs one pass of index lookups per row instead of name lookups per property."""
+
+    def __init__(self, res: Resource, columns: list[str]):
+        pos = {name: i for i, name in enumerate(columns)}
+        self.id_i, self.etag_i, self.modified_i = (
+            pos["id"],
+            pos["_etag"],
+            pos["_last_modified_date"],
+        )
+        self.version_i = pos["change_version"]
+        self.descriptor_id = (
+            (res.descriptor_id_property, pos["descriptor_id"])
+            if res.descriptor_id_property
+            else None
+        )
+        self.steps: list[tuple] = []
+        for prop in res.properties:
+            name = prop["name"]
+            if prop["kind"] == "reference":
+                fields = []
+                for f in prop["fields"]:
+                    column = res.columns[f["flat"]]
+                    fields.append((f["name"], pos[column.name], _converter(column)))
+                self.steps.append((True, name, fields, None, None))
+            else:
+                column = res.columns[name]
+                empty: list | None = [] if prop["kind"] == "collection" else None
+                self.steps.append((False, name, pos[column.name], _converter(column), empty))
+
+    def __call__(self, row: Sequence[Any], links: dict[str, dict]) -> dict[str, Any]:
+        doc: dict[str, Any] = {"id": str(row[self.id_i])}
+        if self.descriptor_id:
+            doc[self.descriptor_id[0]] = row[self.descriptor_id[1]]
+        for is_ref, name, where, convert, empty in self.steps:
+            if is_ref:
+                raw = tuple(row[i] for _, i, _ in where)
+                if None in raw:
+                    continue
+                ref = {f: (c(v) if c else v) for (f, _, c), v in zip(where, raw, strict=True)}
+                link = links.get(name, {}).get(raw) if links else None
+                if link:
+                    ref["link"] = link
+                doc[name] = ref
+                continue
+            value = row[where]
+            if value is None:
+                if empty is not None:
+                    doc[name] = []
+                continue
+            doc[name] = convert(value) if convert else value
+        doc["_etag"] = row[self.etag_i] or str(row[self.version_i])
+        doc["_lastModifiedDate"] = format_timestamp(row[self.modified_i])
+        return doc

@@ -10,10 +10,9 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from gateway.auth.access import OrgScope
+from gateway.edfi.bulk import BulkUpsert
 from gateway.edfi.definitions import registry
 from gateway.edfi.interchange import InterchangeReader, Record
-from gateway.edfi.security import Authorizer
-from gateway.edfi.service import ResourceService
 from gateway.errors import GatewayError
 
 DISTRICT_WIDE = OrgScope(True, frozenset(), frozenset())
@@ -55,24 +54,20 @@ def describe(err: GatewayError) -> str:
 def load_records(
     session: Session, records: list[Record], report: LoadReport, origin: str = "edfi"
 ) -> None:
-    """Upsert records in dependency order, one savepoint each: a rejected record leaves no trace."""
+    """Upsert records in dependency order, set-based per resource: every record is checked like an
+    API request; rejected ones are reported with their reason, the others written."""
     reg = registry()
-    service = ResourceService(
-        session, reg, Authorizer(reg, DISTRICT_WIDE), origin=origin, autocommit=False
-    )
+    bulk = BulkUpsert(session, reg, origin=origin)
     grouped: dict[str, list[Record]] = defaultdict(list)
     for record in records:
         grouped[record.resource].append(record)
     for name in sorted(grouped, key=lambda n: (reg.resources[n].order, n)):
-        res = reg.resources[name]
-        for record in grouped[name]:
-            try:
-                with session.begin_nested():
-                    created, _id, _etag = service.upsert(res, record.body)
-            except GatewayError as err:
-                report.rejected.append((record.source, name, describe(err)))
-                continue
-            (report.created if created else report.updated)[name] += 1
+        group = grouped[name]
+        result = bulk.run(reg.resources[name], [r.body for r in group])
+        report.created[name] += result.created
+        report.updated[name] += result.updated
+        for index, reason in sorted(result.rejected):
+            report.rejected.append((group[index].source, name, reason))
         session.commit()
 
 

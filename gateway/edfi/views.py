@@ -8,8 +8,9 @@ import re
 from typing import Any
 
 from flask import Blueprint, Response, request
-from werkzeug.routing import BaseConverter
+from werkzeug.routing import BaseConverter, ValidationError
 
+from gateway.audit import note_records
 from gateway.auth import current_client, require_token
 from gateway.auth.access import org_scope
 from gateway.db import get_session
@@ -37,18 +38,10 @@ def quoted(etag: str) -> str:
 
 def authorizer() -> Authorizer:
     client = current_client()
+    if client is None:  # require_token ran first; this is a programming error, not a client's
+        raise RuntimeError("authorizer() needs an authenticated request")
     scope = org_scope(get_session(), client)
-    return Authorizer(registry(), scope, client.namespace_prefix if client else None)
-
-
-def resolve(rest: str) -> tuple[Resource, list[str]]:
-    parts = [p for p in rest.split("/") if p]
-    if len(parts) < 2 or parts[0].lower() != "ed-fi":
-        raise NotFound("The requested resource does not exist.")
-    res = registry().find(parts[1])
-    if res is None:
-        raise NotFound(f"Resource '{parts[1]}' is not served by this API.")
-    return res, parts[2:]
+    return Authorizer(registry(), scope, client.namespace_prefix)
 
 
 def body() -> Any:
@@ -60,18 +53,18 @@ def body() -> Any:
 
 
 @require_token("edfi.read")
-def read(rest: str) -> Response:
-    res, tail = resolve(rest)
+def read(res: Resource, tail: list[str]) -> Response:
     session = get_session()
     auth = authorizer()
     if not tail:
         page = CollectionReader(session, registry(), auth).read(res, request.args)
+        note_records(*page.ids)
         headers = {}
         if page.total_count is not None:
             headers["Total-Count"] = str(page.total_count)
         if page.next_page_token:
             headers["Next-Page-Token"] = page.next_page_token
-        return json_response(page.items, headers=headers)
+        return Response(page.body, headers=headers, mimetype="application/json")
     if len(tail) == 1 and tail[0].lower() in SUB_COLLECTIONS:
         return json_response(
             CollectionReader(session, registry(), auth).tracked(
@@ -88,6 +81,7 @@ def read(rest: str) -> Response:
         )
     if len(tail) != 1:
         raise NotFound("The requested resource does not exist.")
+    note_records(tail[0])
     doc = ResourceService(session, registry(), auth).get(res, tail[0])
     etag = quoted(doc["_etag"])
     if strip_etag(request.headers.get("If-None-Match")) == doc["_etag"]:
@@ -96,19 +90,20 @@ def read(rest: str) -> Response:
 
 
 @require_token("edfi.write")
-def write(rest: str) -> Response:
-    res, tail = resolve(rest)
+def write(res: Resource, tail: list[str]) -> Response:
     service = ResourceService(get_session(), registry(), authorizer())
     if request.method == "POST":
         if tail:
             raise MethodNotAllowed("POST is only allowed on the resource collection.")
         created, new_id, etag = service.upsert(res, body())
+        note_records(new_id)
         location = f"{request.host_url}data/v3/ed-fi/{res.name}/{new_id}"
         return Response(
             status=201 if created else 200, headers={"Location": location, "ETag": quoted(etag)}
         )
     if len(tail) != 1 or tail[0].lower() in (*SUB_COLLECTIONS, "partitions"):
         raise MethodNotAllowed(f"{request.method} requires a resource id.")
+    note_records(tail[0])
     if_match = request.headers.get("If-Match")
     if request.method == "PUT":
         etag = service.replace(res, tail[0], body(), if_match)
@@ -127,18 +122,42 @@ class CaseInsensitive(BaseConverter):
         self.regex = f"(?i:{re.escape(word)})"
 
 
+class ServedResource(BaseConverter):
+    """A served resource's name in any letter case; other names are left to the 404 handler (and
+    to other routes), so this context never swallows paths it does not serve."""
+
+    part_isolating = True
+
+    def __init__(self, url_map: Any) -> None:
+        super().__init__(url_map)
+        names = sorted(registry().resources, key=len, reverse=True)
+        self.regex = "(?i:" + "|".join(re.escape(n) for n in names) + ")"
+
+    def to_python(self, value: str) -> Resource:
+        res = registry().find(value)
+        if res is None:  # the regex admits only served names
+            raise ValidationError()
+        return res
+
+    def to_url(self, value: Any) -> str:
+        return value.name if isinstance(value, Resource) else str(value)
+
+
 @blp.record_once
-def _register_converter(state: Any) -> None:
+def _register_converters(state: Any) -> None:
     state.app.url_map.converters.setdefault("ci", CaseInsensitive)
+    state.app.url_map.converters.setdefault("edfi_resource", ServedResource)
 
 
-@blp.route(
-    "/<ci('data'):_d>/<ci('v3'):_v>/<path:rest>",
-    methods=["GET", "POST", "PUT", "DELETE"],
-    strict_slashes=False,
-)
-def data(rest: str, _d: str = "", _v: str = "") -> Response:
-    return read(rest) if request.method == "GET" else write(rest)
+DATA = "/<ci('data'):_d>/<ci('v3'):_v>/<ci('ed-fi'):_e>/<edfi_resource:res>"
+VERBS = ["GET", "POST", "PUT", "DELETE"]
+
+
+@blp.route(DATA, methods=VERBS, strict_slashes=False)
+@blp.route(DATA + "/<path:rest>", methods=VERBS, strict_slashes=False)
+def data(res: Resource, rest: str = "", **_segments: str) -> Response:
+    tail = [p for p in rest.split("/") if p]
+    return read(res, tail) if request.method == "GET" else write(res, tail)
 
 
 @blp.route("/", methods=["GET"])

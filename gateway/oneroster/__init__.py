@@ -12,10 +12,16 @@ def init_app(app: Flask, api: Api) -> None:
     from gateway.oneroster.views import blp
 
     api.register_blueprint(blp)
+    from gateway.oneroster import csv
+
+    csv.init_app(app, api)
 
 
 def init_cli(group: click.Group) -> None:
     """Add this context's commands to the `gateway` command."""
+    from gateway.oneroster import csv
+
+    csv.init_cli(group)
 
 
 def bootstrap(app: Flask, *, demo: bool) -> None:

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 from flask import current_app, request
-from gateway.auth.access import org_scope
-from gateway.auth.clients import client_secret_for, context_for, find_active
-from gateway.db import get_session
-from gateway.errors import Unauthorized
 
 from gateway.auth import (
     ClientContext,
@@ -16,6 +12,10 @@ from gateway.auth import (
     oauth1,
     set_current_client,
 )
+from gateway.auth.access import org_scope
+from gateway.auth.clients import client_secret_for, context_for, find_active
+from gateway.db import get_session
+from gateway.errors import Unauthorized
 from gateway.oneroster.service import Reach
 
 _FORM = "application/x-www-form-urlencoded"
@@ -24,7 +24,9 @@ _FORM = "application/x-www-form-urlencoded"
 def _oauth1_client() -> ClientContext | None:
     form_body = request.get_data(as_text=True) if request.mimetype == _FORM else None
     signed = oauth1.collect(
-        request.headers.get("Authorization"), request.query_string.decode("latin-1"), form_body
+        request.headers.get("Authorization"),
+        request.query_string.decode("utf-8", "replace"),
+        form_body,
     )
     if signed is None:
         return None
@@ -36,7 +38,7 @@ def _oauth1_client() -> ClientContext | None:
         url=request.base_url,
         consumer_secret=client_secret_for(session, signed.consumer_key),
         window_seconds=current_app.config.get(
-            "ONEROSTER_OAUTH1_WINDOW_SECONDS", oauth1.DEFAULT_WINDOW_SECONDS
+            "OAUTH1_TIMESTAMP_WINDOW", oauth1.DEFAULT_WINDOW_SECONDS
         ),
     )
     client = find_active(session, signed.consumer_key)
@@ -57,5 +59,7 @@ def authenticate(scopes: tuple[str, ...]) -> tuple[ClientContext, Reach]:
 
 def hidden_fields(ctx: ClientContext) -> frozenset[str]:
     """Passwords are never returned unless the client is explicitly allowed (compliance rule 5)."""
-    allowed = current_app.config.get("ONEROSTER_PASSWORD_CLIENTS", ())
+    allowed = current_app.config.get("ONEROSTER_PASSWORD_CLIENTS") or ()
+    if isinstance(allowed, str):  # as read from the environment: comma-separated keys
+        allowed = [key.strip() for key in allowed.split(",")]
     return frozenset() if ctx.key in allowed else frozenset({"password"})

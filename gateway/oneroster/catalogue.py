@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from gateway.db import Base
 from sqlalchemy import Table
 
+from gateway.db import Base
 from gateway.oneroster import models  # noqa: F401  (registers the tables on Base.metadata)
 
 _HERE = Path(__file__).parent
+_FIELD_NAME = re.compile(r"[A-Za-z]+")
 
 # Kinds whose value is one scalar column (sortable, comparable).
 SCALAR_KINDS = frozenset({"string", "enum", "date", "datetime", "boolean", "number", "ref"})
@@ -29,6 +31,20 @@ class Field:
     required: bool = False
     values: tuple[str, ...] = ()
     secret: bool = False
+    refers_to: str | None = None
+
+    @property
+    def column_name(self) -> str:
+        """The column of a stored field (derived fields, with a `link`, have none)."""
+        if self.column is None:
+            raise LookupError(f"{self.name} is derived, not stored")
+        return self.column
+
+    @property
+    def target_type(self) -> str:
+        if self.target is None:
+            raise LookupError(f"{self.name} is not a reference")
+        return self.target
 
 
 @dataclass(frozen=True)
@@ -90,6 +106,8 @@ def catalogue() -> Catalogue:
     for name, e in spec["entities"].items():
         fields = {}
         for fname, f in {**common, **e["fields"]}.items():
+            if not _FIELD_NAME.fullmatch(fname):  # names are inlined into SQL as JSON keys
+                raise ValueError(f"entities.json: field name {fname!r} is not letters only")
             fields[fname] = Field(
                 name=fname,
                 kind=f["kind"],
@@ -99,6 +117,7 @@ def catalogue() -> Catalogue:
                 required=f.get("required", False),
                 values=tuple(f.get("values", ())),
                 secret=f.get("secret", False),
+                refers_to=f.get("refers_to"),
             )
         entities[name] = Entity(
             name=name,

@@ -7,11 +7,12 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from gateway.db import utcnow
-from gateway.errors import BadRequest, Forbidden
-from sqlalchemy import insert, select, update
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from gateway.db import utcnow
+from gateway.errors import BadRequest, Forbidden
 from gateway.oneroster.catalogue import Entity, Field, View, catalogue
 from gateway.oneroster.service import (
     MAX_SOURCED_ID,
@@ -22,17 +23,6 @@ from gateway.oneroster.service import (
     view_conditions,
 )
 
-# GUIDRef field → the view whose rows it may name (the view applies org reach too).
-_REFERENCE_VIEWS = {
-    "class": "classes",
-    "category": "categories",
-    "academicSession": "academicSessions",
-    "lineItem": "lineItems",
-    "user": "users",
-    "org": "orgs",
-    "course": "courses",
-    "resource": "resources",
-}
 _SERVER_OWNED = ("sourcedId", "dateLastModified")
 
 
@@ -53,7 +43,9 @@ def _value(f: Field, raw: Any) -> Any:
     if f.kind == "date":
         if not isinstance(raw, str):
             raise ValueError("must be a date YYYY-MM-DD")
-        return dt.date.fromisoformat(raw[:10]) if len(raw) >= 10 else dt.date.fromisoformat(raw)
+        if len(raw) == 10:
+            return dt.date.fromisoformat(raw)
+        return dt.datetime.fromisoformat(raw).date()  # some consumers send a full date-time
     if f.kind == "number":
         if isinstance(raw, bool) or not isinstance(raw, int | float | str):
             raise ValueError("must be a number")
@@ -103,7 +95,7 @@ def _record(view: View, body: Any, sourced_id: str) -> dict[str, Any]:
         except ValueError as exc:
             problems.append(f"{entity.single}.{name} {str(exc) or 'is invalid'}")
             continue
-        width = getattr(entity.table.c[f.column].type, "length", None)
+        width = getattr(entity.table.c[f.column_name].type, "length", None)
         if width and isinstance(values[f.column], str) and len(values[f.column]) > width:
             problems.append(f"{entity.single}.{name} is longer than {width} characters")
     if problems:
@@ -117,11 +109,12 @@ def _check_references(
     views = catalogue().views
     problems = []
     for name, f in entity.fields.items():
-        if f.kind != "ref" or values.get(f.column) is None:
+        if f.kind != "ref" or values.get(f.column_name) is None:
             continue
-        target = views[_REFERENCE_VIEWS[f.target]]
-        if not exists_in_view(session, target, values[f.column], reach):
-            problems.append(f"{entity.single}.{name} names unknown {f.target} {values[f.column]}")
+        sourced_id = values[f.column_name]
+        target = views[f.refers_to or catalogue().hrefs[f.target_type]]
+        if not exists_in_view(session, target, sourced_id, reach):
+            problems.append(f"{entity.single}.{name} names unknown {f.target} {sourced_id}")
     if problems:
         raise _invalid(problems)
 
@@ -134,13 +127,15 @@ def put(session: Session, view: View, sourced_id: str, body: Any, reach: Reach) 
         raise _invalid([f"sourcedId must be 1 to {MAX_SOURCED_ID} characters, without NUL"])
     values = _record(view, body, sourced_id)
     _check_references(session, entity, values, reach)
-    existing = session.execute(
-        select(table.c.sourced_id).where(table.c.sourced_id == sourced_id).with_for_update()
-    ).first()
     values.update(date_last_modified=utcnow(), origin="oneroster-rest")
-    if existing is None:
-        session.execute(insert(table).values(sourced_id=sourced_id, **values))
-    else:
+    # ON CONFLICT makes create-or-replace atomic when two requests PUT the same new sourcedId.
+    created = session.execute(
+        insert(table)
+        .values(sourced_id=sourced_id, **values)
+        .on_conflict_do_nothing(index_elements=["sourced_id"])
+        .returning(table.c.sourced_id)
+    ).first()
+    if created is None:
         if not exists_in_view(session, view, sourced_id, reach):
             raise Forbidden(
                 f"{entity.single} {sourced_id} belongs to another organization",
@@ -150,7 +145,7 @@ def put(session: Session, view: View, sourced_id: str, body: Any, reach: Reach) 
     # mapping layer (issue 5): project into Ed-Fi inside this transaction
     _project(session, view, sourced_id)
     session.commit()
-    return existing is None
+    return created is not None
 
 
 def delete(session: Session, view: View, sourced_id: str, reach: Reach) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from gateway.db import Base
 from sqlalchemy import Boolean, Date, DateTime, Float, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
+
+from gateway.db import Base
 
 
 class OneRosterRow:
@@ -171,3 +172,9 @@ class User(OneRosterRow, Base):
     org_ids: Mapped[list[str] | None] = mapped_column(JSONB)
     grades: Mapped[list[str] | None] = mapped_column(JSONB)
     password: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    updated_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )

@@ -10,7 +10,8 @@ def link_header(
     base_url: str, args: Iterable[tuple[str, str]], limit: int, offset: int, total: int
 ) -> str:
     """first/prev/next/last with absolute URLs that keep every other query parameter."""
-    kept = [(k, v) for k, v in args if k not in ("limit", "offset")]
+    # A signed request's own OAuth 1.0a parameters are not part of the next request.
+    kept = [(k, v) for k, v in args if k not in ("limit", "offset") and not k.startswith("oauth_")]
 
     def url(at: int) -> str:
         return f"{base_url}?{urlencode([*kept, ('limit', str(limit)), ('offset', str(at))])}"

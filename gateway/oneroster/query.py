@@ -11,10 +11,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.errors import BadRequest
 from sqlalchemy import ColumnElement, Text, and_, cast, func, literal, not_, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 
+from gateway.errors import BadRequest
 from gateway.oneroster.catalogue import SCALAR_KINDS, Entity, Field
 from gateway.oneroster.filter_parser import Predicate, invalid, parse_filter
 
@@ -104,11 +104,12 @@ def _list(f: Field, entity: Entity, op: str, value: str) -> ColumnElement[bool]:
             .exists()
         )
         return not_(found) if op == "!=" else found
-    column = table.c[f.column]
+    column = table.c[f.column_name]
     if op in ("=", "!=") and f.kind != "user_ids":
         # @> is answered by the column's GIN index.
         contains = column.op("@>")(cast(literal([value], JSONB), JSONB))
         return or_(column.is_(None), not_(contains)) if op == "!=" else contains
+    element: Any
     if f.kind == "user_ids":
         elements = func.jsonb_array_elements(column).table_valued("value").alias("e")
         element = elements.c.value.op("->>")(literal("identifier"))
@@ -130,11 +131,11 @@ def compile_predicate(
     if f.kind == "object":
         if not key:
             raise invalid(f"Filter on {name} needs a key, e.g. {name}.name")
-        return _scalar(f, entity.table.c[f.column].op("->>")(key), pred.op, pred.value)
+        return _scalar(f, entity.table.c[f.column_name].op("->>")(key), pred.op, pred.value)
     if key:
         raise invalid(f"Unknown filter field: {pred.field}")
     if f.kind in SCALAR_KINDS:
-        return _scalar(f, entity.table.c[f.column], pred.op, pred.value)
+        return _scalar(f, entity.table.c[f.column_name], pred.op, pred.value)
     return _list(f, entity, pred.op, pred.value)
 
 
@@ -180,7 +181,7 @@ def parse_query(
         if f is None or sort in hidden or f.kind not in SCALAR_KINDS:
             q.warnings.append(("invalid_sort_field", f"Unknown or unsortable sort field: {sort}"))
         elif f.column != "sourced_id":
-            order_columns.append(table.c[f.column])
+            order_columns.append(table.c[f.column_name])
     order_columns.append(table.c.sourced_id)  # ties broken by sourcedId: a total, stable order
     q.order_by = [c.desc() if descending else c.asc() for c in order_columns]
 

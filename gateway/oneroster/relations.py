@@ -19,7 +19,7 @@ def _table(entity_name: str) -> Any:
 
 
 def _column(entity: Entity, field_name: str) -> Any:
-    return entity.table.c[entity.fields[field_name].column]
+    return entity.table.c[entity.fields[field_name].column_name]
 
 
 def _contains(column: Any, value: str) -> ColumnElement[bool]:
@@ -53,7 +53,7 @@ def nested_condition(entity: Entity, relation: tuple[str, ...], ids: dict[str, s
         )
     if kind == "linked_from":
         owner, field_name, param = args
-        link = catalogue().entities[owner].fields[field_name].link
+        link = catalogue().entities[owner].fields[field_name].link or {}
         link_table = table.metadata.tables[link["table"]]
         return table.c.sourced_id.in_(
             select(link_table.c[link["value"]]).where(link_table.c[link["key"]] == ids[param])

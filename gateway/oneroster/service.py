@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.errors import NotFound
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
+from gateway.errors import NotFound
 from gateway.oneroster.catalogue import Nested, View, catalogue
 from gateway.oneroster.query import Query, parse_query
 from gateway.oneroster.relations import nested_condition, reach_condition
@@ -30,6 +30,7 @@ class Page:
     docs: list[str]  # each record's JSON text
     total: int
     query: Query
+    sourced_ids: list[str]  # for the audit trail
 
 
 MAX_SOURCED_ID = 255  # the width of every sourced_id column
@@ -46,34 +47,42 @@ def unknown_object(what: str, sourced_id: str) -> NotFound:
 
 def view_conditions(view: View, reach: Reach) -> list[Any]:
     entity = view.entity
-    conditions = [entity.table.c[entity.fields[k].column] == v for k, v in view.where.items()]
+    conditions = [entity.table.c[entity.fields[k].column_name] == v for k, v in view.where.items()]
     conditions.append(reach_condition(entity, reach.unrestricted, reach.sourced_ids))
     return conditions
 
 
-def exists_in_view(session: Session, view: View, sourced_id: str, reach: Reach, extra=()) -> bool:
+def _exists(view: View, sourced_id: str, reach: Reach, extra: Sequence[Any] = ()) -> Any:
+    table = view.entity.table
+    return (
+        select(table.c.sourced_id)
+        .where(table.c.sourced_id == sourced_id, *view_conditions(view, reach), *extra)
+        .exists()
+    )
+
+
+def exists_in_view(
+    session: Session, view: View, sourced_id: str, reach: Reach, extra: Sequence[Any] = ()
+) -> bool:
     if not storable(sourced_id):
         return False
-    table = view.entity.table
-    stmt = select(table.c.sourced_id).where(
-        table.c.sourced_id == sourced_id, *view_conditions(view, reach), *extra
-    )
-    return session.execute(stmt).first() is not None
+    return bool(session.execute(select(_exists(view, sourced_id, reach, extra))).scalar())
 
 
-def check_parents(session: Session, nested: Nested, ids: Mapping[str, str], reach: Reach) -> None:
+def parent_checks(nested: Nested, ids: Mapping[str, str], reach: Reach) -> list[tuple[View, Any]]:
     """Each parent must exist, be visible to the client and sit inside the previous parent."""
     views = catalogue().views
+    checks = []
     for parent in nested.parents:
         view = views[parent.view]
-        extra = []
-        if parent.within_field:
-            extra.append(
-                view.entity.table.c[view.entity.fields[parent.within_field].column]
-                == ids[parent.within_param]
-            )
-        if not exists_in_view(session, view, ids[parent.param], reach, extra):
+        if not storable(ids[parent.param]):
             raise unknown_object(view.entity.single, ids[parent.param])
+        extra = []
+        if parent.within_field and parent.within_param:
+            column = view.entity.fields[parent.within_field].column_name
+            extra.append(view.entity.table.c[column] == ids[parent.within_param])
+        checks.append((view, _exists(view, ids[parent.param], reach, extra)))
+    return checks
 
 
 def list_page(
@@ -91,8 +100,7 @@ def list_page(
     entity = view.entity
     table = entity.table
     query = parse_query(entity, args, max_limit=max_limit, hidden=hidden)
-    if nested is not None:
-        check_parents(session, nested, ids or {}, reach)
+    parents = parent_checks(nested, ids or {}, reach) if nested is not None else []
     conditions = view_conditions(view, reach) + query.where
     if nested is not None:
         conditions += [nested_condition(entity, rel, dict(ids or {})) for rel in nested.where]
@@ -108,19 +116,27 @@ def list_page(
         .limit(query.limit)
         .subquery("page")
     )
-    docs = (
+    page = (
         select(
             func.array_to_string(
                 func.array_agg(aggregate_order_by(serializer.expression, *query.order_by)), ","
-            )
+            ).label("docs"),
+            func.array_agg(table.c.sourced_id).label("ids"),
         )
         .join_from(table, keys, table.c.sourced_id == keys.c.sourced_id)
-        .scalar_subquery()
+        .subquery("docs")
     )
     total = select(func.count()).select_from(table).where(*conditions).scalar_subquery()
-    # One round trip: the count and the page's documents, already joined into one JSON text.
-    row = session.execute(select(total.label("total"), docs.label("docs"))).one()
-    return Page([row.docs] if row.docs else [], row.total, query)
+    # One round trip: the parents' existence, the count and the page's documents as one JSON text.
+    row = session.execute(
+        select(total.label("total"), page.c.docs, page.c.ids, *(check for _view, check in parents))
+    ).one()
+    for (parent_view, _check), found, parent in zip(
+        parents, row[3:], nested.parents if nested else (), strict=True
+    ):
+        if not found:
+            raise unknown_object(parent_view.entity.single, (ids or {})[parent.param])
+    return Page([row.docs] if row.docs else [], row.total, query, row.ids or [])
 
 
 def get_one(

@@ -6,13 +6,16 @@ Views only translate HTTP; gateway.oneroster.service and .gradebook hold the rul
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from flask import Response, current_app, request
 from flask_smorest import Blueprint
-from gateway.db import get_session
-from gateway.errors import imsx_status
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from gateway.audit import note_records
+from gateway.db import get_session
+from gateway.errors import TooManyRequests, imsx_status
 from gateway.oneroster import gradebook, service
 from gateway.oneroster.access import authenticate, hidden_fields
 from gateway.oneroster.catalogue import Nested, View, catalogue
@@ -61,6 +64,7 @@ def _collection(
         nested=nested,
         ids=ids,
     )
+    note_records(*page.sourced_ids)
     q = page.query
     headers = {
         "X-Total-Count": str(page.total),
@@ -85,6 +89,7 @@ def _single(view: View, sourced_id: str, status: int = 200) -> Response:
         base_url=_href_base(),
         hidden=hidden_fields(ctx),
     )
+    note_records(sourced_id)
     text = envelope(view.entity.single, [record], many=False, warnings=_status_infos(q.warnings))
     return _json(text, status=status)
 
@@ -92,6 +97,7 @@ def _single(view: View, sourced_id: str, status: int = 200) -> Response:
 def _put(view: View, sourced_id: str) -> Response:
     _ctx, reach = authenticate((catalogue().scopes["gradebook_createput"],))
     created = gradebook.put(get_session(), view, sourced_id, request.get_json(), reach)
+    note_records(sourced_id, action="create" if created else "update")
     return _single_after_write(view, sourced_id, 201 if created else 200, reach)
 
 
@@ -111,14 +117,62 @@ def _single_after_write(view: View, sourced_id: str, status: int, reach: service
 def _delete(view: View, sourced_id: str) -> Response:
     _ctx, reach = authenticate((catalogue().scopes["gradebook_delete"],))
     gradebook.delete(get_session(), view, sourced_id, reach)
+    note_records(sourced_id)
     return Response(status=204)
 
 
+def _busy_is_429(view: Callable[..., Response]) -> Callable[..., Response]:
+    """No database connection free within DB_POOL_TIMEOUT: the server is busy, so the consumer
+    should retry later (OneRoster's 429 `server_busy`), not see a 500."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return view(*args, **kwargs)
+        except PoolTimeout:
+            raise TooManyRequests(
+                "The server is busy; retry shortly.", headers={"Retry-After": "1"}
+            ) from None
+
+    return wrapper
+
+
+def _query_parameter(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"in": "query", "name": name, "description": description, "schema": schema}
+
+
+# The OneRoster 1.1 query language, documented on every collection path.
+_COLLECTION_PARAMETERS = [
+    _query_parameter(
+        "limit",
+        "Page size (default 100; capped at ONEROSTER_MAX_LIMIT, 5000).",
+        {"type": "integer", "minimum": 1},
+    ),
+    _query_parameter("offset", "Records to skip (default 0).", {"type": "integer", "minimum": 0}),
+    _query_parameter(
+        "filter",
+        "e.g. dateLastModified>'2026-01-01T00:00:00Z' AND status='active'",
+        {"type": "string"},
+    ),
+    _query_parameter("sort", "Field to sort by (ties broken by sourcedId).", {"type": "string"}),
+    _query_parameter("orderBy", "asc or desc", {"type": "string", "enum": ["asc", "desc"]}),
+    _query_parameter("fields", "Comma-separated fields to return.", {"type": "string"}),
+]
+
+
 def _register(
-    rule: str, endpoint: str, func: Callable[..., Response], methods: list[str], doc: str
+    rule: str,
+    endpoint: str,
+    func: Callable[..., Response],
+    methods: list[str],
+    doc: str,
+    collection: bool = False,
 ) -> None:
+    func = _busy_is_429(func)
     func.__name__ = endpoint
     func.__doc__ = doc
+    if collection:
+        func = blp.doc(parameters=_COLLECTION_PARAMETERS)(func)
     blp.add_url_rule(rule, endpoint=endpoint, view_func=func, methods=methods)
 
 
@@ -134,7 +188,7 @@ def _register_view(view: View) -> None:
         return _single(view, sourced_id)
 
     methods = ["GET", "PUT", "DELETE"] if view.write else ["GET"]
-    _register(f"/{view.name}", f"{view.name}_collection", many, ["GET"], f"List {view.name}")
+    _register(f"/{view.name}", f"{view.name}_collection", many, ["GET"], f"List {view.name}", True)
     _register(
         f"/{view.name}/<sourced_id>", f"{view.name}_by_id", one, methods, f"One of {view.name}"
     )
@@ -147,7 +201,7 @@ def _register_nested(nested: Nested) -> None:
         return _collection(view, nested, ids)
 
     endpoint = nested.path.replace("/", "_").replace("<", "").replace(">", "")
-    _register(f"/{nested.path}", endpoint, many, ["GET"], f"List {nested.path}")
+    _register(f"/{nested.path}", endpoint, many, ["GET"], f"List {nested.path}", True)
 
 
 for _view in catalogue().views.values():

@@ -195,6 +195,8 @@ def upgrade() -> None:
         )
         op.execute(f"ALTER TABLE {table} ALTER COLUMN date_last_modified SET DEFAULT now()")
         op.execute(f"ALTER TABLE {table} ALTER COLUMN date_last_modified SET NOT NULL")
+        op.execute(f"UPDATE {table} SET status = 'active' WHERE status IS NULL")
+        op.execute(f"ALTER TABLE {table} ALTER COLUMN status SET NOT NULL")
     for column in ("org_ids", "grades", "agents", "user_ids"):
         if _column_type("users", column) == "json":
             op.execute(f"ALTER TABLE users ALTER COLUMN {column} TYPE jsonb USING {column}::jsonb")
@@ -217,5 +219,7 @@ def downgrade() -> None:
         op.execute(f"DROP INDEX IF EXISTS ix_{table}_status")
         op.execute(f"DROP INDEX IF EXISTS ix_{table}_date_last_modified")
         op.execute(f"ALTER TABLE {table} DROP COLUMN IF EXISTS origin")
+        op.execute(f"ALTER TABLE {table} ALTER COLUMN status DROP NOT NULL")
+        op.execute(f"ALTER TABLE {table} ALTER COLUMN date_last_modified DROP NOT NULL")
     for table in reversed(list(_TABLES)):
         op.execute(f"DROP TABLE IF EXISTS {table}")

@@ -83,3 +83,21 @@ def test_org_scope_covers_descendants_by_both_names(db_session):
     assert school_only.covers_sourced_id("org-hs")
     everything = compute_org_scope(db_session, ())
     assert everything.unrestricted and everything.covers_edfi(100001)
+
+
+def test_token_cache_serves_a_valid_token_and_forgets_revoked_ones(
+    app, guarded, client, make_api_client, monkeypatch
+):
+    import base64
+
+    monkeypatch.setitem(app.config, "TOKEN_CACHE_SECONDS", 60)
+    key, secret = make_api_client(scopes=["edfi.read"])
+    basic = {"Authorization": "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()}
+    token = client.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, headers=basic
+    ).get_json()["access_token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert guarded.get("/data/v3/guarded", headers=bearer).status_code == 200
+    assert guarded.get("/data/v3/guarded", headers=bearer).status_code == 200  # from the cache
+    assert client.post("/oauth/revoke", data={"token": token}, headers=basic).status_code == 200
+    assert guarded.get("/data/v3/guarded", headers=bearer).status_code == 401

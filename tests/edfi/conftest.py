@@ -27,7 +27,8 @@ def descriptors_loaded(app, engine):
 
 @pytest.fixture
 def edfi(client, descriptors_loaded, auth_headers):
-    return EdFi(client, auth_headers())
+    # District-wide, and allowed to write descriptors in the Ed-Fi namespace for the tests.
+    return EdFi(client, auth_headers(namespace="uri://ed-fi.org"))
 
 
 class EdFi:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.edfi.conftest import DATA, EdFi, enrollment, school, student
+from tests.edfi.conftest import DATA, EdFi, enrollment, school, session_body, student
 from tests.edfi.test_resources import problem
 
 
@@ -85,6 +85,10 @@ def test_descriptor_writes_are_namespace_based(edfi, descriptors_loaded, auth_he
     assert mine.post("gradeLevelDescriptors", body).status_code == 201
     other = {**body, "namespace": "uri://ed-fi.org/GradeLevelDescriptor"}
     problem(mine.post("gradeLevelDescriptors", other), 403, "security:authorization")
+    # A district-wide client without a namespace prefix reads descriptors but cannot write them.
+    no_prefix = EdFi(edfi.client, auth_headers(name="no-namespace"))
+    assert no_prefix.get("gradeLevelDescriptors").status_code == 200
+    problem(no_prefix.post("gradeLevelDescriptors", other), 403, "security:authorization")
 
 
 def test_tokens_and_scopes(edfi, district, auth_headers):
@@ -98,3 +102,49 @@ def test_tokens_and_scopes(edfi, district, auth_headers):
     reader = EdFi(edfi.client, auth_headers(scopes=["edfi.read"], name="reader"))
     assert reader.get("schools").status_code == 200
     problem(reader.post("students", student("720009")), 403, "security:authorization")
+
+
+def test_staff_sections_and_contacts_follow_their_relationships(two_leas):
+    ids, lea1, lea2 = two_leas
+    staff = {"staffUniqueId": "S1", "firstName": "Ann", "lastSurname": "Lee"}
+    staff_id = lea1.create("staffs", staff)
+    problem(lea1.get(f"staffs/{staff_id}"), 403, "security:authorization")
+    lea1.create(
+        "staffEducationOrganizationAssignmentAssociations",
+        {
+            "staffReference": {"staffUniqueId": "S1"},
+            "educationOrganizationReference": {"educationOrganizationId": 255901107},
+            "staffClassificationDescriptor": "uri://ed-fi.org/StaffClassificationDescriptor#Teacher",
+            "beginDate": "2021-08-01",
+        },
+    )
+    assert lea1.get(f"staffs/{staff_id}").status_code == 200
+    problem(lea2.get(f"staffs/{staff_id}"), 403, "security:authorization")
+    contact_id = lea1.create(
+        "contacts", {"contactUniqueId": "C1", "firstName": "Mo", "lastSurname": "Ng"}
+    )
+    lea1.create(
+        "studentContactAssociations",
+        {
+            "studentReference": {"studentUniqueId": "720001"},
+            "contactReference": {"contactUniqueId": "C1"},
+        },
+    )
+    assert lea1.get(f"contacts/{contact_id}").status_code == 200
+    problem(lea2.get(f"contacts/{contact_id}"), 403, "security:authorization")
+    assert lea2.get("contacts").get_json() == []
+    # a contact association for another LEA's student is out of reach
+    problem(
+        lea1.post(
+            "studentContactAssociations",
+            {
+                "studentReference": {"studentUniqueId": "720002"},
+                "contactReference": {"contactUniqueId": "C1"},
+            },
+        ),
+        403,
+        "security:authorization",
+    )
+    lea2.create("sessions", session_body(255902001))
+    assert lea1.get("sessions").get_json() == []
+    assert len(lea2.get("sessions").get_json()) == 1

@@ -92,3 +92,65 @@ def test_load_reports_counts_and_rejects_bad_records(edfi, db_session, tmp_path:
         )
     ]
     assert any(line.startswith("REJECTED x.xml: SSA #1") for line in bad.lines())
+
+
+def test_bulk_load_checks_like_the_api(edfi, db_session, district):
+    """Set-based loads apply the API rules per record: bad ones rejected, the rest written."""
+    district()
+    good = {
+        "studentUniqueId": "800001",
+        "firstName": "A",
+        "lastSurname": "B",
+        "birthDate": "2010-01-01",
+    }
+    records = [
+        Record("students", good, "s #1"),
+        Record(
+            "students", {**good, "studentUniqueId": "800002", "birthDate": "not a date"}, "s #2"
+        ),
+        Record(
+            "students",
+            {
+                **good,
+                "studentUniqueId": "800003",
+                "birthSexDescriptor": "uri://ed-fi.org/SexDescriptor#Nope",
+            },
+            "s #3",
+        ),
+        Record("students", {**good, "firstName": "Again"}, "s #4"),
+        Record(
+            "studentSchoolAssociations",
+            {
+                "studentReference": {"studentUniqueId": "800001"},
+                "schoolReference": {"schoolId": 255901001},
+                "entryDate": "2021-08-23",
+                "entryGradeLevelDescriptor": "uri://ed-fi.org/GradeLevelDescriptor#Ninth grade",
+            },
+            "ssa #1",
+        ),
+        Record(
+            "studentSchoolAssociations",
+            {
+                "studentReference": {"studentUniqueId": "800001"},
+                "schoolReference": {"schoolId": 1},
+                "entryDate": "2021-08-23",
+                "entryGradeLevelDescriptor": "uri://ed-fi.org/GradeLevelDescriptor#Ninth grade",
+            },
+            "ssa #2",
+        ),
+    ]
+    report = LoadReport()
+    load_records(db_session, records, report)
+    assert report.created["students"] == 1 and report.updated["students"] == 1
+    assert report.created["studentSchoolAssociations"] == 1
+    reasons = {source: reason for source, _, reason in report.rejected}
+    assert set(reasons) == {"s #2", "s #3", "ssa #2"}
+    assert "$.birthDate" in reasons["s #2"]
+    assert (
+        "SexDescriptor value 'uri://ed-fi.org/SexDescriptor#Nope' does not exist."
+        in reasons["s #3"]
+    )
+    assert reasons["ssa #2"] == "The referenced 'School' item does not exist (schoolId=1)."
+    [doc] = edfi.get("students", query_string={"studentUniqueId": "800001"}).get_json()
+    assert doc["firstName"] == "Again"
+    assert edfi.get("students", query_string={"studentUniqueId": "800002"}).get_json() == []

@@ -313,3 +313,62 @@ def test_non_object_bodies_are_rejected(edfi, district):
         400,
         "bad-request:data-validation-failed",
     )
+
+
+def test_wrong_verb_for_the_path_is_405(edfi, district):
+    ids = district()
+    problem(
+        edfi.client.post(
+            f"{DATA}/schools/{ids[255901001]}", json=school(1, None), headers=edfi.headers
+        ),
+        405,
+        "method-not-allowed",
+    )
+    problem(
+        edfi.client.put(f"{DATA}/schools", json=school(1, None), headers=edfi.headers),
+        405,
+        "method-not-allowed",
+    )
+    problem(edfi.client.delete(f"{DATA}/schools", headers=edfi.headers), 405, "method-not-allowed")
+    problem(
+        edfi.client.delete(f"{DATA}/schools/deletes", headers=edfi.headers),
+        405,
+        "method-not-allowed",
+    )
+
+
+def test_requests_are_audited_with_record_ids(edfi, district, engine):
+    import sqlalchemy as sa
+
+    ids = district()
+    edfi.get(f"schools/{ids[255901001]}", headers={"X-Correlation-Id": "edfi-audit-test"})
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.text(
+                "SELECT action, record_ids FROM audit_log WHERE correlation_id = 'edfi-audit-test'"
+            )
+        ).one()
+    assert row.action == "read"
+    assert row.record_ids == [ids[255901001]]
+
+
+def test_a_deleted_descriptor_value_is_refused_at_once(edfi, district):
+    district()
+    edfi.create("students", student("750001"))
+    code = {
+        "namespace": "uri://ed-fi.org/GradeLevelDescriptor",
+        "codeValue": "Grade X",
+        "shortDescription": "X",
+    }
+    descriptor_id = edfi.create("gradeLevelDescriptors", code)
+    body = enrollment("750001", 255901001)
+    body["entryGradeLevelDescriptor"] = "uri://ed-fi.org/GradeLevelDescriptor#Grade X"
+    assert (
+        edfi.post("studentSchoolAssociations", body).status_code == 201
+    )  # now remembered as known
+    ssa = edfi.get(
+        "studentSchoolAssociations", query_string={"studentUniqueId": "750001"}
+    ).get_json()[0]
+    assert edfi.delete("studentSchoolAssociations", ssa["id"]).status_code == 204
+    assert edfi.delete("gradeLevelDescriptors", descriptor_id).status_code == 204
+    problem(edfi.post("studentSchoolAssociations", body), 400, "bad-request:data-validation-failed")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from gateway.errors import BadRequest
 
+from gateway.errors import BadRequest
 from gateway.oneroster.filter_parser import Filter, Predicate, parse_filter
 
 

@@ -37,12 +37,16 @@ def test_put_creates_then_replaces(roster, client, headers, get):
     body = created.get_json()["lineItem"]
     assert body["sourcedId"] == "li9" and body["class"]["href"].endswith("/classes/k1")
     assert body["status"] == "active" and body["resultValueMax"] == 20
+    # a date-time is accepted for a date field, as some consumers send one
     replaced = client.put(
-        BASE + "/lineItems/li9", json=line_item(title="Essay v2", description=None), headers=headers
+        BASE + "/lineItems/li9",
+        json=line_item(title="Essay v2", description=None, dueDate="2025-10-11T23:59:00Z"),
+        headers=headers,
     )
     assert replaced.status_code == 200
     again = get("/lineItems/li9").get_json()["lineItem"]
     assert again["title"] == "Essay v2" and "description" not in again
+    assert again["dueDate"] == "2025-10-11"
     assert "li9" in [i["sourcedId"] for i in get("/classes/k1/lineItems").get_json()["lineItems"]]
 
 
@@ -76,6 +80,7 @@ def test_put_result_and_category(roster, client, headers, db_session):
         (line_item(gradingPeriod={"sourcedId": "nope"}), "unknown academicSession nope"),
         (line_item(title=None), "title is required"),
         (line_item(assignDate="10/01/2025"), "assignDate"),
+        (line_item(dueDate="2025-10-10garbage"), "dueDate"),
         (line_item(resultValueMin="lots"), "resultValueMin"),
         (line_item(status="gone"), "status must be one of"),
         (line_item(sourcedId="other"), "differs"),
@@ -91,11 +96,12 @@ def test_put_validation(roster, client, headers, db_session, body, fragment):
     assert db_session.execute(select(LineItem).where(LineItem.sourced_id == "li9")).first() is None
 
 
-def test_put_result_with_unknown_student(roster, client, headers):
+@pytest.mark.parametrize("student", ["ghost", "u-t1"])  # a teacher is not a student
+def test_put_result_with_unknown_student(roster, client, headers, student):
     result = {
         "result": {
             "lineItem": {"sourcedId": "li1"},
-            "student": {"sourcedId": "ghost"},
+            "student": {"sourcedId": student},
             "scoreStatus": "submitted",
             "score": 1,
             "scoreDate": "2025-09-10",
@@ -104,7 +110,7 @@ def test_put_result_with_unknown_student(roster, client, headers):
     response = client.put(BASE + "/results/r9", json=result, headers=headers)
     assert (
         response.status_code == 400
-        and "unknown user ghost" in response.get_json()["imsx_description"]
+        and f"unknown user {student}" in response.get_json()["imsx_description"]
     )
 
 
@@ -177,3 +183,14 @@ def test_put_and_delete_signed_with_oauth1(roster, client, make_api_client):
     assert response.status_code == 201, response.get_data(as_text=True)
     signed_url, signed_headers, _ = signed(consumer, "DELETE", url)
     assert client.delete(signed_url, headers=signed_headers).status_code == 204
+
+
+def test_put_without_json_is_4xx_in_imsx(roster, client, headers):
+    response = client.put(
+        BASE + "/categories/x",
+        data="title=Quiz",
+        headers=headers,
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert 400 <= response.status_code < 500
+    assert response.get_json()["imsx_codeMajor"] == "failure"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
 from tests.oneroster.conftest import ids
 from tests.oneroster.factories import BASE
 from tests.oneroster.oauth1_client import Consumer, signed
@@ -82,13 +84,19 @@ def _oauth1_get(client, consumer, url):
     return response
 
 
-def test_consumer_following_link_next_only(roster, client, make_api_client):
-    consumer = Consumer(*make_api_client(name="link-pager"), signature_method="HMAC-SHA256")
+@pytest.mark.parametrize("placement", ["HEADER", "QUERY"])
+def test_consumer_following_link_next_only(roster, client, make_api_client, placement):
+    consumer = Consumer(
+        *make_api_client(name="link-pager"),
+        signature_method="HMAC-SHA256",
+        signature_type=placement,
+    )
     url, seen, requests = f"http://localhost{BASE}/users?limit=3", [], 0
     while url:
         response = _oauth1_get(client, consumer, url)
         seen += ids(response, "users")
         url = links(response).get("next")
+        assert "oauth_" not in response.headers["Link"]
         requests += 1
     assert seen == ALL_USERS and requests == 4
 

@@ -1,0 +1,414 @@
+"""OneRoster CSV import against the physical floor (raw COPY of the same rows), in one run.
+
+    python bench/csv_import.py [--students 50000] [--keep]
+
+Generates a district package into a temp dir (students, teachers, demographics, academic sessions,
+classes, ≥ 500,000 enrollments), then measures, each in a fresh subprocess (wall time and peak
+RSS): the bulk import into an empty database, a raw COPY of the same files into bare text tables,
+a re-import of the unchanged package, and a 1% delta. Prints the ratios.
+
+Uses DATABASE_URL's server when set, else the embedded PostgreSQL in GATEWAY_DATA_DIR; the run
+works in a database of its own (`csv_bench`), recreated each time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SCHOOLS = 20
+CLASSES_PER_SCHOOL = 120
+CLASSES_PER_STUDENT = 10
+STAMP = "2026-01-15T10:01:02.000Z"
+
+
+# --------------------------------------------------------------------------- the package
+def _header(name: str) -> list[str]:
+    from gateway.oneroster.csv.catalogue import catalogue
+
+    return catalogue().file(name).header
+
+
+def _writer(folder: Path, name: str):
+    fh = open(folder / f"{name}.csv", "w", newline="", encoding="utf-8")  # noqa: SIM115
+    out = csv.writer(fh, lineterminator="\r\n")
+    out.writerow(_header(name))
+    return fh, out
+
+
+def _row(name: str, values: dict[str, str]) -> list[str]:
+    base = {"status": "active", "dateLastModified": STAMP, **values}
+    return [base.get(h, "") for h in _header(name)]
+
+
+def generate(folder: Path, students: int) -> dict[str, int]:
+    rng = random.Random(6)
+    counts: dict[str, int] = {}
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def write(name: str, rows) -> None:
+        fh, out = _writer(folder, name)
+        n = 0
+        for values in rows:
+            out.writerow(_row(name, values))
+            n += 1
+        fh.close()
+        counts[name] = n
+
+    schools = [f"sch-{s:03d}" for s in range(SCHOOLS)]
+    write(
+        "orgs",
+        [{"sourcedId": "dist-1", "name": "Bench ISD", "type": "district", "identifier": "900000"}]
+        + [
+            {
+                "sourcedId": s,
+                "name": f"School {i}",
+                "type": "school",
+                "identifier": str(900001 + i),
+                "parentSourcedId": "dist-1",
+            }
+            for i, s in enumerate(schools)
+        ],
+    )
+    write(
+        "academicSessions",
+        [
+            {
+                "sourcedId": "as-2026",
+                "title": "2025-2026",
+                "type": "schoolYear",
+                "startDate": "2025-08-15",
+                "endDate": "2026-06-01",
+                "schoolYear": "2026",
+            },
+            {
+                "sourcedId": "as-s1",
+                "title": "Fall",
+                "type": "semester",
+                "startDate": "2025-08-15",
+                "endDate": "2025-12-20",
+                "parentSourcedId": "as-2026",
+                "schoolYear": "2026",
+            },
+            {
+                "sourcedId": "as-s2",
+                "title": "Spring",
+                "type": "semester",
+                "startDate": "2026-01-05",
+                "endDate": "2026-06-01",
+                "parentSourcedId": "as-2026",
+                "schoolYear": "2026",
+            },
+        ],
+    )
+    write(
+        "courses",
+        (
+            {
+                "sourcedId": f"crs-{s}-{c}",
+                "title": f"Course {c}",
+                "courseCode": f"C{c:03d}",
+                "schoolYearSourcedId": "as-2026",
+                "orgSourcedId": s,
+                "grades": "09,10",
+            }
+            for s in schools
+            for c in range(CLASSES_PER_SCHOOL // 2)
+        ),
+    )
+    classes = {s: [f"cls-{s}-{c}" for c in range(CLASSES_PER_SCHOOL)] for s in schools}
+    write(
+        "classes",
+        (
+            {
+                "sourcedId": k,
+                "title": f"Class {k}",
+                "classType": "scheduled",
+                "courseSourcedId": f"crs-{s}-{i // 2}",
+                "schoolSourcedId": s,
+                "termSourcedIds": "as-s1" if i % 2 else "as-s1,as-s2",
+                "periods": "1",
+            }
+            for s in schools
+            for i, k in enumerate(classes[s])
+        ),
+    )
+    teachers = len(schools) * CLASSES_PER_SCHOOL // 2
+    names = ["דוד", "Seán", "O'Brien", "בן-ציון", "Zoë", "Ana", "Li", "Kofi"]
+
+    def users():
+        for t in range(teachers):
+            yield {
+                "sourcedId": f"t-{t}",
+                "enabledUser": "true",
+                "role": "teacher",
+                "orgSourcedIds": schools[t % SCHOOLS],
+                "username": f"teacher{t}",
+                "givenName": rng.choice(names),
+                "familyName": f"Teacher {t}",
+                "email": f"t{t}@bench.example",
+            }
+        for s in range(students):
+            yield {
+                "sourcedId": f"s-{s}",
+                "enabledUser": "true",
+                "role": "student",
+                "orgSourcedIds": schools[s % SCHOOLS],
+                "username": f"student{s}",
+                "userIds": f"{{SIS:{100000 + s}}}",
+                "givenName": rng.choice(names),
+                "familyName": f"Student {s}",
+                "identifier": str(100000 + s),
+                "grades": "09",
+            }
+
+    write("users", users())
+    write(
+        "demographics",
+        (
+            {
+                "sourcedId": f"s-{s}",
+                "birthDate": "2010-03-04",
+                "sex": "female" if s % 2 else "male",
+                "white": str(s % 3 == 0).lower(),
+                "hispanicOrLatinoEthnicity": "0",
+            }
+            for s in range(students)
+        ),
+    )
+
+    def enrollments():
+        n = 0
+        for t in range(teachers):
+            school = schools[t % SCHOOLS]
+            for k in classes[school][(t // SCHOOLS) * 2 : (t // SCHOOLS) * 2 + 2]:
+                n += 1
+                yield {
+                    "sourcedId": f"e-{n}",
+                    "classSourcedId": k,
+                    "schoolSourcedId": school,
+                    "userSourcedId": f"t-{t}",
+                    "role": "teacher",
+                    "primary": "true",
+                }
+        for s in range(students):
+            school = schools[s % SCHOOLS]
+            for k in rng.sample(classes[school], CLASSES_PER_STUDENT):
+                n += 1
+                yield {
+                    "sourcedId": f"e-{n}",
+                    "classSourcedId": k,
+                    "schoolSourcedId": school,
+                    "userSourcedId": f"s-{s}",
+                    "role": "student",
+                    "primary": "false",
+                }
+
+    write("enrollments", enrollments())
+    _manifest(folder, {name: "bulk" for name in counts})
+    return counts
+
+
+def _manifest(folder: Path, modes: dict[str, str]) -> None:
+    lines = ["propertyName,value", "manifest.version,1.0", "oneroster.version,1.1"]
+    lines += [f"file.{name},{mode}" for name, mode in modes.items()]
+    (folder / "manifest.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def make_delta(full: Path, folder: Path, fraction: float) -> dict[str, int]:
+    """Every 1/fraction-th user renamed, every 1/fraction-th enrollment deleted."""
+    folder.mkdir(parents=True, exist_ok=True)
+    step = round(1 / fraction)
+    counts = {}
+    for name, change in (("users", "rename"), ("enrollments", "delete")):
+        with open(full / f"{name}.csv", newline="", encoding="utf-8") as src:
+            reader = csv.reader(src)
+            header = next(reader)
+            fh, out = _writer(folder, name)
+            n = 0
+            for i, row in enumerate(reader):
+                if i % step:
+                    continue
+                record = dict(zip(header, row, strict=True))
+                record["dateLastModified"] = "2026-02-01T00:00:00.000Z"
+                if change == "rename":
+                    record["familyName"] += " Jr"
+                else:
+                    record["status"] = "tobedeleted"
+                out.writerow([record.get(h, "") for h in header])
+                n += 1
+            fh.close()
+            counts[name] = n
+    _manifest(folder, {"users": "delta", "enrollments": "delta"})
+    return counts
+
+
+def zip_folder(folder: Path, target: Path) -> Path:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(folder.iterdir()):
+            zf.write(path, path.name)
+    return target
+
+
+# --------------------------------------------------------------------------- children
+def child_import(url: str, package: str) -> dict:
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("SECRET_KEY", "bench")
+    from gateway.app import create_app
+    from gateway.config import Config
+    from gateway.db import get_session
+    from gateway.oneroster.csv.importer import run_import
+
+    app = create_app(Config())
+    with app.app_context():
+        baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        started = time.perf_counter()
+        report = run_import(get_session(), package)
+        seconds = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "status": report.status,
+        "totals": report.totals(),
+        "baseline_mb": baseline / 1024,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def child_copy(url: str, folder: str) -> dict:
+    """The floor: COPY the same files into bare text tables (no types, keys, indexes or checks)."""
+    started = time.perf_counter()
+    with psycopg.connect(url) as conn:
+        for path in sorted(Path(folder).glob("*.csv")):
+            if path.name == "manifest.csv":
+                continue
+            with open(path, "rb") as fh:
+                header = fh.readline().decode().strip().split(",")
+                table = f"bare_{path.stem.lower()}"
+                conn.execute(f"DROP TABLE IF EXISTS {table}")
+                cols = ", ".join(f'"{h}" text' for h in header)
+                conn.execute(f"CREATE TABLE {table} ({cols})")
+                with conn.cursor().copy(f"COPY {table} FROM STDIN (FORMAT csv)") as copy:
+                    while block := fh.read(1 << 20):
+                        copy.write(block)
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def run_child(kind: str, url: str, target: Path) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", kind, url, str(target)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# --------------------------------------------------------------------------- main
+def server_url() -> tuple[str, object]:
+    configured = os.environ.get("DATABASE_URL")
+    if configured:
+        return configured, None
+    from gateway.config import Config
+    from gateway.embedded import EmbeddedPostgres
+
+    server = EmbeddedPostgres(Path(Config().GATEWAY_DATA_DIR), database="postgres")
+    return server.start(), server
+
+
+def fresh_database(server: str, name: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    from gateway import migrate
+
+    libpq = make_url(server).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(libpq, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    migrate.upgrade(url)
+    return url
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=50_000)
+    parser.add_argument("--child", nargs=3, metavar=("KIND", "URL", "TARGET"))
+    args = parser.parse_args()
+    if args.child:
+        kind, url, target = args.child
+        result = child_import(url, target) if kind == "import" else child_copy(url, target)
+        print(json.dumps(result))
+        return
+
+    server, embedded = server_url()
+    try:
+        url = fresh_database(server, "csv_bench")
+        libpq = url.replace("postgresql+psycopg://", "postgresql://", 1)
+        with tempfile.TemporaryDirectory(prefix="csv-bench-") as tmp:
+            folder = Path(tmp) / "district"
+            counts = generate(folder, args.students)
+            package = zip_folder(folder, Path(tmp) / "district.zip")
+            print(
+                "package:",
+                ", ".join(f"{n} {k}" for k, n in counts.items()),
+                f"({package.stat().st_size / 1e6:.1f} MB zipped)",
+                flush=True,
+            )
+            delta_counts = make_delta(folder, Path(tmp) / "delta", 0.01)
+            delta = zip_folder(Path(tmp) / "delta", Path(tmp) / "delta.zip")
+
+            floor = run_child("copy", libpq, folder)
+            first = run_child("import", url, package)
+            again = run_child("import", url, package)
+            changed = run_child("import", url, delta)
+    finally:
+        if embedded is not None:
+            embedded.stop()  # type: ignore[attr-defined]
+
+    rows = sum(counts.values())
+    print(f"\n{'scenario':34} {'seconds':>8} {'rows/s':>9} {'peak MB':>8}  result")
+    print(
+        f"{'raw COPY into bare tables':34} {floor['seconds']:8.2f} "
+        f"{rows / floor['seconds']:9.0f} {floor['peak_mb']:8.0f}"
+    )
+    for label, run in (
+        ("bulk import (empty database)", first),
+        ("re-import, unchanged package", again),
+        (f"1% delta ({sum(delta_counts.values())} rows)", changed),
+    ):
+        n = rows if run is not changed else sum(delta_counts.values())
+        print(
+            f"{label:34} {run['seconds']:8.2f} {n / run['seconds']:9.0f} "
+            f"{run['peak_mb']:8.0f}  {run['status']} {run['totals']}"
+        )
+    print(f"\nbulk import / raw COPY:        {first['seconds'] / floor['seconds']:.2f}x (aim ≤ 4x)")
+    print(f"re-import / bulk import:       {again['seconds'] / first['seconds']:.2f}x")
+    print(f"1% delta / bulk import:        {changed['seconds'] / first['seconds']:.2f}x")
+    print(
+        f"peak memory of the import:     {first['peak_mb']:.0f} MB "
+        f"(process baseline {first['baseline_mb']:.0f} MB; aim < 500 MB)"
+    )
+
+
+if __name__ == "__main__":
+    main()

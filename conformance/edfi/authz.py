@@ -1,0 +1,84 @@
+"""Authorization: 401 without a valid token; 403 outside the client's organizations, namespace."""
+
+from __future__ import annotations
+
+import uuid
+
+from conformance.edfi.common import (
+    delete_later,
+    describe,
+    expect_problem,
+    expect_status,
+    items,
+    resource,
+    scratch_code,
+)
+from conformance.edfi.lifecycle import course_body
+from conformance.http import BearerAuth
+from conformance.runner import CheckList, Context, ensure, skip
+
+checks = CheckList()
+
+
+@checks.add("authorization", "no token → 401 security:authentication")
+def _anonymous(ctx: Context) -> None:
+    expect_problem(ctx.http.get(resource("students"), auth=False), 401, "security:authentication")
+
+
+@checks.add("authorization", "an unknown token → 401 security:authentication")
+def _bad_token(ctx: Context) -> None:
+    r = ctx.http.get(resource("students"), auth=BearerAuth("conformance-" + uuid.uuid4().hex))
+    expect_problem(r, 401, "security:authentication")
+
+
+def _other(ctx: Context) -> int:
+    other = ctx.options["other_edorg"]
+    if not other:
+        skip("give --other-edorg (an organization outside the client's reach) to check this")
+    return int(other)
+
+
+@checks.add(
+    "authorization", "writing a course in another organization → 403 security:authorization"
+)
+def _write_outside(ctx: Context) -> None:
+    other = _other(ctx)
+    body = {
+        **course_body(ctx, scratch_code()),
+        "educationOrganizationReference": {"educationOrganizationId": other},
+    }
+    r = ctx.http.request("POST", resource("courses"), json_body=body)
+    if r.status_code in (200, 201) and r.headers.get("Location"):
+        delete_later(
+            ctx, "course written outside the organization", ctx.http.url(r.headers["Location"])
+        )
+    expect_problem(r, 403, "security:authorization")
+
+
+@checks.add("authorization", "records of another organization are absent from collections")
+def _read_outside(ctx: Context) -> None:
+    other = _other(ctx)
+    for params in ({"schoolId": other}, {"localEducationAgencyId": other}):
+        r = ctx.http.get(resource("schools"), params=params)
+        expect_status(r, 200)
+        ensure(items(r) == [], f"{describe(r)}: a school outside the client's reach is listed")
+    r = ctx.http.get(resource("courses"), params={"educationOrganizationId": other})
+    expect_status(r, 200)
+    ensure(items(r) == [], f"{describe(r)}: courses outside the client's reach are listed")
+
+
+@checks.add(
+    "authorization",
+    "writing a descriptor outside the client's namespace → 403 security:authorization",
+)
+def _namespace(ctx: Context) -> None:
+    body = {
+        "namespace": "uri://conformance.invalid/GradeLevelDescriptor",
+        "codeValue": scratch_code("Conf"),
+        "shortDescription": "Conformance scratch",
+        "description": "Conformance scratch value outside the client's namespace",
+    }
+    r = ctx.http.request("POST", resource("gradeLevelDescriptors"), json_body=body)
+    if r.status_code in (200, 201) and r.headers.get("Location"):
+        delete_later(ctx, "descriptor outside the namespace", ctx.http.url(r.headers["Location"]))
+    expect_problem(r, 403, "security:authorization")

@@ -1,0 +1,221 @@
+"""Set-based upsert of many records of one resource (interchange loads, the demo district).
+
+The same rules as the per-request service — definitions-driven validation, descriptor values,
+references — but checked with one query per descriptor batch and per reference, and written with
+multi-row INSERT … ON CONFLICT statements. Each rejected record is reported with its reason; the
+others are written. Bulk loads run district-wide (no client), like the ODS bulk loader.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from psycopg.types.json import Jsonb
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+
+from gateway.db import utcnow
+from gateway.edfi import documents
+from gateway.edfi.definitions import Registry, Resource
+from gateway.edfi.references import base_conditions
+from gateway.edfi.service import WRITE_LISTENERS, WriteEvent
+
+CHUNK = 500
+
+
+@dataclass
+class BulkResult:
+    created: int = 0
+    updated: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)  # (index in the input, reason)
+
+
+def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _reason(problems: documents.Problems) -> str:
+    details = "; ".join(f"{path}: {' '.join(msgs)}" for path, msgs in problems.by_path.items())
+    return f"Data validation failed. {details}"
+
+
+class BulkUpsert:
+    def __init__(self, session: Session, registry: Registry, origin: str = "edfi"):
+        self.session = session
+        self.registry = registry
+        self.origin = origin
+
+    def run(self, res: Resource, bodies: list[Any]) -> BulkResult:
+        result = BulkResult()
+        valid: list[tuple[int, dict[str, Any], documents.Problems]] = []
+        for index, body in enumerate(bodies):
+            problems = documents.Problems()
+            if isinstance(body, dict) and "id" in body:
+                problems.add("$.id", "id must not be sent.")
+            values = documents.validate(res, body, problems)
+            if problems.by_path:
+                result.rejected.append((index, _reason(problems)))
+            else:
+                valid.append((index, values, problems))
+        valid = self._check_descriptors(valid, result)
+        valid = self._check_references(res, valid, result)
+        self._write(res, valid, result)
+        return result
+
+    def _check_descriptors(self, valid: list, result: BulkResult) -> list:
+        wanted: set[tuple[str, str, str]] = set()
+        for _i, _values, problems in valid:
+            for name, uri, _path in problems.descriptors:
+                namespace, _, code = uri.partition("#")
+                wanted.add((name, namespace, code))
+        table = self.registry.resources["gradeLevelDescriptors"].table
+        found: set[tuple] = set()
+        for chunk in _chunks(sorted(wanted)):
+            key = sa.tuple_(table.c.descriptor_name, table.c.namespace, table.c.code_value)
+            found.update(
+                tuple(r)
+                for r in self.session.execute(sa.select(*key.clauses).where(key.in_(chunk)))
+            )
+        kept = []
+        for index, values, problems in valid:
+            for name, uri, path in problems.descriptors:
+                namespace, sep, code = uri.partition("#")
+                if not sep or (name, namespace, code) not in found:
+                    problems.add(path, f"{name} value '{uri}' does not exist.")
+            if problems.by_path:
+                result.rejected.append((index, _reason(problems)))
+            else:
+                kept.append((index, values, problems))
+        return kept
+
+    def _check_references(self, res: Resource, valid: list, result: BulkResult) -> list:
+        missing: dict[int, list[str]] = {}
+        for ref in res.references:
+            if not ref.targets:
+                continue
+            keys: dict[tuple, list[int]] = {}
+            for index, values, _p in valid:
+                key = tuple(values.get(flat) for _, flat in ref.fields)
+                if None not in key:
+                    keys.setdefault(key, []).append(index)
+            found: set[tuple] = set()
+            for target_name in ref.targets:
+                target = self.registry.resources[target_name]
+                cols = [
+                    target.table.c[
+                        target.columns[f].name if f in target.columns else target.key_columns[0]
+                    ]
+                    for f, _ in ref.fields
+                ]
+                for chunk in _chunks(sorted(keys, key=repr)):
+                    stmt = sa.select(*cols).where(
+                        sa.tuple_(*cols).in_(chunk), *base_conditions(target)
+                    )
+                    found.update(tuple(r) for r in self.session.execute(stmt))
+            for key, indexes in keys.items():
+                if key not in found:
+                    shown = ", ".join(
+                        f"{f}={documents.json_value(v)}"
+                        for (f, _), v in zip(ref.fields, key, strict=True)
+                    )
+                    for index in indexes:
+                        missing.setdefault(index, []).append(
+                            f"The referenced '{ref.entity}' item does not exist ({shown})."
+                        )
+        for index, reasons in missing.items():
+            result.rejected.append((index, " ".join(reasons)))
+        return [item for item in valid if item[0] not in missing]
+
+    def _write(self, res: Resource, valid: list, result: BulkResult) -> None:
+        if not valid:
+            return
+        key_cols = res.key_columns + (["descriptor_name"] if res.descriptor else [])
+        rows: dict[tuple, tuple[dict[str, Any], dict[str, Any]]] = {}
+        for _index, values, _p in valid:
+            row = {c.name: values.get(flat) for flat, c in res.columns.items()}
+            if res.descriptor:
+                row["descriptor_name"] = res.entity
+            key = tuple(row[c] for c in key_cols)
+            if key in rows:
+                result.updated += 1  # a later record with the same natural key replaces it
+            rows[key] = (row, values)
+        versions = self.session.scalars(
+            sa.select(sa.func.nextval("change_version_seq")).select_from(
+                sa.func.generate_series(1, len(rows))
+            )
+        ).all()
+        now = utcnow()
+        batch = []
+        for (row, _values), version in zip(rows.values(), versions, strict=True):
+            batch.append(
+                {
+                    **row,
+                    "change_version": version,
+                    "_etag": str(version),
+                    "_last_modified_date": now,
+                    "updated_at": now,
+                    "created_at": now,
+                    "origin": self.origin,
+                    "id": uuid.uuid4(),
+                }
+            )
+        self._copy_upsert(res, key_cols, batch, rows, result)
+
+    def _copy_upsert(
+        self, res: Resource, key_cols: list[str], batch: list, rows: dict, result
+    ) -> None:
+        """COPY the rows into a temporary table, then one INSERT … SELECT … ON CONFLICT: the
+        physical floor for loading many rows, with the natural-key upsert semantics."""
+        table = res.table
+        names = list(batch[0])
+        json_columns = {c.name for c in res.columns.values() if c.kind == "json"}
+        staging = sa.Table(
+            f"edfi_staging_{table.name}"[:63],
+            sa.MetaData(),
+            *(sa.Column(n, table.c[n].type) for n in names),
+            prefixes=["TEMPORARY"],
+        )
+        column_list = ", ".join(f'"{n}"' for n in names)
+        # same column types, no constraints; dropped when the load's transaction commits
+        self.session.execute(sa.text(f'DROP TABLE IF EXISTS "{staging.name}"'))
+        self.session.execute(
+            sa.text(
+                f'CREATE TEMPORARY TABLE "{staging.name}" ON COMMIT DROP AS '
+                f'SELECT {column_list} FROM "{table.name}" WITH NO DATA'
+            )
+        )
+        driver = self.session.connection().connection.driver_connection
+        assert driver is not None
+        with driver.cursor() as cursor:
+            with cursor.copy(f'COPY "{staging.name}" ({column_list}) FROM STDIN') as copy:
+                for row in batch:
+                    copy.write_row(
+                        [
+                            Jsonb(row[n]) if n in json_columns and row[n] is not None else row[n]
+                            for n in names
+                        ]
+                    )
+        stmt = pg_insert(table).from_select(names, sa.select(*(staging.c[n] for n in names)))
+        update = {
+            c: stmt.excluded[c]
+            for c in names
+            if c not in key_cols and c not in ("id", "created_at", "origin")
+        }
+        upsert = stmt.on_conflict_do_update(index_elements=key_cols, set_=update).returning(
+            table.c.id, sa.literal_column("xmax = 0"), *(table.c[c] for c in key_cols)
+        )
+        for returned in self.session.execute(upsert):
+            new_id, created, *natural_key = returned
+            if created:
+                result.created += 1
+            else:
+                result.updated += 1
+            if WRITE_LISTENERS:
+                event = WriteEvent(res.name, "upsert", new_id, rows[tuple(natural_key)][1])
+                for listener in WRITE_LISTENERS:
+                    listener(self.session, event)

@@ -1,0 +1,136 @@
+"""Reference links, descriptor and reference checks shared by the resource service."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from gateway.edfi import documents
+from gateway.edfi.definitions import Reference, Registry, Resource
+from gateway.errors import UnresolvedReference
+
+
+class DescriptorCache:
+    """Descriptor values recently found to exist, per process (as the ODS caches descriptors):
+    most writes then skip that look-up. Entries expire after `ttl` seconds, and this process
+    forgets them all when it writes a descriptor, so a deleted value is refused again at once
+    here and within `ttl` in other workers."""
+
+    def __init__(self, ttl: float = 60.0, size: int = 20_000):
+        self.ttl, self.size = ttl, size
+        self.entries: dict[tuple, float] = {}
+
+    def fresh(self, key: tuple) -> bool:
+        expires = self.entries.get(key)
+        return expires is not None and expires > time.monotonic()
+
+    def remember(self, key: tuple) -> None:
+        if len(self.entries) >= self.size:
+            self.entries.clear()
+        self.entries[key] = time.monotonic() + self.ttl
+
+    def forget_all(self) -> None:
+        self.entries.clear()
+
+
+KNOWN_DESCRIPTORS = DescriptorCache()
+
+
+def base_conditions(res: Resource) -> list[sa.ColumnElement[bool]]:
+    """Descriptor resources share one table, told apart by descriptor name."""
+    return [res.table.c.descriptor_name == res.entity] if res.descriptor else []
+
+
+class ReferenceChecks:
+    session: Session
+    registry: Registry
+
+    def links(self, res: Resource, rows: list[Any]) -> dict[str, dict]:
+        """Reference name -> {key tuple: link}: one indexed lookup per reference per page."""
+        out: dict[str, dict] = {}
+        for ref in res.references:
+            if not ref.targets:
+                continue
+            cols = [res.table.c[res.columns[flat].name] for _, flat in ref.fields]
+            keys = {tuple(getattr(r, "_mapping", r)[c] for c in cols) for r in rows}
+            keys = {k for k in keys if all(v is not None for v in k)}
+            if not keys:
+                continue
+            found: dict = {}
+            for target_name in ref.targets:
+                target = self.registry.resources[target_name]
+                tcols = self._target_columns(ref, target)
+                stmt = sa.select(target.table.c.id, *tcols).where(sa.tuple_(*tcols).in_(list(keys)))
+                for row in self.session.execute(stmt):
+                    found[tuple(row[1:])] = {
+                        "rel": target.entity,
+                        "href": f"/ed-fi/{target.name}/{row[0]}",
+                    }
+            out[ref.name] = found
+        return out
+
+    @staticmethod
+    def _target_columns(ref: Reference, target: Resource) -> list[sa.Column]:
+        cols = []
+        for field, _flat in ref.fields:
+            if field in target.columns:
+                cols.append(target.table.c[target.columns[field].name])
+            else:
+                # an abstract reference (educationOrganizationId) names the concrete
+                # target's single key
+                cols.append(target.table.c[target.key_columns[0]])
+        return cols
+
+    # --- checks --------------------------------------------------------------------------------
+    def check_descriptors(self, problems: documents.Problems) -> None:
+        wanted: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
+        for name, uri, path in problems.descriptors:
+            namespace, sep, code = uri.partition("#")
+            if not sep or not namespace or not code:
+                problems.add(
+                    path, f"{name} value '{uri}' is not a descriptor URI (namespace#codeValue)."
+                )
+                continue
+            if not KNOWN_DESCRIPTORS.fresh((name, namespace, code)):
+                wanted.setdefault((name, namespace, code), []).append((uri, path))
+        if wanted:
+            d = self.registry.resources["gradeLevelDescriptors"].table
+            rows = self.session.execute(
+                sa.select(d.c.descriptor_name, d.c.namespace, d.c.code_value).where(
+                    sa.tuple_(d.c.descriptor_name, d.c.namespace, d.c.code_value).in_(list(wanted))
+                )
+            )
+            for row in rows:
+                wanted.pop(tuple(row), None)
+                KNOWN_DESCRIPTORS.remember(tuple(row))
+        for (name, _ns, _code), uses in wanted.items():
+            for uri, path in uses:
+                problems.add(path, f"{name} value '{uri}' does not exist.")
+        problems.raise_if_any()
+
+    def check_references(self, res: Resource, values: dict[str, Any]) -> None:
+        missing: dict[str, list[str]] = {}
+        for ref in res.references:
+            if not ref.targets:
+                continue  # target not served here (schoolYearTypes, graduationPlans …)
+            key = {field: values.get(flat) for field, flat in ref.fields}
+            if any(v is None for v in key.values()):
+                continue
+            if not any(self._exists(self.registry.resources[t], ref, key) for t in ref.targets):
+                shown = ", ".join(f"{k}={documents.json_value(v)}" for k, v in key.items())
+                missing[f"$.{ref.name}"] = [
+                    f"The referenced '{ref.entity}' item does not exist ({shown})."
+                ]
+        if missing:
+            first = next(iter(missing.values()))[0]
+            raise UnresolvedReference(first, validation_errors=missing)
+
+    def _exists(self, target: Resource, ref: Reference, key: dict[str, Any]) -> bool:
+        cols = self._target_columns(ref, target)
+        conditions = [c == v for c, v in zip(cols, key.values(), strict=True)]
+        return bool(
+            self.session.scalar(sa.select(sa.exists().where(*conditions, *base_conditions(target))))
+        )

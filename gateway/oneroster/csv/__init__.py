@@ -1,0 +1,21 @@
+"""OneRoster v1.1 CSV: bulk/delta import (staged through COPY, validated set-based, applied in one
+transaction) and export. `init_app` and `init_cli` are called from gateway.oneroster."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask_smorest import Api
+
+
+def init_app(app: Flask, api: Api) -> None:
+    from gateway.oneroster.csv.routes import blp
+
+    api.register_blueprint(blp)
+
+
+def init_cli(group: click.Group) -> None:
+    from gateway.oneroster.csv.commands import export_csv, import_csv
+
+    group.add_command(import_csv)
+    group.add_command(export_csv)

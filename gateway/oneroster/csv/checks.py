@@ -1,0 +1,284 @@
+"""Set-based validation of staged files: one scan per file for value checks, one anti-join per
+reference, one window for duplicates. Every problem becomes a row of `csv_issues`
+(file, line, column, value, reason) before anything is applied.
+"""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg import sql
+
+from gateway.oneroster.csv.catalogue import Column, catalogue
+from gateway.oneroster.csv.report import ISSUE_CAP, ImportReport, Issue
+from gateway.oneroster.csv.staging import Staged
+
+ISSUES = "csv_issues"
+# Shapes are checked with LIKE and the type's own parser: PostgreSQL regular expressions cost
+# microseconds a row, too much for half a million enrollments. The shape check keeps out the
+# parser's special words ('today', 'epoch' …) and other orders of day and month.
+DATE_SHAPE = "____-__-__"
+USER_IDS_RE = r"^\s*\{[^{}:]+:[^{}]*\}(\s*,\s*\{[^{}:]+:[^{}]*\})*\s*$"
+BOOLEANS = ("true", "false", "1", "0")
+NOT_NUMBERS = ("nan", "infinity", "+infinity", "-infinity", "inf", "+inf", "-inf")
+
+
+def _text_array(values: tuple[str, ...]) -> sql.Composable:
+    return sql.SQL("ARRAY[{}]::text[]").format(sql.SQL(", ").join(map(sql.Literal, values)))
+
+
+def _value_checks(staged: Staged, column: Column) -> list[tuple[sql.Composable, str]]:
+    """(condition that marks the raw value bad, reason) for one column."""
+    raw = sql.SQL(staged.raw(column.name))
+    checks: list[tuple[sql.Composable, str]] = []
+    if column.required:
+        # A row that deletes needs only its sourcedId (and, in a delta, status and date).
+        checks.append(
+            (
+                sql.SQL("{} IS NULL AND {} IS DISTINCT FROM 'tobedeleted'").format(
+                    raw, sql.SQL(staged.raw("status"))
+                ),
+                "required value is missing",
+            )
+        )
+    if staged.mode == "delta" and column.name in catalogue().required_in_delta:
+        checks.append((sql.SQL("{} IS NULL").format(raw), "required in a delta file"))
+    kind = column.type
+    if kind == "enum":
+        checks.append(
+            (
+                sql.SQL("{} <> ALL({})").format(raw, _text_array(column.values)),
+                "must be one of: " + ", ".join(column.values),
+            )
+        )
+    elif kind == "date":
+        checks.append(
+            (
+                sql.SQL("NOT ({} LIKE {} AND pg_input_is_valid({}, 'date'))").format(
+                    raw, sql.Literal(DATE_SHAPE), raw
+                ),
+                "not a date (YYYY-MM-DD)",
+            )
+        )
+    elif kind == "datetime":
+        checks.append(
+            (
+                sql.SQL(
+                    "NOT (left({r}, 10) LIKE {shape} AND substr({r}, 11, 1) IN ('', 'T', ' ') "
+                    "AND pg_input_is_valid({r}, 'timestamptz'))"
+                ).format(r=raw, shape=sql.Literal(DATE_SHAPE)),
+                "not a date-time (YYYY-MM-DDTHH:MM:SS.sssZ)",
+            )
+        )
+    elif kind == "boolean":
+        checks.append(
+            (
+                sql.SQL("lower({}) <> ALL({})").format(raw, _text_array(BOOLEANS)),
+                "not a boolean (true, false, 1 or 0)",
+            )
+        )
+    elif kind == "float":
+        checks.append(
+            (
+                sql.SQL("NOT pg_input_is_valid({}, 'float8') OR lower(btrim({})) = ANY({})").format(
+                    raw, raw, _text_array(NOT_NUMBERS)
+                ),
+                "not a number",
+            )
+        )
+    elif kind == "year":
+        checks.append(
+            (
+                sql.SQL("length({r}) <> 4 OR translate({r}, '0123456789', '') <> ''").format(r=raw),
+                "not a four-digit year",
+            )
+        )
+    elif kind == "user_ids":
+        checks.append(
+            (
+                sql.SQL("{} !~ {}").format(raw, sql.Literal(USER_IDS_RE)),
+                "not a list of {type:identifier}",
+            )
+        )
+    elif kind == "list" and column.values:
+        checks.append(
+            (
+                sql.SQL(
+                    "EXISTS (SELECT 1 FROM unnest(string_to_array({}, ',')) x "
+                    "WHERE btrim(x) <> ALL({}))"
+                ).format(raw, _text_array(column.values)),
+                "each entry must be one of: " + ", ".join(column.values),
+            )
+        )
+    if column.max_length is not None and kind in ("string", "ref"):
+        checks.append(
+            (
+                sql.SQL("length({}) > {}").format(raw, sql.Literal(column.max_length)),
+                f"longer than {column.max_length} characters",
+            )
+        )
+    return checks
+
+
+def create_issues_table(conn: psycopg.Connection) -> None:
+    conn.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {ISSUES} "
+        "(file text, line bigint, col text, value text, reason text, ord int) ON COMMIT DROP"
+    )
+
+
+def check_values(conn: psycopg.Connection, staged: Staged) -> None:
+    rows = []
+    conditions = []
+    for order, column in enumerate(staged.file.columns):
+        if not staged.has(column.name):
+            continue  # a missing required column is reported once, on the header line
+        for condition, reason in _value_checks(staged, column):
+            conditions.append(sql.SQL("({})").format(condition))
+            rows.append(
+                sql.SQL("(CASE WHEN {} THEN {} END, {}, {}, {})").format(
+                    condition,
+                    sql.Literal(column.name),
+                    sql.SQL(staged.raw(column.name)),
+                    sql.Literal(reason),
+                    sql.Literal(order),
+                )
+            )
+    if not rows:
+        return
+    conn.execute(
+        sql.SQL(
+            "INSERT INTO {issues} (file, line, col, value, reason, ord) "
+            "SELECT {file}, s.line, v.col, v.value, v.reason, v.ord "
+            "FROM (SELECT * FROM {stage} WHERE {any_bad}) s "
+            "CROSS JOIN LATERAL (VALUES {rows}) v(col, value, reason, ord) WHERE v.col IS NOT NULL"
+        ).format(
+            issues=sql.Identifier(ISSUES),
+            file=sql.Literal(staged.file.filename),
+            stage=sql.Identifier(staged.table),
+            # One cheap pass finds the bad rows; only they are spelled out column by column.
+            any_bad=sql.SQL(" OR ").join(conditions),
+            rows=sql.SQL(", ").join(rows),
+        )
+    )
+
+
+def check_duplicates(conn: psycopg.Connection, staged: Staged) -> None:
+    sourced_id = sql.SQL(staged.raw("sourcedId"))
+    stage = sql.Identifier(staged.table)
+    # A hash aggregate answers "any duplicate?" fast; lines are looked up only when there are.
+    found = conn.execute(
+        sql.SQL(
+            "SELECT EXISTS (SELECT 1 FROM {stage} WHERE {sid} IS NOT NULL "
+            "GROUP BY {sid} HAVING count(*) > 1)"
+        ).format(sid=sourced_id, stage=stage)
+    ).fetchone()
+    if not found or not found[0]:
+        return
+    conn.execute(
+        sql.SQL(
+            "INSERT INTO {issues} (file, line, col, value, reason, ord) "
+            "SELECT {file}, line, 'sourcedId', sid, "
+            "'duplicate sourcedId (first on line ' || first_line || ')', 0 FROM ("
+            " SELECT line, {sid} AS sid, min(line) OVER (PARTITION BY {sid}) AS first_line"
+            " FROM {stage} WHERE {sid} IS NOT NULL) d WHERE line > first_line"
+        ).format(
+            issues=sql.Identifier(ISSUES),
+            file=sql.Literal(staged.file.filename),
+            sid=sourced_id,
+            stage=stage,
+        )
+    )
+
+
+def build_target_ids(conn: psycopg.Connection, name: str, staged: dict[str, Staged]) -> str:
+    """Temp table of the sourcedIds of `name` that will be active once the package is applied."""
+    table = f"csv_ids_{name.lower()}"
+    target = catalogue().file(name)
+    parts: list[sql.Composable] = []
+    own = staged.get(name)
+    existing = sql.SQL("SELECT sourced_id FROM {t} WHERE status = 'active'").format(
+        t=sql.Identifier(target.table.name)
+    )
+    if own is not None:
+        sid, status = sql.SQL(own.raw("sourcedId")), sql.SQL(own.raw("status"))
+        parts.append(
+            sql.SQL(
+                "SELECT {sid} FROM {stage} WHERE {sid} IS NOT NULL AND "
+                "COALESCE({status}, 'active') = 'active'"
+            ).format(sid=sid, status=status, stage=sql.Identifier(own.table))
+        )
+        if own.mode != "bulk":  # bulk: whatever the file lacks is about to be deleted
+            parts.append(
+                sql.SQL(
+                    "{existing} EXCEPT SELECT {sid} FROM {stage} WHERE {status} = 'tobedeleted'"
+                ).format(existing=existing, sid=sid, stage=sql.Identifier(own.table), status=status)
+            )
+    else:
+        parts.append(existing)
+    conn.execute(
+        sql.SQL(
+            "CREATE TEMP TABLE {t} ON COMMIT DROP AS SELECT DISTINCT * FROM ({q}) u(sourced_id)"
+        ).format(
+            t=sql.Identifier(table),
+            q=sql.SQL(" UNION ALL ").join(sql.SQL("({})").format(p) for p in parts),
+        )
+    )
+    conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
+    return table
+
+
+def check_references(
+    conn: psycopg.Connection, staged_file: Staged, staged: dict[str, Staged], ids: dict[str, str]
+) -> None:
+    for order, column in enumerate(staged_file.file.columns):
+        if column.ref is None or not staged_file.has(column.name):
+            continue
+        if column.ref not in ids:
+            ids[column.ref] = build_target_ids(conn, column.ref, staged)
+        raw = sql.SQL(staged_file.raw(column.name))
+        if column.type == "ref_list":
+            values = sql.SQL(
+                "CROSS JOIN LATERAL "
+                "(SELECT btrim(x) AS v FROM unnest(string_to_array({}, ',')) x) e"
+            ).format(raw)
+        else:
+            values = sql.SQL("CROSS JOIN LATERAL (SELECT {} AS v) e").format(raw)
+        target = catalogue().file(column.ref)
+        reason = f"no active {target.entity} with this sourcedId in the package or the gateway"
+        conn.execute(
+            sql.SQL(
+                "INSERT INTO {issues} (file, line, col, value, reason, ord) "
+                "SELECT {file}, s.line, {col}, e.v, {reason}, {ord} FROM {stage} s {values} "
+                "WHERE e.v IS NOT NULL AND e.v <> '' "
+                "AND COALESCE({status}, 'active') <> 'tobedeleted' "
+                "AND NOT EXISTS (SELECT 1 FROM {ids} i WHERE i.sourced_id = e.v)"
+            ).format(
+                issues=sql.Identifier(ISSUES),
+                file=sql.Literal(staged_file.file.filename),
+                col=sql.Literal(column.name),
+                reason=sql.Literal(reason),
+                ord=sql.Literal(order),
+                stage=sql.Identifier(staged_file.table),
+                values=values,
+                status=sql.SQL(staged_file.raw("status")),
+                ids=sql.Identifier(ids[column.ref]),
+            )
+        )
+
+
+def collect(conn: psycopg.Connection, report: ImportReport) -> None:
+    """Move the issues found into the report: counts per file, the first ISSUE_CAP in line order."""
+    totals = conn.execute(
+        f"SELECT file, count(*), count(DISTINCT line) FROM {ISSUES} GROUP BY file"
+    ).fetchall()
+    for filename, count, lines in totals:
+        file_report = report.file(filename)
+        room = max(ISSUE_CAP - len(file_report.issues), 0)
+        for line, col, value, reason in conn.execute(
+            f"SELECT line, col, value, reason FROM {ISSUES} WHERE file = %s "
+            "ORDER BY line, ord, value LIMIT %s",
+            (filename, room),
+        ):
+            file_report.issues.append(Issue(filename, line, col, value or "", reason))
+        file_report.issue_count += count
+        file_report.counts["rejected"] = lines

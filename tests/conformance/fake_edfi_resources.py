@@ -1,0 +1,271 @@
+"""The resource half of the fake Ed-Fi API: collections, paging, upsert, PUT, DELETE, checks."""
+
+from __future__ import annotations
+
+import base64
+
+from werkzeug.wrappers import Request, Response
+
+from tests.conformance.fake_edfi_model import (
+    DATA,
+    KEY_UPDATABLE,
+    KEYS,
+    NAMESPACE,
+    REFERENCES,
+    dig,
+    problem,
+)
+
+
+class Resources:
+    # --- resources ------------------------------------------------------------------------
+    def public(self, name, rec):
+        out = {k: v for k, v in rec.items() if k != "_changeVersion"}
+        for prop, (target, _) in REFERENCES.items():
+            if prop in out:
+                out[prop] = {**out[prop], "link": {"rel": target, "href": f"/ed-fi/{target}/x"}}
+        if "educationOrganizationReference" in out and "course_no_link" not in self.faults:
+            out["educationOrganizationReference"] = {
+                **out["educationOrganizationReference"],
+                "link": {"rel": "EducationOrganization", "href": "/ed-fi/schools/x"},
+            }
+        return out
+
+    def resource(self, request: Request, name: str, rest: list[str]) -> Response:
+        method = request.method
+        if method == "GET" and rest and rest[0] in ("deletes", "keyChanges"):
+            log = self.deletes[name] if rest[0] == "deletes" else self.key_changes[name]
+            if rest[0] == "keyChanges" and "no_key_changes" in self.faults:
+                log = []
+            low = int(request.args.get("minChangeVersion", 0))
+            if "no_deletes" in self.faults and rest[0] == "deletes":
+                return self.json([])
+            return self.json([e for e in log if e["changeVersion"] >= low])
+        if method == "GET" and rest and rest[0] == "partitions":
+            return self.partitions(request, name)
+        if method == "GET" and not rest:
+            return self.collection(request, name)
+        if method == "POST" and not rest:
+            return self.upsert(request, name)
+        if not rest or rest[0] not in self.store[name]:
+            return problem(404, "not-found", "Resource not found.")
+        rid = rest[0]
+        rec = self.store[name][rid]
+        if not self.visible(name, rec):
+            return problem(403, "security:authorization")
+        etag = f'"{rec["_etag"]}"'
+        if method == "GET":
+            if (
+                request.headers.get("If-None-Match") == etag
+                and "no_if_none_match" not in self.faults
+            ):
+                return Response(status=304, headers={"ETag": etag})
+            return self.json(self.public(name, rec), headers={"ETag": etag})
+        if_match = request.headers.get("If-Match")
+        if if_match and if_match != etag and "no_etag_check" not in self.faults:
+            return problem(412, "optimistic-lock-failed", "The resource was modified.")
+        if method == "DELETE":
+            return self.delete(name, rid)
+        if method == "PUT":
+            return self.replace(request, name, rid)
+        return problem(405, "method-not-allowed")
+
+    def collection(self, request: Request, name: str) -> Response:
+        args = request.args
+        recs = [r for r in self.store[name].values() if self.visible(name, r)]
+        for field, path in KEYS[name].items():
+            if field in args and "query_ignored" not in self.faults:
+                recs = [r for r in recs if str(dig(r, path)) == args[field]]
+        extra = {
+            "courseTitle": "courseTitle",
+            "localEducationAgencyId": "localEducationAgencyReference.localEducationAgencyId",
+        }
+        for field, path in extra.items():
+            if field in args:
+                recs = [r for r in recs if str(dig(r, path)) == args[field]]
+        if "minChangeVersion" in args:
+            recs = [r for r in recs if r["_changeVersion"] >= int(args["minChangeVersion"])]
+        if "maxChangeVersion" in args:
+            recs = [r for r in recs if r["_changeVersion"] <= int(args["maxChangeVersion"])]
+        recs.sort(key=lambda r: r["id"])
+        headers = {}
+        if "pageSize" in args or "pageToken" in args:
+            return self.cursor(name, recs, args)
+        limit = int(args.get("limit", len(recs) if "default_limit_all" in self.faults else 25))
+        if limit > 500 and "limit_unbounded" not in self.faults:
+            return problem(
+                400,
+                "bad-request:parameter-validation-failed",
+                "limit must be ≤ 500",
+                validation={"$.limit": ["must be between 0 and 500"]},
+            )
+        offset = 0 if "offset_ignored" in self.faults else int(args.get("offset", 0))
+        if args.get("totalCount", "").lower() == "true" and "no_total_count" not in self.faults:
+            headers["Total-Count"] = str(len(recs))
+        page = recs[offset : offset + limit]
+        return self.json([self.public(name, r) for r in page], headers=headers)
+
+    def cursor(self, name, recs, args) -> Response:
+        size = int(args.get("pageSize", 25))
+        after, until = "", "~"
+        if "pageToken" in args:
+            after, until = base64.urlsafe_b64decode(args["pageToken"]).decode().split("|")
+        rest = [r for r in recs if after < r["id"] <= until]
+        page = rest[:size]
+        headers = {}
+        more = len(rest) > size or "token_on_last_page" in self.faults
+        if more and page:
+            last = (
+                page[-2]["id"]
+                if "cursor_overlap" in self.faults and len(page) > 1
+                else page[-1]["id"]
+            )
+            headers["Next-Page-Token"] = base64.urlsafe_b64encode(
+                f"{last}|{until}".encode()
+            ).decode()
+        return self.json([self.public(name, r) for r in page], headers=headers)
+
+    def partitions(self, request: Request, name: str) -> Response:
+        ids = sorted(r["id"] for r in self.store[name].values() if self.visible(name, r))
+        n = int(request.args.get("number", 1))
+        bounds = [ids[len(ids) * k // n - 1] if k else "" for k in range(n)] + ["~"]
+        return self.json(
+            {
+                "pageTokens": [
+                    base64.urlsafe_b64encode(f"{bounds[k]}|{bounds[k + 1]}".encode()).decode()
+                    for k in range(n)
+                ]
+            }
+        )
+
+    def check(self, name, body) -> Response | None:
+        if not isinstance(body, dict):
+            return problem(400, "bad-request", "The request body is not a JSON object.")
+        if name == "courses" and "no_validation" not in self.faults:
+            missing = [f for f in ("courseCode", "courseTitle", "numberOfParts") if f not in body]
+            if missing:
+                return problem(
+                    400,
+                    "bad-request:data-validation-failed",
+                    validation={f"$.{f}": [f"{f} is required."] for f in missing},
+                )
+            if len(body["courseCode"]) > 60:
+                return problem(
+                    400,
+                    "bad-request:data-validation-failed",
+                    validation={"$.courseCode": ["courseCode is too long."]},
+                )
+        for field, value in body.items():
+            if (
+                field.endswith("Descriptor")
+                and field != "termDescriptor"
+                and ("descriptor_unchecked" not in self.faults)
+            ):
+                kind = field[0].lower() + field[1:]
+                kind = {"entryGradeLevelDescriptor": "gradeLevelDescriptor"}.get(kind, kind)
+                known = {
+                    f"{r['namespace']}#{r['codeValue']}"
+                    for r in self.store.get(kind + "s", {}).values()
+                }
+                if value not in known:
+                    return problem(
+                        400,
+                        "bad-request:data-validation-failed",
+                        validation={f"$.{field}": [f"{field} value '{value}' does not exist."]},
+                    )
+        if "educationOrganizationReference" in body:
+            edorg = body["educationOrganizationReference"].get("educationOrganizationId")
+            if not self.ours(edorg) and "write_other_org_ok" not in self.faults:
+                return problem(403, "security:authorization", "No access to that organization.")
+        if (
+            name.endswith("Descriptors")
+            and not str(body.get("namespace", "")).startswith(NAMESPACE)
+            and "descriptor_any_namespace" not in self.faults
+        ):
+            return problem(403, "security:authorization", "Not the client's namespace.")
+        for prop, (target, fields) in REFERENCES.items():
+            if prop in body:
+                key = tuple(str(body[prop].get(f)) for f in fields)
+                if self.find(target, key) is None:
+                    label = target[:-1].capitalize()
+                    if "reference_400" in self.faults:
+                        return problem(400, "bad-request", f"Bad {label}.")
+                    return problem(
+                        409,
+                        "data-conflict:unresolved-reference",
+                        f"The referenced '{label}' item does not exist.",
+                        errors=[f"{label} {dict(zip(fields, key, strict=True))}"],
+                    )
+        return None
+
+    def upsert(self, request: Request, name: str) -> Response:
+        if not request.is_json and "no_415" not in self.faults:
+            return problem(415, "unsupported-media-type")
+        body = request.get_json(silent=True)
+        if isinstance(body, dict) and "id" in body and "body_id_ok" not in self.faults:
+            return problem(400, "bad-request:data-validation-failed", "Do not send an id.")
+        error = self.check(name, body)
+        if error:
+            return error
+        rid = self.find(name, self.key_of(name, body))
+        status = 201 if rid is None or "post_always_201" in self.faults else 200
+        if rid is None and "post_new_200" in self.faults:
+            status = 200
+        rid = self.put_new(name, body, rid)
+        return Response(
+            status=status,
+            headers={
+                "Location": f"{DATA}{name}/{rid}",
+                "ETag": f'"{self.store[name][rid]["_etag"]}"',
+            },
+        )
+
+    def replace(self, request: Request, name: str, rid: str) -> Response:
+        body = request.get_json(silent=True)
+        error = self.check(name, body)
+        if error:
+            return error
+        old, new = self.key_of(name, self.store[name][rid]), self.key_of(name, body)
+        if old != new:
+            if name not in KEY_UPDATABLE and "key_change_allowed" not in self.faults:
+                return problem(400, "bad-request:data-validation-failed:key-change-not-supported")
+        self.put_new(name, body, rid)
+        if old != new:
+            fields = list(KEYS[name])
+            self.key_changes[name].append(
+                {
+                    "id": rid,
+                    "changeVersion": self.newest,
+                    "oldKeyValues": dict(zip(fields, old, strict=True)),
+                    "newKeyValues": dict(zip(fields, new, strict=True)),
+                }
+            )
+        status = 200 if "put_200" in self.faults else 204
+        return Response(status=status, headers={"ETag": f'"{self.store[name][rid]["_etag"]}"'})
+
+    def delete(self, name: str, rid: str) -> Response:
+        rec = self.store[name][rid]
+        if "delete_referenced" not in self.faults:
+            for prop, (target, fields) in REFERENCES.items():
+                if target != name:
+                    continue
+                key = self.key_of(name, rec)
+                for other, recs in self.store.items():
+                    for r in recs.values():
+                        if prop in r and tuple(str(r[prop].get(f)) for f in fields) == key:
+                            return problem(
+                                409,
+                                "data-conflict:dependent-item-exists",
+                                f"The item is referenced by a {other} item.",
+                            )
+        del self.store[name][rid]
+        self.newest = next(self.version)
+        fields = list(KEYS[name])
+        self.deletes[name].append(
+            {
+                "id": rid,
+                "changeVersion": self.newest,
+                "keyValues": dict(zip(fields, self.key_of(name, rec), strict=True)),
+            }
+        )
+        return Response(status=200 if "delete_200" in self.faults else 204)

@@ -1,0 +1,220 @@
+"""The Ed-Fi suite against a correct fake ODS/API and against deliberately broken ones."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conformance.fake_edfi import KEY, LEA, OTHER_LEA, SECRET, FakeEdFi
+from tests.conformance.servers import serve
+
+UPSERT = "POST with the same natural key → 200, same id, new ETag (upsert)"
+STALE = "PUT and DELETE with a stale If-Match → 412 optimistic-lock-failed"
+KEY_CHANGE = "PUT changing a course's natural key → 400 key-change-not-supported"
+UNRESOLVED = (
+    "a reference that does not resolve → 409 unresolved-reference naming the referenced resource"
+)
+DEPENDENT = "DELETE of a course a course offering references → 409 dependent-item-exists"
+CURSOR = (
+    "cursor paging: Next-Page-Token to the end (absent on the last page), the same records "
+    "as offset paging"
+)
+PARTITIONS = "/partitions?number=3 gives page tokens that split the collection"
+CLEANUP = "scratch records created by the suite are deleted"
+SHAPES = "records of every resource in the dependencies match the DS5 OpenAPI"
+BASIC = "HTTP Basic credentials + grant_type=client_credentials → bearer token"
+TOKEN_ERRORS = (
+    "token errors: invalid_client (401), invalid_request, unsupported_grant_type, "
+    "invalid_scope (400)"
+)
+
+
+def _run(run_cli, faults=(), *extra):
+    fake = FakeEdFi(set(faults))
+    with serve(fake) as url:
+        code, checks = run_cli(
+            "edfi",
+            "--base-url",
+            url,
+            "--key",
+            KEY,
+            "--secret",
+            SECRET,
+            "--edorg",
+            str(LEA),
+            "--other-edorg",
+            str(OTHER_LEA),
+            *extra,
+        )
+    return code, checks, fake
+
+
+def _failed(checks):
+    return {name for name, c in checks.items() if c["status"] == "fail"}
+
+
+def test_a_correct_deployment_passes_and_is_left_as_found(run_cli):
+    fresh = FakeEdFi()
+    before = {name: set(recs) for name, recs in fresh.store.items()}
+    code, checks, fake = _run(run_cli)
+    assert _failed(checks) == set()
+    assert code == 0
+    assert {c["status"] for c in checks.values()} == {"pass"}
+    assert len(checks) >= 40
+    # Scratch records were made inside LEA 255901 and removed: only the seed data remains.
+    assert {name: len(recs) for name, recs in fake.store.items()} == {
+        name: len(ids) for name, ids in before.items()
+    }
+    assert fake.deletes["courses"] and all(
+        str(d["keyValues"]["educationOrganizationId"]) == str(LEA) for d in fake.deletes["courses"]
+    )
+
+
+def test_without_other_edorg_the_cross_organization_checks_skip(run_cli):
+    with serve(FakeEdFi()) as url:
+        code, checks = run_cli(
+            "edfi", "--base-url", url, "--key", KEY, "--secret", SECRET, "--edorg", str(LEA)
+        )
+    assert code == 0
+    skipped = {n for n, c in checks.items() if c["status"] == "skip"}
+    assert skipped == {
+        "writing a course in another organization → 403 security:authorization",
+        "records of another organization are absent from collections",
+    }
+    assert all("--other-edorg" in checks[n]["reason"] for n in skipped)
+
+
+def test_local_bugs_fail_exactly_their_checks(run_cli):
+    faults = {
+        "no_etag_check",
+        "limit_unbounded",
+        "reference_400",
+        "no_deletes",
+        "discovery_version_text",
+        "descriptor_any_namespace",
+        "no_token_json",
+        "cursor_overlap",
+        "read_other_org",
+    }
+    code, checks, _ = _run(run_cli, faults)
+    assert code == 1
+    assert _failed(checks) == {
+        STALE,
+        UNRESOLVED,
+        CURSOR,
+        PARTITIONS,
+        "limit > 500 → 400 parameter-validation-failed",
+        "/courses/deletes lists the deleted course with its key values",
+        "GET / without a token: discovery document per the Discovery API",
+        "writing a descriptor outside the client's namespace → 403 security:authorization",
+        "credentials in a JSON body → bearer token",
+        "records of another organization are absent from collections",
+    }
+    # The descriptor the broken server accepted was cleaned up again.
+    assert checks[CLEANUP]["status"] == "pass"
+    # Each failure explains itself: the problem details received and the exchange.
+    failure = checks[UNRESOLVED]
+    assert "→ 400, expected 409" in failure["reason"]
+    assert "urn:ed-fi:api:bad-request" in failure["reason"]
+    assert any(x["method"] == "POST" and x["status"] == 400 for x in failure["exchanges"])
+
+
+@pytest.mark.parametrize(
+    "fault, expected",
+    [
+        ("post_always_201", {UPSERT}),
+        ("key_change_allowed", {KEY_CHANGE}),
+        ("delete_referenced", {DEPENDENT}),
+        ("token_on_last_page", {CURSOR, PARTITIONS}),
+        ("no_total_count", {"limit=0&totalCount=TRUE → an empty page and Total-Count"}),
+        ("bad_birth_date", {SHAPES}),
+        ("no_basic", {BASIC, "the token URL with a trailing slash works too", TOKEN_ERRORS}),
+        ("post_new_200", {"POST a new course → 201 with Location and ETag"}),
+        (
+            "versions_missing no_form_credentials query_ignored",
+            {
+                "client_id/client_secret in a form body → bearer token",
+                "GET /changeQueries/v1/availableChangeVersions",
+                "query by a scalar and a flattened reference key finds the record",
+            },
+        ),
+    ],
+)
+def test_each_broken_behaviour_fails_its_check(run_cli, fault, expected):
+    code, checks, _ = _run(run_cli, set(fault.split()))
+    assert code == 1
+    assert expected <= _failed(checks)
+
+
+def test_broken_endpoints_and_authentication_fail_their_checks(run_cli):
+    faults = {
+        "token_errors_wrong",
+        "no_token_info",
+        "metadata_missing",
+        "deps_wrong_order",
+        "anonymous_ok",
+        "any_token_ok",
+        "versions_frozen",
+        "case_sensitive_routes",
+        "no_if_none_match",
+        "write_other_org_ok",
+        "course_no_link",
+        "descriptor_no_short",
+    }
+    code, checks, _ = _run(run_cli, faults)
+    assert code == 1
+    assert _failed(checks) == {
+        TOKEN_ERRORS,
+        "POST /oauth/token_info describes the token's client",
+        "GET /metadata/data/v3/resources/swagger.json is an OpenAPI document",
+        "GET /metadata/data/v3/descriptors/swagger.json is an OpenAPI document",
+        "GET /metadata/data/v3/dependencies: load order, schools and students before their "
+        "associations",
+        "no token → 401 security:authentication",
+        "an unknown token → 401 security:authentication",
+        "writes raise newestChangeVersion; minChangeVersion/maxChangeVersion select the course",
+        "routes match case-insensitively (/data/v3/ed-fi/COURSES)",
+        "GET with If-None-Match of the current ETag → 304",
+        "GET by id → 200 with ETag, id, _etag, _lastModifiedDate, reference links; matches the "
+        "DS5 course schema",
+        "records of every descriptor in the dependencies match the DS5 OpenAPI",
+        "writing a course in another organization → 403 security:authorization",
+        # The course it wrongly accepted in the other organization cannot be deleted again.
+        CLEANUP,
+    }
+    assert any("course written outside the organization" in p for p in checks[CLEANUP]["problems"])
+
+
+def test_broken_writes_and_paging_fail_their_checks(run_cli):
+    faults = {
+        "put_200",
+        "body_id_ok",
+        "no_validation",
+        "descriptor_unchecked",
+        "no_415",
+        "delete_200",
+        "no_key_changes",
+        "default_limit_all",
+        "offset_ignored",
+    }
+    code, checks, fake = _run(run_cli, faults)
+    assert code == 1
+    assert _failed(checks) == {
+        "PUT full replacement → 204; the change is stored",
+        "POST with an id in the body → 400",
+        "missing required field, too long value → 400 data-validation-failed with "
+        "validationErrors by JSON path",
+        "unknown descriptor value → 400 with validationErrors on its path",
+        "GET of an unknown id → 404 not-found; a body that is not JSON → 415",
+        DEPENDENT,
+        "DELETE → 204, then GET → 404",
+        "a session's key change (PUT, allowed) is listed by /sessions/keyChanges with old and "
+        "new key values",
+        "no limit → the default page of 25",
+        "offset/limit to the end: Total-Count agrees, no duplicates or gaps",
+    }
+    assert (
+        checks["/courses/deletes lists the deleted course with its key values"]["status"] == "skip"
+    )
+    # What the broken server accepted was removed again.
+    assert checks[CLEANUP]["status"] == "pass"
+    assert len(fake.store["courses"]) == 0
