@@ -382,3 +382,36 @@ def _forget_pending(session: Session, previous_transaction: Any) -> None:
     # re-reading the Ed-Fi tables at commit makes its own stale change harmless
     if not previous_transaction.nested:
         session.info.pop(PENDING, None)
+
+
+# The CSV import's file names → the OneRoster entities the mapping projects into Ed-Fi.
+IMPORT_FILES = {
+    "orgs": "org",
+    "courses": "course",
+    "classes": "class",
+    "users": "user",
+    "demographics": "user",  # a student's demographics live on its Ed-Fi records
+    "enrollments": "enrollment",
+}
+
+
+def project_oneroster_import(session: Session, typed_tables: dict[str, str]) -> None:
+    """The CSV importer's hook (gateway/oneroster/csv/projection.py): every record an import wrote
+    (`kind` new, changed or delete) is projected into Ed-Fi in the import's transaction."""
+    import logging
+
+    from gateway.mapping.from_oneroster import project_import
+
+    wanted: dict[str, list[str]] = defaultdict(list)
+    for name, table in typed_tables.items():
+        entity = IMPORT_FILES.get(name)
+        if entity is not None:
+            rows = session.execute(
+                sa.text(f'SELECT sourced_id FROM "{table}" WHERE kind IS NOT NULL')  # noqa: S608
+            )
+            wanted[entity].extend(r[0] for r in rows)
+    skipped = project_import(session, {e: list(dict.fromkeys(ids)) for e, ids in wanted.items()})
+    for entity, sourced_id, reason in skipped[:20]:
+        logging.getLogger(__name__).info(
+            "not projected to Ed-Fi: %s %s: %s", entity, sourced_id, reason
+        )
