@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 from gateway.db import utcnow
 from gateway.edfi.definitions import Resource, registry
 from gateway.edfi.security import Authorizer
-from gateway.edfi.service import ResourceService
 from gateway.mapping import store, to_edfi
 from gateway.mapping.links import EDUCATION_ORGANIZATIONS, Links, mapping_links, table_of
 from gateway.mapping.reverse import load
@@ -140,7 +139,7 @@ class OneRosterImport:
         """Delete the Ed-Fi record linked to a OneRoster record marked tobedeleted (through the
         Ed-Fi service, so /deletes shows it and dependents are respected)."""
         from gateway.errors import GatewayError
-        from gateway.mapping.reverse import DISTRICT_WIDE
+        from gateway.mapping.reverse import DISTRICT_WIDE, InTransaction
 
         link = self.session.execute(
             sa.select(
@@ -151,7 +150,7 @@ class OneRosterImport:
             return None
         resources = EDUCATION_ORGANIZATIONS if link[0] == "educationOrganizations" else [link[0]]
         reg = self.writer.registry
-        service = ResourceService(self.session, reg, Authorizer(reg, DISTRICT_WIDE), ORIGIN, False)
+        service = InTransaction(self.session, reg, Authorizer(reg, DISTRICT_WIDE), ORIGIN)
         for name in resources:
             res = reg.resources[name]
             if self.session.scalar(

@@ -31,6 +31,17 @@ DISTRICT_WIDE = OrgScope(True, frozenset(), frozenset())
 SERVER_FIELDS = ("id", "_etag", "_lastModifiedDate")
 
 
+class InTransaction(ResourceService):
+    """The Ed-Fi service inside someone else's unit of work: its writes are flushed, and the
+    caller (the OneRoster write) commits or rolls back both sides together."""
+
+    def _commit(self) -> None:
+        self.session.flush()
+
+    def _rollback(self) -> None:
+        """The caller's rollback undoes the whole unit of work."""
+
+
 @contextmanager
 def _projecting(session: Session) -> Iterator[None]:
     session.info[PROJECTING] = True
@@ -63,8 +74,8 @@ class OneRosterProjector:
         self.registry = registry()
         self.links = Links(session)
         self.namespace = namespace or crosswalks.load("reverse")["gradebookNamespace"]
-        self.service = ResourceService(
-            session, self.registry, Authorizer(self.registry, DISTRICT_WIDE), "oneroster", False
+        self.service = InTransaction(
+            session, self.registry, Authorizer(self.registry, DISTRICT_WIDE), "oneroster"
         )
 
     def linked_doc(self, resource: str, sourced_id: str) -> dict[str, Any] | None:
