@@ -286,11 +286,7 @@ class Projector(PeopleProjector):
         self._build("enrollment", "staffSectionAssociations", dirty, tor.staff_enrollment)
         entries = self.fetch_keys("gradebookEntries", dirty.keyed["gradebookEntries"])
         types = sorted(
-            {
-                e["gradebookEntryTypeDescriptor"]
-                for e in entries
-                if e.get("gradebookEntryTypeDescriptor")
-            }
+            {e.get("gradebookEntryTypeDescriptor") for e in entries}, key=lambda t: t or ""
         )
         self._upsert("category", self.translate(lambda ref: [tor.category(t, ref) for t in types]))
         self._upsert(

@@ -344,10 +344,15 @@ def staff_enrollment(assoc: Doc, ref: Ref = sourced_id) -> Doc:
     return out
 
 
-def category(type_uri: str, ref: Ref = sourced_id) -> Doc:
+# OneRoster requires a lineItem's category; Ed-Fi's gradebookEntryType is optional. Entries without
+# a type share this one category, named for what it is rather than guessed from the entry.
+UNCATEGORIZED_TITLE = "Uncategorized"
+
+
+def category(type_uri: str | None, ref: Ref = sourced_id) -> Doc:
     return {
-        "sourcedId": ref("gradebookEntryTypes", {"gradebookEntryTypeDescriptor": type_uri}),
-        "title": cw.code_value(type_uri),
+        "sourcedId": ref("gradebookEntryTypes", {"gradebookEntryTypeDescriptor": type_uri or ""}),
+        "title": cw.code_value(type_uri) or UNCATEGORIZED_TITLE,
     }
 
 
@@ -364,9 +369,10 @@ def line_item(entry: Doc, ref: Ref = sourced_id) -> Doc:
         "assignDate": entry.get("dateAssigned"),
         "dueDate": entry.get("dueDate"),
         "class": ref("sections", section_key(entry)) if entry.get("sectionReference") else None,
-        "category": category(entry_type, ref)["sourcedId"] if entry_type else None,
+        "category": category(entry_type, ref)["sourcedId"],
         "gradingPeriod": None,
-        "resultValueMin": None,
+        # Ed-Fi points and grades start at zero; OneRoster requires the lower bound.
+        "resultValueMin": 0.0,
         "resultValueMax": entry.get("maxPoints"),
     }
 
@@ -387,6 +393,9 @@ def result(student_entry: Doc, ref: Ref = sourced_id) -> Doc:
         "student": ref("students", student),
         "scoreStatus": "fully graded" if score is not None else "not submitted",
         "score": score,
-        "scoreDate": student_entry.get("dateFulfilled"),
+        # Required by OneRoster: when Ed-Fi has no dateFulfilled, the date the score was recorded.
+        "scoreDate": student_entry.get("dateFulfilled")
+        or (student_entry.get("_lastModifiedDate") or "")[:10]
+        or None,
         "comment": student_entry.get("diagnosticStatement"),
     }

@@ -112,3 +112,42 @@ def test_gradebook(rostered, oneroster):
     assert [(r["student"]["sourcedId"], r["score"], r["scoreStatus"]) for r in results] == [
         (STUDENT, 9, "fully graded")
     ]
+
+
+def test_required_gradebook_fields_are_filled_when_edfi_leaves_them_out():
+    """OneRoster requires lineItem.category, lineItem.resultValueMin and result.scoreDate; Ed-Fi
+    makes gradebookEntryType and dateFulfilled optional (the Grand Bend sample has neither)."""
+    from gateway.mapping import to_oneroster as tor
+
+    section = {
+        "sectionIdentifier": "S1",
+        "localCourseCode": "ALG-1",
+        "schoolId": 255901001,
+        "schoolYear": 2022,
+        "sessionName": "Fall",
+    }
+    entry = {
+        "gradebookEntryIdentifier": "G1",
+        "namespace": "uri://ed-fi.org/GradebookEntry",
+        "title": "Quiz",
+        "sectionReference": section,
+    }
+    item = tor.line_item(entry)
+    uncategorized = tor.category(None)
+    assert item["category"] == uncategorized["sourcedId"]
+    assert uncategorized["title"] == "Uncategorized"
+    assert item["resultValueMin"] == 0.0
+    typed = tor.category("uri://ed-fi.org/GradebookEntryTypeDescriptor#Quiz")
+    assert typed["title"] == "Quiz" and typed["sourcedId"] != uncategorized["sourcedId"]
+
+    graded = {
+        "gradebookEntryReference": {
+            "gradebookEntryIdentifier": "G1",
+            "namespace": entry["namespace"],
+        },
+        "studentReference": {"studentUniqueId": "604822"},
+        "numericGradeEarned": 74,
+        "_lastModifiedDate": "2026-11-02T10:11:12.345Z",
+    }
+    assert tor.result(graded)["scoreDate"] == "2026-11-02"
+    assert tor.result({**graded, "dateFulfilled": "2026-10-30"})["scoreDate"] == "2026-10-30"
