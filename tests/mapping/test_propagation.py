@@ -102,7 +102,11 @@ def test_key_change_keeps_sourced_ids_and_cascades(rostered, edfi, db_session):
 
 
 def test_failed_projection_rolls_the_edfi_write_back(rostered, edfi, db_session):
-    # Ed-Fi allows a 24-character telephone number; OneRoster's phone column holds 20
+    # A constraint the OneRoster side cannot satisfy (added in this test's own transaction, so it
+    # is rolled back with it) makes the projection fail inside the Ed-Fi write's transaction.
+    db_session.execute(
+        sa.text("ALTER TABLE users ADD CONSTRAINT test_projection_fails CHECK (phone IS NULL)")
+    )
     seoa = {
         **body_of("studentEducationOrganizationAssociations"),
         "telephones": [
@@ -113,12 +117,27 @@ def test_failed_projection_rolls_the_edfi_write_back(rostered, edfi, db_session)
         ],
     }
     r = edfi.post("studentEducationOrganizationAssociations", seoa)
-    assert r.status_code == 400, r.get_json()
+    assert 400 <= r.status_code < 500, r.get_json()
     stored = edfi.get(
         "studentEducationOrganizationAssociations", query_string={"studentUniqueId": "604822"}
     ).get_json()
     assert stored[0].get("telephones", []) == []
     assert row(db_session, "users", STUDENT)["phone"] is None
+
+
+def test_a_24_character_edfi_telephone_reaches_oneroster(rostered, edfi, db_session):
+    number = "+1 (512) 555-0100 x1234"  # 23 characters: Ed-Fi allows 24
+    seoa = {
+        **body_of("studentEducationOrganizationAssociations"),
+        "telephones": [
+            {
+                "telephoneNumber": number,
+                "telephoneNumberTypeDescriptor": "uri://ed-fi.org/TelephoneNumberTypeDescriptor#Home",
+            }
+        ],
+    }
+    assert edfi.post("studentEducationOrganizationAssociations", seoa).status_code in (200, 201)
+    assert row(db_session, "users", STUDENT)["phone"] == number
 
 
 def test_verify_reports_drift(rostered, db_session):
