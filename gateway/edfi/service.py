@@ -24,6 +24,7 @@ from gateway.edfi import documents
 from gateway.edfi.definitions import Reference, Registry, Resource, registry, tracked_changes
 from gateway.edfi.references import KNOWN_DESCRIPTORS, ReferenceChecks, base_conditions
 from gateway.edfi.security import Authorizer
+from gateway.edfi.usages import descriptor_dependents
 from gateway.errors import (
     DependentItemExists,
     KeyChangeNotSupported,
@@ -331,6 +332,16 @@ class ResourceService(ReferenceChecks):
     def _target_flats(ref: Reference, target: Resource) -> list[str]:
         return [field if field in target.columns else target.identity[0] for field, _ in ref.fields]
 
+    def _check_descriptor_unused(self, res: Resource, row: Any) -> None:
+        used = descriptor_dependents(self.session, self.registry, res, row)
+        if used:
+            where = sorted({f"{u.resource.entity} ({u.path})" for u in used})
+            raise DependentItemExists(
+                "The requested action cannot be performed because this item is referenced by "
+                f"existing {', '.join(sorted({u.resource.entity for u in used}))} item(s).",
+                errors=[f"Used by {w}." for w in where],
+            )
+
     def delete(self, res: Resource, row_id: str, if_match: str | None) -> None:
         if res.descriptor:
             KNOWN_DESCRIPTORS.forget_all()
@@ -349,6 +360,8 @@ class ResourceService(ReferenceChecks):
                     "by existing "
                     f"{dep.entity} item(s)."
                 )
+        if res.descriptor:
+            self._check_descriptor_unused(res, row)
         edorgs = self.auth.edorg_ids_of(self.session, res, row["id"])
         self.session.execute(sa.delete(res.table).where(res.table.c.id == row["id"]))
         self.session.execute(
