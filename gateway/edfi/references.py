@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from gateway.edfi import documents
+from gateway.edfi import documents, nested
 from gateway.edfi.definitions import Reference, Registry, Resource
 from gateway.errors import UnresolvedReference
 
@@ -124,9 +124,48 @@ class ReferenceChecks:
                 missing[f"$.{ref.name}"] = [
                     f"The referenced '{ref.entity}' item does not exist ({shown})."
                 ]
+        missing.update(self.missing_item_references(res, values))
         if missing:
             first = next(iter(missing.values()))[0]
             raise UnresolvedReference(first, validation_errors=missing)
+
+    def missing_item_references(self, res: Resource, values: dict[str, Any]) -> dict[str, list]:
+        """References inside collection items, checked like top-level ones: one query per
+        reference and target for all the items, reported by each item's JSON path."""
+        missing: dict[str, list[str]] = {}
+        for ref in res.item_references:
+            if not ref.targets:
+                continue
+            uses: dict[tuple, list[str]] = {}
+            for path, obj in nested.reference_objects(values.get(ref.steps[0][0]), ref):
+                key = nested.reference_key(ref, obj)
+                if key is not None:
+                    uses.setdefault(key, []).append(path)
+            if not uses:
+                continue
+            found = self.existing_keys(ref, list(uses))
+            for key, paths in uses.items():
+                if key in found:
+                    continue
+                shown = ", ".join(
+                    f"{field}={documents.json_value(v)}"
+                    for (field, _), v in zip(ref.fields, key, strict=True)
+                )
+                for path in paths:
+                    missing[path] = [
+                        f"The referenced '{ref.entity}' item does not exist ({shown})."
+                    ]
+        return missing
+
+    def existing_keys(self, ref: Reference, keys: list[tuple]) -> set[tuple]:
+        """Which of `keys` (in the reference's field order) resolve to a stored record."""
+        found: set[tuple] = set()
+        for target_name in ref.targets:
+            target = self.registry.resources[target_name]
+            cols = self._target_columns(ref, target)
+            stmt = sa.select(*cols).where(sa.tuple_(*cols).in_(keys), *base_conditions(target))
+            found.update(tuple(row) for row in self.session.execute(stmt))
+        return found
 
     def _exists(self, target: Resource, ref: Reference, key: dict[str, Any]) -> bool:
         cols = self._target_columns(ref, target)

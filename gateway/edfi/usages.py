@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from gateway.edfi.definitions import Registry, Resource
+from gateway.edfi.nested import containment
 
 
 @dataclass(frozen=True)
@@ -38,12 +39,7 @@ class DescriptorUsage:
     def containment(self, uri: str) -> Any:
         """The smallest JSON document the column must contain for the value to be used there:
         [{"uses": [{"languageUseDescriptor": uri}]}] for $.languages[*].uses[*]…"""
-        inner: Any = uri
-        for key in reversed(self.leaf):
-            inner = {key: inner}
-        for name, kind in reversed(self.steps[1:]):
-            inner = {name: [inner] if kind == "[]" else inner}
-        return [inner] if self.steps[0][1] == "[]" else inner
+        return containment(self.steps, self.leaf, uri)
 
 
 def _walk(
