@@ -10,7 +10,6 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from gateway.db import utcnow
 from gateway.edfi import documents
-from gateway.edfi.definitions import Registry, Resource, registry, tracked_changes
+from gateway.edfi.definitions import Registry, Resource, tracked_changes
 from gateway.edfi.dependents import cascade_key_change, check_no_dependents
 from gateway.edfi.references import KNOWN_DESCRIPTORS, ReferenceChecks, base_conditions
 from gateway.edfi.security import Authorizer
@@ -54,15 +53,24 @@ class WriteEvent:
 WRITE_LISTENERS: list[Callable[[Session, WriteEvent], None]] = []
 
 
-@cache
-def upsert_statement(name: str) -> sa.TextualSelect:
+_UPSERTS: dict[int, tuple[Resource, sa.TextualSelect]] = {}
+
+
+def upsert_statement(res: Resource) -> sa.TextualSelect:
+    """upsert_sql of the resource, built once per resource definition."""
+    cached = _UPSERTS.get(id(res))
+    if cached is None or cached[0] is not res:
+        cached = _UPSERTS[id(res)] = (res, upsert_sql(res))
+    return cached[1]
+
+
+def upsert_sql(res: Resource) -> sa.TextualSelect:
     """The natural-key upsert of a resource as a precompiled, cacheable statement.
 
     SQLAlchemy does not cache the PostgreSQL INSERT … ON CONFLICT construct, so building it per
     request would compile it every time; compiled once to text with typed parameters it is
     reused. One round trip: the change version comes from a CTE, used for the column and the etag.
     """
-    res = registry().resources[name]
     table = res.table
     key_cols = res.key_columns + (["descriptor_name"] if res.descriptor else [])
     data_cols = [c.name for c in res.columns.values()] + (
@@ -205,7 +213,7 @@ class ResourceService(ReferenceChecks):
         self.check_references(res, values)
         now = utcnow()
         params = {**row, "id": uuid.uuid4(), "now": now, "origin": self.origin}
-        upsert = upsert_statement(res.name)
+        upsert = upsert_statement(res)
         try:
             new_id, created, etag = self.session.execute(upsert, params).one()
             self._notify(WriteEvent(res.name, "upsert", new_id, values))
