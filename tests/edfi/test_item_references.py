@@ -18,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from gateway.edfi import service as service_module
+from gateway.edfi.bulk import BulkUpsert
 from gateway.edfi.definitions import build_registry, edfi_schemas_dir
 from gateway.edfi.loader import DISTRICT_WIDE
 from gateway.edfi.security import Authorizer
@@ -176,3 +177,19 @@ def test_a_key_change_rewrites_the_items_and_tells_the_listeners(svc, with_class
         "classPeriodName": "01 - Traditional",
         "schoolId": SCHOOL,
     }
+
+
+def test_bulk_loads_resolve_item_references_too(svc, with_class_periods):
+    reg = with_class_periods
+    svc.upsert(reg.resources["classPeriods"], class_period("01 - Traditional"))
+    good = section("01 - Traditional")
+    bad = {**section("01 - Traditional", "07 - Nowhere"), "sectionIdentifier": "ALG-1-02"}
+    result = BulkUpsert(svc.session, reg).run(reg.resources["sections"], [bad, good])
+    assert result.created == 1
+    assert result.rejected == [
+        (
+            0,
+            "The referenced 'ClassPeriod' item does not exist "
+            f"(classPeriodName=07 - Nowhere, schoolId={SCHOOL}).",
+        )
+    ]
