@@ -48,9 +48,9 @@ def _reference_keys(ref: Reference, values: dict[str, Any]) -> list[tuple]:
         return [] if None in key else [key]
     found = []
     for _path, obj in nested.reference_objects(values.get(ref.steps[0][0]), ref):
-        key = nested.reference_key(ref, obj)
-        if key is not None:
-            found.append(key)
+        item_key = nested.reference_key(ref, obj)
+        if item_key is not None:
+            found.append(item_key)
     return found
 
 

@@ -35,6 +35,7 @@ def target_flats(ref: Reference, target: Resource) -> list[str]:
 
 def _item_condition(dep: Resource, ref: Reference, key: dict[str, Any]) -> sa.ColumnElement[bool]:
     """Records of `dep` holding a reference object with these key values (JSON) in `ref`."""
+    assert ref.column is not None  # an item reference
     document = nested.containment(ref.steps, (ref.name,), key)
     return dep.table.c[ref.column].op("@>")(sa.bindparam(None, document, type_=JSONB))
 
@@ -123,6 +124,7 @@ def cascade_key_change(svc: ResourceService, res: Resource, old: dict, new: dict
             )
     for dep, ref in svc.registry.item_dependents_of(res):
         old_obj, new_obj = _item_key(ref, res, old), _item_key(ref, res, new)
+        assert ref.column is not None  # an item reference
         rows = session.execute(
             sa.select(dep.table.c.id, dep.table.c[ref.column]).where(
                 _item_condition(dep, ref, old_obj)
