@@ -59,18 +59,37 @@ class ReferenceChecks:
             keys = {k for k in keys if all(v is not None for v in k)}
             if not keys:
                 continue
-            found: dict = {}
-            for target_name in ref.targets:
-                target = self.registry.resources[target_name]
-                tcols = self._target_columns(ref, target)
-                stmt = sa.select(target.table.c.id, *tcols).where(sa.tuple_(*tcols).in_(list(keys)))
-                for row in self.session.execute(stmt):
-                    found[tuple(row[1:])] = {
-                        "rel": target.entity,
-                        "href": f"/ed-fi/{target.name}/{row[0]}",
-                    }
+            found = self._links_to(ref, keys)
             out[ref.name] = found
+        for ref in res.item_references:
+            if not ref.targets:
+                continue
+            assert ref.column is not None  # an item reference
+            column = res.table.c[ref.column]
+            keys = set()
+            for r in rows:
+                root = getattr(r, "_mapping", r)[column]
+                for _path, obj in nested.reference_objects(root, ref):
+                    key = nested.reference_key(ref, obj)
+                    if key is not None:
+                        keys.add(key)
+            if keys:
+                # item references are told apart by their path (two may share a name)
+                out[ref.path] = self._links_to(ref, keys)
         return out
+
+    def _links_to(self, ref: Reference, keys: set[tuple]) -> dict[tuple, dict]:
+        found: dict = {}
+        for target_name in ref.targets:
+            target = self.registry.resources[target_name]
+            tcols = self._target_columns(ref, target)
+            stmt = sa.select(target.table.c.id, *tcols).where(sa.tuple_(*tcols).in_(list(keys)))
+            for row in self.session.execute(stmt):
+                found[tuple(row[1:])] = {
+                    "rel": target.entity,
+                    "href": f"/ed-fi/{target.name}/{row[0]}",
+                }
+        return found
 
     @staticmethod
     def _target_columns(ref: Reference, target: Resource) -> list[sa.Column]:

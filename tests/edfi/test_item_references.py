@@ -17,6 +17,7 @@ import shutil
 import pytest
 import sqlalchemy as sa
 
+from gateway.edfi import documents
 from gateway.edfi import service as service_module
 from gateway.edfi.bulk import BulkUpsert
 from gateway.edfi.definitions import build_registry, edfi_schemas_dir
@@ -165,14 +166,20 @@ def test_a_key_change_rewrites_the_items_and_tells_the_listeners(svc, with_class
     svc.replace(periods, str(period_id), class_period("01 - Block"), None)
 
     after = svc.get(sections, str(section_id))
-    assert after["classPeriods"] == [
-        {"classPeriodReference": {"classPeriodName": "01 - Block", "schoolId": SCHOOL}}
-    ]
+    stored = [{"classPeriodReference": {"classPeriodName": "01 - Block", "schoolId": SCHOOL}}]
+    assert [
+        {
+            "classPeriodReference": {
+                k: v for k, v in item["classPeriodReference"].items() if k != "link"
+            }
+        }
+        for item in after["classPeriods"]
+    ] == stored
     assert after["_etag"] != before["_etag"]
     by_resource = {e.resource: e for e in events}
     assert by_resource["sections"].id == section_id
     assert by_resource["sections"].action == "update"
-    assert by_resource["sections"].values["classPeriods"] == after["classPeriods"]
+    assert by_resource["sections"].values["classPeriods"] == stored
     assert by_resource["classPeriods"].old_key_values == {
         "classPeriodName": "01 - Traditional",
         "schoolId": SCHOOL,
@@ -193,3 +200,20 @@ def test_bulk_loads_resolve_item_references_too(svc, with_class_periods):
             f"(classPeriodName=07 - Nowhere, schoolId={SCHOOL}).",
         )
     ]
+
+
+def test_item_references_carry_links_in_responses(svc, with_class_periods):
+    reg = with_class_periods
+    sections = reg.resources["sections"]
+    _, period_id, _ = svc.upsert(reg.resources["classPeriods"], class_period("01 - Traditional"))
+    _, section_id, _ = svc.upsert(sections, section("01 - Traditional"))
+    link = {"rel": "ClassPeriod", "href": f"/ed-fi/classPeriods/{period_id}"}
+    doc = svc.get(sections, str(section_id))
+    assert doc["classPeriods"][0]["classPeriodReference"]["link"] == link
+    # the page serializer of collection reads does the same
+    rows = svc.session.execute(sa.select(sections.table)).all()
+    serialize = documents.Serializer(sections, list(sections.table.c.keys()))
+    [page_doc] = [serialize(row, svc.links(sections, rows)) for row in rows]
+    assert page_doc["classPeriods"][0]["classPeriodReference"]["link"] == link
+    # a document read back (links included) is accepted as a PUT body
+    svc.replace(sections, str(section_id), doc, None)
