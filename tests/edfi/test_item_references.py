@@ -87,11 +87,16 @@ def svc(with_class_periods, db_session, edfi, district):
             "sessionReference": {k: v for k, v in OFFERING.items() if k != "localCourseCode"},
         },
     )
-    return ResourceService(db_session, reg, Authorizer(reg, DISTRICT_WIDE))
+    # the installed write listeners (the mapping layer) follow the served definitions, which do
+    # not include classPeriods: this registry's writes are for these tests' listeners only
+    installed = list(service_module.WRITE_LISTENERS)
+    service_module.WRITE_LISTENERS.clear()
+    yield ResourceService(db_session, reg, Authorizer(reg, DISTRICT_WIDE))
+    service_module.WRITE_LISTENERS[:] = installed
 
 
 @pytest.fixture
-def events():
+def events(svc):
     seen: list[WriteEvent] = []
     service_module.WRITE_LISTENERS.append(lambda _session, event: seen.append(event))
     yield seen
