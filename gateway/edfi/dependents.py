@@ -93,6 +93,28 @@ def _rewrite(svc: ResourceService, dep: Resource, row_id: Any, changes: dict) ->
     )
 
 
+def _rewrite_all(svc: ResourceService, dep: Resource, where: list, changes: dict) -> list[Any]:
+    """One UPDATE for every row matching `where`, each row with its own change version."""
+    table = dep.table
+    picked = (
+        sa.select(table.c.id, sa.func.nextval("change_version_seq").label("cv"))
+        .where(*where)
+        .cte("picked")
+    )
+    stmt = (
+        sa.update(table)
+        .where(table.c.id == picked.c.id)
+        .values(
+            **changes,
+            change_version=picked.c.cv,
+            _etag=sa.cast(picked.c.cv, sa.String),
+            _last_modified_date=utcnow(),
+        )
+        .returning(*table.c)
+    )
+    return list(svc.session.execute(stmt).mappings().all())
+
+
 def cascade_key_change(svc: ResourceService, res: Resource, old: dict, new: dict) -> None:
     """Key values (flat -> JSON value) of `res` changed from `old` to `new`: rewrite every record
     referencing the old ones, recursively where the reference is part of their own key."""
@@ -103,21 +125,25 @@ def cascade_key_change(svc: ResourceService, res: Resource, old: dict, new: dict
         flats = target_flats(ref, res)
         dep_cols = [dep.table.c[dep.columns[flat].name] for _, flat in ref.fields]
         where = [c == column_value(c, old[t]) for c, t in zip(dep_cols, flats, strict=True)]
-        before = session.execute(sa.select(dep.table).where(*where)).mappings().all()
         changes = {c.name: column_value(c, new[t]) for c, t in zip(dep_cols, flats, strict=True)}
-        for dep_row in before:
-            after = _rewrite(svc, dep, dep_row["id"], changes)
-            dep_old = documents.key_values(dep, dep_row)
+        # the old key of a rewritten row: its new key with the reference's old values
+        old_part = {
+            flat: old[t]
+            for (_, flat), t in zip(ref.fields, flats, strict=True)
+            if flat in dep.identity
+        }
+        for after in _rewrite_all(svc, dep, where, changes):
             dep_new = documents.key_values(dep, after)
+            dep_old = {**dep_new, **old_part}
             key_changed = dep_old != dep_new
             if key_changed:
-                svc._record_key_change(dep, dep_row["id"], dep_old, dep_new)
+                svc._record_key_change(dep, after["id"], dep_old, dep_new)
                 cascade_key_change(svc, dep, dep_old, dep_new)
             svc._notify(
                 WriteEvent(
                     dep.name,
                     "update",
-                    dep_row["id"],
+                    after["id"],
                     _values(dep, after),
                     dep_old if key_changed else None,
                 )
