@@ -4,7 +4,7 @@ Ed-Fi telephone numbers are up to 24 characters; the core model's `users.phone`/
 so a valid Ed-Fi telephone could not be projected. Widening a varchar takes no table rewrite.
 
 Revision ID: 0003
-Revises: 0002, profiles_0001, csv_0001, mapping_0001
+Revises: 0002, profiles_0001, csv_0001, mapping_0001, edfi_0002
 Create Date: 2026-11-22
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
-down_revision = ("0002", "profiles_0001", "csv_0001", "mapping_0001")
+down_revision = ("0002", "profiles_0001", "csv_0001", "mapping_0001", "edfi_0002")
 branch_labels = None
 depends_on = None
 
