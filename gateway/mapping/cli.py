@@ -11,9 +11,13 @@ def mapping_group() -> None:
 
 
 @mapping_group.command("verify")
-@click.option("--repair", is_flag=True, help="Rebuild the OneRoster projection where it drifted.")
+@click.option(
+    "--repair", is_flag=True, help="Re-run the projections (both directions) where they drifted."
+)
 def verify_command(repair: bool) -> None:
-    """Report drift between the Ed-Fi records and their OneRoster projection; exit 1 on drift."""
+    """Report drift between Ed-Fi records and their OneRoster projection, and between
+    OneRoster-born records and their Ed-Fi projection; exit 1 on drift (or on what --repair
+    could not fix)."""
     from gateway import migrate
     from gateway.app import create_app
     from gateway.db import get_session
@@ -30,6 +34,18 @@ def verify_command(repair: bool) -> None:
                 session.commit()
     for line in drift.lines():
         click.echo(line)
-    click.echo("no drift" if drift.clean else ("repaired" if repair else "drift found"))
-    if not drift.clean and not repair:
+    if drift.clean:
+        click.echo("no drift")
+    elif not repair:
+        click.echo("drift found")
         raise SystemExit(1)
+    elif drift.unrepairable:
+        # Deleting Ed-Fi data is a decision the projection only takes on a OneRoster delete.
+        click.echo(
+            f"repaired, except {drift.unrepairable} Ed-Fi record(s) of OneRoster origin whose "
+            "OneRoster source is gone: re-running the projection cannot remove them; delete them "
+            "through the Ed-Fi API (or restore their OneRoster records)"
+        )
+        raise SystemExit(1)
+    else:
+        click.echo("repaired")

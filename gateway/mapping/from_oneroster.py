@@ -24,9 +24,10 @@ from gateway.edfi.definitions import Resource, registry
 from gateway.edfi.security import Authorizer
 from gateway.mapping import store, to_edfi
 from gateway.mapping.links import EDUCATION_ORGANIZATIONS, Links, mapping_links, table_of
+from gateway.mapping.projection import EDFI_FROM_ONEROSTER
 from gateway.mapping.reverse import load
 
-ORIGIN = "oneroster"
+ORIGIN = EDFI_FROM_ONEROSTER
 
 
 def flatten(res: Resource, doc: dict[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,9 @@ from gateway.mapping.identifiers import canonical_key
 from gateway.mapping.links import Links, table_of
 from gateway.mapping.people import PeopleProjector
 
+# The `origin` of Ed-Fi rows the OneRoster → Ed-Fi projection writes.
+EDFI_FROM_ONEROSTER = "oneroster"
+
 # session.info flag: set while the mapping layer itself writes Ed-Fi rows (OneRoster-born data),
 # so those writes are not projected back into OneRoster.
 PROJECTING = "gateway.mapping.projecting"
@@ -150,18 +153,22 @@ class Projector(PeopleProjector):
         for resource in ("localEducationAgencies", "schools", "students", "staffs", "contacts"):
             res = self.registry.resources[resource]
             column = table_of(res).c[res.key_columns[0]]
-            values = set(self.session.scalars(sa.select(column)))
+            values = set(self.session.scalars(sa.select(column).where(_edfi_born(res))))
             {"students": dirty.students, "staffs": dirty.staffs, "contacts": dirty.contacts}.get(
                 resource, dirty.orgs
             ).update(values)
         sessions = table_of(self.registry.resources["sessions"])
         dirty.school_years.update(
-            self.session.scalars(sa.select(sessions.c.school_year).distinct())
+            self.session.scalars(
+                sa.select(sessions.c.school_year)
+                .where(_edfi_born(self.registry.resources["sessions"]))
+                .distinct()
+            )
         )
         for resource in KEYED:
             res = self.registry.resources[resource]
             cols = [table_of(res).c[res.columns[f].name] for f in res.identity]
-            for row in self.session.execute(sa.select(*cols)):
+            for row in self.session.execute(sa.select(*cols).where(_edfi_born(res))):
                 key = {f: documents.json_value(v) for f, v in zip(res.identity, row, strict=True)}
                 dirty.keyed[resource].add(_frozen(key))
         self.rebuild(dirty)
@@ -327,6 +334,11 @@ class Projector(PeopleProjector):
             course = courses.get(canonical_key(offering["courseReference"])) if offering else None
             parts.append((section, offering, course))
         self._upsert("class", self.translate(lambda ref: [tor.class_(*p, ref) for p in parts]))
+
+
+def _edfi_born(res: Any) -> sa.ColumnElement[bool]:
+    """Rows born in OneRoster are already OneRoster records: rebuilding them would echo."""
+    return table_of(res).c.origin.is_distinct_from(EDFI_FROM_ONEROSTER)
 
 
 def _offering_key(offering: dict[str, Any]) -> dict[str, Any]:

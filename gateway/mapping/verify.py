@@ -1,19 +1,32 @@
-"""Drift between the Ed-Fi tables and their OneRoster projection.
+"""Drift between the Ed-Fi tables and their OneRoster projection, in both directions.
 
-The check rebuilds every projected record inside a transaction it then rolls back: a rebuild that
-changes a row means that row had drifted (or was missing); an active Ed-Fi-born OneRoster record the
-rebuild did not produce has lost its Ed-Fi source.
+Ed-Fi → OneRoster: the check rebuilds every projected record inside a transaction it then rolls
+back: a rebuild that changes a row means that row had drifted (or was missing); an active
+Ed-Fi-born OneRoster record the rebuild did not produce has lost its Ed-Fi source.
+
+OneRoster → Ed-Fi: the same idea with the existing reverse projection. The Ed-Fi rows of OneRoster
+origin are fingerprinted (every column but the system ones), every active OneRoster-born record is
+projected again, and the rows are fingerprinted once more: a row the projection created was
+missing, a row whose fingerprint moved differed in a field the projection fills (fields OneRoster
+does not carry are never rewritten, so they cannot count as drift), and a row of OneRoster origin
+the projection did not write any more has lost its OneRoster source.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from gateway.edfi.definitions import SYSTEM_COLUMNS, registry
 from gateway.mapping import store
+from gateway.mapping.from_oneroster import ORIGIN as EDFI_FROM_ONEROSTER
+from gateway.mapping.from_oneroster import OneRosterImport
+from gateway.mapping.links import table_of
 from gateway.mapping.projection import Projector
+from gateway.mapping.reverse import OneRosterProjector, _projecting
 
 ENTITIES = (
     "org",
@@ -27,16 +40,43 @@ ENTITIES = (
     "lineItem",
     "result",
 )
+# OneRoster origins whose records the reverse projection places in Ed-Fi: the CSV import projects
+# rostering data, the REST gradebook writes project lineItems and results (as they do on write).
+ROSTER_ORIGINS = ("oneroster-csv", "oneroster-rest")
+GRADEBOOK_ORIGINS = ("oneroster-rest",)
+# A row's fingerprint: its columns less the ones every write rewrites.
+_VOLATILE = tuple(c for c in SYSTEM_COLUMNS if c != "origin")
+
+Fingerprints = dict[uuid.UUID, tuple[int, str]]  # Ed-Fi row id → (change version, fingerprint)
 
 
 @dataclass
 class Drift:
     differing: dict[str, int] = field(default_factory=dict)  # missing or different
     orphaned: dict[str, list[str]] = field(default_factory=dict)  # no Ed-Fi source any more
+    # the OneRoster → Ed-Fi direction, by Ed-Fi resource
+    edfi_missing: dict[str, int] = field(default_factory=dict)
+    edfi_differing: dict[str, int] = field(default_factory=dict)
+    edfi_orphaned: dict[str, list[str]] = field(default_factory=dict)  # Ed-Fi ids
 
     @property
     def clean(self) -> bool:
-        return not any(self.differing.values()) and not any(self.orphaned.values())
+        return not any(
+            any(counts.values())
+            for counts in (
+                self.differing,
+                self.orphaned,
+                self.edfi_missing,
+                self.edfi_differing,
+                self.edfi_orphaned,
+            )
+        )
+
+    @property
+    def unrepairable(self) -> int:
+        """Ed-Fi rows whose OneRoster source is gone: the projection never deletes Ed-Fi data on
+        its own (only a OneRoster delete it sees does), so `--repair` leaves them."""
+        return sum(len(ids) for ids in self.edfi_orphaned.values())
 
     def lines(self) -> list[str]:
         out = []
@@ -44,15 +84,37 @@ class Drift:
             n, lost = self.differing.get(entity, 0), self.orphaned.get(entity, [])
             out.append(f"{entity}: {n} missing or different, {len(lost)} without an Ed-Fi source")
             out.extend(f"  orphaned {entity} {sid}" for sid in lost[:20])
+        resources = sorted({*self.edfi_missing, *self.edfi_differing, *self.edfi_orphaned})
+        for resource in resources:
+            lost = self.edfi_orphaned.get(resource, [])
+            out.append(
+                f"Ed-Fi {resource}: {self.edfi_missing.get(resource, 0)} missing, "
+                f"{self.edfi_differing.get(resource, 0)} different, "
+                f"{len(lost)} without a OneRoster source"
+            )
+            out.extend(f"  orphaned Ed-Fi {resource} {row_id}" for row_id in lost[:20])
+        if not resources:
+            out.append("Ed-Fi records of OneRoster origin: none drifted")
         return out
 
 
 def check(session: Session, repair: bool = False) -> Drift:
-    """Compare both sides; with `repair` keep the rebuild (the caller commits)."""
+    """Compare both sides; with `repair` keep the rebuilds (the caller commits)."""
+    drift = Drift()
     savepoint = session.begin_nested()
+    _check_edfi_side(session, drift)
+    _check_oneroster_side(session, drift, repair)
+    if repair:
+        savepoint.commit()
+    else:
+        savepoint.rollback()
+    return drift
+
+
+def _check_oneroster_side(session: Session, drift: Drift, repair: bool) -> None:
     projector = Projector(session)
     projector.rebuild_all()
-    drift = Drift(differing=dict(projector.changed))
+    drift.differing = dict(projector.changed)
     for entity in ENTITIES:
         table = store.entity(entity).table
         active = session.scalars(
@@ -64,7 +126,73 @@ def check(session: Session, repair: bool = False) -> Drift:
     if repair:
         for entity, lost in drift.orphaned.items():
             store.tombstone(session, entity, lost)
-        savepoint.commit()
-    else:
-        savepoint.rollback()
-    return drift
+
+
+def _check_edfi_side(session: Session, drift: Drift) -> None:
+    """Re-run the OneRoster → Ed-Fi projection over every active OneRoster-born record and see
+    which Ed-Fi rows it had to create or change, and which of OneRoster origin it no longer
+    writes. Runs first, so a repair's Ed-Fi rows are the ones the forward rebuild then reads."""
+    resources = _projected_resources()
+    before = {name: _fingerprints(session, name) for name in resources}
+    mark = session.scalar(sa.select(sa.func.nextval("change_version_seq")))
+    OneRosterImport(session).run(_born_in_oneroster(session, OneRosterImport.ORDER, ROSTER_ORIGINS))
+    gradebook = _born_in_oneroster(session, ("lineItem", "result"), GRADEBOOK_ORIGINS)
+    reverse = OneRosterProjector(session)
+    with _projecting(session):
+        reverse.line_items(gradebook["lineItem"])
+        reverse.results(gradebook["result"])
+    for name in resources:
+        after = _fingerprints(session, name)
+        old = before[name]
+        missing = sum(1 for row_id, (cv, _) in after.items() if row_id not in old and cv > mark)
+        differing = sum(
+            1 for row_id, (_, fp) in after.items() if row_id in old and old[row_id][1] != fp
+        )
+        lost = sorted(
+            str(row_id) for row_id in old if row_id not in after or after[row_id][0] <= mark
+        )
+        if missing or differing or lost:
+            drift.edfi_missing[name] = missing
+            drift.edfi_differing[name] = differing
+            drift.edfi_orphaned[name] = lost
+
+
+def _projected_resources() -> list[str]:
+    """The Ed-Fi resources with their own table, less descriptors (which OneRoster never
+    writes): the ones a row of OneRoster origin can be in."""
+    return [
+        name
+        for name, res in registry().resources.items()
+        if res.table is not None and not name.endswith("Descriptors")
+    ]
+
+
+def _fingerprints(session: Session, resource: str) -> Fingerprints:
+    """One set-based read: id, change version and a hash of the non-system columns of every row
+    of OneRoster origin."""
+    table = table_of(registry().resources[resource])
+    content = sa.func.to_jsonb(table.table_valued())
+    for column in _VOLATILE:
+        content = content.op("-")(sa.literal(column))
+    rows = session.execute(
+        sa.select(table.c.id, table.c.change_version, sa.func.md5(sa.cast(content, sa.Text))).where(
+            table.c.origin == EDFI_FROM_ONEROSTER
+        )
+    )
+    return {row_id: (cv or 0, fp) for row_id, cv, fp in rows}
+
+
+def _born_in_oneroster(
+    session: Session, entities: tuple[str, ...], origins: tuple[str, ...]
+) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for entity in entities:
+        table = store.entity(entity).table
+        out[entity] = list(
+            session.scalars(
+                sa.select(table.c.sourced_id)
+                .where(table.c.origin.in_(origins), table.c.status == "active")
+                .order_by(table.c.sourced_id)
+            )
+        )
+    return out

@@ -1,0 +1,115 @@
+"""`gateway mapping verify` on records born in OneRoster: their Ed-Fi projection is checked too
+(missing, different in a projected field, or left without its OneRoster source) and `--repair`
+re-runs the projection where that fixes it."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from gateway.mapping.verify import check
+from tests.csv import conftest as csv_suite
+from tests.csv.conftest import write_package
+from tests.csv.district import district
+
+do_import = csv_suite.do_import
+STUDENT = "604822"  # the CSV student u-s1's identifier, its Ed-Fi studentUniqueId
+
+
+def imported(tmp_path, do_import) -> None:
+    report = do_import(write_package(tmp_path, district()))
+    assert report.status == "applied", report.as_dict()
+
+
+def student_row(db_session) -> dict:
+    return dict(
+        db_session.execute(
+            sa.text("SELECT * FROM students WHERE student_unique_id = :s"), {"s": STUDENT}
+        )
+        .mappings()
+        .one()
+    )
+
+
+def test_a_clean_import_verifies_clean(tmp_path, do_import, db_session):
+    imported(tmp_path, do_import)
+    drift = check(db_session)
+    assert drift.clean, drift.lines()
+    assert "Ed-Fi records of OneRoster origin: none drifted" in drift.lines()
+    # the check rolled back its re-run: nothing it wrote stays
+    cv = db_session.scalar(sa.text("SELECT max(change_version) FROM students"))
+    assert check(db_session).clean
+    assert db_session.scalar(sa.text("SELECT max(change_version) FROM students")) == cv
+    # a repair of a clean database does not echo the Ed-Fi copies back over the CSV records
+    users = "SELECT sourced_id, origin, given_name, status FROM users ORDER BY 1"
+    before = db_session.execute(sa.text(users)).all()
+    assert check(db_session, repair=True).clean
+    assert db_session.execute(sa.text(users)).all() == before
+    assert {origin for _, origin, _, _ in before} == {"oneroster-csv"}
+
+
+def test_a_changed_edfi_field_of_a_csv_born_student_is_drift_and_repaired(
+    tmp_path, do_import, db_session
+):
+    imported(tmp_path, do_import)
+    first_name = student_row(db_session)["first_name"]
+    db_session.execute(
+        sa.text("UPDATE students SET first_name = 'Changed' WHERE student_unique_id = :s"),
+        {"s": STUDENT},
+    )
+    drift = check(db_session)
+    assert not drift.clean
+    assert drift.edfi_differing == {"students": 1}
+    assert drift.edfi_missing == {"students": 0}
+    assert drift.edfi_orphaned == {"students": []}
+    assert "Ed-Fi students: 0 missing, 1 different, 0 without a OneRoster source" in drift.lines()
+    # a plain check changes nothing
+    assert student_row(db_session)["first_name"] == "Changed"
+    repaired = check(db_session, repair=True)
+    assert repaired.edfi_differing == {"students": 1} and repaired.unrepairable == 0
+    assert student_row(db_session)["first_name"] == first_name
+    assert check(db_session).clean
+
+
+def test_a_field_oneroster_does_not_carry_is_not_drift(tmp_path, do_import, db_session):
+    imported(tmp_path, do_import)
+    db_session.execute(
+        sa.text("UPDATE students SET generation_code_suffix = 'Jr' WHERE student_unique_id = :s"),
+        {"s": STUDENT},
+    )
+    assert check(db_session).clean
+    assert student_row(db_session)["generation_code_suffix"] == "Jr"
+
+
+def test_a_deleted_projected_edfi_row_is_missing_and_repaired(tmp_path, do_import, db_session):
+    imported(tmp_path, do_import)
+    table = "student_education_organization_associations"
+    count = f"SELECT count(*) FROM {table} WHERE student_unique_id = :s"  # noqa: S608
+    before = db_session.scalar(sa.text(count), {"s": STUDENT})
+    assert before >= 1
+    db_session.execute(
+        sa.text(f"DELETE FROM {table} WHERE student_unique_id = :s"),  # noqa: S608
+        {"s": STUDENT},
+    )
+    drift = check(db_session)
+    assert drift.edfi_missing == {"studentEducationOrganizationAssociations": before}
+    assert not drift.clean
+    assert db_session.scalar(sa.text(count), {"s": STUDENT}) == 0
+    check(db_session, repair=True)
+    assert db_session.scalar(sa.text(count), {"s": STUDENT}) == before
+    assert check(db_session).clean
+
+
+def test_an_edfi_row_whose_oneroster_source_is_gone_is_reported_not_deleted(
+    tmp_path, do_import, db_session
+):
+    imported(tmp_path, do_import)
+    row_id = student_row(db_session)["id"]
+    # the OneRoster record goes away without its projection running (as a hand edit would)
+    db_session.execute(sa.text("UPDATE users SET status = 'tobedeleted' WHERE sourced_id = 'u-s1'"))
+    drift = check(db_session)
+    assert drift.edfi_orphaned["students"] == [str(row_id)]
+    assert f"  orphaned Ed-Fi students {row_id}" in drift.lines()
+    repaired = check(db_session, repair=True)
+    assert repaired.edfi_orphaned["students"] == [str(row_id)]
+    assert repaired.unrepairable >= 1
+    assert student_row(db_session)["id"] == row_id  # deleting Ed-Fi data is not the repair's call
