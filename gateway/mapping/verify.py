@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -131,10 +132,11 @@ def _check_oneroster_side(session: Session, drift: Drift, repair: bool) -> None:
 def _check_edfi_side(session: Session, drift: Drift) -> None:
     """Re-run the OneRoster → Ed-Fi projection over every active OneRoster-born record and see
     which Ed-Fi rows it had to create or change, and which of OneRoster origin it no longer
-    writes. Runs first, so a repair's Ed-Fi rows are the ones the forward rebuild then reads."""
+    writes. Runs before the Ed-Fi → OneRoster rebuild, which then sees the repaired Ed-Fi rows."""
     resources = _projected_resources()
     before = {name: _fingerprints(session, name) for name in resources}
-    mark = session.scalar(sa.select(sa.func.nextval("change_version_seq")))
+    # every row the re-run writes gets a change version above this one
+    mark: int = session.execute(sa.select(sa.func.nextval("change_version_seq"))).scalar_one()
     OneRosterImport(session).run(_born_in_oneroster(session, OneRosterImport.ORDER, ROSTER_ORIGINS))
     gradebook = _born_in_oneroster(session, ("lineItem", "result"), GRADEBOOK_ORIGINS)
     reverse = OneRosterProjector(session)
@@ -171,7 +173,7 @@ def _fingerprints(session: Session, resource: str) -> Fingerprints:
     """One set-based read: id, change version and a hash of the non-system columns of every row
     of OneRoster origin."""
     table = table_of(registry().resources[resource])
-    content = sa.func.to_jsonb(table.table_valued())
+    content: sa.ColumnElement[Any] = sa.func.to_jsonb(table.table_valued())
     for column in _VOLATILE:
         content = content.op("-")(sa.literal(column))
     rows = session.execute(
