@@ -113,3 +113,31 @@ def test_an_edfi_row_whose_oneroster_source_is_gone_is_reported_not_deleted(
     assert repaired.edfi_orphaned["students"] == [str(row_id)]
     assert repaired.unrepairable >= 1
     assert student_row(db_session)["id"] == row_id  # deleting Ed-Fi data is not the repair's call
+
+
+def test_rest_gradebook_writes_are_checked_against_their_edfi_entries(
+    rostered, client, auth_headers, db_session
+):
+    from tests.mapping.conftest import OR
+    from tests.mapping.test_reverse import line_item
+
+    cat = db_session.scalar(sa.text("SELECT sourced_id FROM categories"))
+    r = client.put(f"{OR}/lineItems/quiz-7", json=line_item("Quiz 7", cat), headers=auth_headers())
+    assert r.status_code == 201, r.get_json()
+    assert check(db_session).clean
+    entry = "SELECT title FROM gradebook_entries WHERE gradebook_entry_identifier = 'quiz-7'"
+    db_session.execute(
+        sa.text(
+            "UPDATE gradebook_entries SET title = 'Edited' "
+            "WHERE gradebook_entry_identifier = 'quiz-7'"
+        )
+    )
+    assert check(db_session).edfi_differing == {"gradebookEntries": 1}
+    db_session.execute(
+        sa.text("DELETE FROM gradebook_entries WHERE gradebook_entry_identifier = 'quiz-7'")
+    )
+    drift = check(db_session)
+    assert drift.edfi_missing == {"gradebookEntries": 1} and not drift.clean
+    check(db_session, repair=True)
+    assert db_session.scalar(sa.text(entry)) == "Quiz 7"
+    assert check(db_session).clean
