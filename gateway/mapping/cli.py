@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
+
+if TYPE_CHECKING:
+    from gateway.mapping.verify import Drift
 
 
 @click.group("mapping")
@@ -34,18 +39,24 @@ def verify_command(repair: bool) -> None:
                 session.commit()
     for line in drift.lines():
         click.echo(line)
+    verdict, code = outcome(drift, repair)
+    click.echo(verdict)
+    if code:
+        raise SystemExit(code)
+
+
+def outcome(drift: Drift, repair: bool) -> tuple[str, int]:
+    """The last line of the report and the exit status."""
     if drift.clean:
-        click.echo("no drift")
-    elif not repair:
-        click.echo("drift found")
-        raise SystemExit(1)
-    elif drift.unrepairable:
+        return "no drift", 0
+    if not repair:
+        return "drift found", 1
+    if drift.unrepairable:
         # Deleting Ed-Fi data is a decision the projection only takes on a OneRoster delete.
-        click.echo(
+        return (
             f"repaired, except {drift.unrepairable} Ed-Fi record(s) of OneRoster origin whose "
             "OneRoster source is gone: re-running the projection cannot remove them; delete them "
-            "through the Ed-Fi API (or restore their OneRoster records)"
+            "through the Ed-Fi API (or restore their OneRoster records)",
+            1,
         )
-        raise SystemExit(1)
-    else:
-        click.echo("repaired")
+    return "repaired", 0

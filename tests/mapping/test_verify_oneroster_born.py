@@ -141,3 +141,22 @@ def test_rest_gradebook_writes_are_checked_against_their_edfi_entries(
     check(db_session, repair=True)
     assert db_session.scalar(sa.text(entry)) == "Quiz 7"
     assert check(db_session).clean
+
+
+def test_the_cli_verdict_says_what_repair_left(tmp_path, do_import, db_session):
+    from gateway.mapping.cli import outcome
+
+    imported(tmp_path, do_import)
+    assert outcome(check(db_session), repair=False) == ("no drift", 0)
+    db_session.execute(
+        sa.text("UPDATE students SET first_name = 'Changed' WHERE student_unique_id = :s"),
+        {"s": STUDENT},
+    )
+    assert outcome(check(db_session), repair=False) == ("drift found", 1)
+    assert outcome(check(db_session, repair=True), repair=True) == ("repaired", 0)
+    db_session.execute(sa.text("UPDATE users SET status = 'tobedeleted' WHERE sourced_id = 'u-s1'"))
+    verdict, code = outcome(check(db_session, repair=True), repair=True)
+    assert code == 1
+    assert (
+        verdict.startswith("repaired, except ") and "delete them through the Ed-Fi API" in verdict
+    )
