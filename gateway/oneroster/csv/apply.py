@@ -169,8 +169,10 @@ def apply_file(
     insert = sql.SQL(
         "INSERT INTO {t} (sourced_id, status, date_last_modified, origin{cols}) "
         "SELECT s.sourced_id, s.status, COALESCE(s.file_dlm, %(now)s), %(origin)s{scols} "
-        "FROM {s} s WHERE s.kind = 'new' ORDER BY s.sourced_id"
+        "FROM {s} s WHERE s.kind = 'new'{order}"
     ).format(
+        # Rows into a kept primary key go in key order, so each lands next to the previous one.
+        order=sql.SQL(" ORDER BY s.sourced_id" if existing else ""),
         t=target,
         s=src,
         cols=sql.SQL("").join(sql.SQL(", {}").format(c) for c in cols),
@@ -191,7 +193,9 @@ def apply_file(
         "date_last_modified = COALESCE(s.file_dlm, %(now)s), origin = %(origin)s FROM {s} s "
         "WHERE t.sourced_id = s.sourced_id AND s.kind = 'delete'"
     ).format(t=target, s=src)
-    with indexes_rebuilt_after(conn, table_name, enabled=typed.staged.rows > existing):
+    with indexes_rebuilt_after(
+        conn, table_name, enabled=typed.staged.rows > existing, empty=not existing
+    ):
         created = run(insert)
         # Into an empty table everything was new: nothing to compare or delete.
         updated = run(change) if existing else 0
