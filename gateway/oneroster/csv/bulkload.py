@@ -4,10 +4,10 @@ Maintaining seven btree and GIN indexes row by row costs several times the inser
 file brings more rows than the table holds (a first load, in practice), the secondary indexes are
 dropped inside the import's transaction and rebuilt from their own definitions before it commits.
 The price is that readers of that one table wait for the commit; unique constraints stay, so the
-checks they make are never skipped. Into an empty table the primary key goes too (unless a foreign key leans on it) and is added back
-from its own definition: one sort of the keys is cheaper than keeping the btree ordered row by row
-(which also needs the rows sorted on their way in), and adding it back still checks every key is
-unique. A rollback restores the indexes and the key.
+checks they make are never skipped. Into an empty table the primary key goes too (unless a foreign
+key leans on it) and is added back from its own definition: one sort of the keys is cheaper than
+keeping the btree ordered row by row (which also needs the rows sorted on their way in), and adding
+it back still checks that every key is unique. A rollback restores the indexes and the key.
 """
 
 from __future__ import annotations
