@@ -55,12 +55,18 @@ def typed_expression(column: Column, raw: str) -> sql.Composable:
         ).format(r=r)
     if kind == "user_ids":
         # Validated as {type:identifier},{…}: split on "}" and drop the separators before "{".
+        # The usual single entry is built directly: an ordered aggregate per row costs a sort.
         return sql.SQL(
+            "CASE WHEN strpos(substr({r}, strpos({r}, '{{') + 1), '{{') = 0 THEN "
+            "jsonb_build_array(jsonb_build_object("
+            "'type', split_part(ltrim(split_part({r}, '}}', 1), ', {{'), ':', 1), "
+            "'identifier', substr(ltrim(split_part({r}, '}}', 1), ', {{'), "
+            "strpos(ltrim(split_part({r}, '}}', 1), ', {{'), ':') + 1))) ELSE "
             "COALESCE((SELECT jsonb_agg(jsonb_build_object("
             "'type', split_part(p, ':', 1), 'identifier', substr(p, strpos(p, ':') + 1)) "
             "ORDER BY n) FROM unnest(string_to_array({r}, '}}')) WITH ORDINALITY u(x, n) "
             "CROSS JOIN LATERAL (SELECT ltrim(x, ', {{') AS p) q WHERE btrim(x) <> ''), "
-            "'[]'::jsonb)"
+            "'[]'::jsonb) END"
         ).format(r=r)
     raise ValueError(f"unknown column type {kind}")
 
