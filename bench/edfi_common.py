@@ -10,11 +10,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import psycopg
-from gateway.app import create_app
-from gateway.config import Config, normalize_database_url
 from sqlalchemy.engine import make_url
 
 from gateway import migrate
+from gateway.app import create_app
+from gateway.config import Config, normalize_database_url
 from gateway.paths import ROOT
 
 BENCH_DB = "gateway_bench_edfi"
@@ -70,7 +70,6 @@ def bearer(app) -> dict[str, str]:
 
 def seed_descriptors(app) -> None:
     from gateway.db import get_session
-
     from gateway.edfi.descriptors import load_descriptors
     from gateway.paths import DESCRIPTORS_DIR
 

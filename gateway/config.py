@@ -57,7 +57,7 @@ class Config:
         self.ONEROSTER_MAX_LIMIT = _int("ONEROSTER_MAX_LIMIT", 5000)
         # Client keys allowed to read OneRoster users.password (compliance rule 5), comma-separated.
         self.ONEROSTER_PASSWORD_CLIENTS = os.environ.get("ONEROSTER_PASSWORD_CLIENTS", "")
-        # "thread": CSV import jobs run in a background thread of the worker; "sync": in the request.
+        # "thread": CSV import jobs run in a worker's background thread; "sync": in the request.
         self.CSV_IMPORT_MODE = os.environ.get("CSV_IMPORT_MODE", "thread")
         self.GATEWAY_WORKERS = _int("GATEWAY_WORKERS", 2)
         self.GATEWAY_THREADS = _int("GATEWAY_THREADS", 4)

@@ -19,9 +19,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from gateway.db import utcnow
-from gateway.edfi import documents
-from gateway.edfi.definitions import Registry, Resource
-from gateway.edfi.references import base_conditions
+from gateway.edfi import documents, nested
+from gateway.edfi.definitions import Reference, Registry, Resource
+from gateway.edfi.dependents import target_flats
+from gateway.edfi.references import ReferenceChecks
 from gateway.edfi.service import WRITE_LISTENERS, WriteEvent
 
 CHUNK = 500
@@ -39,12 +40,26 @@ def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
         yield items[start : start + size]
 
 
+def _reference_keys(ref: Reference, values: dict[str, Any]) -> list[tuple]:
+    """The key values a record gives a reference: one for a top-level reference (if complete),
+    one per item for a reference inside a collection."""
+    if not ref.steps:
+        key = tuple(values.get(flat) for _, flat in ref.fields)
+        return [] if None in key else [key]
+    found = []
+    for _path, obj in nested.reference_objects(values.get(ref.steps[0][0]), ref):
+        item_key = nested.reference_key(ref, obj)
+        if item_key is not None:
+            found.append(item_key)
+    return found
+
+
 def _reason(problems: documents.Problems) -> str:
     details = "; ".join(f"{path}: {' '.join(msgs)}" for path, msgs in problems.by_path.items())
     return f"Data validation failed. {details}"
 
 
-class BulkUpsert:
+class BulkUpsert(ReferenceChecks):
     def __init__(self, session: Session, registry: Registry, origin: str = "edfi"):
         self.session = session
         self.registry = registry
@@ -94,39 +109,50 @@ class BulkUpsert:
         return kept
 
     def _check_references(self, res: Resource, valid: list, result: BulkResult) -> list:
-        missing: dict[int, list[str]] = {}
-        for ref in res.references:
+        """Every reference, top-level or inside collection items, must resolve to a stored record
+        or, for a reference to this same resource (a parent LEA), to a record of this load that is
+        itself accepted: such records need no particular order in the input."""
+        uses: list[tuple[Reference, dict[tuple, list[int]], set[tuple]]] = []
+        for ref in [*res.references, *res.item_references]:
             if not ref.targets:
                 continue
             keys: dict[tuple, list[int]] = {}
             for index, values, _p in valid:
-                key = tuple(values.get(flat) for _, flat in ref.fields)
-                if None not in key:
+                for key in _reference_keys(ref, values):
                     keys.setdefault(key, []).append(index)
             found: set[tuple] = set()
-            for target_name in ref.targets:
-                target = self.registry.resources[target_name]
-                cols = [
-                    target.table.c[
-                        target.columns[f].name if f in target.columns else target.key_columns[0]
-                    ]
-                    for f, _ in ref.fields
-                ]
-                for chunk in _chunks(sorted(keys, key=repr)):
-                    stmt = sa.select(*cols).where(
-                        sa.tuple_(*cols).in_(chunk), *base_conditions(target)
-                    )
-                    found.update(tuple(r) for r in self.session.execute(stmt))
-            for key, indexes in keys.items():
-                if key not in found:
+            for chunk in _chunks(sorted(keys, key=repr)):
+                found |= self.existing_keys(ref, chunk)
+            uses.append((ref, keys, found))
+        staged_refs = [ref for ref, _k, _f in uses if res.name in ref.targets]
+        missing: dict[int, list[str]] = {}
+        while True:
+            # keys this load provides, from the records not (yet) rejected; rejecting one may
+            # unresolve another, so repeat until nothing changes
+            staged = {
+                id(ref): {
+                    tuple(values.get(t) for t in target_flats(ref, res))
+                    for index, values, _p in valid
+                    if index not in missing
+                }
+                for ref in staged_refs
+            }
+            now_missing: dict[int, list[str]] = {}
+            for ref, keys, found in uses:
+                for key, indexes in keys.items():
+                    if key in found or key in staged.get(id(ref), ()):
+                        continue
                     shown = ", ".join(
                         f"{f}={documents.json_value(v)}"
                         for (f, _), v in zip(ref.fields, key, strict=True)
                     )
+                    reason = f"The referenced '{ref.entity}' item does not exist ({shown})."
                     for index in indexes:
-                        missing.setdefault(index, []).append(
-                            f"The referenced '{ref.entity}' item does not exist ({shown})."
-                        )
+                        if reason not in now_missing.get(index, []):
+                            now_missing.setdefault(index, []).append(reason)
+            if now_missing.keys() == missing.keys():
+                break
+            missing = now_missing
         for index, reasons in missing.items():
             result.rejected.append((index, " ".join(reasons)))
         return [item for item in valid if item[0] not in missing]

@@ -79,6 +79,17 @@ class Reference:
     fields: tuple[tuple[str, str], ...]  # (field in the reference object, flattened name)
     required: bool
     identity: bool
+    # a reference inside collection items or common types: the JSONB column holding it and the
+    # (property, "[]" collection | "{}" object) steps from the document root down to its object
+    column: str | None = None
+    steps: tuple[tuple[str, str], ...] = ()
+    specs: tuple[dict, ...] = ()  # the OpenAPI spec of each field, to type its JSON values
+
+    @property
+    def path(self) -> str:
+        """The reference's JSON path pattern, e.g. $.classPeriods[*].classPeriodReference."""
+        inner = "".join(f".{n}[*]" if k == "[]" else f".{n}" for n, k in self.steps)
+        return f"${inner}.{self.name}"
 
 
 @dataclass
@@ -94,6 +105,7 @@ class Resource:
     table_name: str
     columns: dict[str, Column] = field(default_factory=dict)  # flat name -> column
     references: list[Reference] = field(default_factory=list)
+    item_references: list[Reference] = field(default_factory=list)  # inside JSONB properties
     descriptor_id_property: str | None = None
     table: sa.Table = field(init=False)
 
@@ -125,6 +137,49 @@ class Registry:
             if resource.name in ref.targets
         ]
 
+    def item_dependents_of(self, resource: Resource) -> list[tuple[Resource, Reference]]:
+        """Every (resource, reference inside its collections) pointing at `resource`."""
+        return [
+            (other, ref)
+            for other in self.resources.values()
+            for ref in other.item_references
+            if resource.name in ref.targets
+        ]
+
+
+def _targets(prop: dict, storage: dict) -> tuple[str, ...]:
+    if prop["target"]:
+        return (prop["target"],)
+    return tuple(storage["abstractTargets"].get(prop["entity"], ()))
+
+
+def _item_references(
+    res: Resource, props: list[dict], steps: tuple[tuple[str, str], ...], storage: dict
+) -> None:
+    """References nested in collections and common types, resolved like top-level ones."""
+    for prop in props:
+        kind = prop["kind"]
+        if kind == "collection":
+            inner = (*steps, (prop["name"], "[]"))
+            _item_references(res, prop["item"]["properties"], inner, storage)
+        elif kind == "object":
+            inner = (*steps, (prop["name"], "{}"))
+            _item_references(res, prop["shape"]["properties"], inner, storage)
+        elif kind == "reference" and steps:
+            res.item_references.append(
+                Reference(
+                    name=prop["name"],
+                    entity=prop["entity"],
+                    targets=_targets(prop, storage),
+                    fields=tuple((f["name"], f["name"]) for f in prop["fields"]),
+                    required=bool(prop.get("required")),
+                    identity=False,
+                    column=res.columns[steps[0][0]].name,
+                    steps=steps,
+                    specs=tuple(prop["fields"]),
+                )
+            )
+
 
 def _resource(defn: dict, storage: dict) -> Resource:
     overrides = storage["columns"].get(defn["resource"], {})
@@ -154,21 +209,17 @@ def _resource(defn: dict, storage: dict) -> Resource:
         elif kind == "reference":
             for f in prop["fields"]:
                 add(f["flat"], f, "descriptor" if f.get("descriptor") else "scalar")
-            targets = (
-                (prop["target"],)
-                if prop["target"]
-                else tuple(storage["abstractTargets"].get(prop["entity"], ()))
-            )
             res.references.append(
                 Reference(
                     name=prop["name"],
                     entity=prop["entity"],
-                    targets=targets,
+                    targets=_targets(prop, storage),
                     fields=tuple((f["name"], f["flat"]) for f in prop["fields"]),
                     required=prop["required"],
                     identity=prop["identity"],
                 )
             )
+    _item_references(res, defn["properties"], (), storage)
     return res
 
 
@@ -234,7 +285,8 @@ def _order(resources: dict[str, Resource]) -> None:
     def level(name: str, path: tuple[str, ...]) -> int:
         if name not in done:
             res = resources[name]
-            deps = [t for ref in res.references for t in ref.targets if t != name and t not in path]
+            refs = res.references + res.item_references
+            deps = [t for ref in refs for t in ref.targets if t != name and t not in path]
             done[name] = (
                 1 if res.descriptor else 1 + max([level(d, (*path, name)) for d in deps] or [1])
             )

@@ -12,7 +12,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from gateway.edfi.definitions import Column, Resource
+from gateway.edfi import nested
+from gateway.edfi.definitions import Column, Reference, Resource
 from gateway.errors import ValidationFailed
 
 SERVER_FIELDS = ("_etag", "_lastModifiedDate", "link", "_ext")
@@ -261,7 +262,20 @@ def to_document(res: Resource, row: Any, links: dict[str, dict] | None = None) -
         doc[name] = json_value(value)
     doc["_etag"] = etag_of(row)
     doc["_lastModifiedDate"] = format_timestamp(row["_last_modified_date"])
+    add_item_links(res.item_references, doc, links)
     return doc
+
+
+def add_item_links(refs: list[Reference], doc: dict[str, Any], links: dict | None) -> None:
+    """Links on the reference objects inside collection items, as on top-level ones."""
+    for ref in refs:
+        found = (links or {}).get(ref.path)
+        if not found:
+            continue
+        for _path, obj in nested.reference_objects(doc.get(ref.steps[0][0]), ref):
+            link = found.get(nested.reference_key(ref, obj))
+            if link:
+                obj["link"] = link
 
 
 def _converter(column: Column) -> Callable[[Any], Any] | None:
@@ -290,6 +304,7 @@ class Serializer:
             if res.descriptor_id_property
             else None
         )
+        self.item_refs = [ref for ref in res.item_references if ref.targets]
         self.steps: list[tuple] = []
         for prop in res.properties:
             name = prop["name"]
@@ -327,4 +342,6 @@ class Serializer:
             doc[name] = convert(value) if convert else value
         doc["_etag"] = row[self.etag_i] or str(row[self.version_i])
         doc["_lastModifiedDate"] = format_timestamp(row[self.modified_i])
+        if self.item_refs and links:
+            add_item_links(self.item_refs, doc, links)
         return doc

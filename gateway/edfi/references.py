@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from gateway.edfi import documents
+from gateway.edfi import documents, nested
 from gateway.edfi.definitions import Reference, Registry, Resource
 from gateway.errors import UnresolvedReference
 
@@ -59,18 +59,37 @@ class ReferenceChecks:
             keys = {k for k in keys if all(v is not None for v in k)}
             if not keys:
                 continue
-            found: dict = {}
-            for target_name in ref.targets:
-                target = self.registry.resources[target_name]
-                tcols = self._target_columns(ref, target)
-                stmt = sa.select(target.table.c.id, *tcols).where(sa.tuple_(*tcols).in_(list(keys)))
-                for row in self.session.execute(stmt):
-                    found[tuple(row[1:])] = {
-                        "rel": target.entity,
-                        "href": f"/ed-fi/{target.name}/{row[0]}",
-                    }
+            found = self._links_to(ref, keys)
             out[ref.name] = found
+        for ref in res.item_references:
+            if not ref.targets:
+                continue
+            assert ref.column is not None  # an item reference
+            column = res.table.c[ref.column]
+            keys = set()
+            for r in rows:
+                root = getattr(r, "_mapping", r)[column]
+                for _path, obj in nested.reference_objects(root, ref):
+                    key = nested.reference_key(ref, obj)
+                    if key is not None:
+                        keys.add(key)
+            if keys:
+                # item references are told apart by their path (two may share a name)
+                out[ref.path] = self._links_to(ref, keys)
         return out
+
+    def _links_to(self, ref: Reference, keys: set[tuple]) -> dict[tuple, dict]:
+        found: dict = {}
+        for target_name in ref.targets:
+            target = self.registry.resources[target_name]
+            tcols = self._target_columns(ref, target)
+            stmt = sa.select(target.table.c.id, *tcols).where(sa.tuple_(*tcols).in_(list(keys)))
+            for row in self.session.execute(stmt):
+                found[tuple(row[1:])] = {
+                    "rel": target.entity,
+                    "href": f"/ed-fi/{target.name}/{row[0]}",
+                }
+        return found
 
     @staticmethod
     def _target_columns(ref: Reference, target: Resource) -> list[sa.Column]:
@@ -124,9 +143,48 @@ class ReferenceChecks:
                 missing[f"$.{ref.name}"] = [
                     f"The referenced '{ref.entity}' item does not exist ({shown})."
                 ]
+        missing.update(self.missing_item_references(res, values))
         if missing:
             first = next(iter(missing.values()))[0]
             raise UnresolvedReference(first, validation_errors=missing)
+
+    def missing_item_references(self, res: Resource, values: dict[str, Any]) -> dict[str, list]:
+        """References inside collection items, checked like top-level ones: one query per
+        reference and target for all the items, reported by each item's JSON path."""
+        missing: dict[str, list[str]] = {}
+        for ref in res.item_references:
+            if not ref.targets:
+                continue
+            uses: dict[tuple, list[str]] = {}
+            for path, obj in nested.reference_objects(values.get(ref.steps[0][0]), ref):
+                key = nested.reference_key(ref, obj)
+                if key is not None:
+                    uses.setdefault(key, []).append(path)
+            if not uses:
+                continue
+            found = self.existing_keys(ref, list(uses))
+            for key, paths in uses.items():
+                if key in found:
+                    continue
+                shown = ", ".join(
+                    f"{field}={documents.json_value(v)}"
+                    for (field, _), v in zip(ref.fields, key, strict=True)
+                )
+                for path in paths:
+                    missing[path] = [
+                        f"The referenced '{ref.entity}' item does not exist ({shown})."
+                    ]
+        return missing
+
+    def existing_keys(self, ref: Reference, keys: list[tuple]) -> set[tuple]:
+        """Which of `keys` (in the reference's field order) resolve to a stored record."""
+        found: set[tuple] = set()
+        for target_name in ref.targets:
+            target = self.registry.resources[target_name]
+            cols = self._target_columns(ref, target)
+            stmt = sa.select(*cols).where(sa.tuple_(*cols).in_(keys), *base_conditions(target))
+            found.update(tuple(row) for row in self.session.execute(stmt))
+        return found
 
     def _exists(self, target: Resource, ref: Reference, key: dict[str, Any]) -> bool:
         cols = self._target_columns(ref, target)

@@ -10,7 +10,6 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,11 +20,11 @@ from sqlalchemy.orm import Session
 
 from gateway.db import utcnow
 from gateway.edfi import documents
-from gateway.edfi.definitions import Reference, Registry, Resource, registry, tracked_changes
+from gateway.edfi.definitions import Registry, Resource, tracked_changes
+from gateway.edfi.dependents import cascade_key_change, check_no_dependents
 from gateway.edfi.references import KNOWN_DESCRIPTORS, ReferenceChecks, base_conditions
 from gateway.edfi.security import Authorizer
 from gateway.errors import (
-    DependentItemExists,
     KeyChangeNotSupported,
     NonUniqueIdentity,
     NotFound,
@@ -54,15 +53,24 @@ class WriteEvent:
 WRITE_LISTENERS: list[Callable[[Session, WriteEvent], None]] = []
 
 
-@cache
-def upsert_statement(name: str) -> sa.TextualSelect:
+_UPSERTS: dict[int, tuple[Resource, sa.TextualSelect]] = {}
+
+
+def upsert_statement(res: Resource) -> sa.TextualSelect:
+    """upsert_sql of the resource, built once per resource definition."""
+    cached = _UPSERTS.get(id(res))
+    if cached is None or cached[0] is not res:
+        cached = _UPSERTS[id(res)] = (res, upsert_sql(res))
+    return cached[1]
+
+
+def upsert_sql(res: Resource) -> sa.TextualSelect:
     """The natural-key upsert of a resource as a precompiled, cacheable statement.
 
     SQLAlchemy does not cache the PostgreSQL INSERT … ON CONFLICT construct, so building it per
     request would compile it every time; compiled once to text with typed parameters it is
     reused. One round trip: the change version comes from a CTE, used for the column and the etag.
     """
-    res = registry().resources[name]
     table = res.table
     key_cols = res.key_columns + (["descriptor_name"] if res.descriptor else [])
     data_cols = [c.name for c in res.columns.values()] + (
@@ -205,7 +213,7 @@ class ResourceService(ReferenceChecks):
         self.check_references(res, values)
         now = utcnow()
         params = {**row, "id": uuid.uuid4(), "now": now, "origin": self.origin}
-        upsert = upsert_statement(res.name)
+        upsert = upsert_statement(res)
         try:
             new_id, created, etag = self.session.execute(upsert, params).one()
             self._notify(WriteEvent(res.name, "upsert", new_id, values))
@@ -265,7 +273,7 @@ class ResourceService(ReferenceChecks):
             )
             if key_changed:
                 self._record_key_change(res, row["id"], old_key, new_key)
-                self._cascade(res, old_key, new_key)
+                cascade_key_change(self, res, old_key, new_key)
             self._notify(
                 WriteEvent(res.name, "update", row["id"], values, old_key if key_changed else None)
             )
@@ -294,61 +302,13 @@ class ResourceService(ReferenceChecks):
             )
         )
 
-    def _cascade(self, res: Resource, old: dict, new: dict) -> None:
-        """Key changes flow into the records referencing the changed one (as the ODS cascades)."""
-        for dep, ref in self.registry.dependents_of(res):
-            target_flats = self._target_flats(ref, res)
-            dep_cols = [dep.table.c[dep.columns[flat].name] for _, flat in ref.fields]
-            where = [
-                c == _column_value(c, old[t]) for c, t in zip(dep_cols, target_flats, strict=True)
-            ]
-            before = self.session.execute(sa.select(dep.table).where(*where)).mappings().all()
-            if not before:
-                continue
-            changes = {
-                c.name: _column_value(c, new[t])
-                for c, t in zip(dep_cols, target_flats, strict=True)
-            }
-            for dep_row in before:
-                cv = self._next_change_version()
-                self.session.execute(
-                    sa.update(dep.table)
-                    .where(dep.table.c.id == dep_row["id"])
-                    .values(
-                        **changes, change_version=cv, _etag=str(cv), _last_modified_date=utcnow()
-                    )
-                )
-                if ref.identity:
-                    dep_old = documents.key_values(dep, dep_row)
-                    dep_new = dict(dep_old)
-                    for (_, flat), t in zip(ref.fields, target_flats, strict=True):
-                        if flat in dep_new:
-                            dep_new[flat] = new[t]
-                    self._record_key_change(dep, dep_row["id"], dep_old, dep_new)
-                    self._cascade(dep, dep_old, dep_new)
-
-    @staticmethod
-    def _target_flats(ref: Reference, target: Resource) -> list[str]:
-        return [field if field in target.columns else target.identity[0] for field, _ in ref.fields]
-
     def delete(self, res: Resource, row_id: str, if_match: str | None) -> None:
         if res.descriptor:
             KNOWN_DESCRIPTORS.forget_all()
         row = self.load(res, row_id)
         self.auth.check_visible(self.session, res, row["id"])
         self._check_if_match(row, if_match)
-        for dep, ref in self.registry.dependents_of(res):
-            target_flats = self._target_flats(ref, res)
-            dep_cols = [dep.table.c[dep.columns[flat].name] for _, flat in ref.fields]
-            key = [row[res.columns[t].name] for t in target_flats]
-            if self.session.scalar(
-                sa.select(sa.exists().where(*(c == v for c, v in zip(dep_cols, key, strict=True))))
-            ):
-                raise DependentItemExists(
-                    "The requested action cannot be performed because this item is referenced "
-                    "by existing "
-                    f"{dep.entity} item(s)."
-                )
+        check_no_dependents(self, res, row)
         edorgs = self.auth.edorg_ids_of(self.session, res, row["id"])
         self.session.execute(sa.delete(res.table).where(res.table.c.id == row["id"]))
         self.session.execute(
@@ -368,6 +328,6 @@ class ResourceService(ReferenceChecks):
         self._commit()
 
 
-def _column_value(column: sa.Column, json_value: Any) -> Any:
+def column_value(column: sa.Column, json_value: Any) -> Any:
     """Key values travel as JSON (dates as text); bind them with the column's type."""
     return sa.literal(json_value).cast(column.type) if isinstance(json_value, str) else json_value

@@ -142,6 +142,8 @@ def put(session: Session, view: View, sourced_id: str, body: Any, reach: Reach) 
                 code_minor="forbidden",
             )
         session.execute(update(table).where(table.c.sourced_id == sourced_id).values(**values))
+    # mapping layer (issue 5): project into Ed-Fi inside this transaction
+    _project(session, view, sourced_id)
     session.commit()
     return created is not None
 
@@ -163,4 +165,16 @@ def delete(session: Session, view: View, sourced_id: str, reach: Reach) -> None:
     ).first()
     if done is None:
         raise unknown_object(view.entity.single, sourced_id)
+    # mapping layer (issue 5): project into Ed-Fi inside this transaction
+    _project(session, view, sourced_id)
     session.commit()
+
+
+def _project(session: Session, view: View, sourced_id: str) -> None:
+    """Mapping layer (issue 5): the gradebook write's Ed-Fi projection, same transaction."""
+    from gateway.auth import current_client
+    from gateway.mapping.reverse import project_oneroster
+
+    client = current_client()
+    namespace = client.namespace_prefix if client is not None else None
+    project_oneroster(session, view.entity.single, [sourced_id], namespace)

@@ -235,6 +235,17 @@ class Builder:
         }
 
 
+def reference_targets(props: list[dict]):
+    """Served targets of the references in `props`, those inside collection items included."""
+    for p in props:
+        if p["kind"] == "reference" and p["target"]:
+            yield p["target"]
+        elif p["kind"] == "collection":
+            yield from reference_targets(p["item"]["properties"])
+        elif p["kind"] == "object":
+            yield from reference_targets(p["shape"]["properties"])
+
+
 def dependency_order(resources: dict[str, dict]) -> dict[str, int]:
     """Load order: descriptors first, then each resource after everything it references."""
     order: dict[str, int] = {}
@@ -246,7 +257,7 @@ def dependency_order(resources: dict[str, dict]) -> dict[str, int]:
         if res["descriptor"]:
             order[name] = 1
             return 1
-        deps = [p["target"] for p in res["properties"] if p["kind"] == "reference" and p["target"]]
+        deps = list(reference_targets(res["properties"]))
         value = 1 + max(
             [level(d, seen + (name,)) for d in deps if d not in seen and d != name] or [1]
         )
@@ -258,8 +269,8 @@ def dependency_order(resources: dict[str, dict]) -> dict[str, int]:
     return order
 
 
-def main() -> None:
-    served = json.loads((HERE / "served.json").read_text())["resources"]
+def definitions(served: list[str]) -> dict:
+    """The resources.json document for the served resources (plus every descriptor resource)."""
     builder = Builder(load("resources-ds-5.0.yaml"), load("descriptor-api-5.0.yaml"), served)
     resources = {c: builder.resource(c) for c in served}
     for entity in builder.descriptor_names:
@@ -267,19 +278,23 @@ def main() -> None:
         resources[d["resource"]] = d
     for name, level in dependency_order(resources).items():
         resources[name]["order"] = level
-    out = {
+    return {
         "_source": "Derived by build_definitions.py from the Ed-Fi DS5 OpenAPI "
         "(Apache-2.0, see openapi/LICENSE*)",
         "dataModel": {"name": "Ed-Fi", "version": "5.2.0"},
         "descriptors": builder.descriptor_names,
         "resources": resources,
     }
+
+
+def main() -> None:
+    served = json.loads((HERE / "served.json").read_text())["resources"]
+    out = definitions(served)
+    resources, descriptor_names = out["resources"], out["descriptors"]
     (HERE / "resources.json").write_text(
         json.dumps(out, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
     )
-    print(
-        f"wrote {len(resources)} resource definitions ({len(builder.descriptor_names)} descriptors)"
-    )
+    print(f"wrote {len(resources)} resource definitions ({len(descriptor_names)} descriptors)")
 
 
 if __name__ == "__main__":

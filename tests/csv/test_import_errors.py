@@ -44,7 +44,7 @@ def _issues(report, filename):
             0,
             "sms",
             "+1 555 0100 0100 0100 0100",
-            "users.csv:2 sms '+1 555 0100 0100 0100 0100': longer than 20 characters",
+            "users.csv:2 sms '+1 555 0100 0100 0100 0100': longer than 24 characters",
         ),
         (
             "academicSessions",

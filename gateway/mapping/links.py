@@ -1,0 +1,269 @@
+"""The link table: which OneRoster sourcedId an Ed-Fi record has.
+
+A sourcedId is the deterministic hash of the natural key the first time a record is seen, then kept
+in `mapping_links` against the Ed-Fi row's `id`, so it survives updates and key changes (cascaded
+ones too: the row keeps its id). A delete keeps the link with its natural key, so the same record
+created again gets its sourcedId back. Records born in OneRoster are linked to their own sourcedId.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+
+from gateway.db import Base
+from gateway.edfi import documents
+from gateway.edfi.definitions import Resource, registry
+from gateway.mapping.identifiers import canonical_key, sourced_id
+
+mapping_links = sa.Table(
+    "mapping_links",
+    Base.metadata,
+    sa.Column("sourced_id", sa.String(255), primary_key=True),
+    sa.Column("edfi_resource", sa.String(100), nullable=False),
+    sa.Column("natural_key", JSONB, nullable=False),
+    sa.Column("edfi_id", UUID(as_uuid=True)),
+    sa.Column("origin", sa.String(20), nullable=False, server_default="edfi"),
+    sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+)
+
+# An org is keyed by educationOrganizationId whichever Ed-Fi resource holds it.
+EDUCATION_ORGANIZATIONS = {
+    "localEducationAgencies": "localEducationAgencyId",
+    "schools": "schoolId",
+}
+MAX_ATTEMPTS = 50
+
+
+def _bind(column: sa.Column, value: Any) -> Any:
+    """Key values travel as JSON (dates as text); give them the column's Python type."""
+    if isinstance(value, str) and isinstance(column.type, sa.Date):
+        return date.fromisoformat(value)
+    return value
+
+
+def table_of(res: Resource) -> sa.Table:
+    """The table of a served Ed-Fi resource (the registry builds one for each)."""
+    assert res.table is not None
+    return res.table
+
+
+def _plain(key: dict[str, Any]) -> dict[str, Any]:
+    """The key as stored in natural_key (JSON values, as canonical_key renders them)."""
+    return json.loads(canonical_key(key))
+
+
+class Links:
+    """Callable as the translation functions' `ref(resource, key)`; caches within one projection."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.registry = registry()
+        self.cache: dict[tuple[str, str], str] = {}
+
+    def __call__(self, resource: str, key: dict[str, Any]) -> str:
+        ck = canonical_key(key)
+        found = self.cache.get((resource, ck))
+        if found is None:
+            found = self._resolve(resource, key, ck)
+            self.cache[(resource, ck)] = found
+        return found
+
+    def prefetch(self, resource: str, keys: list[dict[str, Any]]) -> None:
+        """Resolve many keys in a few set-based statements (the per-key path stays for the rare
+        cases: links to re-attach after a delete, hash candidates already taken)."""
+        todo = {canonical_key(k): k for k in keys}
+        todo = {ck: k for ck, k in todo.items() if (resource, ck) not in self.cache}
+        if not todo:
+            return
+        row_ids = self.edfi_ids(resource, list(todo.values()))
+        if row_ids:
+            linked: dict[uuid.UUID, str] = dict(
+                self.session.execute(
+                    sa.select(mapping_links.c.edfi_id, mapping_links.c.sourced_id).where(
+                        mapping_links.c.edfi_resource == resource,
+                        mapping_links.c.edfi_id.in_(list(row_ids.values())),
+                    )
+                )
+                .tuples()
+                .all()
+            )
+            for ck, row_id in row_ids.items():
+                if row_id in linked:
+                    self.cache[(resource, ck)] = linked[row_id]
+        fresh = [ck for ck in todo if (resource, ck) not in self.cache]
+        if not fresh:
+            return
+        orphans = set(
+            canonical_key(k)
+            for k in self.session.scalars(
+                sa.select(mapping_links.c.natural_key).where(
+                    mapping_links.c.edfi_resource == resource,
+                    mapping_links.c.edfi_id.is_(None),
+                    mapping_links.c.natural_key.in_([json.loads(ck) for ck in fresh]),
+                )
+            )
+        )
+        new = {sourced_id(resource, todo[ck]): ck for ck in fresh if ck not in orphans}
+        if new:
+            inserted = self.session.scalars(
+                pg_insert(mapping_links)
+                .on_conflict_do_nothing(index_elements=["sourced_id"])
+                .returning(mapping_links.c.sourced_id),
+                [
+                    {
+                        "sourced_id": sid,
+                        "edfi_resource": resource,
+                        "natural_key": json.loads(ck),
+                        "edfi_id": row_ids.get(ck),
+                    }
+                    for sid, ck in new.items()
+                ],
+            ).all()
+            for sid in inserted:
+                self.cache[(resource, new[sid])] = sid
+        # whatever is left (orphans, taken candidates) goes the per-key way on first use
+
+    def edfi_ids(self, resource: str, keys: list[dict[str, Any]]) -> dict[str, uuid.UUID]:
+        """canonical key → Ed-Fi row id, for the keys whose record exists."""
+        if resource == "educationOrganizations":
+            wanted = [k["educationOrganizationId"] for k in keys]
+            out: dict[str, uuid.UUID] = {}
+            for name, fld in EDUCATION_ORGANIZATIONS.items():
+                table = table_of(self.registry.resources[name])
+                column = table.c[self.registry.resources[name].columns[fld].name]
+                for edorg, row_id in self.session.execute(
+                    sa.select(column, table.c.id).where(column.in_(wanted))
+                ):
+                    out.setdefault(canonical_key({"educationOrganizationId": edorg}), row_id)
+            return out
+        res = self.registry.resources.get(resource)
+        if res is None or not keys:
+            return {}
+        names = list(keys[0])
+        cols = [table_of(res).c[res.columns[f].name] for f in names]
+        values = [tuple(_bind(c, k[f]) for c, f in zip(cols, names, strict=True)) for k in keys]
+        rows = self.session.execute(
+            sa.select(table_of(res).c.id, *cols).where(sa.tuple_(*cols).in_(values))
+        )
+        return {
+            canonical_key(
+                {f: documents.json_value(v) for f, v in zip(names, row[1:], strict=True)}
+            ): row[0]
+            for row in rows
+        }
+
+    # --- Ed-Fi rows ------------------------------------------------------------------------------
+    def edfi_id(self, resource: str, key: dict[str, Any]) -> uuid.UUID | None:
+        if resource == "educationOrganizations":
+            for name, field in EDUCATION_ORGANIZATIONS.items():
+                found = self._row_id(
+                    self.registry.resources[name], {field: key["educationOrganizationId"]}
+                )
+                if found is not None:
+                    return found
+            return None
+        res = self.registry.resources.get(resource)
+        return self._row_id(res, key) if res is not None else None
+
+    def _row_id(self, res: Resource, key: dict[str, Any]) -> uuid.UUID | None:
+        table = table_of(res)
+        where = [
+            table.c[res.columns[f].name] == _bind(table.c[res.columns[f].name], v)
+            for f, v in key.items()
+        ]
+        return self.session.scalar(sa.select(table.c.id).where(*where))
+
+    # --- links -----------------------------------------------------------------------------------
+    def linked(self, resource: str, edfi_id: uuid.UUID) -> str | None:
+        return self.session.scalar(
+            sa.select(mapping_links.c.sourced_id).where(
+                mapping_links.c.edfi_resource == resource, mapping_links.c.edfi_id == edfi_id
+            )
+        )
+
+    def _resolve(self, resource: str, key: dict[str, Any], ck: str) -> str:
+        row_id = self.edfi_id(resource, key)
+        if row_id is not None:
+            found = self.linked(resource, row_id)
+            if found is not None:
+                return found
+        # a link left by a delete, or a derived record's link, is found by its natural key
+        orphan = self.session.scalar(
+            sa.select(mapping_links.c.sourced_id)
+            .where(
+                mapping_links.c.edfi_resource == resource,
+                mapping_links.c.natural_key == json.loads(ck),
+                mapping_links.c.edfi_id.is_(None),
+            )
+            .limit(1)
+        )
+        if orphan is not None:
+            if row_id is not None:
+                self._attach(orphan, row_id)
+            return orphan
+        return self.create(resource, key, row_id)
+
+    def create(self, resource: str, key: dict[str, Any], row_id: uuid.UUID | None) -> str:
+        for attempt in range(MAX_ATTEMPTS):
+            candidate = sourced_id(resource, key, attempt)
+            done = self.session.execute(
+                pg_insert(mapping_links)
+                .values(
+                    sourced_id=candidate,
+                    edfi_resource=resource,
+                    natural_key=_plain(key),
+                    edfi_id=row_id,
+                )
+                .on_conflict_do_nothing(index_elements=["sourced_id"])
+                .returning(mapping_links.c.sourced_id)
+            ).scalar()
+            if done is not None:
+                return done
+        raise RuntimeError(f"no free sourcedId for {resource} {key}")  # 50 key changes onto one key
+
+    def link(
+        self, sourced: str, resource: str, key: dict[str, Any], row_id: uuid.UUID, origin: str
+    ) -> None:
+        """Link an Ed-Fi record born from OneRoster to the sourcedId it came from."""
+        stmt = pg_insert(mapping_links).values(
+            sourced_id=sourced,
+            edfi_resource=resource,
+            natural_key=_plain(key),
+            edfi_id=row_id,
+            origin=origin,
+        )
+        self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["sourced_id"],
+                set_={"edfi_id": stmt.excluded.edfi_id, "natural_key": stmt.excluded.natural_key},
+            )
+        )
+        self.cache[(resource, canonical_key(key))] = sourced
+
+    def _attach(self, sourced: str, row_id: uuid.UUID) -> None:
+        self.session.execute(
+            sa.update(mapping_links)
+            .where(mapping_links.c.sourced_id == sourced)
+            .values(edfi_id=row_id)
+        )
+
+    def detach(self, resource: str, row_id: uuid.UUID, key: dict[str, Any]) -> str | None:
+        """The Ed-Fi record was deleted: keep its sourcedId for its natural key; return it."""
+        found = self.session.execute(
+            sa.update(mapping_links)
+            .where(mapping_links.c.edfi_resource == resource, mapping_links.c.edfi_id == row_id)
+            .values(edfi_id=None, natural_key=_plain(key))
+            .returning(mapping_links.c.sourced_id)
+        ).scalar()
+        self.cache = {k: v for k, v in self.cache.items() if v != found}
+        return found

@@ -1,0 +1,145 @@
+"""Rebuilding people: students (with demographics), staff and contacts as OneRoster users.
+
+A mixin of the projection service: it needs `fetch`, `translate`, `links` and `_upsert` from it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from gateway.mapping import store
+from gateway.mapping import to_oneroster as tor
+from gateway.mapping.links import Links
+
+
+class PeopleProjector:
+    links: Links
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # provided by the projection service
+    def fetch(self, resource: str, **where: Iterable[Any]) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def translate(self, build: Callable[[tor.Ref], list[Any]]) -> list[Any]:
+        raise NotImplementedError
+
+    def _upsert(self, entity: str, records: list[dict[str, Any]]) -> None:
+        raise NotImplementedError
+
+    def _students(self, unique_ids: set[str]) -> None:
+        if not unique_ids:
+            return
+        ids = sorted(unique_ids)
+        ssas = _by(self.fetch("studentSchoolAssociations", studentUniqueId=ids), "student")
+        seoas = _by(
+            self.fetch("studentEducationOrganizationAssociations", studentUniqueId=ids), "student"
+        )
+        scas = _by(self.fetch("studentContactAssociations", studentUniqueId=ids), "student")
+        students = self.fetch("students", studentUniqueId=ids)
+
+        def build(ref: tor.Ref) -> list[Any]:
+            out = []
+            for s in students:
+                uid = s["studentUniqueId"]
+                out.append(
+                    (
+                        tor.student_user(s, ssas[uid], seoas[uid], scas[uid], ref),
+                        tor.demographics(s, seoas[uid], ref),
+                    )
+                )
+            return out
+
+        pairs = self.translate(build)
+        self._upsert_users([u for u, _ in pairs])
+        self._upsert("demographics", [d for _, d in pairs])
+
+    def _staffs(self, unique_ids: set[str]) -> None:
+        if not unique_ids:
+            return
+        ids = sorted(unique_ids)
+        assignments = _by(
+            self.fetch("staffEducationOrganizationAssignmentAssociations", staffUniqueId=ids),
+            "staff",
+        )
+        sections = _by(self.fetch("staffSectionAssociations", staffUniqueId=ids), "staff")
+        staffs = self.fetch("staffs", staffUniqueId=ids)
+        users = self.translate(
+            lambda ref: [
+                tor.staff_user(
+                    s, assignments[s["staffUniqueId"]], sections[s["staffUniqueId"]], ref
+                )
+                for s in staffs
+            ]
+        )
+        self._upsert_users([u for u in users if u])
+        roleless = [s["staffUniqueId"] for s, u in zip(staffs, users, strict=True) if u is None]
+        store.tombstone(
+            self.session, "user", [self.links("staffs", {"staffUniqueId": u}) for u in roleless]
+        )
+
+    def _contacts(self, unique_ids: set[str]) -> None:
+        if not unique_ids:
+            return
+        ids = sorted(unique_ids)
+        scas = _by(self.fetch("studentContactAssociations", contactUniqueId=ids), "contact")
+        students = {a["studentReference"]["studentUniqueId"] for g in scas.values() for a in g}
+        schools = [
+            (a["studentReference"]["studentUniqueId"], a["schoolReference"]["schoolId"])
+            for a in self.fetch("studentSchoolAssociations", studentUniqueId=students)
+        ]
+        contacts = self.fetch("contacts", contactUniqueId=ids)
+
+        def build(ref: tor.Ref) -> list[Any]:
+            student_orgs: dict[str, list[str]] = defaultdict(list)
+            for uid, school_id in schools:
+                student_orgs[uid].append(tor.org_ref(ref, school_id))
+            return [
+                tor.contact_user(c, scas[c["contactUniqueId"]], student_orgs, ref) for c in contacts
+            ]
+
+        users = self.translate(build)
+        self._upsert_users([u for u in users if u])
+        roleless = [c["contactUniqueId"] for c, u in zip(contacts, users, strict=True) if u is None]
+        store.tombstone(
+            self.session,
+            "user",
+            [self.links("contacts", {"contactUniqueId": u}) for u in roleless],
+        )
+
+    def _upsert_users(self, users: list[dict[str, Any]]) -> None:
+        """usernames are unique in OneRoster: a person whose login is taken by another user falls
+        back to their sourcedId (never someone else's account)."""
+        if not users:
+            return
+        table = store.entity("user").table
+        taken: dict[str, str] = dict(
+            self.session.execute(
+                sa.select(table.c.username, table.c.sourced_id).where(
+                    table.c.username.in_([u["username"] for u in users])
+                )
+            )
+            .tuples()
+            .all()
+        )
+        seen: dict[str, str] = {}
+        for user in users:
+            holder = taken.get(user["username"], seen.get(user["username"], user["sourcedId"]))
+            if holder != user["sourcedId"]:
+                user["username"] = user["sourcedId"]
+            seen[user["username"]] = user["sourcedId"]
+        self._upsert("user", users)
+
+
+def _by(docs: list[dict[str, Any]], person: str) -> dict[str, list[dict[str, Any]]]:
+    """Association documents grouped by the person they reference (student, staff, contact)."""
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for doc in docs:
+        out[doc[f"{person}Reference"][f"{person}UniqueId"]].append(doc)
+    return out

@@ -1,0 +1,413 @@
+"""The projection service: keeps the OneRoster tables in step with Ed-Fi writes.
+
+It runs inside the writing transaction (the Ed-Fi service calls it before its commit), so a write
+and its projection commit or roll back together. Each write marks the OneRoster records it touches;
+those are rebuilt from the Ed-Fi tables through the pure translation functions, many at a time.
+Rebuilding rather than patching makes a projection idempotent and lets deletes and key changes
+fall out of the same code.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from gateway.edfi import documents
+from gateway.edfi.definitions import registry
+from gateway.mapping import store
+from gateway.mapping import to_oneroster as tor
+from gateway.mapping.identifiers import canonical_key
+from gateway.mapping.links import Links, table_of
+from gateway.mapping.people import PeopleProjector
+
+# session.info flag: set while the mapping layer itself writes Ed-Fi rows (OneRoster-born data),
+# so those writes are not projected back into OneRoster.
+PROJECTING = "gateway.mapping.projecting"
+# session.info list of Ed-Fi changes not projected yet (projected at commit)
+PENDING = "gateway.mapping.pending"
+
+Key = tuple[tuple[str, Any], ...]
+
+# Ed-Fi resource → (OneRoster entity, link resource) for records that are one OneRoster record.
+ENTITIES = {
+    "localEducationAgencies": ("org", "educationOrganizations"),
+    "schools": ("org", "educationOrganizations"),
+    "students": ("user", "students"),
+    "staffs": ("user", "staffs"),
+    "contacts": ("user", "contacts"),
+    "sessions": ("academicSession", "sessions"),
+    "courses": ("course", "courses"),
+    "sections": ("class", "sections"),
+    "studentSectionAssociations": ("enrollment", "studentSectionAssociations"),
+    "staffSectionAssociations": ("enrollment", "staffSectionAssociations"),
+    "gradebookEntries": ("lineItem", "gradebookEntries"),
+    "studentGradebookEntries": ("result", "studentGradebookEntries"),
+}
+
+
+# Resources whose records are rebuilt by natural key.
+KEYED = (
+    "sessions",
+    "courses",
+    "sections",
+    "studentSectionAssociations",
+    "staffSectionAssociations",
+    "gradebookEntries",
+    "studentGradebookEntries",
+)
+
+
+@dataclass
+class Change:
+    """One Ed-Fi write as the projection sees it."""
+
+    resource: str
+    action: str  # "upsert" | "update" | "delete"
+    id: uuid.UUID
+    values: dict[str, Any] | None
+    old_key_values: dict[str, Any] | None = None
+
+
+@dataclass
+class Dirty:
+    orgs: set[int] = field(default_factory=set)
+    students: set[str] = field(default_factory=set)
+    staffs: set[str] = field(default_factory=set)
+    contacts: set[str] = field(default_factory=set)
+    school_years: set[int] = field(default_factory=set)
+    enrolled: set[str] = field(default_factory=set)  # students whose schools changed
+    keyed: dict[str, set[Key]] = field(default_factory=lambda: defaultdict(set))
+
+
+def _frozen(key: dict[str, Any]) -> Key:
+    return tuple(sorted(key.items()))
+
+
+class Projector(PeopleProjector):
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self.registry = registry()
+        self.links = Links(session)
+        # what this projector wrote, by OneRoster entity (for `gateway mapping verify`)
+        self.produced: dict[str, set[str]] = defaultdict(set)
+        self.changed: Counter[str] = Counter()
+
+    def _upsert(self, entity: str, records: list[dict[str, Any]]) -> None:
+        self.produced[entity].update(r["sourcedId"] for r in records)
+        self.changed[entity] += store.upsert(self.session, entity, records)
+
+    # --- reading Ed-Fi ---------------------------------------------------------------------------
+    def fetch(self, resource: str, **where: Iterable[Any]) -> list[dict[str, Any]]:
+        """Documents of `resource` whose flattened fields are in the given values."""
+        res = self.registry.resources[resource]
+        conditions = []
+        for flat, values in where.items():
+            values = list(values)
+            if not values:
+                return []
+            conditions.append(table_of(res).c[res.columns[flat].name].in_(values))
+        rows = self.session.execute(sa.select(table_of(res)).where(*conditions)).mappings()
+        return [documents.to_document(res, row) for row in rows]
+
+    def fetch_keys(self, resource: str, keys: Iterable[Key]) -> list[dict[str, Any]]:
+        keys = list(keys)
+        if not keys:
+            return []
+        res = self.registry.resources[resource]
+        names = [f for f, _ in keys[0]]
+        cols = [table_of(res).c[res.columns[f].name] for f in names]
+        rows = self.session.execute(
+            sa.select(table_of(res)).where(
+                sa.tuple_(*cols).in_(
+                    [tuple(_cast(c, v) for c, (_, v) in zip(cols, k, strict=True)) for k in keys]
+                )
+            )
+        ).mappings()
+        return [documents.to_document(res, row) for row in rows]
+
+    # --- entry points ----------------------------------------------------------------------------
+    def apply(self, changes: Iterable[Change]) -> None:
+        dirty = Dirty()
+        for change in changes:
+            if change.action == "delete":
+                self._deleted(change)
+            for values in (change.values, change.old_key_values):
+                if values:
+                    self._mark(dirty, change.resource, values)
+        self.rebuild(dirty)
+
+    def rebuild_all(self) -> None:
+        """Rebuild every OneRoster record the Ed-Fi data implies (verify, and data loaded before
+        the mapping existed)."""
+        dirty = Dirty()
+        for resource in ("localEducationAgencies", "schools", "students", "staffs", "contacts"):
+            res = self.registry.resources[resource]
+            column = table_of(res).c[res.key_columns[0]]
+            values = set(self.session.scalars(sa.select(column)))
+            {"students": dirty.students, "staffs": dirty.staffs, "contacts": dirty.contacts}.get(
+                resource, dirty.orgs
+            ).update(values)
+        sessions = table_of(self.registry.resources["sessions"])
+        dirty.school_years.update(
+            self.session.scalars(sa.select(sessions.c.school_year).distinct())
+        )
+        for resource in KEYED:
+            res = self.registry.resources[resource]
+            cols = [table_of(res).c[res.columns[f].name] for f in res.identity]
+            for row in self.session.execute(sa.select(*cols)):
+                key = {f: documents.json_value(v) for f, v in zip(res.identity, row, strict=True)}
+                dirty.keyed[resource].add(_frozen(key))
+        self.rebuild(dirty)
+
+    def _deleted(self, change: Change) -> None:
+        target = ENTITIES.get(change.resource)
+        if target is None:
+            return
+        entity, link_resource = target
+        sourced = self.links.detach(link_resource, change.id, self._link_key(change))
+        if sourced:
+            store.tombstone(self.session, entity, [sourced])
+            if change.resource == "students":
+                store.tombstone(self.session, "demographics", [sourced])
+
+    @staticmethod
+    def _link_key(change: Change) -> dict[str, Any]:
+        key = dict(change.old_key_values or {})
+        if change.resource in ("localEducationAgencies", "schools"):
+            return {"educationOrganizationId": int(next(iter(key.values())))}
+        return key
+
+    def _mark(self, dirty: Dirty, resource: str, v: dict[str, Any]) -> None:
+        res = self.registry.resources[resource]
+        key = _frozen({f: documents.json_value(v.get(f)) for f in res.identity})
+        if resource == "localEducationAgencies":
+            dirty.orgs.add(v["localEducationAgencyId"])
+        elif resource == "schools":
+            dirty.orgs.add(v["schoolId"])
+        elif resource in ("students", "studentEducationOrganizationAssociations"):
+            dirty.students.add(v["studentUniqueId"])
+        elif resource == "studentSchoolAssociations":
+            dirty.students.add(v["studentUniqueId"])
+            dirty.enrolled.add(v["studentUniqueId"])
+        elif resource == "studentContactAssociations":
+            dirty.students.add(v["studentUniqueId"])
+            dirty.contacts.add(v["contactUniqueId"])
+        elif resource == "contacts":
+            dirty.contacts.add(v["contactUniqueId"])
+        elif resource in ("staffs", "staffEducationOrganizationAssignmentAssociations"):
+            dirty.staffs.add(v["staffUniqueId"])
+        elif resource == "sessions":
+            dirty.keyed["sessions"].add(key)
+            dirty.school_years.add(int(v["schoolYear"]))
+        elif resource == "courses":
+            dirty.keyed["courses"].add(key)
+            for offering in self.fetch(
+                "courseOfferings",
+                courseCode=[v["courseCode"]],
+                educationOrganizationId=[v["educationOrganizationId"]],
+            ):
+                self._mark_offering_sections(dirty, _offering_key(offering))
+        elif resource == "courseOfferings":
+            self._mark_offering_sections(dirty, dict(key))
+        elif resource in (
+            "sections",
+            "studentSectionAssociations",
+            "gradebookEntries",
+            "studentGradebookEntries",
+        ):
+            dirty.keyed[resource].add(key)
+        elif resource == "staffSectionAssociations":
+            dirty.keyed[resource].add(key)
+            dirty.staffs.add(v["staffUniqueId"])
+
+    def _mark_offering_sections(self, dirty: Dirty, offering_key: dict[str, Any]) -> None:
+        for section in self.fetch("sections", **{f: [v] for f, v in offering_key.items()}):
+            dirty.keyed["sections"].add(_frozen(tor.section_key(section)))
+
+    # --- rebuilding ------------------------------------------------------------------------------
+    def translate(self, build: Callable[[tor.Ref], list[Any]]) -> list[Any]:
+        """Run a translation twice: first to learn every sourcedId it needs (resolved in bulk),
+        then for real. The functions are pure and cheap; database round trips are not."""
+        wanted: dict[str, list[dict[str, Any]]] = defaultdict(list)
+
+        def record(resource: str, key: dict[str, Any]) -> str:
+            wanted[resource].append(key)
+            return f"{resource}:{canonical_key(key)}"
+
+        build(record)
+        for resource, keys in wanted.items():
+            self.links.prefetch(resource, keys)
+        return build(self.links)
+
+    def rebuild(self, dirty: Dirty) -> None:
+        # contacts take their orgs from their students' schools
+        dirty.contacts.update(
+            a["contactReference"]["contactUniqueId"]
+            for a in self.fetch("studentContactAssociations", studentUniqueId=dirty.enrolled)
+        )
+        if dirty.orgs:
+            leas = self.fetch("localEducationAgencies", localEducationAgencyId=dirty.orgs)
+            schools = self.fetch("schools", schoolId=dirty.orgs)
+            self._upsert(
+                "org",
+                self.translate(
+                    lambda ref: (
+                        [tor.org_from_local_education_agency(d, ref) for d in leas]
+                        + [tor.org_from_school(d, ref) for d in schools]
+                    )
+                ),
+            )
+        for year in sorted(dirty.school_years):
+            sessions = self.fetch("sessions", schoolYear=[year])
+            if sessions:
+                self._upsert(
+                    "academicSession", [tor.school_year_session(year, sessions, self.links)]
+                )
+            else:
+                store.tombstone(
+                    self.session,
+                    "academicSession",
+                    [self.links("schoolYears", {"schoolYear": year})],
+                )
+        self._build("academicSession", "sessions", dirty, tor.academic_session)
+        self._build("course", "courses", dirty, tor.course)
+        self._classes(dirty.keyed["sections"])
+        self._students(dirty.students)
+        self._staffs(dirty.staffs)
+        self._contacts(dirty.contacts)
+        self._build("enrollment", "studentSectionAssociations", dirty, tor.student_enrollment)
+        self._build("enrollment", "staffSectionAssociations", dirty, tor.staff_enrollment)
+        entries = self.fetch_keys("gradebookEntries", dirty.keyed["gradebookEntries"])
+        types = sorted(
+            {e.get("gradebookEntryTypeDescriptor") for e in entries}, key=lambda t: t or ""
+        )
+        self._upsert("category", self.translate(lambda ref: [tor.category(t, ref) for t in types]))
+        self._upsert(
+            "lineItem", self.translate(lambda ref: [tor.line_item(e, ref) for e in entries])
+        )
+        self._build("result", "studentGradebookEntries", dirty, tor.result)
+
+    def _build(self, entity: str, resource: str, dirty: Dirty, fn: Callable[..., Any]) -> None:
+        docs = self.fetch_keys(resource, dirty.keyed[resource])
+        self._upsert(entity, self.translate(lambda ref: [fn(d, ref) for d in docs]))
+
+    def _classes(self, keys: set[Key]) -> None:
+        sections = self.fetch_keys("sections", keys)
+        if not sections:
+            return
+        offerings = {
+            canonical_key(_offering_key(o)): o
+            for o in self.fetch_keys(
+                "courseOfferings", {_frozen(s["courseOfferingReference"]) for s in sections}
+            )
+        }
+        courses = {
+            canonical_key(
+                {
+                    "courseCode": c["courseCode"],
+                    "educationOrganizationId": c["educationOrganizationReference"][
+                        "educationOrganizationId"
+                    ],
+                }
+            ): c
+            for c in self.fetch_keys(
+                "courses", {_frozen(o["courseReference"]) for o in offerings.values()}
+            )
+        }
+        parts = []
+        for section in sections:
+            offering = offerings.get(canonical_key(section["courseOfferingReference"]))
+            course = courses.get(canonical_key(offering["courseReference"])) if offering else None
+            parts.append((section, offering, course))
+        self._upsert("class", self.translate(lambda ref: [tor.class_(*p, ref) for p in parts]))
+
+
+def _offering_key(offering: dict[str, Any]) -> dict[str, Any]:
+    session_ref = offering["sessionReference"]
+    return {
+        "localCourseCode": offering["localCourseCode"],
+        "schoolId": offering["schoolReference"]["schoolId"],
+        "schoolYear": session_ref["schoolYear"],
+        "sessionName": session_ref["sessionName"],
+    }
+
+
+def _cast(column: sa.Column, value: Any) -> Any:
+    """Key values travel as JSON (dates as text); give them the column's Python type."""
+    if isinstance(value, str) and isinstance(column.type, sa.Date):
+        return date.fromisoformat(value)
+    return value
+
+
+def project(session: Session, changes: Iterable[Change]) -> None:
+    """Project Ed-Fi writes into OneRoster (the bulk entry point: loaders pass many changes)."""
+    Projector(session).apply(changes)
+
+
+def on_edfi_write(session: Session, event: Any) -> None:
+    """The Ed-Fi service's write listener (gateway.edfi.service.WRITE_LISTENERS): the change is
+    projected when the session commits, together with every other change of that unit of work
+    (a bulk load commits many records at once and is projected set-based)."""
+    if session.info.get(PROJECTING):
+        return
+    change = Change(event.resource, event.action, event.id, event.values, event.old_key_values)
+    session.info.setdefault(PENDING, []).append(change)
+
+
+@sa.event.listens_for(Session, "before_commit")
+def _project_pending(session: Session) -> None:
+    # still inside the transaction: a projection that fails makes the commit fail. A savepoint's
+    # release (one record of a bulk load) waits for the unit of work's own commit.
+    if session.in_nested_transaction():
+        return
+    changes = session.info.pop(PENDING, None)
+    if changes:
+        project(session, changes)
+
+
+@sa.event.listens_for(Session, "after_soft_rollback")
+def _forget_pending(session: Session, previous_transaction: Any) -> None:
+    # a rolled-back savepoint (one rejected record of a bulk load) keeps the others' changes;
+    # re-reading the Ed-Fi tables at commit makes its own stale change harmless
+    if not previous_transaction.nested:
+        session.info.pop(PENDING, None)
+
+
+# The CSV import's file names → the OneRoster entities the mapping projects into Ed-Fi.
+IMPORT_FILES = {
+    "orgs": "org",
+    "courses": "course",
+    "classes": "class",
+    "users": "user",
+    "demographics": "user",  # a student's demographics live on its Ed-Fi records
+    "enrollments": "enrollment",
+}
+
+
+def project_oneroster_import(session: Session, typed_tables: dict[str, str]) -> None:
+    """The CSV importer's hook (gateway/oneroster/csv/projection.py): every record an import wrote
+    (`kind` new, changed or delete) is projected into Ed-Fi in the import's transaction."""
+    import logging
+
+    from gateway.mapping.from_oneroster import project_import
+
+    wanted: dict[str, list[str]] = defaultdict(list)
+    for name, table in typed_tables.items():
+        entity = IMPORT_FILES.get(name)
+        if entity is not None:
+            rows = session.execute(
+                sa.text(f'SELECT sourced_id FROM "{table}" WHERE kind IS NOT NULL')  # noqa: S608
+            )
+            wanted[entity].extend(r[0] for r in rows)
+    skipped = project_import(session, {e: list(dict.fromkeys(ids)) for e, ids in wanted.items()})
+    for entity, sourced_id, reason in skipped[:20]:
+        logging.getLogger(__name__).info(
+            "not projected to Ed-Fi: %s %s: %s", entity, sourced_id, reason
+        )

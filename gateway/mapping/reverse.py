@@ -1,0 +1,183 @@
+"""The OneRoster → Ed-Fi projection for OneRoster writes (REST gradebook PUT/DELETE).
+
+Called by the OneRoster write path before its commit, so both sides commit or roll back together.
+A lineItem becomes a gradebookEntry of the class's Ed-Fi section, a result a studentGradebookEntry
+of the student whose studentUniqueId is the user's identifier. A record OneRoster cannot place in
+Ed-Fi (a class with no Ed-Fi section, a user without an Ed-Fi student) is left alone, never
+invented. Ed-Fi records are written through the Ed-Fi service (validation, change versions) with
+the echo guard set, so they are not projected back into OneRoster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from gateway.auth.access import OrgScope
+from gateway.edfi import documents
+from gateway.edfi.definitions import registry
+from gateway.edfi.security import Authorizer
+from gateway.edfi.service import ResourceService
+from gateway.mapping import crosswalks, store, to_edfi
+from gateway.mapping.links import Links, mapping_links, table_of
+from gateway.mapping.projection import PROJECTING
+
+# The mapping layer writes on behalf of a OneRoster client already authorized for the record.
+DISTRICT_WIDE = OrgScope(True, frozenset(), frozenset())
+SERVER_FIELDS = ("id", "_etag", "_lastModifiedDate")
+
+
+class InTransaction(ResourceService):
+    """The Ed-Fi service inside someone else's unit of work: its writes are flushed, and the
+    caller (the OneRoster write) commits or rolls back both sides together."""
+
+    def _commit(self) -> None:
+        self.session.flush()
+
+    def _rollback(self) -> None:
+        """The caller's rollback undoes the whole unit of work."""
+
+
+@contextmanager
+def _projecting(session: Session) -> Iterator[None]:
+    session.info[PROJECTING] = True
+    try:
+        yield
+    finally:
+        session.info.pop(PROJECTING, None)
+
+
+def load(session: Session, entity: str, sourced_id: str) -> dict[str, Any] | None:
+    """A stored OneRoster row in record form (field names, GUIDRefs as sourcedIds)."""
+    ent = store.entity(entity)
+    row = (
+        session.execute(sa.select(ent.table).where(ent.table.c.sourced_id == sourced_id))
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return None
+    return {
+        name: documents.json_value(row[f.column])
+        for name, f in ent.fields.items()
+        if f.column is not None
+    }
+
+
+class OneRosterProjector:
+    def __init__(self, session: Session, namespace: str | None = None) -> None:
+        self.session = session
+        self.registry = registry()
+        self.links = Links(session)
+        self.namespace = namespace or crosswalks.load("reverse")["gradebookNamespace"]
+        self.service = InTransaction(
+            session, self.registry, Authorizer(self.registry, DISTRICT_WIDE), "oneroster"
+        )
+
+    def linked_doc(self, resource: str, sourced_id: str) -> dict[str, Any] | None:
+        """The Ed-Fi document linked to a OneRoster sourcedId."""
+        edfi_id = self.session.scalar(
+            sa.select(mapping_links.c.edfi_id).where(
+                mapping_links.c.sourced_id == sourced_id,
+                mapping_links.c.edfi_resource == resource,
+            )
+        )
+        if edfi_id is None:
+            return None
+        res = self.registry.resources[resource]
+        row = (
+            self.session.execute(sa.select(table_of(res)).where(table_of(res).c.id == edfi_id))
+            .mappings()
+            .first()
+        )
+        return documents.to_document(res, row) if row is not None else None
+
+    def _write(self, resource: str, sourced_id: str, body: dict[str, Any], existing: Any) -> None:
+        """Upsert; an Ed-Fi record that already exists keeps its key and the fields OneRoster
+        does not carry."""
+        res = self.registry.resources[resource]
+        if existing is not None:
+            merged = {k: v for k, v in existing.items() if k not in SERVER_FIELDS}
+            merged.update({k: v for k, v in body.items() if k not in res.identity})
+            body = merged
+        with _projecting(self.session):
+            _created, row_id, _etag = self.service.upsert(res, body)
+        key = {f: body.get(f) for f in res.identity}
+        for reference in res.references:  # key fields that live in references
+            for field, flat in reference.fields:
+                if flat in key and key[flat] is None:
+                    key[flat] = (body.get(reference.name) or {}).get(field)
+        self.links.link(sourced_id, resource, key, row_id, "oneroster")
+
+    def line_items(self, sourced_ids: Iterable[str]) -> None:
+        for sourced_id in sourced_ids:
+            item = load(self.session, "lineItem", sourced_id)
+            if item is None:
+                continue
+            existing = self.linked_doc("gradebookEntries", sourced_id)
+            if item["status"] == "tobedeleted":
+                self._delete_entry(existing)
+                continue
+            section = self.linked_doc("sections", item.get("class") or "")
+            if section is None:
+                continue
+            body = to_edfi.gradebook_entry(item, section, self.namespace)
+            self._write("gradebookEntries", sourced_id, body, existing)
+
+    def results(self, sourced_ids: Iterable[str]) -> None:
+        for sourced_id in sourced_ids:
+            result = load(self.session, "result", sourced_id)
+            if result is None:
+                continue
+            existing = self.linked_doc("studentGradebookEntries", sourced_id)
+            if result["status"] == "tobedeleted":
+                if existing is not None:
+                    self._delete("studentGradebookEntries", existing)
+                continue
+            entry = self.linked_doc("gradebookEntries", result.get("lineItem") or "")
+            user = load(self.session, "user", result.get("student") or "")
+            if entry is None or user is None:
+                continue
+            body = to_edfi.student_gradebook_entry(result, entry, user)
+            if body is None or not self._exists("students", user["identifier"]):
+                continue
+            self._write("studentGradebookEntries", sourced_id, body, existing)
+
+    def _exists(self, resource: str, unique_id: str) -> bool:
+        return self.links.edfi_id(resource, {"studentUniqueId": unique_id}) is not None
+
+    def _delete_entry(self, entry: dict[str, Any] | None) -> None:
+        """A OneRoster lineItem's deletion takes its results with it; so does Ed-Fi's."""
+        if entry is None:
+            return
+        res = self.registry.resources["studentGradebookEntries"]
+        t = table_of(res)
+        ids = self.session.scalars(
+            sa.select(t.c.id).where(
+                t.c.gradebook_entry_identifier == entry["gradebookEntryIdentifier"],
+                t.c.namespace == entry["namespace"],
+            )
+        ).all()
+        for row_id in ids:
+            self._delete("studentGradebookEntries", {"id": str(row_id)})
+        self._delete("gradebookEntries", entry)
+
+    def _delete(self, resource: str, doc: dict[str, Any]) -> None:
+        with _projecting(self.session):
+            self.service.delete(self.registry.resources[resource], doc["id"], None)
+
+
+def project_oneroster(
+    session: Session, entity: str, sourced_ids: Iterable[str], namespace: str | None = None
+) -> None:
+    """Project OneRoster writes of `entity` into Ed-Fi (entities other than lineItem and result
+    arrive by CSV import, whose projection is not built yet: they are left alone)."""
+    projector = OneRosterProjector(session, namespace)
+    if entity == "lineItem":
+        projector.line_items(sourced_ids)
+    elif entity == "result":
+        projector.results(sourced_ids)
