@@ -55,12 +55,18 @@ def typed_expression(column: Column, raw: str) -> sql.Composable:
         ).format(r=r)
     if kind == "user_ids":
         # Validated as {type:identifier},{…}: split on "}" and drop the separators before "{".
+        # The usual single entry is built directly: an ordered aggregate per row costs a sort.
         return sql.SQL(
+            "CASE WHEN strpos(substr({r}, strpos({r}, '{{') + 1), '{{') = 0 THEN "
+            "jsonb_build_array(jsonb_build_object("
+            "'type', split_part(ltrim(split_part({r}, '}}', 1), ', {{'), ':', 1), "
+            "'identifier', substr(ltrim(split_part({r}, '}}', 1), ', {{'), "
+            "strpos(ltrim(split_part({r}, '}}', 1), ', {{'), ':') + 1))) ELSE "
             "COALESCE((SELECT jsonb_agg(jsonb_build_object("
             "'type', split_part(p, ':', 1), 'identifier', substr(p, strpos(p, ':') + 1)) "
             "ORDER BY n) FROM unnest(string_to_array({r}, '}}')) WITH ORDINALITY u(x, n) "
             "CROSS JOIN LATERAL (SELECT ltrim(x, ', {{') AS p) q WHERE btrim(x) <> ''), "
-            "'[]'::jsonb)"
+            "'[]'::jsonb) END"
         ).format(r=r)
     raise ValueError(f"unknown column type {kind}")
 
@@ -169,8 +175,10 @@ def apply_file(
     insert = sql.SQL(
         "INSERT INTO {t} (sourced_id, status, date_last_modified, origin{cols}) "
         "SELECT s.sourced_id, s.status, COALESCE(s.file_dlm, %(now)s), %(origin)s{scols} "
-        "FROM {s} s WHERE s.kind = 'new' ORDER BY s.sourced_id"
+        "FROM {s} s WHERE s.kind = 'new'{order}"
     ).format(
+        # Rows into a kept primary key go in key order, so each lands next to the previous one.
+        order=sql.SQL(" ORDER BY s.sourced_id" if existing else ""),
         t=target,
         s=src,
         cols=sql.SQL("").join(sql.SQL(", {}").format(c) for c in cols),
@@ -191,7 +199,9 @@ def apply_file(
         "date_last_modified = COALESCE(s.file_dlm, %(now)s), origin = %(origin)s FROM {s} s "
         "WHERE t.sourced_id = s.sourced_id AND s.kind = 'delete'"
     ).format(t=target, s=src)
-    with indexes_rebuilt_after(conn, table_name, enabled=typed.staged.rows > existing):
+    with indexes_rebuilt_after(
+        conn, table_name, enabled=typed.staged.rows > existing, empty=not existing
+    ):
         created = run(insert)
         # Into an empty table everything was new: nothing to compare or delete.
         updated = run(change) if existing else 0

@@ -3,8 +3,11 @@
 Maintaining seven btree and GIN indexes row by row costs several times the insert itself. When a
 file brings more rows than the table holds (a first load, in practice), the secondary indexes are
 dropped inside the import's transaction and rebuilt from their own definitions before it commits.
-The price is that readers of that one table wait for the commit; the primary key and unique
-constraints stay, so the checks they make are never skipped. A rollback restores the indexes.
+The price is that readers of that one table wait for the commit; unique constraints stay, so the
+checks they make are never skipped. Into an empty table the primary key goes too (unless a foreign
+key leans on it) and is added back from its own definition: one sort of the keys is cheaper than
+keeping the btree ordered row by row (which also needs the rows sorted on their way in), and adding
+it back still checks that every key is unique. A rollback restores the indexes and the key.
 """
 
 from __future__ import annotations
@@ -24,6 +27,14 @@ _SECONDARY = """
 """
 
 
+_PRIMARY_KEY = """
+    SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+     WHERE conrelid = %s::regclass AND contype = 'p'
+       AND NOT EXISTS (SELECT 1 FROM pg_constraint f
+                        WHERE f.contype = 'f' AND f.confrelid = %s::regclass)
+"""
+
+
 def row_count(conn: psycopg.Connection, table: str) -> int:
     found = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table)))
     row = found.fetchone()
@@ -31,13 +42,30 @@ def row_count(conn: psycopg.Connection, table: str) -> int:
 
 
 @contextmanager
-def indexes_rebuilt_after(conn: psycopg.Connection, table: str, enabled: bool) -> Iterator[None]:
+def indexes_rebuilt_after(
+    conn: psycopg.Connection, table: str, enabled: bool, empty: bool = False
+) -> Iterator[None]:
+    """`enabled`: drop and rebuild the secondary indexes; `empty` (the table holds no rows):
+    the primary key as well."""
     if not enabled:
         yield
         return
     indexes = conn.execute(_SECONDARY, (table, table)).fetchall()
+    keys = conn.execute(_PRIMARY_KEY, (table, table)).fetchall() if empty else []
     for name, _definition in indexes:
         conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+    for name, _definition in keys:
+        conn.execute(
+            sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(
+                sql.Identifier(table), sql.Identifier(name)
+            )
+        )
     yield
+    for name, definition in keys:  # the key first: it proves the rows unique before the rest
+        conn.execute(
+            sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
+                sql.Identifier(table), sql.Identifier(name), sql.SQL(definition)
+            )
+        )
     for _name, definition in indexes:
         conn.execute(definition)

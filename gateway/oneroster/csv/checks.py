@@ -1,5 +1,5 @@
-"""Set-based validation of staged files: one scan per file for value checks, one anti-join per
-reference, one window for duplicates. Every problem becomes a row of `csv_issues`
+"""Set-based validation of staged files: one scan per file for value checks, one for its references,
+one window for duplicates. Every problem becomes a row of `csv_issues`
 (file, line, column, value, reason) before anything is applied.
 """
 
@@ -230,40 +230,95 @@ def build_target_ids(conn: psycopg.Connection, name: str, staged: dict[str, Stag
 def check_references(
     conn: psycopg.Connection, staged_file: Staged, staged: dict[str, Staged], ids: dict[str, str]
 ) -> None:
+    """One pass over the file for all its single references, one more per list of them."""
+    singles: list[tuple[int, str, sql.Composable, str, str]] = []  # ord, col, raw, ids, reason
     for order, column in enumerate(staged_file.file.columns):
         if column.ref is None or not staged_file.has(column.name):
             continue
         if column.ref not in ids:
             ids[column.ref] = build_target_ids(conn, column.ref, staged)
         raw = sql.SQL(staged_file.raw(column.name))
+        target = catalogue().file(column.ref)
+        reason = f"no active {target.entity} with this sourcedId in the package or the gateway"
         if column.type == "ref_list":
             values = sql.SQL(
                 "CROSS JOIN LATERAL "
                 "(SELECT btrim(x) AS v FROM unnest(string_to_array({}, ',')) x) e"
             ).format(raw)
+            _insert_missing(conn, staged_file, column.name, order, values, ids[column.ref], reason)
         else:
-            values = sql.SQL("CROSS JOIN LATERAL (SELECT {} AS v) e").format(raw)
-        target = catalogue().file(column.ref)
-        reason = f"no active {target.entity} with this sourcedId in the package or the gateway"
-        conn.execute(
-            sql.SQL(
-                "INSERT INTO {issues} (file, line, col, value, reason, ord) "
-                "SELECT {file}, s.line, {col}, e.v, {reason}, {ord} FROM {stage} s {values} "
-                "WHERE e.v IS NOT NULL AND e.v <> '' "
-                "AND COALESCE({status}, 'active') <> 'tobedeleted' "
-                "AND NOT EXISTS (SELECT 1 FROM {ids} i WHERE i.sourced_id = e.v)"
-            ).format(
-                issues=sql.Identifier(ISSUES),
-                file=sql.Literal(staged_file.file.filename),
-                col=sql.Literal(column.name),
-                reason=sql.Literal(reason),
-                ord=sql.Literal(order),
-                stage=sql.Identifier(staged_file.table),
-                values=values,
-                status=sql.SQL(staged_file.raw("status")),
-                ids=sql.Identifier(ids[column.ref]),
-            )
+            singles.append((order, column.name, raw, ids[column.ref], reason))
+    if not singles:
+        return
+    # Left joins, not NOT IN: a hash join spills to disk when the ids outgrow work_mem, a hashed
+    # NOT IN would fall back to a scan of the ids per row. The ids tables are distinct.
+    joins = sql.SQL(" ").join(
+        sql.SQL("LEFT JOIN {ids} i{n} ON i{n}.sourced_id = {raw}").format(
+            ids=sql.Identifier(table), n=sql.Literal(n), raw=raw
         )
+        for n, (_order, _name, raw, table, _reason) in enumerate(singles)
+    )
+    missing = [
+        sql.SQL("({raw} IS NOT NULL AND i{n}.sourced_id IS NULL)").format(raw=raw, n=sql.Literal(n))
+        for n, (_order, _name, raw, _table, _reason) in enumerate(singles)
+    ]
+    spelled = [
+        sql.SQL("(CASE WHEN {missing} THEN {col} END, {raw}, {reason}, {ord})").format(
+            missing=condition,
+            col=sql.Literal(name),
+            raw=raw,
+            reason=sql.Literal(reason),
+            ord=sql.Literal(order),
+        )
+        for condition, (order, name, raw, _table, reason) in zip(missing, singles, strict=True)
+    ]
+    conn.execute(
+        sql.SQL(
+            "INSERT INTO {issues} (file, line, col, value, reason, ord) "
+            "SELECT {file}, s.line, v.col, v.value, v.reason, v.ord FROM {stage} s {joins} "
+            "CROSS JOIN LATERAL (VALUES {spelled}) v(col, value, reason, ord) "
+            "WHERE COALESCE({status}, 'active') <> 'tobedeleted' AND ({any_missing}) "
+            "AND v.col IS NOT NULL"
+        ).format(
+            issues=sql.Identifier(ISSUES),
+            file=sql.Literal(staged_file.file.filename),
+            stage=sql.Identifier(staged_file.table),
+            joins=joins,
+            status=sql.SQL(staged_file.raw("status")),
+            any_missing=sql.SQL(" OR ").join(missing),
+            spelled=sql.SQL(", ").join(spelled),
+        )
+    )
+
+
+def _insert_missing(
+    conn: psycopg.Connection,
+    staged_file: Staged,
+    name: str,
+    order: int,
+    values: sql.Composable,
+    ids: str,
+    reason: str,
+) -> None:
+    conn.execute(
+        sql.SQL(
+            "INSERT INTO {issues} (file, line, col, value, reason, ord) "
+            "SELECT {file}, s.line, {col}, e.v, {reason}, {ord} FROM {stage} s {values} "
+            "WHERE e.v IS NOT NULL AND e.v <> '' "
+            "AND COALESCE({status}, 'active') <> 'tobedeleted' "
+            "AND NOT EXISTS (SELECT 1 FROM {ids} i WHERE i.sourced_id = e.v)"
+        ).format(
+            issues=sql.Identifier(ISSUES),
+            file=sql.Literal(staged_file.file.filename),
+            col=sql.Literal(name),
+            reason=sql.Literal(reason),
+            ord=sql.Literal(order),
+            stage=sql.Identifier(staged_file.table),
+            values=values,
+            status=sql.SQL(staged_file.raw("status")),
+            ids=sql.Identifier(ids),
+        )
+    )
 
 
 def collect(conn: psycopg.Connection, report: ImportReport) -> None:

@@ -103,16 +103,14 @@ def stage_file(
                         copy.write(chunk)
                         if on_bytes is not None:
                             on_bytes(len(chunk))
+                copied = cur.rowcount  # the server's "COPY n": no second scan to count
     except UnicodeDecodeError:
         report.add(Issue(filename, 0, "", "", f"not valid UTF-8 (near line {lines[0] + 1})"))
         return None
     except psycopg.errors.DataError as exc:
         report.add(Issue(filename, _copy_line(exc), "", "", _copy_reason(exc)))
         return None
-    counted = conn.execute(
-        sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(staged.table))
-    ).fetchone()
-    staged.rows = counted[0] if counted else 0
+    staged.rows = max(copied, 0)
     report.file(filename).rows = staged.rows
     return staged
 
