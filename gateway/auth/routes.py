@@ -16,9 +16,10 @@ from gateway.db import get_session
 blp = Blueprint("oauth", __name__, url_prefix="/oauth", description="OAuth 2.0 client credentials")
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+_CREDENTIALS_TWICE = "Send client credentials in one place only (Basic or body)."
 
 
-def _oauth_error(error: str, description: str, status: int, basic_attempted: bool = False):
+def _oauth_error(error: str, description: str, status: int):
     response = jsonify({"error": error, "error_description": description})
     response.status_code = status
     response.headers.update(_NO_STORE)
@@ -78,9 +79,7 @@ def token():
         )
     client, error = _authenticate(body)
     if error == "invalid_request":
-        return _oauth_error(
-            "invalid_request", "Send client credentials in one place only (Basic or body).", 400
-        )
+        return _oauth_error("invalid_request", _CREDENTIALS_TWICE, 400)
     if client is None:
         return _oauth_error("invalid_client", "Client authentication failed.", 401)
     requested = body.get("scope")
@@ -144,8 +143,10 @@ def revoke():
     """
     body = _body()
     client, error = _authenticate(body)
+    if error == "invalid_request":
+        return _oauth_error(error, _CREDENTIALS_TWICE, 400)
     if client is None:
-        return _oauth_error(error or "invalid_client", "Client authentication failed.", 401)
+        return _oauth_error("invalid_client", "Client authentication failed.", 401)
     value = body.get("token")
     if not isinstance(value, str) or not value:
         return _oauth_error("invalid_request", "token is required.", 400)
