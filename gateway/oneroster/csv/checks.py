@@ -13,6 +13,20 @@ from gateway.oneroster.csv.report import ISSUE_CAP, ImportReport, Issue
 from gateway.oneroster.csv.staging import Staged
 
 ISSUES = "csv_issues"
+
+
+def insert_issues(
+    conn: psycopg.Connection, filename: str, select: str, **parts: sql.Composable
+) -> None:
+    """Append report lines: `select` yields (file, line, col, value, reason, ord); {file} is bound
+    to the file's name, the other {placeholders} to `parts`."""
+    conn.execute(
+        sql.SQL("INSERT INTO {issues} (file, line, col, value, reason, ord) " + select).format(
+            issues=sql.Identifier(ISSUES), file=sql.Literal(filename), **parts
+        )
+    )
+
+
 # Shapes are checked with LIKE and the type's own parser: PostgreSQL regular expressions cost
 # microseconds a row, too much for half a million enrollments. The shape check keeps out the
 # parser's special words ('today', 'epoch' …) and other orders of day and month.
@@ -145,20 +159,16 @@ def check_values(conn: psycopg.Connection, staged: Staged) -> None:
             )
     if not rows:
         return
-    conn.execute(
-        sql.SQL(
-            "INSERT INTO {issues} (file, line, col, value, reason, ord) "
-            "SELECT {file}, s.line, v.col, v.value, v.reason, v.ord "
-            "FROM (SELECT * FROM {stage} WHERE {any_bad}) s "
-            "CROSS JOIN LATERAL (VALUES {rows}) v(col, value, reason, ord) WHERE v.col IS NOT NULL"
-        ).format(
-            issues=sql.Identifier(ISSUES),
-            file=sql.Literal(staged.file.filename),
-            stage=sql.Identifier(staged.table),
-            # One cheap pass finds the bad rows; only they are spelled out column by column.
-            any_bad=sql.SQL(" OR ").join(conditions),
-            rows=sql.SQL(", ").join(rows),
-        )
+    insert_issues(
+        conn,
+        staged.file.filename,
+        "SELECT {file}, s.line, v.col, v.value, v.reason, v.ord "
+        "FROM (SELECT * FROM {stage} WHERE {any_bad}) s "
+        "CROSS JOIN LATERAL (VALUES {rows}) v(col, value, reason, ord) WHERE v.col IS NOT NULL",
+        stage=sql.Identifier(staged.table),
+        # One cheap pass finds the bad rows; only they are spelled out column by column.
+        any_bad=sql.SQL(" OR ").join(conditions),
+        rows=sql.SQL(", ").join(rows),
     )
 
 
@@ -174,19 +184,15 @@ def check_duplicates(conn: psycopg.Connection, staged: Staged) -> None:
     ).fetchone()
     if not found or not found[0]:
         return
-    conn.execute(
-        sql.SQL(
-            "INSERT INTO {issues} (file, line, col, value, reason, ord) "
-            "SELECT {file}, line, 'sourcedId', sid, "
-            "'duplicate sourcedId (first on line ' || first_line || ')', 0 FROM ("
-            " SELECT line, {sid} AS sid, min(line) OVER (PARTITION BY {sid}) AS first_line"
-            " FROM {stage} WHERE {sid} IS NOT NULL) d WHERE line > first_line"
-        ).format(
-            issues=sql.Identifier(ISSUES),
-            file=sql.Literal(staged.file.filename),
-            sid=sourced_id,
-            stage=stage,
-        )
+    insert_issues(
+        conn,
+        staged.file.filename,
+        "SELECT {file}, line, 'sourcedId', sid, "
+        "'duplicate sourcedId (first on line ' || first_line || ')', 0 FROM ("
+        " SELECT line, {sid} AS sid, min(line) OVER (PARTITION BY {sid}) AS first_line"
+        " FROM {stage} WHERE {sid} IS NOT NULL) d WHERE line > first_line",
+        sid=sourced_id,
+        stage=stage,
     )
 
 
@@ -272,22 +278,18 @@ def check_references(
         )
         for condition, (order, name, raw, _table, reason) in zip(missing, singles, strict=True)
     ]
-    conn.execute(
-        sql.SQL(
-            "INSERT INTO {issues} (file, line, col, value, reason, ord) "
-            "SELECT {file}, s.line, v.col, v.value, v.reason, v.ord FROM {stage} s {joins} "
-            "CROSS JOIN LATERAL (VALUES {spelled}) v(col, value, reason, ord) "
-            "WHERE COALESCE({status}, 'active') <> 'tobedeleted' AND ({any_missing}) "
-            "AND v.col IS NOT NULL"
-        ).format(
-            issues=sql.Identifier(ISSUES),
-            file=sql.Literal(staged_file.file.filename),
-            stage=sql.Identifier(staged_file.table),
-            joins=joins,
-            status=sql.SQL(staged_file.raw("status")),
-            any_missing=sql.SQL(" OR ").join(missing),
-            spelled=sql.SQL(", ").join(spelled),
-        )
+    insert_issues(
+        conn,
+        staged_file.file.filename,
+        "SELECT {file}, s.line, v.col, v.value, v.reason, v.ord FROM {stage} s {joins} "
+        "CROSS JOIN LATERAL (VALUES {spelled}) v(col, value, reason, ord) "
+        "WHERE COALESCE({status}, 'active') <> 'tobedeleted' AND ({any_missing}) "
+        "AND v.col IS NOT NULL",
+        stage=sql.Identifier(staged_file.table),
+        joins=joins,
+        status=sql.SQL(staged_file.raw("status")),
+        any_missing=sql.SQL(" OR ").join(missing),
+        spelled=sql.SQL(", ").join(spelled),
     )
 
 
@@ -300,24 +302,20 @@ def _insert_missing(
     ids: str,
     reason: str,
 ) -> None:
-    conn.execute(
-        sql.SQL(
-            "INSERT INTO {issues} (file, line, col, value, reason, ord) "
-            "SELECT {file}, s.line, {col}, e.v, {reason}, {ord} FROM {stage} s {values} "
-            "WHERE e.v IS NOT NULL AND e.v <> '' "
-            "AND COALESCE({status}, 'active') <> 'tobedeleted' "
-            "AND NOT EXISTS (SELECT 1 FROM {ids} i WHERE i.sourced_id = e.v)"
-        ).format(
-            issues=sql.Identifier(ISSUES),
-            file=sql.Literal(staged_file.file.filename),
-            col=sql.Literal(name),
-            reason=sql.Literal(reason),
-            ord=sql.Literal(order),
-            stage=sql.Identifier(staged_file.table),
-            values=values,
-            status=sql.SQL(staged_file.raw("status")),
-            ids=sql.Identifier(ids),
-        )
+    insert_issues(
+        conn,
+        staged_file.file.filename,
+        "SELECT {file}, s.line, {col}, e.v, {reason}, {ord} FROM {stage} s {values} "
+        "WHERE e.v IS NOT NULL AND e.v <> '' "
+        "AND COALESCE({status}, 'active') <> 'tobedeleted' "
+        "AND NOT EXISTS (SELECT 1 FROM {ids} i WHERE i.sourced_id = e.v)",
+        col=sql.Literal(name),
+        reason=sql.Literal(reason),
+        ord=sql.Literal(order),
+        stage=sql.Identifier(staged_file.table),
+        values=values,
+        status=sql.SQL(staged_file.raw("status")),
+        ids=sql.Identifier(ids),
     )
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import not_, select
 from sqlalchemy.orm import Session
 
 from gateway.auth.access import OrgScope
-from gateway.oneroster.csv.checks import ISSUES
+from gateway.oneroster.csv.checks import ISSUES, insert_issues
 from gateway.oneroster.csv.staging import Staged
 
 ALLOWED = "csv_allowed_orgs"
@@ -45,23 +45,19 @@ def _check_org_columns(conn: psycopg.Connection, item: Staged) -> None:
         if not item.has(name):
             continue
         order = [c.name for c in item.file.columns].index(name)
-        conn.execute(
-            sql.SQL(
-                "INSERT INTO {issues} (file, line, col, value, reason, ord) "
-                "SELECT {file}, s.line, {col}, e.v, {reason}, {ord} FROM {stage} s "
-                "CROSS JOIN LATERAL "
-                "(SELECT btrim(x) AS v FROM unnest(string_to_array({raw}, ',')) x) e "
-                "WHERE e.v <> '' AND e.v NOT IN (SELECT sourced_id FROM {allowed})"
-            ).format(
-                issues=sql.Identifier(ISSUES),
-                file=sql.Literal(item.file.filename),
-                col=sql.Literal(name),
-                reason=sql.Literal(OUTSIDE),
-                ord=sql.Literal(order),
-                stage=sql.Identifier(item.table),
-                raw=sql.SQL(item.raw(name)),
-                allowed=sql.Identifier(ALLOWED),
-            )
+        insert_issues(
+            conn,
+            item.file.filename,
+            "SELECT {file}, s.line, {col}, e.v, {reason}, {ord} FROM {stage} s "
+            "CROSS JOIN LATERAL "
+            "(SELECT btrim(x) AS v FROM unnest(string_to_array({raw}, ',')) x) e "
+            "WHERE e.v <> '' AND e.v NOT IN (SELECT sourced_id FROM {allowed})",
+            col=sql.Literal(name),
+            reason=sql.Literal(OUTSIDE),
+            ord=sql.Literal(order),
+            stage=sql.Identifier(item.table),
+            raw=sql.SQL(item.raw(name)),
+            allowed=sql.Identifier(ALLOWED),
         )
 
 
