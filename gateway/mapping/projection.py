@@ -408,18 +408,23 @@ def project_oneroster_import(session: Session, typed_tables: dict[str, str]) -> 
     (`kind` new, changed or delete) is projected into Ed-Fi in the import's transaction."""
     import logging
 
-    from gateway.mapping.from_oneroster import project_import
+    from gateway.mapping import from_oneroster as project
+    from gateway.mapping.roster_passes import WANTED, create_work_tables
 
-    wanted: dict[str, list[str]] = defaultdict(list)
+    create_work_tables(session)
     for name, table in typed_tables.items():
         entity = IMPORT_FILES.get(name)
         if entity is not None:
-            rows = session.execute(
-                sa.text(f'SELECT sourced_id FROM "{table}" WHERE kind IS NOT NULL')  # noqa: S608
+            session.execute(
+                sa.text(
+                    f"INSERT INTO {WANTED} SELECT DISTINCT :entity, sourced_id "  # noqa: S608
+                    f'FROM "{table}" WHERE kind IS NOT NULL ON CONFLICT DO NOTHING'
+                ),
+                {"entity": entity},
             )
-            wanted[entity].extend(r[0] for r in rows)
-    skipped = project_import(session, {e: list(dict.fromkeys(ids)) for e, ids in wanted.items()})
-    for entity, sourced_id, reason in skipped[:20]:
-        logging.getLogger(__name__).info(
-            "not projected to Ed-Fi: %s %s: %s", entity, sourced_id, reason
-        )
+    left_out = project.project_wanted(session)
+    log = logging.getLogger(__name__)
+    if left_out:
+        log.info("%d records not projected to Ed-Fi", left_out)
+    for entity, sourced_id, reason in project.skipped(session, 20):
+        log.info("not projected to Ed-Fi: %s %s: %s", entity, sourced_id, reason)

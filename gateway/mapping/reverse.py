@@ -59,11 +59,14 @@ def load(session: Session, entity: str, sourced_id: str) -> dict[str, Any] | Non
         .mappings()
         .first()
     )
-    if row is None:
-        return None
+    return None if row is None else record_of(entity, row)
+
+
+def record_of(entity: str, row: Any) -> dict[str, Any]:
+    """A stored OneRoster row (mapping of column -> value) in record form."""
     return {
-        name: documents.json_value(row[f.column])
-        for name, f in ent.fields.items()
+        name: documents.json_value(row.get(f.column))
+        for name, f in store.entity(entity).fields.items()
         if f.column is not None
     }
 

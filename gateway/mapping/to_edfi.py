@@ -17,6 +17,13 @@ from gateway.mapping import crosswalks as cw
 Doc = dict[str, Any]
 Lookup = Callable[[str, str], Doc | None]
 
+# OneRoster user roles by the Ed-Fi person they become; enrollment roles with a staff section
+# association
+STUDENT_ROLES = ("student",)
+STAFF_ROLES = ("teacher", "administrator", "aide")
+CONTACT_ROLES = ("parent", "guardian", "relative")
+SECTION_STAFF_ROLES = ("teacher", "aide")
+
 
 def edorg_id(org: Doc | None) -> int | None:
     """An org is an Ed-Fi education organization when its identifier is an Ed-Fi id."""
@@ -348,7 +355,7 @@ def section_association(
             "studentReference": {"studentUniqueId": user["identifier"]},
             **common,
         }
-    if enrollment.get("role") in ("teacher", "aide"):
+    if enrollment.get("role") in SECTION_STAFF_ROLES:
         return "staffSectionAssociations", {
             "staffReference": {"staffUniqueId": user["identifier"]},
             "classroomPositionDescriptor": cw.classroom_position_for(enrollment.get("primary")),

@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from gateway.edfi.definitions import SYSTEM_COLUMNS, registry
 from gateway.mapping import store
+from gateway.mapping.from_oneroster import ORDER, project_import
 from gateway.mapping.from_oneroster import ORIGIN as EDFI_FROM_ONEROSTER
-from gateway.mapping.from_oneroster import OneRosterImport
 from gateway.mapping.links import table_of
 from gateway.mapping.projection import Projector
 from gateway.mapping.reverse import OneRosterProjector, _projecting
@@ -137,7 +137,7 @@ def _check_edfi_side(session: Session, drift: Drift) -> None:
     before = {name: _fingerprints(session, name) for name in resources}
     # every row the re-run writes gets a change version above this one
     mark: int = session.execute(sa.select(sa.func.nextval("change_version_seq"))).scalar_one()
-    OneRosterImport(session).run(_born_in_oneroster(session, OneRosterImport.ORDER, ROSTER_ORIGINS))
+    project_import(session, _born_in_oneroster(session, ORDER, ROSTER_ORIGINS))
     gradebook = _born_in_oneroster(session, ("lineItem", "result"), GRADEBOOK_ORIGINS)
     reverse = OneRosterProjector(session)
     with _projecting(session):

@@ -1,0 +1,241 @@
+"""Set-based writes of OneRoster-born records into the Ed-Fi tables.
+
+Rows for one Ed-Fi resource are gathered in a temporary staging table (COPY from Python, or
+INSERT … SELECT from SQL), then written with one `INSERT … SELECT … ON CONFLICT` and linked to
+their sourcedIds with one more statement. The write does what the Ed-Fi service does for a record
+(a change version per row from the global sequence, the etag, timestamps, `origin`), but without
+the API validator: OneRoster cannot fill what Ed-Fi requires and nothing is invented. An existing
+row keeps every column OneRoster leaves empty (its Ed-Fi-only fields, or a value OneRoster
+dropped), so a column is only ever overwritten by a value.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+
+import psycopg
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from gateway.edfi.definitions import Resource, registry
+from gateway.mapping.links import EDUCATION_ORGANIZATIONS, table_of
+
+# a staging table column holding the sourcedId a row is linked to (NULL: no link), and the order
+# rows were staged in (the last one staged for a natural key wins, as a write sequence would)
+SOURCED_ID, SEQ = "_sourced_id", "_seq"
+SYSTEM = (
+    "id",
+    "_etag",
+    "_last_modified_date",
+    "change_version",
+    "created_at",
+    "updated_at",
+    "origin",
+)
+
+
+def driver(session: Session) -> psycopg.Connection:
+    return session.connection().connection.driver_connection  # type: ignore[return-value]
+
+
+def q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@cache
+def _flat_columns(resource: str) -> tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...]:
+    """Per property: (kind, name, ((reference field, column) …)), the field "" for a scalar."""
+    res = registry().resources[resource]
+    out = []
+    for prop in res.properties:
+        if prop["kind"] == "reference":
+            fields = tuple((f["name"], res.columns[f["flat"]].name) for f in prop["fields"])
+            out.append(("reference", prop["name"], fields))
+        else:
+            out.append((prop["kind"], prop["name"], (("", res.columns[prop["name"]].name),)))
+    return tuple(out)
+
+
+def flatten(resource: str, doc: dict[str, Any]) -> dict[str, Any]:
+    """An Ed-Fi document → {column: value} for the properties it has."""
+    out: dict[str, Any] = {}
+    for kind, name, columns in _flat_columns(resource):
+        value = doc.get(name)
+        if value is None:
+            continue
+        if kind == "reference":
+            for field, column in columns:
+                if field in value:
+                    out[column] = value[field]
+        else:
+            out[columns[0][1]] = value
+    return out
+
+
+def data_columns(res: Resource) -> list[str]:
+    return [c.name for c in table_of(res).c if c.name not in SYSTEM]
+
+
+class Stage:
+    """The staging table of one Ed-Fi resource for one projection run."""
+
+    def __init__(self, session: Session, resource: str) -> None:
+        self.session = session
+        self.resource = resource
+        self.res = registry().resources[resource]
+        self.table = table_of(self.res)
+        self.name = f"mapping_stage_{self.table.name}"
+        self.columns = data_columns(self.res)
+        self.seq = 0
+        cols = ", ".join(q(c) for c in self.columns)
+        self.session.execute(sa.text(f"DROP TABLE IF EXISTS {self.name}"))
+        self.session.execute(
+            sa.text(
+                f"CREATE TEMP TABLE {self.name} ON COMMIT DROP AS SELECT {cols}, "
+                f"NULL::text AS {SOURCED_ID}, 0::bigint AS {SEQ} FROM {q(self.table.name)} "
+                "WITH NO DATA"
+            )
+        )
+        self._json = {c.name for c in self.table.c if isinstance(c.type, sa.JSON)}
+
+    def copy(self, docs: Iterable[tuple[dict[str, Any], str | None]]) -> None:
+        """COPY Ed-Fi documents (each with the sourcedId to link, or None) into the stage."""
+        names = [*self.columns, SOURCED_ID, SEQ]
+        rows = []
+        for doc, sourced in docs:
+            flat = flatten(self.resource, doc)
+            self.seq += 1
+            rows.append([self._value(c, flat.get(c)) for c in self.columns] + [sourced, self.seq])
+        copy_rows(
+            self.session, f"COPY {self.name} ({', '.join(q(c) for c in names)}) FROM STDIN", rows
+        )
+
+    def insert_select(self, values: dict[str, str], from_sql: str, **params: Any) -> int:
+        """Stage rows computed in SQL: `values` maps Ed-Fi properties (flat names, plus
+        SOURCED_ID) to SQL expressions over `from_sql`; returns how many rows were staged."""
+        columns = [name if name == SOURCED_ID else self.res.columns[name].name for name in values]
+        staged = self.session.execute(
+            sa.text(
+                f"INSERT INTO {self.name} ({', '.join(q(c) for c in columns)}, {SEQ}) "
+                f"SELECT {', '.join(values.values())}, row_number() OVER () + :seq "
+                f"FROM {from_sql}"
+            ),
+            {**params, "seq": self.seq},
+        ).rowcount
+        self.seq += staged
+        return staged
+
+    def filled(self) -> bool:
+        return self.seq > 0
+
+    def _value(self, column: str, value: Any) -> Any:
+        if value is None:
+            return None
+        if column in self._json:
+            return json.dumps(value, ensure_ascii=False)
+        if isinstance(value, bool | int | float | date | datetime):
+            return value
+        return str(value)
+
+    def upsert(self, now: datetime, origin: str, where: str = "") -> None:
+        """Stage → the Ed-Fi table: insert, or update the columns the stage has a value for.
+        `where` filters the staged rows (SQL over the alias `s`)."""
+        self.session.execute(sa.text(f"ANALYZE {self.name}"))
+        keys = self.res.key_columns
+        table = q(self.table.name)
+        cols = ", ".join(q(c) for c in self.columns)
+        picked = ", ".join(f"v.{q(c)}" for c in self.columns)
+        updates = ", ".join(
+            f"{q(c)} = COALESCE(EXCLUDED.{q(c)}, t.{q(c)})" for c in self.columns if c not in keys
+        )
+        self.session.execute(
+            sa.text(
+                f"INSERT INTO {table} AS t ({cols}, id, change_version, _etag, "
+                "_last_modified_date, updated_at, created_at, origin) "
+                f"SELECT {picked}, gen_random_uuid(), v.cv, v.cv::text, :now, :now, :now, :origin "
+                "FROM (SELECT d.*, nextval('change_version_seq') AS cv FROM ("
+                f"SELECT DISTINCT ON ({', '.join(q(k) for k in keys)}) * FROM {self.name} s "
+                f"{'WHERE ' + where if where else ''} "
+                f"ORDER BY {', '.join(q(k) for k in keys)}, {SEQ} DESC) d) v "
+                f"ON CONFLICT ({', '.join(q(k) for k in keys)}) DO UPDATE SET "
+                f"{updates + ', ' if updates else ''}change_version = EXCLUDED.change_version, "
+                "_etag = EXCLUDED._etag, _last_modified_date = EXCLUDED._last_modified_date, "
+                "updated_at = EXCLUDED.updated_at"
+            ),
+            {"now": now, "origin": origin},
+        )
+
+    def link(self, link_resource: str, origin: str) -> list[str]:
+        """Link each staged sourcedId to the Ed-Fi row it became; returns the sourcedIds left
+        unlinked because their row is already another OneRoster record's projection (the link
+        table holds one sourcedId per Ed-Fi row)."""
+        join = " AND ".join(f"t.{q(k)} = s.{q(k)}" for k in self.res.key_columns)
+        table = q(self.table.name)
+        linked = self.session.execute(
+            sa.text(
+                "INSERT INTO mapping_links (sourced_id, edfi_resource, natural_key, edfi_id, "
+                "origin) "
+                "SELECT DISTINCT ON (p.sid) p.sid, CAST(:resource AS text), p.natural_key, p.id, "
+                "CAST(:origin AS text) FROM ("
+                f"SELECT DISTINCT ON (t.id) s.{SOURCED_ID} AS sid, s.{SEQ} AS seq, t.id, "
+                f"{natural_key_sql(self.res, link_resource)} AS natural_key "
+                f"FROM {self.name} s JOIN {table} t ON {join} "
+                f"WHERE s.{SOURCED_ID} IS NOT NULL ORDER BY t.id, s.{SEQ} DESC) p "
+                "WHERE NOT EXISTS (SELECT 1 FROM mapping_links l WHERE l.edfi_resource::text = "
+                "CAST(:resource AS text) AND l.edfi_id = p.id AND l.sourced_id <> p.sid) "
+                "ORDER BY p.sid, p.seq DESC "
+                "ON CONFLICT (sourced_id) DO UPDATE SET edfi_resource = EXCLUDED.edfi_resource, "
+                "edfi_id = EXCLUDED.edfi_id, natural_key = EXCLUDED.natural_key"
+            ),
+            {"resource": link_resource, "origin": origin},
+        ).rowcount
+        wanted = self.session.scalar(
+            sa.text(f"SELECT count(DISTINCT {SOURCED_ID}) FROM {self.name}")
+        )
+        if linked == wanted:  # the common case: every sourcedId linked, nothing to look for
+            return []
+        return list(
+            self.session.scalars(
+                sa.text(
+                    f"SELECT DISTINCT s.{SOURCED_ID} FROM {self.name} s WHERE s.{SOURCED_ID} "
+                    "IS NOT NULL AND NOT EXISTS (SELECT 1 FROM mapping_links l JOIN "
+                    f"{table} t ON t.id = l.edfi_id WHERE l.sourced_id = s.{SOURCED_ID} "
+                    f"AND {join})"
+                )
+            )
+        )
+
+
+def copy_rows(session: Session, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+    """One COPY … FROM STDIN of the rows (text format: values as psycopg adapts them)."""
+    with driver(session).cursor() as cur, cur.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def natural_key_sql(res: Resource, link_resource: str, alias: str = "t") -> str:
+    """The natural key of row `alias` as mapping_links stores it (JSON values: dates as ISO
+    text), built in SQL."""
+    if link_resource == "educationOrganizations":
+        column = res.columns[EDUCATION_ORGANIZATIONS[res.name]].name
+        return f"jsonb_build_object('educationOrganizationId', {alias}.{q(column)})"
+    parts = []
+    for flat in res.identity:
+        column = table_of(res).c[res.columns[flat].name]
+        value = f"{alias}.{q(column.name)}"
+        if isinstance(column.type, sa.Date):
+            value = f"to_char({value}, 'YYYY-MM-DD')"
+        parts.append(f"'{flat}', {value}")
+    return f"jsonb_build_object({', '.join(parts)})"
+
+
+def link_resource_of(resource: str) -> str:
+    return "educationOrganizations" if resource in EDUCATION_ORGANIZATIONS else resource
+
+
+def stages(session: Session, resources: Sequence[str]) -> dict[str, Stage]:
+    return {name: Stage(session, name) for name in resources}

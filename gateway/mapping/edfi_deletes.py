@@ -1,0 +1,189 @@
+"""Set-based deletes of the Ed-Fi records linked to OneRoster records marked `tobedeleted`.
+
+They follow the Ed-Fi service's DELETE: a record still referenced by another one stays (the reason
+names the first dependent, as DELETE's dependent-item-exists error does); a deleted record leaves
+a tombstone in `edfi_tracked_changes` with its key values and the organizations it reached, so
+`/deletes` and change queries show it; its link keeps the sourcedId for its natural key. Records
+referenced only by other records deleted in the same run go too: the checks repeat until nothing
+more can go, which lets a district and its schools be deleted in one package.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.orm import Session
+
+from gateway.edfi import documents
+from gateway.edfi.definitions import Resource, registry
+from gateway.edfi.dependents import MESSAGE, _item_condition, _item_key, target_flats
+from gateway.edfi.security import _columns_of, rules
+from gateway.mapping.edfi_bulk import natural_key_sql, q
+from gateway.mapping.links import EDUCATION_ORGANIZATIONS, table_of
+
+
+def delete_linked(
+    session: Session, links: list[tuple[str, str, uuid.UUID]], now: datetime
+) -> dict[str, str]:
+    """Delete the Ed-Fi rows of (sourcedId, link resource, Ed-Fi id) links; returns
+    {sourcedId: reason} for those whose record stays."""
+    reg = registry()
+    by_resource: dict[str, dict[uuid.UUID, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for sourced, link_resource, row_id in links:
+        names = (
+            EDUCATION_ORGANIZATIONS
+            if link_resource == "educationOrganizations"
+            else [link_resource]
+        )
+        for name in names:
+            by_resource[name][row_id].append(sourced)
+    kept: dict[str, str] = {}
+    for name, rows in by_resource.items():
+        res = reg.resources[name]
+        existing = set(
+            session.scalars(sa.select(table_of(res).c.id).where(table_of(res).c.id.in_(list(rows))))
+        )
+        blocked = _delete_rows(session, res, existing, now)
+        for row_id, reason in blocked.items():
+            for sourced in rows[row_id]:
+                kept[sourced] = f"the Ed-Fi {res.entity} stays: {reason}"
+        gone = existing - set(blocked)
+        if gone:
+            link_resource = "educationOrganizations" if name in EDUCATION_ORGANIZATIONS else name
+            session.execute(
+                sa.text(
+                    "UPDATE mapping_links SET edfi_id = NULL WHERE edfi_resource = :r "
+                    "AND edfi_id = ANY(:ids)"
+                ).bindparams(sa.bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))),
+                {"r": link_resource, "ids": list(gone)},
+            )
+    return kept
+
+
+def _delete_rows(
+    session: Session, res: Resource, ids: set[uuid.UUID], now: datetime
+) -> dict[uuid.UUID, str]:
+    """Delete what can go; returns {row id: reason} for the rows that stay."""
+    todo = set(ids)
+    while todo:
+        blocked = _blocked(session, res, todo)
+        free = todo - set(blocked)
+        if not free:
+            return blocked
+        _delete(session, res, free, now)
+        todo = set(blocked)
+    return {}
+
+
+def _blocked(session: Session, res: Resource, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Rows referenced by another record, each with the dependent-item-exists message of the
+    first dependent resource found (the service's order)."""
+    reg = registry()
+    table = table_of(res)
+    out: dict[uuid.UUID, str] = {}
+    id_list = sa.bindparam("ids", list(ids), type_=ARRAY(UUID(as_uuid=True)))
+    for dep, ref in reg.dependents_of(res):
+        left = [i for i in ids if i not in out]
+        if not left:
+            break
+        dep_t = table_of(dep).alias("d")
+        pairs = [
+            (dep_t.c[dep.columns[flat].name], table.c[res.columns[t].name])
+            for (_, flat), t in zip(ref.fields, target_flats(ref, res), strict=True)
+        ]
+        found = session.scalars(
+            sa.select(table.c.id).where(
+                table.c.id == sa.func.any(id_list),
+                sa.exists().where(*(d == t for d, t in pairs)),
+            )
+        ).all()
+        for row_id in found:
+            out.setdefault(row_id, f"{MESSAGE} {dep.entity} item(s).")
+    item_dependents = reg.item_dependents_of(res)
+    if item_dependents:
+        rows = session.execute(sa.select(table).where(table.c.id.in_(list(ids)))).mappings().all()
+        keys = {row["id"]: documents.key_values(res, row) for row in rows}
+        for dep, ref in item_dependents:
+            for row_id, key in keys.items():
+                if row_id in out:
+                    continue
+                condition = _item_condition(dep, ref, _item_key(ref, res, key))
+                if session.scalar(sa.select(sa.exists().where(condition))):
+                    out[row_id] = f"{MESSAGE} {dep.entity} item(s)."
+    return out
+
+
+def _delete(session: Session, res: Resource, ids: set[uuid.UUID], now: datetime) -> None:
+    """One DELETE and one tombstone per row (change version, key values, organizations)."""
+    edorgs = edorg_ids_of(session, res, ids)
+    id_list = list(ids)
+    session.execute(
+        sa.text(
+            f"WITH gone AS (DELETE FROM {q(table_of(res).name)} t WHERE t.id = ANY(:ids) "
+            f"RETURNING t.id, {natural_key_sql(res, res.name)} AS key_values), "
+            "reach AS (SELECT * FROM unnest(:eids, :edorgs) AS r(id, edorg_ids)) "
+            "INSERT INTO edfi_tracked_changes (change_version, resource, kind, id, "
+            "old_key_values, edorg_ids, created_at) "
+            "SELECT nextval('change_version_seq'), :resource, 'delete', g.id, g.key_values, "
+            "COALESCE(r.edorg_ids, '[]'::jsonb), :now FROM gone g LEFT JOIN reach r ON r.id = g.id"
+        ).bindparams(
+            sa.bindparam("ids", type_=ARRAY(UUID(as_uuid=True))),
+            sa.bindparam("eids", type_=ARRAY(UUID(as_uuid=True))),
+            sa.bindparam("edorgs", type_=ARRAY(JSONB)),
+        ),
+        {
+            "ids": id_list,
+            "eids": id_list,
+            "edorgs": [edorgs.get(i, []) for i in id_list],
+            "resource": res.name,
+            "now": now,
+        },
+    )
+
+
+def edorg_ids_of(
+    session: Session, res: Resource, ids: set[uuid.UUID]
+) -> dict[uuid.UUID, list[int]]:
+    """The organizations each stored row reaches (the authorization rules' paths), for many rows
+    at once: what the Ed-Fi service keeps with a tombstone so /deletes can be authorized."""
+    rule: dict[str, Any] | None = rules().get(res.name)
+    found: dict[uuid.UUID, set[int]] = defaultdict(set)
+    if rule is None or not ids:
+        return {}
+    reg = registry()
+    table = table_of(res)
+    id_list = sa.bindparam("ids", list(ids), type_=ARRAY(UUID(as_uuid=True)))
+    if "edorg" in rule:
+        column = table.c[res.columns[rule["edorg"]].name]
+        for row_id, value in session.execute(
+            sa.select(table.c.id, column).where(table.c.id == sa.func.any(id_list))
+        ):
+            if value is not None:
+                found[row_id].add(int(value))
+    for path in rule.get("via", []):
+        froms: list[sa.FromClause] = [table]
+        conditions: list[sa.ColumnElement[bool]] = [table.c.id == sa.func.any(id_list)]
+        previous = _columns_of(table, res)
+        last = None
+        for hop in path:
+            hop_res = reg.resources[hop["resource"]]
+            alias = table_of(hop_res).alias()
+            froms.append(alias)
+            conditions += [
+                alias.c[hop_res.columns[t].name] == previous(h) for h, t in hop["on"].items()
+            ]
+            previous = _columns_of(alias, hop_res)
+            if "edorg" in hop:
+                last = previous(hop["edorg"])
+        if last is not None:
+            for row_id, value in session.execute(
+                sa.select(table.c.id, last).select_from(*froms).where(*conditions)
+            ):
+                if value is not None:
+                    found[row_id].add(int(value))
+    return {row_id: sorted(values) for row_id, values in found.items()}

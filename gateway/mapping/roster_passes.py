@@ -1,0 +1,325 @@
+"""The OneRoster → Ed-Fi projection's Python passes and work tables (see from_oneroster).
+
+Orgs, courses, classes and users (thousands to tens of thousands) are read in one streaming query
+per entity, their lookups joined in or read once, and translated by the pure functions of
+`to_edfi`; the Ed-Fi documents go by COPY into staging tables, a batch at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+
+from gateway.mapping import to_edfi
+from gateway.mapping.edfi_bulk import Stage, copy_rows, link_resource_of
+from gateway.mapping.reverse import record_of
+
+WANTED, SKIPPED, CLASS_SECTIONS = "mapping_wanted", "mapping_skipped", "mapping_class_sections"
+Docs = dict[str, list[tuple[dict[str, Any], str | None]]]  # resource → (document, sourcedId)
+BATCH = 5000  # rows read and staged at a time: memory stays flat whatever the package size
+
+# the Ed-Fi resources written, in dependency order (each is upserted, then linked)
+RESOURCES = (
+    "localEducationAgencies",
+    "schools",
+    "courses",
+    "sessions",
+    "courseOfferings",
+    "sections",
+    "students",
+    "studentEducationOrganizationAssociations",
+    "studentSchoolAssociations",
+    "staffs",
+    "staffEducationOrganizationAssignmentAssociations",
+    "contacts",
+    "studentContactAssociations",
+    "studentSectionAssociations",
+    "staffSectionAssociations",
+)
+# the OneRoster entity a linked Ed-Fi record comes from (for the skipped-records log)
+SOURCE_ENTITY = {
+    "localEducationAgencies": "org",
+    "schools": "org",
+    "courses": "course",
+    "sessions": "academicSession",
+    "sections": "class",
+    "students": "user",
+    "staffs": "user",
+    "contacts": "user",
+    "studentSectionAssociations": "enrollment",
+    "staffSectionAssociations": "enrollment",
+}
+# an association of a contact is written only for a student Ed-Fi has
+CONDITIONS = {
+    "studentContactAssociations": "EXISTS (SELECT 1 FROM students x "
+    "WHERE x.student_unique_id = s.student_unique_id)"
+}
+
+
+def create_work_tables(session: Session) -> None:
+    for statement in (
+        f"DROP TABLE IF EXISTS {WANTED}, {SKIPPED}, {CLASS_SECTIONS}",
+        f"CREATE TEMP TABLE {WANTED} (entity text, sourced_id text, "
+        "PRIMARY KEY (entity, sourced_id)) ON COMMIT DROP",
+        f"CREATE TEMP TABLE {SKIPPED} (n bigserial, entity text, sourced_id text, reason text) "
+        "ON COMMIT DROP",
+        f"CREATE TEMP TABLE {CLASS_SECTIONS} (class_sourced_id text PRIMARY KEY, "
+        "section_identifier text, local_course_code text, school_id bigint, school_year int, "
+        "session_name text, term_start date) ON COMMIT DROP",
+    ):
+        session.execute(sa.text(statement))
+
+
+def skip(session: Session, rows: list[tuple[str, str, str]]) -> None:
+    if rows:
+        session.execute(
+            sa.text(
+                f"INSERT INTO {SKIPPED} (entity, sourced_id, reason) "
+                "SELECT * FROM unnest(:e, :s, :r)"
+            ).bindparams(*(sa.bindparam(n, type_=ARRAY(sa.Text)) for n in ("e", "s", "r"))),
+            {"e": [r[0] for r in rows], "s": [r[1] for r in rows], "r": [r[2] for r in rows]},
+        )
+
+
+class Lookups:
+    """The OneRoster records the translations look up, read once per projection: every org and
+    academic session (few), and the courses of the classes being projected."""
+
+    def __init__(self, session: Session) -> None:
+        self.records: dict[tuple[str, str], dict[str, Any]] = {}
+        for entity, table in (("org", "organizations"), ("academicSession", "academic_sessions")):
+            for row in session.execute(sa.text(f"SELECT * FROM {table}")).mappings():
+                self.records[(entity, row["sourced_id"])] = record_of(entity, row)
+        for row in session.execute(
+            sa.text(
+                "SELECT * FROM oneroster_courses WHERE sourced_id IN (SELECT course_sourced_id "
+                f"FROM classes WHERE sourced_id IN (SELECT sourced_id FROM {WANTED} "
+                f"WHERE entity = 'class') OR sourced_id IN (SELECT e.class_sourced_id FROM "
+                f"enrollments e JOIN {WANTED} w ON w.entity = 'enrollment' "
+                "AND w.sourced_id = e.sourced_id)) "
+                f"OR sourced_id IN (SELECT sourced_id FROM {WANTED} WHERE entity = 'course')"
+            )
+        ).mappings():
+            self.records[("course", row["sourced_id"])] = record_of("course", row)
+
+    def __call__(self, entity: str, sourced_id: str) -> dict[str, Any] | None:
+        return self.records.get((entity, sourced_id))
+
+
+def stream(session: Session, sql: str, **params: Any) -> Iterator[list[Any]]:
+    """Rows of a query in batches, through a server-side cursor (COPYs run between fetches)."""
+    result = session.execute(
+        sa.text(sql), params, execution_options={"stream_results": True, "yield_per": BATCH}
+    ).mappings()
+    yield from result.partitions()
+
+
+class Translate:
+    """The Python passes: orgs, courses, classes and users → staged Ed-Fi documents."""
+
+    def __init__(self, session: Session, stages: dict[str, Stage]) -> None:
+        self.session = session
+        self.stages = stages
+        self.lookup = Lookups(session)
+
+    def _stage(self, docs: Docs) -> None:
+        for resource, items in docs.items():
+            if items:
+                self.stages[resource].copy(items)
+
+    def orgs_and_courses(self) -> None:
+        skipped: list[tuple[str, str, str]] = []
+        docs: Docs = {
+            "localEducationAgencies": [],
+            "schools": [],
+            "courses": [],
+        }
+        for entity in ("org", "course"):
+            for sourced_id in self.session.scalars(
+                sa.text(f"SELECT sourced_id FROM {WANTED} WHERE entity = :e"), {"e": entity}
+            ):
+                record = self.lookup(entity, sourced_id)
+                if record is None or record.get("status") != "active":
+                    continue
+                if entity == "org":
+                    placed = to_edfi.education_organization(record, self.lookup)
+                    if placed is None:
+                        reason = "not a district or school with an Ed-Fi education organization id"
+                        skipped.append((entity, sourced_id, reason))
+                    else:
+                        docs[placed[0]].append((placed[1], sourced_id))
+                else:
+                    doc = to_edfi.course(record, self.lookup)
+                    if doc is None:
+                        reason = "no courseCode, or its org is not an Ed-Fi education organization"
+                        skipped.append((entity, sourced_id, reason))
+                    else:
+                        docs["courses"].append((doc, sourced_id))
+        self._stage(docs)
+        skip(self.session, skipped)
+
+    def classes(self) -> None:
+        """Wanted classes → sessions, course offerings, sections; and the section of every class
+        a wanted enrollment names (CLASS_SECTIONS), for the enrollments' SQL."""
+        schools_of_term: dict[str, int] = {
+            term: schools
+            for term, schools in self.session.execute(
+                sa.text(
+                    "SELECT t.term, count(DISTINCT c.school_sourced_id) FROM classes c, "
+                    "jsonb_array_elements_text(c.term_sourced_ids) AS t(term) GROUP BY t.term"
+                )
+            )
+        }
+        sql = (
+            f"SELECT c.*, w.sourced_id IS NOT NULL AS wanted FROM classes c "
+            f"LEFT JOIN {WANTED} w ON w.entity = 'class' AND w.sourced_id = c.sourced_id "
+            "WHERE w.sourced_id IS NOT NULL OR c.sourced_id IN (SELECT e.class_sourced_id "
+            f"FROM enrollments e JOIN {WANTED} x ON x.entity = 'enrollment' "
+            "AND x.sourced_id = e.sourced_id)"
+        )
+        for rows in stream(self.session, sql):
+            skipped: list[tuple[str, str, str]] = []
+            sections: list[tuple[Any, ...]] = []
+            docs: Docs = {
+                "sessions": [],
+                "courseOfferings": [],
+                "sections": [],
+            }
+            for row in rows:
+                klass = record_of("class", row)
+                placed = to_edfi.course_offering_and_section(klass, self.lookup)
+                if placed is not None:
+                    offering, section = placed
+                    first = self.lookup("academicSession", (klass.get("terms") or [""])[0])
+                    key = section["courseOfferingReference"]
+                    sections.append(
+                        (
+                            klass["sourcedId"],
+                            section["sectionIdentifier"],
+                            key["localCourseCode"],
+                            key["schoolId"],
+                            key["schoolYear"],
+                            key["sessionName"],
+                            (first or {}).get("startDate"),
+                        )
+                    )
+                if not row["wanted"] or klass.get("status") != "active":
+                    continue
+                if placed is None:
+                    reason = "needs an Ed-Fi school, a term and a course with a courseCode"
+                    skipped.append(("class", klass["sourcedId"], reason))
+                    continue
+                school_id = offering["schoolReference"]["schoolId"]
+                for term_id in klass.get("terms") or []:
+                    term = self.lookup("academicSession", term_id)
+                    session_doc = to_edfi.session(term, school_id) if term else None
+                    if session_doc is not None:
+                        # a term several schools share is several Ed-Fi sessions: none is its own
+                        linked = term_id if schools_of_term.get(term_id, 0) <= 1 else None
+                        docs["sessions"].append((session_doc, linked))
+                docs["courseOfferings"].append((offering, None))
+                docs["sections"].append((section, klass["sourcedId"]))
+            self._stage(docs)
+            skip(self.session, skipped)
+            if sections:
+                copy_rows(self.session, f"COPY {CLASS_SECTIONS} FROM STDIN", sections)
+
+    def users(self) -> None:
+        sql = (
+            f"WITH wanted AS (SELECT sourced_id FROM {WANTED} WHERE entity = 'user'), "
+            "firsts AS (SELECT user_sourced_id, jsonb_object_agg(school_sourced_id, "
+            "to_char(first_day, 'YYYY-MM-DD')) AS dates FROM (SELECT e.user_sourced_id, "
+            "e.school_sourced_id, min(e.begin_date) AS first_day FROM enrollments e "
+            "WHERE e.status = 'active' AND e.begin_date IS NOT NULL AND e.user_sourced_id IN "
+            "(SELECT sourced_id FROM wanted) GROUP BY 1, 2) f GROUP BY 1) "
+            "SELECT u.*, to_jsonb(d) AS demographics_row, f.dates, "
+            "CASE WHEN u.role = ANY(:contacts) THEN (SELECT jsonb_agg(jsonb_build_object("
+            "'sourced_id', a.sourced_id, 'role', a.role, 'identifier', a.identifier)) "
+            "FROM users a WHERE a.sourced_id IN (SELECT jsonb_array_elements_text(u.agents))) "
+            "END AS agent_rows "
+            "FROM users u JOIN wanted w ON w.sourced_id = u.sourced_id "
+            "LEFT JOIN demographics d ON d.sourced_id = u.sourced_id "
+            "LEFT JOIN firsts f ON f.user_sourced_id = u.sourced_id WHERE u.status = 'active'"
+        )
+        for rows in stream(self.session, sql, contacts=list(to_edfi.CONTACT_ROLES)):
+            docs: Docs = {
+                r: []
+                for r in (
+                    "students",
+                    "studentEducationOrganizationAssociations",
+                    "studentSchoolAssociations",
+                    "staffs",
+                    "staffEducationOrganizationAssignmentAssociations",
+                    "contacts",
+                    "studentContactAssociations",
+                )
+            }
+            skipped: list[tuple[str, str, str]] = []
+            for row in rows:
+                reason = self._user(row, docs)
+                if reason:
+                    skipped.append(("user", row["sourced_id"], reason))
+            self._stage(docs)
+            skip(self.session, skipped)
+
+    def _user(self, row: Any, docs: Docs) -> str | None:
+        user = record_of("user", row)
+        sid, role = user["sourcedId"], user.get("role")
+        dates = row["dates"] or {}
+        if role in to_edfi.STUDENT_ROLES:
+            demo = row["demographics_row"]
+            demographics = record_of("demographics", demo) if demo is not None else None
+            doc = to_edfi.student(user, demographics)
+            if doc is None or not {"firstName", "lastSurname"} <= set(doc):
+                return "a student needs an identifier (studentUniqueId) and a name"
+            docs["students"].append((doc, sid))
+            for seoa in to_edfi.student_education_organization_associations(
+                user, demographics, self.lookup
+            ):
+                docs["studentEducationOrganizationAssociations"].append((seoa, None))
+            for ssa in to_edfi.student_school_associations(user, dates, self.lookup):
+                docs["studentSchoolAssociations"].append((ssa, None))
+        elif role in to_edfi.STAFF_ROLES:
+            doc = to_edfi.staff(user)
+            if doc is None:
+                return "staff need an identifier (staffUniqueId)"
+            docs["staffs"].append((doc, sid))
+            for assignment in to_edfi.staff_assignments(user, dates, self.lookup):
+                docs["staffEducationOrganizationAssignmentAssociations"].append((assignment, None))
+        elif role in to_edfi.CONTACT_ROLES:
+            doc = to_edfi.contact(user)
+            if doc is None:
+                return "a contact needs an identifier (contactUniqueId)"
+            docs["contacts"].append((doc, sid))
+            agents = {
+                a["sourced_id"]: {"role": a["role"], "identifier": a["identifier"]}
+                for a in row["agent_rows"] or []
+            }
+            for sca in to_edfi.student_contact_associations(
+                user, lambda _entity, agent_id: agents.get(agent_id)
+            ):
+                docs["studentContactAssociations"].append((sca, None))
+        else:
+            return f"role {role} has no Ed-Fi counterpart"
+        return None
+
+
+def stages_for(session: Session) -> dict[str, Stage]:
+    return {name: Stage(session, name) for name in RESOURCES}
+
+
+def write(session: Session, stages: dict[str, Stage], now: Any, origin: str) -> None:
+    """Every staged resource → its Ed-Fi table and links, in dependency order."""
+    for name in RESOURCES:
+        stage = stages[name]
+        if not stage.filled():
+            continue
+        stage.upsert(now, origin, CONDITIONS.get(name, ""))
+        if name in SOURCE_ENTITY:
+            unlinked = stage.link(link_resource_of(name), origin)
+            reason = "its Ed-Fi record is already the projection of another OneRoster record"
+            skip(session, [(SOURCE_ENTITY[name], sid, reason) for sid in unlinked])
