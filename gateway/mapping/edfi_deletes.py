@@ -10,13 +10,14 @@ more can go, which lets a district and its schools be deleted in one package.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Session
 
 from gateway.edfi import documents
@@ -130,16 +131,17 @@ def _delete(session: Session, res: Resource, ids: set[uuid.UUID], now: datetime)
             "INSERT INTO edfi_tracked_changes (change_version, resource, kind, id, "
             "old_key_values, edorg_ids, created_at) "
             "SELECT nextval('change_version_seq'), :resource, 'delete', g.id, g.key_values, "
-            "COALESCE(r.edorg_ids, '[]'::jsonb), :now FROM gone g LEFT JOIN reach r ON r.id = g.id"
+            "COALESCE(r.edorg_ids::jsonb, '[]'::jsonb), :now FROM gone g "
+            "LEFT JOIN reach r ON r.id = g.id"
         ).bindparams(
             sa.bindparam("ids", type_=ARRAY(UUID(as_uuid=True))),
             sa.bindparam("eids", type_=ARRAY(UUID(as_uuid=True))),
-            sa.bindparam("edorgs", type_=ARRAY(JSONB)),
+            sa.bindparam("edorgs", type_=ARRAY(sa.Text)),
         ),
         {
             "ids": id_list,
             "eids": id_list,
-            "edorgs": [edorgs.get(i, []) for i in id_list],
+            "edorgs": [json.dumps(edorgs.get(i, [])) for i in id_list],
             "resource": res.name,
             "now": now,
         },
