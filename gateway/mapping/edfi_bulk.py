@@ -47,32 +47,34 @@ def q(name: str) -> str:
 
 
 @cache
-def _flat_columns(resource: str) -> tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...]:
-    """Per property: (kind, name, ((reference field, column) …)), the field "" for a scalar."""
+def _flat_columns(resource: str) -> dict[str, tuple[tuple[str, str], ...] | str]:
+    """Document property → its column, or ((reference field, column) …) for a reference."""
     res = registry().resources[resource]
-    out = []
+    out: dict[str, tuple[tuple[str, str], ...] | str] = {}
     for prop in res.properties:
         if prop["kind"] == "reference":
-            fields = tuple((f["name"], res.columns[f["flat"]].name) for f in prop["fields"])
-            out.append(("reference", prop["name"], fields))
+            out[prop["name"]] = tuple(
+                (f["name"], res.columns[f["flat"]].name) for f in prop["fields"]
+            )
         else:
-            out.append((prop["kind"], prop["name"], (("", res.columns[prop["name"]].name),)))
-    return tuple(out)
+            out[prop["name"]] = res.columns[prop["name"]].name
+    return out
 
 
 def flatten(resource: str, doc: dict[str, Any]) -> dict[str, Any]:
-    """An Ed-Fi document → {column: value} for the properties it has."""
+    """An Ed-Fi document → {column: value} for the properties it has (others are ignored)."""
+    columns = _flat_columns(resource)
     out: dict[str, Any] = {}
-    for kind, name, columns in _flat_columns(resource):
-        value = doc.get(name)
-        if value is None:
+    for name, value in doc.items():
+        target = columns.get(name)
+        if target is None or value is None:
             continue
-        if kind == "reference":
-            for field, column in columns:
+        if isinstance(target, str):
+            out[target] = value
+        else:
+            for field, column in target:
                 if field in value:
                     out[column] = value[field]
-        else:
-            out[columns[0][1]] = value
     return out
 
 
@@ -89,6 +91,10 @@ class Stage:
         self.res = registry().resources[resource]
         self.table = table_of(self.res)
         self.name = f"mapping_stage_{self.table.name}"
+        self.picked = f"mapping_picked_{self.table.name}"
+        self.picked_rows = 0
+        self.sourced_ids: set[str] = set()
+        self.repeated = False
         self.columns = data_columns(self.res)
         self.seq = 0
         cols = ", ".join(q(c) for c in self.columns)
@@ -103,15 +109,24 @@ class Stage:
         self._json = {c.name for c in self.table.c if isinstance(c.type, sa.JSON)}
 
     def copy(self, docs: Iterable[tuple[dict[str, Any], str | None]]) -> None:
-        """COPY Ed-Fi documents (each with the sourcedId to link, or None) into the stage."""
-        names = [*self.columns, SOURCED_ID, SEQ]
-        rows = []
+        """COPY Ed-Fi documents (each with the sourcedId to link, or None) into the stage: one
+        COPY of the columns the documents have."""
+        flats = []
         for doc, sourced in docs:
-            flat = flatten(self.resource, doc)
+            if sourced is not None:
+                self.repeated = self.repeated or sourced in self.sourced_ids
+                self.sourced_ids.add(sourced)
             self.seq += 1
-            rows.append([self._value(c, flat.get(c)) for c in self.columns] + [sourced, self.seq])
+            flats.append((flatten(self.resource, doc), sourced, self.seq))
+        names = sorted({c for flat, _, _ in flats for c in flat})
+        value = self._value
         copy_rows(
-            self.session, f"COPY {self.name} ({', '.join(q(c) for c in names)}) FROM STDIN", rows
+            self.session,
+            f"COPY {self.name} ({', '.join(q(c) for c in [*names, SOURCED_ID, SEQ])}) FROM STDIN",
+            (
+                [*(value(c, flat.get(c)) for c in names), sourced, seq]
+                for flat, sourced, seq in flats
+            ),
         )
 
     def insert_select(self, values: dict[str, str], from_sql: str, **params: Any) -> int:
@@ -125,7 +140,7 @@ class Stage:
                 f"FROM {from_sql}"
             ),
             {**params, "seq": self.seq},
-        ).rowcount
+        ).rowcount  # type: ignore[attr-defined]
         self.seq += staged
         return staged
 
@@ -143,25 +158,39 @@ class Stage:
 
     def upsert(self, now: datetime, origin: str, where: str = "") -> None:
         """Stage → the Ed-Fi table: insert, or update the columns the stage has a value for.
-        `where` filters the staged rows (SQL over the alias `s`)."""
+        `where` filters the staged rows (SQL over the alias `d`).
+
+        The last row staged for each natural key is picked first, with the id of the row it
+        updates or a new one and its change version: the links then need no join back to the
+        Ed-Fi table."""
+        keys = ", ".join(q(k) for k in self.res.key_columns)
+        match = " AND ".join(f"t.{q(k)} = d.{q(k)}" for k in self.res.key_columns)
+        later = " AND ".join(f"later.{q(k)} = d.{q(k)}" for k in self.res.key_columns)
         self.session.execute(sa.text(f"ANALYZE {self.name}"))
-        keys = self.res.key_columns
-        table = q(self.table.name)
+        self.session.execute(sa.text(f"DROP TABLE IF EXISTS {self.picked}"))
+        self.picked_rows = self.session.execute(
+            sa.text(
+                f"CREATE TEMP TABLE {self.picked} ON COMMIT DROP AS SELECT d.*, "
+                "COALESCE(t.id, gen_random_uuid()) AS id, t.id IS NOT NULL AS existed, "
+                "nextval('change_version_seq') AS cv "
+                f"FROM {self.name} d LEFT JOIN {q(self.table.name)} t ON {match} "
+                # the last staged row of each key: an anti-join hashes, where DISTINCT ON sorts
+                f"WHERE NOT EXISTS (SELECT 1 FROM {self.name} later WHERE {later} "
+                f"AND later.{SEQ} > d.{SEQ}){' AND ' + where if where else ''}"
+            )
+        ).rowcount  # type: ignore[attr-defined]
         cols = ", ".join(q(c) for c in self.columns)
-        picked = ", ".join(f"v.{q(c)}" for c in self.columns)
         updates = ", ".join(
-            f"{q(c)} = COALESCE(EXCLUDED.{q(c)}, t.{q(c)})" for c in self.columns if c not in keys
+            f"{q(c)} = COALESCE(EXCLUDED.{q(c)}, t.{q(c)})"
+            for c in self.columns
+            if c not in self.res.key_columns
         )
         self.session.execute(
             sa.text(
-                f"INSERT INTO {table} AS t ({cols}, id, change_version, _etag, "
+                f"INSERT INTO {q(self.table.name)} AS t ({cols}, id, change_version, _etag, "
                 "_last_modified_date, updated_at, created_at, origin) "
-                f"SELECT {picked}, gen_random_uuid(), v.cv, v.cv::text, :now, :now, :now, :origin "
-                "FROM (SELECT d.*, nextval('change_version_seq') AS cv FROM ("
-                f"SELECT DISTINCT ON ({', '.join(q(k) for k in keys)}) * FROM {self.name} s "
-                f"{'WHERE ' + where if where else ''} "
-                f"ORDER BY {', '.join(q(k) for k in keys)}, {SEQ} DESC) d) v "
-                f"ON CONFLICT ({', '.join(q(k) for k in keys)}) DO UPDATE SET "
+                f"SELECT {cols}, id, cv, cv::text, :now, :now, :now, :origin FROM {self.picked} "
+                f"ON CONFLICT ({keys}) DO UPDATE SET "
                 f"{updates + ', ' if updates else ''}change_version = EXCLUDED.change_version, "
                 "_etag = EXCLUDED._etag, _last_modified_date = EXCLUDED._last_modified_date, "
                 "updated_at = EXCLUDED.updated_at"
@@ -170,41 +199,42 @@ class Stage:
         )
 
     def link(self, link_resource: str, origin: str) -> list[str]:
-        """Link each staged sourcedId to the Ed-Fi row it became; returns the sourcedIds left
-        unlinked because their row is already another OneRoster record's projection (the link
-        table holds one sourcedId per Ed-Fi row)."""
-        join = " AND ".join(f"t.{q(k)} = s.{q(k)}" for k in self.res.key_columns)
-        table = q(self.table.name)
+        """Link each picked row's sourcedId to the row; returns the staged sourcedIds left
+        unlinked: their row is another OneRoster record's projection (two records with one
+        natural key, or a row already linked), and the link table holds one sourcedId per row."""
+        one_per_sid = (
+            f"DISTINCT ON ({SOURCED_ID}) " if self.repeated else ""
+        )  # a sourcedId staged more than once (a term, for each class) is linked once
         linked = self.session.execute(
             sa.text(
                 "INSERT INTO mapping_links (sourced_id, edfi_resource, natural_key, edfi_id, "
-                "origin) "
-                "SELECT DISTINCT ON (p.sid) p.sid, CAST(:resource AS text), p.natural_key, p.id, "
-                "CAST(:origin AS text) FROM ("
-                f"SELECT DISTINCT ON (t.id) s.{SOURCED_ID} AS sid, s.{SEQ} AS seq, t.id, "
-                f"{natural_key_sql(self.res, link_resource)} AS natural_key "
-                f"FROM {self.name} s JOIN {table} t ON {join} "
-                f"WHERE s.{SOURCED_ID} IS NOT NULL ORDER BY t.id, s.{SEQ} DESC) p "
-                "WHERE NOT EXISTS (SELECT 1 FROM mapping_links l WHERE l.edfi_resource::text = "
-                "CAST(:resource AS text) AND l.edfi_id = p.id AND l.sourced_id <> p.sid) "
-                "ORDER BY p.sid, p.seq DESC "
+                f"origin) SELECT {one_per_sid}{SOURCED_ID}, CAST(:resource AS text), "
+                f"{natural_key_sql(self.res, link_resource, 'p')}, id, CAST(:origin AS text) "
+                f"FROM {self.picked} p WHERE {SOURCED_ID} IS NOT NULL AND (NOT existed OR NOT "
+                "EXISTS (SELECT 1 FROM mapping_links l WHERE l.edfi_resource::text = "
+                "CAST(:resource AS text) AND l.edfi_id = p.id "
+                f"AND l.sourced_id <> p.{SOURCED_ID})) "
+                f"{'ORDER BY ' + SOURCED_ID + ', ' + SEQ + ' DESC ' if self.repeated else ''}"
                 "ON CONFLICT (sourced_id) DO UPDATE SET edfi_resource = EXCLUDED.edfi_resource, "
                 "edfi_id = EXCLUDED.edfi_id, natural_key = EXCLUDED.natural_key"
             ),
             {"resource": link_resource, "origin": origin},
-        ).rowcount
-        wanted = self.session.scalar(
-            sa.text(f"SELECT count(DISTINCT {SOURCED_ID}) FROM {self.name}")
-        )
-        if linked == wanted:  # the common case: every sourcedId linked, nothing to look for
-            return []
+        ).rowcount  # type: ignore[attr-defined]
+        if not self.repeated and self.picked_rows == self.seq:
+            # nothing was dropped for a shared natural key: only a refused link is unlinked
+            with_sid = self.session.scalar(
+                sa.text(f"SELECT count(*) FROM {self.picked} WHERE {SOURCED_ID} IS NOT NULL")
+            )
+            if linked == with_sid:
+                return []
+        match = " AND ".join(f"p.{q(k)} = s.{q(k)}" for k in self.res.key_columns)
         return list(
             self.session.scalars(
                 sa.text(
-                    f"SELECT DISTINCT s.{SOURCED_ID} FROM {self.name} s WHERE s.{SOURCED_ID} "
-                    "IS NOT NULL AND NOT EXISTS (SELECT 1 FROM mapping_links l JOIN "
-                    f"{table} t ON t.id = l.edfi_id WHERE l.sourced_id = s.{SOURCED_ID} "
-                    f"AND {join})"
+                    f"SELECT DISTINCT s.{SOURCED_ID} FROM {self.name} s JOIN {self.picked} p "
+                    f"ON {match} WHERE s.{SOURCED_ID} IS NOT NULL AND NOT EXISTS (SELECT 1 "
+                    f"FROM mapping_links l WHERE l.sourced_id = s.{SOURCED_ID} "
+                    "AND l.edfi_id = p.id)"
                 )
             )
         )
@@ -221,8 +251,8 @@ def natural_key_sql(res: Resource, link_resource: str, alias: str = "t") -> str:
     """The natural key of row `alias` as mapping_links stores it (JSON values: dates as ISO
     text), built in SQL."""
     if link_resource == "educationOrganizations":
-        column = res.columns[EDUCATION_ORGANIZATIONS[res.name]].name
-        return f"jsonb_build_object('educationOrganizationId', {alias}.{q(column)})"
+        edorg = res.columns[EDUCATION_ORGANIZATIONS[res.name]].name
+        return f"jsonb_build_object('educationOrganizationId', {alias}.{q(edorg)})"
     parts = []
     for flat in res.identity:
         column = table_of(res).c[res.columns[flat].name]

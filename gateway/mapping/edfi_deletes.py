@@ -20,9 +20,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Session
 
-from gateway.edfi import documents
+from gateway.edfi import documents, nested
 from gateway.edfi.definitions import Resource, registry
-from gateway.edfi.dependents import MESSAGE, _item_condition, _item_key, target_flats
+from gateway.edfi.dependents import MESSAGE, _item_key, target_flats
 from gateway.edfi.security import _columns_of, rules
 from gateway.mapping.edfi_bulk import natural_key_sql, q
 from gateway.mapping.links import EDUCATION_ORGANIZATIONS, table_of
@@ -110,12 +110,30 @@ def _blocked(session: Session, res: Resource, ids: set[uuid.UUID]) -> dict[uuid.
         rows = session.execute(sa.select(table).where(table.c.id.in_(list(ids)))).mappings().all()
         keys = {row["id"]: documents.key_values(res, row) for row in rows}
         for dep, ref in item_dependents:
-            for row_id, key in keys.items():
-                if row_id in out:
-                    continue
-                condition = _item_condition(dep, ref, _item_key(ref, res, key))
-                if session.scalar(sa.select(sa.exists().where(condition))):
-                    out[row_id] = f"{MESSAGE} {dep.entity} item(s)."
+            # one containment test per dependent for all rows: the document each row's
+            # reference object would be inside the dependent's collection column
+            left = [i for i in keys if i not in out]
+            assert ref.column is not None  # an item reference
+            found = session.scalars(
+                sa.text(
+                    "SELECT c.id FROM unnest(:ids, :docs) AS c(id, doc) WHERE EXISTS (SELECT 1 "
+                    f"FROM {q(table_of(dep).name)} d WHERE d.{q(ref.column)} @> c.doc::jsonb)"
+                ).bindparams(
+                    sa.bindparam("ids", type_=ARRAY(UUID(as_uuid=True))),
+                    sa.bindparam("docs", type_=ARRAY(sa.Text)),
+                ),
+                {
+                    "ids": left,
+                    "docs": [
+                        json.dumps(
+                            nested.containment(ref.steps, (ref.name,), _item_key(ref, res, keys[i]))
+                        )
+                        for i in left
+                    ],
+                },
+            ).all()
+            for row_id in found:
+                out.setdefault(row_id, f"{MESSAGE} {dep.entity} item(s).")
     return out
 
 

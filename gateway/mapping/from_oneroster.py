@@ -46,61 +46,69 @@ ORDER = ("org", "course", "class", "user", "enrollment")
 
 NOT_PLACED = "its class or user is not in Ed-Fi"
 NO_ASSOCIATION = "no begin date (nor term start), no identifier, or a role without section"
-# an enrollment Ed-Fi can take, over `e` (enrollment), `cs` (its class's section), `u` (its user)
-_PLACED = "COALESCE(e.begin_date, cs.term_start) IS NOT NULL AND COALESCE(u.identifier, '') <> ''"
-_FROM = (
-    f"{WANTED} w JOIN enrollments e ON e.sourced_id = w.sourced_id "
-    f"JOIN {CLASS_SECTIONS} cs ON cs.class_sourced_id = e.class_sourced_id "
-    "JOIN users u ON u.sourced_id = e.user_sourced_id "
-    f"WHERE w.entity = 'enrollment' AND e.status = 'active' AND {_PLACED} "
-)
+ENROLLMENTS = "mapping_enrollments"
 
 
 def _section_association(**extra: str) -> dict[str, str]:
-    """to_edfi.section_association in SQL: the section of the class, the enrollment's dates."""
+    """to_edfi.section_association in SQL, over ENROLLMENTS `x`: the section of the class, the
+    enrollment's dates (its class's term start when it has no begin date)."""
     return {
-        "beginDate": "COALESCE(e.begin_date, cs.term_start)",
-        "sectionIdentifier": "cs.section_identifier",
-        "localCourseCode": "cs.local_course_code",
-        "schoolId": "cs.school_id",
-        "schoolYear": "cs.school_year",
-        "sessionName": "cs.session_name",
-        "endDate": "e.end_date",
+        "beginDate": "x.begin_date",
+        "sectionIdentifier": "x.section_identifier",
+        "localCourseCode": "x.local_course_code",
+        "schoolId": "x.school_id",
+        "schoolYear": "x.school_year",
+        "sessionName": "x.session_name",
+        "endDate": "x.end_date",
         **extra,
-        SOURCED_ID: "e.sourced_id",
+        SOURCED_ID: "x.sourced_id",
     }
 
 
 def stage_enrollments(session: Session, stages: dict[str, Stage]) -> None:
+    """Wanted active enrollments, joined once to their class's section and their user."""
+    session.execute(sa.text(f"DROP TABLE IF EXISTS {ENROLLMENTS}"))
+    session.execute(
+        sa.text(
+            f"CREATE TEMP TABLE {ENROLLMENTS} ON COMMIT DROP AS SELECT e.sourced_id, e.role, "
+            'e."primary", COALESCE(e.begin_date, cs.term_start) AS begin_date, e.end_date, '
+            "u.identifier, cs.section_identifier, cs.local_course_code, cs.school_id, "
+            "cs.school_year, cs.session_name, "
+            "cs.class_sourced_id IS NOT NULL AND u.sourced_id IS NOT NULL AS found "
+            f"FROM {WANTED} w JOIN enrollments e ON e.sourced_id = w.sourced_id "
+            f"LEFT JOIN {CLASS_SECTIONS} cs ON cs.class_sourced_id = e.class_sourced_id "
+            "LEFT JOIN users u ON u.sourced_id = e.user_sourced_id "
+            "WHERE w.entity = 'enrollment' AND e.status = 'active'"
+        )
+    )
+    placed = (
+        f"{ENROLLMENTS} x WHERE x.found AND x.begin_date IS NOT NULL "
+        "AND COALESCE(x.identifier, '') <> '' "
+    )
     roles = {"students": list(to_edfi.STUDENT_ROLES), "staff": list(to_edfi.SECTION_STAFF_ROLES)}
-    binds = [sa.bindparam(n, type_=ARRAY(sa.Text)) for n in roles]
     stages["studentSectionAssociations"].insert_select(
-        _section_association(studentUniqueId="u.identifier"),
-        _FROM + "AND e.role = ANY(:students)",
+        _section_association(studentUniqueId="x.identifier"),
+        placed + "AND x.role = ANY(:students)",
         **roles,
     )
     stages["staffSectionAssociations"].insert_select(
         _section_association(
-            staffUniqueId="u.identifier",
-            classroomPositionDescriptor='CASE WHEN e."primary" THEN :primary ELSE :other END',
+            staffUniqueId="x.identifier",
+            classroomPositionDescriptor='CASE WHEN x."primary" THEN :primary ELSE :other END',
         ),
-        _FROM + "AND e.role = ANY(:staff)",
+        placed + "AND x.role = ANY(:staff)",
         primary=cw.classroom_position_for(True),
         other=cw.classroom_position_for(False),
         **roles,
     )
     session.execute(
         sa.text(
-            f"INSERT INTO {SKIPPED} (entity, sourced_id, reason) "
-            "SELECT 'enrollment', e.sourced_id, CASE WHEN cs.class_sourced_id IS NULL "
-            "OR u.sourced_id IS NULL THEN :not_placed ELSE :no_association END "
-            f"FROM {WANTED} w JOIN enrollments e ON e.sourced_id = w.sourced_id "
-            f"LEFT JOIN {CLASS_SECTIONS} cs ON cs.class_sourced_id = e.class_sourced_id "
-            "LEFT JOIN users u ON u.sourced_id = e.user_sourced_id "
-            "WHERE w.entity = 'enrollment' AND e.status = 'active' AND NOT COALESCE("
-            f"cs.class_sourced_id IS NOT NULL AND u.sourced_id IS NOT NULL AND {_PLACED} "
-            "AND (e.role = ANY(:students) OR e.role = ANY(:staff)), false)"
-        ).bindparams(*binds),
+            f"INSERT INTO {SKIPPED} (entity, sourced_id, reason) SELECT 'enrollment', "
+            "x.sourced_id, CASE WHEN x.found THEN :no_association ELSE :not_placed END "
+            f"FROM {ENROLLMENTS} x WHERE NOT COALESCE(x.found AND x.begin_date IS NOT NULL "
+            "AND COALESCE(x.identifier, '') <> '' "
+            "AND (x.role = ANY(:students) OR x.role = ANY(:staff)), false)"
+        ),
         {"not_placed": NOT_PLACED, "no_association": NO_ASSOCIATION, **roles},
     )
 

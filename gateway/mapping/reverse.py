@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -64,11 +65,25 @@ def load(session: Session, entity: str, sourced_id: str) -> dict[str, Any] | Non
 
 def record_of(entity: str, row: Any) -> dict[str, Any]:
     """A stored OneRoster row (mapping of column -> value) in record form."""
-    return {
-        name: documents.json_value(row.get(f.column))
-        for name, f in store.entity(entity).fields.items()
-        if f.column is not None
-    }
+    plain, dated = _stored_fields(entity)
+    get = (row if isinstance(row, dict) else dict(row)).get  # a plain dict reads fastest
+    record = {name: get(column) for name, column in plain}
+    for name, column in dated:
+        record[name] = documents.json_value(get(column))
+    return record
+
+
+@cache
+def _stored_fields(entity: str) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+    """(field, column) of the fields of `entity` stored in a column of their own: those whose
+    value is used as read, and the dates and date-times (JSON text in a record)."""
+    ent = store.entity(entity)
+    stored = [(name, f.column) for name, f in ent.fields.items() if f.column is not None]
+    dated = {c.name for c in ent.table.c if isinstance(c.type, sa.Date | sa.DateTime)}
+    return (
+        tuple((n, c) for n, c in stored if c not in dated),
+        tuple((n, c) for n, c in stored if c in dated),
+    )
 
 
 class OneRosterProjector:

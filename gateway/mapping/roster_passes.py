@@ -7,20 +7,27 @@ per entity, their lookups joined in or read once, and translated by the pure fun
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from gateway.mapping import to_edfi
+from gateway.mapping import store, to_edfi
 from gateway.mapping.edfi_bulk import Stage, copy_rows, link_resource_of
 from gateway.mapping.reverse import record_of
 
 WANTED, SKIPPED, CLASS_SECTIONS = "mapping_wanted", "mapping_skipped", "mapping_class_sections"
 Docs = dict[str, list[tuple[dict[str, Any], str | None]]]  # resource → (document, sourcedId)
-BATCH = 5000  # rows read and staged at a time: memory stays flat whatever the package size
+BATCH = 5000
+UNREAD_USER = (
+    "metadata",
+    "user_ids",
+    "password",
+    "created_at",
+    "updated_at",
+)  # rows read and staged at a time: memory stays flat whatever the package size
 
 # the Ed-Fi resources written, in dependency order (each is upserted, then linked)
 RESOURCES = (
@@ -56,7 +63,7 @@ SOURCE_ENTITY = {
 # an association of a contact is written only for a student Ed-Fi has
 CONDITIONS = {
     "studentContactAssociations": "EXISTS (SELECT 1 FROM students x "
-    "WHERE x.student_unique_id = s.student_unique_id)"
+    "WHERE x.student_unique_id = d.student_unique_id)"
 }
 
 
@@ -110,12 +117,12 @@ class Lookups:
         return self.records.get((entity, sourced_id))
 
 
-def stream(session: Session, sql: str, **params: Any) -> Iterator[list[Any]]:
+def stream(session: Session, sql: str, **params: Any) -> Iterator[Sequence[Any]]:
     """Rows of a query in batches, through a server-side cursor (COPYs run between fetches)."""
     result = session.execute(
         sa.text(sql), params, execution_options={"stream_results": True, "yield_per": BATCH}
     ).mappings()
-    yield from result.partitions()
+    yield from result.partitions(BATCH)
 
 
 class Translate:
@@ -229,14 +236,19 @@ class Translate:
                 copy_rows(self.session, f"COPY {CLASS_SECTIONS} FROM STDIN", sections)
 
     def users(self) -> None:
+        # the columns to_edfi reads (JSON decoding of the others would cost as much as it)
+        read = ", ".join(
+            f'u."{c.name}"' for c in store.entity("user").table.c if c.name not in UNREAD_USER
+        )
         sql = (
             f"WITH wanted AS (SELECT sourced_id FROM {WANTED} WHERE entity = 'user'), "
             "firsts AS (SELECT user_sourced_id, jsonb_object_agg(school_sourced_id, "
             "to_char(first_day, 'YYYY-MM-DD')) AS dates FROM (SELECT e.user_sourced_id, "
             "e.school_sourced_id, min(e.begin_date) AS first_day FROM enrollments e "
-            "WHERE e.status = 'active' AND e.begin_date IS NOT NULL AND e.user_sourced_id IN "
+            "WHERE e.status = 'active' AND e.begin_date IS NOT NULL "
+            "AND e.school_sourced_id IS NOT NULL AND e.user_sourced_id IN "
             "(SELECT sourced_id FROM wanted) GROUP BY 1, 2) f GROUP BY 1) "
-            "SELECT u.*, to_jsonb(d) AS demographics_row, f.dates, "
+            f"SELECT {read}, to_jsonb(d) - 'metadata' AS demographics_row, f.dates, "
             "CASE WHEN u.role = ANY(:contacts) THEN (SELECT jsonb_agg(jsonb_build_object("
             "'sourced_id', a.sourced_id, 'role', a.role, 'identifier', a.identifier)) "
             "FROM users a WHERE a.sourced_id IN (SELECT jsonb_array_elements_text(u.agents))) "
