@@ -20,7 +20,6 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from gateway.db import utcnow
@@ -34,7 +33,9 @@ from gateway.mapping.roster_passes import (
     SKIPPED,
     WANTED,
     Translate,
+    add_wanted,
     create_work_tables,
+    index_wanted,
     skip,
     stages_for,
     write,
@@ -138,7 +139,7 @@ def project_wanted(session: Session) -> int:
     """Project the records named in the work table; returns how many Ed-Fi could not take."""
     from gateway.mapping.reverse import _projecting
 
-    session.execute(sa.text(f"ANALYZE {WANTED}"))
+    index_wanted(session)
     now = utcnow()
     with _projecting(session):
         stages = stages_for(session)
@@ -165,13 +166,13 @@ def skipped(session: Session, limit: int | None = None) -> list[tuple[str, str, 
 def want(session: Session, sourced_ids: dict[str, list[str]]) -> None:
     """Name the records to project (OneRoster entity → sourcedIds)."""
     create_work_tables(session)
-    pairs = [(e, s) for e, ids in sourced_ids.items() for s in ids]
-    session.execute(
-        sa.text(
-            f"INSERT INTO {WANTED} SELECT * FROM unnest(:e, :s) ON CONFLICT DO NOTHING"
-        ).bindparams(*(sa.bindparam(n, type_=ARRAY(sa.Text)) for n in ("e", "s"))),
-        {"e": [p[0] for p in pairs], "s": [p[1] for p in pairs]},
-    )
+    for entity, ids in sourced_ids.items():
+        add_wanted(
+            session,
+            entity,
+            "SELECT DISTINCT sourced_id FROM unnest(CAST(:ids AS text[])) AS u(sourced_id)",
+            ids=list(ids),
+        )
 
 
 def project_import(

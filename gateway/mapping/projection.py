@@ -409,19 +409,16 @@ def project_oneroster_import(session: Session, typed_tables: dict[str, str]) -> 
     import logging
 
     from gateway.mapping import from_oneroster as project
-    from gateway.mapping.roster_passes import WANTED, create_work_tables
+    from gateway.mapping.roster_passes import add_wanted, create_work_tables
 
     create_work_tables(session)
+    named: set[str] = set()
     for name, table in typed_tables.items():
         entity = IMPORT_FILES.get(name)
-        if entity is not None:
-            session.execute(
-                sa.text(
-                    f"INSERT INTO {WANTED} SELECT DISTINCT :entity, sourced_id "  # noqa: S608
-                    f'FROM "{table}" WHERE kind IS NOT NULL ON CONFLICT DO NOTHING'
-                ),
-                {"entity": entity},
-            )
+        if entity is not None:  # sourcedIds are unique within a file (the import checks it)
+            rows = f'SELECT sourced_id FROM "{table}" WHERE kind IS NOT NULL'  # noqa: S608
+            add_wanted(session, entity, rows, again=entity in named)
+            named.add(entity)
     left_out = project.project_wanted(session)
     log = logging.getLogger(__name__)
     if left_out:
