@@ -1,12 +1,12 @@
 """Set-based writes of OneRoster-born records into the Ed-Fi tables.
 
 Rows for one Ed-Fi resource are gathered in a temporary staging table (COPY from Python, or
-INSERT … SELECT from SQL), then written with one `INSERT … SELECT … ON CONFLICT` and linked to
-their sourcedIds with one more statement. The write does what the Ed-Fi service does for a record
-(a change version per row from the global sequence, the etag, timestamps, `origin`), but without
-the API validator: OneRoster cannot fill what Ed-Fi requires and nothing is invented. An existing
-row keeps every column OneRoster leaves empty (its Ed-Fi-only fields, or a value OneRoster
-dropped), so a column is only ever overwritten by a value.
+INSERT … SELECT from SQL), then written with one `INSERT … SELECT` (an upsert where rows exist)
+and linked to their sourcedIds with one more statement. The write does what the Ed-Fi service does
+for a record (a change version per row from the global sequence, the etag, timestamps, `origin`),
+but without the API validator: OneRoster cannot fill what Ed-Fi requires and nothing is invented.
+An existing row keeps every column OneRoster leaves empty (its Ed-Fi-only fields, or a value
+OneRoster dropped), so a column is only ever overwritten by a value.
 """
 
 from __future__ import annotations
@@ -22,22 +22,13 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gateway.edfi.definitions import Resource, registry
+from gateway.edfi.definitions import SYSTEM_COLUMNS, Resource, registry
 from gateway.mapping.links import EDUCATION_ORGANIZATIONS, table_of
 
 # a staging table column holding the sourcedId a row is linked to (NULL: no link), and the order
 # rows were staged in (the last one staged for a natural key wins, as a write sequence would)
 SOURCED_ID, SEQ = "_sourced_id", "_seq"
 UNIQUE_VIOLATION = "23505"
-SYSTEM = (
-    "id",
-    "_etag",
-    "_last_modified_date",
-    "change_version",
-    "created_at",
-    "updated_at",
-    "origin",
-)
 
 
 def driver(session: Session) -> psycopg.Connection:
@@ -81,7 +72,7 @@ def flatten(resource: str, doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def data_columns(res: Resource) -> list[str]:
-    return [c.name for c in table_of(res).c if c.name not in SYSTEM]
+    return [c.name for c in table_of(res).c if c.name not in SYSTEM_COLUMNS]
 
 
 class Stage:
@@ -94,7 +85,7 @@ class Stage:
         self.table = table_of(self.res)
         self.name = f"mapping_stage_{self.table.name}"
         self.picked = f"mapping_picked_{self.table.name}"
-        self.picked_rows = 0
+        self.written_rows: int | None = 0
         self.sourced_ids: set[str] = set()
         self.repeated = False
         self.columns = data_columns(self.res)
@@ -108,6 +99,15 @@ class Stage:
                 "WITH NO DATA"
             )
         )
+        # each staged row gets the id and change version it is inserted with if it is new
+        self.session.execute(
+            sa.text(
+                f"ALTER TABLE {self.name} ADD COLUMN id uuid DEFAULT gen_random_uuid(), "
+                "ADD COLUMN cv bigint DEFAULT nextval('change_version_seq'), "
+                "ADD COLUMN existed boolean DEFAULT false"
+            )
+        )
+        self.written = self.name  # the table the links are made from: the stage, or `picked`
         self._json = {c.name for c in self.table.c if isinstance(c.type, sa.JSON)}
 
     def copy(self, docs: Iterable[tuple[dict[str, Any], str | None]]) -> None:
@@ -162,46 +162,62 @@ class Stage:
         """Stage → the Ed-Fi table: insert, or update the columns the stage has a value for.
         `where` filters the staged rows (SQL over the alias `d`).
 
-        The last row staged for each natural key is picked first, with the id of the row it
-        updates or a new one and its change version: the links then need no join back to the
+        When no staged row exists yet (a first load), the stage is inserted as it is, each row
+        with its own id and change version. Otherwise — or when two staged rows share a natural
+        key, which the insert finds out — the last row staged for each key is picked, with the
+        id of the row it updates, and upserted. Either way the links need no join back to the
         Ed-Fi table."""
         keys = ", ".join(q(k) for k in self.res.key_columns)
         match = " AND ".join(f"t.{q(k)} = d.{q(k)}" for k in self.res.key_columns)
         later = " AND ".join(f"later.{q(k)} = d.{q(k)}" for k in self.res.key_columns)
+        cols = ", ".join(q(c) for c in self.columns)
+        condition = f" WHERE {where}" if where else ""
+        params = {"now": now, "origin": origin}
         self.session.execute(sa.text(f"ANALYZE {self.name}"))
-        self.session.execute(sa.text(f"DROP TABLE IF EXISTS {self.picked}"))
-        self.picked_rows = self.session.execute(
+        insert = (
+            f"INSERT INTO {q(self.table.name)} AS t ({cols}, id, change_version, _etag, "
+            "_last_modified_date, updated_at, created_at, origin) "
+            "SELECT {cols}, id, cv, cv::text, :now, :now, :now, :origin FROM {source} d"
+        )
+        existing = self.session.scalar(
             sa.text(
-                f"CREATE TEMP TABLE {self.picked} ON COMMIT DROP AS SELECT d.*, "
-                "COALESCE(t.id, gen_random_uuid()) AS id, t.id IS NOT NULL AS existed, "
-                "nextval('change_version_seq') AS cv "
+                f"SELECT EXISTS (SELECT 1 FROM {self.name} d JOIN {q(self.table.name)} t "
+                f"ON {match}{' AND ' + where if where else ''})"
+            )
+        )
+        if not existing:
+            plain = insert.format(cols=cols, source=self.name) + condition
+            self.written_rows = insert_first(self.session, plain, params)
+            if self.written_rows is not None:
+                self.written = self.name
+                return
+        self.session.execute(sa.text(f"DROP TABLE IF EXISTS {self.picked}"))
+        self.written_rows = self.session.execute(
+            sa.text(
+                f"CREATE TEMP TABLE {self.picked} ON COMMIT DROP AS SELECT "
+                f"{', '.join('d.' + q(c) for c in self.columns)}, d.{SOURCED_ID}, d.{SEQ}, d.cv, "
+                "COALESCE(t.id, d.id) AS id, t.id IS NOT NULL AS existed "
                 f"FROM {self.name} d LEFT JOIN {q(self.table.name)} t ON {match} "
                 # the last staged row of each key: an anti-join hashes, where DISTINCT ON sorts
                 f"WHERE NOT EXISTS (SELECT 1 FROM {self.name} later WHERE {later} "
                 f"AND later.{SEQ} > d.{SEQ}){' AND ' + where if where else ''}"
             )
         ).rowcount  # type: ignore[attr-defined]
-        cols = ", ".join(q(c) for c in self.columns)
         updates = ", ".join(
             f"{q(c)} = COALESCE(EXCLUDED.{q(c)}, t.{q(c)})"
             for c in self.columns
             if c not in self.res.key_columns
         )
-        insert = (
-            f"INSERT INTO {q(self.table.name)} AS t ({cols}, id, change_version, _etag, "
-            "_last_modified_date, updated_at, created_at, origin) "
-            f"SELECT {cols}, id, cv, cv::text, :now, :now, :now, :origin FROM {self.picked}"
+        self.session.execute(
+            sa.text(
+                f"{insert.format(cols=cols, source=self.picked)} ON CONFLICT ({keys}) DO UPDATE "
+                f"SET {updates + ', ' if updates else ''}change_version = EXCLUDED.change_version, "
+                "_etag = EXCLUDED._etag, _last_modified_date = EXCLUDED._last_modified_date, "
+                "updated_at = EXCLUDED.updated_at"
+            ),
+            params,
         )
-        upsert = (
-            f"{insert} ON CONFLICT ({keys}) DO UPDATE SET "
-            f"{updates + ', ' if updates else ''}change_version = EXCLUDED.change_version, "
-            "_etag = EXCLUDED._etag, _last_modified_date = EXCLUDED._last_modified_date, "
-            "updated_at = EXCLUDED.updated_at"
-        )
-        params = {"now": now, "origin": origin}
-        existing = self.session.scalar(sa.text(f"SELECT count(*) FROM {self.picked} WHERE existed"))
-        if existing or insert_first(self.session, insert, params) is None:
-            self.session.execute(sa.text(upsert), params)
+        self.written = self.picked
 
     def link(self, link_resource: str, origin: str) -> list[str]:
         """Link each picked row's sourcedId to the row; returns the staged sourcedIds left
@@ -214,7 +230,7 @@ class Stage:
             "INSERT INTO mapping_links (sourced_id, edfi_resource, natural_key, edfi_id, "
             f"origin) SELECT {one_per_sid}{SOURCED_ID}, CAST(:resource AS text), "
             f"{natural_key_sql(self.res, link_resource, 'p')}, id, CAST(:origin AS text) "
-            f"FROM {self.picked} p WHERE {SOURCED_ID} IS NOT NULL AND (NOT existed OR NOT "
+            f"FROM {self.written} p WHERE {SOURCED_ID} IS NOT NULL AND (NOT existed OR NOT "
             "EXISTS (SELECT 1 FROM mapping_links l WHERE l.edfi_resource::text = "
             "CAST(:resource AS text) AND l.edfi_id = p.id "
             f"AND l.sourced_id <> p.{SOURCED_ID})) "
@@ -230,10 +246,10 @@ class Stage:
         linked = insert_first(self.session, insert, params)
         if linked is None:
             linked = self.session.execute(sa.text(upsert), params).rowcount  # type: ignore[attr-defined]
-        if not self.repeated and self.picked_rows == self.seq:
-            # nothing was dropped for a shared natural key: only a refused link is unlinked
+        if not self.repeated and self.written_rows == self.seq:
+            # no row was dropped for a shared natural key: only a refused link is unlinked
             with_sid = self.session.scalar(
-                sa.text(f"SELECT count(*) FROM {self.picked} WHERE {SOURCED_ID} IS NOT NULL")
+                sa.text(f"SELECT count(*) FROM {self.written} WHERE {SOURCED_ID} IS NOT NULL")
             )
             if linked == with_sid:
                 return []
@@ -241,7 +257,7 @@ class Stage:
         return list(
             self.session.scalars(
                 sa.text(
-                    f"SELECT DISTINCT s.{SOURCED_ID} FROM {self.name} s JOIN {self.picked} p "
+                    f"SELECT DISTINCT s.{SOURCED_ID} FROM {self.name} s JOIN {self.written} p "
                     f"ON {match} WHERE s.{SOURCED_ID} IS NOT NULL AND NOT EXISTS (SELECT 1 "
                     f"FROM mapping_links l WHERE l.sourced_id = s.{SOURCED_ID} "
                     "AND l.edfi_id = p.id)"
@@ -289,7 +305,3 @@ def natural_key_sql(res: Resource, link_resource: str, alias: str = "t") -> str:
 
 def link_resource_of(resource: str) -> str:
     return "educationOrganizations" if resource in EDUCATION_ORGANIZATIONS else resource
-
-
-def stages(session: Session, resources: Sequence[str]) -> dict[str, Stage]:
-    return {name: Stage(session, name) for name in resources}
