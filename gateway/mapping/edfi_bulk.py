@@ -288,18 +288,12 @@ def copy_rows(session: Session, sql: str, rows: Iterable[Sequence[Any]]) -> None
 
 
 def natural_key_sql(res: Resource, link_resource: str, alias: str = "t") -> str:
-    """The natural key of row `alias` as mapping_links stores it (JSON values: dates as ISO
-    text), built in SQL."""
+    """The natural key of row `alias` as mapping_links stores it (JSON values), built in SQL."""
     if link_resource == "educationOrganizations":
         edorg = res.columns[EDUCATION_ORGANIZATIONS[res.name]].name
         return f"jsonb_build_object('educationOrganizationId', {alias}.{q(edorg)})"
-    parts = []
-    for flat in res.identity:
-        column = table_of(res).c[res.columns[flat].name]
-        value = f"{alias}.{q(column.name)}"
-        if isinstance(column.type, sa.Date):
-            value = f"to_char({value}, 'YYYY-MM-DD')"
-        parts.append(f"'{flat}', {value}")
+    # JSON renders a date in ISO 8601 whatever the DateStyle, as json_value does
+    parts = [f"'{flat}', {alias}.{q(res.columns[flat].name)}" for flat in res.identity]
     return f"jsonb_build_object({', '.join(parts)})"
 
 

@@ -160,6 +160,14 @@ def test_a_delta_deletes_dependents_first_and_tracks_the_deletes(tmp_path, do_im
         "studentSectionAssociations",
     ]
     assert resources[3:] == ["sections"]
+    # key values as the Ed-Fi service records them: JSON values, dates as ISO text
+    student_keys = [
+        keys for resource, keys, _ in tracked if resource == "studentSectionAssociations"
+    ]
+    assert {k["studentUniqueId"]: k["beginDate"] for k in student_keys} == {
+        "604822": "2025-08-15",
+        "604823": "2025-08-15",
+    }
     assert tracked[3][1] == {
         "sectionIdentifier": "ALG1-1",
         "localCourseCode": "ALG1",
