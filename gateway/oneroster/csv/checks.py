@@ -209,6 +209,28 @@ def check_duplicates(conn: psycopg.Connection, staged: Staged) -> None:
     )
 
 
+def duplicates_left_to_key(conn: psycopg.Connection, staged: Staged) -> bool:
+    """Whether the target table's primary key can find this file's duplicates instead of a
+    hash aggregate over the file: on a first load (the table is empty) every row of a file
+    without `tobedeleted` rows is inserted, so a duplicate sourcedId fails the key."""
+    found = conn.execute(
+        sql.SQL(
+            "SELECT NOT EXISTS (SELECT 1 FROM {target}) "
+            "AND NOT EXISTS (SELECT 1 FROM {stage} WHERE {status} = 'tobedeleted')"
+        ).format(
+            target=sql.Identifier(staged.file.table.name),
+            stage=sql.Identifier(staged.table),
+            status=sql.SQL(staged.raw("status")),
+        )
+    ).fetchone()
+    return bool(found and found[0])
+
+
+def any_issues(conn: psycopg.Connection) -> bool:
+    found = conn.execute(f"SELECT EXISTS (SELECT 1 FROM {ISSUES})").fetchone()
+    return bool(found and found[0])
+
+
 def build_target_ids(conn: psycopg.Connection, name: str, staged: dict[str, Staged]) -> str:
     """Temp table of the sourcedIds of `name` that will be active once the package is applied."""
     table = f"csv_ids_{name.lower()}"
