@@ -42,9 +42,19 @@ def lease_seconds() -> float:
     return float(configured or os.environ.get("CSV_IMPORT_LEASE_SECONDS") or DEFAULT_LEASE_SECONDS)
 
 
+def _host() -> str:
+    """This host, with its process-id namespace: containers sharing a host name (host
+    networking) number their processes independently."""
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")  # "pid:[4026531836]"
+    except OSError:
+        return socket.gethostname()
+    return f"{socket.gethostname()}/{namespace.removeprefix('pid:[').removesuffix(']')}"
+
+
 def this_worker() -> str:
     # Read at use, not import: gunicorn forks its workers after the app module is loaded.
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return f"{_host()}:{os.getpid()}"
 
 
 def lease_deadline():
@@ -90,7 +100,7 @@ def held(engine: Engine, job_id: uuid.UUID) -> Iterator[None]:
 def _worker_gone(worker: str | None) -> bool:
     """True when `worker` is a process of this host that no longer exists."""
     host, _, pid = (worker or "").rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
+    if host != _host() or not pid.isdigit():
         return False
     try:
         os.kill(int(pid), 0)
