@@ -515,7 +515,9 @@ def main() -> None:
             for step, seconds in sorted(run["phases"].items(), key=lambda kv: -kv[1]):
                 if seconds >= 0.01:
                     print(f"  {step:40} {seconds:7.2f}")
+    fastest = min(r["seconds"] for r in bulks) / min(r["seconds"] for r in floors)
     print(f"\nbulk import / raw COPY:        {first['seconds'] / floor['seconds']:.2f}x (aim ≤ 4x)")
+    print(f"  (fastest / fastest:          {fastest:.2f}x)")
     print(f"re-import / bulk import:       {again['seconds'] / first['seconds']:.2f}x")
     print(f"1% delta / bulk import:        {changed['seconds'] / first['seconds']:.2f}x")
     print(
