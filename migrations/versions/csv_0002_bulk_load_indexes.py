@@ -1,11 +1,11 @@
 """sourcedIds compare bytewise; enrollments keep only the indexes that earn their build; import jobs
 hold a lease.
 
-- Every OneRoster sourcedId and reference column gets `COLLATE "C"`. They are identifiers, not
-  words: byte order is a valid order for them (the REST sort's tie-break by sourcedId stays
-  stable), and a btree on them sorts several times faster than under a libc locale, which is most
-  of what rebuilding the indexes after a bulk CSV load costs. No table is rewritten, only the
-  indexes on these columns.
+- Every OneRoster sourcedId and reference column (and the mapping links' sourcedId) gets
+  `COLLATE "C"`. They are identifiers, not words: byte order is a valid order for them (the REST
+  sort's tie-break by sourcedId stays stable), and a btree on them sorts several times faster
+  than under a libc locale, which is most of what rebuilding the indexes after a bulk CSV load
+  costs. No table is rewritten, only the indexes on these columns.
 - `enrollments (status)` and `enrollments (role)` indexed half a million rows to find the few that
   are not `active` / not students. Partial indexes over just those rows answer the same filters
   (`status='tobedeleted'`, `role='teacher'`…) for almost nothing; the common values match most
@@ -49,6 +49,9 @@ SOURCED_ID_COLUMNS = {
     "resources": ("sourced_id",),
     "class_resources": ("sourced_id", "class_sourced_id", "resource_sourced_id"),
     "course_resources": ("sourced_id", "course_sourced_id", "resource_sourced_id"),
+    # The mapping layer joins its links to the tables above by sourcedId: a comparison between
+    # two collations could not use the links' primary key.
+    "mapping_links": ("sourced_id",),
 }
 
 # (name suffix, definition) of the enrollment lookups by class and by user, before and after

@@ -86,3 +86,19 @@ def test_sourced_ids_compare_bytewise(db_session):
     assert collations == dict.fromkeys(
         ("sourced_id", "class_sourced_id", "school_sourced_id", "user_sourced_id"), "C"
     )
+
+
+def test_links_join_the_oneroster_tables_through_their_key(db_session):
+    # Both sides compare in the same collation, so mapping_links' primary key can serve a join.
+    db_session.execute(text("SET LOCAL enable_seqscan = off"))
+    db_session.execute(text("SET LOCAL enable_hashjoin = off"))
+    db_session.execute(text("SET LOCAL enable_mergejoin = off"))
+    plan = "\n".join(
+        db_session.execute(
+            text(
+                "EXPLAIN SELECT l.edfi_id FROM users u JOIN mapping_links l "
+                "ON l.sourced_id = u.sourced_id WHERE u.role = 'teacher'"
+            )
+        ).scalars()
+    )
+    assert re.search(r"using \w+ on mapping_links", plan), plan
