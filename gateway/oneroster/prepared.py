@@ -1,0 +1,88 @@
+"""OneRoster reads as precompiled SQL: built and compiled once per query shape, run as psycopg
+prepared statements.
+
+A collection statement (documents in JSON, count, parents' existence) is a large expression tree;
+building it, generating SQLAlchemy's cache key and compiling cost more than PostgreSQL takes to run
+it for a 100-record page. A shape (collection, filter structure, sort, fields, reach kind) always
+gives the same SQL text, so the text is kept per shape and every request value travels as a bound
+parameter. Reads run on an autocommit connection: one statement is its own consistent snapshot,
+and no BEGIN/ROLLBACK round trips are spent (a ROLLBACK would also drop the connection's prepared
+statements).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
+
+_CACHE_LIMIT = 2048  # shapes; query strings vary the values, rarely the shape
+
+
+@dataclass(frozen=True)
+class Statement:
+    sql: str
+    constants: dict[str, Any]  # bound values fixed by the shape, already in driver form
+    processors: dict[str, Callable[[Any], Any]]  # each parameter's conversion to driver form
+
+
+_statements: dict[Hashable, Statement] = {}
+
+
+def _compile(session: Session, stmt: Executable, request_names: frozenset[str]) -> Statement:
+    dialect = session.get_bind().dialect
+    compiled = stmt.compile(dialect=dialect)
+    if "POSTCOMPILE" in compiled.string:  # an expanding IN would make the text value-dependent
+        raise ValueError("a precompiled statement cannot contain expanding parameters")
+    processors = {}
+    for name, bind in compiled.binds.items():
+        processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if processor is not None:
+            processors[name] = processor
+    constants = {}
+    for name, value in compiled.params.items():
+        if name not in request_names:
+            processor = processors.get(name)
+            constants[name] = processor(value) if processor and value is not None else value
+    return Statement(compiled.string, constants, processors)
+
+
+def statement(
+    session: Session, shape: Hashable, build: Callable[[], Executable], params: Mapping[str, Any]
+) -> Statement:
+    """The compiled statement of `shape`, built by `build()` the first time it is seen."""
+    found = _statements.get(shape)
+    if found is None:
+        found = _compile(session, build(), frozenset(params))
+        if len(_statements) >= _CACHE_LIMIT:
+            _statements.clear()
+        _statements[shape] = found
+    return found
+
+
+def _driver_connection(session: Session) -> Any:
+    """The session's psycopg connection; autocommit when the session has not begun yet and is
+    bound to the engine (tests bind it to an outer transaction, which it must stay inside)."""
+    if not session.in_transaction() and isinstance(session.bind, Engine):
+        connection = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    else:
+        connection = session.connection()
+    return connection.connection.driver_connection
+
+
+def fetch_row(
+    session: Session, shape: Hashable, build: Callable[[], Executable], params: Mapping[str, Any]
+) -> tuple[Any, ...] | None:
+    """Run the statement of `shape` with `params` and return its one row (None when empty)."""
+    compiled = statement(session, shape, build, params)
+    values = dict(compiled.constants)
+    for name, value in params.items():
+        processor = compiled.processors.get(name)
+        values[name] = processor(value) if processor and value is not None else value
+    with _driver_connection(session).cursor() as cursor:
+        cursor.execute(compiled.sql, values, prepare=True)
+        return cursor.fetchone()
