@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql.expression import ClauseElement
 
 _CACHE_LIMIT = 2048  # shapes; query strings vary the values, rarely the shape
 
@@ -33,7 +33,7 @@ class Statement:
 _statements: dict[Hashable, Statement] = {}
 
 
-def _compile(session: Session, stmt: Executable, request_names: frozenset[str]) -> Statement:
+def _compile(session: Session, stmt: ClauseElement, request_names: frozenset[str]) -> Statement:
     dialect = session.get_bind().dialect
     compiled = stmt.compile(dialect=dialect)
     if "POSTCOMPILE" in compiled.string:  # an expanding IN would make the text value-dependent
@@ -52,7 +52,7 @@ def _compile(session: Session, stmt: Executable, request_names: frozenset[str]) 
 
 
 def statement(
-    session: Session, shape: Hashable, build: Callable[[], Executable], params: Mapping[str, Any]
+    session: Session, shape: Hashable, build: Callable[[], ClauseElement], params: Mapping[str, Any]
 ) -> Statement:
     """The compiled statement of `shape`, built by `build()` the first time it is seen."""
     found = _statements.get(shape)
@@ -75,7 +75,7 @@ def _driver_connection(session: Session) -> Any:
 
 
 def fetch_row(
-    session: Session, shape: Hashable, build: Callable[[], Executable], params: Mapping[str, Any]
+    session: Session, shape: Hashable, build: Callable[[], ClauseElement], params: Mapping[str, Any]
 ) -> tuple[Any, ...] | None:
     """Run the statement of `shape` with `params` and return its one row (None when empty)."""
     compiled = statement(session, shape, build, params)

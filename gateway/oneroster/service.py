@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from gateway.errors import NotFound
 from gateway.oneroster.catalogue import Nested, View, catalogue
-from gateway.oneroster.query import Query, parse_query
 from gateway.oneroster.prepared import fetch_row
+from gateway.oneroster.query import Query, parse_query
 from gateway.oneroster.relations import nested_condition, reach_condition, reach_in
 from gateway.oneroster.serialize import serializer_for
 
@@ -170,9 +170,7 @@ def list_page(
         params[f"path_{parent.param}"] = sourced_id
     kind = _reach_kind(reach)
     shape = ("page", view.name, nested.path if nested else None, query.shape(), kind)
-    row = fetch_row(
-        session, shape, lambda: _page_statement(view, query, kind, nested), params
-    )
+    row = fetch_row(session, shape, lambda: _page_statement(view, query, kind, nested), params)
     assert row is not None  # an aggregate always gives one row
     total, docs, sourced_ids, *found = row
     for parent, exists in zip(parents, found, strict=True):
