@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
 
 _CACHE_LIMIT = 2048  # shapes; query strings vary the values, rarely the shape
@@ -35,10 +36,10 @@ _statements: dict[Hashable, Statement] = {}
 
 def _compile(session: Session, stmt: ClauseElement, request_names: frozenset[str]) -> Statement:
     dialect = session.get_bind().dialect
-    compiled = stmt.compile(dialect=dialect)
+    compiled = cast(SQLCompiler, stmt.compile(dialect=dialect))
     if "POSTCOMPILE" in compiled.string:  # an expanding IN would make the text value-dependent
         raise ValueError("a precompiled statement cannot contain expanding parameters")
-    processors = {}
+    processors: dict[str, Callable[[Any], Any]] = {}
     for name, bind in compiled.binds.items():
         processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
         if processor is not None:
