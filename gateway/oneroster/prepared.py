@@ -41,9 +41,9 @@ def _compile(session: Session, stmt: ClauseElement, request_names: frozenset[str
         raise ValueError("a precompiled statement cannot contain expanding parameters")
     processors: dict[str, Callable[[Any], Any]] = {}
     for name, bind in compiled.binds.items():
-        processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
-        if processor is not None:
-            processors[name] = processor
+        found = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if found is not None:
+            processors[name] = found
     constants = {}
     for name, value in compiled.params.items():
         if name not in request_names:
