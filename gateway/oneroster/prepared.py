@@ -65,14 +65,10 @@ def statement(
     return found
 
 
-def _driver_connection(session: Session) -> Any:
-    """The session's psycopg connection; autocommit when the session has not begun yet and is
-    bound to the engine (tests bind it to an outer transaction, which it must stay inside)."""
-    if not session.in_transaction() and isinstance(session.bind, Engine):
-        connection = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    else:
-        connection = session.connection()
-    return connection.connection.driver_connection
+def _fetch(connection: Any, sql: str, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values, prepare=True)
+        return cursor.fetchone()
 
 
 def fetch_row(
@@ -84,6 +80,20 @@ def fetch_row(
     for name, value in params.items():
         processor = compiled.processors.get(name)
         values[name] = processor(value) if processor and value is not None else value
-    with _driver_connection(session).cursor() as cursor:
-        cursor.execute(compiled.sql, values, prepare=True)
-        return cursor.fetchone()
+    bind = session.bind
+    if session.in_transaction() or not isinstance(bind, Engine):
+        # Inside the request's transaction (after a write or a token look-up; tests bind the
+        # session to an outer transaction): the read must see what that transaction sees.
+        return _fetch(session.connection().connection.driver_connection, compiled.sql, values)
+    # A lone read borrows a pooled connection for one autocommit statement.
+    pooled = bind.raw_connection()
+    try:
+        driver: Any = pooled.driver_connection
+        driver.autocommit = True
+        try:
+            return _fetch(driver, compiled.sql, values)
+        finally:
+            if not driver.closed:
+                driver.autocommit = False  # as the pool hands connections out
+    finally:
+        pooled.close()
