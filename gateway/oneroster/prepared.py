@@ -65,33 +65,46 @@ def statement(
     return found
 
 
-def _fetch(connection: Any, sql: str, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
+def _fetch(
+    connection: Any, sql: str, values: Mapping[str, Any], prepare: bool
+) -> tuple[Any, ...] | None:
     with connection.cursor() as cursor:
-        cursor.execute(sql, values, prepare=True)
+        cursor.execute(sql, values, prepare=prepare)
         return cursor.fetchone()
 
 
 def fetch_row(
-    session: Session, shape: Hashable, build: Callable[[], ClauseElement], params: Mapping[str, Any]
+    session: Session,
+    shape: Hashable,
+    build: Callable[[], ClauseElement],
+    params: Mapping[str, Any],
+    *,
+    prepare: bool,
 ) -> tuple[Any, ...] | None:
-    """Run the statement of `shape` with `params` and return its one row (None when empty)."""
+    """Run the statement of `shape` with `params` and return its one row (None when empty).
+
+    `prepare`: run it as a named prepared statement, which PostgreSQL soon runs with a generic
+    plan (planned once, without the values). Only for shapes whose best plan does not depend on
+    the values; others are planned with their values each time."""
     compiled = statement(session, shape, build, params)
     values = dict(compiled.constants)
     for name, value in params.items():
         processor = compiled.processors.get(name)
         values[name] = processor(value) if processor and value is not None else value
     bind = session.bind
+    driver: Any
     if session.in_transaction() or not isinstance(bind, Engine):
         # Inside the request's transaction (after a write or a token look-up; tests bind the
         # session to an outer transaction): the read must see what that transaction sees.
-        return _fetch(session.connection().connection.driver_connection, compiled.sql, values)
+        driver = session.connection().connection.driver_connection
+        return _fetch(driver, compiled.sql, values, prepare)
     # A lone read borrows a pooled connection for one autocommit statement.
     pooled = bind.raw_connection()
     try:
-        driver: Any = pooled.driver_connection
+        driver = pooled.driver_connection
         driver.autocommit = True
         try:
-            return _fetch(driver, compiled.sql, values)
+            return _fetch(driver, compiled.sql, values, prepare)
         finally:
             if not driver.closed:
                 driver.autocommit = False  # as the pool hands connections out

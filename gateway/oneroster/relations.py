@@ -5,14 +5,36 @@ Each returns a SQLAlchemy condition on the child entity's table; all lookups use
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, any_, cast, false, func, literal, select, true
+from sqlalchemy import (
+    ColumnElement,
+    any_,
+    cast,
+    false,
+    func,
+    literal,
+    literal_column,
+    select,
+    true,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import Text
 
 from gateway.oneroster.catalogue import Entity, catalogue
+
+_CONSTANT = re.compile(r"[A-Za-z]+")
+
+
+def constant(value: str) -> Any:
+    """A value of routes.json (a view's `where`, a relation's role) written into the SQL text: the
+    planner then knows it even in a prepared statement's generic plan, where a bound `role` would
+    hide how selective it is and lead to a scan of every student."""
+    if not _CONSTANT.fullmatch(value):  # inlined, so letters only
+        raise ValueError(f"routes.json: value {value!r} is not letters only")
+    return literal_column(f"'{value}'", Text)
 
 
 def _table(entity_name: str) -> Any:
@@ -42,7 +64,7 @@ def nested_condition(entity: Entity, relation: tuple[str, ...], ids: Mapping[str
         enrollments = _table("enrollment")
         return table.c.sourced_id.in_(
             select(enrollments.c.user_sourced_id).where(
-                enrollments.c.class_sourced_id == ids[param], enrollments.c.role == role
+                enrollments.c.class_sourced_id == ids[param], enrollments.c.role == constant(role)
             )
         )
     if kind == "classes_of_user":

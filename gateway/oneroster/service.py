@@ -14,7 +14,7 @@ from gateway.errors import NotFound
 from gateway.oneroster.catalogue import Nested, View, catalogue
 from gateway.oneroster.prepared import fetch_row
 from gateway.oneroster.query import Query, parse_query
-from gateway.oneroster.relations import nested_condition, reach_condition, reach_in
+from gateway.oneroster.relations import constant, nested_condition, reach_condition, reach_in
 from gateway.oneroster.serialize import serializer_for
 
 
@@ -48,7 +48,9 @@ def unknown_object(what: str, sourced_id: str) -> NotFound:
 
 def _view_where(view: View) -> list[Any]:
     entity = view.entity
-    return [entity.table.c[entity.fields[k].column_name] == v for k, v in view.where.items()]
+    return [
+        entity.table.c[entity.fields[k].column_name] == constant(v) for k, v in view.where.items()
+    ]
 
 
 def view_conditions(view: View, reach: Reach) -> list[Any]:
@@ -170,7 +172,14 @@ def list_page(
         params[f"path_{parent.param}"] = sourced_id
     kind = _reach_kind(reach)
     shape = ("page", view.name, nested.path if nested else None, query.shape(), kind)
-    row = fetch_row(session, shape, lambda: _page_statement(view, query, kind, nested), params)
+    # A generic plan knows neither LIMIT/OFFSET (it assumes 10% of the rows are wanted) nor how
+    # selective a filter, a parent or a client's organizations are: for those it can pick a scan
+    # of the whole collection where the values call for an index look-up. A plain collection is
+    # an index walk whatever the values, so only it keeps one prepared plan.
+    plain = not query.conditions and nested is None and kind != "some"
+    row = fetch_row(
+        session, shape, lambda: _page_statement(view, query, kind, nested), params, prepare=plain
+    )
     assert row is not None  # an aggregate always gives one row
     total, docs, sourced_ids, *found = row
     for parent, exists in zip(parents, found, strict=True):
@@ -213,6 +222,7 @@ def get_one(
         ("record", view.name, fields, kind),
         lambda: _record_statement(view, fields, kind),
         params,
+        prepare=True,  # a primary-key look-up whatever the values
     )
     if row is None:
         raise unknown_object(entity.single, sourced_id)
