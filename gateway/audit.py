@@ -131,12 +131,13 @@ class AuditWriter:
     def _run(self) -> None:
         while True:
             rows = [self.queue.get()]
-            # Wait a moment for more rows: one commit per batch instead of one per request keeps
-            # the writer's own cost (and its contention with requests) small under load.
-            deadline = time.monotonic() + self.BATCH_WINDOW
+            # Let more rows arrive first: one commit per batch instead of one per request keeps the
+            # writer's cost (and its contention with requests) small under load. A sleep, not a
+            # waiting get(): requests queueing meanwhile then wake no one.
+            time.sleep(self.BATCH_WINDOW)
             while len(rows) < self.BATCH:
                 try:
-                    rows.append(self.queue.get(timeout=max(0.0, deadline - time.monotonic())))
+                    rows.append(self.queue.get_nowait())
                 except queue.Empty:
                     break
             self.write(rows)
