@@ -1,13 +1,13 @@
-"""OneRoster reads as precompiled SQL: built and compiled once per query shape, run as psycopg
-prepared statements.
+"""OneRoster reads as precompiled SQL: built and compiled once per query shape, run straight
+through psycopg (as a prepared statement where one plan suits every value).
 
 A collection statement (documents in JSON, count, parents' existence) is a large expression tree;
 building it, generating SQLAlchemy's cache key and compiling cost more than PostgreSQL takes to run
 it for a 100-record page. A shape (collection, filter structure, sort, fields, reach kind) always
 gives the same SQL text, so the text is kept per shape and every request value travels as a bound
-parameter. Reads run on an autocommit connection: one statement is its own consistent snapshot,
-and no BEGIN/ROLLBACK round trips are spent (a ROLLBACK would also drop the connection's prepared
-statements).
+parameter. A lone read runs on an autocommit connection: one statement is its own consistent
+snapshot, and no BEGIN/ROLLBACK round trips are spent (a ROLLBACK would also drop the connection's
+prepared statements).
 """
 
 from __future__ import annotations
