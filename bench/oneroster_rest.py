@@ -88,6 +88,11 @@ def rates(fns: list[Callable[[], object]], seconds: float, slices: int = 6) -> l
     return [c / t for c, t in zip(counts, spent, strict=True)]
 
 
+def _load() -> str:
+    """The machine's load (shared CI): ratios from a busy run are less trustworthy."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=50_000)
@@ -175,6 +180,7 @@ def run(url: str, users: int, seconds: float) -> None:
             (busiest,),
         ),
     ]
+    print(f"load average before: {_load()}")
     print(
         f"\n{'scenario':58} {'app r/s':>9} {'raw r/s':>9} {'ratio':>6} "
         f"{'raw+count':>10} {'ratio':>6}"
@@ -204,6 +210,7 @@ def run(url: str, users: int, seconds: float) -> None:
         )
     shallow, deep_rate = results[scenarios[0][0]], results[scenarios[3][0]]
     print(f"\ndeep page (offset {deep}) costs {shallow / deep_rate:.2f}x a shallow one")
+    print(f"load average after: {_load()}")
     raw.close()
 
 

@@ -153,6 +153,42 @@ def clients_revoke(key: str) -> None:
     click.echo(f"revoked {key}")
 
 
+@cli.command()
+@click.option(
+    "--older-than",
+    "days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="retention period in days [TOMBSTONE_RETENTION_DAYS]",
+)
+@click.option("--dry-run", is_flag=True, help="count what would be purged, change nothing")
+def purge(days: int | None, dry_run: bool) -> None:
+    """Remove deletion tombstones older than the retention period (OneRoster tobedeleted
+    records, Ed-Fi /deletes and /keyChanges entries), in one transaction, audited."""
+    from datetime import timedelta
+
+    from gateway.db import get_session
+    from gateway.retention import purge_tombstones
+
+    with Runtime() as config:
+        days = days or config.TOMBSTONE_RETENTION_DAYS
+        if not days or days < 1:
+            raise ConfigurationError(
+                "no retention period: pass --older-than DAYS or set TOMBSTONE_RETENTION_DAYS (≥ 1)"
+            )
+        app = _app(config)
+        with app.app_context():
+            session = get_session()
+            report = purge_tombstones(session, timedelta(days=days), dry_run=dry_run)
+            if not dry_run:
+                session.commit()
+    verb = "would purge" if dry_run else "purged"
+    click.echo(f"tombstones last modified before {report.cutoff.isoformat()} ({days} days):")
+    for table, count in report.counts.items():
+        click.echo(f"  {table:32} {count:>9}")
+    click.echo(f"{verb} {report.total} row(s)")
+
+
 def _add_context_commands() -> None:
     from gateway.app import context_modules
 

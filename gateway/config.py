@@ -59,6 +59,11 @@ class Config:
         self.ONEROSTER_PASSWORD_CLIENTS = os.environ.get("ONEROSTER_PASSWORD_CLIENTS", "")
         # "thread": CSV import jobs run in a worker's background thread; "sync": in the request.
         self.CSV_IMPORT_MODE = os.environ.get("CSV_IMPORT_MODE", "thread")
+        # Tombstones (OneRoster tobedeleted records, Ed-Fi /deletes entries) older than this many
+        # days are removed by `gateway purge`; unset: keep them until a period is given.
+        self.TOMBSTONE_RETENTION_DAYS = _int("TOMBSTONE_RETENTION_DAYS", 0) or None
+        # Lease of a running CSV import job, renewed every quarter of it; expired = its worker died.
+        self.CSV_IMPORT_LEASE_SECONDS = _int("CSV_IMPORT_LEASE_SECONDS", 120)
         self.GATEWAY_WORKERS = _int("GATEWAY_WORKERS", 2)
         self.GATEWAY_THREADS = _int("GATEWAY_THREADS", 4)
         # flask-smorest / OpenAPI

@@ -26,3 +26,6 @@ def init_cli(group: click.Group) -> None:
 
 def bootstrap(app: Flask, *, demo: bool) -> None:
     """Idempotent start-up work run by `gateway serve` after migrations."""
+    from gateway.oneroster import csv
+
+    csv.bootstrap(app)

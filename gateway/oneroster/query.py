@@ -1,6 +1,8 @@
-"""The OneRoster query language on top of SQLAlchemy: filter, sort/orderBy, fields, limit/offset.
+"""The OneRoster query language: filter, sort/orderBy, fields, limit/offset.
 
-Every value travels as a bound parameter; no SQL is built from strings.
+`parse_query` checks a request's parameters and keeps their values apart from the statement's
+shape; `Query.where`/`order_by` build the SQLAlchemy clauses once per shape, every value a named
+bound parameter (`Query.params`), so no SQL is built from request strings.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, and_, cast, func, literal, not_, or_, select
+from sqlalchemy import ColumnElement, Text, and_, bindparam, cast, func, literal, not_, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 
 from gateway.errors import BadRequest
@@ -32,16 +34,53 @@ _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no"}
 
 
+@dataclass(frozen=True)
+class Condition:
+    """One checked filter predicate: its field, operator and the value it binds."""
+
+    field: Field
+    key: str | None  # the JSON key of an object field (e.g. metadata.color)
+    op: str
+    value: Any  # as the column's Python type, a LIKE pattern for `~`, a list for JSONB `@>`
+
+
 @dataclass
 class Query:
     """A collection request's parsed parameters."""
 
-    where: list[ColumnElement[bool]] = field(default_factory=list)
-    order_by: list[Any] = field(default_factory=list)
+    conditions: list[Condition] = field(default_factory=list)
+    join: str | None = None
+    sort: str | None = None  # the column of a sort field other than sourcedId
+    descending: bool = False
     fields: list[str] = field(default_factory=list)
     limit: int = DEFAULT_LIMIT
     offset: int = 0
     warnings: list[tuple[str, str]] = field(default_factory=list)
+
+    def shape(self) -> tuple[Any, ...]:
+        """Everything that changes the SQL text (and nothing that only changes a value)."""
+        predicates = tuple((c.field.name, c.key is not None, c.op) for c in self.conditions)
+        return predicates, self.join, self.sort, self.descending, tuple(self.fields)
+
+    def params(self) -> dict[str, Any]:
+        values: dict[str, Any] = {"page_limit": self.limit, "page_offset": self.offset}
+        for i, c in enumerate(self.conditions):
+            values[f"filter_{i}"] = c.value
+            if c.key is not None:
+                values[f"filter_key_{i}"] = c.key
+        return values
+
+    def where(self, entity: Entity) -> list[ColumnElement[bool]]:
+        clauses = [_clause(entity, c, i) for i, c in enumerate(self.conditions)]
+        if len(clauses) < 2:
+            return clauses
+        return [and_(*clauses) if self.join == "AND" else or_(*clauses)]
+
+    def order_by(self, entity: Entity) -> list[Any]:
+        table = entity.table
+        columns = [table.c[self.sort]] if self.sort else []
+        columns.append(table.c.sourced_id)  # ties broken by sourcedId: a total, stable order
+        return [c.desc() if self.descending else c.asc() for c in columns]
 
 
 def _like_pattern(value: str) -> str:
@@ -73,26 +112,49 @@ def _convert(f: Field, value: str) -> Any:
     return value
 
 
-def _scalar(f: Field, column: Any, op: str, value: str) -> ColumnElement[bool]:
+def _is_containment(f: Field, op: str) -> bool:
+    """`=`/`!=` on a JSONB list column is answered by `@>` (and the column's GIN index)."""
+    return not f.link and op in ("=", "!=") and f.kind != "user_ids"
+
+
+def check_predicate(entity: Entity, pred: Predicate, hidden: frozenset[str]) -> Condition:
+    """The predicate checked against the entity (unknown field, bad value → 400)."""
+    name, _, key = pred.field.partition(".")
+    f = entity.fields.get(name)
+    if f is None or name in hidden:
+        raise invalid(f"Unknown filter field: {pred.field}")
+    if f.kind == "object" and not key:
+        raise invalid(f"Filter on {name} needs a key, e.g. {name}.name")
+    if key and f.kind != "object":
+        raise invalid(f"Unknown filter field: {pred.field}")
+    op, value = pred.op, pred.value
     if op == "~":
-        return cast(column, Text).ilike(_like_pattern(value))
-    if f.kind == "boolean" and op not in ("=", "!="):
-        raise invalid(f"Operator {op} does not apply to boolean field {f.name}")
-    typed = _convert(f, value)
+        return Condition(f, key or None, op, _like_pattern(value))
+    if f.kind in SCALAR_KINDS or f.kind == "object":
+        if f.kind == "boolean" and op not in ("=", "!="):
+            raise invalid(f"Operator {op} does not apply to boolean field {f.name}")
+        return Condition(f, key or None, op, value if key else _convert(f, value))
+    return Condition(f, None, op, [value] if _is_containment(f, op) else value)
+
+
+def _scalar(column: Any, op: str, value: Any) -> ColumnElement[bool]:
+    if op == "~":
+        return cast(column, Text).ilike(value)
     if op == "!=":
-        return column.is_distinct_from(typed)
-    return _COMPARE[op](column, typed)
+        return column.is_distinct_from(value)
+    return _COMPARE[op](column, value)
 
 
-def _element_match(element: Any, op: str, value: str) -> ColumnElement[bool]:
+def _element_match(element: Any, op: str, value: Any) -> ColumnElement[bool]:
     if op == "~":
-        return element.ilike(_like_pattern(value))
+        return element.ilike(value)
     return _COMPARE[op](element, value)
 
 
-def _list(f: Field, entity: Entity, op: str, value: str) -> ColumnElement[bool]:
+def _list(f: Field, entity: Entity, op: str, name: str) -> ColumnElement[bool]:
     """A list field matches when any element does (GUIDRef lists by sourcedId)."""
     table = entity.table
+    value = bindparam(name, value=None, type_=Text)
     if f.link:
         link = table.metadata.tables[f.link["table"]].alias("link")
         key, val = link.c[f.link["key"]], link.c[f.link["value"]]
@@ -105,9 +167,8 @@ def _list(f: Field, entity: Entity, op: str, value: str) -> ColumnElement[bool]:
         )
         return not_(found) if op == "!=" else found
     column = table.c[f.column_name]
-    if op in ("=", "!=") and f.kind != "user_ids":
-        # @> is answered by the column's GIN index.
-        contains = column.op("@>")(cast(literal([value], JSONB), JSONB))
+    if _is_containment(f, op):
+        contains = column.op("@>")(cast(bindparam(name, value=None, type_=JSONB), JSONB))
         return or_(column.is_(None), not_(contains)) if op == "!=" else contains
     element: Any
     if f.kind == "user_ids":
@@ -121,30 +182,18 @@ def _list(f: Field, entity: Entity, op: str, value: str) -> ColumnElement[bool]:
     return select(1).select_from(elements).where(_element_match(element, op, value)).exists()
 
 
-def compile_predicate(
-    entity: Entity, pred: Predicate, hidden: frozenset[str]
-) -> ColumnElement[bool]:
-    name, _, key = pred.field.partition(".")
-    f = entity.fields.get(name)
-    if f is None or name in hidden:
-        raise invalid(f"Unknown filter field: {pred.field}")
+def _clause(entity: Entity, c: Condition, i: int) -> ColumnElement[bool]:
+    name = f"filter_{i}"
+    f = c.field
     if f.kind == "object":
-        if not key:
-            raise invalid(f"Filter on {name} needs a key, e.g. {name}.name")
-        return _scalar(f, entity.table.c[f.column_name].op("->>")(key), pred.op, pred.value)
-    if key:
-        raise invalid(f"Unknown filter field: {pred.field}")
+        key = bindparam(f"filter_key_{i}", value=None, type_=Text)
+        value = bindparam(name, value=None, type_=Text)
+        return _scalar(entity.table.c[f.column_name].op("->>")(key), c.op, value)
     if f.kind in SCALAR_KINDS:
-        return _scalar(f, entity.table.c[f.column_name], pred.op, pred.value)
-    return _list(f, entity, pred.op, pred.value)
-
-
-def compile_filter(entity: Entity, text: str, hidden: frozenset[str]) -> ColumnElement[bool]:
-    parsed = parse_filter(text)
-    clauses = [compile_predicate(entity, p, hidden) for p in parsed.predicates]
-    if len(clauses) == 1:
-        return clauses[0]
-    return and_(*clauses) if parsed.join == "AND" else or_(*clauses)
+        column = entity.table.c[f.column_name]
+        value = bindparam(name, value=None, type_=Text if c.op == "~" else column.type)
+        return _scalar(column, c.op, value)
+    return _list(f, entity, c.op, name)
 
 
 def _integer(args: Mapping[str, str], name: str, default: int, minimum: int) -> int:
@@ -170,20 +219,18 @@ def parse_query(
     q.limit = min(_integer(args, "limit", DEFAULT_LIMIT, 1), max_limit)
     q.offset = _integer(args, "offset", 0, 0)
     if "filter" in args:
-        q.where.append(compile_filter(entity, args["filter"], hidden))
+        parsed = parse_filter(args["filter"])
+        q.conditions = [check_predicate(entity, p, hidden) for p in parsed.predicates]
+        q.join = parsed.join
 
-    table = entity.table
-    descending = args.get("orderBy", "asc").strip().lower() == "desc"
+    q.descending = args.get("orderBy", "asc").strip().lower() == "desc"
     sort = args.get("sort")
-    order_columns = []
     if sort:
         f = entity.fields.get(sort)
         if f is None or sort in hidden or f.kind not in SCALAR_KINDS:
             q.warnings.append(("invalid_sort_field", f"Unknown or unsortable sort field: {sort}"))
         elif f.column != "sourced_id":
-            order_columns.append(table.c[f.column_name])
-    order_columns.append(table.c.sourced_id)  # ties broken by sourcedId: a total, stable order
-    q.order_by = [c.desc() if descending else c.asc() for c in order_columns]
+            q.sort = f.column_name
 
     visible = [name for name in entity.fields if name not in hidden]
     if "fields" in args:

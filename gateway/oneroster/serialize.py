@@ -7,11 +7,12 @@ Python keeps large pages cheap; Python only joins the row texts into the envelop
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, case, func, literal, literal_column, select
+from sqlalchemy import ColumnElement, Text, bindparam, case, func, literal_column, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.visitors import InternalTraversal
@@ -26,22 +27,30 @@ _SOURCED_ID: Any = literal_column("'sourcedId'")
 _TYPE: Any = literal_column("'type'")
 
 
-def _text(value: str) -> Any:
-    """A bound text parameter: the href prefix carries the request's host, never inlined."""
-    return literal(value, Text)
+# The request's base URL (scheme, host, base path): a bound parameter, never inlined, so one
+# statement serves every host name.
+HREF_BASE: Any = bindparam("href_base", value=None, type_=Text)
+_PATH = re.compile(r"[A-Za-z]+")
 
 
-def _guidref(sourced_id: Any, prefix: str, target: str) -> Any:
+def _href_prefix(target: str) -> Any:
+    path = catalogue().hrefs[target]
+    if not _PATH.fullmatch(path):  # inlined into SQL below
+        raise ValueError(f"entities.json: href path {path!r} is not letters only")
+    return HREF_BASE + literal_column(f"'/{path}/'", Text)
+
+
+def _guidref(sourced_id: Any, prefix: Any, target: str) -> Any:
     return func.json_build_object(
-        _HREF, _text(prefix) + sourced_id,
+        _HREF, prefix + sourced_id,
         _SOURCED_ID, sourced_id,
         _TYPE, literal_column(f"'{target}'"),
     )  # fmt: skip
 
 
-def _value(entity: Entity, f: Field, base_url: str) -> Any:
+def _value(entity: Entity, f: Field) -> Any:
     table = entity.table
-    prefix = f"{base_url}/{catalogue().hrefs[f.target]}/" if f.target else ""
+    prefix = _href_prefix(f.target) if f.target else None
     if f.link is not None:
         link = table.metadata.tables[f.link["table"]].alias(f"link_{f.name}")
         value = link.c[f.link["value"]]
@@ -98,8 +107,8 @@ def _compile_json_object(element: JsonObject, compiler: Any, **kw: Any) -> str:
 class Serializer:
     """The SQL expression of one record's JSON text for the requested fields."""
 
-    def __init__(self, entity: Entity, fields: Sequence[str], base_url: str) -> None:
-        values = [_value(entity, entity.fields[name], base_url) for name in fields]
+    def __init__(self, entity: Entity, fields: Sequence[str]) -> None:
+        values = [_value(entity, entity.fields[name]) for name in fields]
         self.expression = JsonObject(fields, values)
         self.column = self.expression.label("doc")
 
@@ -114,6 +123,7 @@ def envelope(key: str, docs: Sequence[str], *, many: bool, warnings: list[dict[s
 
 
 @lru_cache(maxsize=512)
-def serializer_for(entity_name: str, fields: tuple[str, ...], base_url: str) -> Serializer:
-    """Built once per shape: constructing the expression costs more than running it for a page."""
-    return Serializer(catalogue().entities[entity_name], fields, base_url)
+def serializer_for(entity_name: str, fields: tuple[str, ...]) -> Serializer:
+    """Built once per shape: constructing the expression costs more than running it for a page.
+    Its hrefs need the `href_base` parameter (the request's base URL)."""
+    return Serializer(catalogue().entities[entity_name], fields)

@@ -6,14 +6,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy import Integer, Text, bindparam, false, func, select
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.orm import Session
 
 from gateway.errors import NotFound
 from gateway.oneroster.catalogue import Nested, View, catalogue
+from gateway.oneroster.prepared import fetch_row
 from gateway.oneroster.query import Query, parse_query
-from gateway.oneroster.relations import nested_condition, reach_condition
+from gateway.oneroster.relations import constant, nested_condition, reach_condition, reach_in
 from gateway.oneroster.serialize import serializer_for
 
 
@@ -45,20 +46,45 @@ def unknown_object(what: str, sourced_id: str) -> NotFound:
     return NotFound(f"{what} {sourced_id[:MAX_SOURCED_ID]} not found", code_minor="unknown object")
 
 
-def view_conditions(view: View, reach: Reach) -> list[Any]:
+def _view_where(view: View) -> list[Any]:
     entity = view.entity
-    conditions = [entity.table.c[entity.fields[k].column_name] == v for k, v in view.where.items()]
-    conditions.append(reach_condition(entity, reach.unrestricted, reach.sourced_ids))
+    return [
+        entity.table.c[entity.fields[k].column_name] == constant(v) for k, v in view.where.items()
+    ]
+
+
+def view_conditions(view: View, reach: Reach) -> list[Any]:
+    return [
+        *_view_where(view),
+        reach_condition(view.entity, reach.unrestricted, reach.sourced_ids),
+    ]
+
+
+# The client's organizations, bound as one text[] parameter of a precompiled statement.
+_REACH_IDS: Any = bindparam("reach_ids", value=None, type_=ARRAY(Text))
+
+
+def _reach_kind(reach: Reach) -> str:
+    if reach.unrestricted:
+        return "all"
+    return "some" if reach.sourced_ids else "none"
+
+
+def _bound_view_conditions(view: View, reach_kind: str) -> list[Any]:
+    """view_conditions with the reach as the `reach_ids` parameter."""
+    conditions = _view_where(view)
+    if view.entity.reach is not None and reach_kind != "all":
+        conditions.append(reach_in(view.entity, _REACH_IDS) if reach_kind == "some" else false())
     return conditions
 
 
-def _exists(view: View, sourced_id: str, reach: Reach, extra: Sequence[Any] = ()) -> Any:
+def _reach_params(reach: Reach) -> dict[str, Any]:
+    return {} if reach.unrestricted else {"reach_ids": sorted(reach.sourced_ids)}
+
+
+def _exists(view: View, sourced_id: Any, conditions: Sequence[Any], extra: Sequence[Any]) -> Any:
     table = view.entity.table
-    return (
-        select(table.c.sourced_id)
-        .where(table.c.sourced_id == sourced_id, *view_conditions(view, reach), *extra)
-        .exists()
-    )
+    return select(table.c.sourced_id).where(table.c.sourced_id == sourced_id, *conditions, *extra)
 
 
 def exists_in_view(
@@ -66,23 +92,62 @@ def exists_in_view(
 ) -> bool:
     if not storable(sourced_id):
         return False
-    return bool(session.execute(select(_exists(view, sourced_id, reach, extra))).scalar())
+    found = _exists(view, sourced_id, view_conditions(view, reach), extra).exists()
+    return bool(session.execute(select(found)).scalar())
 
 
-def parent_checks(nested: Nested, ids: Mapping[str, str], reach: Reach) -> list[tuple[View, Any]]:
+def _path_id(param: str) -> Any:
+    return bindparam(f"path_{param}", value=None, type_=Text)
+
+
+def _parent_checks(nested: Nested, reach_kind: str) -> list[Any]:
     """Each parent must exist, be visible to the client and sit inside the previous parent."""
     views = catalogue().views
     checks = []
     for parent in nested.parents:
         view = views[parent.view]
-        if not storable(ids[parent.param]):
-            raise unknown_object(view.entity.single, ids[parent.param])
         extra = []
         if parent.within_field and parent.within_param:
             column = view.entity.fields[parent.within_field].column_name
-            extra.append(view.entity.table.c[column] == ids[parent.within_param])
-        checks.append((view, _exists(view, ids[parent.param], reach, extra)))
+            extra.append(view.entity.table.c[column] == _path_id(parent.within_param))
+        conditions = _bound_view_conditions(view, reach_kind)
+        checks.append(_exists(view, _path_id(parent.param), conditions, extra).exists())
     return checks
+
+
+def _page_statement(view: View, query: Query, reach_kind: str, nested: Nested | None) -> Any:
+    entity = view.entity
+    table = entity.table
+    conditions = _bound_view_conditions(view, reach_kind) + query.where(entity)
+    if nested is not None:
+        path_ids = {parent.param: _path_id(parent.param) for parent in nested.parents}
+        conditions += [nested_condition(entity, rel, path_ids) for rel in nested.where]
+    order_by = query.order_by(entity)
+    serializer = serializer_for(entity.name, tuple(query.fields))
+    # Deferred join: the offset is skipped over the narrow (index-only) key list, and only the
+    # page's rows are read in full, so deep pages cost little more than shallow ones.
+    keys = (
+        select(table.c.sourced_id)
+        .where(*conditions)
+        .order_by(*order_by)
+        .offset(bindparam("page_offset", value=None, type_=Integer))
+        .limit(bindparam("page_limit", value=None, type_=Integer))
+        .subquery("page")
+    )
+    page = (
+        select(
+            func.array_to_string(
+                func.array_agg(aggregate_order_by(serializer.expression, *order_by)), ","
+            ).label("docs"),
+            func.array_agg(table.c.sourced_id).label("ids"),
+        )
+        .join_from(table, keys, table.c.sourced_id == keys.c.sourced_id)
+        .subquery("docs")
+    )
+    total = select(func.count()).select_from(table).where(*conditions).scalar_subquery()
+    parents = _parent_checks(nested, reach_kind) if nested is not None else []
+    # One round trip: the parents' existence, the count and the page's documents as one JSON text.
+    return select(total.label("total"), page.c.docs, page.c.ids, *parents)
 
 
 def list_page(
@@ -97,46 +162,40 @@ def list_page(
     nested: Nested | None = None,
     ids: Mapping[str, str] | None = None,
 ) -> Page:
-    entity = view.entity
-    table = entity.table
-    query = parse_query(entity, args, max_limit=max_limit, hidden=hidden)
-    parents = parent_checks(nested, ids or {}, reach) if nested is not None else []
-    conditions = view_conditions(view, reach) + query.where
-    if nested is not None:
-        conditions += [nested_condition(entity, rel, dict(ids or {})) for rel in nested.where]
+    query = parse_query(view.entity, args, max_limit=max_limit, hidden=hidden)
+    params = {"href_base": base_url, **query.params(), **_reach_params(reach)}
+    parents = nested.parents if nested is not None else ()
+    for parent in parents:
+        sourced_id = (ids or {})[parent.param]
+        if not storable(sourced_id):
+            raise unknown_object(catalogue().views[parent.view].entity.single, sourced_id)
+        params[f"path_{parent.param}"] = sourced_id
+    kind = _reach_kind(reach)
+    shape = ("page", view.name, nested.path if nested else None, query.shape(), kind)
+    # A generic plan knows neither LIMIT/OFFSET (it assumes 10% of the rows are wanted) nor how
+    # selective a filter, a parent or a client's organizations are: for those it can pick a scan
+    # of the whole collection where the values call for an index look-up. A plain collection is
+    # an index walk whatever the values, so only it keeps one prepared plan.
+    plain = not query.conditions and nested is None and kind != "some"
+    row = fetch_row(
+        session, shape, lambda: _page_statement(view, query, kind, nested), params, prepare=plain
+    )
+    assert row is not None  # an aggregate always gives one row
+    total, docs, sourced_ids, *found = row
+    for parent, exists in zip(parents, found, strict=True):
+        if not exists:
+            entity = catalogue().views[parent.view].entity
+            raise unknown_object(entity.single, params[f"path_{parent.param}"])
+    return Page([docs] if docs else [], total, query, sourced_ids or [])
 
-    serializer = serializer_for(entity.name, tuple(query.fields), base_url)
-    # Deferred join: the offset is skipped over the narrow (index-only) key list, and only the
-    # page's rows are read in full, so deep pages cost little more than shallow ones.
-    keys = (
-        select(table.c.sourced_id)
-        .where(*conditions)
-        .order_by(*query.order_by)
-        .offset(query.offset)
-        .limit(query.limit)
-        .subquery("page")
+
+def _record_statement(view: View, fields: tuple[str, ...], reach_kind: str) -> Any:
+    entity = view.entity
+    serializer = serializer_for(entity.name, fields)
+    return select(serializer.column).where(
+        entity.table.c.sourced_id == _path_id("sourced_id"),
+        *_bound_view_conditions(view, reach_kind),
     )
-    page = (
-        select(
-            func.array_to_string(
-                func.array_agg(aggregate_order_by(serializer.expression, *query.order_by)), ","
-            ).label("docs"),
-            func.array_agg(table.c.sourced_id).label("ids"),
-        )
-        .join_from(table, keys, table.c.sourced_id == keys.c.sourced_id)
-        .subquery("docs")
-    )
-    total = select(func.count()).select_from(table).where(*conditions).scalar_subquery()
-    # One round trip: the parents' existence, the count and the page's documents as one JSON text.
-    row = session.execute(
-        select(total.label("total"), page.c.docs, page.c.ids, *(check for _view, check in parents))
-    ).one()
-    for (parent_view, _check), found, parent in zip(
-        parents, row[3:], nested.parents if nested else (), strict=True
-    ):
-        if not found:
-            raise unknown_object(parent_view.entity.single, (ids or {})[parent.param])
-    return Page([row.docs] if row.docs else [], row.total, query, row.ids or [])
 
 
 def get_one(
@@ -154,11 +213,17 @@ def get_one(
     query = parse_query(
         entity, {k: v for k, v in args.items() if k == "fields"}, max_limit=1, hidden=hidden
     )
-    serializer = serializer_for(entity.name, tuple(query.fields), base_url)
-    stmt = select(serializer.column).where(
-        entity.table.c.sourced_id == sourced_id, *view_conditions(view, reach)
-    )
-    doc = session.execute(stmt).scalar() if storable(sourced_id) else None
-    if doc is None:
+    if not storable(sourced_id):
         raise unknown_object(entity.single, sourced_id)
-    return doc, query
+    fields, kind = tuple(query.fields), _reach_kind(reach)
+    params = {"href_base": base_url, "path_sourced_id": sourced_id, **_reach_params(reach)}
+    row = fetch_row(
+        session,
+        ("record", view.name, fields, kind),
+        lambda: _record_statement(view, fields, kind),
+        params,
+        prepare=True,  # a primary-key look-up whatever the values
+    )
+    if row is None:
+        raise unknown_object(entity.single, sourced_id)
+    return row[0], query

@@ -19,3 +19,12 @@ def init_cli(group: click.Group) -> None:
 
     group.add_command(import_csv)
     group.add_command(export_csv)
+
+
+def bootstrap(app: Flask) -> None:
+    """Start-up: close the jobs of workers that died (see lease.py)."""
+    from gateway.db import get_session
+    from gateway.oneroster.csv.lease import expire_stale
+
+    with app.app_context():
+        expire_stale(get_session())

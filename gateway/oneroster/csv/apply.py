@@ -37,10 +37,8 @@ def typed_expression(column: Column, raw: str) -> sql.Composable:
         # The import sets TimeZone to UTC: a date-time without a zone is taken as UTC.
         return sql.SQL("{}::timestamptz").format(r)
     if kind == "boolean":
-        return sql.SQL(
-            "CASE WHEN lower({r}) IN ('true', '1') THEN true "
-            "WHEN lower({r}) IN ('false', '0') THEN false END"
-        ).format(r=r)
+        # Validated as true/false/1/0 in any case, which the boolean parser reads the same way.
+        return sql.SQL("{}::boolean").format(r)
     if kind == "float":
         return sql.SQL("{}::float8").format(r)
     if kind in ("list", "ref_list"):

@@ -2,9 +2,9 @@
 
 Maintaining seven btree and GIN indexes row by row costs several times the insert itself. When a
 file brings more rows than the table holds (a first load, in practice), the secondary indexes are
-dropped inside the import's transaction and rebuilt from their own definitions before it commits.
-The price is that readers of that one table wait for the commit; unique constraints stay, so the
-checks they make are never skipped. Into an empty table the primary key goes too (unless a foreign
+dropped inside the import's transaction and rebuilt from their own definitions before it commits
+(partial indexes excepted). The price is that readers of that one table wait for the commit;
+unique constraints stay, so the checks they make are never skipped. Into an empty table the primary key goes too (unless a foreign
 key leans on it) and is added back from its own definition: one sort of the keys is cheaper than
 keeping the btree ordered row by row (which also needs the rows sorted on their way in), and adding
 it back still checks that every key is unique. A rollback restores the indexes and the key.
@@ -18,9 +18,12 @@ from contextlib import contextmanager
 import psycopg
 from psycopg import sql
 
+# Partial indexes stay: they cover the few rows their predicate picks, so keeping them costs a
+# predicate test per row where a rebuild would read the whole table again.
 _SECONDARY = """
     SELECT i.indexname, i.indexdef FROM pg_indexes i
-     WHERE i.schemaname = current_schema() AND i.tablename = %s
+      JOIN pg_index x ON x.indexrelid = format('%%I.%%I', i.schemaname, i.indexname)::regclass
+     WHERE i.schemaname = current_schema() AND i.tablename = %s AND x.indpred IS NULL
        AND NOT EXISTS (SELECT 1 FROM pg_constraint c
                         WHERE c.conrelid = %s::regclass AND c.conname = i.indexname)
      ORDER BY i.indexname

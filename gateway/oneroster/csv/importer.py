@@ -7,6 +7,7 @@ serialised by transaction-level advisory locks.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from pathlib import Path
 
@@ -153,17 +154,32 @@ def _stage_all(
 
 def _validate(
     session: Session, staged: dict[str, Staged], report: ImportReport, scope: OrgScope | None
-) -> None:
+) -> dict[str, Staged]:
+    """Check everything; returns the files whose duplicate check is left to the primary key
+    of their (empty) table, which the apply proves once it has inserted them."""
     conn = _driver(session)
     checks.create_issues_table(conn)
     ids: dict[str, str] = {}
+    deferred: dict[str, Staged] = {}
     for item in staged.values():
         checks.check_values(conn, item)
-        checks.check_duplicates(conn, item)
+        if checks.duplicates_left_to_key(conn, item):
+            deferred[item.file.name] = item
+        else:
+            checks.check_duplicates(conn, item)
         checks.check_references(conn, item, staged, ids)
     if scope is not None and not scope.unrestricted:
         check_reach(session, staged, scope)
+    if deferred and checks.any_issues(conn):  # rejected anyway: the report lists every problem
+        _check_deferred(conn, deferred)
+        deferred = {}
     checks.collect(conn, report)
+    return deferred
+
+
+def _check_deferred(conn: psycopg.Connection, deferred: dict[str, Staged]) -> None:
+    for item in deferred.values():
+        checks.check_duplicates(conn, item)
 
 
 def _apply(
@@ -231,26 +247,13 @@ def run_import(
         session.execute(text("SET LOCAL work_mem = '64MB'"))
         session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
         staged = _stage_all(session, package, manifest.modes, report, progress)
-        _validate(session, staged, report, scope)
+        deferred = _validate(session, staged, report, scope)
+        if report.ok:
+            report = _apply_all(session, staged, report, scope, progress, deferred)
+        if report.status == "rejected":  # a row could not be stored
+            return report
         if not report.ok:
-            for file_report in report.files.values():
-                if file_report.outcome == "pending":
-                    file_report.outcome = "rejected" if file_report.issue_count else "not applied"
-            report.status = "rejected"
-            report.message = "nothing was applied: the package has problems"
-            session.rollback()
-            return report
-        try:
-            _apply(session, staged, report, scope, progress)
-        except APPLY_ERRORS:
-            session.rollback()
-            report.status = "rejected"
-            report.message = "nothing was applied: a row could not be stored (see the report)"
-            for file_report in report.files.values():
-                file_report.counts.update(dict.fromkeys(file_report.counts, 0))
-                if file_report.outcome in ("pending", "imported"):
-                    file_report.outcome = "not applied"
-            return report
+            return _reject(session, report)
         drop_work_tables(session)
         if dry_run:
             session.rollback()
@@ -259,4 +262,59 @@ def run_import(
         else:
             session.commit()
             report.status = "applied"
+    return report
+
+
+def _reject(session: Session, report: ImportReport) -> ImportReport:
+    for file_report in report.files.values():
+        if file_report.outcome == "pending":
+            file_report.outcome = "rejected" if file_report.issue_count else "not applied"
+    report.status = "rejected"
+    report.message = "nothing was applied: the package has problems"
+    session.rollback()
+    return report
+
+
+def _apply_all(
+    session: Session,
+    staged: dict[str, Staged],
+    report: ImportReport,
+    scope: OrgScope | None,
+    progress: Progress | None,
+    deferred: dict[str, Staged],
+) -> ImportReport:
+    """Apply everything, or roll back and say why. With deferred duplicate checks the apply
+    runs in a savepoint: when a deferred file's key finds a duplicate, the import goes back to
+    the validated state and reports the duplicates exactly as validation would have."""
+    conn = _driver(session)
+    if any(not checks.duplicates_left_to_key(conn, item) for item in deferred.values()):
+        # Another writer filled a table since validation: its key no longer sees every row.
+        _check_deferred(conn, deferred)
+        checks.collect(conn, report)
+        if not report.ok:
+            return report
+        deferred = {}
+    validated = copy.deepcopy(report) if deferred else report
+    savepoint = session.begin_nested() if deferred else None
+    try:
+        _apply(session, staged, report, scope, progress)
+    except APPLY_ERRORS as exc:
+        # A duplicate row fails the key, or first another unique column (a username) that it
+        # repeats: either way validation would have reported the duplicate, so look for it.
+        if savepoint is not None and isinstance(exc, psycopg.errors.UniqueViolation):
+            savepoint.rollback()
+            _check_deferred(conn, deferred)
+            checks.collect(conn, validated)
+            if not validated.ok:  # rejected with the duplicates' report lines
+                return validated
+        session.rollback()
+        report.status = "rejected"
+        report.message = "nothing was applied: a row could not be stored (see the report)"
+        for file_report in report.files.values():
+            file_report.counts.update(dict.fromkeys(file_report.counts, 0))
+            if file_report.outcome in ("pending", "imported"):
+                file_report.outcome = "not applied"
+        return report
+    if savepoint is not None:
+        savepoint.commit()
     return report

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from gateway.auth.access import OrgScope
 from gateway.db import database, get_session, utcnow
+from gateway.oneroster.csv import lease
 from gateway.oneroster.csv.importer import run_import
 from gateway.oneroster.csv.models import CsvImportJob
 from gateway.oneroster.csv.report import ImportReport, Issue
@@ -47,6 +48,8 @@ def create_job(
         progress_done=0,
         progress_total=0,
         created_at=utcnow(),
+        worker=lease.this_worker(),
+        lease_expires_at=lease.lease_deadline(),
     )
     session.add(job)
     session.commit()
@@ -59,6 +62,7 @@ def _finish(session: Session, job: CsvImportJob, report: ImportReport) -> None:
     job.report = report.as_dict()
     job.counts = {f.filename: dict(f.counts) for f in report.files.values()}
     job.finished_at = utcnow()
+    job.lease_expires_at = None
     session.commit()
 
 
@@ -66,9 +70,12 @@ def execute(
     session: Session, job: CsvImportJob, path: Path, scope: OrgScope | None, progress=None
 ) -> ImportReport:
     job.status, job.started_at = "running", utcnow()
+    job.worker, job.lease_expires_at = lease.this_worker(), lease.lease_deadline()
     session.commit()
     try:
-        report = run_import(session, path, dry_run=job.dry_run, scope=scope, progress=progress)
+        with lease.held(database().engine, job.id):
+            lease.mark_application(session, job.id)
+            report = run_import(session, path, dry_run=job.dry_run, scope=scope, progress=progress)
     except Exception:  # the job must record the failure, whatever it was
         log.exception("CSV import job %s failed", job.id)
         session.rollback()
@@ -116,6 +123,9 @@ def _run_in_thread(app: Flask, job_id: uuid.UUID, path: Path, scope: OrgScope | 
 
 def submit(session: Session, job: CsvImportJob, path: Path, scope: OrgScope | None) -> None:
     """Run the job the configured way; the upload at `path` is removed when it is done."""
+    # A job left `running` by a dead worker is closed first; its lingering database session,
+    # and the organization locks it holds, would otherwise make this import wait.
+    lease.expire_stale(session)
     mode = current_app.config.get("CSV_IMPORT_MODE") or os.environ.get("CSV_IMPORT_MODE")
     if (mode or "thread") == "sync":
         try:

@@ -1,4 +1,4 @@
-"""The import-job table (schema: migrations/versions/csv_0001_import_jobs.py)."""
+"""The import-job table (schema: migrations/versions/csv_0001_import_jobs.py, csv_0002_…)."""
 
 from __future__ import annotations
 
@@ -29,3 +29,6 @@ class CsvImportJob(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # host:pid of the process that runs the job, and until when it has vouched for it (lease.py)
+    worker: Mapped[str | None] = mapped_column(String(255))
+    lease_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

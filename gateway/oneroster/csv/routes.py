@@ -19,7 +19,7 @@ from gateway.auth.access import compute_org_scope, org_scope
 from gateway.db import get_session
 from gateway.errors import BadRequest, Forbidden, NotFound, ParameterValidationFailed
 from gateway.oneroster.access import hidden_fields
-from gateway.oneroster.csv import jobs
+from gateway.oneroster.csv import jobs, lease
 from gateway.oneroster.csv.export import export_stream
 from gateway.oneroster.csv.models import CsvImportJob
 
@@ -72,10 +72,13 @@ class ImportsById(MethodView):
             key = uuid.UUID(job_id)
         except ValueError:
             raise NotFound("No import job has this id.") from None
-        job = get_session().get(CsvImportJob, key)
+        session = get_session()
+        job = session.get(CsvImportJob, key)
         client = current_client()
         if job is None or client is None or job.client_key != client.key:
             raise NotFound("No import job has this id.")
+        if job.status in lease.UNFINISHED and lease.expire_stale(session, job.id):
+            session.refresh(job)
         return jobs.job_view(job)
 
 

@@ -85,8 +85,10 @@ def stage_file(
             columns = [f"c{i}" for i in range(len(header))]
             conn.execute(
                 sql.SQL(
+                    # One session draws the numbers, so a cache keeps them consecutive while
+                    # sparing the sequence an update per row.
                     "CREATE TEMP TABLE {} (line bigint GENERATED ALWAYS AS IDENTITY "
-                    "(START WITH 2), {}) ON COMMIT DROP"
+                    "(START WITH 2 CACHE 10000), {}) ON COMMIT DROP"
                 ).format(
                     sql.Identifier(staged.table),
                     sql.SQL(", ").join(
