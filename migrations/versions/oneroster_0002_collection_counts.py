@@ -7,8 +7,9 @@ one per row, so a CSV bulk load or a `gateway purge` pays one GROUP BY over the 
 writer (REST gradebook, CSV import, the mapping layer's projection, purge, psql) is counted, and
 the figure is transactional: a rolled-back write never touched it, and a reader sees the count of
 its own snapshot. An UPDATE touches a count row only when its net change is non-zero (a role
-change), so ordinary updates neither lock a count row nor serialise concurrent writers; inserts
-and deletes lock the count rows they change until they commit, in a fixed order (no deadlock).
+change), so ordinary updates neither lock a count row nor serialise concurrent writers. Inserts and
+deletes lock the count rows they change until they commit (one statement locks them in key order),
+so concurrent transactions adding rows of the same table and type queue on that row.
 
 Revision ID: oneroster_0002
 Revises: csv_0002
