@@ -14,6 +14,8 @@ from gateway.oneroster.counts import COUNTED
 from gateway.retention import purge_tombstones
 from tests.csv.conftest import write_package
 from tests.csv.district import district
+from tests.edfi.conftest import descriptors_loaded, edfi  # noqa: F401  (fixtures)
+from tests.mapping.conftest import bodies
 
 WHOLE_VIEWS = (
     "users", "students", "teachers", "orgs", "schools", "academicSessions", "terms",
@@ -103,7 +105,18 @@ def test_totals_after_inserts_role_changes_and_deletes(roster, get):
     roster.execute(text("DELETE FROM academic_sessions WHERE type = 'gradingPeriod'"))
     assert_totals_exact(roster, get)
     assert int(get("/gradingPeriods?limit=1").headers["X-Total-Count"]) == 0
+    roster.execute(text("TRUNCATE results, line_items"))
+    assert_totals_exact(roster, get)
     assert_stored_exact(roster)
+
+
+def test_totals_after_the_mapping_layers_projection(db_session, get, edfi):  # noqa: F811
+    assert_totals_exact(db_session, get)
+    for resource, body in bodies():  # through the Ed-Fi API, projected in the same transaction
+        edfi.create(resource, body)
+    assert int(get("/students?limit=1").headers["X-Total-Count"]) >= 1
+    assert_totals_exact(db_session, get)
+    assert_stored_exact(db_session)
 
 
 def test_tombstones_are_counted_like_the_page_returns_them(roster, get, client, headers):
