@@ -76,11 +76,13 @@ class Query:
             return clauses
         return [and_(*clauses) if self.join == "AND" else or_(*clauses)]
 
-    def order_by(self, entity: Entity) -> list[Any]:
+    def order_by(self, entity: Entity, *, reverse: bool = False) -> list[Any]:
+        """`reverse`: the same order backwards (ASC's NULLS LAST becomes DESC's NULLS FIRST)."""
         table = entity.table
         columns = [table.c[self.sort]] if self.sort else []
         columns.append(table.c.sourced_id)  # ties broken by sourcedId: a total, stable order
-        return [c.desc() if self.descending else c.asc() for c in columns]
+        descending = self.descending != reverse
+        return [c.desc() if descending else c.asc() for c in columns]
 
 
 def _like_pattern(value: str) -> str:

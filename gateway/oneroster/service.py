@@ -6,12 +6,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, Text, bindparam, false, func, select
+from sqlalchemy import Integer, Text, bindparam, false, func, select, union_all
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.orm import Session
 
 from gateway.errors import NotFound
-from gateway.oneroster.catalogue import Nested, View, catalogue
+from gateway.oneroster.catalogue import Entity, Nested, View, catalogue
+from gateway.oneroster.counts import stored_total
 from gateway.oneroster.prepared import fetch_row
 from gateway.oneroster.query import Query, parse_query
 from gateway.oneroster.relations import constant, nested_condition, reach_condition, reach_in
@@ -115,6 +116,48 @@ def _parent_checks(nested: Nested, reach_kind: str) -> list[Any]:
     return checks
 
 
+def _whole_view_total(view: View, query: Query, reach_kind: str, nested: Nested | None) -> Any:
+    """The stored count when the page's rows are the whole view (no filter, no parent, nothing
+    outside the client's reach), else None. tobedeleted rows are in both the page and the count."""
+    if query.conditions or nested is not None:
+        return None
+    if reach_kind != "all" and view.entity.reach is not None:
+        return None
+    return stored_total(view)
+
+
+def _page_keys(entity: Entity, conditions: list[Any], query: Query, stored: Any) -> Any:
+    """The page's sourcedIds, as a subquery named `page`.
+
+    Deferred join: the offset is skipped over the narrow (index-only) key list, and only the
+    page's rows are read in full. With the stored count of the whole view, a page in the second
+    half is read from the end instead (the order reversed, the offset counted from the last row),
+    so no page skips more than half the keys; of the two branches, the one whose condition fails
+    is never run (the condition holds no column, PostgreSQL tests it once, before the branch)."""
+    table = entity.table
+    offset = bindparam("page_offset", value=None, type_=Integer)
+    limit = bindparam("page_limit", value=None, type_=Integer)
+    keys = select(table.c.sourced_id).where(*conditions)
+    forward = keys.order_by(*query.order_by(entity)).offset(offset).limit(limit)
+    if stored is None:
+        return forward.subquery("page")
+    backward = (
+        keys.order_by(*query.order_by(entity, reverse=True))
+        .offset(func.greatest(stored - offset - limit, 0))
+        .limit(limit)
+        .subquery("back")
+    )
+    # The last page can be short: its rows are the first `stored - offset` read backwards. The
+    # inner LIMIT stays the plain parameter, so the planner still expects a page-sized list and
+    # joins it to the rows by primary key.
+    last = func.greatest(func.least(limit, stored - offset), 0)
+    front = forward.subquery("front")
+    return union_all(
+        select(front.c.sourced_id).where(offset <= stored - offset),
+        select(backward.c.sourced_id).where(offset > stored - offset).limit(last),
+    ).subquery("page")
+
+
 def _page_statement(view: View, query: Query, reach_kind: str, nested: Nested | None) -> Any:
     entity = view.entity
     table = entity.table
@@ -124,16 +167,8 @@ def _page_statement(view: View, query: Query, reach_kind: str, nested: Nested | 
         conditions += [nested_condition(entity, rel, path_ids) for rel in nested.where]
     order_by = query.order_by(entity)
     serializer = serializer_for(entity.name, tuple(query.fields))
-    # Deferred join: the offset is skipped over the narrow (index-only) key list, and only the
-    # page's rows are read in full, so deep pages cost little more than shallow ones.
-    keys = (
-        select(table.c.sourced_id)
-        .where(*conditions)
-        .order_by(*order_by)
-        .offset(bindparam("page_offset", value=None, type_=Integer))
-        .limit(bindparam("page_limit", value=None, type_=Integer))
-        .subquery("page")
-    )
+    stored = _whole_view_total(view, query, reach_kind, nested)
+    keys = _page_keys(entity, conditions, query, stored)
     page = (
         select(
             func.array_to_string(
@@ -144,7 +179,9 @@ def _page_statement(view: View, query: Query, reach_kind: str, nested: Nested | 
         .join_from(table, keys, table.c.sourced_id == keys.c.sourced_id)
         .subquery("docs")
     )
-    total = select(func.count()).select_from(table).where(*conditions).scalar_subquery()
+    total = stored
+    if total is None:
+        total = select(func.count()).select_from(table).where(*conditions).scalar_subquery()
     parents = _parent_checks(nested, reach_kind) if nested is not None else []
     # One round trip: the parents' existence, the count and the page's documents as one JSON text.
     return select(total.label("total"), page.c.docs, page.c.ids, *parents)

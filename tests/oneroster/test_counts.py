@@ -1,0 +1,273 @@
+"""Stored collection counts (oneroster_0002): X-Total-Count of whole collections stays exact under
+every kind of write, and only requests whose rows are the whole view read the stored figure."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from sqlalchemy import text
+
+from gateway.oneroster.catalogue import catalogue
+from gateway.oneroster.counts import COUNTED
+from gateway.retention import purge_tombstones
+from tests.csv.conftest import write_package
+from tests.csv.district import district
+from tests.edfi.conftest import descriptors_loaded, edfi  # noqa: F401  (fixtures)
+from tests.mapping.conftest import bodies
+
+WHOLE_VIEWS = (
+    "users", "students", "teachers", "orgs", "schools", "academicSessions", "terms",
+    "gradingPeriods", "courses", "classes", "enrollments", "demographics", "resources",
+    "categories", "lineItems", "results",
+)  # fmt: skip
+
+
+def real_total(session, view_name: str) -> int:
+    view = catalogue().views[view_name]
+    where = " AND ".join(
+        f"{view.entity.fields[k].column_name} = '{v}'" for k, v in view.where.items()
+    )
+    table = view.entity.table.name
+    return session.execute(text(f"SELECT count(*) FROM {table} WHERE {where or 'true'}")).scalar()
+
+
+def assert_totals_exact(session, get, views=WHOLE_VIEWS) -> None:
+    for name in views:
+        total = int(get(f"/{name}?limit=1").headers["X-Total-Count"])
+        assert total == real_total(session, name), name
+
+
+def assert_stored_exact(connection) -> None:
+    """Every stored figure equals count(*) per table and discriminator."""
+    for table, column in COUNTED.items():
+        discriminator = f"coalesce({column}::text, '')" if column else "''"
+        actual = dict(
+            connection.execute(
+                text(f"SELECT {discriminator}, count(*) FROM {table} GROUP BY 1")
+            ).all()
+        )
+        stored = dict(
+            connection.execute(
+                text(
+                    "SELECT discriminator, n FROM oneroster_counts WHERE table_name = :t AND n <> 0"
+                ),
+                {"t": table},
+            ).all()
+        )
+        assert stored == actual, table
+
+
+def test_triggers_count_what_the_typed_views_select_on(db_session):
+    rows = db_session.execute(
+        text(
+            "SELECT c.relname, t.tgname, encode(t.tgargs, 'escape') FROM pg_trigger t "
+            "JOIN pg_class c ON c.oid = t.tgrelid WHERE t.tgname LIKE 'oneroster_count_%'"
+        )
+    ).all()
+    arguments = {(table, name): args.split("\\000")[0] for table, name, args in rows}
+    for table, column in COUNTED.items():
+        assert arguments[(table, "oneroster_count_insert")] == (column or "")
+        assert arguments[(table, "oneroster_count_delete")] == (column or "")
+        assert (table, "oneroster_count_truncate") in arguments
+        assert ((table, "oneroster_count_update") in arguments) == (column is not None)
+    for view in catalogue().views.values():  # a typed view of a counted table is counted by type
+        if view.where:
+            columns = {view.entity.fields[k].column_name for k in view.where}
+            assert columns == {COUNTED[view.entity.table.name]}, view.name
+
+
+def test_totals_after_inserts_role_changes_and_deletes(roster, get):
+    assert_totals_exact(roster, get)
+    roster.execute(
+        text(
+            "INSERT INTO users (sourced_id, role, org_ids, username) "
+            "SELECT 'cnt-' || i, CASE WHEN i % 3 = 0 THEN 'teacher' ELSE 'student' END, "
+            "'[\"s1\"]', 'cnt-' || i FROM generate_series(1, 30) i"
+        )
+    )
+    roster.execute(
+        text(
+            "INSERT INTO organizations (sourced_id, name, type, parent_id) "
+            "VALUES ('cnt-s', 'Counted School', 'school', 'd1')"
+        )
+    )
+    assert_totals_exact(roster, get)
+    assert int(get("/students?limit=1").headers["X-Total-Count"]) == 7 + 20
+    # Role changes move rows between typed views; an update changing no role changes nothing.
+    roster.execute(text("UPDATE users SET role = 'teacher' WHERE sourced_id LIKE 'cnt-1%'"))
+    roster.execute(text("UPDATE users SET given_name = 'Renamed' WHERE role = 'student'"))
+    roster.execute(text("UPDATE organizations SET type = 'district' WHERE sourced_id = 'cnt-s'"))
+    assert_totals_exact(roster, get)
+    roster.execute(text("DELETE FROM users WHERE sourced_id LIKE 'cnt-2%' OR role = 'parent'"))
+    roster.execute(text("DELETE FROM enrollments WHERE class_sourced_id = 'k1'"))
+    roster.execute(text("DELETE FROM academic_sessions WHERE type = 'gradingPeriod'"))
+    assert_totals_exact(roster, get)
+    assert int(get("/gradingPeriods?limit=1").headers["X-Total-Count"]) == 0
+    roster.execute(text("TRUNCATE results, line_items"))
+    assert_totals_exact(roster, get)
+    assert_stored_exact(roster)
+
+
+def test_totals_after_the_mapping_layers_projection(db_session, get, edfi):  # noqa: F811
+    assert_totals_exact(db_session, get)
+    for resource, body in bodies():  # through the Ed-Fi API, projected in the same transaction
+        edfi.create(resource, body)
+    assert int(get("/students?limit=1").headers["X-Total-Count"]) >= 1
+    assert_totals_exact(db_session, get)
+    assert_stored_exact(db_session)
+
+
+def test_tombstones_are_counted_like_the_page_returns_them(roster, get, client, headers):
+    total = int(get("/categories?limit=1").headers["X-Total-Count"])
+    sourced_id = ids_of(get("/categories"), "categories")[0]
+    deleted = client.delete(f"/ims/oneroster/v1p1/categories/{sourced_id}", headers=headers)
+    assert deleted.status_code == 204
+    response = get("/categories?limit=1000")
+    assert int(response.headers["X-Total-Count"]) == total == len(response.get_json()["categories"])
+    # A purge removes the tombstone, and the count with it.
+    roster.execute(
+        text("UPDATE categories SET date_last_modified = now() - interval '400 days' "
+             "WHERE sourced_id = :id"),
+        {"id": sourced_id},
+    )  # fmt: skip
+    purge_tombstones(roster, dt.timedelta(days=365))
+    assert int(get("/categories?limit=1").headers["X-Total-Count"]) == total - 1
+    assert_totals_exact(roster, get)
+
+
+def ids_of(response, key: str) -> list[str]:
+    return [item["sourcedId"] for item in response.get_json()[key]]
+
+
+@pytest.fixture
+def do_import(app, db_session):
+    from gateway.oneroster.csv.importer import run_import
+
+    def run(path, **kwargs):
+        with app.app_context():
+            return run_import(db_session, path, **kwargs)
+
+    return run
+
+
+def test_totals_after_csv_bulk_and_delta_imports(db_session, get, do_import, tmp_path):
+    full = tmp_path / "bulk"
+    full.mkdir()
+    assert do_import(write_package(full, district())).status == "applied"
+    assert int(get("/users?limit=1").headers["X-Total-Count"]) == len(district()["users"])
+    assert_totals_exact(db_session, get)
+    users = district()["users"]
+    later = "2026-02-01T08:00:00.000Z"
+    changes = {
+        "users": [
+            {**users[2], "status": "tobedeleted", "dateLastModified": later},
+            {**users[3], "role": "teacher" if users[3]["role"] != "teacher" else "aide",
+             "dateLastModified": later},
+            {**users[0], "sourcedId": "u-new", "username": "new-user", "dateLastModified": later},
+        ],
+        "enrollments": [
+            {"sourcedId": district()["enrollments"][0]["sourcedId"], "status": "tobedeleted",
+             "dateLastModified": later},
+        ],
+    }  # fmt: skip
+    delta = tmp_path / "delta"
+    delta.mkdir()
+    modes = {"users": "delta", "enrollments": "delta"}
+    assert do_import(write_package(delta, changes, modes)).status == "applied"
+    assert int(get("/users?limit=1").headers["X-Total-Count"]) == len(users) + 1
+    assert_totals_exact(db_session, get)
+    assert_stored_exact(db_session)
+
+
+def test_whole_collections_read_the_stored_count_others_count_rows(roster, get, auth_headers):
+    # Skew the stored figures inside the test's transaction: only the requests that may use them
+    # show the skew, which tells which path each request takes.
+    roster.execute(text("UPDATE oneroster_counts SET n = n + 1000 WHERE table_name = 'users'"))
+    students = real_total(roster, "students")
+    assert int(get("/students?limit=1").headers["X-Total-Count"]) == students + 1000
+    filtered = get("/students?limit=1&filter=familyName%3D'Ruiz'")
+    assert int(filtered.headers["X-Total-Count"]) == 1
+    restricted = auth_headers(edorgs=["s2"], name="restricted")
+    response = get("/students?limit=1", headers=restricted)
+    assert int(response.headers["X-Total-Count"]) == 1  # u-s6 only
+    nested = get("/schools/s1/students?limit=1")
+    assert int(nested.headers["X-Total-Count"]) == 5
+    # Shared catalogue data (no organization) is whole for every client, restricted or not.
+    roster.execute(text("UPDATE oneroster_counts SET n = n + 1000 WHERE table_name = 'categories'"))
+    categories = real_total(roster, "categories")
+    response = get("/categories?limit=1", headers=restricted)
+    assert int(response.headers["X-Total-Count"]) == categories + 1000
+
+
+@pytest.fixture
+def committed(engine):
+    """Rows committed by the concurrency test are removed (through the triggers) afterwards."""
+    yield
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM users WHERE sourced_id LIKE 'conc-%'"))
+        assert_stored_exact(connection)
+
+
+def _insert(connection, prefix: str, role: str, n: int) -> None:
+    connection.execute(
+        text(
+            "INSERT INTO users (sourced_id, role, username) "
+            "SELECT :p || i, :role, :p || i FROM generate_series(1, :n) i"
+        ),
+        {"p": f"conc-{prefix}-", "role": role, "n": n},
+    )
+
+
+def test_concurrent_transactions_leave_the_count_exact(engine, committed):
+    with engine.begin() as setup:
+        _insert(setup, "s", "student", 2)
+    with engine.connect() as a, engine.connect() as b, engine.connect() as c:
+        _insert(a, "a", "student", 3)  # holds the ('users', 'student') count row until it commits
+        b.execute(text("SET LOCAL lock_timeout = '5s'"))
+        # An update that changes no role must not wait for that row (else: lock timeout).
+        b.execute(text("UPDATE users SET given_name = 'x' WHERE sourced_id LIKE 'conc-s-%'"))
+        _insert(b, "b", "teacher", 2)
+        b.execute(text("DELETE FROM users WHERE sourced_id = 'conc-b-1'"))
+        b.rollback()
+        outcome: list[BaseException | None] = []
+
+        def third() -> None:
+            try:
+                _insert(c, "c", "student", 5)  # waits for a's commit, then adds to its figure
+                c.commit()
+                outcome.append(None)
+            except BaseException as error:  # reported by the main thread
+                outcome.append(error)
+
+        worker = threading.Thread(target=third)
+        worker.start()
+        a.commit()
+        worker.join(timeout=30)
+        assert outcome == [None]
+    with engine.connect() as check:
+        assert_stored_exact(check)
+        found = check.execute(
+            text("SELECT count(*) FROM users WHERE sourced_id LIKE 'conc-%'")
+        ).scalar()
+        assert found == 2 + 3 + 5
+
+
+@pytest.mark.parametrize(
+    "order", ["", "&orderBy=desc", "&sort=familyName", "&sort=middleName&orderBy=desc"]
+)
+def test_pages_past_the_middle_read_from_the_end_in_the_same_order(roster, get, order):
+    roster.execute(text("UPDATE users SET middle_name = 'M' WHERE sourced_id IN ('u-s2', 'u-t1')"))
+    roster.execute(text("UPDATE users SET family_name = 'Cohen' WHERE sourced_id = 'u-s5'"))
+    whole = ids_of(get(f"/users?limit=1000{order}"), "users")
+    assert len(whole) == 10
+    for limit in (1, 3, 4):
+        for offset in range(0, len(whole) + 2):
+            page = get(f"/users?limit={limit}&offset={offset}{order}")
+            assert ids_of(page, "users") == whole[offset : offset + limit], (limit, offset)
+            assert int(page.headers["X-Total-Count"]) == len(whole)
+    students = ids_of(get(f"/students?limit=1000{order}"), "users")
+    for offset in range(0, len(students) + 1):
+        page = get(f"/students?limit=2&offset={offset}{order}")
+        assert ids_of(page, "users") == students[offset : offset + 2]
