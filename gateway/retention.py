@@ -42,7 +42,7 @@ def oneroster_tables() -> list[sa.Table]:
     tables = {
         mapper.local_table
         for mapper in Base.registry.mappers
-        if issubclass(mapper.class_, OneRosterRow)
+        if issubclass(mapper.class_, OneRosterRow) and isinstance(mapper.local_table, sa.Table)
     }
     return sorted(tables, key=lambda t: t.name)
 
@@ -74,16 +74,18 @@ def purge_tombstones(
         count = session.scalar(sa.select(sa.func.count()).where(edfi_expired))
         report.counts[tracked_changes.name] = count or 0
         return report
-    report.counts[tracked_changes.name] = session.execute(
-        sa.delete(tracked_changes).where(edfi_expired)
-    ).rowcount
+    report.counts[tracked_changes.name] = _deleted(
+        session, sa.delete(tracked_changes).where(edfi_expired), tracked_changes.c.change_version
+    )
     if purged_ids:
-        report.counts[mapping_links.name] = session.execute(
+        report.counts[mapping_links.name] = _deleted(
+            session,
             sa.delete(mapping_links).where(
                 mapping_links.c.sourced_id == sa.any_(sa.literal(purged_ids, ARRAY(sa.String))),
                 mapping_links.c.edfi_id.is_(None),
-            )
-        ).rowcount
+            ),
+            mapping_links.c.sourced_id,
+        )
     session.add(
         AuditRecord(
             client_key=None,
@@ -99,3 +101,7 @@ def purge_tombstones(
         )
     )
     return report
+
+
+def _deleted(session: Session, delete: sa.Delete, key: sa.Column) -> int:
+    return len(session.scalars(delete.returning(key)).all())
