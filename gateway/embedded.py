@@ -93,9 +93,9 @@ class EmbeddedPostgres:
 
         logging.getLogger("pgserver").setLevel(logging.WARNING)
         self._server = self._get_server(pgserver)
-        if self._configure():
-            # Settings read only at start-up: restart, which cleanup() does only when no other
-            # process uses the server (else they apply at its next start).
+        if self._configure() and self._sole_user():
+            # Settings read only at start-up: restart now, while no other process uses the
+            # server (else they apply at its next start).
             self._server.cleanup()
             self._server = self._get_server(pgserver)
         self._ensure_database()
@@ -125,12 +125,19 @@ class EmbeddedPostgres:
                 if configured is None or configured[0] != value:
                     conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
             conn.execute("SELECT pg_reload_conf()")
-            pending = conn.execute(
-                "SELECT count(*) FROM pg_file_settings f JOIN pg_settings s USING (name) "
-                "WHERE f.name = ANY(%s) AND s.context = 'postmaster' AND f.applied = false",
+            # SHOW's form of each value is the one written above
+            running = conn.execute(
+                "SELECT name, current_setting(name) FROM pg_settings "
+                "WHERE name = ANY(%s) AND context = 'postmaster'",
                 (list(SERVER_SETTINGS),),
-            ).fetchone()
-        return bool(pending and pending[0])
+            ).fetchall()
+        return any(SERVER_SETTINGS[name] != value for name, value in running)
+
+    def _sole_user(self) -> bool:
+        """pgserver counts the processes using a server; stopping it under another would cut
+        that one's connections."""
+        handles = getattr(self._server, "global_process_id_list", None)
+        return handles is not None and handles.get() == [os.getpid()]
 
     def url(self, database: str) -> str:
         uri = self._server.get_uri(database)
