@@ -13,7 +13,7 @@ importer's own cost.
 
 --phases also prints where the bulk import's (and the re-import's) time goes: the wall time of
 each step of the importer (stage, value checks, duplicates, references, typed insert, index
-builds, projection), per file, measured by wrapping those functions in the child process.
+builds, projection, commit), per file, measured by wrapping those functions in the child process.
 
 Uses DATABASE_URL's server when set, else the embedded PostgreSQL in GATEWAY_DATA_DIR; the run
 works in a database of its own (`csv_bench`), recreated each time.
@@ -331,6 +331,10 @@ def _timed_phases() -> dict[str, float]:
 
     apply.indexes_rebuilt_after = rebuild
     wrap(importer, "drop_work_tables", lambda a: "drop work tables")
+    # With wal_level=minimal the commit writes out the files the load created instead of WAL.
+    from sqlalchemy.orm import Session
+
+    wrap(Session, "commit", lambda a: "commit")
     del staging
     return spent
 

@@ -262,3 +262,19 @@ def test_failure_while_applying_restores_the_previous_state(tmp_path, do_import,
     assert rows("classes", "title")["cls-1"] == ("Algebra I - P1",)
     after = {t: rows(t, "status", "date_last_modified") for t in before}
     assert after == before
+
+
+def test_a_username_repeated_in_a_first_load_is_reported_like_any_conflict(
+    tmp_path, do_import, rows
+):
+    """Into empty tables the unique constraints are added back after the rows: the repeated
+    username still fails them, with the same report line, and nothing is applied."""
+    data = district()
+    data["users"][1]["username"] = data["users"][0]["username"]
+    report = do_import(write_package(tmp_path, data))
+    assert report.status == "rejected", report.as_dict()
+    assert _issues(report, "users.csv") == [
+        "users.csv username: conflicts with data already in the gateway (uq_users_username)"
+    ]
+    for table in ("organizations", "users", "enrollments"):
+        assert rows(table, "status") == {}

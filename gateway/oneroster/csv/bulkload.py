@@ -4,10 +4,11 @@ Maintaining seven btree and GIN indexes row by row costs several times the inser
 file brings more rows than the table holds (a first load, in practice), the secondary indexes are
 dropped inside the import's transaction and rebuilt from their own definitions before it commits
 (partial indexes excepted). The price is that readers of that one table wait for the commit;
-unique constraints stay, so the checks they make are never skipped. Into an empty table the primary key goes too (unless a foreign
-key leans on it) and is added back from its own definition: one sort of the keys is cheaper than
-keeping the btree ordered row by row (which also needs the rows sorted on their way in), and adding
-it back still checks that every key is unique. A rollback restores the indexes and the key.
+unique constraints stay, so the checks they make are never skipped. Into an empty table the primary
+key and the unique constraints go too (unless a foreign key leans on them) and are added back from
+their own definitions: one sort of the keys is cheaper than keeping a btree ordered row by row
+(which also needs the rows sorted on their way in), and adding them back still checks that every
+key is unique, failing with the same constraint name. A rollback restores the indexes and keys.
 """
 
 from __future__ import annotations
@@ -30,11 +31,20 @@ _SECONDARY = """
 """
 
 
-_PRIMARY_KEY = """
+_KEYS = """
     SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
-     WHERE conrelid = %s::regclass AND contype = 'p'
+     WHERE conrelid = %s::regclass AND contype IN ('p', 'u')
        AND NOT EXISTS (SELECT 1 FROM pg_constraint f
                         WHERE f.contype = 'f' AND f.confrelid = %s::regclass)
+     ORDER BY contype  -- the primary key first: it proves the rows unique before the rest
+"""
+
+
+# TRUNCATE refuses a table another table's foreign key refers to.
+_TRUNCATABLE = """
+    SELECT NOT EXISTS (SELECT 1 FROM pg_constraint
+                        WHERE contype = 'f' AND confrelid = %s::regclass AND conrelid <> confrelid)
+       AND NOT EXISTS (SELECT 1 FROM {} LIMIT 1)
 """
 
 
@@ -49,12 +59,12 @@ def indexes_rebuilt_after(
     conn: psycopg.Connection, table: str, enabled: bool, empty: bool = False
 ) -> Iterator[None]:
     """`enabled`: drop and rebuild the secondary indexes; `empty` (the table holds no rows):
-    the primary key as well."""
+    the primary key and unique constraints as well."""
     if not enabled:
         yield
         return
     indexes = conn.execute(_SECONDARY, (table, table)).fetchall()
-    keys = conn.execute(_PRIMARY_KEY, (table, table)).fetchall() if empty else []
+    keys = conn.execute(_KEYS, (table, table)).fetchall() if empty else []
     for name, _definition in indexes:
         conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
     for name, _definition in keys:
@@ -63,8 +73,16 @@ def indexes_rebuilt_after(
                 sql.Identifier(table), sql.Identifier(name)
             )
         )
+    if empty:
+        # Emptying a table that is still empty once locked (dropping its indexes locked it
+        # already) changes nothing but its file: one new in this transaction, which a server
+        # with wal_level=minimal writes once, to the table, instead of also to the WAL.
+        name = sql.Identifier(table)
+        conn.execute(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(name))
+        if conn.execute(sql.SQL(_TRUNCATABLE).format(name), (table,)).fetchone() == (True,):
+            conn.execute(sql.SQL("TRUNCATE {}").format(name))
     yield
-    for name, definition in keys:  # the key first: it proves the rows unique before the rest
+    for name, definition in keys:
         conn.execute(
             sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
                 sql.Identifier(table), sql.Identifier(name), sql.SQL(definition)
