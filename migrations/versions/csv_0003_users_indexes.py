@@ -14,13 +14,13 @@ nested lookups, an organization's reach, the CSV import's joins, the mapping lay
   looked up with `@>` / `?|` on the whole list, which `ix_users_org_ids` (GIN) answers.
 
 Revision ID: csv_0003
-Revises: csv_0002
+Revises: 0004
 """
 
 from alembic import op
 
 revision = "csv_0003"
-down_revision = "csv_0002"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
