@@ -106,3 +106,41 @@ def rows(db_session):
         return {r[0]: tuple(r[1:]) for r in db_session.execute(query)}
 
     return fetch
+
+
+@pytest.fixture
+def own_app(pg_server_url, dynamodb_endpoint, tmp_path):
+    """own_app(database) → an app on a database of its own, for tests whose work commits
+    (background jobs, killed workers) and so must not meet other tests' open transactions."""
+    from gateway import migrate
+    from gateway.app import create_app
+    from tests.conftest import TestConfig, recreate_database
+
+    made = []
+
+    def make(database: str):
+        url = recreate_database(pg_server_url, database)
+        migrate.upgrade(url)
+        config = TestConfig(url, dynamodb_endpoint)
+        config.GATEWAY_DATA_DIR = tmp_path / "data"
+        made.append(create_app(config))
+        return made[-1]
+
+    yield make
+    for app in made:
+        app.extensions["gateway.db"].engine.dispose()
+
+
+def import_client(app, name: str) -> tuple[str, dict[str, str]]:
+    """A committed API client allowed to import, and its bearer header."""
+    from gateway.auth.clients import create_client
+    from gateway.auth.tokens import issue_token
+    from gateway.db import get_session
+
+    scopes = ["oneroster.csv.import"]
+    with app.app_context():
+        session = get_session()
+        client, _ = create_client(session, name=name, scopes=scopes)
+        token = issue_token(session, client, scopes, 3600)
+        session.commit()
+        return client.key, {"Authorization": f"Bearer {token}"}

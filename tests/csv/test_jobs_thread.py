@@ -8,39 +8,17 @@ import time
 
 import pytest
 
-from gateway import migrate
-from gateway.app import create_app
-from tests.conftest import TestConfig, recreate_database
-from tests.csv.conftest import write_package
+from tests.csv.conftest import import_client, write_package
 from tests.csv.district import district
 
 
 @pytest.fixture
-def threaded_app(pg_server_url, dynamodb_endpoint, tmp_path):
-    url = recreate_database(pg_server_url, "gateway_csv_jobs")
-    migrate.upgrade(url)
-    config = TestConfig(url, dynamodb_endpoint)
-    config.GATEWAY_DATA_DIR = tmp_path / "data"
-    app = create_app(config)
-    yield app
-    app.extensions["gateway.db"].engine.dispose()
-
-
-def _token(app) -> dict[str, str]:
-    from gateway.auth.clients import create_client
-    from gateway.auth.tokens import issue_token
-    from gateway.db import get_session
-
-    with app.app_context():
-        session = get_session()
-        client, _ = create_client(session, name="jobs", scopes=["oneroster.csv.import"])
-        token = issue_token(session, client, ["oneroster.csv.import"], 3600)
-        session.commit()
-    return {"Authorization": f"Bearer {token}"}
+def threaded_app(own_app):
+    return own_app("gateway_csv_jobs")
 
 
 def test_job_runs_in_the_background_and_reports_progress(threaded_app, tmp_path):
-    headers = _token(threaded_app)
+    _key, headers = import_client(threaded_app, "jobs")
     client = threaded_app.test_client()
     package = write_package(tmp_path, district()).read_bytes()
     accepted = client.post(

@@ -17,18 +17,13 @@ import psycopg
 import pytest
 from sqlalchemy import select
 
-from gateway import migrate
-from gateway.app import create_app
 from gateway.db import get_session, utcnow
 from gateway.oneroster import csv as csv_context
 from gateway.oneroster.csv import lease
 from gateway.oneroster.csv.importer import LOCK_CLASS
 from gateway.oneroster.csv.models import CsvImportJob
-from tests.conftest import TestConfig, recreate_database
-from tests.csv.conftest import write_package
+from tests.csv.conftest import import_client, write_package
 from tests.csv.district import district
-
-IMPORT = "oneroster.csv.import"
 
 # The worker: creates a job for the client key given, prints its id, then runs it.
 WORKER = """
@@ -49,14 +44,8 @@ with app.app_context():
 
 
 @pytest.fixture
-def jobs_app(pg_server_url, dynamodb_endpoint, tmp_path):
-    url = recreate_database(pg_server_url, "gateway_csv_stale")
-    migrate.upgrade(url)
-    config = TestConfig(url, dynamodb_endpoint)
-    config.GATEWAY_DATA_DIR = tmp_path / "data"
-    app = create_app(config)
-    yield app
-    app.extensions["gateway.db"].engine.dispose()
+def jobs_app(own_app):
+    return own_app("gateway_csv_stale")
 
 
 def _libpq(app) -> str:
@@ -65,18 +54,6 @@ def _libpq(app) -> str:
         .engine.url.set(drivername="postgresql")
         .render_as_string(hide_password=False)
     )
-
-
-def _client(app) -> tuple[str, dict[str, str]]:
-    from gateway.auth.clients import create_client
-    from gateway.auth.tokens import issue_token
-
-    with app.app_context():
-        session = get_session()
-        client, _ = create_client(session, name="stale", scopes=[IMPORT])
-        token = issue_token(session, client, [IMPORT], 3600)
-        session.commit()
-        return client.key, {"Authorization": f"Bearer {token}"}
 
 
 def _add_job(app, client_key: str, **values) -> uuid.UUID:
@@ -108,7 +85,7 @@ def _wait_for(condition, seconds: float = 30.0):
 
 
 def test_killed_worker_job_is_failed_and_does_not_block_the_next_import(jobs_app, tmp_path):
-    key, headers = _client(jobs_app)
+    key, headers = import_client(jobs_app, "stale")
     package = write_package(tmp_path, district())
     libpq = _libpq(jobs_app)
     with psycopg.connect(libpq) as blocker:
@@ -181,7 +158,7 @@ def test_killed_worker_job_is_failed_and_does_not_block_the_next_import(jobs_app
 
 
 def test_expired_lease_is_failed_on_read_and_a_live_one_is_not(jobs_app):
-    key, headers = _client(jobs_app)
+    key, headers = import_client(jobs_app, "stale")
     past = utcnow() - timedelta(seconds=1)
     expired = _add_job(
         jobs_app, key, status="running", worker="elsewhere:4242", lease_expires_at=past
@@ -203,7 +180,7 @@ def test_expired_lease_is_failed_on_read_and_a_live_one_is_not(jobs_app):
 
 
 def test_start_up_sweeps_stale_jobs(jobs_app):
-    key, _headers = _client(jobs_app)
+    key, _headers = import_client(jobs_app, "stale")
     past = utcnow() - timedelta(seconds=1)
     queued = _add_job(jobs_app, key, status="queued", worker="elsewhere:1", lease_expires_at=past)
     done = _add_job(jobs_app, key, status="applied", worker="elsewhere:1", lease_expires_at=past)
@@ -222,7 +199,7 @@ def test_start_up_sweeps_stale_jobs(jobs_app):
 
 
 def test_a_running_job_renews_its_lease(jobs_app):
-    key, _headers = _client(jobs_app)
+    key, _headers = import_client(jobs_app, "stale")
     jobs_app.config["CSV_IMPORT_LEASE_SECONDS"] = 0.4
     start = utcnow()
     job_id = _add_job(
