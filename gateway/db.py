@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, MetaData, create_engine
+from sqlalchemy import Engine, MetaData, create_engine, event, exc
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import PoolProxiedConnection
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -29,14 +31,54 @@ def utcnow() -> datetime:
 
 def make_engine(url: str, config: dict[str, Any] | None = None) -> Engine:
     config = config or {}
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=config.get("DB_POOL_SIZE", 5),
         max_overflow=config.get("DB_MAX_OVERFLOW", 10),
         pool_timeout=config.get("DB_POOL_TIMEOUT", 30),
-        pool_pre_ping=True,
         connect_args={"connect_timeout": config.get("DB_CONNECT_TIMEOUT", 5)},
     )
+    _ping_on_checkout(engine)
+    return engine
+
+
+# Set while a caller that recovers from a dropped connection itself checks one out (see below).
+_unpinged: ContextVar[bool] = ContextVar("gateway_db_unpinged", default=False)
+
+
+def _ping_on_checkout(engine: Engine) -> None:
+    """pool_pre_ping, except for checkouts made through unpinged_connection().
+
+    The ping is a round trip on every checkout. A write transaction needs it: a connection the
+    server dropped would fail it midway. An idempotent single statement can instead run unpinged
+    and be retried on a fresh connection. As with pool_pre_ping: a connection made for this
+    checkout is not pinged, and a failed ping invalidates every older pooled connection."""
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "connect")
+    def _fresh(dbapi_connection: Any, record: Any) -> None:
+        record.info["gateway_fresh"] = True
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        if record.info.pop("gateway_fresh", False) or _unpinged.get():
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, dbapi_connection, None):
+                raise exc.InvalidatePoolError() from error  # the pool reconnects and retries
+            raise
+
+
+def unpinged_connection(engine: Engine) -> PoolProxiedConnection:
+    """A pooled DBAPI connection checked out without the ping: for a caller that retries on a
+    dropped connection (is_disconnect) after invalidating it; its retry checks out pinged."""
+    token = _unpinged.set(True)
+    try:
+        return engine.raw_connection()
+    finally:
+        _unpinged.reset(token)
 
 
 class Database:

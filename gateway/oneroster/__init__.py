@@ -9,9 +9,11 @@ from flask_smorest import Api
 
 def init_app(app: Flask, api: Api) -> None:
     """Register the OneRoster v1.1 REST provider under /ims/oneroster/v1p1."""
+    from gateway.oneroster import counts
     from gateway.oneroster.views import blp
 
     api.register_blueprint(blp)
+    counts.init_app(app)
     from gateway.oneroster import csv
 
     csv.init_app(app, api)
@@ -26,6 +28,7 @@ def init_cli(group: click.Group) -> None:
 
 def bootstrap(app: Flask, *, demo: bool) -> None:
     """Idempotent start-up work run by `gateway serve` after migrations."""
-    from gateway.oneroster import csv
+    from gateway.oneroster import counts, csv
 
     csv.bootstrap(app)
+    counts.compact_at_start_up(app)

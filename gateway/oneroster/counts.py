@@ -1,20 +1,30 @@
-"""Whole-collection counts kept by the database (migration oneroster_0002), for X-Total-Count.
+"""Whole-collection counts kept by the database (migrations oneroster_0002/0003), for X-Total-Count.
 
 A full-sync request (no filter, no parent, a client that reaches every row of the collection) would
 otherwise count the whole table on every page: at 50,000 users that count is most of what a
-100-record page costs. Triggers keep the number of rows per table and discriminator (the column a
-typed view such as /students selects on) in `oneroster_counts`, in the writer's transaction, so the
-stored figure equals `count(*)` in every snapshot; reading it is a primary-key look-up.
+100-record page costs. Triggers append each writing statement's net change per table and
+discriminator (the column a typed view such as /students selects on) to `oneroster_counts`, in the
+writer's transaction, so the sum of a key's rows equals `count(*)` in every snapshot. Writers only
+append, so they never wait for each other there; `compact()` folds a key's rows back into one, from
+a daemon thread woken by the reads that sum them (and once at start-up), never in a request.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Table, Text, cast, func, select
+from flask import Flask, current_app
+from sqlalchemy import BigInteger, Column, Engine, Table, Text, cast, func, select, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from gateway.db import Base
 from gateway.oneroster.catalogue import View
+
+log = logging.getLogger(__name__)
 
 # table → the column its typed views select on (as the oneroster_0002 triggers count it).
 COUNTED: dict[str, str | None] = {
@@ -34,8 +44,8 @@ COUNTED: dict[str, str | None] = {
 oneroster_counts = Table(
     "oneroster_counts",
     Base.metadata,
-    Column("table_name", Text, primary_key=True),
-    Column("discriminator", Text, primary_key=True),
+    Column("table_name", Text, nullable=False),  # not a key: one row per appended delta
+    Column("discriminator", Text, nullable=False),
     Column("n", BigInteger, nullable=False),
 )
 
@@ -58,3 +68,95 @@ def stored_total(view: View) -> Any | None:
     # A missing row is a count of zero; sum() of bigint is numeric, the header wants an integer.
     total = cast(func.coalesce(func.sum(counts.n), 0), BigInteger)
     return select(total).where(*conditions).scalar_subquery()
+
+
+# Fold each key that has several rows (or a zero figure) into one row, in one statement.
+# Race-free: only rows this statement locked are deleted, and the sum of exactly the rows it
+# deleted is inserted, in the same transaction, so the figure is unchanged in every snapshot. A
+# concurrent compaction skips the rows locked here (SKIP LOCKED: compactions never wait for each
+# other) and a row another one deleted first is not locked here, so no delta is counted twice.
+# Rows a writer appended are invisible here until it commits, and are left for a later run.
+_COMPACT = text(
+    """
+    WITH gone AS (
+        DELETE FROM oneroster_counts
+         WHERE ctid = ANY (ARRAY(
+               SELECT ctid FROM oneroster_counts
+                WHERE (table_name, discriminator) IN (
+                      SELECT table_name, discriminator FROM oneroster_counts
+                       GROUP BY 1, 2 HAVING count(*) > 1 OR sum(n) = 0)
+                  FOR UPDATE SKIP LOCKED))
+        RETURNING table_name, discriminator, n
+    ), folded AS (
+        INSERT INTO oneroster_counts (table_name, discriminator, n)
+        SELECT table_name, discriminator, sum(n) FROM gone GROUP BY 1, 2 HAVING sum(n) <> 0
+    )
+    SELECT count(*) FROM gone
+    """
+)
+
+
+def compact(connection: Connection) -> int:
+    """Fold the appended count rows in `connection`'s transaction; the number of rows removed."""
+    return int(connection.execute(_COMPACT).scalar_one())
+
+
+class Compactor:
+    """Runs compact() on a daemon thread, at most once per PERIOD, while reads ask for it.
+
+    Reads sum a key's rows, so rows appended since the last run cost them a little; folding them
+    on the reader's own request would add its latency, so a read only wakes the thread. Started on
+    first use (after a server worker has forked), as the audit writer is."""
+
+    PERIOD = 1.0  # seconds between runs: a key gathers at most about PERIOD's worth of writes
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._wanted = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def nudge(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            with self._lock:
+                if self._thread is None or not self._thread.is_alive():
+                    self._thread = threading.Thread(
+                        target=self._run, name="oneroster-count-compactor", daemon=True
+                    )
+                    self._thread.start()
+        self._wanted.set()
+
+    def run_once(self) -> int:
+        with self.engine.begin() as connection:
+            return compact(connection)
+
+    def _run(self) -> None:
+        while True:
+            self._wanted.wait()
+            self._wanted.clear()
+            # On failure the figures stay exact, only unfolded; the next read wakes a retry.
+            try:
+                self.run_once()
+            except DBAPIError as error:  # e.g. the database is restarting or gone
+                log.warning("could not compact oneroster_counts: %s", error.orig)
+            except Exception:
+                log.exception("could not compact oneroster_counts")
+            time.sleep(self.PERIOD)
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["gateway.oneroster.counts"] = Compactor(app.extensions["gateway.db"].engine)
+
+
+def compact_at_start_up(app: Flask) -> None:
+    """Fold what was appended while no server read the counts (CLI imports, a stopped server)."""
+    removed = app.extensions["gateway.oneroster.counts"].run_once()
+    if removed:
+        log.info("folded %d appended collection count rows", removed)
+
+
+def nudge_compactor() -> None:
+    """Ask the app's compactor to fold the count rows soon (a read summed them)."""
+    compactor = current_app.extensions.get("gateway.oneroster.counts")
+    if compactor is not None:
+        compactor.nudge()

@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
 
+from gateway.db import unpinged_connection
+
 _CACHE_LIMIT = 2048  # shapes; query strings vary the values, rarely the shape
 
 
@@ -98,15 +100,42 @@ def fetch_row(
         # session to an outer transaction): the read must see what that transaction sees.
         driver = session.connection().connection.driver_connection
         return _fetch(driver, compiled.sql, values, prepare)
-    # A lone read borrows a pooled connection for one autocommit statement.
-    pooled = bind.raw_connection()
+    return _lone_fetch(bind, compiled.sql, values, prepare)
+
+
+def _autocommit_fetch(
+    pooled: Any, sql: str, values: Mapping[str, Any], prepare: bool
+) -> tuple[Any, ...] | None:
+    driver = pooled.driver_connection
+    driver.autocommit = True
     try:
-        driver = pooled.driver_connection
-        driver.autocommit = True
-        try:
-            return _fetch(driver, compiled.sql, values, prepare)
-        finally:
-            if not driver.closed:
-                driver.autocommit = False  # as the pool hands connections out
+        return _fetch(driver, sql, values, prepare)
     finally:
+        if not driver.closed:
+            driver.autocommit = False  # as the pool hands connections out
+
+
+def _lone_fetch(
+    engine: Engine, sql: str, values: Mapping[str, Any], prepare: bool
+) -> tuple[Any, ...] | None:
+    """One autocommit statement on a pooled connection checked out without the ping round trip.
+
+    A read is idempotent: when the server has dropped that connection (a restart, an idle
+    timeout, pg_terminate_backend), it is invalidated and the read runs once more on a connection
+    checked out with the ping, which also discards every older pooled connection if it fails."""
+    dialect = engine.dialect
+    pooled = unpinged_connection(engine)
+    try:
+        return _autocommit_fetch(pooled, sql, values, prepare)
+    except dialect.loaded_dbapi.Error as error:
+        if not dialect.is_disconnect(error, pooled.driver_connection, None):
+            pooled.close()
+            raise
+        pooled.invalidate(error)  # closed and returned to the pool, which reconnects it when used
+    else:
         pooled.close()
+    retry = engine.raw_connection()
+    try:
+        return _autocommit_fetch(retry, sql, values, prepare)
+    finally:
+        retry.close()

@@ -6,12 +6,12 @@ from __future__ import annotations
 import uuid
 from urllib.parse import quote
 
-from sqlalchemy import delete, text
+from sqlalchemy import delete, insert, text
 
-from gateway.auth.models import AccessToken, ApiClient
 from gateway.oneroster import models as m
 from tests.oneroster.conftest import ids
 from tests.oneroster.factories import BASE, T0
+from tests.oneroster.live import api_client, close, live_app
 
 
 def test_one_filter_shape_serves_every_value(roster, get):
@@ -75,25 +75,16 @@ def _prepared_statements(engine) -> list[str]:
 
 def test_lone_reads_run_on_autocommit_connections_that_keep_their_plan(test_config):
     """Outside the tests' rolled-back transaction: committed rows, the app's own engine."""
-    from gateway.app import create_app
-    from gateway.auth.clients import create_client, find_active
-    from gateway.auth.tokens import issue_token
-    from gateway.db import get_session
-
-    settings = {**test_config.as_dict(), "DB_POOL_SIZE": 2, "DB_MAX_OVERFLOW": 0}
-    settings["TOKEN_CACHE_SECONDS"] = 60  # so later requests need no token look-up
-    app = create_app(settings)
+    app = live_app(test_config)
     engine = app.extensions["gateway.db"].engine
     org = f"prepared-{uuid.uuid4().hex}"
-    with app.app_context():
-        session = get_session()
-        session.add(m.Organization(sourced_id=org, name="P", type="school", date_last_modified=T0))
-        created, _secret = create_client(session, name="prepared")
-        token = issue_token(session, find_active(session, created.key), list(created.scopes), 60)
-        session.commit()
-        client_id = created.id
+    with engine.begin() as connection:
+        connection.execute(
+            insert(m.Organization).values(sourced_id=org, name="P", type="school",
+                                          date_last_modified=T0)
+        )  # fmt: skip
+    client_id, headers = api_client(app, "prepared")
     try:
-        headers = {"Authorization": f"Bearer {token}"}
         client = app.test_client()
         path = BASE + "/orgs?limit=1&offset=0&filter=" + quote(f"sourcedId='{org}'")
         for _ in range(3):
@@ -113,7 +104,5 @@ def test_lone_reads_run_on_autocommit_connections_that_keep_their_plan(test_conf
         assert any(s.startswith("SELECT json_object(") for s in statements)
     finally:
         with engine.begin() as connection:
-            connection.execute(delete(AccessToken).where(AccessToken.client_id == client_id))
-            connection.execute(delete(ApiClient).where(ApiClient.id == client_id))
             connection.execute(delete(m.Organization).where(m.Organization.sourced_id == org))
-        engine.dispose()
+        close(app, client_id)
