@@ -10,13 +10,13 @@ with it). gateway.oneroster.counts.compact() folds a key's rows back into one, r
 any request.
 
 Revision ID: oneroster_0003
-Revises: 0004
+Revises: csv_0003
 """
 
 from alembic import op
 
 revision = "oneroster_0003"
-down_revision = "0004"
+down_revision = "csv_0003"
 branch_labels = None
 depends_on = None
 
