@@ -188,9 +188,7 @@ class Stage:
         )
         if not existing:
             plain = insert.format(cols=cols, source=self.name) + condition
-            self.written_rows = insert_first(
-                self.session, plain, params, self.table.name, self.seq
-            )
+            self.written_rows = insert_first(self.session, plain, params, self.table.name, self.seq)
             if self.written_rows is not None:
                 self.written = self.name
                 return
