@@ -8,6 +8,7 @@ per entity, their lookups joined in or read once, and translated by the pure fun
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,6 +22,7 @@ from gateway.mapping.reverse import record_of
 WANTED, SKIPPED, CLASS_SECTIONS = "mapping_wanted", "mapping_skipped", "mapping_class_sections"
 Docs = dict[str, list[tuple[dict[str, Any], str | None]]]  # resource → (document, sourcedId)
 BATCH = 5000
+DEMO = "demographics."  # the prefix of the demographics columns read with each user
 UNREAD_USER = (
     "metadata",
     "user_ids",
@@ -266,6 +268,9 @@ class Translate:
         read = ", ".join(
             f'u."{c.name}"' for c in store.entity("user").table.c if c.name not in UNREAD_USER
         )
+        # the demographics row as columns of their own: a JSON object per student cost as much
+        # to decode as the rest of the row
+        read += "".join(f', d."{c}" AS "{label}"' for c, label in _demographics_columns())
         sql = (
             f"WITH wanted AS (SELECT sourced_id FROM {WANTED} WHERE entity = 'user'), "
             "firsts AS (SELECT user_sourced_id, jsonb_object_agg(school_sourced_id, "
@@ -274,7 +279,7 @@ class Translate:
             "WHERE e.status = 'active' AND e.begin_date IS NOT NULL "
             "AND e.school_sourced_id IS NOT NULL AND e.user_sourced_id IN "
             "(SELECT sourced_id FROM wanted) GROUP BY 1, 2) f GROUP BY 1) "
-            f"SELECT {read}, to_jsonb(d) - 'metadata' AS demographics_row, f.dates, "
+            f"SELECT {read}, f.dates, "
             "CASE WHEN u.role = ANY(:contacts) THEN (SELECT jsonb_agg(jsonb_build_object("
             "'sourced_id', a.sourced_id, 'role', a.role, 'identifier', a.identifier)) "
             "FROM users a WHERE a.sourced_id IN (SELECT jsonb_array_elements_text(u.agents))) "
@@ -309,8 +314,11 @@ class Translate:
         sid, role = user["sourcedId"], user.get("role")
         dates = row["dates"] or {}
         if role in to_edfi.STUDENT_ROLES:
-            demo = row["demographics_row"]
-            demographics = record_of("demographics", demo) if demo is not None else None
+            demographics = (
+                record_of("demographics", {c: row[label] for c, label in _demographics_columns()})
+                if row[DEMO + "sourced_id"] is not None
+                else None
+            )
             doc = to_edfi.student(user, demographics)
             if doc is None or not {"firstName", "lastSurname"} <= set(doc):
                 return "a student needs an identifier (studentUniqueId) and a name"
@@ -344,6 +352,13 @@ class Translate:
         else:
             return f"role {role} has no Ed-Fi counterpart"
         return None
+
+
+@cache
+def _demographics_columns() -> tuple[tuple[str, str], ...]:
+    """(column, its label in the users query) of the demographics columns to_edfi may read."""
+    table = store.entity("demographics").table
+    return tuple((c.name, DEMO + c.name) for c in table.c if c.name != "metadata")
 
 
 def stages_for(session: Session) -> dict[str, Stage]:

@@ -17,7 +17,7 @@ from psycopg import sql
 from sqlalchemy import ColumnElement, true
 from sqlalchemy.orm import Session
 
-from gateway.oneroster.csv.bulkload import indexes_rebuilt_after, row_count
+from gateway.bulkload import indexes_rebuilt_after, row_count
 from gateway.oneroster.csv.catalogue import Column
 from gateway.oneroster.csv.staging import Staged
 

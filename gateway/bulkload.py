@@ -1,5 +1,8 @@
 """Loading many rows into a table that has few: build its secondary indexes once, afterwards.
 
+Shared by the CSV importer (its OneRoster tables) and the mapping's projection (the Ed-Fi tables
+and `mapping_links`), whose first loads are a district's hundreds of thousands of rows.
+
 Maintaining seven btree and GIN indexes row by row costs several times the insert itself. When a
 file brings more rows than the table holds (a first load, in practice), the secondary indexes are
 dropped inside the import's transaction and rebuilt from their own definitions before it commits
@@ -48,9 +51,18 @@ _TRUNCATABLE = """
 """
 
 
-def row_count(conn: psycopg.Connection, table: str) -> int:
-    found = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table)))
-    row = found.fetchone()
+def row_count(conn: psycopg.Connection, table: str, up_to: int | None = None) -> int:
+    """The table's rows; with `up_to`, counted no further than that (enough to compare with the
+    rows coming, without reading a big table through)."""
+    name = sql.Identifier(table)
+    query = (
+        sql.SQL("SELECT count(*) FROM {}").format(name)
+        if up_to is None
+        else sql.SQL("SELECT count(*) FROM (SELECT FROM {} LIMIT {}) t").format(
+            name, sql.Literal(up_to)
+        )
+    )
+    row = conn.execute(query).fetchone()
     return row[0] if row else 0
 
 
@@ -58,8 +70,9 @@ def row_count(conn: psycopg.Connection, table: str) -> int:
 def indexes_rebuilt_after(
     conn: psycopg.Connection, table: str, enabled: bool, empty: bool = False
 ) -> Iterator[None]:
-    """`enabled`: drop and rebuild the secondary indexes; `empty` (the table holds no rows):
-    the primary key and unique constraints as well."""
+    """`enabled`: drop and rebuild the secondary indexes; `empty`: the primary key and unique
+    constraints as well (the table holds no rows; or few, when the caller can retry without this
+    on a duplicate key: adding the constraint back fails on one). Only an empty table is emptied."""
     if not enabled:
         yield
         return
