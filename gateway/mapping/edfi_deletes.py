@@ -14,16 +14,14 @@ import json
 import uuid
 from collections import defaultdict
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Session
 
-from gateway.edfi import documents, nested
+from gateway.edfi import documents, nested, security
 from gateway.edfi.definitions import Resource, registry
 from gateway.edfi.dependents import MESSAGE, _item_key, target_flats
-from gateway.edfi.security import _columns_of, rules
 from gateway.mapping.edfi_bulk import natural_key_sql, q
 from gateway.mapping.links import EDUCATION_ORGANIZATIONS, table_of
 
@@ -169,41 +167,6 @@ def _delete(session: Session, res: Resource, ids: set[uuid.UUID], now: datetime)
 def edorg_ids_of(
     session: Session, res: Resource, ids: set[uuid.UUID]
 ) -> dict[uuid.UUID, list[int]]:
-    """The organizations each stored row reaches (the authorization rules' paths), for many rows
-    at once: what the Ed-Fi service keeps with a tombstone so /deletes can be authorized."""
-    rule: dict[str, Any] | None = rules().get(res.name)
-    found: dict[uuid.UUID, set[int]] = defaultdict(set)
-    if rule is None or not ids:
-        return {}
-    reg = registry()
-    table = table_of(res)
-    id_list = sa.bindparam("ids", list(ids), type_=ARRAY(UUID(as_uuid=True)))
-    if "edorg" in rule:
-        column = table.c[res.columns[rule["edorg"]].name]
-        for row_id, value in session.execute(
-            sa.select(table.c.id, column).where(table.c.id == sa.func.any(id_list))
-        ):
-            if value is not None:
-                found[row_id].add(int(value))
-    for path in rule.get("via", []):
-        froms: list[sa.FromClause] = [table]
-        conditions: list[sa.ColumnElement[bool]] = [table.c.id == sa.func.any(id_list)]
-        previous = _columns_of(table, res)
-        last = None
-        for hop in path:
-            hop_res = reg.resources[hop["resource"]]
-            alias = table_of(hop_res).alias()
-            froms.append(alias)
-            conditions += [
-                alias.c[hop_res.columns[t].name] == previous(h) for h, t in hop["on"].items()
-            ]
-            previous = _columns_of(alias, hop_res)
-            if "edorg" in hop:
-                last = previous(hop["edorg"])
-        if last is not None:
-            for row_id, value in session.execute(
-                sa.select(table.c.id, last).select_from(*froms).where(*conditions)
-            ):
-                if value is not None:
-                    found[row_id].add(int(value))
-    return {row_id: sorted(values) for row_id, values in found.items()}
+    """The organizations each stored row reaches, kept with its tombstone so /deletes can be
+    authorized (the Ed-Fi service's own rule walk)."""
+    return security.edorg_ids_of(session, registry(), res, ids)
