@@ -38,8 +38,12 @@ def _json(text: str, status: int = 200, headers: dict[str, str] | None = None) -
     )
 
 
-def _href_base() -> str:
-    return request.host_url.rstrip("/") + catalogue().base_path
+def _urls() -> tuple[str, str]:
+    """(request URL without query, href base). werkzeug rebuilds `base_url`/`host_url` on every
+    access, so build the URL once and cut the host part (`scheme://host`) out of it."""
+    base_url = request.base_url
+    host_end = base_url.find("/", base_url.find("://") + 3)
+    return base_url, base_url[:host_end] + catalogue().base_path
 
 
 def _status_infos(warnings: list[tuple[str, str]]) -> list[dict[str, Any]]:
@@ -53,12 +57,13 @@ def _collection(
     view: View, nested: Nested | None = None, ids: dict[str, str] | None = None
 ) -> Response:
     ctx, reach = authenticate(view.read_scopes)
+    base_url, href_base = _urls()
     page = service.list_page(
         get_session(),
         view,
         request.args,
         reach,
-        base_url=_href_base(),
+        base_url=href_base,
         max_limit=current_app.config.get("ONEROSTER_MAX_LIMIT", DEFAULT_MAX_LIMIT),
         hidden=hidden_fields(ctx),
         nested=nested,
@@ -69,7 +74,7 @@ def _collection(
     headers = {
         "X-Total-Count": str(page.total),
         "Link": link_header(
-            request.base_url, request.args.items(multi=True), q.limit, q.offset, page.total
+            base_url, request.args.items(multi=True), q.limit, q.offset, page.total
         ),
     }
     text = envelope(
@@ -86,7 +91,7 @@ def _single(view: View, sourced_id: str, status: int = 200) -> Response:
         sourced_id,
         request.args,
         reach,
-        base_url=_href_base(),
+        base_url=_urls()[1],
         hidden=hidden_fields(ctx),
     )
     note_records(sourced_id)
@@ -108,7 +113,7 @@ def _single_after_write(view: View, sourced_id: str, status: int, reach: service
         sourced_id,
         {},
         reach,
-        base_url=_href_base(),
+        base_url=_urls()[1],
         hidden=frozenset({"password"}),
     )
     return _json(envelope(view.entity.single, [record], many=False, warnings=[]), status=status)
