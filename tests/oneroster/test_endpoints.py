@@ -316,3 +316,32 @@ def test_exhausted_connection_pool_is_429_server_busy(test_config):
         body["imsx_CodeMinor"]["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"]
         == "server_busy"
     )
+
+
+def test_reference_lists_of_any_length_keep_their_stored_order(roster, db_session, get):
+    # Zero, one and several references take different SQL paths; the JSON must not differ.
+    from gateway.oneroster.models import User
+
+    user = db_session.get(User, "u-s2")
+    user.org_ids, user.agents = ["s2", "s1", "s3"], ["u-p1", "u-t1"]
+    db_session.flush()
+    record = get("/users/u-s2").get_json()["user"]
+    assert [o["sourcedId"] for o in record["orgs"]] == ["s2", "s1", "s3"]
+    assert record["orgs"][0] == {
+        "href": "http://localhost/ims/oneroster/v1p1/orgs/s2",
+        "sourcedId": "s2",
+        "type": "org",
+    }
+    assert [(a["sourcedId"], a["type"]) for a in record["agents"]] == [
+        ("u-p1", "user"),
+        ("u-t1", "user"),
+    ]
+    assert get("/users/u-s3").get_json()["user"]["agents"] == []
+    one = get("/users/u-s1").get_json()["user"]["agents"]
+    assert one == [
+        {
+            "href": "http://localhost/ims/oneroster/v1p1/users/u-p1",
+            "sourcedId": "u-p1",
+            "type": "user",
+        }
+    ]
