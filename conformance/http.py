@@ -85,33 +85,28 @@ class Http:
         )
         prepared = self.session.prepare_request(req)
         start = time.monotonic()
-        try:
-            response = self.session.send(prepared, timeout=self.timeout, allow_redirects=False)
-        except requests.RequestException as exc:
+
+        def record(status: int | None, headers: dict[str, str], body: str) -> None:
+            elapsed = int((time.monotonic() - start) * 1000) if status is not None else 0
             self.exchanges.append(
                 Exchange(
                     method,
                     url,
                     _headers(prepared.headers),
                     _excerpt(prepared.body),
-                    None,
-                    {},
-                    str(exc),
+                    status,
+                    headers,
+                    body,
+                    elapsed,
                 )
             )
+
+        try:
+            response = self.session.send(prepared, timeout=self.timeout, allow_redirects=False)
+        except requests.RequestException as exc:
+            record(None, {}, str(exc))
             raise CheckFailed(f"{method} {url}: no response ({type(exc).__name__})") from exc
-        self.exchanges.append(
-            Exchange(
-                method,
-                url,
-                _headers(prepared.headers),
-                _excerpt(prepared.body),
-                response.status_code,
-                _headers(response.headers),
-                _excerpt(response.content),
-                int((time.monotonic() - start) * 1000),
-            )
-        )
+        record(response.status_code, _headers(response.headers), _excerpt(response.content))
         return response
 
     def get(self, path: str, **kw: Any) -> requests.Response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -144,3 +145,13 @@ def import_client(app, name: str) -> tuple[str, dict[str, str]]:
         token = issue_token(session, client, scopes, 3600)
         session.commit()
         return client.key, {"Authorization": f"Bearer {token}"}
+
+
+def assert_uses_index(session, query: str, index: str) -> None:
+    """The planner answers `query` through `index` (sequential scans off, as for a big table)."""
+    from sqlalchemy import text
+
+    session.execute(text("SET LOCAL enable_seqscan = off"))
+    plan = "\n".join(session.execute(text(f"EXPLAIN {query}")).scalars())
+    # "Index Scan using ix_… on …" or "Bitmap Index Scan on ix_…"
+    assert re.search(rf"(using|Scan on) {index}\b", plan), plan

@@ -12,10 +12,11 @@ from sqlalchemy import text
 from gateway.oneroster.catalogue import catalogue
 from gateway.oneroster.counts import COUNTED
 from gateway.retention import purge_tombstones
-from tests.csv.conftest import write_package
+from tests.csv.conftest import do_import, write_package  # noqa: F401  (fixture)
 from tests.csv.district import district
 from tests.edfi.conftest import descriptors_loaded, edfi  # noqa: F401  (fixtures)
 from tests.mapping.conftest import bodies
+from tests.oneroster.conftest import ids
 
 WHOLE_VIEWS = (
     "users", "students", "teachers", "orgs", "schools", "academicSessions", "terms",
@@ -122,7 +123,7 @@ def test_totals_after_the_mapping_layers_projection(db_session, get, edfi):  # n
 
 def test_tombstones_are_counted_like_the_page_returns_them(roster, get, client, headers):
     total = int(get("/categories?limit=1").headers["X-Total-Count"])
-    sourced_id = ids_of(get("/categories"), "categories")[0]
+    sourced_id = ids(get("/categories"), "categories")[0]
     deleted = client.delete(f"/ims/oneroster/v1p1/categories/{sourced_id}", headers=headers)
     assert deleted.status_code == 204
     response = get("/categories?limit=1000")
@@ -138,22 +139,7 @@ def test_tombstones_are_counted_like_the_page_returns_them(roster, get, client, 
     assert_totals_exact(roster, get)
 
 
-def ids_of(response, key: str) -> list[str]:
-    return [item["sourcedId"] for item in response.get_json()[key]]
-
-
-@pytest.fixture
-def do_import(app, db_session):
-    from gateway.oneroster.csv.importer import run_import
-
-    def run(path, **kwargs):
-        with app.app_context():
-            return run_import(db_session, path, **kwargs)
-
-    return run
-
-
-def test_totals_after_csv_bulk_and_delta_imports(db_session, get, do_import, tmp_path):
+def test_totals_after_csv_bulk_and_delta_imports(db_session, get, do_import, tmp_path):  # noqa: F811
     full = tmp_path / "bulk"
     full.mkdir()
     assert do_import(write_package(full, district())).status == "applied"
@@ -273,14 +259,14 @@ def test_concurrent_transactions_leave_the_count_exact(engine, committed):
 def test_pages_past_the_middle_read_from_the_end_in_the_same_order(roster, get, order):
     roster.execute(text("UPDATE users SET middle_name = 'M' WHERE sourced_id IN ('u-s2', 'u-t1')"))
     roster.execute(text("UPDATE users SET family_name = 'Cohen' WHERE sourced_id = 'u-s5'"))
-    whole = ids_of(get(f"/users?limit=1000{order}"), "users")
+    whole = ids(get(f"/users?limit=1000{order}"), "users")
     assert len(whole) == 10
     for limit in (1, 3, 4):
         for offset in range(0, len(whole) + 2):
             page = get(f"/users?limit={limit}&offset={offset}{order}")
-            assert ids_of(page, "users") == whole[offset : offset + limit], (limit, offset)
+            assert ids(page, "users") == whole[offset : offset + limit], (limit, offset)
             assert int(page.headers["X-Total-Count"]) == len(whole)
-    students = ids_of(get(f"/students?limit=1000{order}"), "users")
+    students = ids(get(f"/students?limit=1000{order}"), "users")
     for offset in range(0, len(students) + 1):
         page = get(f"/students?limit=2&offset={offset}{order}")
-        assert ids_of(page, "users") == students[offset : offset + 2]
+        assert ids(page, "users") == students[offset : offset + 2]
