@@ -17,6 +17,7 @@ from gateway.errors import ParameterValidationFailed
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 500
+MAX_OFFSET = 2**63 - 1  # PostgreSQL's OFFSET is a bigint
 PAGING_PARAMS = (
     "offset",
     "limit",
@@ -84,7 +85,7 @@ def decode_token(token: str) -> tuple[uuid.UUID | None, uuid.UUID | None]:
 def parse(args: dict[str, str]) -> Paging:
     """`args` maps lower-cased parameter names to values."""
     p = Paging()
-    offset = _int(args, "offset", 0)
+    offset = _int(args, "offset", 0, MAX_OFFSET)
     limit = _int(args, "limit", 0, MAX_LIMIT)
     page_size = _int(args, "pagesize", 1, MAX_LIMIT)
     token = args.get("pagetoken")

@@ -113,6 +113,11 @@ def test_export_respects_the_client_organizations(tmp_path, client, auth_headers
         "/oneroster/csv/export?since=yesterday", headers=auth_headers(scopes=[EXPORT], name="x")
     )
     assert bad.status_code == 400
+    unstorable = client.get(
+        "/oneroster/csv/export?org=%00", headers=auth_headers(scopes=[EXPORT], name="y")
+    )
+    assert unstorable.status_code == 400
+    assert "org" in unstorable.get_json()["message"]
 
 
 def test_export_is_audited(tmp_path, client, auth_headers, sync_jobs, db_session):

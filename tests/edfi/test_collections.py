@@ -52,6 +52,11 @@ def test_limit_above_500_and_bad_values_are_parameter_errors(students):
         400,
         "bad-request:parameter-validation-failed",
     )
+    problem(  # beyond PostgreSQL's bigint OFFSET
+        students.get("students", query_string={"offset": 10**20}),
+        400,
+        "bad-request:parameter-validation-failed",
+    )
     problem(
         students.get("students", query_string={"limit": "ten"}),
         400,

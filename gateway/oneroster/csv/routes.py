@@ -22,6 +22,7 @@ from gateway.oneroster.access import hidden_fields
 from gateway.oneroster.csv import jobs, lease
 from gateway.oneroster.csv.export import export_stream
 from gateway.oneroster.csv.models import CsvImportJob
+from gateway.oneroster.service import storable
 
 IMPORT_SCOPE = "oneroster.csv.import"
 EXPORT_SCOPE = "oneroster.csv.export"
@@ -113,6 +114,11 @@ class Export(MethodView):
         since = _since()
         scope = org_scope(session, client)
         org = request.args.get("org")
+        if org and not storable(org):
+            raise ParameterValidationFailed(
+                "org must be an organization's sourcedId or Ed-Fi id",
+                validation_errors={"org": ["1 to 255 characters, without NUL"]},
+            )
         if org:
             if not scope.covers_sourced_id(org) and not (
                 org.isdigit() and scope.covers_edfi(int(org))
