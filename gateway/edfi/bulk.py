@@ -79,6 +79,7 @@ class BulkUpsert(ReferenceChecks):
                 valid.append((index, values, problems))
         valid = self._check_descriptors(valid, result)
         valid = self._check_references(res, valid, result)
+        valid = self._check_education_organization_ids(res, valid, result)
         self._write(res, valid, result)
         return result
 
@@ -156,6 +157,28 @@ class BulkUpsert(ReferenceChecks):
         for index, reasons in missing.items():
             result.rejected.append((index, " ".join(reasons)))
         return [item for item in valid if item[0] not in missing]
+
+    def _check_education_organization_ids(
+        self, res: Resource, valid: list, result: BulkResult
+    ) -> list:
+        if not res.key_columns:
+            return valid
+        flat = next(f for f, c in res.columns.items() if c.name == res.key_columns[0])
+        taken = self.education_organization_ids_taken(res, {v.get(flat) for _i, v, _p in valid})
+        kept = []
+        for index, values, problems in valid:
+            other = taken.get(values.get(flat))
+            if other is None:
+                kept.append((index, values, problems))
+            else:
+                result.rejected.append(
+                    (
+                        index,
+                        f"The educationOrganizationId {values.get(flat)} already identifies an "
+                        f"item of {other}; every education organization needs its own.",
+                    )
+                )
+        return kept
 
     def _write(self, res: Resource, valid: list, result: BulkResult) -> None:
         if not valid:

@@ -176,6 +176,35 @@ class ReferenceChecks:
                     ]
         return missing
 
+    def education_organization_ids_taken(self, res: Resource, ids: set[Any]) -> dict[Any, str]:
+        """Which of `ids` another kind of education organization holds already, and which kind.
+
+        Ed-Fi identifies every education organization (a local education agency, a school …) by
+        one educationOrganizationId, the key an abstract EducationOrganization reference names: a
+        school may not take an LEA's id. The ids are locked until the transaction ends, so two
+        concurrent writes cannot both take one."""
+        kinds = self.registry.storage["abstractTargets"].get("EducationOrganization", ())
+        ids = {i for i in ids if i is not None}
+        if res.name not in kinds or not ids:
+            return {}
+        self.session.execute(
+            sa.text(
+                "SELECT pg_advisory_xact_lock(hashtextextended('educationOrganizationId:' "
+                "|| i::text, 0)) FROM unnest(CAST(:ids AS bigint[])) AS u(i) ORDER BY i"
+            ),
+            {"ids": sorted(ids)},
+        )
+        taken: dict[Any, str] = {}
+        for other in kinds:
+            if other == res.name:
+                continue
+            column = self.registry.resources[other].table.c[
+                self.registry.resources[other].key_columns[0]
+            ]
+            for (value,) in self.session.execute(sa.select(column).where(column.in_(ids))):
+                taken.setdefault(value, other)
+        return taken
+
     def existing_keys(self, ref: Reference, keys: list[tuple]) -> set[tuple]:
         """Which of `keys` (in the reference's field order) resolve to a stored record."""
         found: set[tuple] = set()

@@ -211,6 +211,7 @@ class ResourceService(ReferenceChecks):
                 self.auth.check_visible(self.session, res, existing[0])
         self.auth.check_write(self.session, res, values, exists=existing is not None)
         self.check_references(res, values)
+        self._check_education_organization_id(res, row)
         now = utcnow()
         params = {**row, "id": uuid.uuid4(), "now": now, "origin": self.origin}
         upsert = upsert_statement(res)
@@ -227,6 +228,18 @@ class ResourceService(ReferenceChecks):
             self._rollback()
             raise ValidationFailed(VALUE_REJECTED) from None
         return bool(created), new_id, etag
+
+    def _check_education_organization_id(self, res: Resource, row: dict[str, Any]) -> None:
+        if not res.key_columns:
+            return
+        value = row.get(res.key_columns[0])
+        taken = self.education_organization_ids_taken(res, {value})
+        if value in taken:
+            self._rollback()
+            raise NonUniqueIdentity(
+                f"The educationOrganizationId {value} already identifies an item of "
+                f"{taken[value]}; every education organization needs its own."
+            )
 
     def _check_if_match(self, row: Any, if_match: str | None) -> None:
         if if_match is not None and strip_etag(if_match) not in (documents.etag_of(row), "*"):

@@ -1,0 +1,48 @@
+"""One educationOrganizationId per education organization, whichever kind (LEA, school) holds it.
+
+Ed-Fi references an education organization by that id alone (educationOrganizationReference), so a
+school taking an LEA's id would make every such reference, and its OneRoster org, ambiguous."""
+
+from __future__ import annotations
+
+from gateway.edfi.bulk import BulkUpsert
+from gateway.edfi.definitions import registry
+from tests.edfi.conftest import lea, school
+from tests.edfi.test_resources import problem
+
+
+def test_a_school_cannot_take_an_leas_id_nor_an_lea_a_schools(edfi, district):
+    district()
+    body = problem(
+        edfi.post("schools", school(255901, None)), 409, "data-conflict:non-unique-identity"
+    )
+    assert "255901" in body["detail"] and "localEducationAgencies" in body["detail"]
+    body = problem(
+        edfi.post("localEducationAgencies", lea(255901001)),
+        409,
+        "data-conflict:non-unique-identity",
+    )
+    assert "schools" in body["detail"]
+    assert edfi.get("schools?schoolId=255901").get_json() == []
+    # the organizations that hold the ids are still written as usual
+    assert edfi.post("localEducationAgencies", lea(255901, "Renamed ISD")).status_code == 200
+    assert edfi.post("schools", school(255901001, 255901, "Renamed")).status_code == 200
+
+
+def test_bulk_loads_reject_a_taken_id_and_keep_the_rest(edfi, district, db_session):
+    district()
+    schools = registry().resources["schools"]
+    result = BulkUpsert(db_session, registry()).run(
+        schools, [school(255902, None), school(255901555, 255901)]
+    )
+    db_session.commit()
+    assert result.created == 1
+    assert result.rejected == [
+        (
+            0,
+            "The educationOrganizationId 255902 already identifies an item of "
+            "localEducationAgencies; every education organization needs its own.",
+        )
+    ]
+    assert edfi.get("schools?schoolId=255902").get_json() == []
+    assert len(edfi.get("schools?schoolId=255901555").get_json()) == 1
