@@ -7,7 +7,7 @@ per entity, their lookups joined in or read once, and translated by the pure fun
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import orjson
@@ -148,14 +148,6 @@ class Lookups:
         return self.records.get((entity, sourced_id))
 
 
-def stream(session: Session, sql: str, **params: Any) -> Iterator[Sequence[Any]]:
-    """Rows of a query in batches, through a server-side cursor (COPYs run between fetches)."""
-    result = session.execute(
-        sa.text(sql), params, execution_options={"stream_results": True, "yield_per": BATCH}
-    ).mappings()
-    yield from result.partitions(BATCH)
-
-
 class Translate:
     """The Python passes: orgs, courses, classes and users → staged Ed-Fi documents."""
 
@@ -212,14 +204,18 @@ class Translate:
                 )
             )
         }
+        selected = [c.name for c in store.entity("class").table.c]
+        read_class = record_reader("class", selected)
+        wanted = len(selected)
         sql = (
-            f"SELECT c.*, w.sourced_id IS NOT NULL AS wanted FROM classes c "
+            f"SELECT {', '.join(f'c.{q(c)}' for c in selected)}, "
+            "w.sourced_id IS NOT NULL AS wanted FROM classes c "
             f"LEFT JOIN {WANTED} w ON w.entity = 'class' AND w.sourced_id = c.sourced_id "
             "WHERE w.sourced_id IS NOT NULL OR c.sourced_id IN (SELECT e.class_sourced_id "
             f"FROM enrollments e JOIN {WANTED} x ON x.entity = 'enrollment' "
             "AND x.sourced_id = e.sourced_id)"
         )
-        for rows in stream(self.session, sql):
+        for rows in stream_tuples(self.session, sql):
             skipped: list[tuple[str, str, str]] = []
             sections: list[tuple[Any, ...]] = []
             docs: Docs = {
@@ -228,7 +224,7 @@ class Translate:
                 "sections": [],
             }
             for row in rows:
-                klass = record_of("class", row)
+                klass = read_class(row)
                 placed = to_edfi.course_offering_and_section(klass, self.lookup)
                 if placed is not None:
                     offering, section = placed
@@ -245,7 +241,7 @@ class Translate:
                             (first or {}).get("startDate"),
                         )
                     )
-                if not row["wanted"] or klass.get("status") != "active":
+                if not row[wanted] or klass.get("status") != "active":
                     continue
                 if placed is None:
                     reason = "needs an Ed-Fi school, a term and a course with a courseCode"
