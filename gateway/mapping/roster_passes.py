@@ -8,6 +8,7 @@ per entity, their lookups joined in or read once, and translated by the pure fun
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from itertools import count
 from typing import Any
 
 import orjson
@@ -362,11 +363,16 @@ def _columns(entity: str, fields: Iterable[str]) -> list[str]:
     return [c for c in columns if c is not None]
 
 
+_STREAMS = count()
+
+
 def stream_tuples(session: Session, sql: str, **params: Any) -> Iterator[list[tuple[Any, ...]]]:
     """Rows of a query (psycopg placeholders) as tuples, in batches, through a server-side
     cursor of the session's connection (COPYs run between fetches). Its jsonb values are decoded
     by orjson, for this cursor only: the standard decoder took a third of a users' pass."""
-    with driver(session).cursor(name="mapping_stream") as cur:
+    # a name of its own: a stream left unfinished (an error mid-pass) keeps its cursor until the
+    # transaction ends, and must not block the next one
+    with driver(session).cursor(name=f"mapping_stream_{next(_STREAMS)}") as cur:
         set_json_loads(orjson.loads, cur)
         cur.execute(sql, params)
         while rows := cur.fetchmany(BATCH):
