@@ -207,7 +207,7 @@ class Translate:
         }
         selected = [c.name for c in store.entity("class").table.c]
         read_class = record_reader("class", selected)
-        wanted = len(selected)
+        wanted_at = len(selected)
         sql = (
             f"SELECT {', '.join(f'c.{q(c)}' for c in selected)}, "
             "w.sourced_id IS NOT NULL AS wanted FROM classes c "
@@ -242,7 +242,7 @@ class Translate:
                             (first or {}).get("startDate"),
                         )
                     )
-                if not row[wanted] or klass.get("status") != "active":
+                if not row[wanted_at] or klass.get("status") != "active":
                     continue
                 if placed is None:
                     reason = "needs an Ed-Fi school, a term and a course with a courseCode"
@@ -265,8 +265,9 @@ class Translate:
 
     def users(self) -> None:
         """Wanted active users → students (with their demographics), staff, contacts and their
-        associations. Only the columns the translations read are selected (decoding the others
-        cost as much as translating), each row a tuple its records are read from by position."""
+        associations. Only the columns the translations read are selected (PERSON_FIELDS,
+        demographics_fields: the others, dateLastModified among them, were decoded and formatted
+        for nothing), each row a tuple its records are read from by position."""
         users = _columns("user", ("sourcedId", *to_edfi.PERSON_FIELDS))
         demographics = _columns("demographics", ("sourcedId", *to_edfi.demographics_fields()))
         selected = [*users, *(DEMO + c for c in demographics), "dates", "agent_rows"]
@@ -369,7 +370,7 @@ _STREAMS = count()
 def stream_tuples(session: Session, sql: str, **params: Any) -> Iterator[list[tuple[Any, ...]]]:
     """Rows of a query (psycopg placeholders) as tuples, in batches, through a server-side
     cursor of the session's connection (COPYs run between fetches). Its jsonb values are decoded
-    by orjson, for this cursor only: the standard decoder took a third of a users' pass."""
+    by orjson, for this cursor only: the standard decoder took a sixth of the users' pass."""
     # a name of its own: a stream left unfinished (an error mid-pass) keeps its cursor until the
     # transaction ends, and must not block the next one
     with driver(session).cursor(name=f"mapping_stream_{next(_STREAMS)}") as cur:
