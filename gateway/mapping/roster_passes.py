@@ -205,7 +205,8 @@ class Translate:
                 )
             )
         }
-        selected = [c.name for c in store.entity("class").table.c]
+        # not `metadata`: free-form JSON no translation reads (see stream_tuples)
+        selected = [c.name for c in store.entity("class").table.c if c.name != "metadata"]
         read_class = record_reader("class", selected)
         wanted_at = len(selected)
         sql = (
@@ -370,7 +371,9 @@ _STREAMS = count()
 def stream_tuples(session: Session, sql: str, **params: Any) -> Iterator[list[tuple[Any, ...]]]:
     """Rows of a query (psycopg placeholders) as tuples, in batches, through a server-side
     cursor of the session's connection (COPYs run between fetches). Its jsonb values are decoded
-    by orjson, for this cursor only: the standard decoder took a sixth of the users' pass."""
+    by orjson, for this cursor only: the standard decoder took a sixth of the users' pass. They
+    must be lists and objects of text (sourcedIds, codes, dates): orjson reads an integer beyond
+    64 bits as a float, where json keeps it."""
     # a name of its own: a stream left unfinished (an error mid-pass) keeps its cursor until the
     # transaction ends, and must not block the next one
     with driver(session).cursor(name=f"mapping_stream_{next(_STREAMS)}") as cur:
