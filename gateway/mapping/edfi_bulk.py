@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 import sqlalchemy as sa
@@ -72,6 +72,47 @@ def flatten(resource: str, doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# a value of these types is COPYed as it is; any other (a Decimal, a UUID) as its text
+_AS_IS = frozenset((str, bool, int, float, date, datetime))
+# one encoder: json.dumps with options builds a new encoder per call
+_to_json = json.JSONEncoder(ensure_ascii=False).encode
+
+
+class _Layout(NamedTuple):
+    """Where `flatten` puts a document's properties, as positions in a row of `columns` (every
+    column a document of the resource can fill): a scalar's, a JSON column's (a collection), and
+    each field of a reference's."""
+
+    columns: tuple[str, ...]
+    scalars: dict[str, int]
+    jsons: dict[str, int]
+    references: dict[str, tuple[tuple[str, int], ...]]
+
+
+@cache
+def _row_layout(resource: str) -> _Layout:
+    flat = _flat_columns(resource)
+    columns = tuple(
+        dict.fromkeys(
+            c for t in flat.values() for c in ([t] if isinstance(t, str) else dict(t).values())
+        )
+    )
+    at = {c: i for i, c in enumerate(columns)}
+    table = table_of(registry().resources[resource])
+    json_columns = {c.name for c in table.c if isinstance(c.type, sa.JSON)}
+    plain = {name: t for name, t in flat.items() if isinstance(t, str)}
+    return _Layout(
+        columns,
+        {name: at[c] for name, c in plain.items() if c not in json_columns},
+        {name: at[c] for name, c in plain.items() if c in json_columns},
+        {
+            name: tuple((f, at[c]) for f, c in t)
+            for name, t in flat.items()
+            if not isinstance(t, str)
+        },
+    )
+
+
 def data_columns(res: Resource) -> list[str]:
     return [c.name for c in table_of(res).c if c.name not in SYSTEM_COLUMNS]
 
@@ -112,25 +153,36 @@ class Stage:
         self._json = {c.name for c in self.table.c if isinstance(c.type, sa.JSON)}
 
     def copy(self, docs: Iterable[tuple[dict[str, Any], str | None]]) -> None:
-        """COPY Ed-Fi documents (each with the sourcedId to link, or None) into the stage: one
-        COPY of the columns the documents have."""
-        flats = []
+        """COPY Ed-Fi documents (each with the sourcedId to link, or None) into the stage, in
+        one COPY: each document is a row of every column a document of the resource can fill,
+        its properties placed as `flatten` does (a column it has no value for is NULL, as when
+        left out)."""
+        columns, scalars, jsons, references = _row_layout(self.resource)
+        value = self._value
+        empty: list[Any] = [None] * len(columns)
+        rows = []
         for doc, sourced in docs:
             if sourced is not None:
                 self.repeated = self.repeated or sourced in self.sourced_ids
                 self.sourced_ids.add(sourced)
             self.seq += 1
-            flats.append((flatten(self.resource, doc), sourced, self.seq))
-        names = sorted({c for flat, _, _ in flats for c in flat})
-        value = self._value
-        copy_rows(
-            self.session,
-            f"COPY {self.name} ({', '.join(q(c) for c in [*names, SOURCED_ID, SEQ])}) FROM STDIN",
-            (
-                [*(value(c, flat.get(c)) for c in names), sourced, seq]
-                for flat, sourced, seq in flats
-            ),
-        )
+            row: list[Any] = [*empty, sourced, self.seq]
+            for name, given in doc.items():
+                if given is None:
+                    continue
+                at = scalars.get(name)
+                if at is not None:
+                    row[at] = given if given.__class__ in _AS_IS else value(given)
+                elif name in references:
+                    for field, at in references[name]:
+                        if field in given:
+                            inner = given[field]
+                            row[at] = inner if inner.__class__ in _AS_IS else value(inner)
+                elif name in jsons:
+                    row[jsons[name]] = _to_json(given)
+            rows.append(row)
+        names = ", ".join(q(c) for c in [*columns, SOURCED_ID, SEQ])
+        copy_rows(self.session, f"COPY {self.name} ({names}) FROM STDIN", rows)
 
     def insert_select(self, values: dict[str, str], from_sql: str, **params: Any) -> int:
         """Stage rows computed in SQL: `values` maps Ed-Fi properties (flat names, plus
@@ -150,12 +202,11 @@ class Stage:
     def filled(self) -> bool:
         return self.seq > 0
 
-    def _value(self, column: str, value: Any) -> Any:
-        if value is None:
-            return None
-        if column in self._json:
-            return json.dumps(value, ensure_ascii=False)
-        if isinstance(value, bool | int | float | date | datetime):
+    @staticmethod
+    def _value(value: Any) -> Any:
+        """A value for a column that is not JSON, of a type outside _AS_IS: as it is when COPY
+        adapts its type, else its text."""
+        if value is None or isinstance(value, bool | int | float | date | datetime):
             return value
         return str(value)
 

@@ -10,9 +10,10 @@ the echo guard set, so they are not projected back into OneRoster.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -71,6 +72,41 @@ def record_of(entity: str, row: Any) -> dict[str, Any]:
     for name, column in dated:
         record[name] = documents.json_value(get(column))
     return record
+
+
+def record_reader(
+    entity: str, columns: Sequence[str], prefix: str = ""
+) -> Callable[[Sequence[Any]], dict[str, Any]]:
+    """record_of for rows given as tuples of `columns` (a query's select list, in order): each
+    stored field of `entity` is read where its column, named `prefix` + column, sits; a field
+    whose column is not selected is None, as record_of gives it. Worked out once per query,
+    where record_of looks every column up by name in every row."""
+    plain, dated = _stored_fields(entity)
+    at = {c: i for i, c in enumerate(columns)}
+    present = [(name, at[prefix + column]) for name, column in plain if prefix + column in at]
+    names = tuple(name for name, _ in present)
+    pick = _getter(tuple(i for _, i in present))
+    dated_at = tuple((name, at[prefix + c]) for name, c in dated if prefix + c in at)
+    absent = {name: None for name, c in (*plain, *dated) if prefix + c not in at}
+
+    def read(values: Sequence[Any]) -> dict[str, Any]:
+        record = dict(zip(names, pick(values), strict=True))
+        record.update(absent)
+        for name, i in dated_at:
+            record[name] = documents.json_value(values[i])
+        return record
+
+    return read
+
+
+def _getter(positions: tuple[int, ...]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """The values at `positions`, as a tuple (itemgetter gives a bare value for one position)."""
+    if len(positions) == 1:
+        only = positions[0]
+        return lambda values: (values[only],)
+    if not positions:
+        return lambda values: ()
+    return itemgetter(*positions)
 
 
 @cache

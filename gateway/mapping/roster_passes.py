@@ -7,29 +7,33 @@ per entity, their lookups joined in or read once, and translated by the pure fun
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from functools import cache
+from collections.abc import Iterable, Iterator
+from itertools import count
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
+from psycopg.types.json import set_json_loads
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from gateway.mapping import store, to_edfi
-from gateway.mapping.edfi_bulk import Stage, copy_rows, link_resource_of
-from gateway.mapping.reverse import record_of
+from gateway.mapping.edfi_bulk import Stage, copy_rows, driver, link_resource_of, q
+from gateway.mapping.reverse import record_of, record_reader
 
 WANTED, SKIPPED, CLASS_SECTIONS = "mapping_wanted", "mapping_skipped", "mapping_class_sections"
 Docs = dict[str, list[tuple[dict[str, Any], str | None]]]  # resource → (document, sourcedId)
-BATCH = 5000
+BATCH = 5000  # rows read and staged at a time: memory stays flat whatever the package size
 DEMO = "demographics."  # the prefix of the demographics columns read with each user
-UNREAD_USER = (
-    "metadata",
-    "user_ids",
-    "password",
-    "created_at",
-    "updated_at",
-)  # rows read and staged at a time: memory stays flat whatever the package size
+PEOPLE = (
+    "students",
+    "studentEducationOrganizationAssociations",
+    "studentSchoolAssociations",
+    "staffs",
+    "staffEducationOrganizationAssignmentAssociations",
+    "contacts",
+    "studentContactAssociations",
+)
 
 # the Ed-Fi resources written, in dependency order (each is upserted, then linked)
 RESOURCES = (
@@ -145,14 +149,6 @@ class Lookups:
         return self.records.get((entity, sourced_id))
 
 
-def stream(session: Session, sql: str, **params: Any) -> Iterator[Sequence[Any]]:
-    """Rows of a query in batches, through a server-side cursor (COPYs run between fetches)."""
-    result = session.execute(
-        sa.text(sql), params, execution_options={"stream_results": True, "yield_per": BATCH}
-    ).mappings()
-    yield from result.partitions(BATCH)
-
-
 class Translate:
     """The Python passes: orgs, courses, classes and users → staged Ed-Fi documents."""
 
@@ -209,14 +205,19 @@ class Translate:
                 )
             )
         }
+        # not `metadata`: free-form JSON no translation reads (see stream_tuples)
+        selected = [c.name for c in store.entity("class").table.c if c.name != "metadata"]
+        read_class = record_reader("class", selected)
+        wanted_at = len(selected)
         sql = (
-            f"SELECT c.*, w.sourced_id IS NOT NULL AS wanted FROM classes c "
+            f"SELECT {', '.join(f'c.{q(c)}' for c in selected)}, "
+            "w.sourced_id IS NOT NULL AS wanted FROM classes c "
             f"LEFT JOIN {WANTED} w ON w.entity = 'class' AND w.sourced_id = c.sourced_id "
             "WHERE w.sourced_id IS NOT NULL OR c.sourced_id IN (SELECT e.class_sourced_id "
             f"FROM enrollments e JOIN {WANTED} x ON x.entity = 'enrollment' "
             "AND x.sourced_id = e.sourced_id)"
         )
-        for rows in stream(self.session, sql):
+        for rows in stream_tuples(self.session, sql):
             skipped: list[tuple[str, str, str]] = []
             sections: list[tuple[Any, ...]] = []
             docs: Docs = {
@@ -225,7 +226,7 @@ class Translate:
                 "sections": [],
             }
             for row in rows:
-                klass = record_of("class", row)
+                klass = read_class(row)
                 placed = to_edfi.course_offering_and_section(klass, self.lookup)
                 if placed is not None:
                     offering, section = placed
@@ -242,7 +243,7 @@ class Translate:
                             (first or {}).get("startDate"),
                         )
                     )
-                if not row["wanted"] or klass.get("status") != "active":
+                if not row[wanted_at] or klass.get("status") != "active":
                     continue
                 if placed is None:
                     reason = "needs an Ed-Fi school, a term and a course with a courseCode"
@@ -264,61 +265,64 @@ class Translate:
                 copy_rows(self.session, f"COPY {CLASS_SECTIONS} FROM STDIN", sections)
 
     def users(self) -> None:
-        # the columns to_edfi reads (JSON decoding of the others would cost as much as it)
-        read = ", ".join(
-            f'u."{c.name}"' for c in store.entity("user").table.c if c.name not in UNREAD_USER
+        """Wanted active users → students (with their demographics), staff, contacts and their
+        associations. Only the columns the translations read are selected (PERSON_FIELDS,
+        demographics_fields: the others, dateLastModified among them, were decoded and formatted
+        for nothing), each row a tuple its records are read from by position."""
+        users = _columns("user", ("sourcedId", *to_edfi.PERSON_FIELDS))
+        demographics = _columns("demographics", ("sourcedId", *to_edfi.demographics_fields()))
+        selected = [*users, *(DEMO + c for c in demographics), "dates", "agent_rows"]
+        read_user = record_reader("user", selected)
+        read_demographics = record_reader("demographics", selected, DEMO)
+        has_demographics, dates, agent_rows = (
+            selected.index(c) for c in (DEMO + "sourced_id", "dates", "agent_rows")
         )
-        # the demographics row as columns of their own: a JSON object per student cost as much
-        # to decode as the rest of the row
-        read += "".join(f', d."{c}" AS "{label}"' for c, label in _demographics_columns())
         sql = (
-            f"WITH wanted AS (SELECT sourced_id FROM {WANTED} WHERE entity = 'user'), "
-            "firsts AS (SELECT user_sourced_id, jsonb_object_agg(school_sourced_id, "
+            # the work table itself, not a CTE of it, so the planner knows how many users are
+            # wanted: a district's are joined to its enrollments by hashing, a delta's few by
+            # the enrollments' user index
+            "WITH firsts AS (SELECT user_sourced_id, jsonb_object_agg(school_sourced_id, "
             "to_char(first_day, 'YYYY-MM-DD')) AS dates FROM (SELECT e.user_sourced_id, "
             "e.school_sourced_id, min(e.begin_date) AS first_day FROM enrollments e "
             "WHERE e.status = 'active' AND e.begin_date IS NOT NULL "
             "AND e.school_sourced_id IS NOT NULL AND e.user_sourced_id IN "
-            "(SELECT sourced_id FROM wanted) GROUP BY 1, 2) f GROUP BY 1) "
-            f"SELECT {read}, f.dates, "
-            "CASE WHEN u.role = ANY(:contacts) THEN (SELECT jsonb_agg(jsonb_build_object("
-            "'sourced_id', a.sourced_id, 'role', a.role, 'identifier', a.identifier)) "
-            "FROM users a WHERE a.sourced_id IN (SELECT jsonb_array_elements_text(u.agents))) "
-            "END AS agent_rows "
-            "FROM users u JOIN wanted w ON w.sourced_id = u.sourced_id "
+            f"(SELECT sourced_id FROM {WANTED} WHERE entity = 'user') GROUP BY 1, 2) f "
+            "GROUP BY 1) "
+            f"SELECT {', '.join(f'u.{q(c)}' for c in users)}, "
+            f"{''.join(f'd.{q(c)} AS {q(DEMO + c)}, ' for c in demographics)}"
+            "f.dates, CASE WHEN u.role = ANY(%(contacts)s) THEN (SELECT jsonb_agg("
+            "jsonb_build_object('sourced_id', a.sourced_id, 'role', a.role, 'identifier', "
+            "a.identifier)) FROM users a WHERE a.sourced_id IN "
+            "(SELECT jsonb_array_elements_text(u.agents))) END AS agent_rows "
+            f"FROM users u JOIN {WANTED} w ON w.entity = 'user' AND w.sourced_id = u.sourced_id "
             "LEFT JOIN demographics d ON d.sourced_id = u.sourced_id "
             "LEFT JOIN firsts f ON f.user_sourced_id = u.sourced_id WHERE u.status = 'active'"
         )
-        for rows in stream(self.session, sql, contacts=list(to_edfi.CONTACT_ROLES)):
-            docs: Docs = {
-                r: []
-                for r in (
-                    "students",
-                    "studentEducationOrganizationAssociations",
-                    "studentSchoolAssociations",
-                    "staffs",
-                    "staffEducationOrganizationAssignmentAssociations",
-                    "contacts",
-                    "studentContactAssociations",
-                )
-            }
+        for rows in stream_tuples(self.session, sql, contacts=list(to_edfi.CONTACT_ROLES)):
+            docs: Docs = {r: [] for r in PEOPLE}
             skipped: list[tuple[str, str, str]] = []
-            for row in rows:
-                reason = self._user(row, docs)
+            for values in rows:
+                user = read_user(values)
+                demographic = (
+                    read_demographics(values) if values[has_demographics] is not None else None
+                )
+                reason = self._user(user, demographic, values[dates], values[agent_rows], docs)
                 if reason:
-                    skipped.append(("user", row["sourced_id"], reason))
+                    skipped.append(("user", user["sourcedId"], reason))
             self._stage(docs)
             skip(self.session, skipped)
 
-    def _user(self, row: Any, docs: Docs) -> str | None:
-        user = record_of("user", row)
+    def _user(
+        self,
+        user: dict[str, Any],
+        demographics: dict[str, Any] | None,
+        dates: dict[str, str] | None,
+        agent_rows: list[dict[str, Any]] | None,
+        docs: Docs,
+    ) -> str | None:
         sid, role = user["sourcedId"], user.get("role")
-        dates = row["dates"] or {}
+        dates = dates or {}
         if role in to_edfi.STUDENT_ROLES:
-            demographics = (
-                record_of("demographics", {c: row[label] for c, label in _demographics_columns()})
-                if row[DEMO + "sourced_id"] is not None
-                else None
-            )
             doc = to_edfi.student(user, demographics)
             if doc is None or not {"firstName", "lastSurname"} <= set(doc):
                 return "a student needs an identifier (studentUniqueId) and a name"
@@ -343,7 +347,7 @@ class Translate:
             docs["contacts"].append((doc, sid))
             agents = {
                 a["sourced_id"]: {"role": a["role"], "identifier": a["identifier"]}
-                for a in row["agent_rows"] or []
+                for a in agent_rows or []
             }
             for sca in to_edfi.student_contact_associations(
                 user, lambda _entity, agent_id: agents.get(agent_id)
@@ -354,11 +358,29 @@ class Translate:
         return None
 
 
-@cache
-def _demographics_columns() -> tuple[tuple[str, str], ...]:
-    """(column, its label in the users query) of the demographics columns to_edfi may read."""
-    table = store.entity("demographics").table
-    return tuple((c.name, DEMO + c.name) for c in table.c if c.name != "metadata")
+def _columns(entity: str, fields: Iterable[str]) -> list[str]:
+    """The columns of the `fields` of `entity` stored in a column of their own."""
+    known = store.entity(entity).fields
+    columns = (known[f].column for f in fields if f in known)
+    return [c for c in columns if c is not None]
+
+
+_STREAMS = count()
+
+
+def stream_tuples(session: Session, sql: str, **params: Any) -> Iterator[list[tuple[Any, ...]]]:
+    """Rows of a query (psycopg placeholders) as tuples, in batches, through a server-side
+    cursor of the session's connection (COPYs run between fetches). Its jsonb values are decoded
+    by orjson, for this cursor only: the standard decoder took a sixth of the users' pass. They
+    must be lists and objects of text (sourcedIds, codes, dates): orjson reads an integer beyond
+    64 bits as a float, where json keeps it."""
+    # a name of its own: a stream left unfinished (an error mid-pass) keeps its cursor until the
+    # transaction ends, and must not block the next one
+    with driver(session).cursor(name=f"mapping_stream_{next(_STREAMS)}") as cur:
+        set_json_loads(orjson.loads, cur)
+        cur.execute(sql, params)
+        while rows := cur.fetchmany(BATCH):
+            yield rows
 
 
 def stages_for(session: Session) -> dict[str, Stage]:

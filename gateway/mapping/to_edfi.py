@@ -23,6 +23,18 @@ STUDENT_ROLES = ("student",)
 STAFF_ROLES = ("teacher", "administrator", "aide")
 CONTACT_ROLES = ("parent", "guardian", "relative")
 SECTION_STAFF_ROLES = ("teacher", "aide")
+# the user fields the people translations below read: a caller may leave the others out
+PERSON_FIELDS = tuple(
+    "role identifier givenName familyName middleName username email phone sms birthDate orgs "
+    "grades agents".split()
+)
+
+
+def demographics_fields() -> tuple[str, ...]:
+    """The demographics fields `student` and its associations read (race flags: crosswalk's)."""
+    races = cw.load("races")
+    places = ("birthDate", "sex", "cityOfBirth", "stateOfBirthAbbreviation", "countryOfBirthCode")
+    return (*places, *races["fromOneRoster"], races["ethnicity"])
 
 
 def edorg_id(org: Doc | None) -> int | None:
@@ -39,7 +51,9 @@ def _unspecified(name: str) -> str | None:
 
 
 def _optional(doc: Doc) -> Doc:
-    return {k: v for k, v in doc.items() if v not in (None, [], "")}
+    """The document without its empty values (None, [] and ""; False and 0 are values)."""
+    # a truthy value, nearly all of them, is kept after one test
+    return {k: v for k, v in doc.items() if v or (v is not None and v != "" and v != [])}
 
 
 # --- organizations ------------------------------------------------------------------------------
