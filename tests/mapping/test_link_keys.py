@@ -99,3 +99,47 @@ def test_an_enrollment_deleted_by_a_delta_keeps_its_key_for_the_record_created_a
     _, back, key = link(db_session, "enr-2")
     assert back is not None and key is None
     assert status(db_session, "enr-2") == "active"
+
+
+def test_the_downgrade_rebuilds_the_keys_of_live_links(pg_server_url):
+    from gateway import migrate
+    from tests.conftest import recreate_database
+
+    url = recreate_database(pg_server_url, "gateway_link_keys_test")
+    migrate.upgrade(url)
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            student = conn.scalar(
+                sa.text(
+                    "INSERT INTO students (student_unique_id, first_name, last_name) "
+                    "VALUES ('604822', 'Lisa', 'Woods') RETURNING id"
+                )
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO mapping_links (sourced_id, edfi_resource, natural_key, edfi_id) "
+                    "VALUES ('u-live', 'students', NULL, :id), "
+                    "('u-gone', 'students', '{\"studentUniqueId\": \"1\"}', NULL)"
+                ),
+                {"id": student},
+            )
+        migrate.downgrade(url, to="oneroster_0003")
+        with engine.connect() as conn:
+            keys = dict(
+                conn.execute(sa.text("SELECT sourced_id, natural_key FROM mapping_links")).all()
+            )
+            nullable = conn.scalar(
+                sa.text(
+                    "SELECT is_nullable FROM information_schema.columns "
+                    "WHERE table_name = 'mapping_links' AND column_name = 'natural_key'"
+                )
+            )
+        assert keys == {
+            "u-live": {"studentUniqueId": "604822"},
+            "u-gone": {"studentUniqueId": "1"},
+        }
+        assert nullable == "NO"
+        migrate.upgrade(url)
+    finally:
+        engine.dispose()
