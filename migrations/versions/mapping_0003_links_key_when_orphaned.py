@@ -1,4 +1,5 @@
-"""mapping_links.natural_key: stored only for links without an Ed-Fi row.
+"""mapping_links: natural_key stored only for links without an Ed-Fi row; one full unique index
+of the Ed-Fi ids.
 
 A link's natural key is read only while its Ed-Fi record is gone (edfi_id NULL: the same record
 created again gets its sourcedId back) or never existed (a derived record: a school year). A live
@@ -81,9 +82,23 @@ EDUCATION_ORGANIZATIONS = (
 
 def upgrade() -> None:
     op.execute("ALTER TABLE mapping_links ALTER COLUMN natural_key DROP NOT NULL")
+    # One link per Ed-Fi row, over every link: NULL edfi_ids (orphans) never collide in a unique
+    # index, so the predicate `edfi_id IS NOT NULL` excluded nothing that mattered, but it made
+    # the index partial, and a bulk load keeps partial indexes (gateway.bulkload): a district's
+    # 500,000 enrollment links went into it one random id at a time (2.2 s) where a rebuild
+    # after the rows sorts them once.
+    op.execute("DROP INDEX ux_mapping_links_edfi_id")
+    op.execute(
+        "CREATE UNIQUE INDEX ux_mapping_links_edfi_id ON mapping_links (edfi_resource, edfi_id)"
+    )
 
 
 def downgrade() -> None:
+    op.execute("DROP INDEX ux_mapping_links_edfi_id")
+    op.execute(
+        "CREATE UNIQUE INDEX ux_mapping_links_edfi_id ON mapping_links (edfi_resource, edfi_id) "
+        "WHERE edfi_id IS NOT NULL"
+    )
     for resource, (table, fields) in LINKED_TABLES.items():
         key = ", ".join(f"'{field}', t.{column}" for field, column in fields)
         op.execute(

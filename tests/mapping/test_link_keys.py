@@ -4,7 +4,11 @@ API gets its sourcedId back (an Ed-Fi API delete, the CSV projection's delete)."
 
 from __future__ import annotations
 
+import uuid
+
+import pytest
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from tests.csv import conftest as csv_suite
 from tests.csv.conftest import write_package
@@ -143,3 +147,17 @@ def test_the_downgrade_rebuilds_the_keys_of_live_links(pg_server_url):
         migrate.upgrade(url)
     finally:
         engine.dispose()
+
+
+def test_one_link_per_edfi_row_and_any_number_of_orphans(db_session):
+    insert = sa.text(
+        "INSERT INTO mapping_links (sourced_id, edfi_resource, natural_key, edfi_id) "
+        "VALUES (:s, 'students', CAST(:k AS jsonb), :id)"
+    )
+    row_id = uuid.uuid4()
+    db_session.execute(insert, {"s": "u-a", "k": None, "id": row_id})
+    for sid in ("u-b", "u-c"):  # NULL Ed-Fi ids never collide
+        db_session.execute(insert, {"s": sid, "k": '{"studentUniqueId": "9"}', "id": None})
+    with pytest.raises(IntegrityError, match="ux_mapping_links_edfi_id"):
+        with db_session.begin_nested():
+            db_session.execute(insert, {"s": "u-d", "k": None, "id": row_id})
