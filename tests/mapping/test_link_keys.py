@@ -161,3 +161,20 @@ def test_one_link_per_edfi_row_and_any_number_of_orphans(db_session):
     with pytest.raises(IntegrityError, match="ux_mapping_links_edfi_id"):
         with db_session.begin_nested():
             db_session.execute(insert, {"s": "u-d", "k": None, "id": row_id})
+
+
+def test_edfi_born_links_keep_a_key_only_for_records_without_a_row(rostered, db_session):
+    rows = db_session.execute(
+        sa.text("SELECT edfi_resource, edfi_id, natural_key FROM mapping_links")
+    ).all()
+    live = {r[0] for r in rows if r[1] is not None}
+    assert {"students", "sections", "studentSectionAssociations"} <= live
+    assert [r for r in rows if r[1] is not None and r[2] is not None] == []
+    # derived records (a school year, a line item category) have no Ed-Fi row: found by key
+    derived = {r[0]: r[2] for r in rows if r[1] is None}
+    assert derived == {
+        "schoolYears": {"schoolYear": 2022},
+        "gradebookEntryTypes": {
+            "gradebookEntryTypeDescriptor": "uri://ed-fi.org/GradebookEntryTypeDescriptor#Homework"
+        },
+    }
