@@ -187,7 +187,6 @@ class Stage:
         cols = ", ".join(q(c) for c in self.columns)
         condition = f" WHERE {where}" if where else ""
         params = {"now": now, "origin": origin}
-        self.session.execute(sa.text(f"ANALYZE {self.name}"))
         insert = (
             f"INSERT INTO {q(self.table.name)} AS t ({cols}, id, change_version, _etag, "
             "_last_modified_date, updated_at, created_at, origin) "
@@ -205,6 +204,9 @@ class Stage:
             if self.written_rows is not None:
                 self.written = self.name
                 return
+        # statistics for the anti-join's plan (a first load's plain insert needs none: its rows
+        # are read once, in order, and sampling 500,000 staged enrollments took 0.2 s)
+        self.session.execute(sa.text(f"ANALYZE {self.name}"))
         self.session.execute(sa.text(f"DROP TABLE IF EXISTS {self.picked}"))
         self.written_rows = self.session.execute(
             sa.text(
