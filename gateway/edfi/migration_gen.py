@@ -76,7 +76,7 @@ def reference_indexes(res: Resource) -> list[tuple[str, list[str], str | None]]:
     lookups by each reference of `res` (Ed-Fi query filters, dependent checks, cascades).
 
     An optional reference's index is partial, `WHERE <its first column> IS NOT NULL`, when that
-    column is nullable (it belongs to no required property too): rows without the reference need no
+    column is nullable (no required property shares it): rows without the reference need no
     entry, and a first load that leaves the reference empty (a OneRoster import) keeps the index
     as it is instead of rebuilding it (gateway.bulkload). Every lookup the index serves compares
     its first column with `=`, which already implies the predicate, so the planner still uses it.
