@@ -71,8 +71,17 @@ def ident(name: str) -> str:
     return f"{name[:54]}_{hashlib.sha1(name.encode()).hexdigest()[:8]}"
 
 
-def index_lines(res: Resource) -> list[str]:
-    lines = []
+def reference_indexes(res: Resource) -> list[tuple[str, list[str], str | None]]:
+    """(name, columns, the column a partial index requires, or None) of the indexes serving
+    lookups by each reference of `res` (Ed-Fi query filters, dependent checks, cascades).
+
+    An optional reference's index is partial, `WHERE <its first column> IS NOT NULL`, when that
+    column is nullable (no required property shares it): rows without the reference need no
+    entry, and a first load that leaves the reference empty (a OneRoster import) keeps the index
+    as it is instead of rebuilding it (gateway.bulkload). Every lookup the index serves compares
+    its first column with `=`, which already implies the predicate, so the planner still uses it.
+    """
+    out: list[tuple[str, list[str], str | None]] = []
     key = res.key_columns
     t = res.table_name
     seen = {tuple(key)}
@@ -82,9 +91,17 @@ def index_lines(res: Resource) -> list[str]:
         if tuple(cols) in seen or key[: len(cols)] == cols:
             continue
         seen.add(tuple(cols))
-        lines.append(
-            f"    op.create_index('{ident(f'ix_{t}_{ref.name[:-9].lower()}')}', '{t}', {cols!r})"
-        )
+        optional = ref.name not in res.required and res.table.c[cols[0]].nullable
+        out.append((ident(f"ix_{t}_{ref.name[:-9].lower()}"), cols, cols[0] if optional else None))
+    return out
+
+
+def index_lines(res: Resource) -> list[str]:
+    lines = []
+    t = res.table_name
+    for name, cols, present in reference_indexes(res):
+        where = f", postgresql_where=sa.text('{present} IS NOT NULL')" if present else ""
+        lines.append(f"    op.create_index('{name}', '{t}', {cols!r}{where})")
     lines.append(
         f"    op.create_index('{ident(f'ix_{t}_change_version')}', '{t}', ['change_version'])"
     )

@@ -12,6 +12,7 @@ OneRoster dropped), so a column is only ever overwritten by a value.
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from functools import cache
@@ -30,6 +31,17 @@ from gateway.mapping.links import EDUCATION_ORGANIZATIONS, table_of
 # rows were staged in (the last one staged for a natural key wins, as a write sequence would)
 SOURCED_ID, SEQ = "_sourced_id", "_seq"
 UNIQUE_VIOLATION = "23505"
+
+
+def minted_id_sql(seq_sql: str) -> str:
+    """An SQL expression minting a row's Ed-Fi `id` from its unique sequence number: the MD5 of a
+    fresh 128-bit random seed (one per call, so per staging table and run) and the number. As
+    unique and as unguessable as gen_random_uuid(), which costs one getrandom() call per row: on a
+    district's 500,000 enrollments, 2 s of the 2.5 s their staging took. (Setting the version 4
+    digits with overlay() would cost a third as much again; nothing reads them.) The expression is
+    immutable, so it can define a generated column."""
+    seed = secrets.token_hex(16)  # hex digits only: safe to inline as a literal
+    return f"md5('{seed}' || ({seq_sql})::text)::uuid"
 
 
 def driver(session: Session) -> psycopg.Connection:
@@ -144,7 +156,8 @@ class Stage:
         # each staged row gets the id and change version it is inserted with if it is new
         self.session.execute(
             sa.text(
-                f"ALTER TABLE {self.name} ADD COLUMN id uuid DEFAULT gen_random_uuid(), "
+                f"ALTER TABLE {self.name} ADD COLUMN id uuid GENERATED ALWAYS AS "
+                f"({minted_id_sql(SEQ)}) STORED, "
                 "ADD COLUMN cv bigint DEFAULT nextval('change_version_seq'), "
                 "ADD COLUMN existed boolean DEFAULT false"
             )
@@ -225,7 +238,6 @@ class Stage:
         cols = ", ".join(q(c) for c in self.columns)
         condition = f" WHERE {where}" if where else ""
         params = {"now": now, "origin": origin}
-        self.session.execute(sa.text(f"ANALYZE {self.name}"))
         insert = (
             f"INSERT INTO {q(self.table.name)} AS t ({cols}, id, change_version, _etag, "
             "_last_modified_date, updated_at, created_at, origin) "
@@ -243,6 +255,9 @@ class Stage:
             if self.written_rows is not None:
                 self.written = self.name
                 return
+        # statistics for the anti-join's plan (a first load's plain insert needs none: its rows
+        # are read once, in order, and sampling 500,000 staged enrollments took 0.2 s)
+        self.session.execute(sa.text(f"ANALYZE {self.name}"))
         self.session.execute(sa.text(f"DROP TABLE IF EXISTS {self.picked}"))
         self.written_rows = self.session.execute(
             sa.text(
@@ -279,9 +294,10 @@ class Stage:
             f"DISTINCT ON ({SOURCED_ID}) " if self.repeated else ""
         )  # a sourcedId staged more than once (a term, for each class) is linked once
         insert = (
-            "INSERT INTO mapping_links (sourced_id, edfi_resource, natural_key, edfi_id, "
-            f"origin) SELECT {one_per_sid}{SOURCED_ID}, CAST(:resource AS text), "
-            f"{natural_key_sql(self.res, link_resource, 'p')}, id, CAST(:origin AS text) "
+            # no natural_key: a live link is found by its row's id (see gateway.mapping.links)
+            "INSERT INTO mapping_links (sourced_id, edfi_resource, edfi_id, origin) "
+            f"SELECT {one_per_sid}{SOURCED_ID}, CAST(:resource AS text), id, "
+            "CAST(:origin AS text) "
             f"FROM {self.written} p WHERE {SOURCED_ID} IS NOT NULL AND (NOT existed OR NOT "
             "EXISTS (SELECT 1 FROM mapping_links l WHERE l.edfi_resource::text = "
             "CAST(:resource AS text) AND l.edfi_id = p.id "
@@ -291,7 +307,7 @@ class Stage:
         upsert = (
             f"{insert} ON CONFLICT (sourced_id) DO UPDATE SET "
             "edfi_resource = EXCLUDED.edfi_resource, edfi_id = EXCLUDED.edfi_id, "
-            "natural_key = EXCLUDED.natural_key"
+            "natural_key = NULL"
         )
         params = {"resource": link_resource, "origin": origin}
         # a sourcedId linked before (a re-import, a record deleted and back) makes it an upsert

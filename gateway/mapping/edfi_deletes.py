@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from gateway.edfi import documents, nested, security
 from gateway.edfi.definitions import Resource, registry
 from gateway.edfi.dependents import MESSAGE, _item_key, target_flats
-from gateway.mapping.edfi_bulk import natural_key_sql, q
+from gateway.mapping.edfi_bulk import link_resource_of, natural_key_sql, q
 from gateway.mapping.links import EDUCATION_ORGANIZATIONS, table_of
 
 
@@ -51,16 +51,6 @@ def delete_linked(
         for row_id, reason in blocked.items():
             for sourced in rows[row_id]:
                 kept[sourced] = f"the Ed-Fi {res.entity} stays: {reason}"
-        gone = existing - set(blocked)
-        if gone:
-            link_resource = "educationOrganizations" if name in EDUCATION_ORGANIZATIONS else name
-            session.execute(
-                sa.text(
-                    "UPDATE mapping_links SET edfi_id = NULL WHERE edfi_resource = :r "
-                    "AND edfi_id = ANY(:ids)"
-                ).bindparams(sa.bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))),
-                {"r": link_resource, "ids": list(gone)},
-            )
     return kept
 
 
@@ -136,13 +126,18 @@ def _blocked(session: Session, res: Resource, ids: set[uuid.UUID]) -> dict[uuid.
 
 
 def _delete(session: Session, res: Resource, ids: set[uuid.UUID], now: datetime) -> None:
-    """One DELETE and one tombstone per row (change version, key values, organizations)."""
+    """One DELETE and one tombstone per row (change version, key values, organizations); the
+    row's link keeps its sourcedId for its natural key (stored now: a live link has none)."""
     edorgs = edorg_ids_of(session, res, ids)
     id_list = list(ids)
+    link_resource = link_resource_of(res.name)
     session.execute(
         sa.text(
             f"WITH gone AS (DELETE FROM {q(table_of(res).name)} t WHERE t.id = ANY(:ids) "
-            f"RETURNING t.id, {natural_key_sql(res, res.name)} AS key_values), "
+            f"RETURNING t.id, {natural_key_sql(res, res.name)} AS key_values, "
+            f"{natural_key_sql(res, link_resource)} AS link_key), "
+            "orphaned AS (UPDATE mapping_links l SET edfi_id = NULL, natural_key = g.link_key "
+            "FROM gone g WHERE l.edfi_resource = :link_resource AND l.edfi_id = g.id), "
             "reach AS (SELECT * FROM unnest(:eids, :edorgs) AS r(id, edorg_ids)) "
             "INSERT INTO edfi_tracked_changes (change_version, resource, kind, id, "
             "old_key_values, edorg_ids, created_at) "
@@ -159,6 +154,7 @@ def _delete(session: Session, res: Resource, ids: set[uuid.UUID], now: datetime)
             "eids": id_list,
             "edorgs": [json.dumps(edorgs.get(i, [])) for i in id_list],
             "resource": res.name,
+            "link_resource": link_resource,
             "now": now,
         },
     )

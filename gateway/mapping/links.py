@@ -4,6 +4,12 @@ A sourcedId is the deterministic hash of the natural key the first time a record
 in `mapping_links` against the Ed-Fi row's `id`, so it survives updates and key changes (cascaded
 ones too: the row keeps its id). A delete keeps the link with its natural key, so the same record
 created again gets its sourcedId back. Records born in OneRoster are linked to their own sourcedId.
+
+`natural_key` is read only for links without an Ed-Fi row (edfi_id NULL: a deleted record, or a
+derived one such as a school year): a live link is found by its row's id. So it is stored only
+there — written with the link when there is no row, and by every path that deletes a linked row
+(`detach` here, the projection's deletes in edfi_deletes) — and a district's hundreds of
+thousands of live links are written without building one JSON object each.
 """
 
 from __future__ import annotations
@@ -28,7 +34,8 @@ mapping_links = sa.Table(
     Base.metadata,
     sa.Column("sourced_id", sa.String(255), primary_key=True),
     sa.Column("edfi_resource", sa.String(100), nullable=False),
-    sa.Column("natural_key", JSONB, nullable=False),
+    # only while edfi_id is NULL; Python None is SQL NULL, not a JSON null
+    sa.Column("natural_key", JSONB(none_as_null=True)),
     sa.Column("edfi_id", UUID(as_uuid=True)),
     sa.Column("origin", sa.String(20), nullable=False, server_default="edfi"),
     sa.Column(
@@ -123,7 +130,7 @@ class Links:
                     {
                         "sourced_id": sid,
                         "edfi_resource": resource,
-                        "natural_key": json.loads(ck),
+                        "natural_key": None if ck in row_ids else json.loads(ck),
                         "edfi_id": row_ids.get(ck),
                     }
                     for sid, ck in new.items()
@@ -221,7 +228,7 @@ class Links:
                 .values(
                     sourced_id=candidate,
                     edfi_resource=resource,
-                    natural_key=_plain(key),
+                    natural_key=_plain(key) if row_id is None else None,
                     edfi_id=row_id,
                 )
                 .on_conflict_do_nothing(index_elements=["sourced_id"])
@@ -238,14 +245,14 @@ class Links:
         stmt = pg_insert(mapping_links).values(
             sourced_id=sourced,
             edfi_resource=resource,
-            natural_key=_plain(key),
+            natural_key=None,
             edfi_id=row_id,
             origin=origin,
         )
         self.session.execute(
             stmt.on_conflict_do_update(
                 index_elements=["sourced_id"],
-                set_={"edfi_id": stmt.excluded.edfi_id, "natural_key": stmt.excluded.natural_key},
+                set_={"edfi_id": stmt.excluded.edfi_id, "natural_key": None},
             )
         )
         self.cache[(resource, canonical_key(key))] = sourced
@@ -254,7 +261,7 @@ class Links:
         self.session.execute(
             sa.update(mapping_links)
             .where(mapping_links.c.sourced_id == sourced)
-            .values(edfi_id=row_id)
+            .values(edfi_id=row_id, natural_key=None)
         )
 
     def detach(self, resource: str, row_id: uuid.UUID, key: dict[str, Any]) -> str | None:

@@ -1,0 +1,85 @@
+"""Optional references' and JSONB collections' indexes are partial (edfi_0003), and every lookup
+by a reference still finds its index; edfi_0003's fixed list is what the generator's rule gives."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import sqlalchemy as sa
+
+from gateway.edfi.definitions import registry
+from gateway.edfi.migration_gen import reference_indexes
+from gateway.paths import MIGRATIONS_DIR
+from tests.csv.conftest import assert_uses_index
+
+
+def sample(column: sa.Column) -> str:
+    """A literal of the column's type, for a plan."""
+    if isinstance(column.type, sa.Date):
+        return "'2021-08-23'"
+    return "1" if isinstance(column.type, sa.Integer) else "'x'"
+
+
+def edfi_0003():
+    path = MIGRATIONS_DIR / "versions" / "edfi_0003_partial_indexes.py"
+    spec = importlib.util.spec_from_file_location("edfi_0003", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def partial_references() -> list[tuple[sa.Table, str, list[str]]]:
+    out = []
+    for res in registry().resources.values():
+        if res.descriptor or res.table is None:
+            continue
+        for name, columns, present in reference_indexes(res):
+            if present:
+                out.append((res.table, name, columns))
+    return sorted(out, key=lambda r: (r[0].name, r[1]))
+
+
+def test_the_migration_lists_what_the_rule_gives():
+    expected = [(t.name, name, tuple(columns)) for t, name, columns in partial_references()]
+    assert edfi_0003().OPTIONAL_REFERENCES == expected
+    assert expected  # the rule picks some
+
+
+def test_optional_indexes_are_partial(db_session):
+    names = [name for _, name, _ in partial_references()]
+    names += [name for _, _, name in edfi_0003().COLLECTIONS]
+    rows = dict(
+        db_session.execute(
+            sa.text("SELECT indexname, indexdef FROM pg_indexes WHERE indexname = ANY(:n)"),
+            {"n": names},
+        ).all()
+    )
+    assert set(rows) == set(names)
+    assert [n for n, definition in rows.items() if " IS NOT NULL" not in definition] == []
+    # a required reference's index stays whole
+    (whole,) = db_session.scalars(
+        sa.text(
+            "SELECT indexdef FROM pg_indexes "
+            "WHERE indexname = 'ix_student_section_associations_section'"
+        )
+    )
+    assert " WHERE " not in whole
+
+
+def test_a_lookup_by_an_optional_reference_uses_its_partial_index(db_session):
+    for table, name, columns in partial_references():
+        conditions = " AND ".join(f'"{c}" = {sample(table.c[c])}' for c in columns)
+        savepoint = db_session.begin_nested()
+        # only this index to choose (with another one on the same columns, the planner may
+        # take that one); constraint indexes stay, and none of them leads with these columns
+        others = db_session.scalars(
+            sa.text(
+                "SELECT indexname FROM pg_indexes i WHERE tablename = :t AND indexname <> :n "
+                "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)"
+            ),
+            {"t": table.name, "n": name},
+        ).all()
+        for other in others:
+            db_session.execute(sa.text(f'DROP INDEX "{other}"'))
+        assert_uses_index(db_session, f'SELECT id FROM "{table.name}" WHERE {conditions}', name)
+        savepoint.rollback()
