@@ -163,7 +163,6 @@ class Stage:
             )
         )
         self.written = self.name  # the table the links are made from: the stage, or `picked`
-        self._json = {c.name for c in self.table.c if isinstance(c.type, sa.JSON)}
 
     def copy(self, docs: Iterable[tuple[dict[str, Any], str | None]]) -> None:
         """COPY Ed-Fi documents (each with the sourcedId to link, or None) into the stage, in
