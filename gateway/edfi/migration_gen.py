@@ -10,7 +10,7 @@ import hashlib
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from gateway.edfi.definitions import Registry, Resource, registry
+from gateway.edfi.definitions import Reference, Registry, Resource, registry
 
 HEADER = '''"""Ed-Fi DS5 resource tables, descriptors, change tracking.
 
@@ -71,9 +71,59 @@ def ident(name: str) -> str:
     return f"{name[:54]}_{hashlib.sha1(name.encode()).hexdigest()[:8]}"
 
 
-def reference_indexes(res: Resource) -> list[tuple[str, list[str], str | None]]:
+def people(reg: Registry) -> frozenset[str]:
+    """The resources that are people (students, staffs, contacts): those referring to a Person."""
+    return frozenset(
+        r.name
+        for r in reg.resources.values()
+        if any(ref.entity == "Person" for ref in r.references)
+    )
+
+
+def _reference_columns(res: Resource, ref: Reference, reg: Registry) -> list[str]:
+    """The reference's columns in its target's own key order (sectionIdentifier first for a
+    section), as the target's unique index has them; the reference's order for abstract targets."""
+    target = reg.resources.get(ref.targets[0]) if len(ref.targets) == 1 else None
+    fields = list(ref.fields)
+    if target is not None and all(name in target.identity for name, _ in fields):
+        fields.sort(key=lambda f: target.identity.index(f[0]))
+    return [res.columns[flat].name for _, flat in fields]
+
+
+def natural_key_order(res: Resource, reg: Registry | None = None) -> list[str]:
+    """The column order of `res`'s natural-key unique index.
+
+    A key that holds a person's unique id (a reference to a student, staff or contact) starts
+    with that person's column(s), in identity order: the person's id has the most distinct values,
+    so building the index compares one or two columns per pair instead of 5-7 (an association's
+    leading identity columns, a begin date or a school, barely vary), and the index also serves
+    every lookup by the person, making that reference's own index redundant. The other identity
+    references' columns follow (each in its target's key order), then the remaining key columns
+    in identity order. Any other key keeps its identity order.
+    """
+    reg = reg or registry()
+    key = res.key_columns
+    refs = [ref for ref in res.references if ref.identity]
+    persons = people(reg)
+    person_cols = {
+        c for ref in refs if set(ref.targets) & persons for c in _reference_columns(res, ref, reg)
+    }
+    if not person_cols & set(key):
+        return key
+    order = [c for c in key if c in person_cols]
+    for ref in sorted(refs, key=lambda r: key.index(res.columns[r.fields[0][1]].name)):
+        order += _reference_columns(res, ref, reg)
+    order += key
+    # a column shared by two references (a school id) or by a reference and the key comes once
+    return [c for i, c in enumerate(order) if c in key and c not in order[:i]]
+
+
+def reference_indexes(
+    res: Resource, key: list[str] | None = None
+) -> list[tuple[str, list[str], str | None]]:
     """(name, columns, the column a partial index requires, or None) of the indexes serving
-    lookups by each reference of `res` (Ed-Fi query filters, dependent checks, cascades).
+    lookups by each reference of `res` (Ed-Fi query filters, dependent checks, cascades), given
+    the column order of its natural-key unique index (`natural_key_order` unless `key`).
 
     An optional reference's index is partial, `WHERE <its first column> IS NOT NULL`, when that
     column is nullable (no required property shares it): rows without the reference need no
@@ -82,7 +132,7 @@ def reference_indexes(res: Resource) -> list[tuple[str, list[str], str | None]]:
     its first column with `=`, which already implies the predicate, so the planner still uses it.
     """
     out: list[tuple[str, list[str], str | None]] = []
-    key = res.key_columns
+    key = natural_key_order(res) if key is None else key
     t = res.table_name
     seen = {tuple(key)}
     for ref in res.references:
@@ -152,7 +202,7 @@ def table_lines(res: Resource) -> list[str]:
     )
     lines += [f"        {c}," for c in cols]
     lines.append(
-        f"        sa.UniqueConstraint({', '.join(repr(k) for k in res.key_columns)}, "
+        f"        sa.UniqueConstraint({', '.join(repr(k) for k in natural_key_order(res))}, "
         f"name='{ident(f'uq_{t}_key')}'),"
     )
     lines.append("    )")

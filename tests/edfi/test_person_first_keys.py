@@ -1,0 +1,166 @@
+"""Natural keys holding a person's unique id are indexed person first (edfi_0004): the database has
+the order the generator's rule gives, edfi_0004's fixed lists are what the rule gives, and every
+lookup by a person or by another identity reference still finds an index."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+
+import sqlalchemy as sa
+
+from gateway.edfi.definitions import Resource, registry
+from gateway.edfi.migration_gen import ident, natural_key_order, people, reference_indexes
+from gateway.paths import MIGRATIONS_DIR
+
+
+def edfi_0004():
+    path = MIGRATIONS_DIR / "versions" / "edfi_0004_person_first_keys.py"
+    spec = importlib.util.spec_from_file_location("edfi_0004", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def resources() -> list[Resource]:
+    return sorted(
+        (r for r in registry().resources.values() if not r.descriptor), key=lambda r: r.table_name
+    )
+
+
+def core(res: Resource) -> bool:
+    """A foundation table: its natural key is the primary key of 0001, not a generated one."""
+    return res.table_name in registry().storage["coreColumns"]
+
+
+def person_columns(res: Resource) -> list[str]:
+    persons = people(registry())
+    return [
+        res.columns[flat].name
+        for ref in res.references
+        if ref.identity and set(ref.targets) & persons
+        for _, flat in ref.fields
+    ]
+
+
+def key_columns_in_db(session, res: Resource) -> list[str]:
+    """The columns, in index order, of the table's natural-key constraint (its primary key for a
+    foundation table)."""
+    if core(res):
+        condition, params = "c.contype = 'p'", {}
+    else:
+        condition, params = "c.conname = :n", {"n": ident(f"uq_{res.table_name}_key")}
+    return list(
+        session.scalars(
+            sa.text(
+                "SELECT a.attname FROM pg_constraint c, unnest(c.conkey) WITH ORDINALITY k(n, i) "
+                "JOIN pg_attribute a ON a.attnum = k.n "
+                f"WHERE a.attrelid = c.conrelid AND c.conrelid = :t ::regclass AND {condition} "
+                "ORDER BY k.i"
+            ),
+            {"t": res.table_name, **params},
+        )
+    )
+
+
+def sample(column: sa.Column) -> str:
+    """A literal of the column's type, for a plan."""
+    if isinstance(column.type, sa.Date):
+        return "'2021-08-23'"
+    return "1" if isinstance(column.type, sa.Integer) else "'x'"
+
+
+def index_used(session, res: Resource, columns: list[str]) -> str:
+    """The index the planner reads for an equality lookup on `columns` (sequential scans off, as
+    for a big table); fails on a plan without one."""
+    conditions = " AND ".join(f'"{c}" = {sample(res.table.c[c])}' for c in columns)
+    session.execute(sa.text("SET LOCAL enable_seqscan = off"))
+    plan = "\n".join(
+        session.scalars(sa.text(f'EXPLAIN SELECT id FROM "{res.table_name}" WHERE {conditions}'))
+    )
+    found = re.search(
+        r"(?:Index Scan using|Index Only Scan using|Bitmap Index Scan on) (\S+)", plan
+    )
+    assert found, plan
+    return found.group(1)
+
+
+def leading_column(session, index: str) -> str:
+    return session.scalar(
+        sa.text(
+            "SELECT a.attname FROM pg_index x JOIN pg_attribute a "
+            "ON a.attrelid = x.indrelid AND a.attnum = x.indkey[0] "
+            "WHERE x.indexrelid = :i ::regclass"
+        ),
+        {"i": index},
+    )
+
+
+def test_the_rule_puts_the_person_first():
+    ssa = registry().resources["studentSectionAssociations"]
+    assert natural_key_order(ssa) == [
+        "student_unique_id",
+        "section_identifier",
+        "local_course_code",
+        "school_id",
+        "school_year",
+        "session_name",
+        "begin_date",
+    ]
+    for res in resources():
+        order = natural_key_order(res)
+        assert sorted(order) == sorted(res.key_columns), res.name  # the same key, reordered
+        persons = [c for c in res.key_columns if c in person_columns(res)]
+        assert order[: len(persons)] == persons, res.name
+        if not persons:
+            assert order == res.key_columns, res.name
+    # a key of two people (a student's contact) keeps its order: it starts with a person already
+    sca = registry().resources["studentContactAssociations"]
+    assert natural_key_order(sca) == sca.key_columns
+
+
+def test_the_migration_lists_what_the_rule_gives():
+    keys, dropped, added = [], [], []
+    for res in resources():
+        t, order = res.table_name, natural_key_order(res)
+        if order != res.key_columns and not core(res):
+            keys.append((t, ident(f"uq_{t}_key"), tuple(res.key_columns), tuple(order)))
+        before = reference_indexes(res, res.key_columns)
+        after = reference_indexes(res)
+        # edfi_0004 creates whole indexes: none of the ones it touches is an optional reference's
+        dropped += [(t, n, tuple(c)) for n, c, p in before if (n, c, p) not in after and not p]
+        added += [(t, n, tuple(c)) for n, c, p in after if (n, c, p) not in before and not p]
+        assert [i for i in before + after if i[2] and (i in before) != (i in after)] == []
+    migration = edfi_0004()
+    assert migration.KEYS == keys
+    assert migration.DROPPED == dropped
+    assert migration.ADDED == added
+    assert {t for t, *_ in keys} >= {"student_section_associations", "staff_section_associations"}
+
+
+def test_the_database_has_the_rules_order(db_session):
+    for res in resources():
+        assert key_columns_in_db(db_session, res) == natural_key_order(res), res.name
+    names = db_session.scalars(sa.text("SELECT indexname FROM pg_indexes")).all()
+    assert [n for _, n, _ in edfi_0004().DROPPED if n in names] == []
+    assert [n for _, n, _ in edfi_0004().ADDED if n not in names] == []
+
+
+def test_a_lookup_by_a_person_uses_an_index_leading_with_the_person(db_session):
+    looked_up = set()
+    for res in resources():
+        for column in person_columns(res):
+            index = index_used(db_session, res, [column])
+            assert leading_column(db_session, index) == column, (res.name, index)
+            looked_up.add(column)
+    assert looked_up == {"student_unique_id", "staff_unique_id", "contact_unique_id"}
+
+
+def test_a_lookup_by_any_identity_reference_uses_an_index(db_session):
+    for res in resources():
+        for ref in res.references:
+            if not ref.identity:
+                continue
+            columns = [res.columns[flat].name for _, flat in ref.fields]
+            index = index_used(db_session, res, columns)
+            assert leading_column(db_session, index) in columns, (res.name, ref.name, index)
