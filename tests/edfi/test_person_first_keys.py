@@ -164,3 +164,30 @@ def test_a_lookup_by_any_identity_reference_uses_an_index(db_session):
             columns = [res.columns[flat].name for _, flat in ref.fields]
             index = index_used(db_session, res, columns)
             assert leading_column(db_session, index) in columns, (res.name, ref.name, index)
+
+
+def test_downgrade_restores_the_identity_order(pg_server_url):
+    from sqlalchemy.orm import Session
+
+    from gateway import migrate
+    from tests.conftest import recreate_database
+
+    url = recreate_database(pg_server_url, "gateway_person_first_keys_test")
+    engine = sa.create_engine(url)
+    try:
+        migrate.upgrade(url)
+        migrate.downgrade(url, to="edfi_0003")
+        with Session(engine) as session:
+            for res in resources():
+                assert key_columns_in_db(session, res) == (
+                    natural_key_order(res) if core(res) else res.key_columns
+                ), res.name
+            names = set(session.scalars(sa.text("SELECT indexname FROM pg_indexes")))
+            assert {n for _, n, _ in edfi_0004().DROPPED} <= names
+            assert not {n for _, n, _ in edfi_0004().ADDED} & names
+        migrate.upgrade(url)
+        with Session(engine) as session:
+            for res in resources():
+                assert key_columns_in_db(session, res) == natural_key_order(res), res.name
+    finally:
+        engine.dispose()
