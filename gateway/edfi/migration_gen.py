@@ -1,6 +1,9 @@
 """Generate migrations/versions/edfi_0001_resources.py from the resource definitions.
 
 Run: python -m gateway.edfi.migration_gen   — the output is committed; review its diff like code.
+edfi_0001 stays as first committed: a later change of rule reaches existing databases through a
+revision of its own, whose fixed lists a test compares with the rule (edfi_0003: partial indexes
+for optional references; edfi_0004: natural keys indexed person first).
 """
 
 from __future__ import annotations

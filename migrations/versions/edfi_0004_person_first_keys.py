@@ -154,7 +154,7 @@ def _rekey(table: str, name: str, columns: tuple[str, ...]) -> None:
 
 
 def _indexes(create: list, drop: list) -> None:
-    for _, name, _ in drop:
+    for _, name, _ in drop + create:
         op.execute(f'DROP INDEX IF EXISTS "{name}"')
     for table, name, columns in create:
         op.execute(f'CREATE INDEX "{name}" ON "{table}" ({_columns(columns)})')
