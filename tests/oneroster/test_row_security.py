@@ -3,9 +3,12 @@ of the way, PostgreSQL's row-level security still returns only the client's orga
 
 from __future__ import annotations
 
+import uuid
+from urllib.parse import quote
+
 import psycopg
 import pytest
-from sqlalchemy import create_engine, func, literal_column, select, text
+from sqlalchemy import create_engine, delete, func, insert, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from gateway.auth.access import compute_org_scope
@@ -218,3 +221,67 @@ def test_a_failed_read_keeps_no_role_in_the_transaction(db_session):
     assert db_session.scalar(text("SELECT current_user")) == me
     db_session.add(m.Organization(sourced_id="o-after-error", name="After", type="school"))
     db_session.flush()
+
+
+def test_lone_requests_of_a_school_client_read_committed_rows_of_its_school(test_config):
+    """Outside the tests' transaction, as `gateway serve` runs: a restricted client's reads take
+    the lone autocommit path with the reader role, and the next client on the app's pooled
+    connections is not limited by it."""
+    from gateway.auth.clients import create_client, find_active
+    from gateway.auth.tokens import issue_token
+    from gateway.db import get_session
+    from tests.oneroster.live import close, live_app
+
+    app = live_app(test_config)
+    engine = app.extensions["gateway.db"].engine
+    tag = uuid.uuid4().hex[:8]
+    mine, theirs = f"lone-s-{tag}", f"lone-o-{tag}"
+    with engine.begin() as connection:
+        for org in (mine, theirs):
+            connection.execute(
+                insert(m.Organization).values(sourced_id=org, name=org, type="school")
+            )
+            connection.execute(
+                insert(m.User).values(
+                    sourced_id=f"u-{org}",
+                    role="student",
+                    given_name="A",
+                    family_name="B",
+                    username=f"u-{org}",
+                    enabled_user=True,
+                    org_ids=[org],
+                )
+            )
+    headers, client_ids = {}, []
+    with app.app_context():
+        session = get_session()
+        for label, orgs in (("school", [mine]), ("all", [])):
+            created, _ = create_client(
+                session, name=f"lone-{label}", education_organization_ids=orgs
+            )
+            token = issue_token(
+                session, find_active(session, created.key), list(created.scopes), 60
+            )
+            headers[label] = {"Authorization": f"Bearer {token}"}
+            client_ids.append(created.id)
+        session.commit()
+    try:
+        client = app.test_client()
+        wanted = "/users?filter=" + quote(f"username~'{tag}'")
+        for _ in range(2):  # the second time with the token cached: the read is the only query
+            response = client.get(BASE + wanted, headers=headers["school"])
+            assert ids(response, "users") == [f"u-{mine}"]
+            assert (
+                client.get(BASE + f"/users/u-{theirs}", headers=headers["school"]).status_code
+                == 404
+            )
+            response = client.get(BASE + wanted, headers=headers["all"])
+            assert ids(response, "users") == sorted([f"u-{mine}", f"u-{theirs}"])
+    finally:
+        with engine.begin() as connection:
+            connection.execute(delete(m.User).where(m.User.sourced_id.like(f"u-lone-%-{tag}")))
+            connection.execute(
+                delete(m.Organization).where(m.Organization.sourced_id.in_([mine, theirs]))
+            )
+        for client_id in client_ids:
+            close(app, client_id)
