@@ -13,7 +13,7 @@ A server where the migrating user may neither create that role nor use an existi
 CREATEROLE) gets no policies: a warning is logged and the application's filter alone applies.
 
 Revision ID: rls_0001
-Revises: oneroster_0003
+Revises: edfi_0003
 """
 
 import logging
@@ -21,7 +21,7 @@ import logging
 from alembic import op
 
 revision = "rls_0001"
-down_revision = "oneroster_0003"
+down_revision = "edfi_0003"
 branch_labels = None
 depends_on = None
 
@@ -107,7 +107,7 @@ def upgrade() -> None:
         log.warning(
             "row-level security left off: the migrating user may not create or use role %s "
             "(grant it CREATEROLE, or create the role and grant it to that user, then run "
-            "`gateway migrate` again after a downgrade to oneroster_0003); the application's "
+            "`gateway migrate` again after a downgrade to edfi_0003); the application's "
             "organization filter still applies",
             ROLE,
         )
