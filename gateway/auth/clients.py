@@ -97,6 +97,8 @@ def revoke_client(session: Session, key: str) -> bool:
 
 
 def find_active(session: Session, key: str) -> ApiClient | None:
+    if not key or len(key) > ApiClient.key.type.length or "\x00" in key:
+        return None  # no client has such a key (and PostgreSQL refuses NUL in text)
     return session.scalar(select(ApiClient).where(ApiClient.key == key, ApiClient.active))
 
 

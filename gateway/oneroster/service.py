@@ -83,6 +83,29 @@ def _reach_params(reach: Reach) -> dict[str, Any]:
     return {} if reach.unrestricted else {"reach_ids": sorted(reach.sourced_ids)}
 
 
+def _row_security_org_ids(
+    reach: Reach,
+    entity: Entity,
+    nested: Nested | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> frozenset[str] | None:
+    """The organizations the database's row-level security lets this read see; None for a
+    client that reaches every organization.
+
+    A nested path that ties the rows' own organization to the path's (/schools/{id}/students
+    holds only users of that school) needs no other organization. The narrower set lets the
+    policy's index condition pick that school's rows: PostgreSQL cannot use the path's own
+    condition for it (jsonb @> is not leakproof, so under RLS it is checked only after the
+    policy), and with a district's every school the policy alone would select all users."""
+    if reach.unrestricted:
+        return None
+    if nested is not None and entity.reach is not None and entity.reach[0] in ("in", "overlaps"):
+        for kind, *args in nested.where:
+            if kind in ("equals", "contains") and args[0] == entity.reach[1]:
+                return reach.sourced_ids & {(params or {})[f"path_{args[1]}"]}
+    return reach.sourced_ids
+
+
 def _exists(view: View, sourced_id: Any, conditions: Sequence[Any], extra: Sequence[Any]) -> Any:
     table = view.entity.table
     return select(table.c.sourced_id).where(table.c.sourced_id == sourced_id, *conditions, *extra)
@@ -215,7 +238,12 @@ def list_page(
     # an index walk whatever the values, so only it keeps one prepared plan.
     plain = not query.conditions and nested is None and kind != "some"
     row = fetch_row(
-        session, shape, lambda: _page_statement(view, query, kind, nested), params, prepare=plain
+        session,
+        shape,
+        lambda: _page_statement(view, query, kind, nested),
+        params,
+        prepare=plain,
+        org_ids=_row_security_org_ids(reach, view.entity, nested, params),
     )
     assert row is not None  # an aggregate always gives one row
     if plain:  # it may have summed the stored count's appended rows: have them folded soon
@@ -262,6 +290,7 @@ def get_one(
         lambda: _record_statement(view, fields, kind),
         params,
         prepare=True,  # a primary-key look-up whatever the values
+        org_ids=_row_security_org_ids(reach, entity),
     )
     if row is None:
         raise unknown_object(entity.single, sourced_id)

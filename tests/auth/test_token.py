@@ -75,6 +75,18 @@ def test_requested_scope_is_granted_and_echoed(client, make_api_client):
             "invalid_client",
         ),
         ({"grant_type": "client_credentials"}, False, 401, "invalid_client"),
+        (  # no key can hold NUL or be wider than the column: refused, never a 500
+            {"grant_type": "client_credentials", "client_id": "\x00", "client_secret": "S"},
+            False,
+            401,
+            "invalid_client",
+        ),
+        (
+            {"grant_type": "client_credentials", "client_id": "k" * 65, "client_secret": "S"},
+            False,
+            401,
+            "invalid_client",
+        ),
         (
             {"grant_type": "client_credentials", "scope": "profiles.write"},
             True,

@@ -10,6 +10,7 @@ from typing import Any
 from gateway.edfi.definitions import registry
 from gateway.mapping import reverse, to_edfi
 from gateway.mapping.projection import Projector
+from gateway.mapping.roster_passes import PEOPLE
 from tests.csv import conftest as csv_suite
 from tests.csv.conftest import write_package
 from tests.csv.district import T
@@ -17,15 +18,6 @@ from tests.csv.district import T
 do_import = csv_suite.do_import
 ED = "uri://ed-fi.org/"
 SERVER = ("id", "_etag", "_lastModifiedDate", "link")
-PEOPLE = (
-    "students",
-    "studentEducationOrganizationAssociations",
-    "studentSchoolAssociations",
-    "staffs",
-    "staffEducationOrganizationAssignmentAssociations",
-    "contacts",
-    "studentContactAssociations",
-)
 
 
 def _row(sourced_id: str, **values: str) -> dict[str, str]:

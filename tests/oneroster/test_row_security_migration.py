@@ -1,0 +1,97 @@
+"""Migration rls_0001: its downgrade removes what it made, and a server where the migrating user may
+not take the reader role keeps RLS off while the application's filter still isolates clients."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import psycopg
+import pytest
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from gateway import migrate
+from gateway.auth.row_security import READER_ROLE
+from gateway.oneroster import prepared
+from tests.conftest import _libpq, recreate_database
+
+_STATE = """
+SELECT (SELECT count(*) FROM pg_policies WHERE policyname = 'reach'),
+       (SELECT count(*) FROM pg_class WHERE relrowsecurity),
+       to_regprocedure('gateway_request_org_ids()') IS NOT NULL,
+       (SELECT count(*) FROM pg_roles WHERE rolname = :role)
+"""
+
+
+def _state(engine) -> tuple:
+    with engine.connect() as connection:
+        return tuple(connection.execute(text(_STATE), {"role": READER_ROLE}).one())
+
+
+def test_downgrade_removes_the_policies_and_upgrade_restores_them(pg_server_url, database_url):
+    url = recreate_database(pg_server_url, "gateway_rls_migration_test")
+    engine = create_engine(url)
+    try:
+        migrate.upgrade(url)
+        assert _state(engine) == (8, 8, True, 1)
+        migrate.downgrade(url, to="edfi_0003")
+        # The role is the server's: the suite's own database still grants it, so it stays.
+        assert _state(engine) == (0, 0, False, 1)
+        migrate.upgrade(url)
+        assert _state(engine) == (8, 8, True, 1)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def plain_owner_url(pg_server_url):
+    """A database owned by a user that is neither superuser nor CREATEROLE (a managed server's
+    application user), as that user's URL."""
+    name = f"rls_plain_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(_libpq(pg_server_url), autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {name} LOGIN NOSUPERUSER NOCREATEROLE")
+        admin.execute(f'CREATE DATABASE "{name}" OWNER {name}')
+    try:
+        yield (
+            make_url(pg_server_url)
+            .set(database=name, username=name)
+            .render_as_string(hide_password=False)
+        )
+    finally:
+        with psycopg.connect(_libpq(pg_server_url), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f"DROP ROLE IF EXISTS {name}")
+
+
+def test_without_the_role_rls_stays_off_and_reads_still_work(plain_owner_url, caplog):
+    with caplog.at_level(logging.WARNING):
+        migrate.upgrade(plain_owner_url)
+    assert "row-level security left off" in caplog.text
+    engine = create_engine(plain_owner_url)
+    try:
+        assert _state(engine)[:3] == (0, 0, False)
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO organizations (sourced_id, name, type) "
+                    "VALUES ('s1', 'One', 'school'), ('s2', 'Two', 'school')"
+                )
+            )
+        with Session(engine) as session:
+            statement = select(func.count()).select_from(text("organizations"))
+            row = prepared.fetch_row(
+                session,
+                ("test-rls-off",),
+                lambda: statement,
+                {},
+                prepare=False,
+                org_ids=frozenset({"s1"}),
+            )
+        # No role to take: the read runs as the connection's user; the application's own filter
+        # (absent from this raw statement) is what limits a client here.
+        assert row == (2,)
+        assert "row-level security is off" in caplog.text
+    finally:
+        engine.dispose()
