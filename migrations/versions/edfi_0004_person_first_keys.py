@@ -17,13 +17,13 @@ never changes. ON CONFLICT targets name the key's columns, not their order, so u
 before; gateway.bulkload rebuilds constraints from their own definitions, so in the new order.
 
 Revision ID: edfi_0004
-Revises: edfi_0003
+Revises: rls_0001
 """
 
 from alembic import op
 
 revision = "edfi_0004"
-down_revision = "edfi_0003"
+down_revision = "rls_0001"
 branch_labels = None
 depends_on = None
 

@@ -176,7 +176,7 @@ def test_downgrade_restores_the_identity_order(pg_server_url):
     engine = sa.create_engine(url)
     try:
         migrate.upgrade(url)
-        migrate.downgrade(url, to="edfi_0003")
+        migrate.downgrade(url, to="rls_0001")
         with Session(engine) as session:
             for res in resources():
                 assert key_columns_in_db(session, res) == (
