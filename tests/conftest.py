@@ -4,10 +4,12 @@ transaction that is rolled back, and the app's request sessions join it through 
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import psycopg
 import pytest
@@ -40,6 +42,15 @@ class TestConfig(Config):
         # Audit rows are written before each response, so tests can read them straight away.
         self.AUDIT_MODE = "sync"
         self.TESTING = True
+
+
+def load_module(path: Path, name: str | None = None) -> ModuleType:
+    """A Python file that is not a package module (a migration, a build script), loaded."""
+    spec = importlib.util.spec_from_file_location(name or path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _libpq(url: str) -> str:

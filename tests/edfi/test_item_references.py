@@ -10,7 +10,6 @@ OpenAPI, and create its table inside the test's transaction (rolled back at the 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 
@@ -25,6 +24,7 @@ from gateway.edfi.loader import DISTRICT_WIDE
 from gateway.edfi.security import Authorizer
 from gateway.edfi.service import ResourceService, WriteEvent
 from gateway.errors import DependentItemExists, UnresolvedReference
+from tests.conftest import load_module
 from tests.edfi.conftest import session_body
 
 SCHOOL = 255901001
@@ -39,11 +39,7 @@ OFFERING = {
 @pytest.fixture(scope="module")
 def with_class_periods(tmp_path_factory):
     directory = edfi_schemas_dir()
-    spec = importlib.util.spec_from_file_location(
-        "build_definitions", directory / "build_definitions.py"
-    )
-    build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build)
+    build = load_module(directory / "build_definitions.py")
     served = json.loads((directory / "served.json").read_text())["resources"]
     out = tmp_path_factory.mktemp("edfi-defs")
     (out / "resources.json").write_text(json.dumps(build.definitions([*served, "classPeriods"])))

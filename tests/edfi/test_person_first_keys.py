@@ -4,7 +4,6 @@ lookup by a person or by another identity reference still finds an index."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 
 import sqlalchemy as sa
@@ -12,14 +11,11 @@ import sqlalchemy as sa
 from gateway.edfi.definitions import Resource, registry
 from gateway.edfi.migration_gen import ident, natural_key_order, people, reference_indexes
 from gateway.paths import MIGRATIONS_DIR
+from tests.conftest import load_module
 
 
 def edfi_0004():
-    path = MIGRATIONS_DIR / "versions" / "edfi_0004_person_first_keys.py"
-    spec = importlib.util.spec_from_file_location("edfi_0004", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(MIGRATIONS_DIR / "versions" / "edfi_0004_person_first_keys.py")
 
 
 def resources() -> list[Resource]:

@@ -3,13 +3,12 @@ by a reference still finds its index; edfi_0003's fixed list is what the generat
 
 from __future__ import annotations
 
-import importlib.util
-
 import sqlalchemy as sa
 
 from gateway.edfi.definitions import registry
 from gateway.edfi.migration_gen import reference_indexes
 from gateway.paths import MIGRATIONS_DIR
+from tests.conftest import load_module
 from tests.csv.conftest import assert_uses_index
 
 
@@ -21,11 +20,7 @@ def sample(column: sa.Column) -> str:
 
 
 def edfi_0003():
-    path = MIGRATIONS_DIR / "versions" / "edfi_0003_partial_indexes.py"
-    spec = importlib.util.spec_from_file_location("edfi_0003", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(MIGRATIONS_DIR / "versions" / "edfi_0003_partial_indexes.py")
 
 
 def partial_references() -> list[tuple[sa.Table, str, list[str]]]:
