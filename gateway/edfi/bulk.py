@@ -167,17 +167,11 @@ class BulkUpsert(ReferenceChecks):
         taken = self.education_organization_ids_taken(res, {v.get(flat) for _i, v, _p in valid})
         kept = []
         for index, values, problems in valid:
-            other = taken.get(values.get(flat))
-            if other is None:
+            reason = taken.get(values.get(flat))
+            if reason is None:
                 kept.append((index, values, problems))
             else:
-                result.rejected.append(
-                    (
-                        index,
-                        f"The educationOrganizationId {values.get(flat)} already identifies an "
-                        f"item of {other}; every education organization needs its own.",
-                    )
-                )
+                result.rejected.append((index, reason))
         return kept
 
     def _write(self, res: Resource, valid: list, result: BulkResult) -> None:

@@ -177,7 +177,8 @@ class ReferenceChecks:
         return missing
 
     def education_organization_ids_taken(self, res: Resource, ids: set[Any]) -> dict[Any, str]:
-        """Which of `ids` another kind of education organization holds already, and which kind.
+        """Which of `ids` another kind of education organization holds already, each with the
+        reason to refuse it.
 
         Ed-Fi identifies every education organization (a local education agency, a school …) by
         one educationOrganizationId, the key an abstract EducationOrganization reference names: a
@@ -202,7 +203,11 @@ class ReferenceChecks:
                 self.registry.resources[other].key_columns[0]
             ]
             for (value,) in self.session.execute(sa.select(column).where(column.in_(ids))):
-                taken.setdefault(value, other)
+                taken.setdefault(
+                    value,
+                    f"The educationOrganizationId {value} already identifies an item of "
+                    f"{other}; every education organization needs its own.",
+                )
         return taken
 
     def existing_keys(self, ref: Reference, keys: list[tuple]) -> set[tuple]:

@@ -236,10 +236,7 @@ class ResourceService(ReferenceChecks):
         taken = self.education_organization_ids_taken(res, {value})
         if value in taken:
             self._rollback()
-            raise NonUniqueIdentity(
-                f"The educationOrganizationId {value} already identifies an item of "
-                f"{taken[value]}; every education organization needs its own."
-            )
+            raise NonUniqueIdentity(taken[value])
 
     def _check_if_match(self, row: Any, if_match: str | None) -> None:
         if if_match is not None and strip_etag(if_match) not in (documents.etag_of(row), "*"):
