@@ -67,23 +67,6 @@ def _flat_columns(resource: str) -> dict[str, tuple[tuple[str, str], ...] | str]
     return out
 
 
-def flatten(resource: str, doc: dict[str, Any]) -> dict[str, Any]:
-    """An Ed-Fi document → {column: value} for the properties it has (others are ignored)."""
-    columns = _flat_columns(resource)
-    out: dict[str, Any] = {}
-    for name, value in doc.items():
-        target = columns.get(name)
-        if target is None or value is None:
-            continue
-        if isinstance(target, str):
-            out[target] = value
-        else:
-            for field, column in target:
-                if field in value:
-                    out[column] = value[field]
-    return out
-
-
 # a value of these types is COPYed as it is; any other (a Decimal, a UUID) as its text
 _AS_IS = frozenset((str, bool, int, float, date, datetime))
 # one encoder: json.dumps with options builds a new encoder per call
@@ -91,9 +74,9 @@ _to_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
 class _Layout(NamedTuple):
-    """Where `flatten` puts a document's properties, as positions in a row of `columns` (every
-    column a document of the resource can fill): a scalar's, a JSON column's (a collection), and
-    each field of a reference's."""
+    """Where a document's properties go, as positions in a row of `columns` (every column a
+    document of the resource can fill): a scalar's, a JSON column's (a collection), and each field
+    of a reference's (a reference is flattened into its fields' columns)."""
 
     columns: tuple[str, ...]
     scalars: dict[str, int]
@@ -167,8 +150,8 @@ class Stage:
     def copy(self, docs: Iterable[tuple[dict[str, Any], str | None]]) -> None:
         """COPY Ed-Fi documents (each with the sourcedId to link, or None) into the stage, in
         one COPY: each document is a row of every column a document of the resource can fill,
-        its properties placed as `flatten` does (a column it has no value for is NULL, as when
-        left out)."""
+        its properties placed by the resource's layout (a column it has no value for is NULL, as
+        when left out)."""
         columns, scalars, jsons, references = _row_layout(self.resource)
         value = self._value
         empty: list[Any] = [None] * len(columns)
