@@ -48,12 +48,19 @@ def enter_params(org_ids: Iterable[str]) -> dict[str, Any]:
     return {"gateway_role": READER_ROLE, "gateway_org_ids": sorted(org_ids)}
 
 
-def available(engine: Engine, driver_connection: Any) -> bool:
+def available(engine: Engine, driver_connection: Any = None) -> bool:
     """Whether this database has the reader role and its policies (migration rls_0001 could
-    create them) and the connection's user may take that role; asked once per engine."""
+    create them) and the connection's user may take that role; asked once per engine, on
+    `driver_connection` or else on a connection of the engine's pool."""
     found = _known.get(engine)
     if found is not None:
         return found
+    if driver_connection is None:
+        pooled = engine.raw_connection()
+        try:
+            return available(engine, pooled.driver_connection)
+        finally:
+            pooled.close()
     with driver_connection.cursor() as cursor:
         row = cursor.execute(_AVAILABLE).fetchone()
     found = bool(row and row[0])
