@@ -1,12 +1,14 @@
 """Whole-collection counts kept by the database (migrations oneroster_0002/0003), for X-Total-Count.
 
-A full-sync request (no filter, no parent, a client that reaches every row of the collection) would
-otherwise count the whole table on every page: at 50,000 users that count is most of what a
-100-record page costs. Triggers append each writing statement's net change per table and
-discriminator (the column a typed view such as /students selects on) to `oneroster_counts`, in the
-writer's transaction, so the sum of a key's rows equals `count(*)` in every snapshot. Writers only
-append, so they never wait for each other there; `compact()` folds a key's rows back into one, from
-a daemon thread woken by the reads that sum them (and once at start-up), never in a request.
+A full-sync request (no filter, no parent) would otherwise count the rows it reaches on every page:
+at 50,000 users that count is most of what a 100-record page costs. Triggers append each writing
+statement's net change per table, discriminator (the column a typed view such as /students selects
+on) and organization key (oneroster_0004: the value of the column the table's reach rule reads, so
+an organization-limited client's total is the sum of its organizations' figures) to
+`oneroster_counts`, in the writer's transaction, so the sum of a key's rows equals `count(*)` in
+every snapshot. Writers only append, so they never wait for each other there; `compact()` folds a
+key's rows back into one, from a daemon thread woken by the reads that sum them (and once at
+start-up), never in a request.
 """
 
 from __future__ import annotations
@@ -17,7 +19,20 @@ import time
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import BigInteger, Column, Engine, Table, Text, cast, func, select, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Engine,
+    Table,
+    Text,
+    case,
+    cast,
+    false,
+    func,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
@@ -41,23 +56,53 @@ COUNTED: dict[str, str | None] = {
     "results": None,
 }
 
+# table → the column its reach rule reads, whose value (as text) is each figure's `org_key`
+# (oneroster_0004); the other tables' figures have ''.
+ORG_KEYS: dict[str, str] = {
+    "organizations": "sourced_id",
+    "users": "org_ids",
+    "oneroster_courses": "org_sourced_id",
+    "classes": "school_sourced_id",
+    "enrollments": "school_sourced_id",
+}
+
 oneroster_counts = Table(
     "oneroster_counts",
     Base.metadata,
     Column("table_name", Text, nullable=False),  # not a key: one row per appended delta
     Column("discriminator", Text, nullable=False),
+    Column("org_key", Text, nullable=False),
     Column("n", BigInteger, nullable=False),
 )
 
 
-def stored_total(view: View) -> Any | None:
-    """The stored row count of every row `view` shows, as a scalar subquery; None when the view
-    selects on something the counts do not distinguish (then the caller counts the rows)."""
+def _of_organizations(view: View, org_ids: Any) -> Any | None:
+    """The figures of the rows of `org_ids` (a text[] expression), or None when the table's
+    figures are not kept per organization."""
+    key = oneroster_counts.c.org_key
+    reach = view.entity.reach
+    if view.entity.table.name not in ORG_KEYS or reach is None:
+        return None
+    if reach[0] == "overlaps":  # a jsonb list of orgs; '' for a row with none
+        return case((key == "", false()), else_=cast(key, JSONB).op("?|")(org_ids))
+    return key == func.any(org_ids)
+
+
+def stored_total(view: View, org_ids: Any = None) -> Any | None:
+    """The stored row count of every row `view` shows (with `org_ids`, a text[] expression: of
+    those organizations), as a scalar subquery; None when the counts cannot tell it (the view
+    selects on something they do not distinguish, or they are not kept per organization): then
+    the caller counts the rows."""
     table_name = view.entity.table.name
     if table_name not in COUNTED:
         return None
     counts = oneroster_counts.c
     conditions = [counts.table_name == table_name]
+    if org_ids is not None:
+        reached = _of_organizations(view, org_ids)
+        if reached is None:
+            return None
+        conditions.append(reached)
     if view.where:
         discriminator = COUNTED[table_name]
         columns = {view.entity.fields[name].column_name for name in view.where}
@@ -82,14 +127,15 @@ _COMPACT = text(
         DELETE FROM oneroster_counts
          WHERE ctid = ANY (ARRAY(
                SELECT ctid FROM oneroster_counts
-                WHERE (table_name, discriminator) IN (
-                      SELECT table_name, discriminator FROM oneroster_counts
-                       GROUP BY 1, 2 HAVING count(*) > 1 OR sum(n) = 0)
+                WHERE (table_name, discriminator, org_key) IN (
+                      SELECT table_name, discriminator, org_key FROM oneroster_counts
+                       GROUP BY 1, 2, 3 HAVING count(*) > 1 OR sum(n) = 0)
                   FOR UPDATE SKIP LOCKED))
-        RETURNING table_name, discriminator, n
+        RETURNING table_name, discriminator, org_key, n
     ), folded AS (
-        INSERT INTO oneroster_counts (table_name, discriminator, n)
-        SELECT table_name, discriminator, sum(n) FROM gone GROUP BY 1, 2 HAVING sum(n) <> 0
+        INSERT INTO oneroster_counts (table_name, discriminator, org_key, n)
+        SELECT table_name, discriminator, org_key, sum(n) FROM gone
+         GROUP BY 1, 2, 3 HAVING sum(n) <> 0
     )
     SELECT count(*) FROM gone
     """

@@ -91,7 +91,8 @@ def _bound_view_conditions(view: View, reach_kind: str) -> list[Any]:
 
 
 def _reach_params(reach_kind: str, reach: Reach) -> dict[str, Any]:
-    return {"reach_ids": sorted(reach.sourced_ids)} if reach_kind == "some" else {}
+    """The client's organizations, for the reach condition ("some") and the stored counts."""
+    return {"reach_ids": sorted(reach.sourced_ids)} if reach_kind in ("some", "secured") else {}
 
 
 def _row_security_org_ids(
@@ -151,13 +152,16 @@ def _parent_checks(nested: Nested, reach_kind: str) -> list[Any]:
 
 
 def _whole_view_total(view: View, query: Query, reach_kind: str, nested: Nested | None) -> Any:
-    """The stored count when the page's rows are the whole view (no filter, no parent, nothing
-    outside the client's reach), else None. tobedeleted rows are in both the page and the count."""
+    """The stored count when the page's rows are the whole view (no filter, no parent), or the
+    whole view within the client's organizations where the counts are kept per organization;
+    else None. tobedeleted rows are in both the page and the count."""
     if query.conditions or nested is not None:
         return None
-    if reach_kind != "all" and view.entity.reach is not None:
+    if reach_kind == "all" or view.entity.reach is None:
+        return stored_total(view)
+    if reach_kind == "none":
         return None
-    return stored_total(view)
+    return stored_total(view, _REACH_IDS)  # the figures of the client's organizations
 
 
 def _page_keys(entity: Entity, conditions: list[Any], query: Query, stored: Any) -> Any:

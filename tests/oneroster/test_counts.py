@@ -7,10 +7,12 @@ import datetime as dt
 import threading
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
+from gateway.auth.access import compute_org_scope
 from gateway.oneroster.catalogue import catalogue
-from gateway.oneroster.counts import COUNTED
+from gateway.oneroster.counts import COUNTED, ORG_KEYS
+from gateway.oneroster.relations import reach_condition
 from gateway.retention import purge_tombstones
 from tests.csv.conftest import do_import, write_package  # noqa: F401  (fixture)
 from tests.csv.district import district
@@ -40,24 +42,30 @@ def assert_totals_exact(session, get, views=WHOLE_VIEWS) -> None:
         assert total == real_total(session, name), name
 
 
+def _as_text(column: str | None) -> str:
+    return f"coalesce({column}::text, '')" if column else "''"
+
+
 def assert_stored_exact(connection) -> None:
-    """Every stored figure equals count(*) per table and discriminator."""
+    """Every stored figure equals count(*) per table, discriminator and organization key."""
     for table, column in COUNTED.items():
-        discriminator = f"coalesce({column}::text, '')" if column else "''"
-        actual = dict(
-            connection.execute(
-                text(f"SELECT {discriminator}, count(*) FROM {table} GROUP BY 1")
-            ).all()
-        )
-        stored = dict(
-            connection.execute(
+        keys = f"{_as_text(column)}, {_as_text(ORG_KEYS.get(table))}"
+        actual = {
+            (d, k): n
+            for d, k, n in connection.execute(
+                text(f"SELECT {keys}, count(*) FROM {table} GROUP BY 1, 2")
+            )
+        }
+        stored = {
+            (d, k): n
+            for d, k, n in connection.execute(
                 text(
-                    "SELECT discriminator, sum(n) FROM oneroster_counts WHERE table_name = :t "
-                    "GROUP BY 1 HAVING sum(n) <> 0"
+                    "SELECT discriminator, org_key, sum(n) FROM oneroster_counts "
+                    "WHERE table_name = :t GROUP BY 1, 2 HAVING sum(n) <> 0"
                 ),
                 {"t": table},
-            ).all()
-        )
+            )
+        }
         assert stored == actual, table
 
 
@@ -68,12 +76,19 @@ def test_triggers_count_what_the_typed_views_select_on(db_session):
             "JOIN pg_class c ON c.oid = t.tgrelid WHERE t.tgname LIKE 'oneroster_count_%'"
         )
     ).all()
-    arguments = {(table, name): args.split("\\000")[0] for table, name, args in rows}
+    arguments = {(table, name): args.split("\\000")[:-1] for table, name, args in rows}
     for table, column in COUNTED.items():
-        assert arguments[(table, "oneroster_count_insert")] == (column or "")
-        assert arguments[(table, "oneroster_count_delete")] == (column or "")
+        key = ORG_KEYS.get(table)
+        expected = [column or "", key] if key else [column] if column else []
+        assert arguments[(table, "oneroster_count_insert")] == expected, table
+        assert arguments[(table, "oneroster_count_delete")] == expected, table
         assert (table, "oneroster_count_truncate") in arguments
-        assert ((table, "oneroster_count_update") in arguments) == (column is not None)
+        assert ((table, "oneroster_count_update") in arguments) == bool(column or key)
+    for entity in catalogue().entities.values():  # the column each table's reach rule reads
+        if entity.table.name in ORG_KEYS:
+            rule = entity.reach
+            column = "sourced_id" if rule == ("self",) else entity.fields[rule[1]].column_name
+            assert ORG_KEYS[entity.table.name] == column, entity.name
     for view in catalogue().views.values():  # a typed view of a counted table is counted by type
         if view.where:
             columns = {view.entity.fields[k].column_name for k in view.where}
@@ -109,6 +124,38 @@ def test_totals_after_inserts_role_changes_and_deletes(roster, get):
     assert int(get("/gradingPeriods?limit=1").headers["X-Total-Count"]) == 0
     roster.execute(text("TRUNCATE results, line_items"))
     assert_totals_exact(roster, get)
+    assert_stored_exact(roster)
+
+
+def reached_total(session, view_name: str, names: list[str]) -> int:
+    """count(*) of the view's rows within the organizations `names` reach (the app's own rule)."""
+    view = catalogue().views[view_name]
+    table, scope = view.entity.table, compute_org_scope(session, tuple(names))
+    where = [table.c[view.entity.fields[k].column_name] == v for k, v in view.where.items()]
+    where.append(reach_condition(view.entity, scope.unrestricted, scope.sourced_ids))
+    return session.scalar(select(func.count()).select_from(table).where(*where))
+
+
+def assert_reached_totals_exact(session, get, auth_headers) -> None:
+    for names in (["s1"], ["s2"], ["s1", "s3"], ["d1"], ["d2"]):
+        headers = auth_headers(edorgs=names, name="+".join(names))
+        for view in WHOLE_VIEWS:
+            total = int(get(f"/{view}?limit=1", headers=headers).headers["X-Total-Count"])
+            assert total == reached_total(session, view, names), (names, view)
+
+
+def test_organization_limited_totals_follow_rows_between_organizations(roster, get, auth_headers):
+    assert_reached_totals_exact(roster, get, auth_headers)
+    roster.execute(text("UPDATE classes SET school_sourced_id = 's2' WHERE sourced_id = 'k1'"))
+    roster.execute(text("UPDATE enrollments SET school_sourced_id = 's3' WHERE role = 'teacher'"))
+    roster.execute(text("""UPDATE users SET org_ids = '["s1", "s2"]' WHERE sourced_id = 'u-s1'"""))
+    roster.execute(text("UPDATE users SET org_ids = '[]' WHERE sourced_id = 'u-s2'"))
+    roster.execute(text("UPDATE users SET org_ids = NULL WHERE sourced_id = 'u-s3'"))
+    roster.execute(text("UPDATE oneroster_courses SET org_sourced_id = 'd2'"))
+    assert_reached_totals_exact(roster, get, auth_headers)
+    roster.execute(text("DELETE FROM enrollments WHERE school_sourced_id = 's3'"))
+    roster.execute(text("DELETE FROM users WHERE sourced_id = 'u-s1'"))
+    assert_reached_totals_exact(roster, get, auth_headers)
     assert_stored_exact(roster)
 
 
@@ -169,11 +216,12 @@ def test_totals_after_csv_bulk_and_delta_imports(db_session, get, do_import, tmp
 
 
 def skew(session, table: str) -> None:
-    """Add 1000 to every stored figure of `table` (one more appended row per discriminator)."""
+    """Add 1000 to every stored figure of `table` (one more appended row per discriminator and
+    organization key)."""
     session.execute(
         text(
-            "INSERT INTO oneroster_counts (table_name, discriminator, n) "
-            "SELECT DISTINCT table_name, discriminator, 1000 FROM oneroster_counts "
+            "INSERT INTO oneroster_counts (table_name, discriminator, org_key, n) "
+            "SELECT DISTINCT table_name, discriminator, org_key, 1000 FROM oneroster_counts "
             "WHERE table_name = :t"
         ),
         {"t": table},
@@ -185,12 +233,20 @@ def test_whole_collections_read_the_stored_count_others_count_rows(roster, get, 
     # show the skew, which tells which path each request takes.
     skew(roster, "users")
     students = real_total(roster, "students")
-    assert int(get("/students?limit=1").headers["X-Total-Count"]) == students + 1000
+    figures = roster.execute(
+        text("SELECT count(DISTINCT org_ids) FROM users WHERE role = 'student'")
+    ).scalar()
+    assert int(get("/students?limit=1").headers["X-Total-Count"]) == students + 1000 * figures
     filtered = get("/students?limit=1&filter=familyName%3D'Ruiz'")
     assert int(filtered.headers["X-Total-Count"]) == 1
+    # An organization-limited client sums its organizations' figures: u-s6 is s2's only student,
+    # and the one figure of students whose orgs are ["s2"] was skewed.
     restricted = auth_headers(edorgs=["s2"], name="restricted")
     response = get("/students?limit=1", headers=restricted)
-    assert int(response.headers["X-Total-Count"]) == 1  # u-s6 only
+    assert int(response.headers["X-Total-Count"]) == 1 + 1000
+    assert ids(response, "users") == ["u-s6"]
+    filtered = get("/students?limit=1&filter=familyName%3E'A'", headers=restricted)
+    assert int(filtered.headers["X-Total-Count"]) == 1
     nested = get("/schools/s1/students?limit=1")
     assert int(nested.headers["X-Total-Count"]) == 5
     # Shared catalogue data (no organization) is whole for every client, restricted or not.
