@@ -75,13 +75,22 @@ def enter_params(org_ids: Iterable[str], edorg_ids: Iterable[int] = ()) -> dict[
     }
 
 
-def available(engine: Engine, driver_connection: Any, table: str = ONEROSTER_POLICIES) -> bool:
+def available(
+    engine: Engine, driver_connection: Any = None, table: str = ONEROSTER_POLICIES
+) -> bool:
     """Whether this database has the reader role and the policies of `table`'s migration
     (rls_0001 or rls_0002 could create them) and the connection's user may take that role; asked
-    once per engine and table."""
+    once per engine and table, on `driver_connection` or else on a connection of the engine's
+    pool."""
     found = _known.get(engine, {}).get(table)
     if found is not None:
         return found
+    if driver_connection is None:
+        pooled = engine.raw_connection()
+        try:
+            return available(engine, pooled.driver_connection, table)
+        finally:
+            pooled.close()
     with driver_connection.cursor() as cursor:
         row = cursor.execute(_AVAILABLE, (table,)).fetchone()
     found = bool(row and row[0])

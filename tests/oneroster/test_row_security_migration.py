@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from gateway import migrate
 from gateway.auth.row_security import READER_ROLE
-from gateway.oneroster import prepared
+from gateway.oneroster import prepared, service
+from gateway.oneroster.catalogue import catalogue
 from gateway.paths import ROOT
 from tests.conftest import _libpq, load_module, recreate_database
 
@@ -101,5 +102,33 @@ def test_without_the_role_rls_stays_off_and_reads_still_work(plain_owner_url, ca
         # (absent from this raw statement) is what limits a client here.
         assert row == (2,)
         assert "row-level security is off" in caplog.text
+    finally:
+        engine.dispose()
+
+
+def test_without_rls_the_application_filter_keeps_a_client_to_its_organizations(plain_owner_url):
+    # Where the database enforces the reach, a read leaves its own condition out; here it must not.
+    migrate.upgrade(plain_owner_url)
+    engine = create_engine(plain_owner_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO organizations (sourced_id, name, type) "
+                    "VALUES ('s1', 'One', 'school'), ('s2', 'Two', 'school')"
+                )
+            )
+        with Session(engine) as session:
+            page = service.list_page(
+                session,
+                catalogue().views["orgs"],
+                {},
+                service.Reach(unrestricted=False, sourced_ids=frozenset({"s1"})),
+                base_url="http://test",
+                max_limit=100,
+                hidden=frozenset(),
+            )
+        assert page.total == 1
+        assert page.sourced_ids == ["s1"]
     finally:
         engine.dispose()
