@@ -7,7 +7,8 @@ below give that role only the rows those organizations reach, each table by the 
 schemas/edfi/authorization.json that the application's filter (gateway/edfi/security.py) applies:
 the row's own education organization column, or chains of related rows ending at one (a student
 through a studentSchoolAssociation at one of the client's schools). An unset, empty or malformed
-setting shows no rows of these tables.
+setting shows no rows of these tables. PostgreSQL applies a chain's tables' own policies inside
+the chain too; with these rules they only repeat the chain's condition (and no chain loops back).
 
 Readable by the role whatever the setting (SELECT granted, no policy): the descriptors (shared
 catalogue data, as in the Ed-Fi API where every client reads every descriptor). Tombstones and key
