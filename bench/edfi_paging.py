@@ -1,7 +1,11 @@
 """Benchmark: a 500-record page of students through the Ed-Fi API, first page vs a page 90% deep
 (cursor paging, and offset paging for contrast), each against the raw SQL reading the same rows.
 
-Run: .venv/bin/python bench/edfi_paging.py [--students 100000] [--repeat 15]
+With --schools N (default 10) the students are enrolled round-robin in N schools, and the same
+pages are read by a client limited to one school (the application's filter and, where the database
+has it, row-level security), against the raw SQL of that school's students.
+
+Run: .venv/bin/python bench/edfi_paging.py [--students 100000] [--repeat 15] [--schools 10]
 """
 
 from __future__ import annotations
@@ -20,6 +24,14 @@ from edfi_common import bearer, database, libpq, make_app, median_seconds  # noq
 PAGE = 500
 RAW = "SELECT * FROM students WHERE id > %s ORDER BY id LIMIT %s"
 RAW_FIRST = "SELECT * FROM students ORDER BY id LIMIT %s"
+# the students of some schools, as the application's filter and the RLS policy both say it
+_AT_SCHOOL = (
+    "EXISTS (SELECT 1 FROM student_school_associations a "
+    "WHERE a.student_unique_id = s.student_unique_id AND a.school_id = ANY(%s))"
+)
+RAW_SCHOOL = f"SELECT s.* FROM students s WHERE {_AT_SCHOOL} AND s.id > %s ORDER BY s.id LIMIT %s"
+RAW_SCHOOL_FIRST = f"SELECT s.* FROM students s WHERE {_AT_SCHOOL} ORDER BY s.id LIMIT %s"
+FIRST_SCHOOL = 100
 
 
 def seed(url: str, count: int) -> None:
@@ -41,17 +53,63 @@ def seed(url: str, count: int) -> None:
         conn.execute("VACUUM ANALYZE students")  # as autovacuum would, before reads
 
 
+def enroll(url: str, schools: int) -> None:
+    """`schools` schools, and each student enrolled in one of them (round-robin)."""
+    with psycopg.connect(libpq(url)) as conn:
+        conn.execute(
+            "INSERT INTO schools (school_id, name_of_institution) "
+            "SELECT %s + k, 'School ' || k FROM generate_series(0, %s - 1) AS k",
+            (FIRST_SCHOOL, schools),
+        )
+        conn.execute(
+            """
+            INSERT INTO student_school_associations (student_unique_id, school_id, entry_date,
+                                                     _etag, _last_modified_date, change_version)
+            SELECT student_unique_id,
+                   %s + (row_number() OVER (ORDER BY student_unique_id) %% %s)::int,
+                   date '2025-08-20', nextval('change_version_seq')::text, now(),
+                   currval('change_version_seq')
+              FROM students
+            """,
+            (FIRST_SCHOOL, schools),
+        )
+        conn.commit()
+        conn.autocommit = True
+        conn.execute("VACUUM ANALYZE schools")
+        conn.execute("VACUUM ANALYZE student_school_associations")
+
+
+def school_bearer(app, school_id: int) -> dict[str, str]:
+    """A token of a client limited to one school."""
+    from gateway.auth.clients import create_client
+    from gateway.auth.tokens import issue_token
+    from gateway.db import get_session
+
+    with app.app_context():
+        session = get_session()
+        client, _ = create_client(
+            session, name="bench-school", education_organization_ids=[str(school_id)]
+        )
+        token = issue_token(session, client, list(client.scopes), 3600)
+        session.commit()
+    return {"Authorization": f"Bearer {token}"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--students", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--schools", type=int, default=10, help="0: no school-limited client")
     args = parser.parse_args()
     from gateway.edfi.paging import encode_token
 
     with database() as url:
         seed(url, args.students)
+        if args.schools:
+            enroll(url, args.schools)
         app = make_app(url)
         headers = bearer(app)
+        school_headers = school_bearer(app, FIRST_SCHOOL) if args.schools else None
         client = app.test_client()
         with psycopg.connect(libpq(url)) as conn:
             deep_after = conn.execute(
@@ -60,9 +118,9 @@ def main() -> None:
             token = encode_token(deep_after, None)
             deep_offset = int(args.students * 0.9)
 
-            def api(query: str, size: int = PAGE):
+            def api(query: str, size: int = PAGE, who: dict[str, str] = headers):
                 def call():
-                    r = client.get(f"/data/v3/ed-fi/students?{query}", headers=headers)
+                    r = client.get(f"/data/v3/ed-fi/students?{query}", headers=who)
                     assert r.status_code == 200 and len(r.get_json()) == size, r.status_code
 
                 return call
@@ -87,12 +145,30 @@ def main() -> None:
                 # the fixed cost of any request: token look-up, audit record, routing
                 "one": api("pageSize=1", 1),
             }
+            if school_headers is not None:
+                school = [FIRST_SCHOOL]
+                in_school = args.students // args.schools
+                school_after = conn.execute(
+                    f"SELECT s.id FROM students s WHERE {_AT_SCHOOL} ORDER BY s.id "
+                    "OFFSET %s LIMIT 1",
+                    (school, int(in_school * 0.9) - PAGE),
+                ).fetchone()[0]
+                school_token = encode_token(school_after, None)
+                calls |= {
+                    "school_first": api(f"pageSize={PAGE}", who=school_headers),
+                    "school_deep": api(
+                        f"pageSize={PAGE}&pageToken={school_token}", who=school_headers
+                    ),
+                    "school_raw_first": raw(RAW_SCHOOL_FIRST, (school, PAGE)),
+                    "school_raw_deep": raw(RAW_SCHOOL, (school, school_after, PAGE)),
+                }
+                samples |= {k: [] for k in calls if k.startswith("school")}
             for _ in range(args.repeat):
                 for name, call in calls.items():
                     samples[name].append(median_seconds(call, 1))
+            medians = {k: statistics.median(v) for k, v in samples.items()}
             first, deep, offset_deep, raw_first, raw_deep, one = (
-                statistics.median(samples[k])
-                for k in ("first", "deep", "offset", "raw_first", "raw_deep", "one")
+                medians[k] for k in ("first", "deep", "offset", "raw_first", "raw_deep", "one")
             )
 
     print(f"students: {args.students}, page: {PAGE}, median of {args.repeat}")
@@ -109,6 +185,18 @@ def main() -> None:
     print(
         f"ratio (first - fixed) / raw:    {(first - one) / raw_first:5.2f}  (the page's own cost)"
     )
+    if "school_first" in medians:
+        s_first, s_deep = medians["school_first"], medians["school_deep"]
+        s_raw_first, s_raw_deep = medians["school_raw_first"], medians["school_raw_deep"]
+        per_school = args.students // args.schools
+        print(f"client limited to 1 of {args.schools} schools ({per_school} students):")
+        print(f"  API cursor first page      {s_first * 1000:8.1f} ms   raw SQL", end=" ")
+        print(f"{s_raw_first * 1000:6.1f} ms")
+        print(f"  API cursor page 90% deep   {s_deep * 1000:8.1f} ms   raw SQL", end=" ")
+        print(f"{s_raw_deep * 1000:6.1f} ms")
+        print(f"ratio deep/first (school):      {s_deep / s_first:5.2f}  (aim <= 1.5)")
+        print(f"ratio first page / raw (school):{s_first / s_raw_first:5.2f}  (aim <= 3)")
+        print(f"ratio deep page / raw (school): {s_deep / s_raw_deep:5.2f}  (aim <= 3)")
 
 
 if __name__ == "__main__":

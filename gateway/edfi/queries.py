@@ -11,8 +11,10 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Session
 
+from gateway.auth.row_security import EDFI_POLICIES, within_reach
 from gateway.edfi import documents, jsonsql, paging
 from gateway.edfi.definitions import Registry, Resource, tracked_changes
 from gateway.edfi.references import base_conditions
@@ -123,12 +125,6 @@ class CollectionReader:
         if p.max_change_version is not None:
             conditions.append(table.c.change_version <= p.max_change_version)
         total = None
-        if p.total_count:
-            total = self.session.scalar(
-                sa.select(sa.func.count()).select_from(table).where(*conditions)
-            )
-        if p.limit == 0:
-            return Page("[]", [], total)
         # the page's ids first (an index scan), then the documents for those ids only: rows that
         # OFFSET skips are never serialised
         page = sa.select(table.c.id).where(*conditions).order_by(table.c.id)
@@ -140,8 +136,23 @@ class CollectionReader:
             page = page.limit(p.limit + 1)
         else:
             page = page.offset(p.offset).limit(p.limit)
-        # id = ANY(ARRAY(page)): an index look-up per id (a join here may be planned as a seq scan)
-        ids = sa.func.array(page.correlate(None).scalar_subquery())
+        ids: Any
+        with within_reach(self.session, self.auth.scope, EDFI_POLICIES) as secured:
+            if p.total_count:
+                total = self.session.scalar(
+                    sa.select(sa.func.count()).select_from(table).where(*conditions)
+                )
+            if p.limit == 0:
+                return Page("[]", [], total)
+            if secured:
+                # The database picks the page's rows under the client's reach; their documents
+                # are read after, so that links to referenced records the client may not read
+                # are kept (gateway.edfi.service.ResourceService.get says why).
+                page_ids = list(self.session.scalars(page))
+                ids = sa.bindparam("page_ids", page_ids, type_=ARRAY(UUID(as_uuid=True)))
+        if not secured:
+            # id = ANY(ARRAY(page)): an index look-up per id (a join may be planned as a seq scan)
+            ids = sa.func.array(page.correlate(None).scalar_subquery())
         document = jsonsql.document_column(res)
         columns = [table.c.id, document] if document is not None else list(table.c)
         stmt = sa.select(*columns).where(table.c.id == sa.any_(ids)).order_by(table.c.id)
@@ -178,11 +189,12 @@ class CollectionReader:
         # the last id of each part (PostgreSQL has no max(uuid)): where the next row's part differs
         following = sa.func.lead(inner.c.part).over(order_by=inner.c.id).label("next_part")
         edges = sa.select(inner.c.id, inner.c.part, following).subquery()
-        uppers = self.session.scalars(
-            sa.select(edges.c.id)
-            .where(edges.c.next_part.is_distinct_from(edges.c.part))
-            .order_by(edges.c.id)
-        ).all()
+        with within_reach(self.session, self.auth.scope, EDFI_POLICIES):
+            uppers = self.session.scalars(
+                sa.select(edges.c.id)
+                .where(edges.c.next_part.is_distinct_from(edges.c.part))
+                .order_by(edges.c.id)
+            ).all()
         tokens, previous = [], None
         for upper in uppers:
             tokens.append(paging.encode_token(previous, upper))
@@ -219,7 +231,9 @@ class CollectionReader:
             .limit(p.limit)
         )
         out = []
-        for row in self.session.execute(stmt).mappings():
+        with within_reach(self.session, self.auth.scope, EDFI_POLICIES):
+            rows = self.session.execute(stmt).mappings().all()
+        for row in rows:
             item: dict[str, Any] = {"id": str(row["id"]), "changeVersion": row["change_version"]}
             if kind == "delete":
                 item["keyValues"] = row["old_key_values"]

@@ -166,5 +166,34 @@ def edorg_ids_of(
     return {row_id: sorted(values) for row_id, values in found.items()}
 
 
+def table_rules(registry: Registry) -> dict[str, dict[str, Any]]:
+    """The rules in table and column names: what migration rls_0002 froze into its policies.
+    Each resource table → its own `edorg` column and/or `via` chains of hops, each hop a
+    [table, {column of the previous hop: column of this table}, edorg column or None]."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, rule in sorted(rules().items()):
+        res = registry.resources[name]
+        table_rule: dict[str, Any] = {}
+        if "edorg" in rule:
+            table_rule["edorg"] = res.columns[rule["edorg"]].name
+        chains = []
+        for path in rule.get("via", []):
+            previous, chain = res, []
+            for hop in path:
+                hop_res = registry.resources[hop["resource"]]
+                on = {
+                    previous.columns[here].name: hop_res.columns[there].name
+                    for here, there in hop["on"].items()
+                }
+                edorg = hop_res.columns[hop["edorg"]].name if "edorg" in hop else None
+                chain.append([hop_res.table.name, on, edorg])
+                previous = hop_res
+            chains.append(chain)
+        if chains:
+            table_rule["via"] = chains
+        out[res.table.name] = table_rule
+    return out
+
+
 def _columns_of(table: sa.FromClause, res: Resource) -> Callable[[str], Any]:
     return lambda flat: table.c[res.columns[flat].name]

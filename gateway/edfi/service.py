@@ -18,13 +18,15 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
+from gateway.auth.row_security import EDFI_POLICIES, within_reach
 from gateway.db import utcnow
 from gateway.edfi import documents
 from gateway.edfi.definitions import Registry, Resource, tracked_changes
 from gateway.edfi.dependents import cascade_key_change, check_no_dependents
 from gateway.edfi.references import KNOWN_DESCRIPTORS, ReferenceChecks, base_conditions
-from gateway.edfi.security import Authorizer
+from gateway.edfi.security import NO_ACCESS, Authorizer
 from gateway.errors import (
+    Forbidden,
     KeyChangeNotSupported,
     NonUniqueIdentity,
     NotFound,
@@ -159,8 +161,19 @@ class ResourceService(ReferenceChecks):
         return row
 
     def get(self, res: Resource, row_id: str) -> dict[str, Any]:
-        row = self.load(res, row_id)
+        try:
+            with within_reach(self.session, self.auth.scope, EDFI_POLICIES) as secured:
+                row = self.load(res, row_id)
+        except NotFound:
+            if not secured:
+                raise
+            # Out of the client's reach the database shows no row: one that exists is refused
+            # (403), as the application's own check refuses it, and a missing one is not found.
+            self.load(res, row_id)
+            raise Forbidden(NO_ACCESS) from None
         self.auth.check_visible(self.session, res, row["id"])
+        # Links name the referenced records' ids whether or not the client may read them (as
+        # the application did before RLS), so they are looked up with the connection's own role.
         return documents.to_document(res, row, self.links(res, [row]))
 
     def prepare(self, res: Resource, body: Any) -> dict[str, Any]:

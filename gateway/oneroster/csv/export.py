@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Iterator
+from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from sqlalchemy import ColumnElement, and_, select, true
 from sqlalchemy.orm import Session
 
 from gateway.auth.access import OrgScope
+from gateway.auth.row_security import ONEROSTER_POLICIES, within_reach
 from gateway.oneroster.csv.catalogue import Column, CsvFile, catalogue
 
 DATETIME_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'
@@ -136,13 +138,20 @@ def export_stream(
     scope: OrgScope | None = None,
     with_passwords: bool = False,
     counts: dict[str, int] | None = None,
+    row_security: bool = False,
 ) -> Iterator[bytes]:
-    """Yield the bytes of a zip package; `counts` (if given) receives rows per file."""
+    """Yield the bytes of a zip package; `counts` (if given) receives rows per file.
+
+    `row_security`: read as the database's reader role limited to `scope` (an API client's
+    export), so that the OneRoster policies of migration rls_0001 hold even where the
+    application's condition would not; the operator's CLI reads unrestricted."""
     sink = _Sink()
     mode = "delta" if since is not None else "bulk"
     modes: dict[str, str] = {}
     conn: psycopg.Connection = session.connection().connection.driver_connection  # type: ignore
-    with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as zf:  # type: ignore[arg-type]
+    secured = row_security and scope is not None
+    reach = within_reach(session, scope, ONEROSTER_POLICIES) if secured and scope else nullcontext()
+    with reach, zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as zf:  # type: ignore[arg-type]
         for file in catalogue().files:
             condition = _condition(file, since, scope)
             if not _has_rows(session, file, condition):

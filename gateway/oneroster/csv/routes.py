@@ -135,6 +135,7 @@ class Export(MethodView):
             scope=None if scope.unrestricted else scope,
             # the REST provider's allow-list decides (compliance rule 5)
             with_passwords="password" not in hidden_fields(client),
+            row_security=True,  # compliance rule 2: the database limits the reads too
         )
         stamp = datetime.now().strftime("%Y%m%d%H%M%S")
         return Response(

@@ -1,0 +1,275 @@
+"""Tenant isolation of Ed-Fi reads enforced by the database (compliance rule 2): with the
+application's filter out of the way, PostgreSQL's row-level security (migration rls_0002) still
+returns only the rows of the client's education organizations."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from gateway.auth.access import OrgScope, compute_org_scope
+from gateway.auth.row_security import (
+    EDFI_POLICIES,
+    EDORG_IDS_SETTING,
+    READER_ROLE,
+    within_reach,
+)
+from gateway.edfi.definitions import registry
+from gateway.edfi.security import Authorizer, rules
+from tests.edfi.conftest import EdFi, enrollment, session_body, student
+
+GOVERNED = sorted(rules())
+EVERYONE = OrgScope(True, frozenset(), frozenset())
+
+
+@pytest.fixture
+def reach(edfi, district, auth_headers) -> dict:
+    """Two LEAs (conftest `district`) with students, contacts, staff and sessions, written by a
+    district-wide client; one session of each LEA deleted (a tombstone each)."""
+    ids = district()
+    for unique_id, school_id in (
+        ("720001", 255901001),
+        ("720002", 255902001),
+        ("720003", 255901107),
+    ):
+        edfi.create("students", student(unique_id))
+        edfi.create("studentSchoolAssociations", enrollment(unique_id, school_id))
+    edfi.create("students", student("720004"))  # no school yet: nobody's
+    for contact, of in (("C1", "720001"), ("C2", "720002"), ("C3", None)):
+        edfi.create("contacts", {"contactUniqueId": contact, "firstName": "Mo", "lastSurname": "N"})
+        if of is not None:
+            edfi.create(
+                "studentContactAssociations",
+                {
+                    "studentReference": {"studentUniqueId": of},
+                    "contactReference": {"contactUniqueId": contact},
+                },
+            )
+    for staff, edorg in (("S1", 255901107), ("S2", 255902001)):
+        edfi.create("staffs", {"staffUniqueId": staff, "firstName": "Ann", "lastSurname": "L"})
+        edfi.create(
+            "staffEducationOrganizationAssignmentAssociations",
+            {
+                "staffReference": {"staffUniqueId": staff},
+                "educationOrganizationReference": {"educationOrganizationId": edorg},
+                "staffClassificationDescriptor": (
+                    "uri://ed-fi.org/StaffClassificationDescriptor#Teacher"
+                ),
+                "beginDate": "2021-08-01",
+            },
+        )
+    for school_id in (255901001, 255902001):
+        edfi.create("sessions", session_body(school_id))
+        gone = edfi.create("sessions", session_body(school_id, name="Gone"))
+        assert edfi.delete("sessions", gone).status_code == 204
+        ids[f"gone-{school_id}"] = gone
+    for unique_id in ("720001", "720002", "720004"):
+        found = edfi.get("students", query_string={"studentUniqueId": unique_id}).get_json()
+        ids[unique_id] = found[0]["id"]
+    return ids
+
+
+def secured(session: Session, scope: OrgScope, sql: str) -> list:
+    """The rows of a raw statement (no application filter) as a request of `scope` reads them."""
+    with within_reach(session, scope, EDFI_POLICIES) as limited:
+        rows = sorted(session.scalars(text(sql)))
+    assert limited is not scope.unrestricted
+    return rows
+
+
+def application(session: Session, scope: OrgScope, resource: str) -> list:
+    res = registry().resources[resource]
+    where = Authorizer(registry(), scope).collection_filter(res)
+    assert where is not None
+    return sorted(session.scalars(select(res.table.c.id).where(where)))
+
+
+def test_every_governed_table_has_a_policy_and_descriptors_none(db_session):
+    enabled = dict(db_session.execute(text("SELECT relname, relrowsecurity FROM pg_class")).all())
+    policies = set(
+        db_session.scalars(
+            text("SELECT tablename FROM pg_policies WHERE :role = ANY(roles) AND cmd = 'SELECT'"),
+            {"role": READER_ROLE},
+        )
+    )
+    for resource in GOVERNED:
+        table = registry().resources[resource].table.name
+        assert enabled[table] and table in policies, resource
+    assert enabled["edfi_tracked_changes"] and "edfi_tracked_changes" in policies
+    assert not enabled["descriptors"] and "descriptors" not in policies
+
+
+@pytest.mark.parametrize(
+    "names",
+    [["255901001"], ["255901107"], ["255901"], ["255902"], ["255901107", "255902001"], ["9"]],
+    ids="+".join,
+)
+def test_the_database_keeps_exactly_the_application_rows(db_session, reach, names):
+    scope = compute_org_scope(db_session, tuple(names))
+    for resource in GOVERNED:
+        table = registry().resources[resource].table.name
+        expected = application(db_session, scope, resource)
+        assert secured(db_session, scope, f"SELECT id FROM {table}") == expected, resource
+
+
+@pytest.mark.parametrize(
+    ("names", "table", "column", "expected"),
+    [
+        (["255901001"], "schools", "school_id", [255901001]),  # its own column
+        (["255901"], "local_education_agencies", "local_education_agency_id", [255901]),
+        (["255901001"], "students", "student_unique_id", ["720001"]),  # via an association
+        (["255901"], "students", "student_unique_id", ["720001", "720003"]),
+        (["255902"], "staffs", "staff_unique_id", ["S2"]),
+        (["255901001"], "contacts", "contact_unique_id", ["C1"]),  # via two associations
+        (["255901107"], "contacts", "contact_unique_id", []),
+        (["9"], "students", "student_unique_id", []),
+    ],
+)
+def test_a_limited_client_reads_its_organizations_rows_only(
+    db_session, reach, names, table, column, expected
+):
+    scope = compute_org_scope(db_session, tuple(names))
+    assert secured(db_session, scope, f"SELECT {column} FROM {table}") == expected
+
+
+def test_tombstones_keep_the_organizations_of_their_record(db_session, reach):
+    sql = "SELECT id::text FROM edfi_tracked_changes WHERE resource = 'sessions'"
+    scope = compute_org_scope(db_session, ("255902",))
+    assert secured(db_session, scope, sql) == [reach["gone-255902001"]]
+
+
+def test_a_client_without_organizations_reads_every_row(db_session, reach):
+    every = sorted(db_session.scalars(text("SELECT student_unique_id FROM students")))
+    assert every == ["720001", "720002", "720003", "720004"]
+    assert secured(db_session, EVERYONE, "SELECT student_unique_id FROM students") == every
+
+
+def test_descriptors_stay_readable_under_any_reach(db_session, reach):
+    count = "SELECT count(*) FROM descriptors"
+    every = db_session.scalar(text(count))
+    assert every > 0
+    assert secured(db_session, compute_org_scope(db_session, ("9",)), count) == [every]
+
+
+_WHO = f"SELECT current_user, current_setting('{EDORG_IDS_SETTING}', true)"
+
+
+def test_the_reach_ends_with_the_block_inside_a_transaction(db_session, reach):
+    me = db_session.scalar(text("SELECT current_user"))
+    scope = compute_org_scope(db_session, ("255901",))
+    with within_reach(db_session, scope, EDFI_POLICIES):
+        assert tuple(db_session.execute(text(_WHO)).one()) == (
+            READER_ROLE,
+            "{255901,255901001,255901107}",
+        )
+    assert tuple(db_session.execute(text(_WHO)).one()) in ((me, ""), (me, None))
+    # the connection's own role again: the transaction may write (the reader may not)
+    db_session.execute(text("UPDATE schools SET web_site = 'https://after.example'"))
+
+
+def test_the_reach_does_not_outlive_its_transaction(database_url):
+    engine = create_engine(database_url, pool_size=1, max_overflow=0)
+    scope = OrgScope(False, frozenset({255901001}), frozenset({"s1"}))
+    try:
+        with Session(engine) as session:
+            backend = session.scalar(text("SELECT pg_backend_pid()"))
+            session.rollback()
+            # a statement fails inside the block: the reach is left to the transaction's end
+            with pytest.raises(DBAPIError), within_reach(session, scope, EDFI_POLICIES):
+                assert session.execute(text(_WHO)).one()[0] == READER_ROLE
+                session.execute(text("SELECT 1/0"))
+            session.rollback()
+            for _ in range(2):  # the next transactions, on the same pooled connection
+                me, setting = session.execute(text(_WHO)).one()
+                assert me != READER_ROLE and not setting
+                assert session.scalar(text("SELECT pg_backend_pid()")) == backend
+                with within_reach(session, scope, EDFI_POLICIES):
+                    assert session.execute(text(_WHO)).one()[0] == READER_ROLE
+                session.commit()
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def without_app_filter(monkeypatch):
+    """The application's education-organization filter gone, as a bug might lose it: every
+    Authorizer believes its client reaches every organization."""
+    monkeypatch.setattr(Authorizer, "unrestricted", property(lambda self: True))
+
+
+def _lea1(edfi, auth_headers) -> EdFi:
+    return EdFi(edfi.client, auth_headers(edorgs=("255901",), name="lea1"))
+
+
+@pytest.mark.parametrize(
+    ("path", "key", "expected"),
+    [
+        ("students?totalCount=true", "studentUniqueId", ["720001", "720003"]),
+        ("students?lastSurname=Woods", "studentUniqueId", ["720001", "720003"]),
+        ("contacts", "contactUniqueId", ["C1"]),
+        ("staffs", "staffUniqueId", ["S1"]),
+        ("schools", "schoolId", [255901001, 255901107]),
+        ("studentSchoolAssociations", "entryDate", ["2021-08-23", "2021-08-23"]),
+    ],
+)
+def test_requests_stay_in_reach_without_the_app_filter(
+    edfi, reach, auth_headers, without_app_filter, path, key, expected
+):
+    response = _lea1(edfi, auth_headers).get(path)
+    assert response.status_code == 200, response.get_json()
+    assert sorted(d[key] for d in response.get_json()) == expected
+    if "totalCount" in path:
+        assert response.headers["Total-Count"] == str(len(expected))
+
+
+def test_records_out_of_reach_are_refused_without_the_app_filter(
+    edfi, reach, auth_headers, without_app_filter
+):
+    lea1 = _lea1(edfi, auth_headers)
+    assert lea1.get(f"students/{reach['720001']}").status_code == 200
+    for other in (reach["720002"], reach["720004"], reach[255902001]):
+        resource = "schools" if other == reach[255902001] else "students"
+        response = lea1.get(f"{resource}/{other}")
+        assert response.status_code == 403, response.get_json()
+    missing = lea1.get("students/00000000-0000-0000-0000-000000000000")
+    assert missing.status_code == 404
+    deletes = lea1.get("sessions/deletes").get_json()
+    assert [d["id"] for d in deletes] == [reach["gone-255901001"]]
+
+
+def test_partitions_cover_the_reach_only_without_the_app_filter(
+    edfi, reach, auth_headers, without_app_filter
+):
+    lea1 = _lea1(edfi, auth_headers)
+    tokens = lea1.get("students/partitions?number=2").get_json()["pageTokens"]
+    seen = []
+    for token in tokens:
+        page = lea1.get("students", query_string={"pageToken": token, "pageSize": 10})
+        seen += [d["studentUniqueId"] for d in page.get_json()]
+    assert sorted(seen) == ["720001", "720003"]
+
+
+def test_an_unrestricted_client_reads_everything_without_the_app_filter(
+    edfi, reach, without_app_filter
+):
+    students = edfi.get("students").get_json()
+    assert sorted(d["studentUniqueId"] for d in students) == [
+        "720001",
+        "720002",
+        "720003",
+        "720004",
+    ]
+
+
+def test_links_to_records_out_of_reach_are_kept(edfi, reach, auth_headers):
+    """A school's client reads its school's link to its LEA (which it may not read itself) as it
+    did before the database limited its reads: links come from the record's references."""
+    school_client = EdFi(edfi.client, auth_headers(edorgs=("255901001",), name="school"))
+    link = f"/ed-fi/localEducationAgencies/{reach[255901]}"
+    one = school_client.get(f"schools/{reach[255901001]}").get_json()
+    assert one["localEducationAgencyReference"]["link"]["href"] == link
+    (listed,) = school_client.get("schools").get_json()
+    assert listed["localEducationAgencyReference"]["link"]["href"] == link
+    assert school_client.get(f"localEducationAgencies/{reach[255901]}").status_code == 403

@@ -1,0 +1,115 @@
+"""Migration rls_0002: it froze the authorization rules the application applies now, its
+downgrade removes what it made (and only that), and a server where the migrating user may not take
+the reader role keeps Ed-Fi RLS off while the application's filter still isolates clients."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import psycopg
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from gateway import migrate
+from gateway.auth.access import OrgScope
+from gateway.auth.row_security import EDFI_POLICIES, READER_ROLE, within_reach
+from gateway.edfi.definitions import registry
+from gateway.edfi.security import rules, table_rules
+from gateway.paths import ROOT
+from tests.conftest import _libpq, load_module, recreate_database
+
+RLS_0002 = load_module(ROOT / "migrations" / "versions" / "rls_0002_edfi_row_security.py")
+
+
+def test_the_migration_froze_the_rules_the_application_applies():
+    """A change to schemas/edfi/authorization.json (or to a governed table) needs a revision
+    that replaces these policies: the database would otherwise enforce the old rules."""
+    assert RLS_0002.RULES == table_rules(registry())
+    assert RLS_0002.GOVERNED_RESOURCES == tuple(sorted(rules()))
+
+
+def test_the_reader_may_read_every_served_table():
+    tables = {res.table.name for res in registry().resources.values()}
+    assert tables <= set(RLS_0002.READ_TABLES)
+
+
+_STATE = """
+SELECT (SELECT count(*) FROM pg_policies WHERE policyname = 'edorg_reach'),
+       (SELECT count(*) FROM pg_class WHERE relrowsecurity AND relname = ANY(:tables)),
+       to_regprocedure('gateway_request_edorg_ids()') IS NOT NULL,
+       has_table_privilege(:role, 'students', 'SELECT'),
+       (SELECT count(*) FROM pg_policies WHERE policyname = 'reach')
+"""
+
+
+def _state(engine) -> tuple:
+    tables = sorted(RLS_0002.policies())
+    with engine.connect() as connection:
+        return tuple(
+            connection.execute(text(_STATE), {"role": READER_ROLE, "tables": tables}).one()
+        )
+
+
+def test_downgrade_removes_the_edfi_policies_only_and_upgrade_restores_them(
+    pg_server_url, database_url
+):
+    url = recreate_database(pg_server_url, "gateway_rls_edfi_migration_test")
+    engine = create_engine(url)
+    full = (len(RLS_0002.RULES) + 1, len(RLS_0002.RULES) + 1, True, True, 8)
+    try:
+        migrate.upgrade(url)
+        assert _state(engine) == full
+        migrate.downgrade(url, to="edfi_0004")
+        assert _state(engine) == (0, 0, False, False, 8)  # rls_0001's stay
+        migrate.upgrade(url)
+        assert _state(engine) == full
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def plain_owner_url(pg_server_url):
+    """A database owned by a user that is neither superuser nor CREATEROLE, as its URL."""
+    name = f"rls_edfi_plain_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(_libpq(pg_server_url), autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {name} LOGIN NOSUPERUSER NOCREATEROLE")
+        admin.execute(f'CREATE DATABASE "{name}" OWNER {name}')
+    try:
+        yield (
+            make_url(pg_server_url)
+            .set(database=name, username=name)
+            .render_as_string(hide_password=False)
+        )
+    finally:
+        with psycopg.connect(_libpq(pg_server_url), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f"DROP ROLE IF EXISTS {name}")
+
+
+def test_without_the_role_edfi_reads_stay_as_before(plain_owner_url, caplog):
+    with caplog.at_level(logging.WARNING):
+        migrate.upgrade(plain_owner_url)
+    assert "row-level security left off for Ed-Fi reads" in caplog.text
+    engine = create_engine(plain_owner_url)
+    try:
+        assert _state(engine)[:3] == (0, 0, False)
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO local_education_agencies (id, local_education_agency_id, "
+                    "name_of_institution) VALUES (gen_random_uuid(), 1, 'One'), "
+                    "(gen_random_uuid(), 2, 'Two')"
+                )
+            )
+        scope = OrgScope(False, frozenset({1}), frozenset())
+        with Session(engine) as session, within_reach(session, scope, EDFI_POLICIES) as limited:
+            count = session.scalar(text("SELECT count(*) FROM local_education_agencies"))
+        # No role to take: the read runs as the connection's user, and the application's filter
+        # (absent from this raw statement) is what limits a client here.
+        assert (limited, count) == (False, 2)
+        assert "row-level security is off for schools" in caplog.text
+    finally:
+        engine.dispose()
