@@ -23,7 +23,7 @@ A server where the migrating user may neither create the reader role nor use it 
 as with rls_0001: a warning is logged and the application's filter alone applies.
 
 Revision ID: rls_0002
-Revises: edfi_0004
+Revises: oneroster_0004
 """
 
 import logging
@@ -31,7 +31,7 @@ import logging
 from alembic import op
 
 revision = "rls_0002"
-down_revision = "edfi_0004"
+down_revision = "oneroster_0004"
 branch_labels = None
 depends_on = None
 

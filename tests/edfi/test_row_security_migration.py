@@ -62,7 +62,7 @@ def test_downgrade_removes_the_edfi_policies_only_and_upgrade_restores_them(
     try:
         migrate.upgrade(url)
         assert _state(engine) == full
-        migrate.downgrade(url, to="edfi_0004")
+        migrate.downgrade(url, to="oneroster_0004")
         assert _state(engine) == (0, 0, False, False, 8)  # rls_0001's stay
         migrate.upgrade(url)
         assert _state(engine) == full
