@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import uuid
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -79,6 +80,26 @@ def pg_server_url() -> Iterator[str]:
     url = server.start()
     yield url
     server.stop()
+
+
+@pytest.fixture
+def plain_owner_url(pg_server_url: str) -> Iterator[str]:
+    """A database owned by a user that is neither superuser nor CREATEROLE (a managed server's
+    application user), as that user's URL."""
+    name = f"rls_plain_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(_libpq(pg_server_url), autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {name} LOGIN NOSUPERUSER NOCREATEROLE")
+        admin.execute(f'CREATE DATABASE "{name}" OWNER {name}')
+    try:
+        yield (
+            make_url(pg_server_url)
+            .set(database=name, username=name)
+            .render_as_string(hide_password=False)
+        )
+    finally:
+        with psycopg.connect(_libpq(pg_server_url), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f"DROP ROLE IF EXISTS {name}")
 
 
 @pytest.fixture(scope="session")

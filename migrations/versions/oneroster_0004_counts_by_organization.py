@@ -65,32 +65,36 @@ _DELTAS = {
 }
 
 
-def _delta_function(name: str) -> str:
+def _delta_function(name: str, delta: str, columns: str, keys: int) -> str:
+    """The trigger function `name` appending `delta` into `columns`, from TG_ARGV's first `keys`
+    arguments."""
+    arguments = ", ".join(f"oneroster_count_discriminator(TG_ARGV[{i}])" for i in range(keys))
     return f"""
 CREATE OR REPLACE FUNCTION oneroster_count_{name}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    EXECUTE format(
-        'INSERT INTO oneroster_counts (table_name, discriminator, org_key, n) {_DELTAS[name]}',
-        oneroster_count_discriminator(TG_ARGV[0]),
-        oneroster_count_discriminator(TG_ARGV[1])) USING TG_TABLE_NAME;
+    EXECUTE format('INSERT INTO oneroster_counts ({columns}) {delta}', {arguments})
+      USING TG_TABLE_NAME;
     RETURN NULL;
 END $$;
 """
 
 
-_TRUNCATED = """
+def _truncated_function(keys: str) -> str:
+    """TRUNCATE cancels the table's figures (per `keys`) with rows of their own (oneroster_0003)."""
+    return f"""
 CREATE OR REPLACE FUNCTION oneroster_count_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF current_setting('transaction_isolation') <> 'read committed' THEN
         RAISE EXCEPTION 'TRUNCATE %: counted OneRoster tables are truncated under READ COMMITTED',
             TG_TABLE_NAME USING ERRCODE = 'feature_not_supported';
     END IF;
-    INSERT INTO oneroster_counts (table_name, discriminator, org_key, n)
-    SELECT table_name, discriminator, org_key, -sum(n) FROM oneroster_counts
-     WHERE table_name = TG_TABLE_NAME GROUP BY 1, 2, 3 HAVING sum(n) <> 0;
+    INSERT INTO oneroster_counts (table_name, {keys}, n)
+    SELECT table_name, {keys}, -sum(n) FROM oneroster_counts
+     WHERE table_name = TG_TABLE_NAME GROUP BY table_name, {keys} HAVING sum(n) <> 0;
     RETURN NULL;
 END $$;
 """
+
 
 # oneroster_0003's functions, for the downgrade.
 _DELTAS_0003 = {
@@ -99,33 +103,6 @@ _DELTAS_0003 = {
     "updated": "SELECT $1, d, sum(k) FROM (SELECT %1$s AS d, 1 AS k FROM new_rows "
     "UNION ALL SELECT %1$s, -1 FROM old_rows) r GROUP BY d HAVING sum(k) <> 0",
 }
-
-
-def _delta_function_0003(name: str) -> str:
-    return f"""
-CREATE OR REPLACE FUNCTION oneroster_count_{name}() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE format(
-        'INSERT INTO oneroster_counts AS c (table_name, discriminator, n) {_DELTAS_0003[name]}',
-        oneroster_count_discriminator(TG_ARGV[0])) USING TG_TABLE_NAME;
-    RETURN NULL;
-END $$;
-"""
-
-
-_TRUNCATED_0003 = """
-CREATE OR REPLACE FUNCTION oneroster_count_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF current_setting('transaction_isolation') <> 'read committed' THEN
-        RAISE EXCEPTION 'TRUNCATE %: counted OneRoster tables are truncated under READ COMMITTED',
-            TG_TABLE_NAME USING ERRCODE = 'feature_not_supported';
-    END IF;
-    INSERT INTO oneroster_counts (table_name, discriminator, n)
-    SELECT table_name, discriminator, -sum(n) FROM oneroster_counts
-     WHERE table_name = TG_TABLE_NAME GROUP BY 1, 2 HAVING sum(n) <> 0;
-    RETURN NULL;
-END $$;
-"""
 
 
 def _row_triggers(table: str, args: str, with_update: bool) -> None:
@@ -160,9 +137,9 @@ def upgrade() -> None:
         "ON oneroster_counts (table_name, discriminator, org_key) INCLUDE (n)"
     )
     op.execute(_KEY_FUNCTION)
-    for name in _DELTAS:
-        op.execute(_delta_function(name))
-    op.execute(_TRUNCATED)
+    for name, delta in _DELTAS.items():
+        op.execute(_delta_function(name, delta, "table_name, discriminator, org_key, n", 2))
+    op.execute(_truncated_function("discriminator, org_key"))
     for table, (column, key) in COUNTED.items():
         if key is None:
             continue
@@ -191,6 +168,6 @@ def downgrade() -> None:
         "CREATE INDEX ix_oneroster_counts_table_name_discriminator "
         "ON oneroster_counts (table_name, discriminator) INCLUDE (n)"
     )
-    for name in _DELTAS_0003:
-        op.execute(_delta_function_0003(name))
-    op.execute(_TRUNCATED_0003)
+    for name, delta in _DELTAS_0003.items():
+        op.execute(_delta_function(name, delta, "table_name, discriminator, n", 1))
+    op.execute(_truncated_function("discriminator"))

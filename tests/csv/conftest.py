@@ -97,6 +97,26 @@ def do_import(app, db_session):
 
 
 @pytest.fixture
+def two_schools(tmp_path, do_import):
+    """The test district imported (school org-s1 with its class, enrollments, results) with a
+    second school, org-s2, with one teacher."""
+    data = district.district()
+    data["orgs"].append(
+        {
+            "sourcedId": "org-s2",
+            "status": "active",
+            "name": "Other School",
+            "type": "school",
+            "parentSourcedId": "org-d1",
+        }
+    )
+    data["users"].append(
+        {**data["users"][0], "sourcedId": "u-t9", "username": "other", "orgSourcedIds": "org-s2"}
+    )
+    assert do_import(write_package(tmp_path, data)).status == "applied"
+
+
+@pytest.fixture
 def rows(db_session):
     """rows(table, *columns): {sourced_id: (columns…)} as stored."""
     from sqlalchemy import text

@@ -12,30 +12,8 @@ import pytest
 from sqlalchemy import text
 
 from gateway.oneroster.csv import export
-from tests.csv.conftest import write_package
-from tests.csv.district import district
 
 EXPORT = "oneroster.csv.export"
-
-
-@pytest.fixture
-def two_schools(tmp_path, do_import):
-    """conftest's district (school org-s1 with its class, enrollments, results) and a second
-    school org-s2 with one teacher."""
-    data = district()
-    data["orgs"].append(
-        {
-            "sourcedId": "org-s2",
-            "status": "active",
-            "name": "Other School",
-            "type": "school",
-            "parentSourcedId": "org-d1",
-        }
-    )
-    data["users"].append(
-        {**data["users"][0], "sourcedId": "u-t9", "username": "other", "orgSourcedIds": "org-s2"}
-    )
-    assert do_import(write_package(tmp_path, data)).status == "applied"
 
 
 @pytest.fixture

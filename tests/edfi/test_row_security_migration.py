@@ -5,12 +5,8 @@ the reader role keeps Ed-Fi RLS off while the application's filter still isolate
 from __future__ import annotations
 
 import logging
-import uuid
 
-import psycopg
-import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from gateway import migrate
@@ -19,7 +15,7 @@ from gateway.auth.row_security import EDFI_POLICIES, READER_ROLE, within_reach
 from gateway.edfi.definitions import registry
 from gateway.edfi.security import rules, table_rules
 from gateway.paths import ROOT
-from tests.conftest import _libpq, load_module, recreate_database
+from tests.conftest import load_module, recreate_database
 
 RLS_0002 = load_module(ROOT / "migrations" / "versions" / "rls_0002_edfi_row_security.py")
 
@@ -68,25 +64,6 @@ def test_downgrade_removes_the_edfi_policies_only_and_upgrade_restores_them(
         assert _state(engine) == full
     finally:
         engine.dispose()
-
-
-@pytest.fixture
-def plain_owner_url(pg_server_url):
-    """A database owned by a user that is neither superuser nor CREATEROLE, as its URL."""
-    name = f"rls_edfi_plain_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(_libpq(pg_server_url), autocommit=True) as admin:
-        admin.execute(f"CREATE ROLE {name} LOGIN NOSUPERUSER NOCREATEROLE")
-        admin.execute(f'CREATE DATABASE "{name}" OWNER {name}')
-    try:
-        yield (
-            make_url(pg_server_url)
-            .set(database=name, username=name)
-            .render_as_string(hide_password=False)
-        )
-    finally:
-        with psycopg.connect(_libpq(pg_server_url), autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.execute(f"DROP ROLE IF EXISTS {name}")
 
 
 def test_without_the_role_edfi_reads_stay_as_before(plain_owner_url, caplog):
