@@ -55,6 +55,10 @@ ENTITIES = {
 }
 
 
+# Resources whose OneRoster record reads a field the server sets on every write (a result's
+# scoreDate falls back to the entry's _lastModifiedDate): even an unchanged POST moves it.
+READS_SERVER_FIELDS = ("studentGradebookEntries",)
+
 # Resources whose records are rebuilt by natural key.
 KEYED = (
     "sessions",
@@ -369,8 +373,22 @@ def on_edfi_write(session: Session, event: Any) -> None:
     (a bulk load commits many records at once and is projected set-based)."""
     if session.info.get(PROJECTING):
         return
+    if _changes_nothing(event):
+        return
     change = Change(event.resource, event.action, event.id, event.values, event.old_key_values)
     session.info.setdefault(PENDING, []).append(change)
+
+
+def _changes_nothing(event: Any) -> bool:
+    """A POST that stored the document already there leaves every input of the projection as it
+    was, so the OneRoster records it would rebuild are the ones stored. Not so for a row born in
+    OneRoster (its OneRoster record is the source; an Ed-Fi write re-derives it) or a record whose
+    projection reads a server-set field."""
+    return (
+        event.unchanged
+        and event.origin != EDFI_FROM_ONEROSTER
+        and event.resource not in READS_SERVER_FIELDS
+    )
 
 
 @sa.event.listens_for(Session, "before_commit")
