@@ -50,12 +50,32 @@ EDUCATION_ORGANIZATIONS = {
 }
 MAX_ATTEMPTS = 50
 
+# Links for records seen for the first time, with their hash sourcedIds; a key a link left by a
+# delete still holds is skipped (found per key, then re-attached), as is a sourcedId already taken.
+NEW_LINKS = sa.text(
+    "INSERT INTO mapping_links (sourced_id, edfi_resource, natural_key, edfi_id) "
+    "SELECT r.sourced_id, :resource, r.natural_key, r.edfi_id "
+    "FROM jsonb_to_recordset(CAST(:rows AS jsonb)) "
+    "AS r(sourced_id varchar, natural_key jsonb, edfi_id uuid, key jsonb) "
+    "WHERE NOT EXISTS (SELECT FROM mapping_links o WHERE o.edfi_resource = :resource "
+    "AND o.edfi_id IS NULL AND o.natural_key = r.key) "
+    "ON CONFLICT (sourced_id) DO NOTHING RETURNING sourced_id"
+).bindparams(sa.bindparam("resource", type_=sa.String), sa.bindparam("rows", type_=sa.String))
+
 
 def _bind(column: sa.Column, value: Any) -> Any:
     """Key values travel as JSON (dates as text); give them the column's Python type."""
     if isinstance(value, str) and isinstance(column.type, sa.Date):
         return date.fromisoformat(value)
     return value
+
+
+def _linked(select: sa.Select, resource: str, table: sa.Table) -> sa.Select:
+    """`select` of Ed-Fi rows with the sourcedId linked to each (NULL when none yet)."""
+    link = sa.and_(mapping_links.c.edfi_resource == resource, mapping_links.c.edfi_id == table.c.id)
+    return select.add_columns(mapping_links.c.sourced_id).select_from(
+        table.outerjoin(mapping_links, link)
+    )
 
 
 def table_of(res: Resource) -> sa.Table:
@@ -86,72 +106,59 @@ class Links:
         return found
 
     def prefetch(self, resource: str, keys: list[dict[str, Any]]) -> None:
-        """Resolve many keys in a few set-based statements (the per-key path stays for the rare
-        cases: links to re-attach after a delete, hash candidates already taken)."""
+        """Resolve many keys in two set-based statements at most (the per-key path stays for the
+        rare cases: links to re-attach after a delete, hash candidates already taken)."""
         todo = {canonical_key(k): k for k in keys}
         todo = {ck: k for ck, k in todo.items() if (resource, ck) not in self.cache}
         if not todo:
             return
-        row_ids = self.edfi_ids(resource, list(todo.values()))
-        if row_ids:
-            linked: dict[uuid.UUID, str] = dict(
-                self.session.execute(
-                    sa.select(mapping_links.c.edfi_id, mapping_links.c.sourced_id).where(
-                        mapping_links.c.edfi_resource == resource,
-                        mapping_links.c.edfi_id.in_(list(row_ids.values())),
-                    )
-                )
-                .tuples()
-                .all()
-            )
-            for ck, row_id in row_ids.items():
-                if row_id in linked:
-                    self.cache[(resource, ck)] = linked[row_id]
+        rows = self.edfi_ids(resource, list(todo.values()))
+        for ck, (_row_id, linked) in rows.items():
+            if linked is not None:
+                self.cache[(resource, ck)] = linked
         fresh = [ck for ck in todo if (resource, ck) not in self.cache]
         if not fresh:
             return
-        orphans = set(
-            canonical_key(k)
-            for k in self.session.scalars(
-                sa.select(mapping_links.c.natural_key).where(
-                    mapping_links.c.edfi_resource == resource,
-                    mapping_links.c.edfi_id.is_(None),
-                    mapping_links.c.natural_key.in_([json.loads(ck) for ck in fresh]),
-                )
-            )
-        )
-        new = {sourced_id(resource, todo[ck]): ck for ck in fresh if ck not in orphans}
-        if new:
-            inserted = self.session.scalars(
-                pg_insert(mapping_links)
-                .on_conflict_do_nothing(index_elements=["sourced_id"])
-                .returning(mapping_links.c.sourced_id),
-                [
-                    {
-                        "sourced_id": sid,
-                        "edfi_resource": resource,
-                        "natural_key": None if ck in row_ids else json.loads(ck),
-                        "edfi_id": row_ids.get(ck),
-                    }
-                    for sid, ck in new.items()
-                ],
-            ).all()
-            for sid in inserted:
-                self.cache[(resource, new[sid])] = sid
+        # the hash sourcedId of each key, unless a link left by a delete holds the key
+        new = {sourced_id(resource, todo[ck]): ck for ck in fresh}
+        candidates = [
+            {
+                "sourced_id": sid,
+                "natural_key": None if ck in rows else json.loads(ck),
+                "edfi_id": str(rows[ck][0]) if ck in rows else None,
+                "key": json.loads(ck),
+            }
+            for sid, ck in new.items()
+        ]
+        inserted = self.session.scalars(
+            NEW_LINKS, {"resource": resource, "rows": json.dumps(candidates)}
+        ).all()
+        for sid in inserted:
+            self.cache[(resource, new[sid])] = sid
         # whatever is left (orphans, taken candidates) goes the per-key way on first use
 
-    def edfi_ids(self, resource: str, keys: list[dict[str, Any]]) -> dict[str, uuid.UUID]:
-        """canonical key → Ed-Fi row id, for the keys whose record exists."""
+    def edfi_ids(
+        self, resource: str, keys: list[dict[str, Any]]
+    ) -> dict[str, tuple[uuid.UUID, str | None]]:
+        """canonical key → (Ed-Fi row id, its linked sourcedId or None), for the keys whose record
+        exists: one statement."""
         if resource == "educationOrganizations":
             wanted = [k["educationOrganizationId"] for k in keys]
-            out: dict[str, uuid.UUID] = {}
-            for name, fld in EDUCATION_ORGANIZATIONS.items():
+            parts = []
+            for rank, (name, fld) in enumerate(EDUCATION_ORGANIZATIONS.items()):
                 table = table_of(self.registry.resources[name])
                 column = table.c[self.registry.resources[name].columns[fld].name]
-                for edorg, row_id in self.session.execute(
-                    sa.select(column, table.c.id).where(column.in_(wanted))
-                ):
-                    out.setdefault(canonical_key({"educationOrganizationId": edorg}), row_id)
+                parts.append(
+                    _linked(sa.select(table.c.id), resource, table)
+                    .add_columns(sa.literal(rank).label("rank"), column.label("edorg"))
+                    .where(column.in_(wanted))
+                )
+            out: dict[str, tuple[uuid.UUID, str | None]] = {}
+            # an id both kinds hold (refused on write) resolves as before: the agency's first
+            for row_id, linked, _rank, edorg in self.session.execute(
+                sa.union_all(*parts).order_by(sa.literal_column("rank"))
+            ):
+                out.setdefault(canonical_key({"educationOrganizationId": edorg}), (row_id, linked))
             return out
         res = self.registry.resources.get(resource)
         if res is None or not keys:
@@ -160,12 +167,14 @@ class Links:
         cols = [table_of(res).c[res.columns[f].name] for f in names]
         values = [tuple(_bind(c, k[f]) for c, f in zip(cols, names, strict=True)) for k in keys]
         rows = self.session.execute(
-            sa.select(table_of(res).c.id, *cols).where(sa.tuple_(*cols).in_(values))
+            _linked(sa.select(table_of(res).c.id), resource, table_of(res))
+            .add_columns(*cols)
+            .where(sa.tuple_(*cols).in_(values))
         )
         return {
             canonical_key(
-                {f: documents.json_value(v) for f, v in zip(names, row[1:], strict=True)}
-            ): row[0]
+                {f: documents.json_value(v) for f, v in zip(names, row[2:], strict=True)}
+            ): (row[0], row[1])
             for row in rows
         }
 

@@ -6,11 +6,14 @@ not touched, so `dateLastModified` moves only when something a delta consumer ca
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from gateway.db import utcnow
@@ -44,7 +47,6 @@ def upsert(
     rows = [columns(name, r) for r in records]
     if not rows:
         return 0
-    table = entity(name).table
     now = utcnow()
     changed = 0
     # one statement per column shape (records of one entity nearly always share it)
@@ -52,21 +54,66 @@ def upsert(
     for row in rows:
         shapes.setdefault(tuple(sorted(row)), []).append(row)
     for shape, group in shapes.items():
-        data = [c for c in shape if c != "sourced_id"] + ["status"]
-        insert = pg_insert(table)
-        stmt = insert.on_conflict_do_update(
-            index_elements=["sourced_id"],
-            set_={c: insert.excluded[c] for c in (*data, "date_last_modified", "origin")},
-            where=sa.tuple_(*(table.c[c] for c in data)).is_distinct_from(
-                sa.tuple_(*(insert.excluded[c] for c in data))
-            ),
-        ).returning(table.c.sourced_id)
-        # executemany with RETURNING: SQLAlchemy batches it into multi-row INSERTs
-        params = [
-            {**r, "status": "active", "date_last_modified": now, "origin": origin} for r in group
-        ]
-        changed += len(session.execute(stmt, params).all())
+        for start in range(0, len(group), BATCH):
+            params = {
+                "rows": json.dumps(group[start : start + BATCH], default=_json_text),
+                "now": now,
+                "origin": origin,
+            }
+            changed += len(session.execute(upsert_statement(name, shape), params).all())
     return changed
+
+
+# rows per statement: one JSON parameter of this many records stays a few megabytes
+BATCH = 5000
+_UPSERTS: dict[tuple[str, tuple[str, ...]], sa.TextClause] = {}
+
+
+def upsert_statement(name: str, shape: tuple[str, ...]) -> sa.TextClause:
+    """The upsert of records of one column shape, built once per process.
+
+    The records travel as one JSON array (jsonb_to_recordset gives each column its type), so one
+    cached statement serves any number of them: SQLAlchemy would compile its PostgreSQL
+    INSERT … ON CONFLICT construct again on every call. A record equal to its stored row is not
+    written."""
+    cached = _UPSERTS.get((name, shape))
+    if cached is not None:
+        return cached
+    table = entity(name).table
+    dialect = postgresql.dialect()
+    quote = dialect.identifier_preparer.quote
+    data = [c for c in shape if c != "sourced_id"] + ["status"]
+    typed = ", ".join(f"{quote(c)} {table.c[c].type.compile(dialect=dialect)}" for c in shape)
+    # JSON null comes out of jsonb_to_recordset as SQL NULL; the JSONB columns store it as JSON
+    # null, as SQLAlchemy binds Python None for them
+    values = [
+        f"COALESCE(r.{quote(c)}, 'null'::jsonb)"
+        if isinstance(table.c[c].type, JSONB)
+        else f"r.{quote(c)}"
+        for c in shape
+    ]
+    written = (*data, "date_last_modified", "origin")
+    sql = (
+        f"INSERT INTO {quote(table.name)} AS t ({', '.join(quote(c) for c in shape)}, status, "
+        f"date_last_modified, origin) SELECT {', '.join(values)}, 'active', :now, :origin "
+        f"FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r({typed}) "
+        "ON CONFLICT (sourced_id) DO UPDATE SET "
+        f"{', '.join(f'{quote(c)} = EXCLUDED.{quote(c)}' for c in written)} "
+        f"WHERE ({', '.join(f't.{quote(c)}' for c in data)}) IS DISTINCT FROM "
+        f"({', '.join(f'EXCLUDED.{quote(c)}' for c in data)}) RETURNING t.sourced_id"
+    )
+    stmt = sa.text(sql).bindparams(
+        sa.bindparam("rows", type_=sa.String),
+        sa.bindparam("now", type_=sa.DateTime(timezone=True)),
+        sa.bindparam("origin", type_=sa.String),
+    )
+    _UPSERTS[(name, shape)] = stmt
+    return stmt
+
+
+def _json_text(value: Any) -> str:
+    """Dates and the like in a record travel as their ISO text, as a bound parameter would."""
+    return value.isoformat() if isinstance(value, date | datetime) else str(value)
 
 
 def tombstone(session: Session, name: str, sourced_ids: Iterable[str]) -> int:
