@@ -105,6 +105,9 @@ class Projector(PeopleProjector):
         # what this projector wrote, by OneRoster entity (for `gateway mapping verify`)
         self.produced: dict[str, set[str]] = defaultdict(set)
         self.changed: Counter[str] = Counter()
+        # documents read while rebuilding, by query: the Ed-Fi tables do not change meanwhile,
+        # and people read each other's associations (a student's contacts, their students)
+        self.memo: dict[tuple, list[dict[str, Any]]] | None = None
 
     def _upsert(self, entity: str, records: list[dict[str, Any]]) -> None:
         self.produced[entity].update(r["sourcedId"] for r in records)
@@ -114,14 +117,20 @@ class Projector(PeopleProjector):
     def fetch(self, resource: str, **where: Iterable[Any]) -> list[dict[str, Any]]:
         """Documents of `resource` whose flattened fields are in the given values."""
         res = self.registry.resources[resource]
-        conditions = []
-        for flat, values in where.items():
-            values = list(values)
-            if not values:
-                return []
-            conditions.append(table_of(res).c[res.columns[flat].name].in_(values))
+        wanted = {flat: list(values) for flat, values in where.items()}
+        if any(not values for values in wanted.values()):
+            return []
+        query = (resource, *sorted((flat, frozenset(v)) for flat, v in wanted.items()))
+        if self.memo is not None and query in self.memo:
+            return self.memo[query]
+        conditions = [
+            table_of(res).c[res.columns[flat].name].in_(values) for flat, values in wanted.items()
+        ]
         rows = self.session.execute(sa.select(table_of(res)).where(*conditions)).mappings()
-        return [documents.to_document(res, row) for row in rows]
+        docs = [documents.to_document(res, row) for row in rows]
+        if self.memo is not None:
+            self.memo[query] = docs
+        return docs
 
     def fetch_keys(self, resource: str, keys: Iterable[Key]) -> list[dict[str, Any]]:
         keys = list(keys)
@@ -258,6 +267,13 @@ class Projector(PeopleProjector):
         return build(self.links)
 
     def rebuild(self, dirty: Dirty) -> None:
+        self.memo = {}
+        try:
+            self._rebuild(dirty)
+        finally:
+            self.memo = None
+
+    def _rebuild(self, dirty: Dirty) -> None:
         # contacts take their orgs from their students' schools
         dirty.contacts.update(
             a["contactReference"]["contactUniqueId"]
