@@ -1,32 +1,27 @@
 """Rebuilding people: students (with demographics), staff and contacts as OneRoster users.
 
-A mixin of the projection service: it needs `fetch`, `translate`, `links` and `_upsert` from it.
+A mixin of the projection service: it reads Ed-Fi documents as an EdFiReader, and needs
+`translate`, `links` and `_upsert` from the service.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from gateway.mapping import store
 from gateway.mapping import to_oneroster as tor
 from gateway.mapping.links import Links
+from gateway.mapping.reading import EdFiReader
 
 
-class PeopleProjector:
+class PeopleProjector(EdFiReader):
     links: Links
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
     # provided by the projection service
-    def fetch(self, resource: str, **where: Iterable[Any]) -> list[dict[str, Any]]:
-        raise NotImplementedError
-
     def translate(self, build: Callable[[tor.Ref], list[Any]]) -> list[Any]:
         raise NotImplementedError
 
@@ -37,12 +32,15 @@ class PeopleProjector:
         if not unique_ids:
             return
         ids = sorted(unique_ids)
-        ssas = _by(self.fetch("studentSchoolAssociations", studentUniqueId=ids), "student")
-        seoas = _by(
-            self.fetch("studentEducationOrganizationAssociations", studentUniqueId=ids), "student"
+        ssas, seoas, scas, students = self.fetch_many(
+            [
+                ("studentSchoolAssociations", {"studentUniqueId": ids}),
+                ("studentEducationOrganizationAssociations", {"studentUniqueId": ids}),
+                ("studentContactAssociations", {"studentUniqueId": ids}),
+                ("students", {"studentUniqueId": ids}),
+            ]
         )
-        scas = _by(self.fetch("studentContactAssociations", studentUniqueId=ids), "student")
-        students = self.fetch("students", studentUniqueId=ids)
+        ssas, seoas, scas = _by(ssas, "student"), _by(seoas, "student"), _by(scas, "student")
 
         def build(ref: tor.Ref) -> list[Any]:
             out = []
@@ -64,12 +62,14 @@ class PeopleProjector:
         if not unique_ids:
             return
         ids = sorted(unique_ids)
-        assignments = _by(
-            self.fetch("staffEducationOrganizationAssignmentAssociations", staffUniqueId=ids),
-            "staff",
+        assigned, taught, staffs = self.fetch_many(
+            [
+                ("staffEducationOrganizationAssignmentAssociations", {"staffUniqueId": ids}),
+                ("staffSectionAssociations", {"staffUniqueId": ids}),
+                ("staffs", {"staffUniqueId": ids}),
+            ]
         )
-        sections = _by(self.fetch("staffSectionAssociations", staffUniqueId=ids), "staff")
-        staffs = self.fetch("staffs", staffUniqueId=ids)
+        assignments, sections = _by(assigned, "staff"), _by(taught, "staff")
         users = self.translate(
             lambda ref: [
                 tor.staff_user(
@@ -88,13 +88,18 @@ class PeopleProjector:
         if not unique_ids:
             return
         ids = sorted(unique_ids)
-        scas = _by(self.fetch("studentContactAssociations", contactUniqueId=ids), "contact")
+        associated, contacts = self.fetch_many(
+            [
+                ("studentContactAssociations", {"contactUniqueId": ids}),
+                ("contacts", {"contactUniqueId": ids}),
+            ]
+        )
+        scas = _by(associated, "contact")
         students = {a["studentReference"]["studentUniqueId"] for g in scas.values() for a in g}
         schools = [
             (a["studentReference"]["studentUniqueId"], a["schoolReference"]["schoolId"])
             for a in self.fetch("studentSchoolAssociations", studentUniqueId=students)
         ]
-        contacts = self.fetch("contacts", contactUniqueId=ids)
 
         def build(ref: tor.Ref) -> list[Any]:
             student_orgs: dict[str, list[str]] = defaultdict(list)

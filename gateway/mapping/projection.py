@@ -13,14 +13,12 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from gateway.edfi import documents
-from gateway.edfi.definitions import registry
 from gateway.mapping import store
 from gateway.mapping import to_oneroster as tor
 from gateway.mapping.identifiers import canonical_key
@@ -100,53 +98,14 @@ def _frozen(key: dict[str, Any]) -> Key:
 class Projector(PeopleProjector):
     def __init__(self, session: Session) -> None:
         super().__init__(session)
-        self.registry = registry()
         self.links = Links(session)
         # what this projector wrote, by OneRoster entity (for `gateway mapping verify`)
         self.produced: dict[str, set[str]] = defaultdict(set)
         self.changed: Counter[str] = Counter()
-        # documents read while rebuilding, by query: the Ed-Fi tables do not change meanwhile,
-        # and people read each other's associations (a student's contacts, their students)
-        self.memo: dict[tuple, list[dict[str, Any]]] | None = None
 
     def _upsert(self, entity: str, records: list[dict[str, Any]]) -> None:
         self.produced[entity].update(r["sourcedId"] for r in records)
         self.changed[entity] += store.upsert(self.session, entity, records)
-
-    # --- reading Ed-Fi ---------------------------------------------------------------------------
-    def fetch(self, resource: str, **where: Iterable[Any]) -> list[dict[str, Any]]:
-        """Documents of `resource` whose flattened fields are in the given values."""
-        res = self.registry.resources[resource]
-        wanted = {flat: list(values) for flat, values in where.items()}
-        if any(not values for values in wanted.values()):
-            return []
-        query = (resource, *sorted((flat, frozenset(v)) for flat, v in wanted.items()))
-        if self.memo is not None and query in self.memo:
-            return self.memo[query]
-        conditions = [
-            table_of(res).c[res.columns[flat].name].in_(values) for flat, values in wanted.items()
-        ]
-        rows = self.session.execute(sa.select(table_of(res)).where(*conditions)).mappings()
-        docs = [documents.to_document(res, row) for row in rows]
-        if self.memo is not None:
-            self.memo[query] = docs
-        return docs
-
-    def fetch_keys(self, resource: str, keys: Iterable[Key]) -> list[dict[str, Any]]:
-        keys = list(keys)
-        if not keys:
-            return []
-        res = self.registry.resources[resource]
-        names = [f for f, _ in keys[0]]
-        cols = [table_of(res).c[res.columns[f].name] for f in names]
-        rows = self.session.execute(
-            sa.select(table_of(res)).where(
-                sa.tuple_(*cols).in_(
-                    [tuple(_cast(c, v) for c, (_, v) in zip(cols, k, strict=True)) for k in keys]
-                )
-            )
-        ).mappings()
-        return [documents.to_document(res, row) for row in rows]
 
     # --- entry points ----------------------------------------------------------------------------
     def apply(self, changes: Iterable[Change]) -> None:
@@ -369,13 +328,6 @@ def _offering_key(offering: dict[str, Any]) -> dict[str, Any]:
         "schoolYear": session_ref["schoolYear"],
         "sessionName": session_ref["sessionName"],
     }
-
-
-def _cast(column: sa.Column, value: Any) -> Any:
-    """Key values travel as JSON (dates as text); give them the column's Python type."""
-    if isinstance(value, str) and isinstance(column.type, sa.Date):
-        return date.fromisoformat(value)
-    return value
 
 
 def project(session: Session, changes: Iterable[Change]) -> None:
