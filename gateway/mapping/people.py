@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,6 +27,9 @@ class PeopleProjector(EdFiReader):
         raise NotImplementedError
 
     def _upsert(self, entity: str, records: list[dict[str, Any]]) -> None:
+        raise NotImplementedError
+
+    def _upsert_together(self, parts: list[tuple[str, list[dict[str, Any]], store.Computed]]):
         raise NotImplementedError
 
     def _students(self, unique_ids: set[str]) -> None:
@@ -55,8 +59,7 @@ class PeopleProjector(EdFiReader):
             return out
 
         pairs = self.translate(build)
-        self._upsert_users([u for u, _ in pairs])
-        self._upsert("demographics", [d for _, d in pairs])
+        self._upsert_users([u for u, _ in pairs], [("demographics", [d for _, d in pairs], ())])
 
     def _staffs(self, unique_ids: set[str]) -> None:
         if not unique_ids:
@@ -118,17 +121,29 @@ class PeopleProjector(EdFiReader):
             [self.links("contacts", {"contactUniqueId": u}) for u in roleless],
         )
 
-    def _upsert_users(self, users: list[dict[str, Any]]) -> None:
+    def _upsert_users(
+        self,
+        users: list[dict[str, Any]],
+        along: list[tuple[str, list[dict[str, Any]], store.Computed]] | None = None,
+    ) -> None:
         """usernames are unique in OneRoster: a person whose login is taken by another user falls
-        back to their sourcedId (never someone else's account)."""
+        back to their sourcedId (never someone else's account). Records of other entities
+        `along` are written in the same statement when they can be."""
+        along = along or []
         if not users:
+            return
+        names = [u["username"] for u in users]
+        ids = {u["sourcedId"] for u in users}
+        if len(set(names)) == len(names) and all(
+            u["username"] == u["sourcedId"] or u["username"] not in ids for u in users
+        ):
+            # no two of these users can end with one username: the database alone decides
+            self._upsert_together([("user", users, username_unless_taken()), *along])
             return
         table = store.entity("user").table
         taken: dict[str, str] = dict(
             self.session.execute(
-                sa.select(table.c.username, table.c.sourced_id).where(
-                    table.c.username.in_([u["username"] for u in users])
-                )
+                sa.select(table.c.username, table.c.sourced_id).where(table.c.username.in_(names))
             )
             .tuples()
             .all()
@@ -139,7 +154,20 @@ class PeopleProjector(EdFiReader):
             if holder != user["sourcedId"]:
                 user["username"] = user["sourcedId"]
             seen[user["username"]] = user["sourcedId"]
-        self._upsert("user", users)
+        self._upsert_together([("user", users, ()), *along])
+
+
+@cache
+def username_unless_taken() -> store.Computed:
+    """The username of a user record, or its sourcedId when another user holds that username."""
+    users = store.entity("user").table.name
+    return (
+        (
+            "username",
+            f"CASE WHEN EXISTS (SELECT FROM {users} u WHERE u.username = r.username "
+            "AND u.sourced_id <> r.sourced_id) THEN r.sourced_id ELSE r.username END",
+        ),
+    )
 
 
 def _by(docs: list[dict[str, Any]], person: str) -> dict[str, list[dict[str, Any]]]:

@@ -104,8 +104,14 @@ class Projector(PeopleProjector):
         self.changed: Counter[str] = Counter()
 
     def _upsert(self, entity: str, records: list[dict[str, Any]]) -> None:
-        self.produced[entity].update(r["sourcedId"] for r in records)
-        self.changed[entity] += store.upsert(self.session, entity, records)
+        self._upsert_together([(entity, records, ())])
+
+    def _upsert_together(self, parts: list[tuple[str, list[dict[str, Any]], store.Computed]]):
+        for (entity, records, _computed), changed in zip(
+            parts, store.upsert_together(self.session, parts), strict=True
+        ):
+            self.produced[entity].update(r["sourcedId"] for r in records)
+            self.changed[entity] += changed
 
     # --- entry points ----------------------------------------------------------------------------
     def apply(self, changes: Iterable[Change]) -> None:

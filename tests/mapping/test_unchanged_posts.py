@@ -50,7 +50,7 @@ def events() -> Iterator[list[WriteEvent]]:
 
 
 def writes_to(statements: list[str], table: str) -> bool:
-    return any(s.lstrip().upper().startswith(f"INSERT INTO {table.upper()} ") for s in statements)
+    return any(f"INSERT INTO {table.upper()} " in s.upper() for s in statements)
 
 
 def test_the_upsert_tells_an_identical_document_from_a_changed_or_new_one(edfi, rostered, events):
