@@ -25,7 +25,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from gateway.db import Base
-from gateway.edfi import documents
 from gateway.edfi.definitions import Resource, registry
 from gateway.mapping.identifiers import canonical_key, sourced_id
 
@@ -54,13 +53,13 @@ MAX_ATTEMPTS = 50
 # delete still holds is skipped (found per key, then re-attached), as is a sourcedId already taken.
 NEW_LINKS = sa.text(
     "INSERT INTO mapping_links (sourced_id, edfi_resource, natural_key, edfi_id) "
-    "SELECT r.sourced_id, :resource, r.natural_key, r.edfi_id "
+    "SELECT r.sourced_id, r.edfi_resource, r.natural_key, r.edfi_id "
     "FROM jsonb_to_recordset(CAST(:rows AS jsonb)) "
-    "AS r(sourced_id varchar, natural_key jsonb, edfi_id uuid, key jsonb) "
-    "WHERE NOT EXISTS (SELECT FROM mapping_links o WHERE o.edfi_resource = :resource "
+    "AS r(sourced_id varchar, edfi_resource varchar, natural_key jsonb, edfi_id uuid, key jsonb) "
+    "WHERE NOT EXISTS (SELECT FROM mapping_links o WHERE o.edfi_resource = r.edfi_resource "
     "AND o.edfi_id IS NULL AND o.natural_key = r.key) "
     "ON CONFLICT (sourced_id) DO NOTHING RETURNING sourced_id"
-).bindparams(sa.bindparam("resource", type_=sa.String), sa.bindparam("rows", type_=sa.String))
+).bindparams(sa.bindparam("rows", type_=sa.String))
 
 
 def _bind(column: sa.Column, value: Any) -> Any:
@@ -105,78 +104,96 @@ class Links:
             self.cache[(resource, ck)] = found
         return found
 
-    def prefetch(self, resource: str, keys: list[dict[str, Any]]) -> None:
-        """Resolve many keys in two set-based statements at most (the per-key path stays for the
-        rare cases: links to re-attach after a delete, hash candidates already taken)."""
-        todo = {canonical_key(k): k for k in keys}
-        todo = {ck: k for ck, k in todo.items() if (resource, ck) not in self.cache}
+    def prefetch(self, wanted: dict[str, list[dict[str, Any]]]) -> None:
+        """Resolve the keys of many resources in two set-based statements at most (the per-key
+        path stays for the rare cases: links to re-attach after a delete, hash candidates
+        already taken)."""
+        todo: dict[str, dict[str, dict[str, Any]]] = {}
+        for resource, keys in wanted.items():
+            fresh = {canonical_key(k): k for k in keys}
+            fresh = {ck: k for ck, k in fresh.items() if (resource, ck) not in self.cache}
+            if fresh:
+                todo[resource] = fresh
         if not todo:
             return
-        rows = self.edfi_ids(resource, list(todo.values()))
-        for ck, (_row_id, linked) in rows.items():
+        rows = self.edfi_ids({resource: list(keys.values()) for resource, keys in todo.items()})
+        for (resource, ck), (_row_id, linked) in rows.items():
             if linked is not None:
                 self.cache[(resource, ck)] = linked
-        fresh = [ck for ck in todo if (resource, ck) not in self.cache]
-        if not fresh:
-            return
         # the hash sourcedId of each key, unless a link left by a delete holds the key
-        new = {sourced_id(resource, todo[ck]): ck for ck in fresh}
-        candidates = [
-            {
-                "sourced_id": sid,
-                "natural_key": None if ck in rows else json.loads(ck),
-                "edfi_id": str(rows[ck][0]) if ck in rows else None,
-                "key": json.loads(ck),
-            }
-            for sid, ck in new.items()
-        ]
-        inserted = self.session.scalars(
-            NEW_LINKS, {"resource": resource, "rows": json.dumps(candidates)}
-        ).all()
-        for sid in inserted:
-            self.cache[(resource, new[sid])] = sid
+        new: dict[str, tuple[str, str]] = {}
+        candidates = []
+        for resource, keys in todo.items():
+            for ck, key in keys.items():
+                if (resource, ck) in self.cache:
+                    continue
+                sid = sourced_id(resource, key)
+                new[sid] = (resource, ck)
+                row = rows.get((resource, ck))
+                candidates.append(
+                    {
+                        "sourced_id": sid,
+                        "edfi_resource": resource,
+                        "natural_key": None if row else json.loads(ck),
+                        "edfi_id": str(row[0]) if row else None,
+                        "key": json.loads(ck),
+                    }
+                )
+        if not candidates:
+            return
+        for sid in self.session.scalars(NEW_LINKS, {"rows": json.dumps(candidates)}).all():
+            self.cache[new[sid]] = sid
         # whatever is left (orphans, taken candidates) goes the per-key way on first use
 
     def edfi_ids(
-        self, resource: str, keys: list[dict[str, Any]]
-    ) -> dict[str, tuple[uuid.UUID, str | None]]:
-        """canonical key → (Ed-Fi row id, its linked sourcedId or None), for the keys whose record
-        exists: one statement."""
-        if resource == "educationOrganizations":
-            wanted = [k["educationOrganizationId"] for k in keys]
-            parts = []
-            for rank, (name, fld) in enumerate(EDUCATION_ORGANIZATIONS.items()):
-                table = table_of(self.registry.resources[name])
-                column = table.c[self.registry.resources[name].columns[fld].name]
-                parts.append(
-                    _linked(sa.select(table.c.id), resource, table)
-                    .add_columns(sa.literal(rank).label("rank"), column.label("edorg"))
-                    .where(column.in_(wanted))
+        self, wanted: dict[str, list[dict[str, Any]]]
+    ) -> dict[tuple[str, str], tuple[uuid.UUID, str | None]]:
+        """(resource, canonical key) → (Ed-Fi row id, its linked sourcedId or None), for the keys
+        whose record exists: one statement for all the resources."""
+        parts: list[sa.Select] = []
+        resources: list[str] = []
+
+        def part(resource: str, table: sa.Table, key: dict[str, Any]) -> sa.Select:
+            resources.append(resource)
+            pairs = [x for field, column in key.items() for x in (sa.literal(field), column)]
+            return _linked(
+                sa.select(sa.literal(len(resources) - 1).label("part"), table.c.id),
+                resource,
+                table,
+            ).add_columns(sa.func.jsonb_build_object(*pairs, type_=JSONB).label("key"))
+
+        for resource, keys in wanted.items():
+            if resource == "educationOrganizations":
+                ids = [k["educationOrganizationId"] for k in keys]
+                for name, fld in EDUCATION_ORGANIZATIONS.items():
+                    table = table_of(self.registry.resources[name])
+                    column = table.c[self.registry.resources[name].columns[fld].name]
+                    parts.append(
+                        part(resource, table, {"educationOrganizationId": column}).where(
+                            column.in_(ids)
+                        )
+                    )
+                continue
+            res = self.registry.resources.get(resource)
+            if res is None:
+                continue
+            names = list(keys[0])
+            cols = [table_of(res).c[res.columns[f].name] for f in names]
+            values = [tuple(_bind(c, k[f]) for c, f in zip(cols, names, strict=True)) for k in keys]
+            parts.append(
+                part(resource, table_of(res), dict(zip(names, cols, strict=True))).where(
+                    sa.tuple_(*cols).in_(values)
                 )
-            out: dict[str, tuple[uuid.UUID, str | None]] = {}
-            # an id both kinds hold (refused on write) resolves as before: the agency's first
-            for row_id, linked, _rank, edorg in self.session.execute(
-                sa.union_all(*parts).order_by(sa.literal_column("rank"))
-            ):
-                out.setdefault(canonical_key({"educationOrganizationId": edorg}), (row_id, linked))
-            return out
-        res = self.registry.resources.get(resource)
-        if res is None or not keys:
+            )
+        if not parts:
             return {}
-        names = list(keys[0])
-        cols = [table_of(res).c[res.columns[f].name] for f in names]
-        values = [tuple(_bind(c, k[f]) for c, f in zip(cols, names, strict=True)) for k in keys]
-        rows = self.session.execute(
-            _linked(sa.select(table_of(res).c.id), resource, table_of(res))
-            .add_columns(*cols)
-            .where(sa.tuple_(*cols).in_(values))
-        )
-        return {
-            canonical_key(
-                {f: documents.json_value(v) for f, v in zip(names, row[2:], strict=True)}
-            ): (row[0], row[1])
-            for row in rows
-        }
+        out: dict[tuple[str, str], tuple[uuid.UUID, str | None]] = {}
+        # in part order: an id both kinds of organization hold (refused on write) resolves to the
+        # agency, as the first table looked in. Key values come back as JSON (dates as text).
+        statement = sa.union_all(*parts).order_by(sa.literal_column("part"))
+        for n, row_id, linked, key in self.session.execute(statement):
+            out.setdefault((resources[n], canonical_key(key)), (row_id, linked))
+        return out
 
     # --- Ed-Fi rows ------------------------------------------------------------------------------
     def edfi_id(self, resource: str, key: dict[str, Any]) -> uuid.UUID | None:

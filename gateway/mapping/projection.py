@@ -227,8 +227,7 @@ class Projector(PeopleProjector):
             return f"{resource}:{canonical_key(key)}"
 
         build(record)
-        for resource, keys in wanted.items():
-            self.links.prefetch(resource, keys)
+        self.links.prefetch(wanted)
         return build(self.links)
 
     def rebuild(self, dirty: Dirty) -> None:
