@@ -62,6 +62,10 @@ NEW_LINKS = sa.text(
 ).bindparams(sa.bindparam("rows", type_=sa.String))
 
 
+# edfi_ids' statements by shape: (the registry whose tables they read, statement, resources)
+_ROWS: dict[tuple, tuple[Any, sa.Executable, list[str]]] = {}
+
+
 def _bind(column: sa.Column, value: Any) -> Any:
     """Key values travel as JSON (dates as text); give them the column's Python type."""
     if isinstance(value, str) and isinstance(column.type, sa.Date):
@@ -150,6 +154,39 @@ class Links:
     ) -> dict[tuple[str, str], tuple[uuid.UUID, str | None]]:
         """(resource, canonical key) → (Ed-Fi row id, its linked sourcedId or None), for the keys
         whose record exists: one statement for all the resources."""
+        shape: list[tuple[str, tuple[str, ...]]] = []
+        params: dict[str, Any] = {}
+        for resource, keys in wanted.items():
+            if resource == "educationOrganizations":
+                params[f"k{len(shape)}"] = [k["educationOrganizationId"] for k in keys]
+                shape.append((resource, ("educationOrganizationId",)))
+                continue
+            res = self.registry.resources.get(resource)
+            if res is None:
+                continue
+            names = list(keys[0])
+            cols = [table_of(res).c[res.columns[f].name] for f in names]
+            params[f"k{len(shape)}"] = [
+                tuple(_bind(c, k[f]) for c, f in zip(cols, names, strict=True)) for k in keys
+            ]
+            shape.append((resource, tuple(names)))
+        if not shape:
+            return {}
+        statement, resources = self._rows_statement(tuple(shape))
+        out: dict[tuple[str, str], tuple[uuid.UUID, str | None]] = {}
+        for n, row_id, linked, key in self.session.execute(statement, params):
+            out.setdefault((resources[n], canonical_key(key)), (row_id, linked))
+        return out
+
+    def _rows_statement(
+        self, shape: tuple[tuple[str, tuple[str, ...]], ...]
+    ) -> tuple[sa.Executable, list[str]]:
+        """edfi_ids' statement for (resource, key fields) pieces, built once per shape: the keys
+        of piece n are the expanding parameter `k<n>`. Each row comes with its part number (the
+        link resource of part n is the second value) and its key as JSON (dates as text)."""
+        cached = _ROWS.get(shape)
+        if cached is not None and cached[0] is self.registry:
+            return cached[1], cached[2]
         parts: list[sa.Select] = []
         resources: list[str] = []
 
@@ -157,43 +194,35 @@ class Links:
             resources.append(resource)
             pairs = [x for field, column in key.items() for x in (sa.literal(field), column)]
             return _linked(
-                sa.select(sa.literal(len(resources) - 1).label("part"), table.c.id),
+                sa.select(sa.literal_column(str(len(resources) - 1)).label("part"), table.c.id),
                 resource,
                 table,
             ).add_columns(sa.func.jsonb_build_object(*pairs, type_=JSONB).label("key"))
 
-        for resource, keys in wanted.items():
+        for n, (resource, names) in enumerate(shape):
+            keys = sa.bindparam(f"k{n}", expanding=True)
             if resource == "educationOrganizations":
-                ids = [k["educationOrganizationId"] for k in keys]
                 for name, fld in EDUCATION_ORGANIZATIONS.items():
                     table = table_of(self.registry.resources[name])
                     column = table.c[self.registry.resources[name].columns[fld].name]
                     parts.append(
                         part(resource, table, {"educationOrganizationId": column}).where(
-                            column.in_(ids)
+                            column.in_(keys)
                         )
                     )
                 continue
-            res = self.registry.resources.get(resource)
-            if res is None:
-                continue
-            names = list(keys[0])
+            res = self.registry.resources[resource]
             cols = [table_of(res).c[res.columns[f].name] for f in names]
-            values = [tuple(_bind(c, k[f]) for c, f in zip(cols, names, strict=True)) for k in keys]
             parts.append(
                 part(resource, table_of(res), dict(zip(names, cols, strict=True))).where(
-                    sa.tuple_(*cols).in_(values)
+                    sa.tuple_(*cols).in_(keys)
                 )
             )
-        if not parts:
-            return {}
-        out: dict[tuple[str, str], tuple[uuid.UUID, str | None]] = {}
         # in part order: an id both kinds of organization hold (refused on write) resolves to the
-        # agency, as the first table looked in. Key values come back as JSON (dates as text).
+        # agency, as the first table looked in
         statement = sa.union_all(*parts).order_by(sa.literal_column("part"))
-        for n, row_id, linked, key in self.session.execute(statement):
-            out.setdefault((resources[n], canonical_key(key)), (row_id, linked))
-        return out
+        _ROWS[shape] = (self.registry, statement, resources)
+        return statement, resources
 
     # --- Ed-Fi rows ------------------------------------------------------------------------------
     def edfi_id(self, resource: str, key: dict[str, Any]) -> uuid.UUID | None:

@@ -11,11 +11,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from gateway.edfi import documents
-from gateway.edfi.definitions import Resource, registry
+from gateway.edfi.definitions import Registry, Resource, registry
 from gateway.mapping.links import table_of
 
 Key = tuple[tuple[str, Any], ...]
 Query = tuple[str, dict[str, Iterable[Any]]]  # resource, flattened field → values
+# built statements by shape, with the registry whose tables they read
+_STATEMENTS: dict[tuple, tuple[Registry, sa.Executable]] = {}
 
 
 class EdFiReader:
@@ -32,7 +34,7 @@ class EdFiReader:
     def fetch_many(self, queries: list[Query]) -> list[list[dict[str, Any]]]:
         """fetch for several queries: those not read yet go to the database in one statement."""
         out: list[list[dict[str, Any]] | None] = []
-        todo: list[tuple[int, tuple, Resource, list[sa.ColumnElement[bool]]]] = []
+        todo: list[tuple[int, tuple, Resource, dict[str, list[Any]]]] = []
         for resource, where in queries:
             res = self.registry.resources[resource]
             wanted = {flat: list(values) for flat, values in where.items()}
@@ -42,35 +44,60 @@ class EdFiReader:
             elif self.memo is not None and memo_key in self.memo:
                 out.append(self.memo[memo_key])
             else:
-                table = table_of(res)
-                conditions = [table.c[res.columns[f].name].in_(v) for f, v in wanted.items()]
-                todo.append((len(out), memo_key, res, conditions))
+                todo.append((len(out), memo_key, res, wanted))
                 out.append(None)
-        if len(todo) == 1:
-            i, memo_key, res, conditions = todo[0]
-            rows = self.session.execute(sa.select(table_of(res)).where(*conditions)).mappings()
-            out[i] = [documents.to_document(res, row) for row in rows]
-        elif todo:
-            # one statement for all: each row as JSON, tagged with its query
-            parts = [
-                sa.select(
-                    sa.literal(n).label("query"),
-                    sa.func.to_jsonb(sa.literal_column(table_of(res).name)).label("row"),
-                )
-                .select_from(table_of(res))
-                .where(*conditions)
-                for n, (_i, _key, res, conditions) in enumerate(todo)
-            ]
-            found: list[list[dict[str, Any]]] = [[] for _ in todo]
-            for n, row in self.session.execute(sa.union_all(*parts)):
-                res = todo[n][2]
-                found[n].append(documents.to_document(res, _typed(table_of(res), row)))
-            for (i, _key, _res, _conditions), docs in zip(todo, found, strict=True):
-                out[i] = docs
-        for i, memo_key, _res, _conditions in todo:
+        if todo:
+            shape = tuple((res.name, tuple(wanted)) for _i, _key, res, wanted in todo)
+            params = {
+                f"q{n}_{flat}": values
+                for n, (_i, _key, _res, wanted) in enumerate(todo)
+                for flat, values in wanted.items()
+            }
+            rows = self.session.execute(self._statement(shape), params)
+            if len(todo) == 1:
+                i, _key, res, _wanted = todo[0]
+                out[i] = [documents.to_document(res, row) for row in rows.mappings()]
+            else:
+                found: list[list[dict[str, Any]]] = [[] for _ in todo]
+                for n, row in rows:
+                    res = todo[n][2]
+                    found[n].append(documents.to_document(res, _typed(table_of(res), row)))
+                for (i, _key, _res, _wanted), docs in zip(todo, found, strict=True):
+                    out[i] = docs
+        for i, memo_key, _res, _wanted in todo:
             if self.memo is not None:
                 self.memo[memo_key] = out[i]  # type: ignore[assignment]
         return out  # type: ignore[return-value]
+
+    def _statement(self, shape: tuple[tuple[str, tuple[str, ...]], ...]) -> sa.Executable:
+        """The query of (resource, fields) pieces, built once per shape: the field values are
+        expanding parameters `q<piece>_<field>`. Several pieces read as one statement, each row
+        as JSON tagged with its piece."""
+        cached = _STATEMENTS.get(shape)
+        if cached is not None and cached[0] is self.registry:
+            return cached[1]
+        parts = []
+        for n, (resource, fields) in enumerate(shape):
+            res = self.registry.resources[resource]
+            table = table_of(res)
+            conditions = [
+                table.c[res.columns[f].name].in_(sa.bindparam(f"q{n}_{f}", expanding=True))
+                for f in fields
+            ]
+            if len(shape) == 1:
+                parts.append(sa.select(table).where(*conditions))
+            else:
+                parts.append(
+                    sa.select(
+                        sa.literal_column(str(n)).label("query"),
+                        sa.func.to_jsonb(sa.literal_column(table.name)).label("row"),
+                    )
+                    .select_from(table)
+                    .where(*conditions)
+                )
+        stmt: sa.Executable = parts[0] if len(parts) == 1 else sa.union_all(*parts)
+        _STATEMENTS[shape] = (self.registry, stmt)
+        return stmt
 
     def fetch_keys(self, resource: str, keys: Iterable[Key]) -> list[dict[str, Any]]:
         keys = list(keys)
