@@ -129,7 +129,7 @@ def upsert_sql(res: Resource) -> sa.TextualSelect:
         else ""
     )
     unchanged = sa.literal_column(
-        f"EXISTS (SELECT FROM stored WHERE stored.id = {written}.id{same})"
+        f"EXISTS (SELECT FROM stored WHERE stored.id = {written}.id{same})", sa.Boolean
     )
     upsert = stmt.on_conflict_do_update(index_elements=key_cols, set_=update).returning(
         table.c.id,

@@ -127,8 +127,8 @@ class Links:
         # the hash sourcedId of each key, unless a link left by a delete holds the key
         new: dict[str, tuple[str, str]] = {}
         candidates = []
-        for resource, keys in todo.items():
-            for ck, key in keys.items():
+        for resource, fresh_keys in todo.items():
+            for ck, key in fresh_keys.items():
                 if (resource, ck) in self.cache:
                     continue
                 sid = sourced_id(resource, key)
@@ -200,7 +200,7 @@ class Links:
             ).add_columns(sa.func.jsonb_build_object(*pairs, type_=JSONB).label("key"))
 
         for n, (resource, names) in enumerate(shape):
-            keys = sa.bindparam(f"k{n}", expanding=True)
+            keys: sa.BindParameter[Any] = sa.bindparam(f"k{n}", expanding=True)
             if resource == "educationOrganizations":
                 for name, fld in EDUCATION_ORGANIZATIONS.items():
                     table = table_of(self.registry.resources[name])

@@ -36,7 +36,7 @@ class PeopleProjector(EdFiReader):
         if not unique_ids:
             return
         ids = sorted(unique_ids)
-        ssas, seoas, scas, students = self.fetch_many(
+        schooled, organized, related, students = self.fetch_many(
             [
                 ("studentSchoolAssociations", {"studentUniqueId": ids}),
                 ("studentEducationOrganizationAssociations", {"studentUniqueId": ids}),
@@ -44,7 +44,8 @@ class PeopleProjector(EdFiReader):
                 ("students", {"studentUniqueId": ids}),
             ]
         )
-        ssas, seoas, scas = _by(ssas, "student"), _by(seoas, "student"), _by(scas, "student")
+        ssas, seoas = _by(schooled, "student"), _by(organized, "student")
+        scas = _by(related, "student")
 
         def build(ref: tor.Ref) -> list[Any]:
             out = []

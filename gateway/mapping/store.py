@@ -74,15 +74,15 @@ def upsert_together(
     changed = [0] * len(parts)
     one_each = len({n for n, *_ in pieces}) == len(pieces)
     groups = [pieces] if one_each and len(pieces) > 1 else [[p] for p in pieces]
-    for group in groups:
+    for statement_pieces in groups:
         stmt = upsert_statement(
-            tuple((name, shape, computed) for _, name, shape, _, computed in group)
+            tuple((name, shape, computed) for _, name, shape, _, computed in statement_pieces)
         )
         params: dict[str, Any] = {"now": now, "origin": origin}
-        for i, (*_, rows, _computed) in enumerate(group):
+        for i, (*_, rows, _computed) in enumerate(statement_pieces):
             params[f"rows_{i}"] = json.dumps(rows, default=_json_text)
         for i, _sourced_id in session.execute(stmt, params):
-            changed[group[i][0]] += 1
+            changed[statement_pieces[i][0]] += 1
     return changed
 
 
