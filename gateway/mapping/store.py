@@ -72,7 +72,8 @@ def upsert_together(
             for start in range(0, len(group), BATCH):
                 pieces.append((n, name, shape, group[start : start + BATCH], computed))
     changed = [0] * len(parts)
-    one_each = len({n for n, *_ in pieces}) == len(pieces)
+    # together only when each part is one piece and writes its own table
+    one_each = len({n for n, *_ in pieces}) == len({name for _, name, *_ in pieces}) == len(pieces)
     groups = [pieces] if one_each and len(pieces) > 1 else [[p] for p in pieces]
     for statement_pieces in groups:
         stmt = upsert_statement(
