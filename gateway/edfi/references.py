@@ -131,18 +131,36 @@ class ReferenceChecks:
         problems.raise_if_any()
 
     def check_references(self, res: Resource, values: dict[str, Any]) -> None:
-        missing: dict[str, list[str]] = {}
+        checks: list[tuple[Reference, dict[str, Any]]] = []
         for ref in res.references:
             if not ref.targets:
                 continue  # target not served here (schoolYearTypes, graduationPlans …)
             key = {field: values.get(flat) for field, flat in ref.fields}
             if any(v is None for v in key.values()):
                 continue
-            if not any(self._exists(self.registry.resources[t], ref, key) for t in ref.targets):
-                shown = ", ".join(f"{k}={documents.json_value(v)}" for k, v in key.items())
-                missing[f"$.{ref.name}"] = [
-                    f"The referenced '{ref.entity}' item does not exist ({shown})."
-                ]
+            checks.append((ref, key))
+        missing: dict[str, list[str]] = {}
+        if checks:
+            # every reference of the document in one round trip: one EXISTS per target
+            found = self.session.execute(
+                sa.select(
+                    *(
+                        sa.or_(
+                            *(
+                                self._exists(self.registry.resources[t], ref, key)
+                                for t in ref.targets
+                            )
+                        )
+                        for ref, key in checks
+                    )
+                )
+            ).one()
+            for (ref, key), exists in zip(checks, found, strict=True):
+                if not exists:
+                    shown = ", ".join(f"{k}={documents.json_value(v)}" for k, v in key.items())
+                    missing[f"$.{ref.name}"] = [
+                        f"The referenced '{ref.entity}' item does not exist ({shown})."
+                    ]
         missing.update(self.missing_item_references(res, values))
         if missing:
             first = next(iter(missing.values()))[0]
@@ -220,9 +238,9 @@ class ReferenceChecks:
             found.update(tuple(row) for row in self.session.execute(stmt))
         return found
 
-    def _exists(self, target: Resource, ref: Reference, key: dict[str, Any]) -> bool:
+    def _exists(
+        self, target: Resource, ref: Reference, key: dict[str, Any]
+    ) -> sa.ColumnElement[bool]:
         cols = self._target_columns(ref, target)
         conditions = [c == v for c, v in zip(cols, key.values(), strict=True)]
-        return bool(
-            self.session.scalar(sa.select(sa.exists().where(*conditions, *base_conditions(target))))
-        )
+        return sa.exists().where(*conditions, *base_conditions(target))

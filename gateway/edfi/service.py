@@ -49,6 +49,9 @@ class WriteEvent:
     id: uuid.UUID
     values: dict[str, Any] | None  # flattened property -> value after the write (None on delete)
     old_key_values: dict[str, Any] | None = None
+    # a POST that stored exactly the document already there (only its change version moved)
+    unchanged: bool = False
+    origin: str | None = None  # who first wrote the row (`origin` column), when the write knows
 
 
 # Callables (session, WriteEvent) run inside the write's transaction, before its commit.
@@ -72,15 +75,32 @@ def upsert_sql(res: Resource) -> sa.TextualSelect:
     SQLAlchemy does not cache the PostgreSQL INSERT … ON CONFLICT construct, so building it per
     request would compile it every time; compiled once to text with typed parameters it is
     reused. One round trip: the change version comes from a CTE, used for the column and the etag.
+
+    It also says whether the write left the document as it was (`unchanged`): the stored row is
+    read FOR NO KEY UPDATE (the update's own lock) before the insert, because the change
+    version's CTE depends on it. A concurrent write is so either waited for and compared with,
+    or kept waiting until this one commits: the comparison is never with a stale row.
     """
     table = res.table
     key_cols = res.key_columns + (["descriptor_name"] if res.descriptor else [])
     data_cols = [c.name for c in res.columns.values()] + (
         ["descriptor_name"] if res.descriptor else []
     )
+    compared = [c for c in data_cols if c not in key_cols]
     params = {c: sa.bindparam(c, type_=table.c[c].type) for c in data_cols}
     now = sa.bindparam("now", type_=sa.DateTime(timezone=True))
-    cv = sa.select(sa.func.nextval(sa.literal_column("'change_version_seq'")).label("v")).cte("cv")
+    stored = (
+        sa.select(*(table.c[c] for c in compared), table.c.id)
+        .where(*(table.c[c] == params[c] for c in key_cols))
+        .with_for_update(key_share=True)
+        .cte("stored")
+    )
+    locked = sa.select(sa.func.count()).select_from(stored).subquery("locked")
+    cv = (
+        sa.select(sa.func.nextval(sa.literal_column("'change_version_seq'")).label("v"))
+        .select_from(locked)
+        .cte("cv")
+    )
     version = sa.select(cv.c.v).scalar_subquery()
     system = {
         "change_version": version,
@@ -100,8 +120,25 @@ def upsert_sql(res: Resource) -> sa.TextualSelect:
         .add_cte(cv)
     )
     update = {c: stmt.excluded[c] for c in (*params, *system) if c not in key_cols}
+    # spelled out: SQLAlchemy would give the subquery its own scan of the table rather than
+    # correlate it with the row RETURNING names (the row as written)
+    quote = postgresql.dialect().identifier_preparer.quote
+    written = quote(table.name)
+    same = (
+        f" AND ({', '.join(f'stored.{quote(c)}' for c in compared)}) IS NOT DISTINCT FROM "
+        f"({', '.join(f'{written}.{quote(c)}' for c in compared)})"
+        if compared
+        else ""
+    )
+    unchanged = sa.literal_column(
+        f"EXISTS (SELECT FROM stored WHERE stored.id = {written}.id{same})", sa.Boolean
+    )
     upsert = stmt.on_conflict_do_update(index_elements=key_cols, set_=update).returning(
-        table.c.id, sa.literal_column("xmax = 0").label("inserted"), table.c._etag
+        table.c.id,
+        sa.literal_column("xmax = 0").label("inserted"),
+        table.c._etag,
+        table.c.origin,
+        unchanged.label("unchanged"),
     )
     sql = str(upsert.compile(dialect=postgresql.dialect(paramstyle="named")))
     # text() does not see ":name::JSONB" as a parameter: spell such casts CAST(:name AS JSONB)
@@ -115,7 +152,13 @@ def upsert_sql(res: Resource) -> sa.TextualSelect:
     return (
         sa.text(sql)
         .bindparams(*binds)
-        .columns(table.c.id, sa.column("inserted", sa.Boolean), table.c._etag)
+        .columns(
+            table.c.id,
+            sa.column("inserted", sa.Boolean),
+            table.c._etag,
+            table.c.origin,
+            sa.column("unchanged", sa.Boolean),
+        )
     )
 
 
@@ -229,8 +272,10 @@ class ResourceService(ReferenceChecks):
         params = {**row, "id": uuid.uuid4(), "now": now, "origin": self.origin}
         upsert = upsert_statement(res)
         try:
-            new_id, created, etag = self.session.execute(upsert, params).one()
-            self._notify(WriteEvent(res.name, "upsert", new_id, values))
+            new_id, created, etag, origin, unchanged = self.session.execute(upsert, params).one()
+            self._notify(
+                WriteEvent(res.name, "upsert", new_id, values, unchanged=unchanged, origin=origin)
+            )
             self._commit()
         except IntegrityError:
             self._rollback()

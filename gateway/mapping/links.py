@@ -25,7 +25,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from gateway.db import Base
-from gateway.edfi import documents
 from gateway.edfi.definitions import Resource, registry
 from gateway.mapping.identifiers import canonical_key, sourced_id
 
@@ -50,12 +49,36 @@ EDUCATION_ORGANIZATIONS = {
 }
 MAX_ATTEMPTS = 50
 
+# Links for records seen for the first time, with their hash sourcedIds; a key a link left by a
+# delete still holds is skipped (found per key, then re-attached), as is a sourcedId already taken.
+NEW_LINKS = sa.text(
+    "INSERT INTO mapping_links (sourced_id, edfi_resource, natural_key, edfi_id) "
+    "SELECT r.sourced_id, r.edfi_resource, r.natural_key, r.edfi_id "
+    "FROM jsonb_to_recordset(CAST(:rows AS jsonb)) "
+    "AS r(sourced_id varchar, edfi_resource varchar, natural_key jsonb, edfi_id uuid, key jsonb) "
+    "WHERE NOT EXISTS (SELECT FROM mapping_links o WHERE o.edfi_resource = r.edfi_resource "
+    "AND o.edfi_id IS NULL AND o.natural_key = r.key) "
+    "ON CONFLICT (sourced_id) DO NOTHING RETURNING sourced_id"
+).bindparams(sa.bindparam("rows", type_=sa.String))
+
+
+# edfi_ids' statements by shape: (the registry whose tables they read, statement, resources)
+_ROWS: dict[tuple, tuple[Any, sa.Executable, list[str]]] = {}
+
 
 def _bind(column: sa.Column, value: Any) -> Any:
     """Key values travel as JSON (dates as text); give them the column's Python type."""
     if isinstance(value, str) and isinstance(column.type, sa.Date):
         return date.fromisoformat(value)
     return value
+
+
+def _linked(select: sa.Select, resource: str, table: sa.Table) -> sa.Select:
+    """`select` of Ed-Fi rows with the sourcedId linked to each (NULL when none yet)."""
+    link = sa.and_(mapping_links.c.edfi_resource == resource, mapping_links.c.edfi_id == table.c.id)
+    return select.add_columns(mapping_links.c.sourced_id).select_from(
+        table.outerjoin(mapping_links, link)
+    )
 
 
 def table_of(res: Resource) -> sa.Table:
@@ -85,89 +108,121 @@ class Links:
             self.cache[(resource, ck)] = found
         return found
 
-    def prefetch(self, resource: str, keys: list[dict[str, Any]]) -> None:
-        """Resolve many keys in a few set-based statements (the per-key path stays for the rare
-        cases: links to re-attach after a delete, hash candidates already taken)."""
-        todo = {canonical_key(k): k for k in keys}
-        todo = {ck: k for ck, k in todo.items() if (resource, ck) not in self.cache}
+    def prefetch(self, wanted: dict[str, list[dict[str, Any]]]) -> None:
+        """Resolve the keys of many resources in two set-based statements at most (the per-key
+        path stays for the rare cases: links to re-attach after a delete, hash candidates
+        already taken)."""
+        todo: dict[str, dict[str, dict[str, Any]]] = {}
+        for resource, keys in wanted.items():
+            fresh = {canonical_key(k): k for k in keys}
+            fresh = {ck: k for ck, k in fresh.items() if (resource, ck) not in self.cache}
+            if fresh:
+                todo[resource] = fresh
         if not todo:
             return
-        row_ids = self.edfi_ids(resource, list(todo.values()))
-        if row_ids:
-            linked: dict[uuid.UUID, str] = dict(
-                self.session.execute(
-                    sa.select(mapping_links.c.edfi_id, mapping_links.c.sourced_id).where(
-                        mapping_links.c.edfi_resource == resource,
-                        mapping_links.c.edfi_id.in_(list(row_ids.values())),
-                    )
-                )
-                .tuples()
-                .all()
-            )
-            for ck, row_id in row_ids.items():
-                if row_id in linked:
-                    self.cache[(resource, ck)] = linked[row_id]
-        fresh = [ck for ck in todo if (resource, ck) not in self.cache]
-        if not fresh:
-            return
-        orphans = set(
-            canonical_key(k)
-            for k in self.session.scalars(
-                sa.select(mapping_links.c.natural_key).where(
-                    mapping_links.c.edfi_resource == resource,
-                    mapping_links.c.edfi_id.is_(None),
-                    mapping_links.c.natural_key.in_([json.loads(ck) for ck in fresh]),
-                )
-            )
-        )
-        new = {sourced_id(resource, todo[ck]): ck for ck in fresh if ck not in orphans}
-        if new:
-            inserted = self.session.scalars(
-                pg_insert(mapping_links)
-                .on_conflict_do_nothing(index_elements=["sourced_id"])
-                .returning(mapping_links.c.sourced_id),
-                [
+        rows = self.edfi_ids({resource: list(keys.values()) for resource, keys in todo.items()})
+        for (resource, ck), (_row_id, linked) in rows.items():
+            if linked is not None:
+                self.cache[(resource, ck)] = linked
+        # the hash sourcedId of each key, unless a link left by a delete holds the key
+        new: dict[str, tuple[str, str]] = {}
+        candidates = []
+        for resource, fresh_keys in todo.items():
+            for ck, key in fresh_keys.items():
+                if (resource, ck) in self.cache:
+                    continue
+                sid = sourced_id(resource, key)
+                new[sid] = (resource, ck)
+                row = rows.get((resource, ck))
+                candidates.append(
                     {
                         "sourced_id": sid,
                         "edfi_resource": resource,
-                        "natural_key": None if ck in row_ids else json.loads(ck),
-                        "edfi_id": row_ids.get(ck),
+                        "natural_key": None if row else json.loads(ck),
+                        "edfi_id": str(row[0]) if row else None,
+                        "key": json.loads(ck),
                     }
-                    for sid, ck in new.items()
-                ],
-            ).all()
-            for sid in inserted:
-                self.cache[(resource, new[sid])] = sid
+                )
+        if not candidates:
+            return
+        for sid in self.session.scalars(NEW_LINKS, {"rows": json.dumps(candidates)}).all():
+            self.cache[new[sid]] = sid
         # whatever is left (orphans, taken candidates) goes the per-key way on first use
 
-    def edfi_ids(self, resource: str, keys: list[dict[str, Any]]) -> dict[str, uuid.UUID]:
-        """canonical key → Ed-Fi row id, for the keys whose record exists."""
-        if resource == "educationOrganizations":
-            wanted = [k["educationOrganizationId"] for k in keys]
-            out: dict[str, uuid.UUID] = {}
-            for name, fld in EDUCATION_ORGANIZATIONS.items():
-                table = table_of(self.registry.resources[name])
-                column = table.c[self.registry.resources[name].columns[fld].name]
-                for edorg, row_id in self.session.execute(
-                    sa.select(column, table.c.id).where(column.in_(wanted))
-                ):
-                    out.setdefault(canonical_key({"educationOrganizationId": edorg}), row_id)
-            return out
-        res = self.registry.resources.get(resource)
-        if res is None or not keys:
+    def edfi_ids(
+        self, wanted: dict[str, list[dict[str, Any]]]
+    ) -> dict[tuple[str, str], tuple[uuid.UUID, str | None]]:
+        """(resource, canonical key) → (Ed-Fi row id, its linked sourcedId or None), for the keys
+        whose record exists: one statement for all the resources."""
+        shape: list[tuple[str, tuple[str, ...]]] = []
+        params: dict[str, Any] = {}
+        for resource, keys in wanted.items():
+            if resource == "educationOrganizations":
+                params[f"k{len(shape)}"] = [k["educationOrganizationId"] for k in keys]
+                shape.append((resource, ("educationOrganizationId",)))
+                continue
+            res = self.registry.resources.get(resource)
+            if res is None:
+                continue
+            names = list(keys[0])
+            cols = [table_of(res).c[res.columns[f].name] for f in names]
+            params[f"k{len(shape)}"] = [
+                tuple(_bind(c, k[f]) for c, f in zip(cols, names, strict=True)) for k in keys
+            ]
+            shape.append((resource, tuple(names)))
+        if not shape:
             return {}
-        names = list(keys[0])
-        cols = [table_of(res).c[res.columns[f].name] for f in names]
-        values = [tuple(_bind(c, k[f]) for c, f in zip(cols, names, strict=True)) for k in keys]
-        rows = self.session.execute(
-            sa.select(table_of(res).c.id, *cols).where(sa.tuple_(*cols).in_(values))
-        )
-        return {
-            canonical_key(
-                {f: documents.json_value(v) for f, v in zip(names, row[1:], strict=True)}
-            ): row[0]
-            for row in rows
-        }
+        statement, resources = self._rows_statement(tuple(shape))
+        out: dict[tuple[str, str], tuple[uuid.UUID, str | None]] = {}
+        for n, row_id, linked, key in self.session.execute(statement, params):
+            out.setdefault((resources[n], canonical_key(key)), (row_id, linked))
+        return out
+
+    def _rows_statement(
+        self, shape: tuple[tuple[str, tuple[str, ...]], ...]
+    ) -> tuple[sa.Executable, list[str]]:
+        """edfi_ids' statement for (resource, key fields) pieces, built once per shape: the keys
+        of piece n are the expanding parameter `k<n>`. Each row comes with its part number (the
+        link resource of part n is the second value) and its key as JSON (dates as text)."""
+        cached = _ROWS.get(shape)
+        if cached is not None and cached[0] is self.registry:
+            return cached[1], cached[2]
+        parts: list[sa.Select] = []
+        resources: list[str] = []
+
+        def part(resource: str, table: sa.Table, key: dict[str, Any]) -> sa.Select:
+            resources.append(resource)
+            pairs = [x for field, column in key.items() for x in (sa.literal(field), column)]
+            return _linked(
+                sa.select(sa.literal_column(str(len(resources) - 1)).label("part"), table.c.id),
+                resource,
+                table,
+            ).add_columns(sa.func.jsonb_build_object(*pairs, type_=JSONB).label("key"))
+
+        for n, (resource, names) in enumerate(shape):
+            keys: sa.BindParameter[Any] = sa.bindparam(f"k{n}", expanding=True)
+            if resource == "educationOrganizations":
+                for name, fld in EDUCATION_ORGANIZATIONS.items():
+                    table = table_of(self.registry.resources[name])
+                    column = table.c[self.registry.resources[name].columns[fld].name]
+                    parts.append(
+                        part(resource, table, {"educationOrganizationId": column}).where(
+                            column.in_(keys)
+                        )
+                    )
+                continue
+            res = self.registry.resources[resource]
+            cols = [table_of(res).c[res.columns[f].name] for f in names]
+            parts.append(
+                part(resource, table_of(res), dict(zip(names, cols, strict=True))).where(
+                    sa.tuple_(*cols).in_(keys)
+                )
+            )
+        # in part order: an id both kinds of organization hold (refused on write) resolves to the
+        # agency, as the first table looked in
+        statement = sa.union_all(*parts).order_by(sa.literal_column("part"))
+        _ROWS[shape] = (self.registry, statement, resources)
+        return statement, resources
 
     # --- Ed-Fi rows ------------------------------------------------------------------------------
     def edfi_id(self, resource: str, key: dict[str, Any]) -> uuid.UUID | None:

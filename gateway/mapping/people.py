@@ -1,48 +1,51 @@
 """Rebuilding people: students (with demographics), staff and contacts as OneRoster users.
 
-A mixin of the projection service: it needs `fetch`, `translate`, `links` and `_upsert` from it.
+A mixin of the projection service: it reads Ed-Fi documents as an EdFiReader, and needs
+`translate`, `links` and `_upsert` from the service.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from gateway.mapping import store
 from gateway.mapping import to_oneroster as tor
 from gateway.mapping.links import Links
+from gateway.mapping.reading import EdFiReader
 
 
-class PeopleProjector:
+class PeopleProjector(EdFiReader):
     links: Links
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
     # provided by the projection service
-    def fetch(self, resource: str, **where: Iterable[Any]) -> list[dict[str, Any]]:
-        raise NotImplementedError
-
     def translate(self, build: Callable[[tor.Ref], list[Any]]) -> list[Any]:
         raise NotImplementedError
 
     def _upsert(self, entity: str, records: list[dict[str, Any]]) -> None:
         raise NotImplementedError
 
+    def _upsert_together(self, parts: list[tuple[str, list[dict[str, Any]], store.Computed]]):
+        raise NotImplementedError
+
     def _students(self, unique_ids: set[str]) -> None:
         if not unique_ids:
             return
         ids = sorted(unique_ids)
-        ssas = _by(self.fetch("studentSchoolAssociations", studentUniqueId=ids), "student")
-        seoas = _by(
-            self.fetch("studentEducationOrganizationAssociations", studentUniqueId=ids), "student"
+        schooled, organized, related, students = self.fetch_many(
+            [
+                ("studentSchoolAssociations", {"studentUniqueId": ids}),
+                ("studentEducationOrganizationAssociations", {"studentUniqueId": ids}),
+                ("studentContactAssociations", {"studentUniqueId": ids}),
+                ("students", {"studentUniqueId": ids}),
+            ]
         )
-        scas = _by(self.fetch("studentContactAssociations", studentUniqueId=ids), "student")
-        students = self.fetch("students", studentUniqueId=ids)
+        ssas, seoas = _by(schooled, "student"), _by(organized, "student")
+        scas = _by(related, "student")
 
         def build(ref: tor.Ref) -> list[Any]:
             out = []
@@ -57,19 +60,20 @@ class PeopleProjector:
             return out
 
         pairs = self.translate(build)
-        self._upsert_users([u for u, _ in pairs])
-        self._upsert("demographics", [d for _, d in pairs])
+        self._upsert_users([u for u, _ in pairs], [("demographics", [d for _, d in pairs], ())])
 
     def _staffs(self, unique_ids: set[str]) -> None:
         if not unique_ids:
             return
         ids = sorted(unique_ids)
-        assignments = _by(
-            self.fetch("staffEducationOrganizationAssignmentAssociations", staffUniqueId=ids),
-            "staff",
+        assigned, taught, staffs = self.fetch_many(
+            [
+                ("staffEducationOrganizationAssignmentAssociations", {"staffUniqueId": ids}),
+                ("staffSectionAssociations", {"staffUniqueId": ids}),
+                ("staffs", {"staffUniqueId": ids}),
+            ]
         )
-        sections = _by(self.fetch("staffSectionAssociations", staffUniqueId=ids), "staff")
-        staffs = self.fetch("staffs", staffUniqueId=ids)
+        assignments, sections = _by(assigned, "staff"), _by(taught, "staff")
         users = self.translate(
             lambda ref: [
                 tor.staff_user(
@@ -88,13 +92,18 @@ class PeopleProjector:
         if not unique_ids:
             return
         ids = sorted(unique_ids)
-        scas = _by(self.fetch("studentContactAssociations", contactUniqueId=ids), "contact")
+        associated, contacts = self.fetch_many(
+            [
+                ("studentContactAssociations", {"contactUniqueId": ids}),
+                ("contacts", {"contactUniqueId": ids}),
+            ]
+        )
+        scas = _by(associated, "contact")
         students = {a["studentReference"]["studentUniqueId"] for g in scas.values() for a in g}
         schools = [
             (a["studentReference"]["studentUniqueId"], a["schoolReference"]["schoolId"])
             for a in self.fetch("studentSchoolAssociations", studentUniqueId=students)
         ]
-        contacts = self.fetch("contacts", contactUniqueId=ids)
 
         def build(ref: tor.Ref) -> list[Any]:
             student_orgs: dict[str, list[str]] = defaultdict(list)
@@ -113,17 +122,29 @@ class PeopleProjector:
             [self.links("contacts", {"contactUniqueId": u}) for u in roleless],
         )
 
-    def _upsert_users(self, users: list[dict[str, Any]]) -> None:
+    def _upsert_users(
+        self,
+        users: list[dict[str, Any]],
+        along: list[tuple[str, list[dict[str, Any]], store.Computed]] | None = None,
+    ) -> None:
         """usernames are unique in OneRoster: a person whose login is taken by another user falls
-        back to their sourcedId (never someone else's account)."""
+        back to their sourcedId (never someone else's account). Records of other entities
+        `along` are written in the same statement when they can be."""
+        along = along or []
         if not users:
+            return
+        names = [u["username"] for u in users]
+        ids = {u["sourcedId"] for u in users}
+        if len(set(names)) == len(names) and all(
+            u["username"] == u["sourcedId"] or u["username"] not in ids for u in users
+        ):
+            # no two of these users can end with one username: the database alone decides
+            self._upsert_together([("user", users, username_unless_taken()), *along])
             return
         table = store.entity("user").table
         taken: dict[str, str] = dict(
             self.session.execute(
-                sa.select(table.c.username, table.c.sourced_id).where(
-                    table.c.username.in_([u["username"] for u in users])
-                )
+                sa.select(table.c.username, table.c.sourced_id).where(table.c.username.in_(names))
             )
             .tuples()
             .all()
@@ -134,7 +155,20 @@ class PeopleProjector:
             if holder != user["sourcedId"]:
                 user["username"] = user["sourcedId"]
             seen[user["username"]] = user["sourcedId"]
-        self._upsert("user", users)
+        self._upsert_together([("user", users, ()), *along])
+
+
+@cache
+def username_unless_taken() -> store.Computed:
+    """The username of a user record, or its sourcedId when another user holds that username."""
+    users = store.entity("user").table.name
+    return (
+        (
+            "username",
+            f"CASE WHEN EXISTS (SELECT FROM {users} u WHERE u.username = r.username "
+            "AND u.sourced_id <> r.sourced_id) THEN r.sourced_id ELSE r.username END",
+        ),
+    )
 
 
 def _by(docs: list[dict[str, Any]], person: str) -> dict[str, list[dict[str, Any]]]:

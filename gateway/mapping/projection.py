@@ -13,14 +13,12 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from gateway.edfi import documents
-from gateway.edfi.definitions import registry
 from gateway.mapping import store
 from gateway.mapping import to_oneroster as tor
 from gateway.mapping.identifiers import canonical_key
@@ -54,6 +52,10 @@ ENTITIES = {
     "studentGradebookEntries": ("result", "studentGradebookEntries"),
 }
 
+
+# Resources whose OneRoster record reads a field the server sets on every write (a result's
+# scoreDate falls back to the entry's _lastModifiedDate): even an unchanged POST moves it.
+READS_SERVER_FIELDS = ("studentGradebookEntries",)
 
 # Resources whose records are rebuilt by natural key.
 KEYED = (
@@ -96,44 +98,20 @@ def _frozen(key: dict[str, Any]) -> Key:
 class Projector(PeopleProjector):
     def __init__(self, session: Session) -> None:
         super().__init__(session)
-        self.registry = registry()
         self.links = Links(session)
         # what this projector wrote, by OneRoster entity (for `gateway mapping verify`)
         self.produced: dict[str, set[str]] = defaultdict(set)
         self.changed: Counter[str] = Counter()
 
     def _upsert(self, entity: str, records: list[dict[str, Any]]) -> None:
-        self.produced[entity].update(r["sourcedId"] for r in records)
-        self.changed[entity] += store.upsert(self.session, entity, records)
+        self._upsert_together([(entity, records, ())])
 
-    # --- reading Ed-Fi ---------------------------------------------------------------------------
-    def fetch(self, resource: str, **where: Iterable[Any]) -> list[dict[str, Any]]:
-        """Documents of `resource` whose flattened fields are in the given values."""
-        res = self.registry.resources[resource]
-        conditions = []
-        for flat, values in where.items():
-            values = list(values)
-            if not values:
-                return []
-            conditions.append(table_of(res).c[res.columns[flat].name].in_(values))
-        rows = self.session.execute(sa.select(table_of(res)).where(*conditions)).mappings()
-        return [documents.to_document(res, row) for row in rows]
-
-    def fetch_keys(self, resource: str, keys: Iterable[Key]) -> list[dict[str, Any]]:
-        keys = list(keys)
-        if not keys:
-            return []
-        res = self.registry.resources[resource]
-        names = [f for f, _ in keys[0]]
-        cols = [table_of(res).c[res.columns[f].name] for f in names]
-        rows = self.session.execute(
-            sa.select(table_of(res)).where(
-                sa.tuple_(*cols).in_(
-                    [tuple(_cast(c, v) for c, (_, v) in zip(cols, k, strict=True)) for k in keys]
-                )
-            )
-        ).mappings()
-        return [documents.to_document(res, row) for row in rows]
+    def _upsert_together(self, parts: list[tuple[str, list[dict[str, Any]], store.Computed]]):
+        for (entity, records, _computed), changed in zip(
+            parts, store.upsert_together(self.session, parts), strict=True
+        ):
+            self.produced[entity].update(r["sourcedId"] for r in records)
+            self.changed[entity] += changed
 
     # --- entry points ----------------------------------------------------------------------------
     def apply(self, changes: Iterable[Change]) -> None:
@@ -249,11 +227,17 @@ class Projector(PeopleProjector):
             return f"{resource}:{canonical_key(key)}"
 
         build(record)
-        for resource, keys in wanted.items():
-            self.links.prefetch(resource, keys)
+        self.links.prefetch(wanted)
         return build(self.links)
 
     def rebuild(self, dirty: Dirty) -> None:
+        self.memo = {}
+        try:
+            self._rebuild(dirty)
+        finally:
+            self.memo = None
+
+    def _rebuild(self, dirty: Dirty) -> None:
         # contacts take their orgs from their students' schools
         dirty.contacts.update(
             a["contactReference"]["contactUniqueId"]
@@ -351,13 +335,6 @@ def _offering_key(offering: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _cast(column: sa.Column, value: Any) -> Any:
-    """Key values travel as JSON (dates as text); give them the column's Python type."""
-    if isinstance(value, str) and isinstance(column.type, sa.Date):
-        return date.fromisoformat(value)
-    return value
-
-
 def project(session: Session, changes: Iterable[Change]) -> None:
     """Project Ed-Fi writes into OneRoster (the bulk entry point: loaders pass many changes)."""
     Projector(session).apply(changes)
@@ -369,8 +346,22 @@ def on_edfi_write(session: Session, event: Any) -> None:
     (a bulk load commits many records at once and is projected set-based)."""
     if session.info.get(PROJECTING):
         return
+    if _changes_nothing(event):
+        return
     change = Change(event.resource, event.action, event.id, event.values, event.old_key_values)
     session.info.setdefault(PENDING, []).append(change)
+
+
+def _changes_nothing(event: Any) -> bool:
+    """A POST that stored the document already there leaves every input of the projection as it
+    was, so the OneRoster records it would rebuild are the ones stored. Not so for a row born in
+    OneRoster (its OneRoster record is the source; an Ed-Fi write re-derives it) or a record whose
+    projection reads a server-set field."""
+    return (
+        event.unchanged
+        and event.origin != EDFI_FROM_ONEROSTER
+        and event.resource not in READS_SERVER_FIELDS
+    )
 
 
 @sa.event.listens_for(Session, "before_commit")
