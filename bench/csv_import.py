@@ -44,6 +44,9 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from edfi_common import libpq  # noqa: E402
 
 SCHOOLS = 20
 CLASSES_PER_SCHOOL = 120
@@ -406,7 +409,9 @@ def child_copy(url: str, folder: str) -> dict:
 def _filled_tables(conn: psycopg.Connection) -> list[str]:
     names = conn.execute(
         "SELECT relname FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace"
-        " AND relname NOT IN ('alembic_version', 'audit_log') ORDER BY relname"
+        " AND relname NOT IN ('alembic_version', 'audit_log')"
+        " AND relname NOT LIKE 'bare\\_%'"  # the raw COPY's own tables, when it ran here
+        " ORDER BY relname"
     ).fetchall()
     return [
         name
@@ -499,17 +504,12 @@ def fresh_database(server: str, name: str) -> str:
 
     from gateway import migrate
 
-    libpq = make_url(server).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(libpq, autocommit=True) as conn:
+    with psycopg.connect(libpq(server), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     url = make_url(server).set(database=name).render_as_string(hide_password=False)
     migrate.upgrade(url)
     return url
-
-
-def _libpq(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
 def main() -> None:
@@ -547,7 +547,7 @@ def main() -> None:
     server, embedded = server_url()
     try:
         url = fresh_database(server, "csv_bench")
-        libpq = _libpq(url)
+        raw_url = libpq(url)
         with tempfile.TemporaryDirectory(prefix="csv-bench-") as tmp:
             folder = Path(tmp) / "district"
             counts = generate(folder, args.students)
@@ -567,18 +567,18 @@ def main() -> None:
             kind = "import-phases" if args.phases else "import"
             floors, bulks = [], []
             for n in range(args.bulk_runs):
-                floors.append(run_child("copy", libpq, folder))
+                floors.append(run_child("copy", raw_url, folder))
                 if n:
                     url = fresh_database(server, "csv_bench")
                 bulks.append(run_child(kind, url, package, *extra))
             dump = Path(tmp) / "schema-floor"
             dump.mkdir()
-            run_child("schema-dump", _libpq(url), dump)
+            run_child("schema-dump", libpq(url), dump)
             again = run_child(kind, url, package, *extra)
-            floors.append(run_child("copy", libpq, folder))
+            floors.append(run_child("copy", raw_url, folder))
             changed = run_child("import", url, delta, *extra)
             schema_floors = [
-                run_child("schema-load", _libpq(fresh_database(server, "csv_schema_floor")), dump)
+                run_child("schema-load", libpq(fresh_database(server, "csv_schema_floor")), dump)
                 for _ in range(args.bulk_runs)
             ]
     finally:
