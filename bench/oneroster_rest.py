@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
+from edfi_common import libpq
 
 SCHOOLS = 50
 CLASSES_PER_SCHOOL = 60
@@ -41,10 +42,6 @@ def database_url() -> tuple[str, Callable[[], None]]:
 
     server = EmbeddedPostgres(Path(Config().GATEWAY_DATA_DIR), database="oneroster_bench")
     return server.start(), server.stop
-
-
-def libpq(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
 def generate(conn: psycopg.Connection, users: int) -> None:

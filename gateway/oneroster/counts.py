@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from functools import cache
 from typing import Any
 
 from flask import Flask, current_app
@@ -37,7 +38,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from gateway.db import Base
-from gateway.oneroster.catalogue import View
+from gateway.oneroster.catalogue import View, catalogue
 
 log = logging.getLogger(__name__)
 
@@ -56,15 +57,23 @@ COUNTED: dict[str, str | None] = {
     "results": None,
 }
 
-# table → the column its reach rule reads, whose value (as text) is each figure's `org_key`
-# (oneroster_0004); the other tables' figures have ''.
-ORG_KEYS: dict[str, str] = {
-    "organizations": "sourced_id",
-    "users": "org_ids",
-    "oneroster_courses": "org_sourced_id",
-    "classes": "school_sourced_id",
-    "enrollments": "school_sourced_id",
-}
+# The reach rules whose column is on the table itself: its value (as text) is each figure's
+# `org_key` (oneroster_0004); the other tables' figures have ''.
+_KEYED_RULES = ("self", "in", "overlaps")
+
+
+@cache
+def org_keys() -> dict[str, str]:
+    """table → the column its reach rule reads (routes.json `reach`), for the tables whose
+    figures are kept per organization; oneroster_0004's triggers key on the same columns."""
+    keys = {}
+    for entity in catalogue().entities.values():
+        rule = entity.reach
+        if rule is not None and rule[0] in _KEYED_RULES:
+            column = "sourced_id" if rule[0] == "self" else entity.fields[rule[1]].column_name
+            keys[entity.table.name] = column
+    return keys
+
 
 oneroster_counts = Table(
     "oneroster_counts",
@@ -80,10 +89,10 @@ def _of_organizations(view: View, org_ids: Any) -> Any | None:
     """The figures of the rows of `org_ids` (a text[] expression), or None when the table's
     figures are not kept per organization."""
     key = oneroster_counts.c.org_key
-    reach = view.entity.reach
-    if view.entity.table.name not in ORG_KEYS or reach is None:
+    if view.entity.table.name not in org_keys():
         return None
-    if reach[0] == "overlaps":  # a jsonb list of orgs; '' for a row with none
+    if view.entity.reach and view.entity.reach[0] == "overlaps":
+        # a jsonb list of orgs; '' for a row with none
         return case((key == "", false()), else_=cast(key, JSONB).op("?|")(org_ids))
     return key == func.any(org_ids)
 
