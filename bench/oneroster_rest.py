@@ -128,7 +128,9 @@ def run(url: str, users: int, seconds: float, edorgs: list[str]) -> None:
     app = create_app(config)
     with app.app_context():
         session = get_session()
-        created, _secret = create_client(session, name="bench", education_organization_ids=edorgs)
+        created, _secret = create_client(
+            session, name="bench", education_organization_ids=edorgs, all_organizations=not edorgs
+        )
         token = issue_token(session, find_active(session, created.key), list(created.scopes), 3600)
         session.commit()
     client = app.test_client()

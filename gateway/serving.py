@@ -40,7 +40,10 @@ def ensure_demo_client(session) -> tuple[str, str]:
         if secret:
             return client.key, secret
     client, secret = create_client(
-        session, name=DEMO_CLIENT_NAME, namespace_prefix="uri://gateway.demo"
+        session,
+        name=DEMO_CLIENT_NAME,
+        namespace_prefix="uri://gateway.demo",
+        all_organizations=True,
     )
     session.commit()
     return client.key, secret

@@ -137,7 +137,7 @@ class CollectionReader:
         else:
             page = page.offset(p.offset).limit(p.limit)
         ids: Any
-        with within_reach(self.session, self.auth.scope, EDFI_POLICIES) as secured:
+        with within_reach(self.session, self.auth.reach(res), EDFI_POLICIES) as secured:
             if p.total_count:
                 total = self.session.scalar(
                     sa.select(sa.func.count()).select_from(table).where(*conditions)
@@ -189,7 +189,7 @@ class CollectionReader:
         # the last id of each part (PostgreSQL has no max(uuid)): where the next row's part differs
         following = sa.func.lead(inner.c.part).over(order_by=inner.c.id).label("next_part")
         edges = sa.select(inner.c.id, inner.c.part, following).subquery()
-        with within_reach(self.session, self.auth.scope, EDFI_POLICIES):
+        with within_reach(self.session, self.auth.reach(res), EDFI_POLICIES):
             uppers = self.session.scalars(
                 sa.select(edges.c.id)
                 .where(edges.c.next_part.is_distinct_from(edges.c.part))
@@ -211,7 +211,19 @@ class CollectionReader:
             conditions.append(t.c.change_version >= p.min_change_version)
         if p.max_change_version is not None:
             conditions.append(t.c.change_version <= p.max_change_version)
-        if not self.auth.unrestricted and not res.descriptor:
+        plan = self.auth.plan(res, "ReadChanges")
+        if plan.namespace:
+            namespace = t.c.old_key_values["namespace"].astext
+            conditions.append(
+                sa.or_(
+                    sa.false(),
+                    *(
+                        namespace.startswith(p, autoescape=True)
+                        for p in self.auth.namespace_prefixes
+                    ),
+                )
+            )
+        if plan.relationships and not res.descriptor:
             ids = sorted(self.auth.scope.edfi_ids)
             element = (
                 sa.func.jsonb_array_elements_text(t.c.edorg_ids).table_valued("value").alias("e")
@@ -231,7 +243,7 @@ class CollectionReader:
             .limit(p.limit)
         )
         out = []
-        with within_reach(self.session, self.auth.scope, EDFI_POLICIES):
+        with within_reach(self.session, self.auth.reach(res, "ReadChanges"), EDFI_POLICIES):
             rows = self.session.execute(stmt).mappings().all()
         for row in rows:
             item: dict[str, Any] = {"id": str(row["id"]), "changeVersion": row["change_version"]}

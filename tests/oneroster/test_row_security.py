@@ -257,7 +257,10 @@ def test_lone_requests_of_a_school_client_read_committed_rows_of_its_school(test
         session = get_session()
         for label, orgs in (("school", [mine]), ("all", [])):
             created, _ = create_client(
-                session, name=f"lone-{label}", education_organization_ids=orgs
+                session,
+                name=f"lone-{label}",
+                education_organization_ids=orgs,
+                all_organizations=not orgs,
             )
             token = issue_token(
                 session, find_active(session, created.key), list(created.scopes), 60
