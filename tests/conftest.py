@@ -180,12 +180,12 @@ def make_api_client(app, db_session):
         """A client of `edorgs`, or of every organization when none is named. Its claim set is
         the one every client had before claim sets, which most tests were written for, unless
         one is named."""
+        options.setdefault("all_organizations", not edorgs)
         with app.app_context():
             created, secret = create_client(
                 db_session,
                 name=name,
                 education_organization_ids=list(edorgs),
-                all_organizations=not edorgs,
                 scopes=scopes,
                 namespace_prefix=namespace,
                 claim_set=claim_set or LEGACY_CLAIM_SET,

@@ -85,6 +85,23 @@ class FakeEdFi(Resources):
                     "totalInstructionalDays": 80,
                 },
             )
+        if "read_other_org" in self.faults:  # a course the client must not see
+            self.put_new(
+                "courses",
+                {
+                    "courseCode": "OTHER-1",
+                    "courseTitle": "Other district's course",
+                    "numberOfParts": 1,
+                    "identificationCodes": [
+                        {
+                            "courseIdentificationSystemDescriptor": "uri://ed-fi.org/"
+                            "CourseIdentificationSystemDescriptor#LEA course code",
+                            "identificationCode": "OTHER-1",
+                        }
+                    ],
+                    "educationOrganizationReference": {"educationOrganizationId": OTHER_LEA},
+                },
+            )
         if "query_ignored" in self.faults:  # a second course, so an ignored filter shows
             code = {
                 "courseIdentificationSystemDescriptor": "uri://ed-fi.org/"
