@@ -254,3 +254,26 @@ def test_gradebook_entries_are_namespace_based_for_the_sandbox(edfi, auth_header
     problem(other.post("gradebookEntries", entry), 403, "security:authorization")
     problem(other.delete("gradebookEntries", entry_id), 403, "security:authorization")
     assert austin.delete("gradebookEntries", entry_id).status_code == 204
+    # its tombstone too: ReadChanges follows the namespace
+    assert [d["id"] for d in austin.get("gradebookEntries/deletes").get_json()] == [entry_id]
+    assert other.get("gradebookEntries/deletes").get_json() == []
+
+
+def test_deletes_follow_the_claim_sets_read_strategy(clients):
+    ids, of = clients
+    edfi_all = of(LEGACY_CLAIM_SET, edorgs=())
+    assert edfi_all.delete("schools", ids[255902001]).status_code == 204
+    # schools need no further authorization to read in the sandbox, so neither do their deletes
+    sandbox = [d["id"] for d in of(SANDBOX).get("schools/deletes").get_json()]
+    assert ids[255902001] in sandbox
+    assert of(LEGACY_CLAIM_SET).get("schools/deletes").get_json() == []
+
+
+def test_a_strategy_the_gateway_does_not_implement_is_refused_by_name(clients):
+    _, of = clients
+    owner = of("Ownership Based Test")
+    body = problem(owner.get("students"), 403, "security:authorization")
+    assert "OwnershipBased" in body["detail"]
+    # the shipped metadata grants that claim set nothing else
+    body = problem(owner.get("schools"), 403, "security:authorization")
+    assert "does not grant the 'Read' action" in body["detail"]
