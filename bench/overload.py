@@ -1,0 +1,207 @@
+"""Overload: throughput, read latency and the share shed as 2 → 256 clients press one gateway.
+
+    python bench/overload.py [--clients 2,8,32,128,256] [--seconds 6] [--workers 2]
+
+Starts `gateway serve` (gunicorn, the embedded default with the demo district, in a temporary data
+directory) twice in the same run and drives the same mixed load against each:
+
+- **admission** — this release's defaults: `MAX_IN_FLIGHT` requests per process, a bounded wait
+  behind them, 429 + Retry-After beyond;
+- **queueing** — the earlier model: `MAX_IN_FLIGHT=0` and 4 threads per worker, so every request
+  waits its turn, however long that is.
+
+Each client is a thread with its own keep-alive connection that reads OneRoster `/users?limit=100`
+and Ed-Fi `/students?limit=25` in turn, as fast as it is answered; a client told 429 waits the
+`Retry-After` it was given (capped at 0.25 s so the bench stays short) and tries again. Printed per
+level: answered requests/s (2xx), p50 and p99 of the 2xx reads, the share answered 429, and other
+failures. The two modes are measured in the same run on the same data, so compare them, not the
+absolutes (the load generator shares the machine's cores with the server).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PATHS = ("/ims/oneroster/v1p1/users?limit=100", "/data/v3/ed-fi/students?limit=25")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def gateway(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "gateway", *args], env=env, capture_output=True, text=True, check=True
+    )
+
+
+class Server:
+    def __init__(self, data_dir: str, env_extra: dict[str, str], workers: int) -> None:
+        self.port = free_port()
+        self.env = {**os.environ, "GATEWAY_DATA_DIR": data_dir, **env_extra}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gateway", "serve", "--port", str(self.port),
+             "--workers", str(workers)],
+            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise SystemExit("gateway serve exited during start-up")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                conn.request("GET", "/health")
+                if conn.getresponse().status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.5)
+        raise SystemExit("gateway serve did not become healthy in 300 s")
+
+    def stop(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGINT)
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+def token(port: int, env: dict[str, str]) -> str:
+    options = gateway("clients", "create", "--help", env=env).stdout
+    args = ["clients", "create", "--name", "overload bench", "--json"]
+    if "--all-organizations" in options:
+        args.append("--all-organizations")
+    created = json.loads(gateway(*args, env=env).stdout.strip().splitlines()[-1])
+    basic = base64.b64encode(f"{created['key']}:{created['secret']}".encode()).decode()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request(
+        "POST", "/oauth/token", body="grant_type=client_credentials",
+        headers={"Authorization": "Basic " + basic,
+                 "Content-Type": "application/x-www-form-urlencoded"},
+    )  # fmt: skip
+    return json.loads(conn.getresponse().read())["access_token"]
+
+
+def drive(port: int, bearer: str, clients: int, seconds: float) -> dict[str, float]:
+    stop_at = time.monotonic() + seconds
+    lock = threading.Lock()
+    latencies: list[float] = []
+    counts = {"ok": 0, "shed": 0, "failed": 0}
+    headers = {"Authorization": "Bearer " + bearer}
+
+    def client(index: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        mine: list[float] = []
+        ok = shed = failed = 0
+        i = index
+        while time.monotonic() < stop_at:
+            path = PATHS[i % len(PATHS)]
+            i += 1
+            start = time.perf_counter()
+            try:
+                conn.request("GET", path, headers=headers)
+                response = conn.getresponse()
+                response.read()
+            except (OSError, http.client.HTTPException):
+                failed += 1
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                continue
+            elapsed = time.perf_counter() - start
+            if response.status == 200:
+                ok += 1
+                mine.append(elapsed)
+            elif response.status == 429:
+                shed += 1
+                time.sleep(min(float(response.getheader("Retry-After") or 1), 0.25))
+            else:
+                failed += 1
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            counts["ok"] += ok
+            counts["shed"] += shed
+            counts["failed"] += failed
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    began = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.monotonic() - began
+    latencies.sort()
+    total = counts["ok"] + counts["shed"] + counts["failed"]
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] if latencies else 0.0
+
+    return {
+        "rps": counts["ok"] / wall,
+        "p50": pct(0.50),
+        "p99": pct(0.99),
+        "shed": counts["shed"] / total if total else 0.0,
+        "failed": counts["failed"],
+    }
+
+
+MODES = {
+    "admission": {},
+    "queueing": {"MAX_IN_FLIGHT": "0", "GATEWAY_THREADS": "4"},
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", default="2,8,32,128,256")
+    parser.add_argument("--seconds", type=float, default=6.0)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    levels = [int(c) for c in args.clients.split(",")]
+    os.chdir(ROOT)
+    results: dict[str, dict[int, dict[str, float]]] = {}
+    with tempfile.TemporaryDirectory(prefix="overload-bench-") as data_dir:
+        for mode, extra in MODES.items():
+            server = Server(data_dir, {**extra, "AUDIT_MODE": "async"}, args.workers)
+            try:
+                bearer = token(server.port, server.env)
+                drive(server.port, bearer, 2, 1.0)  # warm the workers' caches and pools
+                results[mode] = {}
+                for n in levels:
+                    results[mode][n] = r = drive(server.port, bearer, n, args.seconds)
+                    print(
+                        f"{mode:9} {n:4} clients: {r['rps']:7.1f} req/s  p50 {r['p50'] * 1000:7.1f} ms"
+                        f"  p99 {r['p99'] * 1000:8.1f} ms  429 {r['shed']:6.1%}  failed {r['failed']}",
+                        flush=True,
+                    )
+            finally:
+                server.stop()
+    print("\nadmission vs queueing, same run (throughput ratio, p99 ratio):")
+    for n in levels:
+        a, q = results["admission"][n], results["queueing"][n]
+        print(
+            f"  {n:4} clients: throughput {a['rps'] / q['rps']:.2f}×,"
+            f" p99 {a['p99'] / q['p99']:.2f}× ({a['p99'] * 1000:.0f} ms vs {q['p99'] * 1000:.0f} ms),"
+            f" {a['shed']:.1%} answered 429"
+        )
+
+
+if __name__ == "__main__":
+    main()
