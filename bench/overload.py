@@ -21,82 +21,15 @@ absolutes (the load generator shares the machine's cores with the server).
 from __future__ import annotations
 
 import argparse
-import base64
 import http.client
-import json
 import os
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from serve_common import ROOT, Server, percentile
+
 PATHS = ("/ims/oneroster/v1p1/users?limit=100", "/data/v3/ed-fi/students?limit=25")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def gateway(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "gateway", *args], env=env, capture_output=True, text=True, check=True
-    )
-
-
-class Server:
-    def __init__(self, data_dir: str, env_extra: dict[str, str], workers: int) -> None:
-        self.port = free_port()
-        self.env = {**os.environ, "GATEWAY_DATA_DIR": data_dir, **env_extra}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "serve", "--port", str(self.port),
-             "--workers", str(workers)],
-            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )  # fmt: skip
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise SystemExit("gateway serve exited during start-up")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                conn.request("GET", "/health")
-                if conn.getresponse().status == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.5)
-        raise SystemExit("gateway serve did not become healthy in 300 s")
-
-    def stop(self) -> None:
-        os.killpg(self.proc.pid, signal.SIGINT)
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-
-
-def token(port: int, env: dict[str, str]) -> str:
-    options = gateway("clients", "create", "--help", env=env).stdout
-    args = ["clients", "create", "--name", "overload bench", "--json"]
-    if "--all-organizations" in options:
-        args.append("--all-organizations")
-    created = json.loads(gateway(*args, env=env).stdout.strip().splitlines()[-1])
-    basic = base64.b64encode(f"{created['key']}:{created['secret']}".encode()).decode()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    conn.request(
-        "POST", "/oauth/token", body="grant_type=client_credentials",
-        headers={"Authorization": "Basic " + basic,
-                 "Content-Type": "application/x-www-form-urlencoded"},
-    )  # fmt: skip
-    return json.loads(conn.getresponse().read())["access_token"]
 
 
 def drive(port: int, bearer: str, clients: int, seconds: float) -> dict[str, float]:
@@ -150,13 +83,10 @@ def drive(port: int, bearer: str, clients: int, seconds: float) -> dict[str, flo
     latencies.sort()
     total = counts["ok"] + counts["shed"] + counts["failed"]
 
-    def pct(p: float) -> float:
-        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] if latencies else 0.0
-
     return {
         "rps": counts["ok"] / wall,
-        "p50": pct(0.50),
-        "p99": pct(0.99),
+        "p50": percentile(latencies, 0.50),
+        "p99": percentile(latencies, 0.99),
         "shed": counts["shed"] / total if total else 0.0,
         "failed": counts["failed"],
     }
@@ -181,14 +111,15 @@ def main() -> None:
         for mode, extra in MODES.items():
             server = Server(data_dir, {**extra, "AUDIT_MODE": "async"}, args.workers)
             try:
-                bearer = token(server.port, server.env)
+                bearer = server.token("overload bench")
                 drive(server.port, bearer, 2, 1.0)  # warm the workers' caches and pools
                 results[mode] = {}
                 for n in levels:
                     results[mode][n] = r = drive(server.port, bearer, n, args.seconds)
+                    p50, p99 = r["p50"] * 1000, r["p99"] * 1000
                     print(
-                        f"{mode:9} {n:4} clients: {r['rps']:7.1f} req/s  p50 {r['p50'] * 1000:7.1f} ms"
-                        f"  p99 {r['p99'] * 1000:8.1f} ms  429 {r['shed']:6.1%}  failed {r['failed']}",
+                        f"{mode:9} {n:4} clients: {r['rps']:7.1f} req/s  p50 {p50:7.1f} ms"
+                        f"  p99 {p99:8.1f} ms  429 {r['shed']:6.1%}  failed {r['failed']}",
                         flush=True,
                     )
             finally:
@@ -198,7 +129,8 @@ def main() -> None:
         a, q = results["admission"][n], results["queueing"][n]
         print(
             f"  {n:4} clients: throughput {a['rps'] / q['rps']:.2f}×,"
-            f" p99 {a['p99'] / q['p99']:.2f}× ({a['p99'] * 1000:.0f} ms vs {q['p99'] * 1000:.0f} ms),"
+            f" p99 {a['p99'] / q['p99']:.2f}×"
+            f" ({a['p99'] * 1000:.0f} ms vs {q['p99'] * 1000:.0f} ms),"
             f" {a['shed']:.1%} answered 429"
         )
 
