@@ -50,6 +50,7 @@ def org_row(sourced_id: str, identifier: str, parent: str, kind: str = "school")
 def limited(app, db_session, district):
     """The two-LEA district; the reach of a client of LEA 255902 before any attempt."""
     district()
+    db_session.commit()  # a rejected import rolls back to here, as to a committed database
     return scope_of(app, db_session, "255902")
 
 
@@ -157,6 +158,7 @@ def test_an_unrestricted_import_may_not_give_a_school_an_leas_id(
 ):
     """Whoever imports, one id names one education organization of one kind."""
     district()
+    db_session.commit()
     own = org_of(db_session, "255902")
     report = import_orgs(tmp_path, do_import, None, [org_row("evil-org", "255901", own)])
     assert report.status == "rejected"

@@ -1,6 +1,11 @@
 """An importer limited to some organizations (gateway.auth.access.org_scope) writes only inside
 them: the organizations its rows name must be in its reach (or be new organizations placed under
 one that is), and rows already stored that it would change must be in its reach today.
+
+Its orgs may not widen that reach (gateway.auth.access): an org is placed only under a parent in the
+reach (or keeps the parent it has), and a new or re-identified org may not take an identifier that
+names an organization outside the reach. Whoever imports, an org may not take the id of an
+education organization of another kind (gateway.auth.org_ids).
 """
 
 from __future__ import annotations
@@ -10,12 +15,14 @@ from psycopg import sql
 from sqlalchemy import not_, select
 from sqlalchemy.orm import Session
 
+from gateway.auth import org_ids
 from gateway.auth.access import OrgScope
 from gateway.oneroster.csv.checks import ISSUES, insert_issues
 from gateway.oneroster.csv.staging import Staged
 
 ALLOWED = "csv_allowed_orgs"
 OUTSIDE = "outside the organizations this client may import for"
+TAKEN = "already the id of another education organization"
 
 
 def _allowed_orgs(conn: psycopg.Connection, staged: dict[str, Staged], scope: OrgScope) -> None:
@@ -90,9 +97,80 @@ def _check_existing(session: Session, conn: psycopg.Connection, item: Staged, sc
     conn.execute(statement, dict(compiled.params))
 
 
+def _check_parents(conn: psycopg.Connection, orgs: Staged) -> None:
+    """An org is placed under a parent in the reach, or keeps the one it has."""
+    if not orgs.has("parentSourcedId"):
+        return
+    order = [c.name for c in orgs.file.columns].index("parentSourcedId")
+    insert_issues(
+        conn,
+        orgs.file.filename,
+        "SELECT {file}, s.line, 'parentSourcedId', {parent}, {reason}, {ord} FROM {stage} s "
+        "LEFT JOIN organizations o ON o.sourced_id = {sid} "
+        "WHERE {parent} IS NOT NULL AND {parent} NOT IN (SELECT sourced_id FROM {allowed}) "
+        "AND {parent} IS DISTINCT FROM o.parent_id",
+        parent=sql.SQL(orgs.raw("parentSourcedId", "s")),
+        sid=sql.SQL(orgs.raw("sourcedId", "s")),
+        reason=sql.Literal(OUTSIDE),
+        ord=sql.Literal(order),
+        stage=sql.Identifier(orgs.table),
+        allowed=sql.Identifier(ALLOWED),
+    )
+
+
+def _held_outside_sql(identifier: str, sourced_id: str) -> str:
+    """SQL condition: a new or re-identified org's identifier names an organization outside the
+    reach (%(edfi)s, %(sids)s): an Ed-Fi education organization, another org, or an organization
+    the operator named for some client."""
+    number = org_ids.as_edorg_id_sql(identifier)
+    inside = f"({number} = ANY(%(edfi)s::bigint[]) OR {identifier} = ANY(%(sids)s::text[]))"
+    return (
+        f"({identifier} IS DISTINCT FROM (SELECT o.identifier FROM organizations o "
+        f"WHERE o.sourced_id = {sourced_id}) AND NOT {inside} AND ("
+        f"EXISTS (SELECT 1 FROM ({org_ids.edorg_ids_sql()}) e WHERE e.id = {number}) "
+        "OR EXISTS (SELECT 1 FROM organizations held "
+        f"WHERE held.identifier = {identifier} AND held.sourced_id <> {sourced_id}) "
+        "OR EXISTS (SELECT 1 FROM api_clients c "
+        f"WHERE c.education_organization_ids @> to_jsonb({identifier}))))"
+    )
+
+
+def check_org_identifiers(session: Session, staged: dict[str, Staged], scope: OrgScope | None):
+    """Report an org whose identifier is already another education organization's id."""
+    orgs = staged.get("orgs")
+    if orgs is None or not orgs.has("identifier"):
+        return
+    conn: psycopg.Connection = session.connection().connection.driver_connection  # type: ignore
+    identifier, sid = orgs.raw("identifier", "s"), orgs.raw("sourcedId", "s")
+    conditions = [org_ids.held_by_other_kind_sql(identifier, orgs.raw("type", "s"), sid)]
+    params: dict[str, list] = {}
+    if scope is not None and not scope.unrestricted:
+        conditions.append(_held_outside_sql(identifier, sid))
+        params = {"edfi": sorted(scope.edfi_ids), "sids": sorted(scope.sourced_ids)}
+    order = [c.name for c in orgs.file.columns].index("identifier")
+    statement = sql.SQL(
+        "INSERT INTO {issues} (file, line, col, value, reason, ord) "
+        "SELECT {file}, s.line, 'identifier', {identifier}, {reason}, {ord} FROM {stage} s "
+        "WHERE {identifier} IS NOT NULL AND COALESCE({status}, 'active') = 'active' "
+        "AND ({conditions})"
+    ).format(
+        issues=sql.Identifier(ISSUES),
+        file=sql.Literal(orgs.file.filename),
+        identifier=sql.SQL(identifier),
+        reason=sql.Literal(TAKEN),
+        ord=sql.Literal(order),
+        stage=sql.Identifier(orgs.table),
+        status=sql.SQL(orgs.raw("status", "s")),
+        conditions=sql.SQL(" OR ").join(sql.SQL(c) for c in conditions),
+    )
+    conn.execute(statement, params)
+
+
 def check_reach(session: Session, staged: dict[str, Staged], scope: OrgScope) -> None:
     conn: psycopg.Connection = session.connection().connection.driver_connection  # type: ignore
     _allowed_orgs(conn, staged, scope)
     for item in staged.values():
         _check_org_columns(conn, item)
         _check_existing(session, conn, item, scope)
+    if "orgs" in staged:
+        _check_parents(conn, staged["orgs"])
