@@ -184,7 +184,7 @@ class Translate:
                 if entity == "org":
                     placed = to_edfi.education_organization(record, self.lookup)
                     if sourced_id in shared:  # one id, one education organization
-                        reason = "its identifier is the id of another kind of education organization"
+                        reason = "its identifier is another kind of organization's id"
                         skipped.append((entity, sourced_id, reason))
                     elif placed is None:
                         reason = "not a district or school with an Ed-Fi education organization id"

@@ -1,4 +1,4 @@
-"""A client's reach comes from the operator, never from data the client writes (issue 14, finding 1).
+"""A client's reach comes from the operator, never from data it writes (issue 14, finding 1).
 
 A client limited to LEA 255902 tries every way of widening its reach: an org whose identifier is
 another district's id, an org re-parented or re-identified, an Ed-Fi school under another LEA. Each
