@@ -138,7 +138,8 @@ def _student_of(db_session, org):
     sourced_id = _user(db_session, "student")
     db_session.execute(
         text(
-            "UPDATE users SET org_ids = jsonb_build_array(CAST(:org AS text)) WHERE sourced_id = :id"
+            "UPDATE users SET org_ids = jsonb_build_array(CAST(:org AS text)) "
+            "WHERE sourced_id = :id"
         ),
         {"org": org, "id": sourced_id},
     )
