@@ -73,7 +73,10 @@ def _check_existing(session: Session, conn: psycopg.Connection, item: Staged, sc
     from gateway.oneroster.relations import reach_condition
 
     entity = rest_catalogue().entities.get(item.file.entity)
-    if entity is None or entity.reach is None:
+    if entity is None:
+        return
+    if entity.reach is None:
+        _check_shared(session, conn, item, scope, entity)
         return
     table = item.file.table
     outside = select(table.c.sourced_id).where(
@@ -93,6 +96,47 @@ def _check_existing(session: Session, conn: psycopg.Connection, item: Staged, sc
         stage=sql.Identifier(item.table),
         outside=sql.SQL(compiled.string),  # type: ignore[arg-type]
         sid=sql.SQL(item.raw("sourcedId")),
+    )
+    conn.execute(statement, dict(compiled.params))
+
+
+def _check_shared(session: Session, conn: psycopg.Connection, item: Staged, scope, entity) -> None:
+    """A row that would change or delete a shared record (gateway.oneroster.shared) that records
+    outside the reach name."""
+    from gateway.oneroster.csv.apply import typed_expression
+    from gateway.oneroster.shared import IN_USE, used_outside
+
+    outside = used_outside(entity, scope.sourced_ids)
+    if outside is None:
+        return
+    compiled = outside.compile(
+        dialect=session.get_bind().dialect, compile_kwargs={"render_postcompile": True}
+    )
+    changes = [
+        sql.SQL("COALESCE({}, 'active') = 'tobedeleted'").format(sql.SQL(item.raw("status")))
+    ]
+    for column in item.file.columns:
+        if column.name in ("sourcedId", "status", "dateLastModified") or not item.has(column.name):
+            continue
+        changes.append(
+            sql.SQL("{} IS DISTINCT FROM t.{}").format(
+                typed_expression(column, item.raw(column.name)), sql.Identifier(column.column)
+            )
+        )
+    statement = sql.SQL(
+        "INSERT INTO {issues} (file, line, col, value, reason, ord) "
+        "SELECT {file}, s.line, 'sourcedId', t.sourced_id, {reason}, 0 FROM {stage} s "
+        "JOIN {target} t ON t.sourced_id = {sid} "
+        "WHERE t.sourced_id IN ({outside}) AND ({changes})"
+    ).format(
+        issues=sql.Identifier(ISSUES),
+        file=sql.Literal(item.file.filename),
+        reason=sql.Literal(f"this {entity.single} {IN_USE}"),
+        stage=sql.Identifier(item.table),
+        target=sql.Identifier(item.file.table.name),
+        sid=sql.SQL(item.raw("sourcedId")),
+        outside=sql.SQL(compiled.string),  # type: ignore[arg-type]
+        changes=sql.SQL(" OR ").join(changes),
     )
     conn.execute(statement, dict(compiled.params))
 
