@@ -3,6 +3,21 @@
 A client names organizations by Ed-Fi id ("255901") or OneRoster org sourcedId. An organization
 covers its descendants (a district covers its schools), and an organization is known by both names
 (the OneRoster org whose `identifier` is the Ed-Fi id). A client with no organization reaches all.
+
+Reach comes from the operator, never from data the client writes. The names are the operator's
+(`gateway clients create --edorg`); the descendants are found through org parents, org identifiers
+and schools' LEAs, so those are guarded on every write path, and every relationship a limited
+client can create stays inside its reach:
+- CSV import (gateway.oneroster.csv.reach): its orgs are placed only under a parent in its reach
+  (or keep the stored one); a new or re-identified org may not take an identifier that names an
+  organization outside the reach (an Ed-Fi education organization, another org, or a name the
+  operator gave any client); and for every importer, an org may not share its id with an education
+  organization of another kind (gateway.auth.org_ids).
+- Ed-Fi (gateway.edfi.security, `writeWithin`): a school is written only under an LEA in reach (or
+  keeps its LEA); a school or LEA is written only when its own id is in reach, and one id never
+  names two kinds of organization (gateway.edfi.references).
+- OneRoster REST writes no orgs; the projection into Ed-Fi skips an org whose id another kind holds,
+  and `gateway mapping verify` reports such collisions an older database still holds.
 """
 
 from __future__ import annotations
