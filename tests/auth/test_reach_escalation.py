@@ -204,3 +204,19 @@ def test_edfi_lea_outside_reach_is_refused(limited_edfi, edfi):
     r = api.post("localEducationAgencies", lea(255903, "Mine now"))
     assert r.status_code == 403, r.get_json()
     assert edfi.get("localEducationAgencies?localEducationAgencyId=255903").get_json() == []
+
+
+# --- OneRoster REST ----------------------------------------------------------------------------
+
+
+def test_oneroster_rest_writes_no_orgs(client, auth_headers, limited, app, db_session):
+    """REST writes only gradebook records: no verb places or names an org."""
+    headers = auth_headers(edorgs=("255902",))
+    own = org_of(db_session, "255902")
+    body = {"org": {"name": "Evil", "type": "school", "identifier": "255901"}}
+    for verb in (client.put, client.post, client.patch):
+        for path in ("/ims/oneroster/v1p1/orgs/evil-org", f"/ims/oneroster/v1p1/orgs/{own}"):
+            response = verb(path, json=body, headers=headers)
+            assert response.status_code in (404, 405), (verb, path, response.status_code)
+            assert "imsx_codeMajor" in response.get_json()
+    assert scope_of(app, db_session, "255902") == limited
