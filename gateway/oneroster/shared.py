@@ -52,7 +52,7 @@ def used_outside(entity: Entity, org_ids: frozenset[str]) -> Select | None:
                 )
     if not parts:
         return None
-    return select(union_all(*parts).subquery().c.sourced_id)
+    return select(union_all(*parts).subquery().c.sourced_id).distinct()
 
 
 def in_use_outside(

@@ -58,7 +58,9 @@ def import_orgs(tmp_path, do_import, scope, rows, mode="delta"):  # noqa: F811
     return do_import(write_package(tmp_path, {"orgs": rows}, {"orgs": mode}), scope=scope)
 
 
-def issues(report) -> list[str]:
+def refused(report) -> list[str]:
+    """The report lines of a rejected import's orgs.csv."""
+    assert report.status == "rejected", report.as_dict()
     return [str(i) for i in report.files["orgs.csv"].issues]
 
 
@@ -73,8 +75,7 @@ def test_the_finding_an_org_named_as_another_district_is_refused(
     assert limited.covers_edfi(255902001) and not limited.covers_edfi(255901)
     own = org_of(db_session, "255902")
     report = import_orgs(tmp_path, do_import, limited, [org_row("evil-org", "255901", own)])
-    assert report.status == "rejected"
-    assert issues(report) == [f"orgs.csv:2 identifier '255901': {TAKEN}"]
+    assert refused(report) == [f"orgs.csv:2 identifier '255901': {TAKEN}"]
     assert scope_of(app, db_session, "255902") == limited
     assert edfi.get("schools?schoolId=255901").get_json() == []
     # nor the row's deletion: it never existed, and the reach never widened
@@ -99,8 +100,7 @@ def test_a_school_id_of_another_district_is_refused_in_bulk_too(
         org_row("evil-org", "255901001", own),
     ]
     report = import_orgs(tmp_path, do_import, limited, rows, mode="bulk")
-    assert report.status == "rejected"
-    assert issues(report) == [f"orgs.csv:4 identifier '255901001': {TAKEN}"]
+    assert refused(report) == [f"orgs.csv:4 identifier '255901001': {TAKEN}"]
     assert scope_of(app, db_session, "255902") == limited
 
 
@@ -115,8 +115,7 @@ def test_re_identifying_an_own_org_as_another_district_is_refused(
     school_org = org_of(db_session, "255902001")
     row = {**org_row(school_org, "255901107", own), "name": "School 255902001"}
     report = import_orgs(tmp_path, do_import, limited, [row])
-    assert report.status == "rejected"
-    assert issues(report) == [f"orgs.csv:2 identifier '255901107': {TAKEN}"]
+    assert refused(report) == [f"orgs.csv:2 identifier '255901107': {TAKEN}"]
     assert scope_of(app, db_session, "255902") == limited
 
 
@@ -132,8 +131,7 @@ def test_re_parenting_an_own_org_under_another_district_is_refused(
     before_other = scope_of(app, db_session, "255901")
     row = {**org_row(school_org, "255902001", other), "name": "School 255902001"}
     report = import_orgs(tmp_path, do_import, limited, [row])
-    assert report.status == "rejected"
-    assert issues(report) == [
+    assert refused(report) == [
         f"orgs.csv:2 parentSourcedId '{other}': outside the organizations this client may "
         "import for"
     ]
@@ -161,8 +159,7 @@ def test_an_unrestricted_import_may_not_give_a_school_an_leas_id(
     db_session.commit()
     own = org_of(db_session, "255902")
     report = import_orgs(tmp_path, do_import, None, [org_row("evil-org", "255901", own)])
-    assert report.status == "rejected"
-    assert issues(report) == [f"orgs.csv:2 identifier '255901': {TAKEN}"]
+    assert refused(report) == [f"orgs.csv:2 identifier '255901': {TAKEN}"]
     assert edfi.get("schools?schoolId=255901").get_json() == []
 
 

@@ -10,15 +10,20 @@ education organization of another kind (gateway.auth.org_ids).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import psycopg
 from psycopg import sql
-from sqlalchemy import not_, select
+from sqlalchemy import Select, not_, select
 from sqlalchemy.orm import Session
 
 from gateway.auth import org_ids
 from gateway.auth.access import OrgScope
 from gateway.oneroster.csv.checks import ISSUES, insert_issues
 from gateway.oneroster.csv.staging import Staged
+
+if TYPE_CHECKING:
+    from gateway.oneroster.catalogue import Entity
 
 ALLOWED = "csv_allowed_orgs"
 OUTSIDE = "outside the organizations this client may import for"
@@ -68,6 +73,40 @@ def _check_org_columns(conn: psycopg.Connection, item: Staged) -> None:
         )
 
 
+def _report_stored(
+    session: Session,
+    conn: psycopg.Connection,
+    item: Staged,
+    stored: Select,
+    reason: str,
+    changes: sql.Composable | None = None,
+) -> None:
+    """Report the file's rows whose stored record is among the sourcedIds `stored` selects (and,
+    given `changes`, a condition over the stage `s` and the stored row `t`, that would change)."""
+    compiled = stored.compile(
+        dialect=session.get_bind().dialect, compile_kwargs={"render_postcompile": True}
+    )
+    more: sql.Composable = sql.SQL("")
+    if changes is not None:
+        more = sql.SQL(" JOIN {target} t ON t.sourced_id = o.sourced_id WHERE {changes}").format(
+            target=sql.Identifier(item.file.table.name), changes=changes
+        )
+    statement = sql.SQL(
+        "INSERT INTO {issues} (file, line, col, value, reason, ord) "
+        "SELECT {file}, s.line, 'sourcedId', o.sourced_id, {reason}, 0 FROM {stage} s "
+        "JOIN ({stored}) o ON o.sourced_id = {sid}{more}"
+    ).format(
+        issues=sql.Identifier(ISSUES),
+        file=sql.Literal(item.file.filename),
+        reason=sql.Literal(reason),
+        stage=sql.Identifier(item.table),
+        stored=sql.SQL(compiled.string),  # type: ignore[arg-type]
+        sid=sql.SQL(item.raw("sourcedId")),
+        more=more,
+    )
+    conn.execute(statement, dict(compiled.params))
+
+
 def _check_existing(session: Session, conn: psycopg.Connection, item: Staged, scope: OrgScope):
     from gateway.oneroster.catalogue import catalogue as rest_catalogue
     from gateway.oneroster.relations import reach_condition
@@ -82,25 +121,12 @@ def _check_existing(session: Session, conn: psycopg.Connection, item: Staged, sc
     outside = select(table.c.sourced_id).where(
         not_(reach_condition(entity, False, scope.sourced_ids))
     )
-    compiled = outside.compile(
-        dialect=session.get_bind().dialect, compile_kwargs={"render_postcompile": True}
-    )
-    statement = sql.SQL(
-        "INSERT INTO {issues} (file, line, col, value, reason, ord) "
-        "SELECT {file}, s.line, 'sourcedId', o.sourced_id, {reason}, 0 FROM {stage} s "
-        "JOIN ({outside}) o ON o.sourced_id = {sid}"
-    ).format(
-        issues=sql.Identifier(ISSUES),
-        file=sql.Literal(item.file.filename),
-        reason=sql.Literal(f"the stored row is {OUTSIDE}"),
-        stage=sql.Identifier(item.table),
-        outside=sql.SQL(compiled.string),  # type: ignore[arg-type]
-        sid=sql.SQL(item.raw("sourcedId")),
-    )
-    conn.execute(statement, dict(compiled.params))
+    _report_stored(session, conn, item, outside, f"the stored row is {OUTSIDE}")
 
 
-def _check_shared(session: Session, conn: psycopg.Connection, item: Staged, scope, entity) -> None:
+def _check_shared(
+    session: Session, conn: psycopg.Connection, item: Staged, scope: OrgScope, entity: Entity
+) -> None:
     """A row that would change or delete a shared record (gateway.oneroster.shared) that records
     outside the reach name."""
     from gateway.oneroster.csv.apply import typed_expression
@@ -109,36 +135,20 @@ def _check_shared(session: Session, conn: psycopg.Connection, item: Staged, scop
     outside = used_outside(entity, scope.sourced_ids)
     if outside is None:
         return
-    compiled = outside.compile(
-        dialect=session.get_bind().dialect, compile_kwargs={"render_postcompile": True}
-    )
     changes = [
-        sql.SQL("COALESCE({}, 'active') = 'tobedeleted'").format(sql.SQL(item.raw("status")))
+        sql.SQL("COALESCE({}, 'active') = 'tobedeleted'").format(sql.SQL(item.raw("status", "s")))
     ]
     for column in item.file.columns:
         if column.name in ("sourcedId", "status", "dateLastModified") or not item.has(column.name):
             continue
         changes.append(
             sql.SQL("{} IS DISTINCT FROM t.{}").format(
-                typed_expression(column, item.raw(column.name)), sql.Identifier(column.column)
+                typed_expression(column, item.raw(column.name, "s")),
+                sql.Identifier(column.column),
             )
         )
-    statement = sql.SQL(
-        "INSERT INTO {issues} (file, line, col, value, reason, ord) "
-        "SELECT {file}, s.line, 'sourcedId', t.sourced_id, {reason}, 0 FROM {stage} s "
-        "JOIN {target} t ON t.sourced_id = {sid} "
-        "WHERE t.sourced_id IN ({outside}) AND ({changes})"
-    ).format(
-        issues=sql.Identifier(ISSUES),
-        file=sql.Literal(item.file.filename),
-        reason=sql.Literal(f"this {entity.single} {IN_USE}"),
-        stage=sql.Identifier(item.table),
-        target=sql.Identifier(item.file.table.name),
-        sid=sql.SQL(item.raw("sourcedId")),
-        outside=sql.SQL(compiled.string),  # type: ignore[arg-type]
-        changes=sql.SQL(" OR ").join(changes),
-    )
-    conn.execute(statement, dict(compiled.params))
+    reason = f"this {entity.single} {IN_USE}"
+    _report_stored(session, conn, item, outside, reason, sql.SQL(" OR ").join(changes))
 
 
 def _check_parents(conn: psycopg.Connection, orgs: Staged) -> None:
