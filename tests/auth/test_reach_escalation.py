@@ -217,3 +217,19 @@ def test_oneroster_rest_writes_no_orgs(client, auth_headers, limited, app, db_se
             assert response.status_code in (404, 405), (verb, path, response.status_code)
             assert "imsx_codeMajor" in response.get_json()
     assert scope_of(app, db_session, "255902") == limited
+
+
+def test_an_org_an_older_release_let_in_does_not_widen_reach(app, db_session, limited):
+    """A database attacked before this rule still holds the org: its identifier, another kind's
+    id, counts for no reach (and `gateway mapping verify` lists it)."""
+    db_session.execute(
+        text(
+            "INSERT INTO organizations (sourced_id, status, name, type, identifier, parent_id, "
+            "origin) VALUES ('evil-org', 'active', 'Evil', 'school', '255901', :parent, "
+            "'oneroster-csv')"
+        ),
+        {"parent": org_of(db_session, "255902")},
+    )
+    grown = scope_of(app, db_session, "255902")
+    assert not grown.covers_edfi(255901) and not grown.covers_edfi(255901001)
+    assert grown.edfi_ids == limited.edfi_ids
