@@ -233,3 +233,23 @@ def test_an_org_an_older_release_let_in_does_not_widen_reach(app, db_session, li
     grown = scope_of(app, db_session, "255902")
     assert not grown.covers_edfi(255901) and not grown.covers_edfi(255901001)
     assert grown.edfi_ids == limited.edfi_ids
+
+
+def test_edfi_bulk_job_places_a_school_only_under_an_lea_in_reach(
+    client, auth_headers, limited_edfi, edfi, app
+):
+    from tests.edfi.test_bulk_jobs import ndjson, submit, zipped
+
+    previous = app.config.get("CSV_IMPORT_MODE")
+    app.config["CSV_IMPORT_MODE"] = "sync"  # the job runs inside the request's transaction
+    try:
+        api, ids = limited_edfi
+        package = zipped({"schools.ndjson": ndjson(school(255902001, 255901, "Moved"))})
+        job = submit(client, api.headers, package, "move.zip").get_json()
+    finally:
+        app.config["CSV_IMPORT_MODE"] = previous
+    assert job["status"] == "rejected", job
+    (refused,) = job["report"]["rejected"]
+    assert refused["source"] == "schools.ndjson line 1"
+    stored = edfi.get(f"schools/{ids[255902001]}").get_json()
+    assert stored["localEducationAgencyReference"]["localEducationAgencyId"] == 255902
