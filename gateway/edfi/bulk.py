@@ -108,7 +108,7 @@ class BulkUpsert(ReferenceChecks):
             # a record that exists is updated (the claim set's Update), else created
             action = "Update" if key in existing else "Create"
             try:
-                auth.check_write(self.session, res, values, action)
+                auth.check_write(self.session, res, values, action, existing.get(key))
             except Forbidden as denied:
                 result.rejected.append((index, denied.message))
             else:
@@ -120,16 +120,19 @@ class BulkUpsert(ReferenceChecks):
         by_column = {c.name: flat for flat, c in res.columns.items()}
         return [by_column[c] for c in res.key_columns]
 
-    def _existing_keys(self, res: Resource, valid: list) -> set[tuple]:
+    def _existing_keys(self, res: Resource, valid: list) -> dict[tuple, Any]:
+        """Natural key → id of the stored records the load would replace."""
         flats = self._key_flats(res)
         columns = [res.table.c[c] for c in res.key_columns]
         if res.descriptor or not columns:
-            return set()
+            return {}
         keys = sorted({tuple(v.get(f) for f in flats) for _i, v, _p in valid}, key=repr)
-        found: set[tuple] = set()
+        found: dict[tuple, Any] = {}
         for chunk in _chunks(keys):
-            rows = self.session.execute(sa.select(*columns).where(sa.tuple_(*columns).in_(chunk)))
-            found.update(tuple(r) for r in rows)
+            rows = self.session.execute(
+                sa.select(res.table.c.id, *columns).where(sa.tuple_(*columns).in_(chunk))
+            )
+            found.update((tuple(r[1:]), r[0]) for r in rows)
         return found
 
     def _check_descriptors(self, valid: list, result: BulkResult) -> list:

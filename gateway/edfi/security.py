@@ -115,6 +115,8 @@ class Authorizer:
 
     def unconditional(self, res: Resource, *actions: str) -> bool:
         """Whether every one of the actions is granted and needs nothing of the record."""
+        if not self.unrestricted and rules().get(res.name, {}).get("writeWithin"):
+            return False  # the placement rule looks at the record
         for action in actions:
             if self.granted(res, action) is None or self.plan(res, action).conditional:
                 return False
@@ -191,13 +193,24 @@ class Authorizer:
         if not session.scalar(sa.select(sa.exists().where(res.table.c.id == row_id, where))):
             raise Forbidden(self._refusal(res, action))
 
-    def check_write(self, session, res: Resource, values: dict[str, Any], action: str) -> None:
-        """403 unless the client may Create or Update a record with these values."""
+    def check_write(
+        self,
+        session,
+        res: Resource,
+        values: dict[str, Any],
+        action: str,
+        stored_id: Any | None = None,
+    ) -> None:
+        """403 unless the client may Create or Update a record with these values; `stored_id` is
+        the id of the record it replaces, None for a new one."""
         plan = self.plan(res, action)
         if plan.namespace:
             namespace = values.get("namespace") or ""
             if not any(namespace.startswith(p) for p in self.namespace_prefixes):
                 raise Forbidden(self._namespace_refusal(namespace))
+        if not self.unrestricted:
+            # whatever the claim set allows, reach comes from the operator (gateway.auth.access)
+            self._check_placement(session, res, values, stored_id)
         if plan.relationships and not self._values_related(session, res, values):
             raise Forbidden(NO_ACCESS)
 
@@ -221,6 +234,34 @@ class Authorizer:
             f"Access to {about} could not be authorized based on the caller's NamespacePrefix "
             f"claims: {prefixes}."
         )
+
+    def _check_placement(
+        self, session, res: Resource, values: dict[str, Any], stored_id: Any | None
+    ) -> None:
+        """A limited client places a record only under organizations in its reach ('writeWithin':
+        a school under an LEA), or leaves the placement it has: else it would move its own
+        organizations, and what it writes there, into another's reach (gateway.auth.access). Nor
+        may it move a stored record outside its reach (a claim set such as the ODS sandbox lets
+        it update any school): that would pull another's organization into its own reach."""
+        for flat in rules().get(res.name, {}).get("writeWithin", ()):
+            value = values.get(flat)
+            if stored_id is not None:
+                column = res.table.c[res.columns[flat].name]
+                stored = session.scalar(sa.select(column).where(res.table.c.id == stored_id))
+                if stored == value:
+                    continue
+                if not session.scalar(
+                    sa.select(
+                        sa.exists().where(
+                            res.table.c.id == stored_id,
+                            self._condition(res, _columns_of(res.table, res)),
+                        )
+                    )
+                ):
+                    raise Forbidden(NO_ACCESS)
+            if value is None or self.scope.covers_edfi(value):
+                continue
+            raise Forbidden(NO_ACCESS)
 
     def edorg_ids_of(self, session, res: Resource, row_id: Any) -> list[int]:
         """The organizations a stored record reaches now: kept with its tombstone for /deletes."""

@@ -267,7 +267,9 @@ class ResourceService(ReferenceChecks):
             if existing is not None:
                 self.auth.check_visible(self.session, res, existing[0], "Update")
         action = "Update" if existing is not None else "Create"
-        self.auth.check_write(self.session, res, values, action)
+        self.auth.check_write(
+            self.session, res, values, action, existing[0] if existing is not None else None
+        )
         self.check_references(res, values)
         self._check_education_organization_id(res, row)
         now = utcnow()
@@ -324,7 +326,7 @@ class ResourceService(ReferenceChecks):
                 f"Key values for this resource ({', '.join(res.identity)}) cannot be changed. "
                 "Delete and recreate the resource item instead."
             )
-        self.auth.check_write(self.session, res, values, "Update")
+        self.auth.check_write(self.session, res, values, "Update", row["id"])
         self.check_references(res, values)
         table = res.table
         cv = self._next_change_version()

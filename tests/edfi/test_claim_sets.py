@@ -277,3 +277,18 @@ def test_a_strategy_the_gateway_does_not_implement_is_refused_by_name(clients):
     # the shipped metadata grants that claim set nothing else
     body = problem(owner.get("schools"), 403, "security:authorization")
     assert "does not grant the 'Read' action" in body["detail"]
+
+
+def test_the_sandbox_may_update_any_school_but_never_move_one_into_its_reach(clients):
+    ids, of = clients
+    sandbox = of(SANDBOX)
+    # educationOrganizations Update: no further authorization, so another LEA's school may change
+    renamed = sandbox.put("schools", ids[255902001], school(255902001, 255902, "Renamed"))
+    assert renamed.status_code == 204
+    # but not move under the client's LEA: reach comes from the operator, not from its writes
+    problem(
+        sandbox.put("schools", ids[255902001], school(255902001, 255901, "Mine now")),
+        403,
+        "security:authorization",
+    )
+    problem(sandbox.post("schools", school(255902002, 255902)), 403, "security:authorization")
