@@ -26,6 +26,8 @@ from gateway.paths import ROOT
 
 TEST_SECRET_KEY = "test-secret-key-not-for-production"
 TEST_DB_NAME = "gateway_test"
+SERVING_ROLE = "gateway_serving"
+SERVING_PASSWORD = "test-serving-password"
 
 
 class TestConfig(Config):
@@ -103,15 +105,38 @@ def plain_owner_url(pg_server_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def database_url(pg_server_url: str) -> str:
+def owner_url(pg_server_url: str) -> str:
+    """The test database, as its owner: the user that migrates (MIGRATION_DATABASE_URL)."""
     url = recreate_database(pg_server_url, TEST_DB_NAME)
     migrate.upgrade(url)
     return url
 
 
 @pytest.fixture(scope="session")
+def database_url(owner_url: str) -> str:
+    """The test database as the serving role (gateway.dbroles), as the app uses it (DATABASE_URL)."""
+    url = (
+        make_url(owner_url)
+        .set(username=SERVING_ROLE, password=SERVING_PASSWORD)
+        .render_as_string(hide_password=False)
+    )
+    outcome = migrate.grant_serving(owner_url, url)
+    assert outcome is not None and outcome.complete, outcome
+    return url
+
+
+@pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
+    """The app's engine: the serving role's."""
     eng = create_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def owner_engine(owner_url: str) -> Iterator[Engine]:
+    """For what only the owner (the operator) may: read the audit trail, DDL."""
+    eng = create_engine(owner_url)
     yield eng
     eng.dispose()
 
@@ -141,6 +166,16 @@ def app(test_config: TestConfig, engine: Engine):
 
 @pytest.fixture
 def db_session(app, engine: Engine) -> Iterator[Session]:
+    yield from _bound_session(app, engine)
+
+
+@pytest.fixture
+def owner_db_session(app, owner_engine: Engine) -> Iterator[Session]:
+    """db_session as the owner: for operator commands (purge) and what reads the audit trail."""
+    yield from _bound_session(app, owner_engine)
+
+
+def _bound_session(app, engine: Engine) -> Iterator[Session]:
     connection = engine.connect()
     transaction = connection.begin()
     database = app.extensions["gateway.db"]
