@@ -112,7 +112,9 @@ def statements(conn: psycopg.Connection, role: str, password: str | None) -> lis
             )
         )
     database, schema = conn.execute("SELECT current_database(), current_schema()").fetchone()  # type: ignore[misc]
-    out.append(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(database), ident))
+    out.append(
+        sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(database), ident)
+    )
     out.append(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(schema), ident))
     tables = [
         name
@@ -159,9 +161,7 @@ def statements(conn: psycopg.Connection, role: str, password: str | None) -> lis
     member = (
         reader is not None
         and _role_row(conn, role) is not None
-        and conn.execute(
-            "SELECT pg_has_role(%s, %s, 'SET')", (role, READER_ROLE)
-        ).fetchone()
+        and conn.execute("SELECT pg_has_role(%s, %s, 'SET')", (role, READER_ROLE)).fetchone()
         == (True,)
     )
     if reader is not None and not member:
@@ -183,9 +183,12 @@ def apply(owner_url: str, role: str, password: str | None = None) -> Outcome:
         for statement in statements(conn, role, password):
             shown = _quoted(conn, statement)
             if shown.startswith("CREATE ROLE"):  # never print or log the password
-                shown = _quoted(
-                    conn, sql.SQL("CREATE ROLE {} LOGIN PASSWORD ").format(sql.Identifier(role))
-                ) + f"'{PASSWORD_PLACEHOLDER}' {ROLE_ATTRIBUTES}"
+                shown = (
+                    _quoted(
+                        conn, sql.SQL("CREATE ROLE {} LOGIN PASSWORD ").format(sql.Identifier(role))
+                    )
+                    + f"'{PASSWORD_PLACEHOLDER}' {ROLE_ATTRIBUTES}"
+                )
             try:
                 conn.execute(statement)
             except (psycopg.errors.InsufficientPrivilege, psycopg.errors.UndefinedObject):

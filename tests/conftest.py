@@ -14,7 +14,7 @@ from types import ModuleType
 
 import psycopg
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
@@ -242,3 +242,21 @@ def auth_headers(app, db_session, make_api_client):
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return ROOT
+
+
+@pytest.fixture
+def audit_rows(app, owner_engine: Engine):
+    """The audit rows of a correlation id, as the operator reads them (the serving role may only
+    insert): after the writer has written what it queued."""
+    from gateway import audit
+
+    def rows(correlation_id: str) -> list[dict]:
+        audit.flush(app)
+        with owner_engine.connect() as conn:
+            found = conn.execute(
+                text("SELECT * FROM audit_log WHERE correlation_id = :c ORDER BY id"),
+                {"c": correlation_id},
+            )
+            return [dict(r) for r in found.mappings()]
+
+    return rows

@@ -127,7 +127,7 @@ def test_migrate_prints_the_sql_when_it_may_not_create_the_role(plain_owner_url,
     assert result.exit_code == 1, result.output
     assert f'CREATE ROLE "{role}" LOGIN PASSWORD' in result.output
     assert "s3cret-pw" not in result.output
-    assert 'GRANT SELECT, INSERT, UPDATE, DELETE ON' in result.output
+    assert "GRANT SELECT, INSERT, UPDATE, DELETE ON" in result.output
     # The operator runs what was printed (as a superuser), then migrate completes.
     sql = [line for line in result.output.splitlines() if line.endswith(";")]
     with psycopg.connect(_admin(plain_owner_url, pg_server_url), autocommit=True) as admin:
