@@ -39,6 +39,11 @@ def create_app(config: Config | dict | None = None, database: db.Database | None
         database = db.Database(db.make_engine(url, app.config))
     db.init_app(app, database)
 
+    from gateway.public_url import PublicURL
+
+    app.wsgi_app = PublicURL(  # type: ignore[method-assign]
+        app.wsgi_app, app.config.get("PUBLIC_BASE_URL"), int(app.config.get("TRUSTED_PROXIES") or 0)
+    )
     if app.config.get("TRUSTED_PROXIES"):
         # Behind a TLS load balancer: absolute URLs (hrefs, Link headers) and OAuth 1.0a
         # signature base strings must use the public scheme and host the client used.
