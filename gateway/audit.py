@@ -135,7 +135,8 @@ TRUNCATED = "…[truncated]"
 
 def clean_text(value: str, limit: int) -> str:
     """`value` as PostgreSQL can store it: NUL written as the two characters `\\0`, what is not
-    valid UTF-8 (lone surrogates) as its backslash escape; longer than `limit`, cut with TRUNCATED."""
+    valid UTF-8 (lone surrogates) as its backslash escape; longer than `limit`, cut with
+    TRUNCATED."""
     text = value.replace("\\", "\\\\").replace("\x00", "\\0") if "\x00" in value else value
     try:
         text.encode("utf-8")

@@ -72,7 +72,8 @@ def owns(conn: psycopg.Connection, table: str) -> bool:
     """Whether the connection's role may drop and rebuild `table`'s indexes: its owner (the
     operator's commands). The serving role owns nothing (gateway.dbroles): its loads keep them."""
     row = conn.execute(
-        "SELECT pg_has_role(current_user, relowner, 'USAGE') FROM pg_class WHERE oid = %s::regclass",
+        "SELECT pg_has_role(current_user, relowner, 'USAGE') FROM pg_class "
+        "WHERE oid = %s::regclass",
         (table,),
     ).fetchone()
     return bool(row and row[0])

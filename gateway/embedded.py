@@ -172,8 +172,10 @@ class EmbeddedPostgres:
                 conn.execute("SELECT pg_reload_conf()")
         admin = self.url(self.database)
         set_password(admin, role, password)
-        return make_url(admin).set(username=role, password=password).render_as_string(
-            hide_password=False
+        return (
+            make_url(admin)
+            .set(username=role, password=password)
+            .render_as_string(hide_password=False)
         )
 
     def stop(self) -> None:

@@ -45,7 +45,9 @@ def ensure_demo_client(session) -> tuple[str, str] | None:
     from gateway.cli import DEMO_CLIENT_NAME
 
     existing = session.scalars(
-        select(ApiClient).where(ApiClient.name == DEMO_CLIENT_NAME).order_by(ApiClient.active.desc())
+        select(ApiClient)
+        .where(ApiClient.name == DEMO_CLIENT_NAME)
+        .order_by(ApiClient.active.desc())
     ).first()
     if existing is not None:
         secret = client_secret_for(session, existing.key) if existing.active else None

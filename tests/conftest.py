@@ -114,7 +114,8 @@ def owner_url(pg_server_url: str) -> str:
 
 @pytest.fixture(scope="session")
 def database_url(owner_url: str) -> str:
-    """The test database as the serving role (gateway.dbroles), as the app uses it (DATABASE_URL)."""
+    """The test database as the serving role (gateway.dbroles), as the app uses it
+    (DATABASE_URL)."""
     url = (
         make_url(owner_url)
         .set(username=SERVING_ROLE, password=SERVING_PASSWORD)

@@ -8,7 +8,7 @@ import uuid
 import psycopg
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from gateway import dbroles, migrate

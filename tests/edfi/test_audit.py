@@ -6,7 +6,9 @@ from __future__ import annotations
 import uuid
 
 from tests.edfi.conftest import enrollment, student
-from tests.edfi.test_authorization import two_leas  # noqa: F401  (fixture)
+from tests.edfi.test_authorization import two_leas as two_leas_fixture
+
+two_leas = two_leas_fixture
 
 
 def cid() -> str:
