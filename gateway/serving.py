@@ -97,12 +97,13 @@ def bootstrap(config: Config, *, demo: bool) -> tuple[str, str] | None:
 def _show_demo_client(data_dir: Path, credentials: tuple[str, str] | None) -> list[str]:
     """The demo client's secret goes to the terminal that started the server, never to a log: when
     stdout is not a terminal (redirected to a log file), to a file readable by its owner only."""
-    if credentials is None:
+    path = data_dir / DEMO_CLIENT_FILE
+    if credentials is None:  # none, or revoked: its file goes too
+        path.unlink(missing_ok=True)
         return []
     key, secret = credentials
     if sys.stdout.isatty():
         return [f"  demo client  key={key}", f"               secret={secret}"]
-    path = data_dir / DEMO_CLIENT_FILE
     path.touch(mode=0o600)
     path.chmod(0o600)
     path.write_text(json.dumps({"key": key, "secret": secret}) + "\n")

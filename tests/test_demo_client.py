@@ -63,3 +63,4 @@ def test_the_secret_goes_to_the_terminal_or_a_private_file_never_a_log(
         for line in serving._show_demo_client(tmp_path, ("k", "demo-secret-value"))
     )
     assert serving._show_demo_client(tmp_path, None) == []
+    assert not kept.exists()  # revoked: the secret's file goes
