@@ -76,6 +76,11 @@ def _role_row(conn: psycopg.Connection, role: str) -> tuple | None:
     ).fetchone()
 
 
+def _scalar(conn: psycopg.Connection, query: str, *params: object) -> object:
+    row = conn.execute(query, params).fetchone()  # type: ignore[arg-type]
+    return row[0] if row else None
+
+
 def check_role(conn: psycopg.Connection, role: str) -> None:
     """Refuse a serving role that could rewrite the audit trail or the schema."""
     row = _role_row(conn, role)
@@ -112,10 +117,19 @@ def statements(conn: psycopg.Connection, role: str, password: str | None) -> lis
             )
         )
     database, schema = conn.execute("SELECT current_database(), current_schema()").fetchone()  # type: ignore[misc]
-    out.append(
-        sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(database), ident)
-    )
-    out.append(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(schema), ident))
+    exists = _role_row(conn, role) is not None
+    # Usually granted to PUBLIC already; granted only when missing, since the owner of the tables
+    # need not own the database or the schema.
+    if not exists or not _scalar(
+        conn, "SELECT has_database_privilege(%s, current_database(), 'CONNECT')", role
+    ):
+        out.append(
+            sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(database), ident)
+        )
+    if not exists or not _scalar(
+        conn, "SELECT has_schema_privilege(%s, current_schema(), 'USAGE')", role
+    ):
+        out.append(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(schema), ident))
     tables = [
         name
         for (name,) in conn.execute(
