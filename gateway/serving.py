@@ -114,8 +114,11 @@ def serve(runtime, host: str, port: int, workers: int | None, threads: int | Non
     """Run under the caller's Runtime; a fresh embedded database gets the demo data set."""
     config = runtime.config
     credentials = bootstrap(config, demo=runtime.postgres is not None)
-    # Workers serve with DATABASE_URL only: the owner's credentials stay in this process.
+    # Workers serve with DATABASE_URL only: the owner's URL is not handed down to them (neither
+    # in the environment they read their configuration from nor in this process's memory they
+    # are forked with).
     os.environ.pop("MIGRATION_DATABASE_URL", None)
+    config.MIGRATION_DATABASE_URL = None
     where = runtime.describe()
     base = f"http://{host}:{port}"
     click.echo(
