@@ -166,17 +166,11 @@ def app(test_config: TestConfig, engine: Engine):
 
 
 @pytest.fixture
-def db_session(app, engine: Engine) -> Iterator[Session]:
-    yield from _bound_session(app, engine)
-
-
-@pytest.fixture
-def owner_db_session(app, owner_engine: Engine) -> Iterator[Session]:
-    """db_session as the owner: for operator commands (purge) and what reads the audit trail."""
-    yield from _bound_session(app, owner_engine)
-
-
-def _bound_session(app, engine: Engine) -> Iterator[Session]:
+def db_session(request, app, engine: Engine) -> Iterator[Session]:
+    """The test's transaction, as the serving role; as the owner for a test marked `as_owner`
+    (one that changes the schema in its transaction, or exercises an operator's command)."""
+    if request.node.get_closest_marker("as_owner"):
+        engine = request.getfixturevalue("owner_engine")
     connection = engine.connect()
     transaction = connection.begin()
     database = app.extensions["gateway.db"]
