@@ -39,6 +39,9 @@ def create_app(config: Config | dict | None = None, database: db.Database | None
         database = db.Database(db.make_engine(url, app.config))
     db.init_app(app, database)
 
+    from gateway import admission
+
+    admission.init_app(app)  # inside ProxyFix: a refusal sees the public scheme and host too
     from gateway.public_url import PublicURL
 
     app.wsgi_app = PublicURL(  # type: ignore[method-assign]
