@@ -138,7 +138,8 @@ def test_imports_are_audited_applied_or_rejected(
     )
     assert applied.status_code == 202
     [row] = audit_rows("csv-import-audit")
-    assert (row["action"], row["method"], row["status"]) == ("create", "POST", 202)
+    assert (row["action"], row["method"], row["status"]) == ("import", "POST", 202)
+    assert row["record_ids"] == [f"csv-import:{applied.get_json()['id']}"]
     assert row["path"] == "/oneroster/csv/imports" and row["client_key"]
     job = applied.get_json()["id"]
     read = client.get(
