@@ -28,6 +28,11 @@ PAGING_PARAMS = (
     "maxchangeversion",
 )
 
+ODS_WORDING = {
+    "limit": "Limit must be a value between {minimum} and {maximum}.",
+    "offset": "Offset cannot be a negative value.",
+}
+
 
 @dataclass
 class Paging:
@@ -54,6 +59,12 @@ def _int(args: dict[str, str], name: str, minimum: int, maximum: int | None = No
         ) from None
     if value < minimum or (maximum is not None and value > maximum):
         bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+        if name in ODS_WORDING:  # the ODS/API's problem: a generic detail, the rule in errors
+            raise ParameterValidationFailed(
+                "The request construction was invalid.",
+                errors=[ODS_WORDING[name].format(minimum=minimum, maximum=maximum)],
+                validation_errors={name: [f"{name} must be {bound}."]},
+            )
         raise ParameterValidationFailed(
             f"{name} must be {bound}.", validation_errors={name: [f"{name} must be {bound}."]}
         )

@@ -5,7 +5,6 @@ serialised directly (no ORM objects)."""
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -95,19 +94,16 @@ class CollectionReader:
             if "\x00" in raw:
                 raise ParameterValidationFailed(f"The value of '{key}' is not valid.")
             if key == "id":
-                try:
-                    conditions.append(res.table.c.id == uuid.UUID(raw))
-                except ValueError:
-                    raise ParameterValidationFailed(
-                        f"The value '{raw}' is not valid for id."
-                    ) from None
+                wanted = documents.parse_id(raw)
+                if wanted is None:
+                    raise ParameterValidationFailed(f"The value '{raw}' is not valid for id.")
+                conditions.append(res.table.c.id == wanted)
                 continue
             flat = by_lower.get(key)
             if flat is None:
-                raise ParameterValidationFailed(
-                    f"The query parameter '{key}' is not a property of {res.entity}.",
-                    validation_errors={key: [f"'{key}' is not a property of {res.entity}."]},
-                )
+                # as the ODS/API: a parameter that names no property is ignored (clients add
+                # their own, e.g. correlationId)
+                continue
             column, value = _parse_filter(res, flat, raw)
             conditions.append(column == value)
         scope = self.auth.collection_filter(res)
@@ -133,7 +129,7 @@ class CollectionReader:
                 page = page.where(table.c.id > p.after)
             if p.upper is not None:
                 page = page.where(table.c.id <= p.upper)
-            page = page.limit(p.limit + 1)
+            page = page.limit(p.limit)
         else:
             page = page.offset(p.offset).limit(p.limit)
         ids: Any
@@ -153,21 +149,32 @@ class CollectionReader:
         if not secured:
             # id = ANY(ARRAY(page)): an index look-up per id (a join may be planned as a seq scan)
             ids = sa.func.array(page.correlate(None).scalar_subquery())
-        document = jsonsql.document_column(res)
+        document = jsonsql.document_column(res, self.registry)
         columns = [table.c.id, document] if document is not None else list(table.c)
         stmt = sa.select(*columns).where(table.c.id == sa.any_(ids)).order_by(table.c.id)
         rows = list(self.session.execute(stmt).all())
-        token = None
-        if p.cursor and len(rows) > p.limit:
-            rows = rows[: p.limit]
-            token = paging.encode_token(rows[-1].id, p.upper)
+        # as the ODS/API 7.3: every non-empty page names the next one, whichever paging asked for
+        # it, so a client that starts without pageSize can follow the tokens to the end
+        token = paging.encode_token(rows[-1].id, p.upper) if rows else None
         if document is not None:
             texts = [r[1] for r in rows]
+            if rows and any(ref.targets for ref in res.item_references):
+                texts = self._with_item_links(res, texts)
         else:
             links = ResourceService(self.session, self.registry, self.auth).links(res, rows)
             serialize = serializer(res)
             texts = [json.dumps(serialize(r, links), ensure_ascii=False) for r in rows]
-        return Page("[" + ",".join(texts) + "]", [str(r.id) for r in rows], total, token)
+        return Page("[" + ",".join(texts) + "]", [r.id.hex for r in rows], total, token)
+
+    def _with_item_links(self, res: Resource, texts: list[str]) -> list[str]:
+        """The database's documents with links on the references inside collection items (found
+        with one query per reference for the page, as for a single record)."""
+        docs = [json.loads(t) for t in texts]
+        service = ResourceService(self.session, self.registry, self.auth)
+        links = service.document_item_links(res, docs)
+        for doc in docs:
+            documents.add_item_links(res.item_references, doc, links)
+        return [json.dumps(doc, ensure_ascii=False) for doc in docs]
 
     def partitions(self, res: Resource, raw_args: Any) -> list[str]:
         """Page tokens splitting the (filtered) collection into `number` similar id ranges."""
@@ -201,8 +208,11 @@ class CollectionReader:
             previous = upper
         return tokens
 
-    def tracked(self, res: Resource, kind: str, raw_args: Any) -> list[dict[str, Any]]:
-        """/deletes and /keyChanges: tombstones and key changes in change-version order."""
+    def tracked(
+        self, res: Resource, kind: str, raw_args: Any
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """/deletes and /keyChanges: tombstones and key changes in change-version order, and
+        their number when totalCount=true asks for it."""
         args = _lower_args(raw_args)
         p = paging.parse(args)
         t = tracked_changes
@@ -231,17 +241,22 @@ class CollectionReader:
             .limit(p.limit)
         )
         out = []
+        total = None
         with within_reach(self.session, self.auth.scope, EDFI_POLICIES):
+            if p.total_count:
+                total = self.session.scalar(
+                    sa.select(sa.func.count()).select_from(t).where(*conditions)
+                )
             rows = self.session.execute(stmt).mappings().all()
         for row in rows:
-            item: dict[str, Any] = {"id": str(row["id"]), "changeVersion": row["change_version"]}
+            item: dict[str, Any] = {"id": row["id"].hex, "changeVersion": row["change_version"]}
             if kind == "delete":
                 item["keyValues"] = row["old_key_values"]
             else:
                 item["oldKeyValues"] = row["old_key_values"]
                 item["newKeyValues"] = row["new_key_values"]
             out.append(item)
-        return out
+        return out, total
 
 
 def available_change_versions(session: Session) -> dict[str, int]:
