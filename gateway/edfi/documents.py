@@ -137,11 +137,21 @@ def descriptor_value(value: Any, descriptor: str | None, path: str, problems: Pr
     return value
 
 
+def canonical(body: dict, names: Any) -> dict:
+    """The body with property names in the definition's letter case: the ODS/API reads JSON
+    property names case-insensitively (`ContactUniqueId` is `contactUniqueId`)."""
+    by_lower = {name.lower(): name for name in names}
+    if all(key in by_lower.values() or key.lower() not in by_lower for key in body):
+        return body
+    return {by_lower.get(key.lower(), key): value for key, value in body.items()}
+
+
 def _shape(shape: dict, body: Any, path: str, problems: Problems) -> Any:
     """Validate a collection item or common type; return it with only known properties."""
     if not isinstance(body, dict):
         problems.add(path, "must be an object.")
         return None
+    body = canonical(body, (p["name"] for p in shape["properties"]))
     out: dict[str, Any] = {}
     known = {p["name"] for p in shape["properties"]}
     for key in body:
@@ -163,6 +173,8 @@ def _shape(shape: dict, body: Any, path: str, problems: Problems) -> Any:
             out[name] = descriptor_value(value, prop.get("descriptor"), p, problems)
         elif kind == "reference":
             # stored as JSON: keep the client's JSON values, not the converted ones
+            if isinstance(value, dict):
+                value = canonical(value, (f["name"] for f in prop["fields"]))
             fields = _reference_fields(prop, value, p, problems) or {}
             specs = {f["name"]: f for f in prop["fields"]}
             out[name] = {f: coerce(value[f], specs[f]) for f in fields}
@@ -184,6 +196,7 @@ def _reference_fields(prop: dict, value: Any, path: str, problems: Problems) -> 
     if not isinstance(value, dict):
         problems.add(path, f"{prop['name']} must be an object.")
         return None
+    value = canonical(value, (f["name"] for f in prop["fields"]))
     out = {}
     for f in prop["fields"]:
         fp = f"{path}.{f['name']}"
@@ -202,6 +215,8 @@ def validate(res: Resource, body: Any, problems: Problems) -> dict[str, Any]:
     """Body -> {flat name: value}; collections and common types stay JSON."""
     if not isinstance(body, dict):
         raise ValidationFailed("The request body must be a JSON object.")
+    names = [p["name"] for p in res.properties]
+    body = canonical(body, [*names, *SERVER_FIELDS, "id", res.descriptor_id_property or "id"])
     values: dict[str, Any] = {}
     known = {p["name"] for p in res.properties}
     for key in body:

@@ -5,12 +5,13 @@ serialised directly (no ORM objects)."""
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID, aggregate_order_by
 from sqlalchemy.orm import Session
 
 from gateway.auth.row_security import EDFI_POLICIES, within_reach
@@ -79,6 +80,16 @@ def serializer(res: Resource) -> documents.Serializer:
 _serializers: dict[str, documents.Serializer] = {}
 
 
+def change_window(column: sa.Column, p: paging.Paging) -> list[sa.ColumnElement[bool]]:
+    """minChangeVersion / maxChangeVersion as conditions on a change-version column."""
+    out = []
+    if p.min_change_version is not None:
+        out.append(column >= p.min_change_version)
+    if p.max_change_version is not None:
+        out.append(column <= p.max_change_version)
+    return out
+
+
 class CollectionReader:
     def __init__(self, session: Session, registry: Registry, authorizer: Authorizer):
         self.session = session
@@ -116,10 +127,7 @@ class CollectionReader:
         p = paging.parse(args)
         table = res.table
         conditions = self._filters(res, args)
-        if p.min_change_version is not None:
-            conditions.append(table.c.change_version >= p.min_change_version)
-        if p.max_change_version is not None:
-            conditions.append(table.c.change_version <= p.max_change_version)
+        conditions += change_window(table.c.change_version, p)
         total = None
         # the page's ids first (an index scan), then the documents for those ids only: rows that
         # OFFSET skips are never serialised
@@ -179,17 +187,28 @@ class CollectionReader:
     def partitions(self, res: Resource, raw_args: Any) -> list[str]:
         """Page tokens splitting the (filtered) collection into `number` similar id ranges."""
         args = _lower_args(raw_args)
-        raw = args.pop("number", "1")
+        raw = args.pop("number", None)
+        small = args.pop("allowsmallpartitions", "false").lower() == "true"
         try:
-            number = int(raw)
+            number = paging.DEFAULT_PARTITIONS if raw is None else int(raw)
         except ValueError:
             number = 0
-        if not 1 <= number <= 200:
+        if not 1 <= number <= paging.MAX_PARTITIONS:
+            rule = f"Number of partitions must be between 1 and {paging.MAX_PARTITIONS}."
             raise ParameterValidationFailed(
-                "number must be between 1 and 200.",
-                validation_errors={"number": ["number must be between 1 and 200."]},
+                paging.INVALID_REQUEST, errors=[rule], validation_errors={"number": [rule]}
             )
-        conditions = self._filters(res, args)
+        window = paging.parse(
+            {k: v for k, v in args.items() if k in ("minchangeversion", "maxchangeversion")}
+        )
+        conditions = self._filters(res, args) + change_window(res.table.c.change_version, window)
+        if not small:
+            # as the ODS/API: no partition smaller than five of the largest pages
+            with within_reach(self.session, self.auth.scope, EDFI_POLICIES):
+                total = self.session.scalar(
+                    sa.select(sa.func.count()).select_from(res.table).where(*conditions)
+                )
+            number = max(1, min(number, math.ceil((total or 0) / paging.MIN_PARTITION_SIZE)))
         table = res.table
         part = sa.func.ntile(number).over(order_by=table.c.id).label("part")
         inner = sa.select(table.c.id, part).where(*conditions).subquery()
@@ -214,13 +233,10 @@ class CollectionReader:
         """/deletes and /keyChanges: tombstones and key changes in change-version order, and
         their number when totalCount=true asks for it."""
         args = _lower_args(raw_args)
-        p = paging.parse(args)
+        p = paging.parse_tracked(args)
         t = tracked_changes
         conditions = [t.c.resource == res.name, t.c.kind == kind]
-        if p.min_change_version is not None:
-            conditions.append(t.c.change_version >= p.min_change_version)
-        if p.max_change_version is not None:
-            conditions.append(t.c.change_version <= p.max_change_version)
+        conditions += change_window(t.c.change_version, p)
         if not self.auth.unrestricted and not res.descriptor:
             ids = sorted(self.auth.scope.edfi_ids)
             element = (
@@ -233,20 +249,32 @@ class CollectionReader:
                     .where(sa.cast(element.c.value, sa.BigInteger).in_(ids))
                 )
             )
-        stmt = (
-            sa.select(t)
-            .where(*conditions)
-            .order_by(t.c.change_version)
-            .offset(p.offset)
-            .limit(p.limit)
-        )
+        if kind == "keyChange":
+            # as the ODS/API: one entry per record in the window, from its first old key to its
+            # last new key, at the change version of its last key change
+            def first(column: sa.Column, *order: Any) -> sa.ColumnElement:
+                agg = sa.func.array_agg(aggregate_order_by(column, *order), type_=ARRAY(JSONB))
+                return agg[1]
+
+            entries = (
+                sa.select(
+                    t.c.id,
+                    sa.func.max(t.c.change_version).label("change_version"),
+                    first(t.c.old_key_values, t.c.change_version).label("old_key_values"),
+                    first(t.c.new_key_values, t.c.change_version.desc()).label("new_key_values"),
+                )
+                .where(*conditions)
+                .group_by(t.c.id)
+                .subquery()
+            )
+        else:
+            entries = sa.select(t).where(*conditions).subquery()
+        stmt = sa.select(entries).order_by(entries.c.change_version).offset(p.offset).limit(p.limit)
         out = []
         total = None
         with within_reach(self.session, self.auth.scope, EDFI_POLICIES):
             if p.total_count:
-                total = self.session.scalar(
-                    sa.select(sa.func.count()).select_from(t).where(*conditions)
-                )
+                total = self.session.scalar(sa.select(sa.func.count()).select_from(entries))
             rows = self.session.execute(stmt).mappings().all()
         for row in rows:
             item: dict[str, Any] = {"id": row["id"].hex, "changeVersion": row["change_version"]}

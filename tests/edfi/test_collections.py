@@ -144,7 +144,9 @@ def test_cursor_and_offset_paging_do_not_mix(students):
 
 
 def test_partitions_cover_the_collection(students):
-    r = students.get("students/partitions", query_string={"number": 4})
+    r = students.get(
+        "students/partitions", query_string={"number": 4, "allowSmallPartitions": True}
+    )
     tokens = r.get_json()["pageTokens"]
     assert len(tokens) == 4
     seen = []
@@ -154,11 +156,27 @@ def test_partitions_cover_the_collection(students):
             seen += [d["id"] for d in page.get_json()]
             token = page.headers.get("Next-Page-Token")
     assert len(seen) == len(set(seen)) == 30
-    problem(
+    body = problem(
         students.get("students/partitions", query_string={"number": 0}),
         400,
         "bad-request:parameter-validation-failed",
     )
+    assert body["errors"] == ["Number of partitions must be between 1 and 200."]
+
+
+def test_partitions_are_no_smaller_than_five_full_pages_unless_allowed(students):
+    """As the ODS/API: 30 records make one partition whatever the number asked (default 10),
+    unless allowSmallPartitions=true; a change-version window filters the partitioned rows."""
+    assert len(students.get("students/partitions").get_json()["pageTokens"]) == 1
+    small = students.get("students/partitions", query_string={"allowSmallPartitions": "true"})
+    assert len(small.get_json()["pageTokens"]) == 10
+    newest = students.get("students", query_string={"limit": 500}).get_json()
+    latest = max(int(d["_etag"]) for d in newest)
+    later = students.get(
+        "students/partitions",
+        query_string={"minChangeVersion": latest + 1, "allowSmallPartitions": "true"},
+    )
+    assert later.get_json()["pageTokens"] == []
 
 
 def test_collection_items_equal_the_documents_read_by_id(edfi, district):

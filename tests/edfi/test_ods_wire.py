@@ -224,3 +224,34 @@ def test_token_info_as_the_ods(client, edfi):
     assert r.get_json()["detail"] == "The authentication token and the token to inspect must match."
     r = client.post("/oauth/token_info", json={"token": token}, headers=edfi.headers)
     assert r.status_code == 200 and r.get_json()["active"] is True
+
+
+def test_deletes_limit_and_offset_are_checked_together_in_ods_words(edfi):
+    for tail in ("students/deletes", "students/keyChanges"):
+        body = problem(
+            edfi.get(tail, query_string={"limit": -1, "offset": -1}),
+            400,
+            "bad-request:parameter-validation-failed",
+        )
+        assert body["detail"] == "Parameters supplied to the request were invalid."
+        assert body["errors"] == [
+            "Limit must be omitted or set to a value between 1 and 500.",
+            "Offset must be greater than or equal to 0.",
+        ]
+
+
+def test_property_names_are_read_in_any_letter_case(edfi, district):
+    district()
+    body = {
+        "StudentUniqueId": "604830",
+        "FIRSTNAME": "Lisa",
+        "lastSurname": "Woods",
+        "birthDate": "2010-09-13",
+    }
+    assert edfi.post("students", body).status_code == 201
+    [doc] = edfi.get("students", query_string={"studentUniqueId": "604830"}).get_json()
+    assert doc["firstName"] == "Lisa"
+    enrolment = enrollment("604830", 255901001)
+    enrolment["SchoolReference"] = {"SchoolId": "255901001"}
+    del enrolment["schoolReference"]
+    assert edfi.post("studentSchoolAssociations", enrolment).status_code == 201
