@@ -31,7 +31,7 @@ SECURITY_SCHEMES: dict[str, dict] = {
     },
 }
 # any one of them authenticates a call; routes that need none say security=[]
-DEFAULT_SECURITY = [{"oauth2": []}, {"bearer": []}, {"oauth1": []}]
+DEFAULT_SECURITY: list[dict[str, list[str]]] = [{"oauth2": []}, {"bearer": []}, {"oauth1": []}]
 
 
 def init_api(app: Flask) -> Api:
