@@ -134,17 +134,21 @@ def _numeric_strings(ctx: Context) -> None:
     )
 
 
-@checks.add("wire", "an empty or malformed JSON body → 400 data-validation-failed")
+@checks.add(
+    "wire",
+    "an empty JSON body → 400 bad-request naming it, a malformed one → 400 data-validation-failed",
+)
 def _bad_bodies(ctx: Context) -> None:
-    for raw in ("", "{not json"):
-        r = ctx.http.request(
-            "POST",
-            resource("courses"),
-            data=raw,
-            headers={"Content-Type": "application/json"},
-        )
-        body = expect_problem(r, 400, "bad-request:data-validation-failed")
-        ensure(body.get("detail"), f"{describe(r)}: a problem without detail")
+    json_type = {"Content-Type": "application/json"}
+    r = ctx.http.request("POST", resource("courses"), data="", headers=json_type)
+    body = expect_problem(r, 400, "bad-request")
+    ensure(
+        "A non-empty request body is required." in (body.get("errors") or []),
+        f"{describe(r)}: errors {body.get('errors')!r}",
+    )
+    r = ctx.http.request("POST", resource("courses"), data="{not json", headers=json_type)
+    body = expect_problem(r, 400, "bad-request:data-validation-failed")
+    ensure(body.get("validationErrors"), f"{describe(r)}: a problem without validationErrors")
 
 
 @checks.add(

@@ -237,7 +237,11 @@ def validate(res: Resource, body: Any, problems: Problems) -> dict[str, Any]:
             if kind in ("collection",):
                 values[name] = []
             continue
-        if kind == "scalar":
+        if kind == "scalar" and value == "" and name in res.required:
+            problems.add(
+                path, f"{name[0].upper()}{name[1:]} is required and should not be left empty."
+            )
+        elif kind == "scalar":
             values[name] = scalar_value(value, prop, path, problems)
         elif kind == "descriptor":
             values[name] = descriptor_value(value, prop.get("descriptor"), path, problems)

@@ -20,7 +20,7 @@ from gateway.edfi.definitions import Registry, Resource, tracked_changes
 from gateway.edfi.references import base_conditions
 from gateway.edfi.security import Authorizer
 from gateway.edfi.service import ResourceService
-from gateway.errors import ParameterValidationFailed
+from gateway.errors import ParameterValidationFailed, ValidationFailed
 
 
 @dataclass
@@ -107,7 +107,10 @@ class CollectionReader:
             if key == "id":
                 wanted = documents.parse_id(raw)
                 if wanted is None:
-                    raise ParameterValidationFailed(f"The value '{raw}' is not valid for id.")
+                    raise ValidationFailed(
+                        documents.VALIDATION_DETAIL,
+                        validation_errors={"$.id": [f"The value '{raw}' is not valid for Id."]},
+                    )
                 conditions.append(res.table.c.id == wanted)
                 continue
             flat = by_lower.get(key)

@@ -118,8 +118,10 @@ class ReferenceChecks:
         for name, uri, path in problems.descriptors:
             namespace, sep, code = uri.partition("#")
             if not sep or not namespace or not code:
-                problems.add(
-                    path, f"{name} value '{uri}' is not a descriptor URI (namespace#codeValue)."
+                problems.add(  # the ODS/API's words
+                    path,
+                    f"{name} value '{uri}' is not a valid value for use as a descriptor (a '#' is "
+                    "expected to delineate the namespace and code value portions).",
                 )
                 continue
             if not KNOWN_DESCRIPTORS.fresh((name, namespace, code)):

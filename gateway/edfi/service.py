@@ -224,7 +224,7 @@ class ResourceService(ReferenceChecks):
     def prepare(self, res: Resource, body: Any) -> dict[str, Any]:
         problems = documents.Problems()
         values = documents.validate(res, body, problems)
-        problems.raise_if_any()
+        # descriptors are checked too before any problem is reported: the ODS/API names them all
         self.check_descriptors(problems)
         return values
 

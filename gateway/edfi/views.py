@@ -8,20 +8,21 @@ import re
 from typing import Any
 
 from flask import Blueprint, Response, request
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest as WerkzeugBadRequest
 from werkzeug.routing import BaseConverter, ValidationError
 
 from gateway.audit import note_records
 from gateway.auth import current_client, require_token
 from gateway.auth.access import org_scope
 from gateway.db import get_session
-from gateway.edfi import metadata
+from gateway.edfi import documents, metadata
 from gateway.edfi.definitions import Resource, registry
 from gateway.edfi.documents import VALIDATION_DETAIL
 from gateway.edfi.queries import CollectionReader, available_change_versions
 from gateway.edfi.security import Authorizer
 from gateway.edfi.service import ResourceService, strip_etag
 from gateway.errors import (
+    BadRequest,
     MethodNotAllowed,
     NotFound,
     UnsupportedMediaType,
@@ -60,19 +61,35 @@ def authorizer() -> Authorizer:
     return Authorizer(registry(), scope, client.namespace_prefix)
 
 
-def body() -> Any:
+EMPTY_BODY = "A non-empty request body is required."
+
+
+def malformed_id(tail: tuple[str, ...] | list[str]) -> dict[str, list[str]]:
+    """The ODS/API's validation error for a resource id in the route that is no id."""
+    if len(tail) == 1 and documents.parse_id(tail[0]) is None:
+        return {"$.id": [f"The value '{tail[0]}' is not valid."]}
+    return {}
+
+
+def body(tail: tuple[str, ...] | list[str] = ()) -> Any:
     if not request.is_json:
         raise UnsupportedMediaType(
             "The request body must be JSON (Content-Type: application/json)."
         )
-    # as the ODS/API: an empty or unreadable body is a data validation failure on "$"
+    # as the ODS/API: an empty body is a bad request (a POST) or a data validation failure on
+    # "$" (a PUT, with the id's own problem); an unreadable one is a data validation failure
     if not request.get_data(cache=True).strip():
+        if request.method == "POST":
+            raise BadRequest(
+                "The request could not be processed. See 'errors' for details.",
+                errors=[EMPTY_BODY],
+            )
         raise ValidationFailed(
-            VALIDATION_DETAIL, validation_errors={"$": ["A non-empty request body is required."]}
+            VALIDATION_DETAIL, validation_errors={"$": [EMPTY_BODY], **malformed_id(tail)}
         )
     try:
         return request.get_json()
-    except BadRequest:
+    except WerkzeugBadRequest:
         try:
             json.loads(request.get_data(cache=True))
             reason = "."
@@ -145,8 +162,12 @@ def write(res: Resource, tail: list[str]) -> Response:
     note_records(tail[0])
     if_match = request.headers.get("If-Match")
     if request.method == "PUT":
-        etag = service.replace(res, tail[0], body(), if_match)
-        return Response(status=204, headers={"ETag": quoted(etag)})
+        sent = body(tail)
+        if malformed_id(tail):
+            raise ValidationFailed(VALIDATION_DETAIL, validation_errors=malformed_id(tail))
+        etag = service.replace(res, tail[0], sent, if_match)
+        location = f"{request.host_url}data/v3/ed-fi/{res.name}/{tail[0]}"
+        return Response(status=204, headers={"ETag": quoted(etag), "Location": location})
     service.delete(res, tail[0], if_match)
     return Response(status=204)
 

@@ -231,11 +231,18 @@ class Resources:
         if body is None:
             if "bad_json_generic" in self.faults:
                 return None, problem(400, "bad-request", "The browser sent a bad request.")
+            if not request.get_data().strip():
+                return None, problem(
+                    400,
+                    "bad-request",
+                    "The request could not be processed. See 'errors' for details.",
+                    errors=["A non-empty request body is required."],
+                )
             return None, problem(
                 400,
                 "bad-request:data-validation-failed",
                 "Data validation failed. See 'validationErrors' for details.",
-                validation={"$": ["A non-empty request body is required."]},
+                validation={"$": ["The request body is not valid JSON."]},
             )
         if isinstance(body, dict) and "numeric_strings_400" not in self.faults:
             for field in ("numberOfParts",):

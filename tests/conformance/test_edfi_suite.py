@@ -32,7 +32,10 @@ WIRE = {  # the ODS/API 7.3's behaviour on the wire (issue 15): a fault each che
     "token_only_in_cursor_mode": TOKENS,
     "deletes_no_total": "/deletes?totalCount=true → Total-Count",
     "numeric_strings_400": "numbers sent as JSON strings are accepted as numbers",
-    "bad_json_generic": "an empty or malformed JSON body → 400 data-validation-failed",
+    "bad_json_generic": (
+        "an empty JSON body → 400 bad-request naming it, a malformed one → 400 "
+        "data-validation-failed"
+    ),
     "options_200": (
         "OPTIONS and PATCH on a collection → 405 method-not-allowed, as the ODS words it"
     ),

@@ -126,27 +126,58 @@ def test_the_correlation_id_sent_is_the_problems(edfi):
     assert generated and generated != "abcd-in-header"
 
 
-def test_empty_and_malformed_bodies_are_data_validation_failures(edfi, district):
+def test_empty_and_malformed_bodies_are_refused_in_ods_words(edfi, district):
     district()
-    for raw in ("", "   ", "{not json", '{"studentUniqueId": '):
-        r = edfi.client.post(
-            f"{DATA}/students",
-            data=raw,
-            headers={**edfi.headers, "Content-Type": "application/json"},
-        )
+    json_type = {**edfi.headers, "Content-Type": "application/json"}
+    for raw in ("", "   "):
+        r = edfi.client.post(f"{DATA}/students", data=raw, headers=json_type)
+        body = problem(r, 400, "bad-request")
+        assert body["detail"] == "The request could not be processed. See 'errors' for details."
+        assert body["errors"] == ["A non-empty request body is required."]
+    for raw in ("{not json", '{"studentUniqueId": '):
+        r = edfi.client.post(f"{DATA}/students", data=raw, headers=json_type)
         body = problem(r, 400, "bad-request:data-validation-failed")
         assert body["detail"] == "Data validation failed. See 'validationErrors' for details."
         assert body["validationErrors"]["$"]
     sid = edfi.create("students", student("604821"))
-    r = edfi.client.put(
-        f"{DATA}/students/{sid}",
-        data="",
-        headers={**edfi.headers, "Content-Type": "application/json"},
+    r = edfi.client.put(f"{DATA}/students/{sid}", data="", headers=json_type)
+    errors = problem(r, 400, "bad-request:data-validation-failed")["validationErrors"]
+    assert errors == {"$": ["A non-empty request body is required."]}
+    # a malformed id in the route: its own validation error, with or without a body
+    r = edfi.client.put(f"{DATA}/students/2", data="", headers=json_type)
+    errors = problem(r, 400, "bad-request:data-validation-failed")["validationErrors"]
+    assert errors == {
+        "$": ["A non-empty request body is required."],
+        "$.id": ["The value '2' is not valid."],
+    }
+    errors = problem(
+        edfi.put("students", "2", student("604821")), 400, "bad-request:data-validation-failed"
     )
-    assert (
-        "non-empty request body"
-        in problem(r, 400, "bad-request:data-validation-failed")["validationErrors"]["$"][0]
+    assert errors["validationErrors"] == {"$.id": ["The value '2' is not valid."]}
+    # and an id filter that is no id
+    errors = problem(
+        edfi.get("students", query_string={"id": "invalid"}),
+        400,
+        "bad-request:data-validation-failed",
     )
+    assert errors["validationErrors"] == {"$.id": ["The value 'invalid' is not valid for Id."]}
+
+
+def test_put_answers_with_the_location_and_validation_in_ods_words(edfi, district):
+    district()
+    sid = edfi.create("students", student("604821"))
+    r = edfi.put("students", sid, student("604821", first="Other"))
+    assert r.status_code == 204
+    assert r.headers["Location"] == f"http://localhost{DATA}/students/{sid}"
+    body = {**student("604821"), "lastSurname": "", "birthCountryDescriptor": "00"}
+    errors = problem(edfi.put("students", sid, body), 400, "bad-request:data-validation-failed")
+    assert errors["validationErrors"] == {
+        "$.lastSurname": ["LastSurname is required and should not be left empty."],
+        "$.birthCountryDescriptor": [
+            "CountryDescriptor value '00' is not a valid value for use as a descriptor (a '#' is "
+            "expected to delineate the namespace and code value portions)."
+        ],
+    }
 
 
 def test_openapi_integer_ranges_are_enforced_on_coerced_strings_too(edfi, district):
