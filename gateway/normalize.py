@@ -14,7 +14,16 @@ from flask import Request, current_app
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.utils import cached_property
 
-from gateway.errors import PayloadTooLarge
+from gateway.errors import BadRequest, PayloadTooLarge
+
+DEFAULT_MAX_JSON_DEPTH = 64
+
+
+class JsonTooDeep(BadRequest):
+    """A JSON body nested deeper than MAX_JSON_DEPTH: refused before any code walks it."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"The JSON body is nested more than {limit} levels deep.")
 
 
 def nfc(value: Any) -> Any:
@@ -28,12 +37,40 @@ def nfc(value: Any) -> Any:
     return value
 
 
+def nesting_depth(value: Any, limit: int) -> int:
+    """How deeply arrays and objects nest in `value`, counting stops past `limit` (no recursion)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            break
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 class GatewayRequest(Request):
     def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
+        """The JSON body, NFC-normalised; too long or too deeply nested raises a 4xx even when
+        `silent` (silence covers only malformed JSON)."""
         limit = current_app.config.get("MAX_JSON_LENGTH")
         if limit and self.content_length is not None and self.content_length > limit:
             raise PayloadTooLarge(f"The JSON body exceeds {limit} bytes.")
-        return nfc(super().get_json(force=force, silent=silent, cache=cache))
+        depth = int(current_app.config.get("MAX_JSON_DEPTH") or DEFAULT_MAX_JSON_DEPTH)
+        try:
+            value = super().get_json(force=force, silent=silent, cache=cache)
+        except RecursionError:  # deeper than the interpreter's stack: far past any limit
+            raise JsonTooDeep(depth) from None
+        if nesting_depth(value, depth) > depth:
+            raise JsonTooDeep(depth)
+        return nfc(value)
 
     @cached_property
     def args(self) -> ImmutableMultiDict[str, str]:  # type: ignore[override]

@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 from gateway.auth import clients, tokens
 from gateway.auth.models import ApiClient
 from gateway.db import get_session
+from gateway.errors import BadRequest, PayloadTooLarge
 
 blp = Blueprint("oauth", __name__, url_prefix="/oauth", description="OAuth 2.0 client credentials")
 
@@ -26,6 +27,13 @@ def _oauth_error(error: str, description: str, status: int):
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Basic realm="gateway"'
     return response
+
+
+@blp.errorhandler(BadRequest)
+@blp.errorhandler(PayloadTooLarge)
+def _unreadable_body(err: BadRequest | PayloadTooLarge):
+    """A body the request refused to parse (too long, nested too deep): RFC 6749's error shape."""
+    return _oauth_error("invalid_request", err.message, err.status)
 
 
 def _body() -> dict:
