@@ -41,7 +41,7 @@ class Config:
         self.TOKEN_EXPIRES_IN = _int("TOKEN_EXPIRES_IN", 3600)
         self.MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 512 * 1024 * 1024)
         self.MAX_JSON_LENGTH = _int("MAX_JSON_LENGTH", 10 * 1024 * 1024)
-        # Deepest nesting of arrays and objects accepted in a JSON body (documents use a few levels).
+        # Deepest nesting of arrays and objects in a JSON body (documents use a few levels).
         self.MAX_JSON_DEPTH = _int("MAX_JSON_DEPTH", 64)
         self.DB_POOL_SIZE = _int("DB_POOL_SIZE", 5)
         self.DB_MAX_OVERFLOW = _int("DB_MAX_OVERFLOW", 10)
