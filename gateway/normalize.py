@@ -7,10 +7,11 @@ hands views NFC text: JSON bodies, query arguments and form fields alike.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
-from flask import Request, current_app
+from flask import Request, current_app, has_app_context
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.utils import cached_property
 
@@ -56,6 +57,24 @@ def nesting_depth(value: Any, limit: int) -> int:
     return deepest
 
 
+def max_json_depth() -> int:
+    configured = current_app.config.get("MAX_JSON_DEPTH") if has_app_context() else None
+    return int(configured or DEFAULT_MAX_JSON_DEPTH)
+
+
+def checked_json(parse: Callable[[], Any]) -> Any:
+    """`parse()`'s JSON value, NFC-normalised, or JsonTooDeep when it nests past MAX_JSON_DEPTH:
+    the one nesting rule for request bodies and the lines of bulk packages alike."""
+    limit = max_json_depth()
+    try:
+        value = parse()
+    except RecursionError:  # deeper than the interpreter's stack: far past any limit
+        raise JsonTooDeep(limit) from None
+    if nesting_depth(value, limit) > limit:
+        raise JsonTooDeep(limit)
+    return nfc(value)
+
+
 class GatewayRequest(Request):
     def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
         """The JSON body, NFC-normalised; too long or too deeply nested raises a 4xx even when
@@ -63,14 +82,7 @@ class GatewayRequest(Request):
         limit = current_app.config.get("MAX_JSON_LENGTH")
         if limit and self.content_length is not None and self.content_length > limit:
             raise PayloadTooLarge(f"The JSON body exceeds {limit} bytes.")
-        depth = int(current_app.config.get("MAX_JSON_DEPTH") or DEFAULT_MAX_JSON_DEPTH)
-        try:
-            value = super().get_json(force=force, silent=silent, cache=cache)
-        except RecursionError:  # deeper than the interpreter's stack: far past any limit
-            raise JsonTooDeep(depth) from None
-        if nesting_depth(value, depth) > depth:
-            raise JsonTooDeep(depth)
-        return nfc(value)
+        return checked_json(lambda: super(GatewayRequest, self).get_json(force, silent, cache))
 
     @cached_property
     def args(self) -> ImmutableMultiDict[str, str]:  # type: ignore[override]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.edfi.conftest import descriptors_loaded  # noqa: F401 - a fixture
 from tests.oneroster.factories import BASE, district
 
 DATA = "/data/v3/ed-fi"
@@ -114,3 +115,31 @@ def test_ordinary_nesting_still_parses(client, edfi_headers):
     response = client.post(f"{DATA}/students", json=nested, headers=edfi_headers)
     assert response.status_code == 400  # a bad student, not a parse failure
     assert "nest" not in response.get_json()["detail"]
+
+
+@pytest.mark.usefixtures("descriptors_loaded")
+@pytest.mark.parametrize("depth", [200, 10_000])
+def test_deep_json_line_in_an_edfi_bulk_package(client, edfi_headers, depth):
+    """NDJSON lines of a bulk job meet the same nesting limit as request bodies."""
+    import io
+
+    from tests.edfi.test_bulk_jobs import JOBS
+
+    app = client.application
+    previous = app.config.get("CSV_IMPORT_MODE")
+    app.config["CSV_IMPORT_MODE"] = "sync"
+    try:
+        line = '{"studentUniqueId": "D-1", "x": ' + "[" * depth + "]" * depth + "}\n"
+        response = client.post(
+            JOBS,
+            data={"file": (io.BytesIO(line.encode()), "students.ndjson")},
+            headers=edfi_headers,
+            content_type="multipart/form-data",
+        )
+    finally:
+        app.config["CSV_IMPORT_MODE"] = previous
+    job = response.get_json()
+    assert job["status"] == "rejected", job
+    [rejection] = job["report"]["rejected"]
+    assert rejection["source"] == "students.ndjson line 1"
+    assert "nested more than 64 levels" in rejection["reason"]

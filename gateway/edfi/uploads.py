@@ -19,12 +19,13 @@ import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from gateway.edfi.definitions import Registry
 from gateway.edfi.interchange import InterchangeReader, Record
-from gateway.normalize import nfc
+from gateway.normalize import JsonTooDeep, checked_json
 
 JSON_SUFFIXES = (".ndjson", ".jsonl")
 XML_SUFFIX = ".xml"
@@ -124,8 +125,11 @@ def _read_ndjson(name: str, path: Path, registry: Registry, package: Package) ->
             if not text.strip():
                 continue
             try:
-                body: Any = json.loads(nfc(text))
-            except (ValueError, RecursionError) as exc:
+                body: Any = checked_json(partial(json.loads, text))
+            except JsonTooDeep as exc:
+                package.rejected.append(Rejection(source, resource.name, exc.message))
+                continue
+            except ValueError as exc:
                 column = getattr(exc, "colno", 1)
                 reason = f"column {column}: the line is not a JSON document ({_first_line(exc)})."
                 package.rejected.append(Rejection(source, resource.name, reason))
@@ -140,7 +144,7 @@ def _read_interchange(files: list[tuple[str, Path]], registry: Registry, package
         if _declares_doctype(path):
             reason = "Interchange XML may not carry a document type declaration."
             package.rejected.append(Rejection(name, "", reason))
-        elif _parsed(name, package, lambda path=path: reader.index_ids(path)):
+        elif _parsed(name, package, partial(reader.index_ids, path)):
             readable.append((name, path))
     for name, path in readable:
         found: list[Record] = []
