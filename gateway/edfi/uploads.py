@@ -14,12 +14,12 @@ applied then, as with any other rejected record.
 
 from __future__ import annotations
 
+import functools
 import json
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -125,7 +125,7 @@ def _read_ndjson(name: str, path: Path, registry: Registry, package: Package) ->
             if not text.strip():
                 continue
             try:
-                body: Any = checked_json(partial(json.loads, text))
+                body: Any = checked_json(functools.partial(json.loads, text))
             except JsonTooDeep as exc:
                 package.rejected.append(Rejection(source, resource.name, exc.message))
                 continue
@@ -144,7 +144,7 @@ def _read_interchange(files: list[tuple[str, Path]], registry: Registry, package
         if _declares_doctype(path):
             reason = "Interchange XML may not carry a document type declaration."
             package.rejected.append(Rejection(name, "", reason))
-        elif _parsed(name, package, partial(reader.index_ids, path)):
+        elif _parsed(name, package, functools.partial(reader.index_ids, path)):
             readable.append((name, path))
     for name, path in readable:
         found: list[Record] = []

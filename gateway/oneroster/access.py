@@ -17,6 +17,7 @@ from gateway.auth.clients import client_secret_for, context_for, find_active
 from gateway.db import get_session
 from gateway.errors import Unauthorized
 from gateway.oneroster.service import Reach
+from gateway.public_url import signed_url
 
 _FORM = "application/x-www-form-urlencoded"
 
@@ -31,7 +32,7 @@ def _oauth1_client() -> ClientContext | None:
     key = oauth1.verify(
         session,
         http_method=request.method,
-        base_url=request.base_url,
+        base_url=signed_url(request),
         authorization=authorization,
         query_string=query,
         form_body=form_body,
