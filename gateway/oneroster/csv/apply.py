@@ -3,7 +3,9 @@
 Per file: the staged text is converted once into a typed temp table; then one INSERT for new rows,
 one UPDATE for rows whose values differ, one UPDATE for rows the file marks `tobedeleted`, and for a
 bulk file one UPDATE marking `tobedeleted` what the file lacks. Counts come from row counts.
-Columns a file does not carry are left as they are (and take the table default on insert).
+Columns a file does not carry are left as they are (and take the table default on insert). Rows
+written are stamped with the import's time (dateLastModified says when the gateway stored the
+change); unchanged rows keep their stamp.
 """
 
 from __future__ import annotations
@@ -82,13 +84,8 @@ def build_typed(conn: psycopg.Connection, staged: Staged) -> Typed:
         sql.SQL("{} AS sourced_id").format(sql.SQL(staged.raw("sourcedId"))),
         sql.SQL("COALESCE({}, 'active') AS status").format(sql.SQL(staged.raw("status"))),
     ]
-    by_name = staged.file.by_name()
-    dlm = by_name["dateLastModified"]
-    selects.append(
-        sql.SQL("{} AS file_dlm").format(typed_expression(dlm, staged.raw(dlm.name)))
-        if staged.has(dlm.name)
-        else sql.SQL("NULL::timestamptz AS file_dlm")
-    )
+    # dateLastModified is not read: a row is stamped when the gateway stores its change, so
+    # delta readers see every import (the file's own stamp says when its producer changed it).
     columns = []
     for column in staged.file.columns:
         if column.name in ("sourcedId", "status", "dateLastModified"):
@@ -139,8 +136,7 @@ def build_typed(conn: psycopg.Connection, staged: Staged) -> Typed:
             "WHEN c.status = 'tobedeleted' THEN 'delete' ELSE 'changed' END AS kind "
             "FROM ({converted}) c LEFT JOIN {target} t ON t.sourced_id = c.sourced_id "
             "WHERE (c.status = 'active' AND (t.sourced_id IS NULL "
-            "OR (t.status{theirs}) IS DISTINCT FROM (c.status{ours}) "
-            "OR (c.file_dlm IS NOT NULL AND c.file_dlm IS DISTINCT FROM t.date_last_modified))) "
+            "OR (t.status{theirs}) IS DISTINCT FROM (c.status{ours}))) "
             "OR (c.status = 'tobedeleted' AND t.status <> 'tobedeleted')"
         ).format(
             name=sql.Identifier(name),
@@ -172,7 +168,7 @@ def apply_file(
 
     insert = sql.SQL(
         "INSERT INTO {t} (sourced_id, status, date_last_modified, origin{cols}) "
-        "SELECT s.sourced_id, s.status, COALESCE(s.file_dlm, %(now)s), %(origin)s{scols} "
+        "SELECT s.sourced_id, s.status, %(now)s, %(origin)s{scols} "
         "FROM {s} s WHERE s.kind = 'new'{order}"
     ).format(
         # Rows into a kept primary key go in key order, so each lands next to the previous one.
@@ -184,7 +180,7 @@ def apply_file(
     )
     change = sql.SQL(
         "UPDATE {t} t SET (status, date_last_modified, origin{cols}) = "
-        "(s.status, COALESCE(s.file_dlm, %(now)s), %(origin)s{incoming}) FROM {s} s "
+        "(s.status, %(now)s, %(origin)s{incoming}) FROM {s} s "
         "WHERE t.sourced_id = s.sourced_id AND s.kind = 'changed'"
     ).format(
         t=target,
@@ -194,7 +190,7 @@ def apply_file(
     )
     remove = sql.SQL(
         "UPDATE {t} t SET status = 'tobedeleted', "
-        "date_last_modified = COALESCE(s.file_dlm, %(now)s), origin = %(origin)s FROM {s} s "
+        "date_last_modified = %(now)s, origin = %(origin)s FROM {s} s "
         "WHERE t.sourced_id = s.sourced_id AND s.kind = 'delete'"
     ).format(t=target, s=src)
     with indexes_rebuilt_after(
