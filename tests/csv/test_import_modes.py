@@ -69,7 +69,7 @@ def test_bulk_marks_missing_rows_tobedeleted(tmp_path, do_import, rows):
     assert do_import(write_package(first, district())).status == "applied"
     smaller = district()
     smaller["enrollments"] = smaller["enrollments"][:2]
-    report = do_import(write_package(second, smaller))
+    report = do_import(write_package(second, smaller), allow_deletions=True)
     assert report.status == "applied"
     assert report.files["enrollments.csv"].counts == {
         "created": 0,

@@ -49,7 +49,9 @@ def test_imported_rows_carry_the_time_they_were_stored(
     assert "u-s1" in users and "u-p1" in users
 
 
-def test_unchanged_rows_keep_their_stamp_changed_rows_get_a_new_one(tmp_path, db_session, do_import):
+def test_unchanged_rows_keep_their_stamp_changed_rows_get_a_new_one(
+    tmp_path, db_session, do_import
+):
     data = district()
     assert do_import(write_package(tmp_path, data)).status == "applied"
     old = datetime(2026, 2, 1, tzinfo=UTC)
@@ -61,7 +63,9 @@ def test_unchanged_rows_keep_their_stamp_changed_rows_get_a_new_one(tmp_path, db
     report = do_import(write_package(tmp_path, data))
     assert report.status == "applied", report.as_dict()
     assert report.file("users.csv").counts["updated"] == 1
-    stamps = dict(db_session.execute(text("SELECT sourced_id, date_last_modified FROM users")).all())
+    stamps = dict(
+        db_session.execute(text("SELECT sourced_id, date_last_modified FROM users")).all()
+    )
     assert stamps.pop("u-s1") == _now(db_session)
     assert set(stamps.values()) == {old}
 

@@ -16,11 +16,12 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from sqlalchemy import ColumnElement, true
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from gateway.bulkload import indexes_rebuilt_after, row_count
 from gateway.oneroster.csv.catalogue import Column
+from gateway.oneroster.csv.deletions import compiled
 from gateway.oneroster.csv.staging import Staged
 
 ORIGIN = "oneroster-csv"
@@ -215,9 +216,7 @@ def _delete_missing(
 ) -> int:
     """Bulk: the file is the complete set, so rows it lacks are marked `tobedeleted`.
     Rows are matched against the staged file itself (every row of it, changed or not)."""
-    compiled = (scope if scope is not None else true()).compile(
-        dialect=session.get_bind().dialect, compile_kwargs={"render_postcompile": True}
-    )
+    condition, condition_params = compiled(session, scope)
     staged = typed.staged
     statement = sql.SQL(
         "UPDATE {t} SET status = 'tobedeleted', date_last_modified = %(now)s, "
@@ -225,8 +224,8 @@ def _delete_missing(
         "AND NOT EXISTS (SELECT 1 FROM {stage} s WHERE {sid} = {t}.sourced_id)"
     ).format(
         t=sql.Identifier(staged.file.table.name),
-        scope=sql.SQL(compiled.string),  # type: ignore[arg-type]
+        scope=condition,
         stage=sql.Identifier(staged.table),
         sid=sql.SQL(staged.raw("sourcedId", alias="s")),
     )
-    return conn.execute(statement, {**params, **compiled.params}).rowcount
+    return conn.execute(statement, {**params, **condition_params}).rowcount

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from gateway.auth.access import OrgScope
@@ -67,7 +67,12 @@ def _finish(session: Session, job: CsvImportJob, report: ImportReport) -> None:
 
 
 def execute(
-    session: Session, job: CsvImportJob, path: Path, scope: OrgScope | None, progress=None
+    session: Session,
+    job: CsvImportJob,
+    path: Path,
+    scope: OrgScope | None,
+    progress=None,
+    allow_deletions: bool = False,
 ) -> ImportReport:
     job.status, job.started_at = "running", utcnow()
     job.worker, job.lease_expires_at = lease.this_worker(), lease.lease_deadline()
@@ -75,7 +80,14 @@ def execute(
     try:
         with lease.held(database().engine, job.id):
             lease.mark_application(session, job.id)
-            report = run_import(session, path, dry_run=job.dry_run, scope=scope, progress=progress)
+            report = run_import(
+                session,
+                path,
+                dry_run=job.dry_run,
+                scope=scope,
+                progress=progress,
+                allow_deletions=allow_deletions,
+            )
     except Exception:  # the job must record the failure, whatever it was
         log.exception("CSV import job %s failed", job.id)
         session.rollback()
@@ -110,40 +122,63 @@ class _ProgressRecorder:
             )
 
 
-def _run_in_thread(app: Flask, job_id: uuid.UUID, path: Path, scope: OrgScope | None) -> None:
+def _run_in_thread(
+    app: Flask, job_id: uuid.UUID, path: Path, scope: OrgScope | None, allow_deletions: bool
+) -> None:
     with app.app_context():
         session = get_session()
         job = session.get(CsvImportJob, job_id)
         try:
             if job is not None:
-                execute(session, job, path, scope, _ProgressRecorder(job_id))
+                execute(session, job, path, scope, _ProgressRecorder(job_id), allow_deletions)
         finally:
             path.unlink(missing_ok=True)
 
 
-def submit(session: Session, job: CsvImportJob, path: Path, scope: OrgScope | None) -> None:
-    """Run the job the configured way; the upload at `path` is removed when it is done."""
+def submit(
+    session: Session,
+    job: CsvImportJob,
+    path: Path,
+    scope: OrgScope | None,
+    allow_deletions: bool = False,
+) -> None:
+    """Run the job the configured way; the upload at `path` is removed when it is done.
+    `allow_deletions`: apply bulk files even when they delete more than the guard's share."""
     # A job left `running` by a dead worker is closed first; its lingering database session,
     # and the organization locks it holds, would otherwise make this import wait.
     lease.expire_stale(session)
     mode = current_app.config.get("CSV_IMPORT_MODE") or os.environ.get("CSV_IMPORT_MODE")
     if (mode or "thread") == "sync":
         try:
-            execute(session, job, path, scope)
+            execute(session, job, path, scope, allow_deletions=allow_deletions)
         finally:
             path.unlink(missing_ok=True)
         return
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     thread = threading.Thread(
         target=_run_in_thread,
-        args=(app, job.id, path, scope),
+        args=(app, job.id, path, scope, allow_deletions),
         name=f"csv-import-{job.id}",
         daemon=True,
     )
     thread.start()
 
 
-def job_view(job: CsvImportJob) -> dict[str, Any]:
+def list_jobs(
+    session: Session, client_key: str | None, limit: int, offset: int, *, every_client: bool = False
+) -> tuple[list[CsvImportJob], int]:
+    """Jobs newest first, a page of them, and how many there are (a client's own, or all)."""
+    query = select(CsvImportJob)
+    if not every_client:
+        query = query.where(CsvImportJob.client_key == client_key)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = session.scalars(
+        query.order_by(CsvImportJob.created_at.desc(), CsvImportJob.id).limit(limit).offset(offset)
+    )
+    return list(page), total
+
+
+def job_view(job: CsvImportJob, with_report: bool = True) -> dict[str, Any]:
     def iso(value):
         return value.isoformat().replace("+00:00", "Z") if value else None
 
@@ -157,5 +192,5 @@ def job_view(job: CsvImportJob) -> dict[str, Any]:
         "finishedAt": iso(job.finished_at),
         "progress": {"phase": job.phase, "done": job.progress_done, "total": job.progress_total},
         "counts": job.counts,
-        "report": job.report,
+        **({"report": job.report} if with_report else {}),
     }
