@@ -17,7 +17,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from gateway.auth.access import OrgScope
-from gateway.oneroster.csv import checks, deletions
+from gateway.oneroster.csv import checks, deletions, identity
 from gateway.oneroster.csv.apply import apply_file, build_typed
 from gateway.oneroster.csv.catalogue import CsvFile, catalogue
 from gateway.oneroster.csv.package import Package, PackageError, read_manifest
@@ -168,6 +168,8 @@ def _validate(
         else:
             checks.check_duplicates(conn, item)
         checks.check_references(conn, item, staged, ids)
+    if "users" in staged:
+        identity.check_people(conn, staged["users"])
     if scope is not None and not scope.unrestricted:
         check_reach(session, staged, scope)
     if deferred and checks.any_issues(conn):  # rejected anyway: the report lists every problem
