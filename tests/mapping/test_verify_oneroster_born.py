@@ -160,3 +160,19 @@ def test_the_cli_verdict_says_what_repair_left(tmp_path, do_import, db_session):
     assert (
         verdict.startswith("repaired, except ") and "delete them through the Ed-Fi API" in verdict
     )
+
+
+def test_every_drifting_edfi_record_is_named_with_field_and_both_values(
+    tmp_path, do_import, db_session
+):
+    imported(tmp_path, do_import)
+    first_name = student_row(db_session)["first_name"]
+    db_session.execute(
+        sa.text("UPDATE students SET first_name = 'Changed' WHERE student_unique_id = :s"),
+        {"s": STUDENT},
+    )
+    lines = check(db_session).lines()
+    assert (
+        f"  different Ed-Fi students (u-s1) first_name: 'Changed' stored, {first_name!r} projected"
+        in lines
+    ), lines
