@@ -256,6 +256,9 @@ def course(course_doc: Doc, ref: Ref = sourced_id) -> Doc:
     }
 
 
+SESSION_KEY = ("schoolId", "schoolYear", "sessionName")  # a section's session, in its key
+
+
 def section_key(doc: Doc) -> dict[str, Any]:
     """The section natural key of a section document or of a document holding a sectionReference."""
     if "sectionReference" in doc:
@@ -284,7 +287,7 @@ def class_(
         (p.get("classPeriodReference") or {}).get("classPeriodName")
         for p in section.get("classPeriods") or []
     ]
-    session_key = {f: key[f] for f in ("schoolId", "schoolYear", "sessionName")}
+    session_key = {f: key[f] for f in SESSION_KEY}
     return {
         "sourcedId": ref("sections", key),
         "title": section.get("sectionName")
@@ -362,18 +365,23 @@ def line_item(entry: Doc, ref: Ref = sourced_id) -> Doc:
         "namespace": entry["namespace"],
     }
     entry_type = entry.get("gradebookEntryTypeDescriptor")
+    section = section_key(entry) if entry.get("sectionReference") else None
+    # OneRoster requires what Ed-Fi may leave out: the values of data/gradebook.json
+    required = cw.load("gradebook")
+    max_points = entry.get("maxPoints")
     return {
         "sourcedId": ref("gradebookEntries", key),
         "title": entry["title"],
         "description": entry.get("description"),
         "assignDate": entry.get("dateAssigned"),
-        "dueDate": entry.get("dueDate"),
-        "class": ref("sections", section_key(entry)) if entry.get("sectionReference") else None,
+        "dueDate": entry.get("dueDate") or entry.get("dateAssigned"),
+        "class": ref("sections", section) if section else None,
         "category": category(entry_type, ref)["sourcedId"],
-        "gradingPeriod": None,
-        # Ed-Fi points and grades start at zero; OneRoster requires the lower bound.
-        "resultValueMin": 0.0,
-        "resultValueMax": entry.get("maxPoints"),
+        "gradingPeriod": ref("sessions", {f: section[f] for f in SESSION_KEY}) if section else None,
+        "resultValueMin": float(required["resultValueMin"]),
+        "resultValueMax": float(
+            max_points if max_points is not None else required["resultValueMaxWithoutMaxPoints"]
+        ),
     }
 
 
