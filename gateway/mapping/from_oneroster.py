@@ -135,10 +135,29 @@ def delete_marked(session: Session, now: Any) -> None:
             skip(session, [(entity, sid, reason) for sid, reason in sorted(kept.items())])
 
 
+def _want_children_of_moved(session: Session) -> None:
+    """A course or class already in Ed-Fi that changes may change its Ed-Fi key (a class moved
+    to another term is another section): its classes and enrollments are projected with it, so
+    they follow it to the new record and the old one can go."""
+    for child, table, parent_column, parent in (
+        ("class", "classes", "course_sourced_id", "course"),
+        ("enrollment", "enrollments", "class_sourced_id", "class"),
+    ):
+        add_wanted(
+            session,
+            child,
+            f"SELECT DISTINCT c.sourced_id FROM {table} c JOIN {WANTED} w ON w.entity = "
+            f"'{parent}' AND w.sourced_id = c.{parent_column} JOIN mapping_links l ON "
+            "l.sourced_id = w.sourced_id AND l.edfi_id IS NOT NULL WHERE c.status = 'active'",
+            again=True,
+        )
+
+
 def project_wanted(session: Session) -> int:
     """Project the records named in the work table; returns how many Ed-Fi could not take."""
     from gateway.mapping.reverse import _projecting
 
+    _want_children_of_moved(session)
     index_wanted(session)
     now = utcnow()
     with _projecting(session):

@@ -18,7 +18,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from gateway.mapping import store, to_edfi
-from gateway.mapping.edfi_bulk import Stage, copy_rows, driver, link_resource_of, q
+from gateway.mapping.edfi_bulk import SOURCED_ID, Stage, copy_rows, driver, link_resource_of, q
+from gateway.mapping.edfi_deletes import delete_linked
 from gateway.mapping.reverse import record_of, record_reader
 
 WANTED, SKIPPED, CLASS_SECTIONS = "mapping_wanted", "mapping_skipped", "mapping_class_sections"
@@ -382,13 +383,49 @@ def stages_for(session: Session) -> dict[str, Stage]:
 
 
 def write(session: Session, stages: dict[str, Stage], now: Any, origin: str) -> None:
-    """Every staged resource → its Ed-Fi table and links, in dependency order."""
+    """Every staged resource → its Ed-Fi table and links, in dependency order. A record whose
+    natural key changed (an enrollment moved to another class, a class to another term) is
+    linked to its new Ed-Fi row; the old one, of `origin` and no longer anyone's projection, is
+    deleted afterwards, dependents first (as the Ed-Fi DELETE: one still referenced stays)."""
+    moved: dict[str, list[tuple[str, str, Any]]] = {}
     for name in RESOURCES:
         stage = stages[name]
         if not stage.filled():
             continue
         stage.upsert(now, origin, CONDITIONS.get(name, ""))
         if name in SOURCE_ENTITY:
+            moved[name] = _moved_links(session, stage, origin)
             unlinked = stage.link(link_resource_of(name), origin)
             reason = "its Ed-Fi record is already the projection of another OneRoster record"
             skip(session, [(SOURCE_ENTITY[name], sid, reason) for sid in unlinked])
+    for name in reversed(RESOURCES):
+        left = [
+            link
+            for link in moved.get(name, [])
+            if not session.scalar(
+                sa.text("SELECT EXISTS (SELECT 1 FROM mapping_links WHERE edfi_id = :id)"),
+                {"id": link[2]},
+            )
+        ]
+        if left:
+            kept = delete_linked(session, left, now)
+            skip(session, [(SOURCE_ENTITY[name], sid, why) for sid, why in sorted(kept.items())])
+
+
+def _moved_links(session: Session, stage: Stage, origin: str) -> list[tuple[str, str, Any]]:
+    """(sourcedId, link resource, old row id) of the staged records linked to another row of
+    `origin` than the one just written for them: their natural key changed."""
+    if link_resource_of(stage.resource) != stage.resource:
+        return []  # education organizations: their key is their id, which OneRoster never moves
+    return [
+        (sourced_id, resource, row_id)
+        for sourced_id, resource, row_id in session.execute(
+            sa.text(
+                f"SELECT l.sourced_id, l.edfi_resource, l.edfi_id FROM mapping_links l "
+                f"JOIN {stage.written} p ON p.{SOURCED_ID} = l.sourced_id "
+                "WHERE l.edfi_resource = :resource AND l.edfi_id <> p.id AND EXISTS (SELECT 1 "
+                f"FROM {q(stage.table.name)} t WHERE t.id = l.edfi_id AND t.origin = :origin)"
+            ),
+            {"resource": stage.resource, "origin": origin},
+        )
+    ]
