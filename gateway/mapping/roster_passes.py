@@ -23,6 +23,7 @@ from gateway.mapping.edfi_deletes import delete_linked
 from gateway.mapping.reverse import record_of, record_reader
 
 WANTED, SKIPPED, CLASS_SECTIONS = "mapping_wanted", "mapping_skipped", "mapping_class_sections"
+NO_BIRTH_DATE = "a student needs a birth date in Ed-Fi: OneRoster-only until demographics give one"
 Docs = dict[str, list[tuple[dict[str, Any], str | None]]]  # resource → (document, sourcedId)
 BATCH = 5000  # rows read and staged at a time: memory stays flat whatever the package size
 DEMO = "demographics."  # the prefix of the demographics columns read with each user
@@ -266,11 +267,11 @@ class Translate:
         for nothing), each row a tuple its records are read from by position."""
         users = _columns("user", ("sourcedId", *to_edfi.PERSON_FIELDS))
         demographics = _columns("demographics", ("sourcedId", *to_edfi.demographics_fields()))
-        selected = [*users, *(DEMO + c for c in demographics), "dates", "agent_rows"]
+        selected = [*users, *(DEMO + c for c in demographics), "dates", "agent_rows", "in_edfi"]
         read_user = record_reader("user", selected)
         read_demographics = record_reader("demographics", selected, DEMO)
-        has_demographics, dates, agent_rows = (
-            selected.index(c) for c in (DEMO + "sourced_id", "dates", "agent_rows")
+        has_demographics, dates, agent_rows, in_edfi = (
+            selected.index(c) for c in (DEMO + "sourced_id", "dates", "agent_rows", "in_edfi")
         )
         sql = (
             # the work table itself, not a CTE of it, so the planner knows how many users are
@@ -288,12 +289,19 @@ class Translate:
             "f.dates, CASE WHEN u.role = ANY(%(contacts)s) THEN (SELECT jsonb_agg("
             "jsonb_build_object('sourced_id', a.sourced_id, 'role', a.role, 'identifier', "
             "a.identifier)) FROM users a WHERE a.sourced_id IN "
-            "(SELECT jsonb_array_elements_text(u.agents))) END AS agent_rows "
+            "(SELECT jsonb_array_elements_text(u.agents))) END AS agent_rows, "
+            "CASE WHEN u.role = ANY(%(students)s) THEN EXISTS (SELECT 1 FROM students s "
+            "WHERE s.student_unique_id = u.identifier) END AS in_edfi "
             f"FROM users u JOIN {WANTED} w ON w.entity = 'user' AND w.sourced_id = u.sourced_id "
             "LEFT JOIN demographics d ON d.sourced_id = u.sourced_id "
             "LEFT JOIN firsts f ON f.user_sourced_id = u.sourced_id WHERE u.status = 'active'"
         )
-        for rows in stream_tuples(self.session, sql, contacts=list(to_edfi.CONTACT_ROLES)):
+        for rows in stream_tuples(
+            self.session,
+            sql,
+            contacts=list(to_edfi.CONTACT_ROLES),
+            students=list(to_edfi.STUDENT_ROLES),
+        ):
             docs: Docs = {r: [] for r in PEOPLE}
             skipped: list[tuple[str, str, str]] = []
             for values in rows:
@@ -301,7 +309,9 @@ class Translate:
                 demographic = (
                     read_demographics(values) if values[has_demographics] is not None else None
                 )
-                reason = self._user(user, demographic, values[dates], values[agent_rows], docs)
+                reason = self._user(
+                    user, demographic, values[dates], values[agent_rows], docs, values[in_edfi]
+                )
                 if reason:
                     skipped.append(("user", user["sourcedId"], reason))
             self._stage(docs)
@@ -314,6 +324,7 @@ class Translate:
         dates: dict[str, str] | None,
         agent_rows: list[dict[str, Any]] | None,
         docs: Docs,
+        in_edfi: bool | None = False,
     ) -> str | None:
         sid, role = user["sourcedId"], user.get("role")
         dates = dates or {}
@@ -321,6 +332,9 @@ class Translate:
             doc = to_edfi.student(user, demographics)
             if doc is None or not {"firstName", "lastSurname"} <= set(doc):
                 return "a student needs an identifier (studentUniqueId) and a name"
+            if "birthDate" not in doc and not in_edfi:
+                # Ed-Fi requires a birth date; a document without one could not be PUT back
+                return NO_BIRTH_DATE
             docs["students"].append((doc, sid))
             for seoa in to_edfi.student_education_organization_associations(
                 user, demographics, self.lookup

@@ -231,9 +231,18 @@ def school_year_session(school_year: int, sessions: list[Doc], ref: Ref = source
     }
 
 
+def list_entry(value: str | None) -> str | None:
+    """A value as an entry of a OneRoster list field. The CSV binding writes a list as one
+    comma-separated value, so an entry with a comma would come back as several: the comma goes
+    ('Physical, Health, and Safety Education' → 'Physical Health and Safety Education')."""
+    if not value:
+        return None
+    return " ".join(value.replace(",", " ").split()) or None
+
+
 def _subjects(course: Doc | None) -> list[str]:
     codes = [
-        cw.code_value(s.get("academicSubjectDescriptor"))
+        list_entry(cw.code_value(s.get("academicSubjectDescriptor")))
         for s in (course or {}).get("academicSubjects") or []
     ]
     return [c for c in codes if c]
@@ -311,7 +320,7 @@ def class_(
         "school": org_ref(ref, key["schoolId"]),
         "terms": [ref("sessions", session_key)],
         "subjectCodes": [],
-        "periods": [p for p in periods if p],
+        "periods": [e for e in map(list_entry, periods) if e],
     }
 
 

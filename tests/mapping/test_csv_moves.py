@@ -15,10 +15,12 @@ do_import = csv_suite.do_import
 
 
 def roster() -> dict:
-    """The test district with identifiers for everyone and a second Algebra class."""
+    """The test district with identifiers and birth dates for everyone and a second Algebra
+    class."""
     files = district()
     for user, identifier in zip(files["users"], ("207219", "604822", "604823", "C-1"), strict=True):
         user["identifier"] = identifier
+    files["demographics"].append({**files["demographics"][0], "sourcedId": "u-s2"})
     files["classes"].append(
         {**files["classes"][0], "sourcedId": "cls-3", "classCode": "ALG1-2", "title": "P2"}
     )
