@@ -186,7 +186,7 @@ SNAPSHOT = "verify_before"  # (kind, key, content) of every row before the re-ru
 ONEROSTER_CONTENT = "to_jsonb(t) - 'date_last_modified' - 'sourced_id'"
 
 
-def _snapshot(session: Session, parts: list[tuple[str, sa.Executable]]) -> None:
+def _snapshot(session: Session, parts: list[tuple[str, sa.ClauseElement]]) -> None:
     """Keep the content of the rows each query selects (key, content), under its kind."""
     session.execute(sa.text(f"DROP TABLE IF EXISTS {SNAPSHOT}"))
     session.execute(
