@@ -12,6 +12,7 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from gateway.oneroster.csv.report import ImportReport, Issue
 
 log = logging.getLogger(__name__)
 PROGRESS_INTERVAL_SECONDS = 1.0
+CSV_JOB = "oneroster-csv"  # the kind of a CSV import job (the table keeps other jobs too)
 
 
 def uploads_dir() -> Path:
@@ -37,10 +39,16 @@ def uploads_dir() -> Path:
 
 
 def create_job(
-    session: Session, *, client_key: str | None, filename: str | None, dry_run: bool
+    session: Session,
+    *,
+    client_key: str | None,
+    filename: str | None,
+    dry_run: bool,
+    kind: str = CSV_JOB,
 ) -> CsvImportJob:
     job = CsvImportJob(
         id=uuid.uuid4(),
+        kind=kind,
         client_key=client_key,
         filename=(filename or "")[:255] or None,
         dry_run=dry_run,
@@ -122,15 +130,17 @@ class _ProgressRecorder:
             )
 
 
-def _run_in_thread(
-    app: Flask, job_id: uuid.UUID, path: Path, scope: OrgScope | None, allow_deletions: bool
-) -> None:
+# The work of a job: runs it to its end (the job row says how it ended); `progress` may be None.
+Work = Callable[[Session, CsvImportJob, Path, Any], object]
+
+
+def _run_in_thread(app: Flask, job_id: uuid.UUID, path: Path, work: Work) -> None:
     with app.app_context():
         session = get_session()
         job = session.get(CsvImportJob, job_id)
         try:
             if job is not None:
-                execute(session, job, path, scope, _ProgressRecorder(job_id), allow_deletions)
+                work(session, job, path, _ProgressRecorder(job_id))
         finally:
             path.unlink(missing_ok=True)
 
@@ -142,23 +152,33 @@ def submit(
     scope: OrgScope | None,
     allow_deletions: bool = False,
 ) -> None:
-    """Run the job the configured way; the upload at `path` is removed when it is done.
+    """Run the CSV import job the configured way; the upload at `path` is removed when done.
     `allow_deletions`: apply bulk files even when they delete more than the guard's share."""
+
+    def work(session: Session, job: CsvImportJob, path: Path, progress: Any) -> None:
+        execute(session, job, path, scope, progress, allow_deletions)
+
+    submit_work(session, job, path, work)
+
+
+def submit_work(session: Session, job: CsvImportJob, path: Path, work: Work) -> None:
+    """Run a job's work as CSV_IMPORT_MODE says (in the request, or in a background thread of
+    the worker); the upload at `path` is removed when it is done."""
     # A job left `running` by a dead worker is closed first; its lingering database session,
     # and the organization locks it holds, would otherwise make this import wait.
     lease.expire_stale(session)
     mode = current_app.config.get("CSV_IMPORT_MODE") or os.environ.get("CSV_IMPORT_MODE")
     if (mode or "thread") == "sync":
         try:
-            execute(session, job, path, scope, allow_deletions=allow_deletions)
+            work(session, job, path, None)
         finally:
             path.unlink(missing_ok=True)
         return
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     thread = threading.Thread(
         target=_run_in_thread,
-        args=(app, job.id, path, scope, allow_deletions),
-        name=f"csv-import-{job.id}",
+        args=(app, job.id, path, work),
+        name=f"{job.kind}-{job.id}",
         daemon=True,
     )
     thread.start()
@@ -167,8 +187,9 @@ def submit(
 def list_jobs(
     session: Session, client_key: str | None, limit: int, offset: int, *, every_client: bool = False
 ) -> tuple[list[CsvImportJob], int]:
-    """Jobs newest first, a page of them, and how many there are (a client's own, or all)."""
-    query = select(CsvImportJob)
+    """CSV import jobs newest first, a page of them, and how many there are (a client's own, or
+    every client's)."""
+    query = select(CsvImportJob).where(CsvImportJob.kind == CSV_JOB)
     if not every_client:
         query = query.where(CsvImportJob.client_key == client_key)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
