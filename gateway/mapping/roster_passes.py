@@ -267,11 +267,12 @@ class Translate:
         for nothing), each row a tuple its records are read from by position."""
         users = _columns("user", ("sourcedId", *to_edfi.PERSON_FIELDS))
         demographics = _columns("demographics", ("sourcedId", *to_edfi.demographics_fields()))
-        selected = [*users, *(DEMO + c for c in demographics), "dates", "agent_rows", "in_edfi"]
+        extra = ("dates", "agent_rows", "in_edfi", "twins")
+        selected = [*users, *(DEMO + c for c in demographics), *extra]
         read_user = record_reader("user", selected)
         read_demographics = record_reader("demographics", selected, DEMO)
-        has_demographics, dates, agent_rows, in_edfi = (
-            selected.index(c) for c in (DEMO + "sourced_id", "dates", "agent_rows", "in_edfi")
+        has_demographics, dates, agent_rows, in_edfi, twins = (
+            selected.index(c) for c in (DEMO + "sourced_id", *extra)
         )
         sql = (
             # the work table itself, not a CTE of it, so the planner knows how many users are
@@ -283,7 +284,13 @@ class Translate:
             "WHERE e.status = 'active' AND e.begin_date IS NOT NULL "
             "AND e.school_sourced_id IS NOT NULL AND e.user_sourced_id IN "
             f"(SELECT sourced_id FROM {WANTED} WHERE entity = 'user') GROUP BY 1, 2) f "
-            "GROUP BY 1) "
+            "GROUP BY 1), "
+            # identifiers two active users of one kind share: neither is projected (one Ed-Fi
+            # person for two people would merge them; the CSV import refuses such packages)
+            f"twins AS (SELECT identifier, kind, jsonb_agg(sourced_id) AS ids FROM (SELECT "
+            f"identifier, {to_edfi.person_kind_sql('role')} AS kind, sourced_id FROM users "
+            "WHERE status = 'active' AND identifier IS NOT NULL) x WHERE kind IS NOT NULL "
+            "GROUP BY 1, 2 HAVING count(*) > 1) "
             f"SELECT {', '.join(f'u.{q(c)}' for c in users)}, "
             f"{''.join(f'd.{q(c)} AS {q(DEMO + c)}, ' for c in demographics)}"
             "f.dates, CASE WHEN u.role = ANY(%(contacts)s) THEN (SELECT jsonb_agg("
@@ -291,10 +298,12 @@ class Translate:
             "a.identifier)) FROM users a WHERE a.sourced_id IN "
             "(SELECT jsonb_array_elements_text(u.agents))) END AS agent_rows, "
             "CASE WHEN u.role = ANY(%(students)s) THEN EXISTS (SELECT 1 FROM students s "
-            "WHERE s.student_unique_id = u.identifier) END AS in_edfi "
+            "WHERE s.student_unique_id = u.identifier) END AS in_edfi, t.ids AS twins "
             f"FROM users u JOIN {WANTED} w ON w.entity = 'user' AND w.sourced_id = u.sourced_id "
             "LEFT JOIN demographics d ON d.sourced_id = u.sourced_id "
-            "LEFT JOIN firsts f ON f.user_sourced_id = u.sourced_id WHERE u.status = 'active'"
+            "LEFT JOIN firsts f ON f.user_sourced_id = u.sourced_id "
+            f"LEFT JOIN twins t ON t.identifier = u.identifier AND t.kind = "
+            f"{to_edfi.person_kind_sql('u.role')} WHERE u.status = 'active'"
         )
         for rows in stream_tuples(
             self.session,
@@ -309,9 +318,13 @@ class Translate:
                 demographic = (
                     read_demographics(values) if values[has_demographics] is not None else None
                 )
-                reason = self._user(
-                    user, demographic, values[dates], values[agent_rows], docs, values[in_edfi]
-                )
+                reason: str | None
+                if values[twins]:
+                    reason = _twins_reason(user, values[twins])
+                else:
+                    reason = self._user(
+                        user, demographic, values[dates], values[agent_rows], docs, values[in_edfi]
+                    )
                 if reason:
                     skipped.append(("user", user["sourcedId"], reason))
             self._stage(docs)
@@ -365,6 +378,12 @@ class Translate:
         else:
             return f"role {role} has no Ed-Fi counterpart"
         return None
+
+
+def _twins_reason(user: dict[str, Any], twins: list[str]) -> str:
+    kind = next(k for k, roles in to_edfi.PERSON_KINDS.items() if user.get("role") in roles)
+    others = ", ".join(t for t in twins if t != user["sourcedId"])
+    return f"user(s) {others} have the same identifier: two people, one Ed-Fi {kind}; not merged"
 
 
 def _columns(entity: str, fields: Iterable[str]) -> list[str]:

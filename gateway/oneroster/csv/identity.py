@@ -13,20 +13,9 @@ from gateway.mapping import to_edfi
 from gateway.oneroster.csv.checks import insert_issues
 from gateway.oneroster.csv.staging import Staged
 
-# the kind of Ed-Fi person a user of each role becomes (roles of no kind never reach Ed-Fi)
-KINDS = {
-    "student": to_edfi.STUDENT_ROLES,
-    "staff member": to_edfi.STAFF_ROLES,
-    "contact": to_edfi.CONTACT_ROLES,
-}
-
 
 def _kind(role: sql.Composable) -> sql.Composable:
-    cases = sql.SQL(" ").join(
-        sql.SQL("WHEN {} = ANY({}) THEN {}").format(role, sql.Literal(list(roles)), sql.Literal(k))
-        for k, roles in KINDS.items()
-    )
-    return sql.SQL("CASE {} END").format(cases)
+    return sql.SQL(to_edfi.person_kind_sql("{}")).format(role)
 
 
 def check_people(conn: psycopg.Connection, users: Staged) -> None:
