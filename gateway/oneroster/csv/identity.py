@@ -15,7 +15,7 @@ from gateway.oneroster.csv.staging import Staged
 
 
 def _kind(role: sql.Composable) -> sql.Composable:
-    return sql.SQL(to_edfi.person_kind_sql("{}")).format(role)
+    return sql.SQL(to_edfi.person_kind_sql("{role}")).format(role=role)
 
 
 def check_people(conn: psycopg.Connection, users: Staged) -> None:
