@@ -17,6 +17,7 @@ from gateway.auth.clients import client_secret_for, context_for, find_active
 from gateway.db import get_session
 from gateway.errors import Unauthorized
 from gateway.oneroster.service import Reach
+from gateway.public_url import signed_url
 
 _FORM = "application/x-www-form-urlencoded"
 
@@ -35,7 +36,7 @@ def _oauth1_client() -> ClientContext | None:
         session,
         signed,
         http_method=request.method,
-        url=request.base_url,
+        url=signed_url(request),
         consumer_secret=client_secret_for(session, signed.consumer_key),
         window_seconds=current_app.config.get(
             "OAUTH1_TIMESTAMP_WINDOW", oauth1.DEFAULT_WINDOW_SECONDS
