@@ -114,7 +114,7 @@ class ImportsById(MethodView):
         client = current_client()
         if (
             job is None
-            or job.kind != "oneroster-csv"
+            or job.kind != jobs.CSV_JOB
             or client is None
             or job.client_key != client.key
         ):
