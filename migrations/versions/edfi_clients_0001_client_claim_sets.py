@@ -7,7 +7,7 @@ so those get the flag; the one namespace prefix becomes a one-element list; the 
 did before claim sets. `namespace_prefix` stays (the first prefix) for the previous code version.
 
 Revision ID: edfi_clients_0001
-Revises: rls_0002
+Revises: bulk_0001
 """
 
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "edfi_clients_0001"
-down_revision = "rls_0002"
+down_revision = "bulk_0001"
 branch_labels = None
 depends_on = None
 
