@@ -178,7 +178,8 @@ def _register(
     func.__doc__ = doc
     if collection:
         func = blp.doc(parameters=_COLLECTION_PARAMETERS)(func)
-    blp.add_url_rule(rule, endpoint=endpoint, view_func=func, methods=methods)
+    # strict_slashes=False: `/courses/` is `/courses`, as consumers that join paths send it
+    blp.add_url_rule(rule, endpoint=endpoint, view_func=func, methods=methods, strict_slashes=False)
 
 
 def _register_view(view: View) -> None:

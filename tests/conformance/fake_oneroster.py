@@ -65,7 +65,7 @@ class FakeOneRoster:
         if request.path.rstrip("/") == "/oauth/token":
             return self.token(request)
         if not request.path.startswith(ROOT):
-            return imsx(404, "unknown object")
+            return imsx(404, "unknownobject")
         scopes = self.authenticate(request)
         if scopes is None:
             return imsx(401, "unauthorisedrequest")
@@ -151,7 +151,7 @@ class FakeOneRoster:
         head = parts[0]
         kind = kinds.get(head, head)
         if kind not in d or (head == "resources" and "unserved_resources" in self.faults):
-            return imsx(404, "unknown object")
+            return imsx(404, "unknownobject")
         if kind == "demographics" and CORE in scopes and "core_scope_ignored" not in self.faults:
             return imsx(403, "forbidden")
         if (
@@ -166,7 +166,7 @@ class FakeOneRoster:
             return imsx(405, "method not allowed")
         spec = next((c for c in SPECS["collections"] if c["path"] == "/" + head), None)
         if spec is None:
-            return imsx(404, "unknown object")
+            return imsx(404, "unknownobject")
         restriction = spec.get("restriction") or {}
         if len(parts) == 1:
             if head == "students" and "typed_view_leak" in self.faults:
@@ -178,7 +178,7 @@ class FakeOneRoster:
         record = d[kind].get(parts[1])
         if record is None or any(record.get(k) != v for k, v in restriction.items()):
             if "nested_no_404" not in self.faults or len(parts) == 2:
-                return imsx(404, "unknown object")
+                return imsx(404, "unknownobject")
         if len(parts) == 2:
             key = spec["envelope"][0 if "single_envelope" in self.faults else 1]
             return self.json({key: self.href(record)})
@@ -204,7 +204,7 @@ class FakeOneRoster:
         if len(rest) == 4:
             cid = rest[2]
             if cid not in d["classes"] and (len(rest) < 4 or rest[1] == "classes"):
-                return imsx(404, "unknown object")
+                return imsx(404, "unknownobject")
             if head == "schools":
                 if rest[3] == "enrollments":
                     items = [
@@ -216,13 +216,13 @@ class FakeOneRoster:
                 return self.listing(request, "users", users_of(cid, rest[3][:-1]))
             if sub == "lineItems":
                 if cid not in d["lineItems"]:
-                    return imsx(404, "unknown object")
+                    return imsx(404, "unknownobject")
                 items = [r for r in d["results"].values() if r["lineItem"]["sourcedId"] == cid]
                 if "result_not_listed" in self.faults:
                     items = [r for r in items if not r["sourcedId"].startswith("conformance-")]
             else:
                 if cid not in d["users"]:
-                    return imsx(404, "unknown object")
+                    return imsx(404, "unknownobject")
                 items = [r for r in d["results"].values() if r["student"]["sourcedId"] == cid]
             return self.listing(request, "results", items)
         if head == "terms":
@@ -378,7 +378,7 @@ class FakeOneRoster:
             return imsx(403, "forbidden")
         if request.method == "DELETE":
             if sid not in store:
-                return imsx(404, "unknown object")
+                return imsx(404, "unknownobject")
             if "delete_noop" not in self.faults:
                 del store[sid]
             return Response(status=204)

@@ -115,7 +115,7 @@ def test_local_bugs_fail_exactly_their_checks(run_cli):
         BAD_LIMITS,
         "PUT /categories/{id} creates (201), a second PUT replaces (200)",
         "filter ~ is a case-insensitive contains (orgs name)",
-        "unknown sourcedIds and parents → 404 'unknown object' (imsx)",
+        "unknown sourcedIds and parents → 404 'unknownobject' (imsx)",
         'following Link rel="next" reads the whole collection once, X-Total-Count agrees',
         'Link URLs keep filter/sort/orderBy/limit; rel="last" is the last page',
     }
@@ -149,7 +149,7 @@ def test_wrong_shapes_fail_schema_and_reference_checks(run_cli):
     assert {
         "GET /resources: envelope, entity schema, X-Total-Count",
         "GET /resources/{id}: single envelope and schema",
-        "unknown sourcedIds and parents → 404 'unknown object' (imsx)",
+        "unknown sourcedIds and parents → 404 'unknownobject' (imsx)",
         "GUIDRef hrefs in /enrollments are absolute and resolve",
         "GET /enrollments: envelope, entity schema, X-Total-Count",
         "GET /users/{id}: single envelope and schema",

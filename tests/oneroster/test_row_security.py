@@ -97,7 +97,7 @@ def without_app_filter(monkeypatch):
     statements compiled meanwhile are kept apart from the suite's cache."""
     monkeypatch.setattr(prepared, "_statements", {})
     monkeypatch.setattr(
-        service, "_bound_view_conditions", lambda view, _kind: service._view_where(view)
+        service, "_bound_view_conditions", lambda view, _kind, **_: service._view_where(view)
     )
 
 
