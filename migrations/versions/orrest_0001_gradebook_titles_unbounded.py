@@ -3,14 +3,14 @@ title of any length written over REST (or imported) is stored as sent (issue 17)
 is binary-compatible in PostgreSQL: no table rewrite, no index rebuild.
 
 Revision ID: orrest_0001
-Revises: rls_0002
+Revises: bulk_0001
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "orrest_0001"
-down_revision = "rls_0002"
+down_revision = "bulk_0001"
 branch_labels = None
 depends_on = None
 
