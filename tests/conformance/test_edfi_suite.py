@@ -87,7 +87,7 @@ def test_without_other_edorg_the_cross_organization_checks_skip(run_cli):
 def test_checks_the_data_cannot_exercise_make_the_run_incomplete(run_cli):
     """One student cannot be paged: that check cannot run, so the run is incomplete (exit 3),
     not conformant."""
-    code, checks = _run(run_cli, {"one_student"})
+    code, checks, _fake = _run(run_cli, {"one_student"})
     assert {n for n, c in checks.items() if c["status"] == "fail"} == set()
     not_run = {n for n, c in checks.items() if c["status"] == "skip" and not c["optional"]}
     assert not_run and all("too few to page" in checks[n]["reason"] for n in not_run)

@@ -145,3 +145,17 @@ def test_a_gradebook_delete_is_seen_by_delta_readers_only(
             == 200
         )
         assert get(f"/{path}").get_json()["category"]["status"] == "active"
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type"),
+    [("{nope", "application/json"), ("title=Quiz", "application/x-www-form-urlencoded")],
+)
+def test_a_body_that_is_not_json_is_a_400_naming_the_entity(
+    roster, client, headers, data, content_type
+):
+    response = client.put(
+        BASE + "/categories/x", data=data, content_type=content_type, headers=headers
+    )
+    assert response.status_code == 400
+    assert minors(response) == {"TargetEndSystem": "invaliddata", "category": "invaliddata"}
