@@ -265,7 +265,7 @@ class ResourceService(ReferenceChecks):
             ).first()
             if existing is not None:
                 self.auth.check_visible(self.session, res, existing[0])
-        self.auth.check_write(self.session, res, values, exists=existing is not None)
+        self.auth.check_write(self.session, res, values, existing[0] if existing else None)
         self.check_references(res, values)
         self._check_education_organization_id(res, row)
         now = utcnow()
@@ -322,7 +322,7 @@ class ResourceService(ReferenceChecks):
                 f"Key values for this resource ({', '.join(res.identity)}) cannot be changed. "
                 "Delete and recreate the resource item instead."
             )
-        self.auth.check_write(self.session, res, values, exists=True)
+        self.auth.check_write(self.session, res, values, row["id"])
         self.check_references(res, values)
         table = res.table
         cv = self._next_change_version()
