@@ -30,7 +30,12 @@ class Config:
     """Every setting the gateway reads, with its environment variable of the same name."""
 
     def __init__(self) -> None:
+        # The serving role's URL (gateway.dbroles); the owner's, for migrations and operator
+        # commands, is MIGRATION_DATABASE_URL (unset: DATABASE_URL is used for both).
         self.DATABASE_URL = normalize_database_url(os.environ.get("DATABASE_URL"))
+        self.MIGRATION_DATABASE_URL = normalize_database_url(
+            os.environ.get("MIGRATION_DATABASE_URL")
+        )
         self.DYNAMODB_ENDPOINT_URL = os.environ.get("DYNAMODB_ENDPOINT_URL") or None
         self.AWS_REGION = (
             os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
@@ -41,6 +46,8 @@ class Config:
         self.TOKEN_EXPIRES_IN = _int("TOKEN_EXPIRES_IN", 3600)
         self.MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 512 * 1024 * 1024)
         self.MAX_JSON_LENGTH = _int("MAX_JSON_LENGTH", 10 * 1024 * 1024)
+        # Deepest nesting of arrays and objects in a JSON body (documents use a few levels).
+        self.MAX_JSON_DEPTH = _int("MAX_JSON_DEPTH", 64)
         self.DB_POOL_SIZE = _int("DB_POOL_SIZE", 5)
         self.DB_MAX_OVERFLOW = _int("DB_MAX_OVERFLOW", 10)
         self.DB_POOL_TIMEOUT = _int("DB_POOL_TIMEOUT", 30)
@@ -54,6 +61,10 @@ class Config:
         self.AUDIT_MODE = os.environ.get("AUDIT_MODE", "async")
         # Number of reverse proxies in front of the gateway whose X-Forwarded-* headers to trust.
         self.TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
+        # Scheme, host and path prefix of absolute URLs (hrefs, Link headers), e.g.
+        # https://roster.district.org; unset: the request's own, from a trusted proxy's headers
+        # (TRUSTED_PROXIES) or else the server's bind address, never the client's Host header.
+        self.PUBLIC_BASE_URL = (os.environ.get("PUBLIC_BASE_URL") or "").rstrip("/") or None
         self.ONEROSTER_MAX_LIMIT = _int("ONEROSTER_MAX_LIMIT", 5000)
         # Client keys allowed to read OneRoster users.password (compliance rule 5), comma-separated.
         self.ONEROSTER_PASSWORD_CLIENTS = os.environ.get("ONEROSTER_PASSWORD_CLIENTS", "")

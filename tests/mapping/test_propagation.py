@@ -3,6 +3,7 @@ sourcedIds survive them; a projection that fails rolls the Ed-Fi write back."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from gateway.mapping.identifiers import sourced_id
@@ -101,6 +102,7 @@ def test_key_change_keeps_sourced_ids_and_cascades(rostered, edfi, db_session):
     assert check(db_session).clean
 
 
+@pytest.mark.as_owner  # the constraint is added in the test's transaction: by the owner
 def test_failed_projection_rolls_the_edfi_write_back(rostered, edfi, db_session):
     # A constraint the OneRoster side cannot satisfy (added in this test's own transaction, so it
     # is rolled back with it) makes the projection fail inside the Ed-Fi write's transaction.

@@ -55,7 +55,8 @@ class Imports(MethodView):
         job = jobs.create_job(
             session, client_key=client.key, filename=upload.filename, dry_run=_flag("dryRun")
         )
-        note_records(f"csv-import:{job.id}")  # the job's report names every row it applied
+        # the job's report names every row it applied
+        note_records(f"csv-import:{job.id}", action="import")
         path = jobs.uploads_dir() / f"{job.id}.upload"
         upload.save(path)
         scope = org_scope(session, client)
