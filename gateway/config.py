@@ -26,6 +26,19 @@ def _int(name: str, default: int) -> int:
         raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _share(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise ValueError(f"{name} must be a share between 0 and 1 (0.10 is 10%), got {raw!r}")
+    return value
+
+
 class Config:
     """Every setting the gateway reads, with its environment variable of the same name."""
 
@@ -70,6 +83,9 @@ class Config:
         self.ONEROSTER_PASSWORD_CLIENTS = os.environ.get("ONEROSTER_PASSWORD_CLIENTS", "")
         # "thread": CSV import jobs run in a worker's background thread; "sync": in the request.
         self.CSV_IMPORT_MODE = os.environ.get("CSV_IMPORT_MODE", "thread")
+        # A bulk CSV file deleting more than this share of an organization's records of a type is
+        # held unless the request allows it.
+        self.CSV_MAX_DELETION_SHARE = _share("CSV_MAX_DELETION_SHARE", 0.10)
         # Tombstones (OneRoster tobedeleted records, Ed-Fi /deletes entries) older than this many
         # days are removed by `gateway purge`; unset: keep them until a period is given.
         self.TOMBSTONE_RETENTION_DAYS = _int("TOMBSTONE_RETENTION_DAYS", 0) or None

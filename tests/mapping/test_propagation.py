@@ -200,3 +200,11 @@ def test_oneroster_import_reports_what_edfi_cannot_take_and_propagates_deletes(
     assert edfi.get("studentSectionAssociations").get_json() == []
     deletes = edfi.get("studentSectionAssociations/deletes").get_json()
     assert [d["keyValues"]["studentUniqueId"] for d in deletes] == ["604822"]
+
+
+def test_verify_names_each_drifting_record_field_and_values(rostered, db_session):
+    db_session.execute(
+        sa.text("UPDATE users SET given_name = 'X' WHERE sourced_id = :s"), {"s": STUDENT}
+    )
+    lines = check(db_session).lines()
+    assert f"  different user {STUDENT} givenName: 'X' stored, 'Lisa' projected" in lines, lines
