@@ -52,7 +52,7 @@ class FakeEdFi(Resources):
                     ],
                 },
             )
-        for n in range(30):
+        for n in range(1 if "one_student" in self.faults else 30):
             self.put_new(
                 "students",
                 {
