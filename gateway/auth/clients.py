@@ -8,6 +8,7 @@ import hmac
 import json
 import secrets
 from functools import cache
+from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -17,12 +18,11 @@ from gateway.auth.context import ClientContext
 from gateway.auth.models import AccessToken, ApiClient
 from gateway.db import utcnow
 from gateway.normalize import nfc
-from gateway.paths import ROOT
 
 
 @cache
 def known_scopes() -> tuple[str, ...]:
-    data = json.loads((ROOT / "gateway" / "auth" / "scopes.json").read_text(encoding="utf-8"))
+    data = json.loads((Path(__file__).with_name("scopes.json")).read_text(encoding="utf-8"))
     return tuple(item["scope"] for item in data["scopes"])
 
 
