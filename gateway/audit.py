@@ -24,6 +24,7 @@ from sqlalchemy import BigInteger, DateTime, Engine, Identity, SmallInteger, Str
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from gateway import metrics
 from gateway.auth.context import current_client
 from gateway.db import Base, database, utcnow
 from gateway.errors import correlation_id
@@ -111,6 +112,9 @@ class AuditWriter:
         except Exception:  # the responses stand; the failure is logged with correlation ids
             ids = ", ".join(str(r["correlation_id"]) for r in rows[:20])
             log.exception("could not write %d audit record(s): %s", len(rows), ids)
+            metrics.audit_rows("dropped", len(rows))
+        else:
+            metrics.audit_rows("written", len(rows))
 
     def submit(self, row: dict) -> None:
         self._ensure_thread()

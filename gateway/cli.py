@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from typing import Any
 
@@ -21,10 +20,26 @@ def _app(config):
     return create_app(config)
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("k12-gateway")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def cli() -> None:
-    """K-12 interoperability gateway: Ed-Fi DS5 API, OneRoster v1.1, professional profiles."""
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+@click.version_option(_version(), "--version", "-V", prog_name="gateway")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """K-12 interoperability gateway: Ed-Fi DS5 API, OneRoster v1.1, professional profiles.
+
+    Logs go to stderr: LOG_LEVEL (default INFO for serve, WARNING for other commands),
+    LOG_FORMAT=text|json."""
+    from gateway import logs
+
+    logs.configure("INFO" if ctx.invoked_subcommand == "serve" else "WARNING")
 
 
 @cli.command()
@@ -32,7 +47,7 @@ def migrate() -> None:
     """Apply database migrations to DATABASE_URL (or the embedded database)."""
     from gateway import migrate as migrations
 
-    with Runtime() as config:
+    with Runtime(migrated=False) as config:
         migrations.upgrade(config.DATABASE_URL)
     click.echo("database is at the latest revision")
 
@@ -53,7 +68,7 @@ def serve(host: str, port: int, workers: int | None, threads: int | None) -> Non
             f"port {port} on {host} is already in use; stop what uses it or choose another "
             "with --port (make run PORT=…)"
         )
-    runtime = Runtime(dynamodb=True)
+    runtime = Runtime(dynamodb=True, migrated=False)
     with runtime:
         run_server(runtime, host, port, workers, threads)
 

@@ -53,8 +53,11 @@ class Runtime:
     It exports the resolved settings to the environment so that server workers see them too.
     """
 
-    def __init__(self, *, dynamodb: bool = False) -> None:
+    def __init__(self, *, dynamodb: bool = False, migrated: bool = True) -> None:
+        """`migrated`: the command needs the database at the latest revision (else it stops with
+        exit 2, pointing at `gateway migrate`); only `migrate` and `serve` pass False."""
         self.want_dynamodb = dynamodb
+        self.want_migrated = migrated
         self.config = Config()
         self.postgres: EmbeddedPostgres | None = None
         self.dynamo: EmbeddedDynamo | None = None
@@ -82,6 +85,10 @@ class Runtime:
             self.postgres = EmbeddedPostgres(self.data_dir)
             cfg.DATABASE_URL = self.postgres.start()
             os.environ["DATABASE_URL"] = cfg.DATABASE_URL
+        if self.want_migrated:
+            from gateway.migrate import require_current
+
+            require_current(cfg.DATABASE_URL)
         if self.want_dynamodb and not cfg.DYNAMODB_ENDPOINT_URL and not aws_configured():
             os.environ.setdefault("AWS_ACCESS_KEY_ID", "embedded")
             os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "embedded")
