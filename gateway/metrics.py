@@ -97,7 +97,9 @@ def watch_pool(engine: Any) -> None:
     s = series()
     size = getattr(engine.pool, "size", None)
     if callable(size):
-        s.pool_size.inc(size())
+        kept = size()
+        s.pool_size.inc(kept)
+        event.listen(engine, "engine_disposed", lambda *_: s.pool_size.dec(kept), once=True)
     event.listen(engine, "checkout", lambda *_: s.pool_checked_out.inc())
     event.listen(engine, "checkin", lambda *_: s.pool_checked_out.dec())
 

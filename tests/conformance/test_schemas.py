@@ -9,7 +9,7 @@ import re
 import jsonschema
 import pytest
 
-from conformance.schemas import ONEROSTER_DIR, SCHEMAS_DIR, oneroster_data, oneroster_validator
+from conformance.schemas import ONEROSTER_DIR, oneroster_data, oneroster_validator
 
 CONTRACT = ONEROSTER_DIR / "oneroster-1.1-contract.md"
 
