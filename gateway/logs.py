@@ -41,13 +41,13 @@ class JsonFormatter(logging.Formatter):
 
 def configure(default_level: str = "INFO") -> None:
     """Set up the root logger from LOG_LEVEL and LOG_FORMAT (bad values: one-line error)."""
-    name = (os.environ.get("LOG_LEVEL") or default_level).upper()
-    level = logging.getLevelName(name)
+    given = os.environ.get("LOG_LEVEL") or default_level
+    level = logging.getLevelName(given.upper())
     if not isinstance(level, int):
         raise ConfigurationError(
-            f"LOG_LEVEL {name!r} is not a level: use DEBUG, INFO, WARNING, ERROR or CRITICAL"
+            f"LOG_LEVEL {given!r} is not a level: use DEBUG, INFO, WARNING, ERROR or CRITICAL"
         )
-    fmt = (os.environ.get("LOG_FORMAT") or "text").lower()
+    fmt = os.environ.get("LOG_FORMAT") or "text"
     if fmt not in FORMATS:
         raise ConfigurationError(f"LOG_FORMAT {fmt!r} is not one of: {', '.join(FORMATS)}")
     handler = logging.StreamHandler()
