@@ -52,6 +52,9 @@ def make_app(url: str):
     config = Config()
     config.DATABASE_URL = url
     config.SECRET_KEY = "bench-secret-key"
+    # In-process requests (Flask's test client) are never closed by a server, so admission
+    # control, which frees a slot when the response closes, is off: these benches measure the app.
+    config.MAX_IN_FLIGHT = 0
     return create_app(config)
 
 

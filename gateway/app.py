@@ -39,6 +39,9 @@ def create_app(config: Config | dict | None = None, database: db.Database | None
         database = db.Database(db.make_engine(url, app.config))
     db.init_app(app, database)
 
+    from gateway import admission
+
+    admission.init_app(app)  # inside ProxyFix: a refusal sees the public scheme and host too
     if app.config.get("TRUSTED_PROXIES"):
         # Behind a TLS load balancer: absolute URLs (hrefs, Link headers) and OAuth 1.0a
         # signature base strings must use the public scheme and host the client used.

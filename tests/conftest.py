@@ -42,6 +42,9 @@ class TestConfig(Config):
         self.TOKEN_CACHE_SECONDS = 0
         # Audit rows are written before each response, so tests can read them straight away.
         self.AUDIT_MODE = "sync"
+        # Concurrency tests drive more requests at once than one process admits in production;
+        # admission control is tested on its own apps (tests/test_admission.py).
+        self.MAX_IN_FLIGHT = 0
         self.TESTING = True
 
 
