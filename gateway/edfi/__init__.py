@@ -10,9 +10,11 @@ from flask_smorest import Api
 
 def init_app(app: Flask, api: Api) -> None:
     """Register the Ed-Fi routes (one generic engine for every resource)."""
+    from gateway.edfi.bulk_routes import blp as bulk_blp
     from gateway.edfi.views import blp
 
     app.register_blueprint(blp)
+    app.register_blueprint(bulk_blp)  # after `blp`, which registers the URL converters
 
 
 def init_cli(group: click.Group) -> None:

@@ -3,7 +3,9 @@
 The same rules as the per-request service — definitions-driven validation, descriptor values,
 references — but checked with one query per descriptor batch and per reference, and written with
 multi-row INSERT … ON CONFLICT statements. Each rejected record is reported with its reason; the
-others are written. Bulk loads run district-wide (no client), like the ODS bulk loader.
+others are written. Given an Authorizer (a client's bulk job), each record must also pass the
+check the per-record API makes before a write; without one (the operator's `gateway
+load-interchange`, the demo district) the load is district-wide, like the ODS bulk loader.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from gateway.edfi import documents, nested
 from gateway.edfi.definitions import Reference, Registry, Resource
 from gateway.edfi.dependents import target_flats
 from gateway.edfi.references import ReferenceChecks
+from gateway.edfi.security import Authorizer
 from gateway.edfi.service import WRITE_LISTENERS, WriteEvent
+from gateway.errors import Forbidden
 
 CHUNK = 500
 
@@ -60,10 +64,17 @@ def _reason(problems: documents.Problems) -> str:
 
 
 class BulkUpsert(ReferenceChecks):
-    def __init__(self, session: Session, registry: Registry, origin: str = "edfi"):
+    def __init__(
+        self,
+        session: Session,
+        registry: Registry,
+        origin: str = "edfi",
+        authorizer: Authorizer | None = None,
+    ):
         self.session = session
         self.registry = registry
         self.origin = origin
+        self.authorizer = authorizer
 
     def run(self, res: Resource, bodies: list[Any]) -> BulkResult:
         result = BulkResult()
@@ -80,8 +91,44 @@ class BulkUpsert(ReferenceChecks):
         valid = self._check_descriptors(valid, result)
         valid = self._check_references(res, valid, result)
         valid = self._check_education_organization_ids(res, valid, result)
+        valid = self._check_authorization(res, valid, result)
         self._write(res, valid, result)
         return result
+
+    def _check_authorization(self, res: Resource, valid: list, result: BulkResult) -> list:
+        """The per-record API's write check, record by record (records of this load that come
+        earlier in dependency order are already written in the same transaction)."""
+        auth = self.authorizer
+        if auth is None or (auth.unrestricted and not res.descriptor) or not valid:
+            return valid
+        existing = self._existing_keys(res, valid)
+        kept = []
+        for index, values, problems in valid:
+            key = tuple(values.get(flat) for flat in self._key_flats(res))
+            try:
+                auth.check_write(self.session, res, values, key in existing)
+            except Forbidden as denied:
+                result.rejected.append((index, denied.message))
+            else:
+                kept.append((index, values, problems))
+        return kept
+
+    @staticmethod
+    def _key_flats(res: Resource) -> list[str]:
+        by_column = {c.name: flat for flat, c in res.columns.items()}
+        return [by_column[c] for c in res.key_columns]
+
+    def _existing_keys(self, res: Resource, valid: list) -> set[tuple]:
+        flats = self._key_flats(res)
+        columns = [res.table.c[c] for c in res.key_columns]
+        if res.descriptor or not columns:
+            return set()
+        keys = sorted({tuple(v.get(f) for f in flats) for _i, v, _p in valid}, key=repr)
+        found: set[tuple] = set()
+        for chunk in _chunks(keys):
+            rows = self.session.execute(sa.select(*columns).where(sa.tuple_(*columns).in_(chunk)))
+            found.update(tuple(r) for r in rows)
+        return found
 
     def _check_descriptors(self, valid: list, result: BulkResult) -> list:
         wanted: set[tuple[str, str, str]] = set()

@@ -18,8 +18,8 @@ import click
     "district's descriptor interchange is not among the files.",
 )
 def load_interchange_command(directory: Path, namespaces: tuple[str, ...]) -> None:
-    """Load Ed-Fi interchange XML files from DIRECTORY through the Ed-Fi service, in dependency
-    order.
+    """Load Ed-Fi interchange XML files (and <resource>.ndjson files) from DIRECTORY, set-based in
+    dependency order, with the checks of the API and of bulk jobs (POST /data/v3/bulkOperations).
 
     Prints counts per resource and every rejected record with its reason. Exits 1 when any record
     was rejected (the accepted ones stay loaded), so scripts notice partial loads.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 from gateway.auth.access import OrgScope
 from gateway.edfi.bulk import BulkUpsert
 from gateway.edfi.definitions import registry
-from gateway.edfi.interchange import InterchangeReader, Record
+from gateway.edfi.interchange import Record
+from gateway.edfi.security import Authorizer
+from gateway.edfi.uploads import JSON_SUFFIXES, XML_SUFFIX, read_files
 from gateway.errors import GatewayError
 
 DISTRICT_WIDE = OrgScope(True, frozenset(), frozenset())
@@ -30,7 +32,7 @@ class LoadReport:
     def lines(self) -> list[str]:
         out = []
         for name in sorted(
-            set(self.created) | set(self.updated) | {r for _, r, _ in self.rejected}
+            (set(self.created) | set(self.updated) | {r for _, r, _ in self.rejected}) - {""}
         ):
             rejected = sum(1 for _, r, _ in self.rejected if r == name)
             out.append(
@@ -52,15 +54,26 @@ def describe(err: GatewayError) -> str:
 
 
 def load_records(
-    session: Session, records: list[Record], report: LoadReport, origin: str = "edfi"
+    session: Session,
+    records: list[Record],
+    report: LoadReport,
+    origin: str = "edfi",
+    *,
+    authorizer: Authorizer | None = None,
+    commit_each: bool = True,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> None:
     """Upsert records in dependency order, set-based per resource: every record is checked like an
-    API request; rejected ones are reported with their reason, the others written."""
+    API request; rejected ones are reported with their reason, the others written. With
+    `commit_each` each resource is committed as it is loaded (the operator's partial load);
+    without it the caller decides the one transaction's fate. `progress("load", records done,
+    records in all)` is called after each resource."""
     reg = registry()
-    bulk = BulkUpsert(session, reg, origin=origin)
+    bulk = BulkUpsert(session, reg, origin=origin, authorizer=authorizer)
     grouped: dict[str, list[Record]] = defaultdict(list)
     for record in records:
         grouped[record.resource].append(record)
+    done = 0
     for name in sorted(grouped, key=lambda n: (reg.resources[n].order, n)):
         group = grouped[name]
         result = bulk.run(reg.resources[name], [r.body for r in group])
@@ -68,7 +81,11 @@ def load_records(
         report.updated[name] += result.updated
         for index, reason in sorted(result.rejected):
             report.rejected.append((group[index].source, name, reason))
-        session.commit()
+        if commit_each:
+            session.commit()
+        if progress is not None:
+            done += len(group)
+            progress("load", done, len(records))
 
 
 def _uris(value: object, prefixes: tuple[str, ...]) -> Iterator[str]:
@@ -101,21 +118,16 @@ def district_descriptors(records: list[Record], namespaces: tuple[str, ...]) -> 
 def load_interchange(
     session: Session, directory: Path, district_namespaces: tuple[str, ...] = ()
 ) -> LoadReport:
-    """Load every *.xml file of `directory`; descriptor values the data uses in
-    `district_namespaces`
-    are created first."""
+    """Load every interchange *.xml and <resource>.ndjson file of `directory` (read as a bulk
+    job reads a package); descriptor values the data uses in `district_namespaces` are created
+    first."""
     report = LoadReport()
-    reader = InterchangeReader(registry())
-    files = sorted(Path(directory).glob("*.xml"))
-    for path in files:
-        reader.index_ids(path)
-    records: list[Record] = []
-    for path in files:
-        for item in reader.records(path):
-            if isinstance(item, Record):
-                records.append(item)
-            else:
-                report.skipped[item[0]] += 1
+    suffixes = (XML_SUFFIX, *JSON_SUFFIXES)
+    files = sorted(p for p in Path(directory).iterdir() if p.name.lower().endswith(suffixes))
+    package = read_files([(p.name, p) for p in files], registry())
+    report.skipped.update(package.skipped)
+    report.rejected.extend((r.source, r.resource, r.reason) for r in package.rejected)
+    records = package.records
     if district_namespaces:
         records = district_descriptors(records, district_namespaces) + records
     load_records(session, records, report)

@@ -12,6 +12,7 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,10 +38,16 @@ def uploads_dir() -> Path:
 
 
 def create_job(
-    session: Session, *, client_key: str | None, filename: str | None, dry_run: bool
+    session: Session,
+    *,
+    client_key: str | None,
+    filename: str | None,
+    dry_run: bool,
+    kind: str = "oneroster-csv",
 ) -> CsvImportJob:
     job = CsvImportJob(
         id=uuid.uuid4(),
+        kind=kind,
         client_key=client_key,
         filename=(filename or "")[:255] or None,
         dry_run=dry_run,
@@ -110,34 +117,48 @@ class _ProgressRecorder:
             )
 
 
-def _run_in_thread(app: Flask, job_id: uuid.UUID, path: Path, scope: OrgScope | None) -> None:
+# The work of a job: runs it to its end (the job row says how it ended); `progress` may be None.
+Work = Callable[[Session, CsvImportJob, Path, Any], object]
+
+
+def _run_in_thread(app: Flask, job_id: uuid.UUID, path: Path, work: Work) -> None:
     with app.app_context():
         session = get_session()
         job = session.get(CsvImportJob, job_id)
         try:
             if job is not None:
-                execute(session, job, path, scope, _ProgressRecorder(job_id))
+                work(session, job, path, _ProgressRecorder(job_id))
         finally:
             path.unlink(missing_ok=True)
 
 
 def submit(session: Session, job: CsvImportJob, path: Path, scope: OrgScope | None) -> None:
-    """Run the job the configured way; the upload at `path` is removed when it is done."""
+    """Run the CSV import job the configured way; the upload at `path` is removed when done."""
+
+    def work(session: Session, job: CsvImportJob, path: Path, progress: Any) -> None:
+        execute(session, job, path, scope, progress)
+
+    submit_work(session, job, path, work)
+
+
+def submit_work(session: Session, job: CsvImportJob, path: Path, work: Work) -> None:
+    """Run a job's work as CSV_IMPORT_MODE says (in the request, or in a background thread of
+    the worker); the upload at `path` is removed when it is done."""
     # A job left `running` by a dead worker is closed first; its lingering database session,
     # and the organization locks it holds, would otherwise make this import wait.
     lease.expire_stale(session)
     mode = current_app.config.get("CSV_IMPORT_MODE") or os.environ.get("CSV_IMPORT_MODE")
     if (mode or "thread") == "sync":
         try:
-            execute(session, job, path, scope)
+            work(session, job, path, None)
         finally:
             path.unlink(missing_ok=True)
         return
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     thread = threading.Thread(
         target=_run_in_thread,
-        args=(app, job.id, path, scope),
-        name=f"csv-import-{job.id}",
+        args=(app, job.id, path, work),
+        name=f"{job.kind}-{job.id}",
         daemon=True,
     )
     thread.start()

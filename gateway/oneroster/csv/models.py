@@ -19,6 +19,8 @@ class CsvImportJob(Base):
     client_key: Mapped[str | None] = mapped_column(String(64))
     filename: Mapped[str | None] = mapped_column(String(255))
     dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
+    # what the job imports: "oneroster-csv" or "edfi-bulk" (migration bulk_0001)
+    kind: Mapped[str] = mapped_column(String(20), default="oneroster-csv")
     # queued → running → applied | rejected | dry-run | failed
     status: Mapped[str] = mapped_column(String(20))
     phase: Mapped[str | None] = mapped_column(String(20))

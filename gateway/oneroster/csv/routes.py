@@ -76,7 +76,12 @@ class ImportsById(MethodView):
         session = get_session()
         job = session.get(CsvImportJob, key)
         client = current_client()
-        if job is None or client is None or job.client_key != client.key:
+        if (
+            job is None
+            or job.kind != "oneroster-csv"
+            or client is None
+            or job.client_key != client.key
+        ):
             raise NotFound("No import job has this id.")
         if job.status in lease.UNFINISHED and lease.expire_stale(session, job.id):
             session.refresh(job)
