@@ -1,7 +1,7 @@
 """Prometheus metrics at GET /metrics, through prometheus-client.
 
 Requests by API, route template, method and status; request latency histograms; database pool
-usage; CSV import jobs by status; audit rows written and dropped. Under gunicorn the workers share
+usage; import jobs (CSV, Ed-Fi bulk) by status; audit rows written and dropped. Under gunicorn the workers share
 their series through prometheus-client's multi-process mode (PROMETHEUS_MULTIPROC_DIR, which
 `gateway serve` sets up); prometheus_client is imported only once that is decided.
 """
@@ -104,8 +104,9 @@ def watch_pool(engine: Any) -> None:
     event.listen(engine, "checkin", lambda *_: s.pool_checked_out.dec())
 
 
-class _CsvJobs:
-    """CSV import jobs by status, counted in the database at scrape time (every worker's jobs)."""
+class _ImportJobs:
+    """Import jobs (OneRoster CSV, Ed-Fi bulk) by kind and status, counted in the database at
+    scrape time, so every worker's jobs are in it."""
 
     def __init__(self, engine: Any) -> None:
         self.engine = engine
@@ -114,17 +115,19 @@ class _CsvJobs:
         from prometheus_client.core import GaugeMetricFamily
 
         family = GaugeMetricFamily(
-            "gateway_csv_import_jobs", "OneRoster CSV import jobs by status", labels=["status"]
+            "gateway_import_jobs",
+            "Import jobs by kind (oneroster-csv, edfi-bulk) and status",
+            labels=["kind", "status"],
         )
         try:
             with self.engine.connect() as conn:
                 rows = conn.execute(
-                    text("SELECT status, count(*) FROM csv_import_jobs GROUP BY status")
+                    text("SELECT kind, status, count(*) FROM csv_import_jobs GROUP BY 1, 2")
                 ).all()
         except Exception:  # a scrape must not fail because the database is down
             rows = []
-        for status, count in rows:
-            family.add_metric([status], count)
+        for kind, status, count in rows:
+            family.add_metric([kind, status], count)
         yield family
 
 
@@ -142,7 +145,7 @@ def scrape() -> Response:
     else:
         registry = REGISTRY
     jobs = CollectorRegistry()
-    jobs.register(_CsvJobs(database().engine))  # type: ignore[arg-type]
+    jobs.register(_ImportJobs(database().engine))  # type: ignore[arg-type]
     body = generate_latest(registry) + generate_latest(jobs)
     return Response(
         body, mimetype=CONTENT_TYPE_LATEST.split(";")[0], content_type=CONTENT_TYPE_LATEST

@@ -162,7 +162,7 @@ def test_metrics_are_scraped_and_requests_logged_as_json(live):
     assert "gateway_http_request_duration_seconds_bucket{" in text
     assert "gateway_db_pool_checked_out " in text and "gateway_db_pool_size " in text
     assert 'gateway_audit_rows_total{outcome="written"}' in text
-    assert "# TYPE gateway_csv_import_jobs gauge" in text
+    assert "# TYPE gateway_import_jobs gauge" in text
     lines = [json.loads(line) for line in live.log.read_text().splitlines() if line.startswith("{")]
     requests_logged = [line for line in lines if line["logger"] == "gateway.request"]
     profile_reads = [line for line in requests_logged if line["path"].startswith("/profiles/")]
