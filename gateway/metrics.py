@@ -1,9 +1,10 @@
 """Prometheus metrics at GET /metrics, through prometheus-client.
 
 Requests by API, route template, method and status; request latency histograms; database pool
-usage; import jobs (CSV, Ed-Fi bulk) by status; audit rows written and dropped. Under gunicorn the workers share
-their series through prometheus-client's multi-process mode (PROMETHEUS_MULTIPROC_DIR, which
-`gateway serve` sets up); prometheus_client is imported only once that is decided.
+usage; import jobs (CSV, Ed-Fi bulk) by status; audit rows written and dropped. Under gunicorn
+the workers share their series through prometheus-client's multi-process mode
+(PROMETHEUS_MULTIPROC_DIR, which `gateway serve` sets up); prometheus_client is imported only once
+that is decided.
 """
 
 from __future__ import annotations
