@@ -145,11 +145,31 @@ _IMSX_MINOR = {
 }
 
 
+# what a client may send to name its request: the ODS/API's query parameter and header, then ours
+ODS_CORRELATION_PARAM = "correlationid"
+ODS_CORRELATION_HEADER = "correlation-id"
+
+
+def _sent_correlation_id() -> str:
+    """The ODS/API's `correlation-id` header, else its `correlationId` query parameter, else
+    ours."""
+    if not request:
+        return ""
+    value = request.headers.get(ODS_CORRELATION_HEADER, "").strip()
+    if value:
+        return value
+    for name, arg in request.args.items():
+        if name.lower() == ODS_CORRELATION_PARAM and arg.strip():
+            return arg.strip()
+    return request.headers.get(CORRELATION_HEADER, "").strip()
+
+
 def correlation_id() -> str:
     cid = g.get("correlation_id")
     if cid is None:
-        sent = request.headers.get(CORRELATION_HEADER, "").strip() if request else ""
-        cid = sent[:128] if sent else uuid.uuid4().hex
+        # echoed in a response header: printable ASCII only
+        sent = "".join(c for c in _sent_correlation_id()[:128] if " " <= c <= "~").strip()
+        cid = sent or uuid.uuid4().hex
         g.correlation_id = cid
     return cid
 
@@ -180,6 +200,13 @@ def render_edfi(err: GatewayError) -> Response:
     return response
 
 
+def render_edfi_error(err: GatewayError) -> Response:
+    """An error in the Ed-Fi envelope wherever it is raised (the ODS/API's /oauth routes)."""
+    response = render_edfi(err)
+    response.status_code = err.status
+    return response
+
+
 def imsx_status(
     description: str, code_minor: str, *, major: str = "failure", severity: str = "error"
 ) -> dict[str, Any]:
@@ -200,7 +227,7 @@ def imsx_status(
 
 def render_oneroster(err: GatewayError) -> Response:
     minor = err.code_minor or _IMSX_MINOR.get(err.status, "invalid_data")
-    body = imsx_status(err.message, minor)
+    body = imsx_status(" ".join([err.message, *(err.errors or [])]), minor)
     if err.validation_errors:
         body["imsx_description"] = (
             err.message
@@ -235,6 +262,10 @@ def render(err: GatewayError) -> Response:
     return response
 
 
+def method_not_supported(method: str) -> str:
+    return f"The endpoint of the request does not support the '{method}' method."
+
+
 def _from_http(exc: HTTPException) -> GatewayError:
     status = exc.code or 500
     cls = _HTTP_TO_DOMAIN.get(status, GatewayError)
@@ -244,6 +275,13 @@ def _from_http(exc: HTTPException) -> GatewayError:
     elif status == 405:
         message = f"The method {request.method} is not allowed on {request.path}."
     err = cls(message, status=status)
+    if api_family(request.path) == "edfi" and status in (404, 405):
+        # the ODS/API's words
+        if status == 404:
+            err.message = "The specified data could not be found."
+        else:
+            err.message = "The request construction was invalid."
+            err.errors = [method_not_supported(request.method)]
     allowed = getattr(exc, "valid_methods", None)
     if status == 405 and allowed:
         err.headers["Allow"] = ", ".join(sorted(allowed))

@@ -7,13 +7,39 @@ from botocore.config import Config as BotoConfig
 from flask import Flask, current_app
 from flask_smorest import Api
 
+# How callers authenticate, declared so that Swagger UI's "Authorize" then "Try it out" work:
+# OAuth2 client credentials (the token URL is this server's, relative to the document), a bearer
+# token obtained elsewhere, and OAuth 1.0a, which OpenAPI 3.0 cannot express, described on the
+# Authorization header it signs.
+SECURITY_SCHEMES: dict[str, dict] = {
+    "oauth2": {
+        "type": "oauth2",
+        "description": "OAuth 2.0 client credentials: the API client's key and secret.",
+        "flows": {"clientCredentials": {"tokenUrl": "/oauth/token", "scopes": {}}},
+    },
+    "bearer": {"type": "http", "scheme": "bearer", "description": "POST /oauth/token"},
+    "oauth1": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Authorization",
+        "description": (
+            "OneRoster v1.1 only: OAuth 1.0a signed requests (HMAC-SHA1 or HMAC-SHA256, the API "
+            "client's key as oauth_consumer_key and its secret as consumer secret). Each request "
+            "is signed separately, which Swagger UI cannot do: use an OAuth 1.0a client, or "
+            "OAuth 2.0 here."
+        ),
+    },
+}
+# any one of them authenticates a call; routes that need none say security=[]
+DEFAULT_SECURITY: list[dict[str, list[str]]] = [{"oauth2": []}, {"bearer": []}, {"oauth1": []}]
+
 
 def init_api(app: Flask) -> Api:
     """One flask-smorest Api per app (tests build several apps in one process)."""
+    app.config.setdefault("API_SPEC_OPTIONS", {"security": DEFAULT_SECURITY})
     api = Api(app)
-    api.spec.components.security_scheme(
-        "bearer", {"type": "http", "scheme": "bearer", "description": "POST /oauth/token"}
-    )
+    for name, scheme in SECURITY_SCHEMES.items():
+        api.spec.components.security_scheme(name, scheme)
     app.extensions["gateway.api"] = api
     return api
 

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from conformance.edfi import authz, changes, discovery, lifecycle, paging, references, shapes
+from conformance.edfi import (
+    authz,
+    changes,
+    discovery,
+    lifecycle,
+    paging,
+    references,
+    shapes,
+    wire,
+)
 from conformance.http import Http
 from conformance.runner import CheckList, Context, Suite
 
@@ -24,6 +33,6 @@ def create_suite(args: argparse.Namespace) -> tuple[Suite, CheckList]:
     checks = CheckList()
     # Order matters: the lifecycle's scratch course is used by reference and change checks,
     # and deleted by the last lifecycle check.
-    for module in (discovery, shapes, lifecycle, references, changes, paging, authz):
+    for module in (discovery, shapes, lifecycle, references, changes, paging, wire, authz):
         checks.extend(module.checks)
     return Suite("Ed-Fi API", base, context), checks

@@ -95,15 +95,14 @@ def _offsets(ctx: Context) -> None:
 def _cursor_walk(ctx: Context, size: int, token: str | None) -> tuple[list[str], list[str]]:
     seen: list[str] = []
     problems: list[str] = []
-    for page in range(ctx.state["max_pages"] + 1):
+    for _page in range(ctx.state["max_pages"] + 2):
         params: dict[str, object] = {"pageSize": size}
         if token:
             params["pageToken"] = token
         r = ctx.http.get(_path(ctx), params=params)
         expect_status(r, 200)
         batch = [i.get("id") for i in items(r)]
-        if page > 0 and not batch:
-            problems.append("the last page carried a Next-Page-Token that leads to an empty page")
+        # ODS/API 7.3 names a next page on every non-empty one: the walk ends on an empty page
         seen += batch
         token = r.headers.get("Next-Page-Token")
         if not token or not batch:
@@ -113,8 +112,7 @@ def _cursor_walk(ctx: Context, size: int, token: str | None) -> tuple[list[str],
 
 @checks.add(
     "paging",
-    "cursor paging: Next-Page-Token to the end (absent on the last page), "
-    "the same records as offset paging",
+    "cursor paging: Next-Page-Token to the end (an empty page), the same records as offset paging",
 )
 def _cursor(ctx: Context) -> None:
     size, total = _page_size(ctx), _total(ctx)
@@ -135,7 +133,9 @@ def _cursor(ctx: Context) -> None:
 @checks.add("paging", "/partitions?number=3 gives page tokens that split the collection")
 def _partitions(ctx: Context) -> None:
     size, total = _page_size(ctx), _total(ctx)
-    r = ctx.http.get(_path(ctx) + "/partitions", params={"number": 3})
+    r = ctx.http.get(
+        _path(ctx) + "/partitions", params={"number": 3, "allowSmallPartitions": "true"}
+    )
     expect_status(r, 200)
     tokens = r.json().get("pageTokens") if isinstance(r.json(), dict) else None
     ensure(isinstance(tokens, list) and tokens, f"{describe(r)}: no pageTokens array")

@@ -23,6 +23,7 @@ __all__ = [
 ]
 
 _BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="gateway"'}
+NOT_AUTHENTICATED = "The caller could not be authenticated."
 
 
 def authenticate_bearer() -> ClientContext:
@@ -30,15 +31,23 @@ def authenticate_bearer() -> ClientContext:
     from gateway.auth.tokens import cached_lookup
 
     header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized(
-            "Authorization header is missing or is not a bearer token.", headers=_BEARER_CHALLENGE
-        )
+    scheme, _, token = header.strip().partition(" ")
+    # the ODS/API's words: a generic detail, the reason in `errors`
+    if not header.strip():
+        reason = "Authorization header is missing."
+    elif scheme.lower() != "bearer":
+        reason = "Unknown Authorization header scheme."
+    elif not token.strip():
+        reason = "Missing Authorization header bearer token value."
+    else:
+        reason = ""
+    if reason:
+        raise Unauthorized(NOT_AUTHENTICATED, errors=[reason], headers=_BEARER_CHALLENGE)
     found = cached_lookup(get_session(), token.strip(), current_app.config["TOKEN_CACHE_SECONDS"])
     if found is None:
         raise Unauthorized(
-            "The access token is invalid, expired or revoked.",
+            NOT_AUTHENTICATED,
+            errors=["Invalid token"],
             headers={"WWW-Authenticate": 'Bearer realm="gateway", error="invalid_token"'},
         )
     set_current_client(found)

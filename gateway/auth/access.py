@@ -3,16 +3,34 @@
 A client names organizations by Ed-Fi id ("255901") or OneRoster org sourcedId. An organization
 covers its descendants (a district covers its schools), and an organization is known by both names
 (the OneRoster org whose `identifier` is the Ed-Fi id). A client with no organization reaches all.
+
+Reach comes from the operator, never from data the client writes. The names are the operator's
+(`gateway clients create --edorg`); the descendants are found through org parents, org identifiers
+and schools' LEAs, so those are guarded on every write path, and every relationship a limited
+client can create stays inside its reach:
+- CSV import (gateway.oneroster.csv.reach): its orgs are placed only under a parent in its reach
+  (or keep the stored one); a new or re-identified org may not take an identifier that names an
+  organization outside the reach (an Ed-Fi education organization, another org, or a name the
+  operator gave any client); and for every importer, an org may not share its id with an education
+  organization of another kind (gateway.auth.org_ids).
+- Ed-Fi (gateway.edfi.security, `writeWithin`): a school is written only under an LEA in reach (or
+  keeps its LEA); a school or LEA is written only when its own id is in reach, and one id never
+  names two kinds of organization (gateway.edfi.references).
+- OneRoster REST writes no orgs; the projection into Ed-Fi skips an org whose id another kind holds,
+  and `gateway mapping verify` reports such collisions an older database still holds. Meanwhile
+  such an org's identifier counts for no Ed-Fi reach here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from flask import g
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
+from gateway.auth import org_ids
 from gateway.auth.context import ClientContext
 
 
@@ -29,18 +47,25 @@ class OrgScope:
         return self.unrestricted or (sourced_id is not None and sourced_id in self.sourced_ids)
 
 
-_ORG_TREE = text(
-    """
-    WITH RECURSIVE tree AS (
-        SELECT sourced_id, identifier FROM organizations
-         WHERE sourced_id = ANY(:names) OR identifier = ANY(:names)
-        UNION
-        SELECT o.sourced_id, o.identifier
-          FROM organizations o JOIN tree t ON o.parent_id = t.sourced_id
+@cache
+def _org_tree() -> TextClause:
+    """The orgs named and their descendants: (sourcedId, identifier, whether the identifier is
+    another kind's id). Such an identifier (written before the import refused it) counts for no
+    Ed-Fi reach."""
+    shared = org_ids.held_by_other_kind_sql("t.identifier", "t.type", "t.sourced_id")
+    return text(
+        f"""
+        WITH RECURSIVE tree AS (
+            SELECT sourced_id, identifier, type FROM organizations
+             WHERE sourced_id = ANY(:names) OR identifier = ANY(:names)
+            UNION
+            SELECT o.sourced_id, o.identifier, o.type
+              FROM organizations o JOIN tree t ON o.parent_id = t.sourced_id
+        )
+        SELECT t.sourced_id, t.identifier, t.identifier IS NOT NULL AND {shared} FROM tree t
+        """
     )
-    SELECT sourced_id, identifier FROM tree
-    """
-)
+
 
 _SCHOOLS_OF_LEAS = text("SELECT school_id FROM schools WHERE local_education_agency_id = ANY(:ids)")
 
@@ -57,16 +82,16 @@ def compute_org_scope(session: Session, names: tuple[str, ...]) -> OrgScope:
         return OrgScope(True, frozenset(), frozenset())
     sourced_ids: set[str] = set()
     edfi_ids: set[int] = {i for i in map(_as_int, names) if i is not None}
-    for sourced_id, identifier in session.execute(_ORG_TREE, {"names": list(names)}):
+    for sourced_id, identifier, shared in session.execute(_org_tree(), {"names": list(names)}):
         sourced_ids.add(sourced_id)
-        number = _as_int(identifier)
+        number = None if shared else _as_int(identifier)
         if number is not None:
             edfi_ids.add(number)
     if edfi_ids:
         edfi_ids.update(session.scalars(_SCHOOLS_OF_LEAS, {"ids": sorted(edfi_ids)}).all())
         # The schools' OneRoster orgs (and anything below them) are covered too.
-        for sourced_id, _ in session.execute(
-            _ORG_TREE, {"names": [str(i) for i in sorted(edfi_ids)]}
+        for sourced_id, _, _ in session.execute(
+            _org_tree(), {"names": [str(i) for i in sorted(edfi_ids)]}
         ):
             sourced_ids.add(sourced_id)
     return OrgScope(False, frozenset(edfi_ids), frozenset(sourced_ids))

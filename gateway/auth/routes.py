@@ -6,12 +6,13 @@ import base64
 import binascii
 from urllib.parse import unquote
 
-from flask import current_app, jsonify, request
+from flask import Response, current_app, jsonify, request
 from flask_smorest import Blueprint
 
 from gateway.auth import clients, tokens
 from gateway.auth.models import ApiClient
 from gateway.db import get_session
+from gateway.errors import BadRequest, render_edfi_error
 
 blp = Blueprint("oauth", __name__, url_prefix="/oauth", description="OAuth 2.0 client credentials")
 
@@ -111,9 +112,31 @@ def token_info():
     Body `{"token": "…"}` (JSON or form). Unknown, expired or revoked tokens answer
     `{"active": false}`.
     """
-    value = _body().get("token")
+    body = _body()
+    value = body.get("token", body.get("Token"))
     if not isinstance(value, str) or not value:
-        return _oauth_error("invalid_request", "token is required.", 400)
+        return render_edfi_error(
+            BadRequest(
+                "An invalid token was provided",
+                errors=["The token was not present, or was not processable as a GUID value."],
+            )
+        )
+    # As the ODS/API, when the caller authenticates: a token that authenticates nobody is a
+    # 401 without a body, and only the caller's own token may be inspected.
+    scheme, _, bearer = request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() == "bearer" and bearer.strip():
+        if tokens.lookup(get_session(), bearer.strip()) is None:
+            return Response(status=401)
+        if bearer.strip() != value:
+            return render_edfi_error(
+                BadRequest(
+                    "The authentication token and the token to inspect must match.",
+                    errors=[
+                        "The authentication token (header) and the token to inspect in the body "
+                        "must match."
+                    ],
+                )
+            )
     found = tokens.lookup(get_session(), value)
     if found is None:
         return jsonify({"active": False})

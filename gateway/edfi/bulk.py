@@ -106,7 +106,7 @@ class BulkUpsert(ReferenceChecks):
         for index, values, problems in valid:
             key = tuple(values.get(flat) for flat in self._key_flats(res))
             try:
-                auth.check_write(self.session, res, values, key in existing)
+                auth.check_write(self.session, res, values, existing.get(key))
             except Forbidden as denied:
                 result.rejected.append((index, denied.message))
             else:
@@ -118,16 +118,19 @@ class BulkUpsert(ReferenceChecks):
         by_column = {c.name: flat for flat, c in res.columns.items()}
         return [by_column[c] for c in res.key_columns]
 
-    def _existing_keys(self, res: Resource, valid: list) -> set[tuple]:
+    def _existing_keys(self, res: Resource, valid: list) -> dict[tuple, Any]:
+        """Natural key → id of the stored records the load would replace."""
         flats = self._key_flats(res)
         columns = [res.table.c[c] for c in res.key_columns]
         if res.descriptor or not columns:
-            return set()
+            return {}
         keys = sorted({tuple(v.get(f) for f in flats) for _i, v, _p in valid}, key=repr)
-        found: set[tuple] = set()
+        found: dict[tuple, Any] = {}
         for chunk in _chunks(keys):
-            rows = self.session.execute(sa.select(*columns).where(sa.tuple_(*columns).in_(chunk)))
-            found.update(tuple(r) for r in rows)
+            rows = self.session.execute(
+                sa.select(res.table.c.id, *columns).where(sa.tuple_(*columns).in_(chunk))
+            )
+            found.update((tuple(r[1:]), r[0]) for r in rows)
         return found
 
     def _check_descriptors(self, valid: list, result: BulkResult) -> list:

@@ -7,6 +7,8 @@
 from __future__ import annotations
 
 import math
+import re
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
@@ -17,6 +19,7 @@ from gateway.edfi.definitions import Column, Reference, Resource
 from gateway.errors import ValidationFailed
 
 SERVER_FIELDS = ("_etag", "_lastModifiedDate", "link", "_ext")
+VALIDATION_DETAIL = "Data validation failed. See 'validationErrors' for details."
 
 
 class Problems:
@@ -30,14 +33,43 @@ class Problems:
 
     def raise_if_any(self) -> None:
         if self.by_path:
-            raise ValidationFailed(
-                "Data validation failed. See 'validationErrors' for details.",
-                validation_errors=dict(self.by_path),
-            )
+            raise ValidationFailed(VALIDATION_DETAIL, validation_errors=dict(self.by_path))
+
+
+INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
+
+
+def coerce(value: Any, spec: dict) -> Any:
+    """A JSON scalar of another type converted as the ODS/API's JSON reader converts it: numbers
+    and booleans sent as strings ("255901001", "true"), numbers where text is expected. A value
+    that does not convert is returned as sent, for scalar_value to refuse."""
+    t = spec.get("type")
+    if isinstance(value, str):
+        text = value.strip()
+        if t == "integer" and INTEGER_TEXT.fullmatch(text):
+            return int(text)
+        if t == "number":
+            try:
+                number = float(text)
+            except ValueError:
+                return value
+            return number if math.isfinite(number) else value
+        if t == "boolean" and text.lower() in ("true", "false"):
+            return text.lower() == "true"
+        return value
+    if (
+        t == "string"
+        and spec.get("format") not in ("date", "date-time")
+        and isinstance(value, (int, float))
+        and not isinstance(value, bool)
+    ):
+        return str(value)
+    return value
 
 
 def scalar_value(value: Any, spec: dict, path: str, problems: Problems) -> Any:
     """Check one JSON scalar against its OpenAPI spec; return the python value to store."""
+    value = coerce(value, spec)
     t, fmt = spec.get("type"), spec.get("format")
     name = path.rsplit(".", 1)[-1]
     if t == "string":
@@ -105,11 +137,21 @@ def descriptor_value(value: Any, descriptor: str | None, path: str, problems: Pr
     return value
 
 
+def canonical(body: dict, names: Any) -> dict:
+    """The body with property names in the definition's letter case: the ODS/API reads JSON
+    property names case-insensitively (`ContactUniqueId` is `contactUniqueId`)."""
+    by_lower = {name.lower(): name for name in names}
+    if all(key in by_lower.values() or key.lower() not in by_lower for key in body):
+        return body
+    return {by_lower.get(key.lower(), key): value for key, value in body.items()}
+
+
 def _shape(shape: dict, body: Any, path: str, problems: Problems) -> Any:
     """Validate a collection item or common type; return it with only known properties."""
     if not isinstance(body, dict):
         problems.add(path, "must be an object.")
         return None
+    body = canonical(body, (p["name"] for p in shape["properties"]))
     out: dict[str, Any] = {}
     known = {p["name"] for p in shape["properties"]}
     for key in body:
@@ -126,13 +168,16 @@ def _shape(shape: dict, body: Any, path: str, problems: Problems) -> Any:
         kind = prop["kind"]
         if kind == "scalar":
             v = scalar_value(value, prop, p, problems)
-            out[name] = value if v is not None else None
+            out[name] = coerce(value, prop) if v is not None else None
         elif kind == "descriptor":
             out[name] = descriptor_value(value, prop.get("descriptor"), p, problems)
         elif kind == "reference":
             # stored as JSON: keep the client's JSON values, not the converted ones
+            if isinstance(value, dict):
+                value = canonical(value, (f["name"] for f in prop["fields"]))
             fields = _reference_fields(prop, value, p, problems) or {}
-            out[name] = {f: value[f] for f in fields}
+            specs = {f["name"]: f for f in prop["fields"]}
+            out[name] = {f: coerce(value[f], specs[f]) for f in fields}
         elif kind == "collection":
             out[name] = _collection(prop, value, p, problems)
         else:
@@ -151,6 +196,7 @@ def _reference_fields(prop: dict, value: Any, path: str, problems: Problems) -> 
     if not isinstance(value, dict):
         problems.add(path, f"{prop['name']} must be an object.")
         return None
+    value = canonical(value, (f["name"] for f in prop["fields"]))
     out = {}
     for f in prop["fields"]:
         fp = f"{path}.{f['name']}"
@@ -169,6 +215,8 @@ def validate(res: Resource, body: Any, problems: Problems) -> dict[str, Any]:
     """Body -> {flat name: value}; collections and common types stay JSON."""
     if not isinstance(body, dict):
         raise ValidationFailed("The request body must be a JSON object.")
+    names = [p["name"] for p in res.properties]
+    body = canonical(body, [*names, *SERVER_FIELDS, "id", res.descriptor_id_property or "id"])
     values: dict[str, Any] = {}
     known = {p["name"] for p in res.properties}
     for key in body:
@@ -189,7 +237,11 @@ def validate(res: Resource, body: Any, problems: Problems) -> dict[str, Any]:
             if kind in ("collection",):
                 values[name] = []
             continue
-        if kind == "scalar":
+        if kind == "scalar" and value == "" and name in res.required:
+            problems.add(
+                path, f"{name[0].upper()}{name[1:]} is required and should not be left empty."
+            )
+        elif kind == "scalar":
             values[name] = scalar_value(value, prop, path, problems)
         elif kind == "descriptor":
             values[name] = descriptor_value(value, prop.get("descriptor"), path, problems)
@@ -212,6 +264,19 @@ def validate(res: Resource, body: Any, problems: Problems) -> dict[str, Any]:
                 elif v is not None:
                     values[flat] = v
     return values
+
+
+def resource_id(value: Any) -> str:
+    """A record's id as the ODS/API writes it: 32 lowercase hex characters, no hyphens."""
+    return value.hex if isinstance(value, uuid.UUID) else uuid.UUID(str(value)).hex
+
+
+def parse_id(value: str) -> uuid.UUID | None:
+    """An id from a client: the ODS form (32 hex characters) or a hyphenated UUID."""
+    try:
+        return uuid.UUID(value)
+    except (ValueError, AttributeError, TypeError):
+        return None
 
 
 def json_value(value: Any) -> Any:
@@ -239,7 +304,7 @@ def etag_of(row: Any) -> str:
 
 def to_document(res: Resource, row: Any, links: dict[str, dict] | None = None) -> dict[str, Any]:
     """A stored row (mapping of column -> value) as the Ed-Fi JSON document."""
-    doc: dict[str, Any] = {"id": str(row["id"])}
+    doc: dict[str, Any] = {"id": resource_id(row["id"])}
     if res.descriptor_id_property:
         doc[res.descriptor_id_property] = row["descriptor_id"]
     for prop in res.properties:
@@ -320,7 +385,7 @@ class Serializer:
                 self.steps.append((False, name, pos[column.name], _converter(column), empty))
 
     def __call__(self, row: Sequence[Any], links: dict[str, dict]) -> dict[str, Any]:
-        doc: dict[str, Any] = {"id": str(row[self.id_i])}
+        doc: dict[str, Any] = {"id": row[self.id_i].hex}
         if self.descriptor_id:
             doc[self.descriptor_id[0]] = row[self.descriptor_id[1]]
         for is_ref, name, where, convert, empty in self.steps:

@@ -10,7 +10,7 @@ documents.to_document produces for a single record.
 from __future__ import annotations
 
 import json
-from functools import cache, reduce
+from functools import reduce
 
 import sqlalchemy as sa
 
@@ -34,6 +34,11 @@ def cat(*parts: sa.ColumnElement) -> sa.ColumnElement:
 
 def key(name: str, first: bool = False) -> sa.ColumnElement:
     return text(("" if first else ",") + json.dumps(name) + ":")
+
+
+def hex_id(column: sa.ColumnElement) -> sa.ColumnElement:
+    """A uuid as the ODS/API writes ids: 32 lowercase hex characters (documents.resource_id)."""
+    return sa.func.replace(sa.cast(column, sa.Text), text("-"), text(""))
 
 
 def timestamp(column: sa.ColumnElement) -> sa.ColumnElement:
@@ -60,7 +65,7 @@ def _link(registry: Registry, res: Resource, ref: Reference, table: sa.Table) ->
             name = target.columns[field].name if field in target.columns else target.key_columns[0]
             conditions.append(alias.c[name] == table.c[res.columns[flat].name])
         prefix = '{"rel":' + json.dumps(target.entity) + ',"href":"/ed-fi/' + target.name + "/"
-        link = cat(text(prefix), sa.cast(alias.c.id, sa.Text), text('"}'))
+        link = cat(text(prefix), hex_id(alias.c.id), text('"}'))
         options.append(
             sa.select(link).where(*conditions, *base_conditions(target)).limit(1).scalar_subquery()
         )
@@ -79,12 +84,9 @@ def _reference(registry: Registry, res: Resource, ref: Reference) -> sa.ColumnEl
     return cat(key(ref.name), text("{"), *parts, link, text("}"))
 
 
-@cache
-def _document(name: str) -> sa.ColumnElement | None:
-    registry = definitions.registry()
-    res = registry.resources[name]
+def _document(registry: Registry, res: Resource) -> sa.ColumnElement | None:
     table = res.table
-    parts: list[sa.ColumnElement] = [text('{"id":"'), sa.cast(table.c.id, sa.Text), text('"')]
+    parts: list[sa.ColumnElement] = [text('{"id":"'), hex_id(table.c.id), text('"')]
     if res.descriptor_id_property:
         parts.append(cat(key(res.descriptor_id_property), sa.cast(table.c.descriptor_id, sa.Text)))
     for prop in res.properties:
@@ -109,6 +111,14 @@ def _document(name: str) -> sa.ColumnElement | None:
 _MODIFIED = Column("_lastModifiedDate", "_last_modified_date", {"format": "date-time"}, "scalar")
 
 
-def document_column(res: Resource) -> sa.ColumnElement | None:
-    """The SQL expression rendering a row of `res` as its Ed-Fi JSON text (None: too wide)."""
-    return _document(res.name)
+_DOCUMENTS: dict[int, tuple[Resource, sa.ColumnElement | None]] = {}
+
+
+def document_column(res: Resource, registry: Registry | None = None) -> sa.ColumnElement | None:
+    """The SQL expression rendering a row of `res` as its Ed-Fi JSON text (None: too wide);
+    built once per resource definition, from the registry it belongs to (default: the served)."""
+    cached = _DOCUMENTS.get(id(res))
+    if cached is None or cached[0] is not res:
+        built = _document(registry or definitions.registry(), res)
+        cached = _DOCUMENTS[id(res)] = (res, built)
+    return cached[1]

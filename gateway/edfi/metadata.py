@@ -12,7 +12,23 @@ import yaml
 from gateway.edfi.definitions import edfi_schemas_dir, registry
 
 API_VERSION = "7.3"  # dotted integers: clients parse it (>= 7.3 switches them to cursor paging)
-SOURCES = {"resources": "resources-ds-5.0.yaml", "descriptors": "descriptor-api-5.0.yaml"}
+SOURCES = {
+    "resources": "resources-ds-5.0.yaml",
+    "descriptors": "descriptor-api-5.0.yaml",
+    "changeQueries": "change-queries-api-1.0.0.yaml",
+}
+# where each document's paths are served, below the base URL
+SERVERS = {"resources": "data/v3", "descriptors": "data/v3", "changeQueries": "changeQueries/v1"}
+SWAGGER_PATHS = {
+    "resources": "metadata/data/v3/resources/swagger.json",
+    "descriptors": "metadata/data/v3/descriptors/swagger.json",
+    "changeQueries": "metadata/changeQueries/v1/swagger.json",
+}
+SECTION_NAMES = {
+    "resources": "Resources",
+    "descriptors": "Descriptors",
+    "changeQueries": "ChangeQueries",
+}
 
 
 def discovery(base: str) -> dict[str, Any]:
@@ -37,16 +53,8 @@ def discovery(base: str) -> dict[str, Any]:
 
 def sections(base: str) -> list[dict[str, str]]:
     return [
-        {
-            "name": "Resources",
-            "endpointUri": f"{base}metadata/data/v3/resources/swagger.json",
-            "prefix": "",
-        },
-        {
-            "name": "Descriptors",
-            "endpointUri": f"{base}metadata/data/v3/descriptors/swagger.json",
-            "prefix": "",
-        },
+        {"name": SECTION_NAMES[kind], "endpointUri": f"{base}{path}", "prefix": ""}
+        for kind, path in SWAGGER_PATHS.items()
     ]
 
 
@@ -55,6 +63,11 @@ def _openapi(kind: str) -> dict[str, Any]:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with open(edfi_schemas_dir() / "openapi" / SOURCES[kind], encoding="utf-8") as fh:
         doc = yaml.load(fh, Loader=loader)
+    if kind == "changeQueries":
+        doc["paths"] = {
+            p: ops for p, ops in doc["paths"].items() if p == "/availableChangeVersions"
+        }
+        return doc
     served = {
         f"/ed-fi/{name}"
         for name, r in registry().resources.items()
@@ -69,8 +82,18 @@ def _openapi(kind: str) -> dict[str, Any]:
 
 
 def swagger(kind: str, base: str) -> dict[str, Any]:
+    """The served part of an Ed-Fi OpenAPI document, pointed at this server: its paths under
+    `servers`, its OAuth2 client-credentials scheme at this server's token URL (so Swagger UI's
+    Authorize, then Try it out, work against it)."""
     doc = copy.copy(_openapi(kind))
-    doc["servers"] = [{"url": f"{base}data/v3"}]
+    doc["servers"] = [{"url": f"{base}{SERVERS[kind]}"}]
+    components = dict(doc.get("components", {}))  # the schemas are shared, not copied
+    schemes = components["securitySchemes"] = copy.deepcopy(components.get("securitySchemes", {}))
+    for scheme in schemes.values():
+        for flow in scheme.get("flows", {}).values():
+            if "tokenUrl" in flow:
+                flow["tokenUrl"] = f"{base}oauth/token"
+    doc["components"] = components
     return doc
 
 

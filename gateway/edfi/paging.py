@@ -28,6 +28,17 @@ PAGING_PARAMS = (
     "maxchangeversion",
 )
 
+# partitions: as many as asked (default 10, at most 200), none smaller than five full pages
+# unless allowSmallPartitions=true (the ODS/API's rule)
+DEFAULT_PARTITIONS = 10
+MAX_PARTITIONS = 200
+MIN_PARTITION_SIZE = 5 * MAX_LIMIT
+INVALID_REQUEST = "The request construction was invalid."
+ODS_WORDING = {
+    "limit": "Limit must be a value between {minimum} and {maximum}.",
+    "offset": "Offset cannot be a negative value.",
+}
+
 
 @dataclass
 class Paging:
@@ -54,6 +65,12 @@ def _int(args: dict[str, str], name: str, minimum: int, maximum: int | None = No
         ) from None
     if value < minimum or (maximum is not None and value > maximum):
         bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+        if name in ODS_WORDING:  # the ODS/API's problem: a generic detail, the rule in errors
+            raise ParameterValidationFailed(
+                INVALID_REQUEST,
+                errors=[ODS_WORDING[name].format(minimum=minimum, maximum=maximum)],
+                validation_errors={name: [f"{name} must be {bound}."]},
+            )
         raise ParameterValidationFailed(
             f"{name} must be {bound}.", validation_errors={name: [f"{name} must be {bound}."]}
         )
@@ -113,3 +130,28 @@ def parse(args: dict[str, str]) -> Paging:
     p.min_change_version = _int(args, "minchangeversion", 0)
     p.max_change_version = _int(args, "maxchangeversion", 0)
     return p
+
+
+def parse_tracked(args: dict[str, str]) -> Paging:
+    """parse() for /deletes and /keyChanges, whose limit and offset the ODS/API checks together
+    and words differently."""
+    errors = []
+    for name, low, rule in (
+        ("limit", 1, f"Limit must be omitted or set to a value between 1 and {MAX_LIMIT}."),
+        ("offset", 0, "Offset must be greater than or equal to 0."),
+    ):
+        raw = args.get(name)
+        if raw is None:
+            continue
+        try:
+            value = int(raw)
+        except ValueError:
+            errors.append(rule)
+            continue
+        if value < low or (name == "limit" and value > MAX_LIMIT):
+            errors.append(rule)
+    if errors:
+        raise ParameterValidationFailed(
+            "Parameters supplied to the request were invalid.", errors=errors
+        )
+    return parse(args)

@@ -5,13 +5,13 @@ serialised directly (no ORM objects)."""
 from __future__ import annotations
 
 import json
-import uuid
+import math
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID, aggregate_order_by
 from sqlalchemy.orm import Session
 
 from gateway.auth.row_security import EDFI_POLICIES, within_reach
@@ -20,7 +20,7 @@ from gateway.edfi.definitions import Registry, Resource, tracked_changes
 from gateway.edfi.references import base_conditions
 from gateway.edfi.security import Authorizer
 from gateway.edfi.service import ResourceService
-from gateway.errors import ParameterValidationFailed
+from gateway.errors import ParameterValidationFailed, ValidationFailed
 
 
 @dataclass
@@ -80,6 +80,16 @@ def serializer(res: Resource) -> documents.Serializer:
 _serializers: dict[str, documents.Serializer] = {}
 
 
+def change_window(column: sa.Column, p: paging.Paging) -> list[sa.ColumnElement[bool]]:
+    """minChangeVersion / maxChangeVersion as conditions on a change-version column."""
+    out = []
+    if p.min_change_version is not None:
+        out.append(column >= p.min_change_version)
+    if p.max_change_version is not None:
+        out.append(column <= p.max_change_version)
+    return out
+
+
 class CollectionReader:
     def __init__(self, session: Session, registry: Registry, authorizer: Authorizer):
         self.session = session
@@ -95,19 +105,19 @@ class CollectionReader:
             if "\x00" in raw:
                 raise ParameterValidationFailed(f"The value of '{key}' is not valid.")
             if key == "id":
-                try:
-                    conditions.append(res.table.c.id == uuid.UUID(raw))
-                except ValueError:
-                    raise ParameterValidationFailed(
-                        f"The value '{raw}' is not valid for id."
-                    ) from None
+                wanted = documents.parse_id(raw)
+                if wanted is None:
+                    raise ValidationFailed(
+                        documents.VALIDATION_DETAIL,
+                        validation_errors={"$.id": [f"The value '{raw}' is not valid for Id."]},
+                    )
+                conditions.append(res.table.c.id == wanted)
                 continue
             flat = by_lower.get(key)
             if flat is None:
-                raise ParameterValidationFailed(
-                    f"The query parameter '{key}' is not a property of {res.entity}.",
-                    validation_errors={key: [f"'{key}' is not a property of {res.entity}."]},
-                )
+                # as the ODS/API: a parameter that names no property is ignored (clients add
+                # their own, e.g. correlationId)
+                continue
             column, value = _parse_filter(res, flat, raw)
             conditions.append(column == value)
         scope = self.auth.collection_filter(res)
@@ -120,10 +130,7 @@ class CollectionReader:
         p = paging.parse(args)
         table = res.table
         conditions = self._filters(res, args)
-        if p.min_change_version is not None:
-            conditions.append(table.c.change_version >= p.min_change_version)
-        if p.max_change_version is not None:
-            conditions.append(table.c.change_version <= p.max_change_version)
+        conditions += change_window(table.c.change_version, p)
         total = None
         # the page's ids first (an index scan), then the documents for those ids only: rows that
         # OFFSET skips are never serialised
@@ -133,7 +140,7 @@ class CollectionReader:
                 page = page.where(table.c.id > p.after)
             if p.upper is not None:
                 page = page.where(table.c.id <= p.upper)
-            page = page.limit(p.limit + 1)
+            page = page.limit(p.limit)
         else:
             page = page.offset(p.offset).limit(p.limit)
         ids: Any
@@ -153,36 +160,58 @@ class CollectionReader:
         if not secured:
             # id = ANY(ARRAY(page)): an index look-up per id (a join may be planned as a seq scan)
             ids = sa.func.array(page.correlate(None).scalar_subquery())
-        document = jsonsql.document_column(res)
+        document = jsonsql.document_column(res, self.registry)
         columns = [table.c.id, document] if document is not None else list(table.c)
         stmt = sa.select(*columns).where(table.c.id == sa.any_(ids)).order_by(table.c.id)
         rows = list(self.session.execute(stmt).all())
-        token = None
-        if p.cursor and len(rows) > p.limit:
-            rows = rows[: p.limit]
-            token = paging.encode_token(rows[-1].id, p.upper)
+        # as the ODS/API 7.3: every non-empty page names the next one, whichever paging asked for
+        # it, so a client that starts without pageSize can follow the tokens to the end
+        token = paging.encode_token(rows[-1].id, p.upper) if rows else None
         if document is not None:
             texts = [r[1] for r in rows]
+            if rows and any(ref.targets for ref in res.item_references):
+                texts = self._with_item_links(res, texts)
         else:
             links = ResourceService(self.session, self.registry, self.auth).links(res, rows)
             serialize = serializer(res)
             texts = [json.dumps(serialize(r, links), ensure_ascii=False) for r in rows]
-        return Page("[" + ",".join(texts) + "]", [str(r.id) for r in rows], total, token)
+        return Page("[" + ",".join(texts) + "]", [r.id.hex for r in rows], total, token)
+
+    def _with_item_links(self, res: Resource, texts: list[str]) -> list[str]:
+        """The database's documents with links on the references inside collection items (found
+        with one query per reference for the page, as for a single record)."""
+        docs = [json.loads(t) for t in texts]
+        service = ResourceService(self.session, self.registry, self.auth)
+        links = service.document_item_links(res, docs)
+        for doc in docs:
+            documents.add_item_links(res.item_references, doc, links)
+        return [json.dumps(doc, ensure_ascii=False) for doc in docs]
 
     def partitions(self, res: Resource, raw_args: Any) -> list[str]:
         """Page tokens splitting the (filtered) collection into `number` similar id ranges."""
         args = _lower_args(raw_args)
-        raw = args.pop("number", "1")
+        raw = args.pop("number", None)
+        small = args.pop("allowsmallpartitions", "false").lower() == "true"
         try:
-            number = int(raw)
+            number = paging.DEFAULT_PARTITIONS if raw is None else int(raw)
         except ValueError:
             number = 0
-        if not 1 <= number <= 200:
+        if not 1 <= number <= paging.MAX_PARTITIONS:
+            rule = f"Number of partitions must be between 1 and {paging.MAX_PARTITIONS}."
             raise ParameterValidationFailed(
-                "number must be between 1 and 200.",
-                validation_errors={"number": ["number must be between 1 and 200."]},
+                paging.INVALID_REQUEST, errors=[rule], validation_errors={"number": [rule]}
             )
-        conditions = self._filters(res, args)
+        window = paging.parse(
+            {k: v for k, v in args.items() if k in ("minchangeversion", "maxchangeversion")}
+        )
+        conditions = self._filters(res, args) + change_window(res.table.c.change_version, window)
+        if not small:
+            # as the ODS/API: no partition smaller than five of the largest pages
+            with within_reach(self.session, self.auth.scope, EDFI_POLICIES):
+                total = self.session.scalar(
+                    sa.select(sa.func.count()).select_from(res.table).where(*conditions)
+                )
+            number = max(1, min(number, math.ceil((total or 0) / paging.MIN_PARTITION_SIZE)))
         table = res.table
         part = sa.func.ntile(number).over(order_by=table.c.id).label("part")
         inner = sa.select(table.c.id, part).where(*conditions).subquery()
@@ -201,16 +230,16 @@ class CollectionReader:
             previous = upper
         return tokens
 
-    def tracked(self, res: Resource, kind: str, raw_args: Any) -> list[dict[str, Any]]:
-        """/deletes and /keyChanges: tombstones and key changes in change-version order."""
+    def tracked(
+        self, res: Resource, kind: str, raw_args: Any
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """/deletes and /keyChanges: tombstones and key changes in change-version order, and
+        their number when totalCount=true asks for it."""
         args = _lower_args(raw_args)
-        p = paging.parse(args)
+        p = paging.parse_tracked(args)
         t = tracked_changes
         conditions = [t.c.resource == res.name, t.c.kind == kind]
-        if p.min_change_version is not None:
-            conditions.append(t.c.change_version >= p.min_change_version)
-        if p.max_change_version is not None:
-            conditions.append(t.c.change_version <= p.max_change_version)
+        conditions += change_window(t.c.change_version, p)
         if not self.auth.unrestricted and not res.descriptor:
             ids = sorted(self.auth.scope.edfi_ids)
             element = (
@@ -223,25 +252,42 @@ class CollectionReader:
                     .where(sa.cast(element.c.value, sa.BigInteger).in_(ids))
                 )
             )
-        stmt = (
-            sa.select(t)
-            .where(*conditions)
-            .order_by(t.c.change_version)
-            .offset(p.offset)
-            .limit(p.limit)
-        )
+        if kind == "keyChange":
+            # as the ODS/API: one entry per record in the window, from its first old key to its
+            # last new key, at the change version of its last key change
+            def first(column: sa.Column, *order: Any) -> sa.ColumnElement:
+                agg = sa.func.array_agg(aggregate_order_by(column, *order), type_=ARRAY(JSONB))
+                return agg[1]
+
+            entries = (
+                sa.select(
+                    t.c.id,
+                    sa.func.max(t.c.change_version).label("change_version"),
+                    first(t.c.old_key_values, t.c.change_version).label("old_key_values"),
+                    first(t.c.new_key_values, t.c.change_version.desc()).label("new_key_values"),
+                )
+                .where(*conditions)
+                .group_by(t.c.id)
+                .subquery()
+            )
+        else:
+            entries = sa.select(t).where(*conditions).subquery()
+        stmt = sa.select(entries).order_by(entries.c.change_version).offset(p.offset).limit(p.limit)
         out = []
+        total = None
         with within_reach(self.session, self.auth.scope, EDFI_POLICIES):
+            if p.total_count:
+                total = self.session.scalar(sa.select(sa.func.count()).select_from(entries))
             rows = self.session.execute(stmt).mappings().all()
         for row in rows:
-            item: dict[str, Any] = {"id": str(row["id"]), "changeVersion": row["change_version"]}
+            item: dict[str, Any] = {"id": row["id"].hex, "changeVersion": row["change_version"]}
             if kind == "delete":
                 item["keyValues"] = row["old_key_values"]
             else:
                 item["oldKeyValues"] = row["old_key_values"]
                 item["newKeyValues"] = row["new_key_values"]
             out.append(item)
-        return out
+        return out, total
 
 
 def available_change_versions(session: Session) -> dict[str, int]:

@@ -62,21 +62,30 @@ class ReferenceChecks:
             found = self._links_to(ref, keys)
             out[ref.name] = found
         for ref in res.item_references:
-            if not ref.targets:
-                continue
-            assert ref.column is not None  # an item reference
-            column = res.table.c[ref.column]
-            keys = set()
-            for r in rows:
-                root = getattr(r, "_mapping", r)[column]
-                for _path, obj in nested.reference_objects(root, ref):
-                    key = nested.reference_key(ref, obj)
-                    if key is not None:
-                        keys.add(key)
-            if keys:
-                # item references are told apart by their path (two may share a name)
-                out[ref.path] = self._links_to(ref, keys)
+            if ref.targets:
+                assert ref.column is not None  # an item reference
+                column = res.table.c[ref.column]
+                self._item_links(ref, [getattr(r, "_mapping", r)[column] for r in rows], out)
         return out
+
+    def document_item_links(self, res: Resource, docs: list[dict]) -> dict[str, dict]:
+        """links() of the references inside collection items, read from documents."""
+        out: dict[str, dict] = {}
+        for ref in res.item_references:
+            if ref.targets:
+                self._item_links(ref, [doc.get(ref.steps[0][0]) for doc in docs], out)
+        return out
+
+    def _item_links(self, ref: Reference, roots: list[Any], out: dict[str, dict]) -> None:
+        keys = set()
+        for root in roots:
+            for _path, obj in nested.reference_objects(root, ref):
+                key = nested.reference_key(ref, obj)
+                if key is not None:
+                    keys.add(key)
+        if keys:
+            # item references are told apart by their path (two may share a name)
+            out[ref.path] = self._links_to(ref, keys)
 
     def _links_to(self, ref: Reference, keys: set[tuple]) -> dict[tuple, dict]:
         found: dict = {}
@@ -87,7 +96,7 @@ class ReferenceChecks:
             for row in self.session.execute(stmt):
                 found[tuple(row[1:])] = {
                     "rel": target.entity,
-                    "href": f"/ed-fi/{target.name}/{row[0]}",
+                    "href": f"/ed-fi/{target.name}/{row[0].hex}",
                 }
         return found
 
@@ -109,8 +118,10 @@ class ReferenceChecks:
         for name, uri, path in problems.descriptors:
             namespace, sep, code = uri.partition("#")
             if not sep or not namespace or not code:
-                problems.add(
-                    path, f"{name} value '{uri}' is not a descriptor URI (namespace#codeValue)."
+                problems.add(  # the ODS/API's words
+                    path,
+                    f"{name} value '{uri}' is not a valid value for use as a descriptor (a '#' is "
+                    "expected to delineate the namespace and code value portions).",
                 )
                 continue
             if not KNOWN_DESCRIPTORS.fresh((name, namespace, code)):

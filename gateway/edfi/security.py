@@ -100,8 +100,11 @@ class Authorizer:
         if not session.scalar(sa.select(sa.exists().where(res.table.c.id == row_id, where))):
             raise Forbidden(NO_ACCESS)
 
-    def check_write(self, session, res: Resource, values: dict[str, Any], exists: bool) -> None:
-        """403 unless the client may write a record with these values (descriptors: namespace)."""
+    def check_write(
+        self, session, res: Resource, values: dict[str, Any], stored_id: Any | None
+    ) -> None:
+        """403 unless the client may write a record with these values (descriptors: namespace);
+        `stored_id` is the id of the record it replaces, None for a new one."""
         if res.descriptor:
             namespace = values.get("namespace") or ""
             # Even a district-wide client writes descriptors only under its own namespace prefix;
@@ -114,9 +117,27 @@ class Authorizer:
             return
         if self.unrestricted:
             return
-        if not exists and rules().get(res.name, {}).get("createWithoutRelationship"):
+        self._check_placement(session, res, values, stored_id)
+        if stored_id is None and rules().get(res.name, {}).get("createWithoutRelationship"):
             return  # a person may be created before the association that relates it to the client
         if not self.can_see_values(session, res, values):
+            raise Forbidden(NO_ACCESS)
+
+    def _check_placement(
+        self, session, res: Resource, values: dict[str, Any], stored_id: Any | None
+    ) -> None:
+        """A limited client places a record only under organizations in its reach ('writeWithin':
+        a school under an LEA), or leaves the placement it has: else it would move its own
+        organizations, and what it writes there, into another's reach (gateway.auth.access)."""
+        for flat in rules().get(res.name, {}).get("writeWithin", ()):
+            value = values.get(flat)
+            if value is None or self.scope.covers_edfi(value):
+                continue
+            if stored_id is not None:
+                column = res.table.c[res.columns[flat].name]
+                stored = session.scalar(sa.select(column).where(res.table.c.id == stored_id))
+                if stored == value:
+                    continue
             raise Forbidden(NO_ACCESS)
 
     def edorg_ids_of(self, session, res: Resource, row_id: Any) -> list[int]:

@@ -34,6 +34,8 @@ from gateway.errors import (
     ValidationFailed,
 )
 
+ITEM_NOT_FOUND = "The specified item could not be found."
+
 # the database refused a value the definitions allow (e.g. a core-model int column, a NUL character)
 VALUE_REJECTED = (
     "A value in the request is out of range or contains characters that cannot be stored."
@@ -187,11 +189,11 @@ class ResourceService(ReferenceChecks):
         self.session.rollback()
 
     # --- reading -------------------------------------------------------------------------------
-    def load(self, res: Resource, row_id: str) -> Any:
-        try:
-            key = uuid.UUID(row_id)
-        except ValueError:
-            raise NotFound("Resource was not found.") from None
+    def load(self, res: Resource, row_id: str, missing: str = ITEM_NOT_FOUND) -> Any:
+        """The stored row of `row_id`; `missing` is the 404's detail (the ODS words it by verb)."""
+        key = documents.parse_id(row_id)
+        if key is None:
+            raise NotFound(missing)
         row = (
             self.session.execute(
                 sa.select(res.table).where(res.table.c.id == key, *base_conditions(res))
@@ -200,7 +202,7 @@ class ResourceService(ReferenceChecks):
             .first()
         )
         if row is None:
-            raise NotFound("Resource was not found.")
+            raise NotFound(missing)
         return row
 
     def get(self, res: Resource, row_id: str) -> dict[str, Any]:
@@ -222,7 +224,7 @@ class ResourceService(ReferenceChecks):
     def prepare(self, res: Resource, body: Any) -> dict[str, Any]:
         problems = documents.Problems()
         values = documents.validate(res, body, problems)
-        problems.raise_if_any()
+        # descriptors are checked too before any problem is reported: the ODS/API names them all
         self.check_descriptors(problems)
         return values
 
@@ -265,7 +267,7 @@ class ResourceService(ReferenceChecks):
             ).first()
             if existing is not None:
                 self.auth.check_visible(self.session, res, existing[0])
-        self.auth.check_write(self.session, res, values, exists=existing is not None)
+        self.auth.check_write(self.session, res, values, existing[0] if existing else None)
         self.check_references(res, values)
         self._check_education_organization_id(res, row)
         now = utcnow()
@@ -304,10 +306,13 @@ class ResourceService(ReferenceChecks):
         """PUT: full replacement of an existing record; returns the new etag."""
         if res.descriptor:
             KNOWN_DESCRIPTORS.forget_all()
-        row = self.load(res, row_id)
+        row = self.load(res, row_id, "Resource to update was not found.")
         self.auth.check_visible(self.session, res, row["id"])
         self._check_if_match(row, if_match)
-        if isinstance(body, dict) and body.get("id") not in (None, row_id, str(row["id"])):
+        sent_id = body.get("id") if isinstance(body, dict) else None
+        if sent_id is not None and (
+            not isinstance(sent_id, str) or documents.parse_id(sent_id) != row["id"]
+        ):
             raise ValidationFailed(
                 "The 'id' in the body does not match the resource identifier in the URL.",
                 validation_errors={"$.id": ["id must match the URL."]},
@@ -322,7 +327,7 @@ class ResourceService(ReferenceChecks):
                 f"Key values for this resource ({', '.join(res.identity)}) cannot be changed. "
                 "Delete and recreate the resource item instead."
             )
-        self.auth.check_write(self.session, res, values, exists=True)
+        self.auth.check_write(self.session, res, values, row["id"])
         self.check_references(res, values)
         table = res.table
         cv = self._next_change_version()
@@ -373,7 +378,7 @@ class ResourceService(ReferenceChecks):
     def delete(self, res: Resource, row_id: str, if_match: str | None) -> None:
         if res.descriptor:
             KNOWN_DESCRIPTORS.forget_all()
-        row = self.load(res, row_id)
+        row = self.load(res, row_id, "Resource to delete was not found.")
         self.auth.check_visible(self.session, res, row["id"])
         self._check_if_match(row, if_match)
         check_no_dependents(self, res, row)

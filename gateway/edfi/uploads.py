@@ -14,6 +14,7 @@ applied then, as with any other rejected record.
 
 from __future__ import annotations
 
+import functools
 import json
 import zipfile
 from collections import Counter
@@ -140,7 +141,7 @@ def _read_interchange(files: list[tuple[str, Path]], registry: Registry, package
         if _declares_doctype(path):
             reason = "Interchange XML may not carry a document type declaration."
             package.rejected.append(Rejection(name, "", reason))
-        elif _parsed(name, package, lambda path=path: reader.index_ids(path)):
+        elif _parsed(name, package, functools.partial(reader.index_ids, path)):
             readable.append((name, path))
     for name, path in readable:
         found: list[Record] = []

@@ -8,22 +8,39 @@ import re
 from typing import Any
 
 from flask import Blueprint, Response, request
+from werkzeug.exceptions import BadRequest as WerkzeugBadRequest
 from werkzeug.routing import BaseConverter, ValidationError
 
 from gateway.audit import note_records
 from gateway.auth import current_client, require_token
 from gateway.auth.access import org_scope
 from gateway.db import get_session
-from gateway.edfi import metadata
+from gateway.edfi import documents, metadata
 from gateway.edfi.definitions import Resource, registry
+from gateway.edfi.documents import VALIDATION_DETAIL
 from gateway.edfi.queries import CollectionReader, available_change_versions
 from gateway.edfi.security import Authorizer
 from gateway.edfi.service import ResourceService, strip_etag
-from gateway.errors import MethodNotAllowed, NotFound, UnsupportedMediaType
+from gateway.errors import (
+    BadRequest,
+    MethodNotAllowed,
+    NotFound,
+    UnsupportedMediaType,
+    ValidationFailed,
+    method_not_supported,
+)
 
 blp = Blueprint("edfi", __name__)
 
 SUB_COLLECTIONS = {"deletes": "delete", "keychanges": "keyChange"}
+# the ODS/API's words for a request the route does not accept
+INVALID_REQUEST = "The request construction was invalid."
+WITHOUT_ID = {
+    "PUT": 'Resource collections cannot be replaced. To "upsert" an item in the collection, use '
+    'POST. To update a specific item, use PUT and include the "id" in the route.',
+    "DELETE": "Resource collections cannot be deleted. To delete a specific item, use DELETE "
+    'and include the "id" in the route.',
+}
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -44,12 +61,44 @@ def authorizer() -> Authorizer:
     return Authorizer(registry(), scope, client.namespace_prefix)
 
 
-def body() -> Any:
+EMPTY_BODY = "A non-empty request body is required."
+
+
+def malformed_id(tail: tuple[str, ...] | list[str]) -> dict[str, list[str]]:
+    """The ODS/API's validation error for a resource id in the route that is no id."""
+    if len(tail) == 1 and documents.parse_id(tail[0]) is None:
+        return {"$.id": [f"The value '{tail[0]}' is not valid."]}
+    return {}
+
+
+def body(tail: tuple[str, ...] | list[str] = ()) -> Any:
     if not request.is_json:
         raise UnsupportedMediaType(
             "The request body must be JSON (Content-Type: application/json)."
         )
-    return request.get_json()
+    # as the ODS/API: an empty body is a bad request (a POST) or a data validation failure on
+    # "$" (a PUT, with the id's own problem); an unreadable one is a data validation failure
+    if not request.get_data(cache=True).strip():
+        if request.method == "POST":
+            raise BadRequest(
+                "The request could not be processed. See 'errors' for details.",
+                errors=[EMPTY_BODY],
+            )
+        raise ValidationFailed(
+            VALIDATION_DETAIL, validation_errors={"$": [EMPTY_BODY], **malformed_id(tail)}
+        )
+    try:
+        return request.get_json()
+    except WerkzeugBadRequest:
+        try:
+            json.loads(request.get_data(cache=True))
+            reason = "."
+        except ValueError as exc:  # the parser's own words: where and what
+            reason = f": {exc}."
+        raise ValidationFailed(
+            VALIDATION_DETAIL,
+            validation_errors={"$": [f"The request body is not valid JSON{reason}"]},
+        ) from None
 
 
 @require_token("edfi.read")
@@ -66,10 +115,11 @@ def read(res: Resource, tail: list[str]) -> Response:
             headers["Next-Page-Token"] = page.next_page_token
         return Response(page.body, headers=headers, mimetype="application/json")
     if len(tail) == 1 and tail[0].lower() in SUB_COLLECTIONS:
+        items, total = CollectionReader(session, registry(), auth).tracked(
+            res, SUB_COLLECTIONS[tail[0].lower()], request.args
+        )
         return json_response(
-            CollectionReader(session, registry(), auth).tracked(
-                res, SUB_COLLECTIONS[tail[0].lower()], request.args
-            )
+            items, headers={"Total-Count": str(total)} if total is not None else None
         )
     if len(tail) == 1 and tail[0].lower() == "partitions":
         return json_response(
@@ -94,20 +144,30 @@ def write(res: Resource, tail: list[str]) -> Response:
     service = ResourceService(get_session(), registry(), authorizer())
     if request.method == "POST":
         if tail:
-            raise MethodNotAllowed("POST is only allowed on the resource collection.")
+            raise MethodNotAllowed(
+                INVALID_REQUEST,
+                errors=[
+                    'Resource items can only be updated using PUT. To "upsert" an item in the '
+                    'resource collection using POST, remove the "id" from the route.'
+                ],
+            )
         created, new_id, etag = service.upsert(res, body())
         note_records(new_id)
-        location = f"{request.host_url}data/v3/ed-fi/{res.name}/{new_id}"
+        location = f"{request.host_url}data/v3/ed-fi/{res.name}/{new_id.hex}"
         return Response(
             status=201 if created else 200, headers={"Location": location, "ETag": quoted(etag)}
         )
     if len(tail) != 1 or tail[0].lower() in (*SUB_COLLECTIONS, "partitions"):
-        raise MethodNotAllowed(f"{request.method} requires a resource id.")
+        raise MethodNotAllowed(INVALID_REQUEST, errors=[WITHOUT_ID[request.method]])
     note_records(tail[0])
     if_match = request.headers.get("If-Match")
     if request.method == "PUT":
-        etag = service.replace(res, tail[0], body(), if_match)
-        return Response(status=204, headers={"ETag": quoted(etag)})
+        sent = body(tail)
+        if malformed_id(tail):
+            raise ValidationFailed(VALIDATION_DETAIL, validation_errors=malformed_id(tail))
+        etag = service.replace(res, tail[0], sent, if_match)
+        location = f"{request.host_url}data/v3/ed-fi/{res.name}/{tail[0]}"
+        return Response(status=204, headers={"ETag": quoted(etag), "Location": location})
     service.delete(res, tail[0], if_match)
     return Response(status=204)
 
@@ -153,9 +213,18 @@ DATA = "/<ci('data'):_d>/<ci('v3'):_v>/<ci('ed-fi'):_e>/<edfi_resource:res>"
 VERBS = ["GET", "POST", "PUT", "DELETE"]
 
 
-@blp.route(DATA, methods=VERBS, strict_slashes=False)
-@blp.route(DATA + "/<path:rest>", methods=VERBS, strict_slashes=False)
+# no automatic OPTIONS (and HEAD refused below): the ODS/API answers both with 405
+@blp.route(DATA, methods=VERBS, strict_slashes=False, provide_automatic_options=False)
+@blp.route(
+    DATA + "/<path:rest>", methods=VERBS, strict_slashes=False, provide_automatic_options=False
+)
 def data(res: Resource, rest: str = "", **_segments: str) -> Response:
+    if request.method == "HEAD":
+        raise MethodNotAllowed(
+            INVALID_REQUEST,
+            errors=[method_not_supported("HEAD")],
+            headers={"Allow": ", ".join(VERBS)},
+        )
     tail = [p for p in rest.split("/") if p]
     return read(res, tail) if request.method == "GET" else write(res, tail)
 
@@ -173,10 +242,9 @@ def metadata_route(rest: str = "", _m: str = "") -> Response:
     base = request.host_url
     if key == "":
         return json_response(metadata.sections(base))
-    if key == "data/v3/resources/swagger.json":
-        return json_response(metadata.swagger("resources", base))
-    if key == "data/v3/descriptors/swagger.json":
-        return json_response(metadata.swagger("descriptors", base))
+    for kind, path in metadata.SWAGGER_PATHS.items():
+        if key == path.removeprefix("metadata/").lower():
+            return json_response(metadata.swagger(kind, base))
     if key == "data/v3/dependencies":
         return json_response(metadata.dependencies())
     raise NotFound("The requested metadata does not exist.")

@@ -49,6 +49,12 @@ def outcome(drift: Drift, repair: bool) -> tuple[str, int]:
         return "no drift", 0
     if not repair:
         return "drift found", 1
+    if drift.collisions or drift.stopped:
+        return (
+            "an id is held by education organizations of different kinds (listed above): "
+            "give one of them another identifier (or remove it), then run verify again",
+            1,
+        )
     if drift.unrepairable:
         # Deleting Ed-Fi data is a decision the projection only takes on a OneRoster delete.
         return (

@@ -17,6 +17,7 @@ from psycopg.types.json import set_json_loads
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from gateway.auth import org_ids
 from gateway.mapping import store, to_edfi
 from gateway.mapping.edfi_bulk import Stage, copy_rows, driver, link_resource_of, q
 from gateway.mapping.reverse import record_of, record_reader
@@ -163,6 +164,16 @@ class Translate:
             "schools": [],
             "courses": [],
         }
+        shared = set(
+            self.session.scalars(
+                sa.text(
+                    f"SELECT o.sourced_id FROM organizations o JOIN {WANTED} w "
+                    "ON w.entity = 'org' AND w.sourced_id = o.sourced_id "
+                    "WHERE o.identifier IS NOT NULL AND "
+                    + org_ids.held_by_other_kind_sql("o.identifier", "o.type", "o.sourced_id")
+                )
+            )
+        )
         for entity in ("org", "course"):
             for sourced_id in self.session.scalars(
                 sa.text(f"SELECT sourced_id FROM {WANTED} WHERE entity = :e"), {"e": entity}
@@ -172,7 +183,10 @@ class Translate:
                     continue
                 if entity == "org":
                     placed = to_edfi.education_organization(record, self.lookup)
-                    if placed is None:
+                    if sourced_id in shared:  # one id, one education organization
+                        reason = "its identifier is another kind of organization's id"
+                        skipped.append((entity, sourced_id, reason))
+                    elif placed is None:
                         reason = "not a district or school with an Ed-Fi education organization id"
                         skipped.append((entity, sourced_id, reason))
                     else:

@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from gateway.auth import org_ids
 from gateway.edfi.definitions import SYSTEM_COLUMNS, registry
 from gateway.mapping import store
 from gateway.mapping.from_oneroster import ORDER, project_import
@@ -59,9 +60,14 @@ class Drift:
     edfi_missing: dict[str, int] = field(default_factory=dict)
     edfi_differing: dict[str, int] = field(default_factory=dict)
     edfi_orphaned: dict[str, list[str]] = field(default_factory=dict)  # Ed-Fi ids
+    # one id held by education organizations of different kinds (gateway.auth.org_ids)
+    collisions: list[str] = field(default_factory=list)
+    stopped: str | None = None  # why the comparison could not finish
 
     @property
     def clean(self) -> bool:
+        if self.collisions or self.stopped:
+            return False
         return not any(
             any(counts.values())
             for counts in (
@@ -80,7 +86,10 @@ class Drift:
         return sum(len(ids) for ids in self.edfi_orphaned.values())
 
     def lines(self) -> list[str]:
-        out = []
+        out = list(self.collisions)
+        if self.stopped:
+            out.append(f"the comparison stopped: {self.stopped}")
+            return out
         for entity in ENTITIES:
             n, lost = self.differing.get(entity, 0), self.orphaned.get(entity, [])
             out.append(f"{entity}: {n} missing or different, {len(lost)} without an Ed-Fi source")
@@ -102,9 +111,20 @@ class Drift:
 def check(session: Session, repair: bool = False) -> Drift:
     """Compare both sides; with `repair` keep the rebuilds (the caller commits)."""
     drift = Drift()
+    drift.collisions = [
+        f"{what}: identifier {identifier} is already the id of {holder}"
+        for what, identifier, holder in session.execute(sa.text(org_ids.collisions_sql()))
+    ]
     savepoint = session.begin_nested()
-    _check_edfi_side(session, drift)
-    _check_oneroster_side(session, drift, repair)
+    try:
+        _check_edfi_side(session, drift)
+        _check_oneroster_side(session, drift, repair)
+    except sa.exc.DBAPIError as exc:
+        # Data the projections cannot place (two organizations with one id) stops them: the
+        # report says so instead of a traceback, and nothing is repaired.
+        savepoint.rollback()
+        drift.stopped = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
+        return drift
     if repair:
         savepoint.commit()
     else:

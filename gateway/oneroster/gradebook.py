@@ -22,6 +22,7 @@ from gateway.oneroster.service import (
     unknown_object,
     view_conditions,
 )
+from gateway.oneroster.shared import IN_USE, in_use_outside
 
 _SERVER_OWNED = ("sourcedId", "dateLastModified")
 
@@ -141,6 +142,7 @@ def put(session: Session, view: View, sourced_id: str, body: Any, reach: Reach) 
                 f"{entity.single} {sourced_id} belongs to another organization",
                 code_minor="forbidden",
             )
+        _check_shared(session, entity, sourced_id, reach)
         session.execute(update(table).where(table.c.sourced_id == sourced_id).values(**values))
     # mapping layer (issue 5): project into Ed-Fi inside this transaction
     _project(session, view, sourced_id)
@@ -153,6 +155,7 @@ def delete(session: Session, view: View, sourced_id: str, reach: Reach) -> None:
     table = view.entity.table
     if not storable(sourced_id):
         raise unknown_object(view.entity.single, sourced_id)
+    _check_shared(session, view.entity, sourced_id, reach)
     done = session.execute(
         update(table)
         .where(
@@ -168,6 +171,15 @@ def delete(session: Session, view: View, sourced_id: str, reach: Reach) -> None:
     # mapping layer (issue 5): project into Ed-Fi inside this transaction
     _project(session, view, sourced_id)
     session.commit()
+
+
+def _check_shared(session: Session, entity: Entity, sourced_id: str, reach: Reach) -> None:
+    """A limited client leaves alone the shared records other organizations use
+    (gateway.oneroster.shared)."""
+    if reach.unrestricted:
+        return
+    if in_use_outside(session, entity, [sourced_id], reach.sourced_ids):
+        raise Forbidden(f"{entity.single} {sourced_id} {IN_USE}", code_minor="forbidden")
 
 
 def _project(session: Session, view: View, sourced_id: str) -> None:

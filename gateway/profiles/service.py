@@ -239,7 +239,7 @@ class ProfileService:
 
     def _check_students(self, document: dict[str, Any]) -> None:
         assigned = document.get("students_assigned") or []
-        unknown = unknown_students(self.session, assigned)
+        unknown = unknown_students(self.session, assigned, self.scope)
         if unknown:
             raise ValidationFailed(
                 "students_assigned names ids that are not OneRoster student users.",

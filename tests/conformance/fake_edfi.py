@@ -138,7 +138,17 @@ class FakeEdFi(Resources):
 
     # --- plumbing -------------------------------------------------------------------------
     def __call__(self, environ, start_response):
-        return self.dispatch(Request(environ))(environ, start_response)
+        request = Request(environ)
+        response = self.dispatch(request)
+        sent = request.headers.get("correlation-id") or request.args.get("correlationId")
+        if (
+            sent
+            and response.mimetype == "application/problem+json"
+            and "correlation_ignored" not in self.faults
+        ):
+            body = json.loads(response.get_data())
+            response.set_data(json.dumps({**body, "correlationId": sent}))
+        return response(environ, start_response)
 
     def dispatch(self, request: Request) -> Response:
         path = request.path
@@ -165,6 +175,13 @@ class FakeEdFi(Resources):
         if path == "/oauth/token_info":
             if "no_token_info" in self.faults:
                 return problem(404, "not-found")
+            body = request.get_json(silent=True) or {}
+            bearer = request.headers.get("Authorization", "").removeprefix("Bearer ")
+            if "token_info_lenient" not in self.faults:
+                if not body.get("token"):
+                    return problem(400, "bad-request", "An invalid token was provided")
+                if bearer not in self.tokens:
+                    return Response(status=401)
             return self.json(
                 {
                     "active": True,
@@ -183,7 +200,15 @@ class FakeEdFi(Resources):
             return problem(404, "not-found")
         known = auth.startswith("Bearer ") and (auth[7:] in self.tokens or "any_token_ok" in f)
         if not (known or (not auth and "anonymous_ok" in f)):
-            return problem(401, "security:authentication", "A valid bearer token is required.")
+            if "generic_wording" in f:
+                return problem(401, "security:authentication", "A valid bearer token is required.")
+            reason = "Authorization header is missing." if not auth else "Invalid token"
+            return problem(
+                401,
+                "security:authentication",
+                "The caller could not be authenticated.",
+                errors=[reason],
+            )
         if path == "/metadata/data/v3/resources/swagger.json":
             return self.json({"openapi": "3.0.1", "paths": {"/ed-fi/students": {}}})
         if path == "/metadata/data/v3/descriptors/swagger.json":

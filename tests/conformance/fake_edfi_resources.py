@@ -40,16 +40,33 @@ class Resources:
             low = int(request.args.get("minChangeVersion", 0))
             if "no_deletes" in self.faults and rest[0] == "deletes":
                 return self.json([])
-            return self.json([e for e in log if e["changeVersion"] >= low])
+            found = [e for e in log if e["changeVersion"] >= low]
+            headers = {}
+            if request.args.get("totalCount") == "true" and "deletes_no_total" not in self.faults:
+                headers["Total-Count"] = str(len(found))
+            return self.json(found, headers=headers)
         if method == "GET" and rest and rest[0] == "partitions":
             return self.partitions(request, name)
         if method == "GET" and not rest:
             return self.collection(request, name)
         if method == "POST" and not rest:
             return self.upsert(request, name)
-        if not rest or rest[0] not in self.store[name]:
-            return problem(404, "not-found", "Resource not found.")
-        rid = rest[0]
+        if method not in ("GET", "POST", "PUT", "DELETE") and not rest:
+            if method == "OPTIONS" and "options_200" in self.faults:
+                return Response(status=200)
+            return problem(
+                405,
+                "method-not-allowed",
+                "The request construction was invalid.",
+                errors=[f"The endpoint of the request does not support the '{method}' method."],
+            )
+        rid = rest[0] if rest else ""
+        if "hyphenated_id_404" not in self.faults:
+            rid = rid.replace("-", "").lower()
+        if rid not in self.store[name]:
+            if "generic_wording" in self.faults:
+                return problem(404, "not-found", "Resource not found.")
+            return problem(404, "not-found", "The specified item could not be found.")
         rec = self.store[name][rid]
         if not self.visible(name, rec):
             return problem(403, "security:authorization")
@@ -72,6 +89,8 @@ class Resources:
 
     def collection(self, request: Request, name: str) -> Response:
         args = request.args
+        if "unknown_param_400" in self.faults and "correlationId" in args:
+            return problem(400, "bad-request:parameter-validation-failed", "Unknown parameter.")
         recs = [r for r in self.store[name].values() if self.visible(name, r)]
         for field, path in KEYS[name].items():
             if field in args and "query_ignored" not in self.faults:
@@ -93,17 +112,25 @@ class Resources:
             return self.cursor(name, recs, args)
         limit = int(args.get("limit", len(recs) if "default_limit_all" in self.faults else 25))
         if limit > 500 and "limit_unbounded" not in self.faults:
+            generic = "generic_wording" in self.faults
             return problem(
                 400,
                 "bad-request:parameter-validation-failed",
-                "limit must be ≤ 500",
+                "limit must be ≤ 500" if generic else "The request construction was invalid.",
+                errors=None if generic else ["Limit must be a value between 0 and 500."],
                 validation={"$.limit": ["must be between 0 and 500"]},
             )
         offset = 0 if "offset_ignored" in self.faults else int(args.get("offset", 0))
         if args.get("totalCount", "").lower() == "true" and "no_total_count" not in self.faults:
             headers["Total-Count"] = str(len(recs))
         page = recs[offset : offset + limit]
+        if page and "token_only_in_cursor_mode" not in self.faults:
+            headers["Next-Page-Token"] = self.token_after(page[-1]["id"], "~")
         return self.json([self.public(name, r) for r in page], headers=headers)
+
+    @staticmethod
+    def token_after(last: str, until: str) -> str:
+        return base64.urlsafe_b64encode(f"{last}|{until}".encode()).decode()
 
     def cursor(self, name, recs, args) -> Response:
         size = int(args.get("pageSize", 25))
@@ -113,16 +140,15 @@ class Resources:
         rest = [r for r in recs if after < r["id"] <= until]
         page = rest[:size]
         headers = {}
-        more = len(rest) > size or "token_on_last_page" in self.faults
+        # as the ODS/API 7.3: a token on every non-empty page
+        more = len(rest) > size or "token_only_in_cursor_mode" not in self.faults
         if more and page:
             last = (
                 page[-2]["id"]
                 if "cursor_overlap" in self.faults and len(page) > 1
                 else page[-1]["id"]
             )
-            headers["Next-Page-Token"] = base64.urlsafe_b64encode(
-                f"{last}|{until}".encode()
-            ).decode()
+            headers["Next-Page-Token"] = self.token_after(last, until)
         return self.json([self.public(name, r) for r in page], headers=headers)
 
     def partitions(self, request: Request, name: str) -> Response:
@@ -198,10 +224,47 @@ class Resources:
                     )
         return None
 
+    def read_body(self, request: Request):
+        """The JSON body with numbers sent as text read as numbers (as the ODS/API); an empty
+        or malformed body is a data validation problem."""
+        body = request.get_json(silent=True)
+        if body is None:
+            if "bad_json_generic" in self.faults:
+                return None, problem(400, "bad-request", "The browser sent a bad request.")
+            if not request.get_data().strip():
+                return None, problem(
+                    400,
+                    "bad-request",
+                    "The request could not be processed. See 'errors' for details.",
+                    errors=["A non-empty request body is required."],
+                )
+            return None, problem(
+                400,
+                "bad-request:data-validation-failed",
+                "Data validation failed. See 'validationErrors' for details.",
+                validation={"$": ["The request body is not valid JSON."]},
+            )
+        if isinstance(body, dict) and "numeric_strings_400" not in self.faults:
+            for field in ("numberOfParts",):
+                if isinstance(body.get(field), str) and body[field].isdigit():
+                    body[field] = int(body[field])
+            ref = body.get("educationOrganizationReference")
+            if isinstance(ref, dict) and str(ref.get("educationOrganizationId")).isdigit():
+                ref["educationOrganizationId"] = int(ref["educationOrganizationId"])
+        elif isinstance(body, dict) and isinstance(body.get("numberOfParts"), str):
+            return None, problem(
+                400,
+                "bad-request:data-validation-failed",
+                validation={"$.numberOfParts": ["numberOfParts must be an integer."]},
+            )
+        return body, None
+
     def upsert(self, request: Request, name: str) -> Response:
         if not request.is_json and "no_415" not in self.faults:
             return problem(415, "unsupported-media-type")
-        body = request.get_json(silent=True)
+        body, error = self.read_body(request)
+        if error:
+            return error
         if isinstance(body, dict) and "id" in body and "body_id_ok" not in self.faults:
             return problem(400, "bad-request:data-validation-failed", "Do not send an id.")
         error = self.check(name, body)
@@ -221,7 +284,9 @@ class Resources:
         )
 
     def replace(self, request: Request, name: str, rid: str) -> Response:
-        body = request.get_json(silent=True)
+        body, error = self.read_body(request)
+        if error:
+            return error
         error = self.check(name, body)
         if error:
             return error

@@ -15,9 +15,33 @@ UNRESOLVED = (
 )
 DEPENDENT = "DELETE of a course a course offering references → 409 dependent-item-exists"
 CURSOR = (
-    "cursor paging: Next-Page-Token to the end (absent on the last page), the same records "
-    "as offset paging"
+    "cursor paging: Next-Page-Token to the end (an empty page), the same records as offset paging"
 )
+TOKENS = (
+    "every non-empty page has a Next-Page-Token; following them from a first request without "
+    "pageSize reads every record"
+)
+WIRE = {  # the ODS/API 7.3's behaviour on the wire (issue 15): a fault each check catches
+    "unknown_param_400": "unknown query parameters (correlationId, …) are ignored",
+    "correlation_ignored": (
+        "the correlation-id header, else the correlationId parameter, is the problem's"
+    ),
+    "hyphenated_id_404": (
+        "ids and link hrefs are 32 lowercase hex characters; a hyphenated id reads the same record"
+    ),
+    "token_only_in_cursor_mode": TOKENS,
+    "deletes_no_total": "/deletes?totalCount=true → Total-Count",
+    "numeric_strings_400": "numbers sent as JSON strings are accepted as numbers",
+    "bad_json_generic": (
+        "an empty JSON body → 400 bad-request naming it, a malformed one → 400 "
+        "data-validation-failed"
+    ),
+    "options_200": (
+        "OPTIONS and PATCH on a collection → 405 method-not-allowed, as the ODS words it"
+    ),
+    "generic_wording": "limit, 404 and 401 problems are worded as the ODS/API words them",
+    "token_info_lenient": "token_info: no token → 400, a token that authenticates nobody → 401",
+}
 PARTITIONS = "/partitions?number=3 gives page tokens that split the collection"
 CLEANUP = "scratch records created by the suite are deleted"
 SHAPES = "records of every resource in the dependencies match the DS5 OpenAPI"
@@ -108,6 +132,10 @@ def test_local_bugs_fail_exactly_their_checks(run_cli):
         "writing a descriptor outside the client's namespace → 403 security:authorization",
         "credentials in a JSON body → bearer token",
         "records of another organization are absent from collections",
+        # the same bugs seen by the wire checks: a limit above 500, no tombstones, overlap
+        WIRE["generic_wording"],
+        WIRE["deletes_no_total"],
+        TOKENS,
     }
     # The descriptor the broken server accepted was cleaned up again.
     assert checks[CLEANUP]["status"] == "pass"
@@ -124,7 +152,6 @@ def test_local_bugs_fail_exactly_their_checks(run_cli):
         ("post_always_201", {UPSERT}),
         ("key_change_allowed", {KEY_CHANGE}),
         ("delete_referenced", {DEPENDENT}),
-        ("token_on_last_page", {CURSOR, PARTITIONS}),
         ("no_total_count", {"limit=0&totalCount=TRUE → an empty page and Total-Count"}),
         ("bad_birth_date", {SHAPES}),
         ("no_basic", {BASIC, "the token URL with a trailing slash works too", TOKEN_ERRORS}),
@@ -180,6 +207,9 @@ def test_broken_endpoints_and_authentication_fail_their_checks(run_cli):
         "writing a course in another organization → 403 security:authorization",
         # The course it wrongly accepted in the other organization cannot be deleted again.
         CLEANUP,
+        # anonymous and any-token access and no token_info, seen by the wire checks too
+        WIRE["generic_wording"],
+        WIRE["token_info_lenient"],
     }
     assert any("course written outside the organization" in p for p in checks[CLEANUP]["problems"])
 
@@ -218,3 +248,10 @@ def test_broken_writes_and_paging_fail_their_checks(run_cli):
     # What the broken server accepted was removed again.
     assert checks[CLEANUP]["status"] == "pass"
     assert len(fake.store["courses"]) == 0
+
+
+@pytest.mark.parametrize("fault", sorted(WIRE))
+def test_each_ods_wire_deviation_fails_its_check(run_cli, fault):
+    code, checks, _ = _run(run_cli, {fault})
+    assert code == 1
+    assert _failed(checks) == {WIRE[fault]}

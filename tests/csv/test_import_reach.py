@@ -81,3 +81,48 @@ def test_school_client_bulk_removes_only_inside(tmp_path, app, db_session, do_im
     statuses = rows("users", "status")
     assert statuses["u-p1"] == ("tobedeleted",)
     assert statuses["u-n1"] == ("active",)  # another school's user is not this client's to remove
+
+
+def test_a_limited_importer_changes_only_shared_records_no_other_organization_uses(
+    tmp_path, app, db_session, do_import, rows
+):
+    """Issue 14, finding 5: cat-1 is named by a lineItem of org-s1's class, so org-s2's importer
+    may re-send it unchanged or add categories, but not rename or delete it; org-s1's may."""
+    first = tmp_path / "a"
+    first.mkdir()
+    assert do_import(write_package(first, _two_schools())).status == "applied"
+    with app.app_context():
+        north, own = (
+            compute_org_scope(db_session, ("org-s2",)),
+            compute_org_scope(db_session, ("org-s1",)),
+        )
+    category = district()["categories"][0]
+    renamed = {**category, "title": "Renamed", "dateLastModified": "2026-02-01T00:00:00Z"}
+    gone = {**category, "status": "tobedeleted", "dateLastModified": "2026-02-01T00:00:00Z"}
+    for n, row in enumerate((renamed, gone)):
+        where = tmp_path / f"b{n}"
+        where.mkdir()
+        report = do_import(
+            write_package(where, {"categories": [row]}, {"categories": "delta"}), scope=north
+        )
+        assert report.status == "rejected"
+        assert [str(i) for i in report.files["categories.csv"].issues] == [
+            "categories.csv:2 sourcedId 'cat-1': this category is shared with other "
+            "organizations' records; only a client that reaches every organization may change "
+            "or delete it"
+        ]
+    assert rows("categories", "title", "status")["cat-1"] == ("Homework", "active")
+    new = {**category, "sourcedId": "cat-9", "title": "Labs"}
+    (tmp_path / "c").mkdir()
+    report = do_import(
+        write_package(tmp_path / "c", {"categories": [category, new]}, {"categories": "delta"}),
+        scope=north,
+    )
+    assert report.status == "applied", report.as_dict()
+    (tmp_path / "d").mkdir()
+    report = do_import(
+        write_package(tmp_path / "d", {"categories": [renamed]}, {"categories": "delta"}),
+        scope=own,
+    )
+    assert report.status == "applied", report.as_dict()
+    assert rows("categories", "title")["cat-1"] == ("Renamed",)

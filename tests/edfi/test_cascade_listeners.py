@@ -85,20 +85,20 @@ def test_a_session_key_change_notifies_its_offerings_and_sections(edfi, district
     assert edfi.put("sessions", session_id, session_body(SCHOOL, "Fall 2021")).status_code == 204
 
     # every rewritten section is reported once, each with its own change version
-    section_events = {str(e.id): v for e, v in events if e.resource == "sections"}
+    section_events = {e.id.hex: v for e, v in events if e.resource == "sections"}
     assert set(section_events) == {section_id, second_id}
     assert len(set(section_events.values())) == 2
     assert edfi.get(f"sections/{second_id}").get_json()["_etag"] == str(section_events[second_id])
-    events[:] = [(e, v) for e, v in events if str(e.id) != second_id]
+    events[:] = [(e, v) for e, v in events if e.id.hex != second_id]
     by_resource = {e.resource: (e, v) for e, v in events}
     assert set(by_resource) == {"sessions", "courseOfferings", "sections"}
     assert len(events) == 3
     offering, offering_version = by_resource["courseOfferings"]
-    assert str(offering.id) == offering_id and offering.action == "update"
+    assert offering.id.hex == offering_id and offering.action == "update"
     assert offering.values["sessionName"] == "Fall 2021"
     assert offering.old_key_values["sessionName"] == "2021-2022 Fall Semester"
     section, section_version = by_resource["sections"]
-    assert str(section.id) == section_id
+    assert section.id.hex == section_id
     assert section.values["sessionName"] == "Fall 2021"
     assert section.values["sectionIdentifier"] == "ALG-1-01"
     assert section.old_key_values["sessionName"] == "2021-2022 Fall Semester"

@@ -67,6 +67,34 @@ def test_key_changes_report_old_and_new_keys(edfi, district):
     }
 
 
+def test_several_key_changes_of_a_record_are_one_entry(edfi, district):
+    """As the ODS/API: from the first old key to the last new key, at the last change version;
+    a window starting between the changes sees only the later one."""
+    district()
+    edfi.create("students", student("710004"))
+    ssa = edfi.create("studentSchoolAssociations", enrollment("710004", 255901001))
+    mark = newest(edfi)
+    put = edfi.put("studentSchoolAssociations", ssa, enrollment("710004", 255901001, "2021-09-01"))
+    assert put.status_code == 204
+    between = newest(edfi)
+    put = edfi.put("studentSchoolAssociations", ssa, enrollment("710004", 255901107, "2021-09-02"))
+    assert put.status_code == 204
+    r = edfi.get(
+        "studentSchoolAssociations/keyChanges",
+        query_string={"minChangeVersion": mark + 1, "totalCount": "true"},
+    )
+    [change] = r.get_json()
+    assert r.headers["Total-Count"] == "1"
+    assert change["id"] == ssa and change["changeVersion"] > between
+    assert change["oldKeyValues"]["entryDate"] == "2021-08-23"
+    assert change["newKeyValues"]["entryDate"] == "2021-09-02"
+    assert change["newKeyValues"]["schoolId"] == 255901107
+    [later] = edfi.get(
+        "studentSchoolAssociations/keyChanges", query_string={"minChangeVersion": between + 1}
+    ).get_json()
+    assert later["oldKeyValues"]["entryDate"] == "2021-09-01"
+
+
 def test_update_raises_the_record_change_version(edfi, district):
     district()
     sid = edfi.create("students", student("710003"))

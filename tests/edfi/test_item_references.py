@@ -21,6 +21,7 @@ from gateway.edfi import service as service_module
 from gateway.edfi.bulk import BulkUpsert
 from gateway.edfi.definitions import build_registry, edfi_schemas_dir
 from gateway.edfi.loader import DISTRICT_WIDE
+from gateway.edfi.queries import CollectionReader
 from gateway.edfi.security import Authorizer
 from gateway.edfi.service import ResourceService, WriteEvent
 from gateway.errors import DependentItemExists, UnresolvedReference
@@ -208,7 +209,7 @@ def test_item_references_carry_links_in_responses(svc, with_class_periods):
     sections = reg.resources["sections"]
     _, period_id, _ = svc.upsert(reg.resources["classPeriods"], class_period("01 - Traditional"))
     _, section_id, _ = svc.upsert(sections, section("01 - Traditional"))
-    link = {"rel": "ClassPeriod", "href": f"/ed-fi/classPeriods/{period_id}"}
+    link = {"rel": "ClassPeriod", "href": f"/ed-fi/classPeriods/{period_id.hex}"}
     doc = svc.get(sections, str(section_id))
     assert doc["classPeriods"][0]["classPeriodReference"]["link"] == link
     # the page serializer of collection reads does the same
@@ -216,5 +217,9 @@ def test_item_references_carry_links_in_responses(svc, with_class_periods):
     serialize = documents.Serializer(sections, list(sections.table.c.keys()))
     [page_doc] = [serialize(row, svc.links(sections, rows)) for row in rows]
     assert page_doc["classPeriods"][0]["classPeriodReference"]["link"] == link
+    # and so do collection pages, whose documents the database builds
+    page = CollectionReader(svc.session, reg, svc.auth).read(sections, {})
+    [listed] = json.loads(page.body)
+    assert listed["classPeriods"][0]["classPeriodReference"]["link"] == link
     # a document read back (links included) is accepted as a PUT body
     svc.replace(sections, str(section_id), doc, None)

@@ -110,7 +110,7 @@ def test_validation_errors_are_keyed_by_json_path(edfi, district):
     district()
     body = {
         "studentUniqueId": "x" * 33,
-        "firstName": 5,
+        "firstName": ["Lisa"],  # a number would be read as text, as the ODS/API reads it
         "birthDate": "2010-13-45",
         "unknownThing": 1,
     }

@@ -194,3 +194,35 @@ def test_put_without_json_is_4xx_in_imsx(roster, client, headers):
     )
     assert 400 <= response.status_code < 500
     assert response.get_json()["imsx_codeMajor"] == "failure"
+
+
+def test_a_limited_client_changes_only_the_shared_records_no_other_organization_uses(
+    roster, client, auth_headers, get
+):
+    """Issue 14, finding 5: categories are shared; one district may not rename or remove what
+    another district's lineItems use (cat1: lineItems of d1 and d2; cat2: of d1 only)."""
+    scopes = [
+        "https://purl.imsglobal.org/spec/or/v1p1/scope/gradebook.createput",
+        "https://purl.imsglobal.org/spec/or/v1p1/scope/gradebook.delete",
+    ]
+    d1, d2 = (
+        auth_headers(edorgs=("d1",), scopes=scopes),
+        auth_headers(edorgs=("d2",), scopes=scopes),
+    )
+    body = {"category": {"title": "Renamed"}}
+    for headers, sid in ((d2, "cat1"), (d2, "cat2"), (d1, "cat1")):
+        r = client.put(f"{BASE}/categories/{sid}", json=body, headers=headers)
+        assert r.status_code == 403, (sid, r.get_json())
+        assert minor(r) == "forbidden"
+        r = client.delete(f"{BASE}/categories/{sid}", headers=headers)
+        assert r.status_code == 403, (sid, r.get_json())
+    assert get("/categories/cat1").get_json()["category"]["title"] == "Homework"
+    assert get("/categories/cat2").get_json()["category"]["status"] == "active"
+    # a new shared record, and one only its own organizations use, are the client's to write
+    assert client.put(f"{BASE}/categories/cat9", json=body, headers=d2).status_code == 201
+    assert client.put(f"{BASE}/categories/cat9", json=body, headers=d2).status_code == 200
+    assert client.put(f"{BASE}/categories/cat2", json=body, headers=d1).status_code == 200
+    assert client.delete(f"{BASE}/categories/cat9", headers=d2).status_code == 204
+    # a client that reaches every organization writes any of them
+    everywhere = auth_headers(scopes=scopes)
+    assert client.put(f"{BASE}/categories/cat1", json=body, headers=everywhere).status_code == 200

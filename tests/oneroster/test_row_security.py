@@ -285,3 +285,60 @@ def test_lone_requests_of_a_school_client_read_committed_rows_of_its_school(test
             )
         for client_id in client_ids:
             close(app, client_id)
+
+
+@pytest.fixture
+def both_districts(roster):
+    """The roster with a row of every organization-limited table in each district (d2's
+    result is added here: the factory's are all d1's)."""
+    from datetime import date
+
+    roster.add(
+        m.Result(
+            sourced_id="r-d2",
+            line_item_sourced_id="li4",
+            student_sourced_id="u-s7",
+            score_status="fully graded",
+            score=5,
+            score_date=date(2025, 9, 20),
+        )
+    )
+    roster.flush()
+    return roster
+
+
+def test_every_limited_table_holds_rows_of_both_districts(both_districts):
+    """What the isolation tests compare is never empty (issue 14, finding 8)."""
+    d1, d2 = (compute_org_scope(both_districts, (n,)).sourced_ids for n in ("d1", "d2"))
+    for entity_name in REACH_LIMITED:
+        first = application_ids(both_districts, entity_name, d1)
+        second = application_ids(both_districts, entity_name, d2)
+        assert first and second, entity_name
+        assert not set(first) & set(second), entity_name
+
+
+@pytest.mark.parametrize("names", [["d1"], ["d2"], ["s1"]], ids="+".join)
+def test_every_limited_collection_reads_the_same_through_the_api_and_rls_alone(
+    both_districts, client, auth_headers, monkeypatch, names
+):
+    """Through OneRoster REST each client reads exactly its organizations' rows of every
+    organization-limited collection: with the application filter, and with it removed."""
+    scope = compute_org_scope(both_districts, tuple(names))
+    headers = auth_headers(edorgs=names)
+    expected = {e: application_ids(both_districts, e, scope.sourced_ids) for e in REACH_LIMITED}
+
+    def read_all() -> dict[str, list[str]]:
+        out = {}
+        for entity_name in REACH_LIMITED:
+            collection = catalogue().entities[entity_name].collection
+            response = client.get(f"{BASE}/{collection}?limit=1000", headers=headers)
+            assert response.status_code == 200, response.get_data(as_text=True)
+            out[entity_name] = sorted(ids(response, collection))
+        return out
+
+    assert read_all() == expected
+    monkeypatch.setattr(prepared, "_statements", {})
+    monkeypatch.setattr(
+        service, "_bound_view_conditions", lambda view, _kind: service._view_where(view)
+    )
+    assert read_all() == expected

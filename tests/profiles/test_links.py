@@ -134,6 +134,53 @@ def test_a_client_sees_only_its_organizations_profiles(client, auth_headers, db_
     assert client.get(url, headers=district_client).status_code == 200
 
 
+def _student_of(db_session, org):
+    sourced_id = _user(db_session, "student")
+    db_session.execute(
+        text(
+            "UPDATE users SET org_ids = jsonb_build_array(CAST(:org AS text)) "
+            "WHERE sourced_id = :id"
+        ),
+        {"org": org, "id": sourced_id},
+    )
+    return sourced_id
+
+
+def test_another_districts_student_is_refused_like_a_missing_one(client, auth_headers, db_session):
+    """Issue 14, finding 5: no cross-tenant reference, and no oracle of the other's records."""
+    school_a, school_b = _org(db_session), _org(db_session)
+    own, theirs = _student_of(db_session, school_a), _student_of(db_session, school_b)
+    missing = unique("nobody")
+    limited = auth_headers(edorgs=(school_a,), scopes=READ_WRITE)
+    created = client.post(
+        "/profiles", json=make_profile(school_id=school_a, students_assigned=[own]), headers=limited
+    )
+    assert created.status_code == 201, created.get_json()
+    url = f"/profiles/{created.get_json()['profile_id']}"
+
+    answers = {}
+    for sid in (theirs, missing):
+        r = client.patch(url, json={"students_assigned": [own, sid]}, headers=limited)
+        assert r.status_code == 400, r.get_json()
+        body = r.get_json()
+        answers[sid] = (
+            body["message"],
+            body["details"]["$.students_assigned[1]"][0].replace(sid, "X"),
+        )
+    assert answers[theirs] == answers[missing]
+    r = client.post(
+        "/profiles",
+        json=make_profile(school_id=school_a, students_assigned=[theirs]),
+        headers=limited,
+    )
+    assert r.status_code == 400
+    assert client.get(url, headers=limited).get_json()["students_assigned"] == [own]
+    # a client reaching both organizations may assign either
+    everywhere = auth_headers(scopes=READ_WRITE)
+    r = client.patch(url, json={"students_assigned": [own, theirs]}, headers=everywhere)
+    assert r.status_code == 200, r.get_json()
+
+
 def test_an_edfi_school_id_reaches_profiles_keyed_by_it(client, auth_headers, db_session):
     school_id = 880000000 + int(unique("n")[-6:], 16) % 1000000
     db_session.execute(

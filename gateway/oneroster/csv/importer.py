@@ -22,7 +22,7 @@ from gateway.oneroster.csv.apply import apply_file, build_typed
 from gateway.oneroster.csv.catalogue import CsvFile, catalogue
 from gateway.oneroster.csv.package import Package, PackageError, read_manifest
 from gateway.oneroster.csv.projection import project_import
-from gateway.oneroster.csv.reach import check_reach
+from gateway.oneroster.csv.reach import check_org_identifiers, check_reach
 from gateway.oneroster.csv.report import ImportReport, Issue
 from gateway.oneroster.csv.staging import Staged, stage_file
 
@@ -168,6 +168,7 @@ def _validate(
         else:
             checks.check_duplicates(conn, item)
         checks.check_references(conn, item, staged, ids)
+    check_org_identifiers(session, staged, scope)
     if scope is not None and not scope.unrestricted:
         check_reach(session, staged, scope)
     if deferred and checks.any_issues(conn):  # rejected anyway: the report lists every problem

@@ -1,0 +1,201 @@
+"""What clients of the ODS/API 7.3 rely on at the level of the wire: ignored extra parameters,
+numbers sent as text, page tokens on every page, ids in the ODS form, correlation ids, and the
+ODS/API's problem details for malformed requests, unknown methods, limits, 401 and 404."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from conformance.edfi.common import (
+    delete_later,
+    describe,
+    expect_problem,
+    expect_status,
+    first,
+    items,
+    resource,
+    scratch_code,
+)
+from conformance.edfi.lifecycle import course_body
+from conformance.edfi.paging import _path, _total
+from conformance.http import BearerAuth, json_of
+from conformance.runner import CheckFailed, CheckList, Context, ensure, skip
+
+checks = CheckList()
+HEX_ID = re.compile(r"^[0-9a-f]{32}$")
+HREF = re.compile(r"^/ed-fi/\w+/[0-9a-f]{32}$")
+INVALID_REQUEST = "The request construction was invalid."
+
+
+@checks.add("wire", "unknown query parameters (correlationId, …) are ignored")
+def _unknown_parameters(ctx: Context) -> None:
+    r = ctx.http.get(_path(ctx), params={"limit": 1, "correlationId": "conformance", "zz": "1"})
+    expect_status(r, 200)
+    ensure(len(items(r)) == min(1, _total(ctx)), f"{describe(r)}: the page is not the same")
+
+
+@checks.add("wire", "the correlation-id header, else the correlationId parameter, is the problem's")
+def _correlation(ctx: Context) -> None:
+    missing = resource("courses", "/" + uuid.uuid4().hex)
+    r = ctx.http.get(missing, params={"correlationId": "conf-in-query"})
+    body = expect_problem(r, 404, "not-found")
+    ensure(
+        body["correlationId"] == "conf-in-query",
+        f"{describe(r)}: correlationId {body['correlationId']!r}, expected 'conf-in-query'",
+    )
+    r = ctx.http.get(
+        missing,
+        params={"correlationId": "conf-in-query"},
+        headers={"correlation-id": "conf-in-header"},
+    )
+    body = expect_problem(r, 404, "not-found")
+    ensure(
+        body["correlationId"] == "conf-in-header",
+        f"{describe(r)}: correlationId {body['correlationId']!r}, expected 'conf-in-header'",
+    )
+
+
+@checks.add(
+    "wire",
+    "ids and link hrefs are 32 lowercase hex characters; a hyphenated id reads the same record",
+)
+def _ids(ctx: Context) -> None:
+    record = first(ctx, ctx.options["paging_resource"])
+    if record is None:
+        skip(f"{_path(ctx)} is empty")
+    rid = str(record.get("id"))
+    ensure(HEX_ID.match(rid), f"id {rid!r} is not 32 lowercase hex characters")
+    hrefs = [
+        v["link"]["href"]
+        for v in record.values()
+        if isinstance(v, dict) and isinstance(v.get("link"), dict) and "href" in v["link"]
+    ]
+    bad = [h for h in hrefs if not HREF.match(h)]
+    ensure(not bad, f"link hrefs not of the form /ed-fi/{{resource}}/{{32 hex}}: {bad}")
+    r = ctx.http.get(_path(ctx) + "/" + str(uuid.UUID(rid)))
+    expect_status(r, 200)
+    ensure(json_of(r).get("id") == rid, f"{describe(r)}: another record")
+
+
+@checks.add(
+    "wire",
+    "every non-empty page has a Next-Page-Token; following them from a first request "
+    "without pageSize reads every record",
+)
+def _tokens_everywhere(ctx: Context) -> None:
+    total = _total(ctx)
+    if total > ctx.options["max_records"]:
+        skip(f"{_path(ctx)} has {total} records, more than --max-records")
+    seen: list[str] = []
+    params: dict[str, object] = {}
+    for _ in range(total // 25 + 3):
+        r = ctx.http.get(_path(ctx), params=params)
+        expect_status(r, 200)
+        page = [i.get("id") for i in items(r)]
+        token = r.headers.get("Next-Page-Token")
+        if not page:
+            break
+        ensure(token, f"{describe(r)}: a page of {len(page)} records without Next-Page-Token")
+        seen += page
+        params = {"pageToken": token}
+    if len(seen) != total or len(set(seen)) != total:
+        raise CheckFailed(
+            f"following Next-Page-Token read {len(set(seen))} distinct of {total} records"
+        )
+
+
+@checks.add("wire", "/deletes?totalCount=true → Total-Count")
+def _deletes_total(ctx: Context) -> None:
+    r = ctx.http.get(resource("courses", "/deletes"), params={"totalCount": "true", "limit": 1})
+    expect_status(r, 200)
+    total = r.headers.get("Total-Count", "")
+    ensure(total.isdigit(), f"{describe(r)}: Total-Count is {total!r}")
+
+
+@checks.add("wire", "numbers sent as JSON strings are accepted as numbers")
+def _numeric_strings(ctx: Context) -> None:
+    body = course_body(ctx, scratch_code())
+    edorg = body["educationOrganizationReference"]["educationOrganizationId"]
+    body["educationOrganizationReference"] = {"educationOrganizationId": str(edorg)}
+    body["numberOfParts"] = "1"
+    r = ctx.http.request("POST", resource("courses"), json_body=body)
+    location = r.headers.get("Location", "")
+    url = ctx.http.url(location) if location.startswith("/") else location
+    if r.status_code in (200, 201) and location:
+        delete_later(ctx, f"course {body['courseCode']}", url)
+    expect_status(r, 201)
+    ensure(location, f"{describe(r)}: no Location")
+    stored = json_of(ctx.http.get(url))
+    ensure(
+        stored.get("numberOfParts") == 1
+        and stored["educationOrganizationReference"]["educationOrganizationId"] == edorg,
+        f"GET {url}: the values were not stored as numbers",
+    )
+
+
+@checks.add(
+    "wire",
+    "an empty JSON body → 400 bad-request naming it, a malformed one → 400 data-validation-failed",
+)
+def _bad_bodies(ctx: Context) -> None:
+    json_type = {"Content-Type": "application/json"}
+    r = ctx.http.request("POST", resource("courses"), data="", headers=json_type)
+    body = expect_problem(r, 400, "bad-request")
+    ensure(
+        "A non-empty request body is required." in (body.get("errors") or []),
+        f"{describe(r)}: errors {body.get('errors')!r}",
+    )
+    r = ctx.http.request("POST", resource("courses"), data="{not json", headers=json_type)
+    body = expect_problem(r, 400, "bad-request:data-validation-failed")
+    ensure(body.get("validationErrors"), f"{describe(r)}: a problem without validationErrors")
+
+
+@checks.add(
+    "wire", "OPTIONS and PATCH on a collection → 405 method-not-allowed, as the ODS words it"
+)
+def _methods(ctx: Context) -> None:
+    for method in ("OPTIONS", "PATCH"):
+        r = ctx.http.request(method, resource("courses"))
+        body = expect_problem(r, 405, "method-not-allowed")
+        expected = f"The endpoint of the request does not support the '{method}' method."
+        ensure(
+            body.get("detail") == INVALID_REQUEST and expected in (body.get("errors") or []),
+            f"{describe(r)}: detail {body.get('detail')!r}, errors {body.get('errors')!r}",
+        )
+
+
+@checks.add("wire", "limit, 404 and 401 problems are worded as the ODS/API words them")
+def _wording(ctx: Context) -> None:
+    problems = []
+    r = ctx.http.get(_path(ctx), params={"limit": 501})
+    body = expect_problem(r, 400, "bad-request:parameter-validation-failed")
+    if body.get("errors") != ["Limit must be a value between 0 and 500."]:
+        problems.append(f"{describe(r)}: errors {body.get('errors')!r}")
+    r = ctx.http.get(resource("courses", "/" + uuid.uuid4().hex))
+    body = expect_problem(r, 404, "not-found")
+    if body.get("detail") != "The specified item could not be found.":
+        problems.append(f"{describe(r)}: detail {body.get('detail')!r}")
+    r = ctx.http.get(_path(ctx), auth=False)
+    body = expect_problem(r, 401, "security:authentication")
+    if body.get("detail") != "The caller could not be authenticated." or (
+        "Authorization header is missing." not in (body.get("errors") or [])
+    ):
+        problems.append(f"{describe(r)}: detail {body.get('detail')!r}, {body.get('errors')!r}")
+    if problems:
+        raise CheckFailed("problem details differ from the ODS/API's", problems)
+
+
+@checks.add("wire", "token_info: no token → 400, a token that authenticates nobody → 401")
+def _token_info(ctx: Context) -> None:
+    url = ctx.options["token_url"].rsplit("/", 1)[0] + "/token_info"
+    r = ctx.http.request("POST", url, json_body={})
+    expect_status(r, 400)
+    unknown = str(uuid.uuid4())
+    r = ctx.http.request(
+        "POST",
+        url,
+        json_body={"token": unknown},
+        auth=BearerAuth(unknown),
+    )
+    expect_status(r, 401)
