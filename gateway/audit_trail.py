@@ -69,7 +69,8 @@ def record_names(session: Session, record_id: str) -> set[str]:
         names.add(sourced_id)
         if edfi_id is not None:
             edfi_ids.add(edfi_id)
-    return names | {str(i) for i in edfi_ids}
+    # an Ed-Fi id is written with or without hyphens (the wire form has none)
+    return names | {str(i) for i in edfi_ids} | {i.hex for i in edfi_ids}
 
 
 def read_trail(session: Session, where: TrailFilter) -> list[dict[str, Any]]:
