@@ -1,55 +1,50 @@
-"""OAuth 1.0a request signing (RFC 5849), HMAC-SHA256 or HMAC-SHA1, for OneRoster consumers."""
+"""OAuth 1.0a request signing (RFC 5849) for OneRoster consumers, through Authlib's client.
+
+Authlib builds the signature base string and the Authorization header; OneRoster's HMAC-SHA256 is
+registered on Authlib's base string (Authlib ships HMAC-SHA1).
+"""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
-import secrets
-import time
-from urllib.parse import parse_qsl, quote, urlsplit
 
-import requests
-
-_DIGESTS = {"HMAC-SHA256": hashlib.sha256, "HMAC-SHA1": hashlib.sha1}
+from authlib.integrations.requests_client import OAuth1Auth as _AuthlibOAuth1Auth
+from authlib.oauth1.rfc5849.client_auth import ClientAuth
+from authlib.oauth1.rfc5849.signature import generate_signature_base_string
+from authlib.oauth1.rfc5849.util import escape
 
 
-def percent_encode(value: str) -> str:
-    """RFC 5849 3.6: only unreserved characters stay; a space becomes %20, never '+'."""
-    return quote(value, safe="-._~")
+def _sign_hmac_sha256(client: ClientAuth, request: object) -> str:
+    key = f"{escape(client.client_secret or '')}&{escape(client.token_secret or '')}"
+    base = generate_signature_base_string(request)
+    return base64.b64encode(hmac.new(key.encode(), base.encode(), hashlib.sha256).digest()).decode()
 
 
-def base_string_uri(url: str) -> str:
-    """RFC 5849 3.4.1.2: lower-case scheme and host, default port dropped, no query or fragment."""
-    parts = urlsplit(url)
-    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
-    port = parts.port
-    if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
-        host = f"{host}:{port}"
-    return f"{scheme}://{host}{parts.path or '/'}"
+class OAuth1Auth(_AuthlibOAuth1Auth):
+    """A requests auth that signs every prepared request (the URL on the wire is the one signed);
+    `timestamp` and `nonce` fix those parameters, for replay and clock-skew checks."""
 
+    SIGNATURE_METHODS = {**ClientAuth.SIGNATURE_METHODS, "HMAC-SHA256": _sign_hmac_sha256}
 
-def signature_base_string(method: str, url: str, params: list[tuple[str, str]]) -> str:
-    """RFC 5849 3.4.1: method, base URI, sorted encoded parameters (query + oauth + form)."""
-    encoded = sorted((percent_encode(k), percent_encode(v)) for k, v in params)
-    normalized = "&".join(f"{k}={v}" for k, v in encoded)
-    return "&".join(
-        [method.upper(), percent_encode(base_string_uri(url)), percent_encode(normalized)]
-    )
+    def __init__(
+        self,
+        key: str,
+        secret: str,
+        signature_method: str = "HMAC-SHA256",
+        *,
+        timestamp: int | None = None,
+        nonce: str | None = None,
+    ) -> None:
+        super().__init__(key, secret, signature_method=signature_method)
+        self.fixed_timestamp, self.fixed_nonce = timestamp, nonce
 
-
-def sign(
-    method: str,
-    url: str,
-    params: list[tuple[str, str]],
-    consumer_secret: str,
-    signature_method: str = "HMAC-SHA256",
-    token_secret: str = "",
-) -> str:
-    key = f"{percent_encode(consumer_secret)}&{percent_encode(token_secret)}"
-    base = signature_base_string(method, url, params)
-    digest = hmac.new(key.encode(), base.encode(), _DIGESTS[signature_method]).digest()
-    return base64.b64encode(digest).decode()
+    def get_oauth_params(self, nonce: str, timestamp: str) -> list[tuple[str, str]]:
+        return super().get_oauth_params(
+            self.fixed_nonce or nonce,
+            timestamp if self.fixed_timestamp is None else str(self.fixed_timestamp),
+        )
 
 
 def authorization_header(
@@ -59,41 +54,12 @@ def authorization_header(
     consumer_secret: str,
     *,
     signature_method: str = "HMAC-SHA256",
-    form: list[tuple[str, str]] | None = None,
     timestamp: int | None = None,
     nonce: str | None = None,
 ) -> str:
-    oauth = [
-        ("oauth_consumer_key", consumer_key),
-        ("oauth_signature_method", signature_method),
-        ("oauth_timestamp", str(int(time.time()) if timestamp is None else timestamp)),
-        ("oauth_nonce", nonce or secrets.token_hex(16)),
-        ("oauth_version", "1.0"),
-    ]
-    query = parse_qsl(urlsplit(url).query, keep_blank_values=True)
-    signature = sign(method, url, query + oauth + (form or []), consumer_secret, signature_method)
-    fields = oauth + [("oauth_signature", signature)]
-    return "OAuth " + ", ".join(f'{k}="{percent_encode(v)}"' for k, v in fields)
-
-
-class OAuth1Auth(requests.auth.AuthBase):
-    """Signs every prepared request; the URL it signs is the one that goes on the wire."""
-
-    def __init__(self, key: str, secret: str, signature_method: str = "HMAC-SHA256") -> None:
-        self.key, self.secret, self.signature_method = key, secret, signature_method
-
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        form: list[tuple[str, str]] = []
-        content_type = r.headers.get("Content-Type", "")
-        if content_type.startswith("application/x-www-form-urlencoded") and r.body:
-            body = r.body if isinstance(r.body, str) else r.body.decode()
-            form = parse_qsl(body, keep_blank_values=True)
-        r.headers["Authorization"] = authorization_header(
-            r.method or "GET",
-            r.url or "",
-            self.key,
-            self.secret,
-            signature_method=self.signature_method,
-            form=form,
-        )
-        return r
+    """The Authorization header of a body-less request to `url` (query parameters signed)."""
+    auth = OAuth1Auth(
+        consumer_key, consumer_secret, signature_method, timestamp=timestamp, nonce=nonce
+    )
+    _, headers, _ = auth.prepare(method, url, {}, "")
+    return headers["Authorization"]

@@ -42,6 +42,11 @@ def create_app(config: Config | dict | None = None, database: db.Database | None
     from gateway import admission
 
     admission.init_app(app)  # inside ProxyFix: a refusal sees the public scheme and host too
+    from gateway.public_url import PublicURL
+
+    app.wsgi_app = PublicURL(  # type: ignore[method-assign]
+        app.wsgi_app, app.config.get("PUBLIC_BASE_URL"), int(app.config.get("TRUSTED_PROXIES") or 0)
+    )
     if app.config.get("TRUSTED_PROXIES"):
         # Behind a TLS load balancer: absolute URLs (hrefs, Link headers) and OAuth 1.0a
         # signature base strings must use the public scheme and host the client used.

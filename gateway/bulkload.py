@@ -12,6 +12,8 @@ key and the unique constraints go too (unless a foreign key leans on them) and a
 their own definitions: one sort of the keys is cheaper than keeping a btree ordered row by row
 (which also needs the rows sorted on their way in), and adding them back still checks that every
 key is unique, failing with the same constraint name. A rollback restores the indexes and keys.
+Only the tables' owner may (the operator's `gateway import-csv`); an import over HTTP runs as the
+serving role and maintains the indexes row by row.
 """
 
 from __future__ import annotations
@@ -66,6 +68,17 @@ def row_count(conn: psycopg.Connection, table: str, up_to: int | None = None) ->
     return row[0] if row else 0
 
 
+def owns(conn: psycopg.Connection, table: str) -> bool:
+    """Whether the connection's role may drop and rebuild `table`'s indexes: its owner (the
+    operator's commands). The serving role owns nothing (gateway.dbroles): its loads keep them."""
+    row = conn.execute(
+        "SELECT pg_has_role(current_user, relowner, 'USAGE') FROM pg_class "
+        "WHERE oid = %s::regclass",
+        (table,),
+    ).fetchone()
+    return bool(row and row[0])
+
+
 @contextmanager
 def indexes_rebuilt_after(
     conn: psycopg.Connection, table: str, enabled: bool, empty: bool = False
@@ -73,7 +86,7 @@ def indexes_rebuilt_after(
     """`enabled`: drop and rebuild the secondary indexes; `empty`: the primary key and unique
     constraints as well (the table holds no rows; or few, when the caller can retry without this
     on a duplicate key: adding the constraint back fails on one). Only an empty table is emptied."""
-    if not enabled:
+    if not enabled or not owns(conn, table):
         yield
         return
     indexes = conn.execute(_SECONDARY, (table, table)).fetchall()

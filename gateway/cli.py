@@ -49,9 +49,28 @@ def migrate() -> None:
     """Apply database migrations to DATABASE_URL (or the embedded database)."""
     from gateway import migrate as migrations
 
-    with Runtime(migrated=False) as config:
-        migrations.upgrade(config.DATABASE_URL)
+    with Runtime(serving=True, migrated=False) as config:
+        outcome = migrations.upgrade_and_grant(
+            config.MIGRATION_DATABASE_URL or "", config.DATABASE_URL or ""
+        )
     click.echo("database is at the latest revision")
+    if outcome is None:
+        click.echo(
+            "warning: DATABASE_URL serves and migrates with the same credentials; set "
+            "MIGRATION_DATABASE_URL to the owner's URL and DATABASE_URL to a least-privilege "
+            "role's, then run `gateway migrate` again.",
+            err=True,
+        )
+    elif outcome.pending:
+        click.echo(
+            f"the serving role {outcome.role} is not ready: the migrating user may not run these. "
+            "Run them as a superuser (or a role with CREATEROLE) in this database, then run "
+            "`gateway migrate` again:"
+        )
+        click.echo("\n".join(outcome.pending))
+        sys.exit(1)
+    else:
+        click.echo(f"serving role {outcome.role}: granted")
 
 
 @cli.command()
@@ -60,9 +79,7 @@ def migrate() -> None:
 @click.option(
     "--workers", type=int, default=None, help="gunicorn worker processes [GATEWAY_WORKERS, 2]"
 )
-@click.option(
-    "--threads", type=int, default=None, help="threads per worker [GATEWAY_THREADS, 32]"
-)
+@click.option("--threads", type=int, default=None, help="threads per worker [GATEWAY_THREADS, 32]")
 def serve(host: str, port: int, workers: int | None, threads: int | None) -> None:
     """Serve the gateway with gunicorn (embedded PostgreSQL and DynamoDB unless configured)."""
     from gateway.serving import serve as run_server
@@ -72,7 +89,7 @@ def serve(host: str, port: int, workers: int | None, threads: int | None) -> Non
             f"port {port} on {host} is already in use; stop what uses it or choose another "
             "with --port (make run PORT=…)"
         )
-    runtime = Runtime(dynamodb=True, migrated=False)
+    runtime = Runtime(dynamodb=True, serving=True, migrated=False)
     with runtime:
         run_server(runtime, host, port, workers, threads)
 

@@ -26,11 +26,29 @@ def _int(name: str, default: int) -> int:
         raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _share(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise ValueError(f"{name} must be a share between 0 and 1 (0.10 is 10%), got {raw!r}")
+    return value
+
+
 class Config:
     """Every setting the gateway reads, with its environment variable of the same name."""
 
     def __init__(self) -> None:
+        # The serving role's URL (gateway.dbroles); the owner's, for migrations and operator
+        # commands, is MIGRATION_DATABASE_URL (unset: DATABASE_URL is used for both).
         self.DATABASE_URL = normalize_database_url(os.environ.get("DATABASE_URL"))
+        self.MIGRATION_DATABASE_URL = normalize_database_url(
+            os.environ.get("MIGRATION_DATABASE_URL")
+        )
         self.DYNAMODB_ENDPOINT_URL = os.environ.get("DYNAMODB_ENDPOINT_URL") or None
         self.AWS_REGION = (
             os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
@@ -41,6 +59,8 @@ class Config:
         self.TOKEN_EXPIRES_IN = _int("TOKEN_EXPIRES_IN", 3600)
         self.MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 512 * 1024 * 1024)
         self.MAX_JSON_LENGTH = _int("MAX_JSON_LENGTH", 10 * 1024 * 1024)
+        # Deepest nesting of arrays and objects in a JSON body (documents use a few levels).
+        self.MAX_JSON_DEPTH = _int("MAX_JSON_DEPTH", 64)
         self.DB_POOL_SIZE = _int("DB_POOL_SIZE", 5)
         self.DB_MAX_OVERFLOW = _int("DB_MAX_OVERFLOW", 10)
         self.DB_POOL_TIMEOUT = _int("DB_POOL_TIMEOUT", 30)
@@ -54,11 +74,18 @@ class Config:
         self.AUDIT_MODE = os.environ.get("AUDIT_MODE", "async")
         # Number of reverse proxies in front of the gateway whose X-Forwarded-* headers to trust.
         self.TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
+        # Scheme, host and path prefix of absolute URLs (hrefs, Link headers), e.g.
+        # https://roster.district.org; unset: the request's own, from a trusted proxy's headers
+        # (TRUSTED_PROXIES) or else the server's bind address, never the client's Host header.
+        self.PUBLIC_BASE_URL = (os.environ.get("PUBLIC_BASE_URL") or "").rstrip("/") or None
         self.ONEROSTER_MAX_LIMIT = _int("ONEROSTER_MAX_LIMIT", 5000)
         # Client keys allowed to read OneRoster users.password (compliance rule 5), comma-separated.
         self.ONEROSTER_PASSWORD_CLIENTS = os.environ.get("ONEROSTER_PASSWORD_CLIENTS", "")
         # "thread": CSV import jobs run in a worker's background thread; "sync": in the request.
         self.CSV_IMPORT_MODE = os.environ.get("CSV_IMPORT_MODE", "thread")
+        # A bulk CSV file deleting more than this share of an organization's records of a type is
+        # held unless the request allows it.
+        self.CSV_MAX_DELETION_SHARE = _share("CSV_MAX_DELETION_SHARE", 0.10)
         # Tombstones (OneRoster tobedeleted records, Ed-Fi /deletes entries) older than this many
         # days are removed by `gateway purge`; unset: keep them until a period is given.
         self.TOMBSTONE_RETENTION_DAYS = _int("TOMBSTONE_RETENTION_DAYS", 0) or None

@@ -20,6 +20,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config as BotoConfig
+from sqlalchemy.engine import make_url
 
 log = logging.getLogger(__name__)
 
@@ -198,6 +199,29 @@ class EmbeddedPostgres:
             ).fetchone()
             if not exists:
                 conn.execute(f'CREATE DATABASE "{self.database}"')
+
+    def ensure_login(self, role: str, password: str) -> str:
+        """The serving role (gateway.dbroles): a LOGIN role with `password`, which the socket asks
+        of it (pgserver trusts local connections otherwise); returns its URL of the database."""
+        import psycopg
+
+        from gateway.dbroles import set_password
+
+        hba = self.pgdata / "pg_hba.conf"
+        line = f"local all {role} scram-sha-256"
+        lines = hba.read_text().splitlines()
+        if line not in lines:
+            # the first matching line decides: this one before pgserver's `local all all trust`
+            hba.write_text("\n".join([line, *lines]) + "\n")
+            with psycopg.connect(self._server.get_uri("postgres"), autocommit=True) as conn:
+                conn.execute("SELECT pg_reload_conf()")
+        admin = self.url(self.database)
+        set_password(admin, role, password)
+        return (
+            make_url(admin)
+            .set(username=role, password=password)
+            .render_as_string(hide_password=False)
+        )
 
     def stop(self) -> None:
         if self._server is not None:

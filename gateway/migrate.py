@@ -60,3 +60,21 @@ def require_current(url: str) -> None:
     raise ConfigurationError(
         f"the database {state} ({', '.join(sorted(heads))}): run `gateway migrate` first."
     )
+
+
+def grant_serving(owner_url: str, serving_url: str):
+    """After the migrations: the serving role of `serving_url` gets what it needs (gateway.dbroles);
+    None when both URLs name the same user (no separate serving role configured)."""
+    from sqlalchemy.engine import make_url
+
+    from gateway import dbroles
+
+    owner, serving = make_url(owner_url), make_url(serving_url)
+    if serving_url == owner_url or serving.username == owner.username:
+        return None
+    return dbroles.apply(owner_url, serving.username or "", serving.password)
+
+
+def upgrade_and_grant(owner_url: str, serving_url: str):
+    upgrade(owner_url)
+    return grant_serving(owner_url, serving_url)

@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.config import Config
+from gateway.dbroles import EMBEDDED_SERVING_ROLE
 from gateway.embedded import (
     ConfigurationError,
     EmbeddedDynamo,
@@ -20,7 +21,7 @@ from gateway.embedded import (
 )
 
 
-def check_database(url: str, timeout: int = 5) -> None:
+def check_database(url: str, timeout: int = 5, name: str = "DATABASE_URL") -> None:
     """Fail with one line that says what to fix when the database cannot be reached."""
     try:
         engine = create_engine(url, connect_args={"connect_timeout": timeout})
@@ -31,20 +32,25 @@ def check_database(url: str, timeout: int = 5) -> None:
         shown = make_url(url).render_as_string(hide_password=True)
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
         raise ConfigurationError(
-            f"cannot connect to DATABASE_URL {shown}: {reason}. "
+            f"cannot connect to {name} {shown}: {reason}. "
             "Check the URL and that the server is running."
         ) from exc
 
 
-def _secret_key(data_dir: Path) -> str:
-    """A stable SECRET_KEY: client secrets are derived from it, so it must survive restarts."""
-    path = data_dir / "secret_key"
+def _kept_secret(path: Path) -> str:
+    """A generated secret kept in the data directory, readable by its owner only."""
     if path.exists():
         return path.read_text().strip()
     key = secrets.token_hex(32)
-    path.write_text(key)
+    path.touch(mode=0o600)
     path.chmod(0o600)
+    path.write_text(key)
     return key
+
+
+def _secret_key(data_dir: Path) -> str:
+    """A stable SECRET_KEY: client secrets are derived from it, so it must survive restarts."""
+    return _kept_secret(data_dir / "secret_key")
 
 
 class Runtime:
@@ -53,10 +59,15 @@ class Runtime:
     It exports the resolved settings to the environment so that server workers see them too.
     """
 
-    def __init__(self, *, dynamodb: bool = False, migrated: bool = True) -> None:
-        """`migrated`: the command needs the database at the latest revision (else it stops with
-        exit 2, pointing at `gateway migrate`); only `migrate` and `serve` pass False."""
+    def __init__(
+        self, *, dynamodb: bool = False, serving: bool = False, migrated: bool = True
+    ) -> None:
+        """`serving` (serve, migrate): DATABASE_URL is the serving role's, MIGRATION_DATABASE_URL
+        the owner's. Otherwise (operator commands) both name the owner's. `migrated`: the command
+        needs the database at the latest revision (else it stops with exit 2, pointing at
+        `gateway migrate`); only `migrate` and `serve` pass False."""
         self.want_dynamodb = dynamodb
+        self.serving = serving
         self.want_migrated = migrated
         self.config = Config()
         self.postgres: EmbeddedPostgres | None = None
@@ -80,15 +91,28 @@ class Runtime:
             cfg.SECRET_KEY = _secret_key(self.data_dir)
             os.environ["SECRET_KEY"] = cfg.SECRET_KEY
         if cfg.DATABASE_URL:
-            check_database(cfg.DATABASE_URL, cfg.DB_CONNECT_TIMEOUT)
+            if cfg.MIGRATION_DATABASE_URL:
+                # the serving role may not exist before `gateway migrate` creates it
+                check_database(
+                    cfg.MIGRATION_DATABASE_URL, cfg.DB_CONNECT_TIMEOUT, "MIGRATION_DATABASE_URL"
+                )
+            else:
+                check_database(cfg.DATABASE_URL, cfg.DB_CONNECT_TIMEOUT)
+                cfg.MIGRATION_DATABASE_URL = cfg.DATABASE_URL
         else:
             self.postgres = EmbeddedPostgres(self.data_dir)
-            cfg.DATABASE_URL = self.postgres.start()
+            cfg.MIGRATION_DATABASE_URL = self.postgres.start()
+            cfg.DATABASE_URL = self.postgres.ensure_login(
+                EMBEDDED_SERVING_ROLE, _kept_secret(self.data_dir / "db_serving_password")
+            )
+        if not self.serving:
+            cfg.DATABASE_URL = cfg.MIGRATION_DATABASE_URL
+        if self.postgres is not None:
             os.environ["DATABASE_URL"] = cfg.DATABASE_URL
         if self.want_migrated:
             from gateway.migrate import require_current
 
-            require_current(cfg.DATABASE_URL)
+            require_current(cfg.MIGRATION_DATABASE_URL or cfg.DATABASE_URL)
         if self.want_dynamodb and not cfg.DYNAMODB_ENDPOINT_URL and not aws_configured():
             os.environ.setdefault("AWS_ACCESS_KEY_ID", "embedded")
             os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "embedded")

@@ -14,7 +14,7 @@ from types import ModuleType
 
 import psycopg
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
@@ -26,6 +26,8 @@ from gateway.paths import ROOT
 
 TEST_SECRET_KEY = "test-secret-key-not-for-production"
 TEST_DB_NAME = "gateway_test"
+SERVING_ROLE = "gateway_serving"
+SERVING_PASSWORD = "test-serving-password"
 
 
 class TestConfig(Config):
@@ -106,15 +108,39 @@ def plain_owner_url(pg_server_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def database_url(pg_server_url: str) -> str:
+def owner_url(pg_server_url: str) -> str:
+    """The test database, as its owner: the user that migrates (MIGRATION_DATABASE_URL)."""
     url = recreate_database(pg_server_url, TEST_DB_NAME)
     migrate.upgrade(url)
     return url
 
 
 @pytest.fixture(scope="session")
+def database_url(owner_url: str) -> str:
+    """The test database as the serving role (gateway.dbroles), as the app uses it
+    (DATABASE_URL)."""
+    url = (
+        make_url(owner_url)
+        .set(username=SERVING_ROLE, password=SERVING_PASSWORD)
+        .render_as_string(hide_password=False)
+    )
+    outcome = migrate.grant_serving(owner_url, url)
+    assert outcome is not None and outcome.complete, outcome
+    return url
+
+
+@pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
+    """The app's engine: the serving role's."""
     eng = create_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def owner_engine(owner_url: str) -> Iterator[Engine]:
+    """For what only the owner (the operator) may: read the audit trail, DDL."""
+    eng = create_engine(owner_url)
     yield eng
     eng.dispose()
 
@@ -143,7 +169,11 @@ def app(test_config: TestConfig, engine: Engine):
 
 
 @pytest.fixture
-def db_session(app, engine: Engine) -> Iterator[Session]:
+def db_session(request, app, engine: Engine) -> Iterator[Session]:
+    """The test's transaction, as the serving role; as the owner for a test marked `as_owner`
+    (one that changes the schema in its transaction, or exercises an operator's command)."""
+    if request.node.get_closest_marker("as_owner"):
+        engine = request.getfixturevalue("owner_engine")
     connection = engine.connect()
     transaction = connection.begin()
     database = app.extensions["gateway.db"]
@@ -210,3 +240,21 @@ def auth_headers(app, db_session, make_api_client):
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return ROOT
+
+
+@pytest.fixture
+def audit_rows(app, owner_engine: Engine):
+    """The audit rows of a correlation id, as the operator reads them (the serving role may only
+    insert): after the writer has written what it queued."""
+    from gateway import audit
+
+    def rows(correlation_id: str) -> list[dict]:
+        audit.flush(app)
+        with owner_engine.connect() as conn:
+            found = conn.execute(
+                text("SELECT * FROM audit_log WHERE correlation_id = :c ORDER BY id"),
+                {"c": correlation_id},
+            )
+            return [dict(r) for r in found.mappings()]
+
+    return rows

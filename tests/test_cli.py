@@ -18,12 +18,16 @@ from tests.conftest import TEST_SECRET_KEY
 
 
 @pytest.fixture
-def cli_env(database_url, engine):
+def cli_env(database_url, owner_url, engine):
     # The CLI commits through its own connection; clear what earlier CLI tests made. (Cleaning
     # up afterwards could wait on locks the test's own rolled-back transaction still holds.)
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM api_clients WHERE name LIKE 'cli-test%'"))
-    return {"DATABASE_URL": database_url, "SECRET_KEY": TEST_SECRET_KEY}
+    return {
+        "DATABASE_URL": database_url,
+        "MIGRATION_DATABASE_URL": owner_url,
+        "SECRET_KEY": TEST_SECRET_KEY,
+    }
 
 
 def test_clients_create_json_then_token(client, cli_env):
@@ -69,7 +73,8 @@ def test_client_without_edorg_is_reported_as_district_wide(cli_env):
 
 
 def run_gateway(*args: str, **env: str) -> subprocess.CompletedProcess:
-    full_env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)}
+    configured = ("DATABASE_URL", "MIGRATION_DATABASE_URL")
+    full_env = {k: v for k, v in os.environ.items() if k not in configured}
     full_env.update(env)
     return subprocess.run(
         [sys.executable, "-m", "gateway", *args],

@@ -25,6 +25,9 @@ DELETES = "/data/v3/ed-fi/students/deletes"
 OLD = utcnow() - dt.timedelta(days=400)
 RECENT = utcnow() - dt.timedelta(days=3)
 
+# purge is an operator command: it runs with the owner's credentials (MIGRATION_DATABASE_URL)
+pytestmark = pytest.mark.as_owner
+
 
 def user(sourced_id: str, status: str, modified: dt.datetime) -> User:
     return User(
@@ -150,20 +153,24 @@ def committed_tombstone(engine):
         conn.execute(sa.delete(User.__table__).where(User.sourced_id == "ret-cli-gone"))
 
 
-def test_cli_purge_dry_run_then_purge(database_url, engine, committed_tombstone):
-    env = {"DATABASE_URL": database_url, "SECRET_KEY": TEST_SECRET_KEY}
+def test_cli_purge_dry_run_then_purge(database_url, owner_url, owner_engine, committed_tombstone):
+    env = {
+        "DATABASE_URL": database_url,
+        "MIGRATION_DATABASE_URL": owner_url,
+        "SECRET_KEY": TEST_SECRET_KEY,
+    }
     runner = CliRunner()
 
     dry = runner.invoke(cli, ["purge", "--older-than", "30", "--dry-run"], env=env)
     assert dry.exit_code == 0, dry.output
     assert "would purge" in dry.output and "users" in dry.output
-    with engine.connect() as conn:
+    with owner_engine.connect() as conn:
         assert conn.scalar(sa.select(User.sourced_id).where(User.sourced_id == "ret-cli-gone"))
 
     done = runner.invoke(cli, ["purge", "--older-than", "30"], env=env)
     assert done.exit_code == 0, done.output
     assert "purged" in done.output
-    with engine.connect() as conn:
+    with owner_engine.connect() as conn:
         assert (
             conn.scalar(sa.select(User.sourced_id).where(User.sourced_id == "ret-cli-gone")) is None
         )
@@ -173,8 +180,12 @@ def test_cli_purge_dry_run_then_purge(database_url, engine, committed_tombstone)
     assert any("ret-cli-gone" in (json.loads(i) if isinstance(i, str) else i) for i in ids)
 
 
-def test_cli_purge_without_a_period_says_how_to_give_one(database_url):
-    env = {"DATABASE_URL": database_url, "SECRET_KEY": TEST_SECRET_KEY}
+def test_cli_purge_without_a_period_says_how_to_give_one(database_url, owner_url):
+    env = {
+        "DATABASE_URL": database_url,
+        "MIGRATION_DATABASE_URL": owner_url,
+        "SECRET_KEY": TEST_SECRET_KEY,
+    }
     result = CliRunner().invoke(cli, ["purge"], env=env)
     assert result.exit_code != 0
     assert "TOMBSTONE_RETENTION_DAYS" in str(result.exception or result.output)

@@ -12,7 +12,7 @@ from flask_smorest import Blueprint
 from gateway.auth import clients, tokens
 from gateway.auth.models import ApiClient
 from gateway.db import get_session
-from gateway.errors import BadRequest, render_edfi_error
+from gateway.errors import BadRequest, PayloadTooLarge, render_edfi_error
 
 blp = Blueprint("oauth", __name__, url_prefix="/oauth", description="OAuth 2.0 client credentials")
 
@@ -27,6 +27,13 @@ def _oauth_error(error: str, description: str, status: int):
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Basic realm="gateway"'
     return response
+
+
+@blp.errorhandler(BadRequest)
+@blp.errorhandler(PayloadTooLarge)
+def _unreadable_body(err: BadRequest | PayloadTooLarge):
+    """A body the request refused to parse (too long, nested too deep): RFC 6749's error shape."""
+    return _oauth_error("invalid_request", err.message, err.status)
 
 
 def _body() -> dict:

@@ -18,6 +18,7 @@ from gateway.errors import ParameterValidationFailed
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 500
 MAX_OFFSET = 2**63 - 1  # PostgreSQL's OFFSET is a bigint
+MAX_CHANGE_VERSION = 2**63 - 1  # change_version is a bigint too
 PAGING_PARAMS = (
     "offset",
     "limit",
@@ -127,8 +128,8 @@ def parse(args: dict[str, str]) -> Paging:
     else:
         p.offset = offset or 0
         p.limit = DEFAULT_LIMIT if limit is None else limit
-    p.min_change_version = _int(args, "minchangeversion", 0)
-    p.max_change_version = _int(args, "maxchangeversion", 0)
+    p.min_change_version = _int(args, "minchangeversion", 0, MAX_CHANGE_VERSION)
+    p.max_change_version = _int(args, "maxchangeversion", 0, MAX_CHANGE_VERSION)
     return p
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from gateway.edfi.definitions import Registry
 from gateway.edfi.interchange import InterchangeReader, Record
-from gateway.normalize import nfc
+from gateway.normalize import JsonTooDeep, checked_json
 
 JSON_SUFFIXES = (".ndjson", ".jsonl")
 XML_SUFFIX = ".xml"
@@ -125,8 +125,11 @@ def _read_ndjson(name: str, path: Path, registry: Registry, package: Package) ->
             if not text.strip():
                 continue
             try:
-                body: Any = json.loads(nfc(text))
-            except (ValueError, RecursionError) as exc:
+                body: Any = checked_json(functools.partial(json.loads, text))
+            except JsonTooDeep as exc:
+                package.rejected.append(Rejection(source, resource.name, exc.message))
+                continue
+            except ValueError as exc:
                 column = getattr(exc, "colno", 1)
                 reason = f"column {column}: the line is not a JSON document ({_first_line(exc)})."
                 package.rejected.append(Rejection(source, resource.name, reason))

@@ -75,12 +75,17 @@ def stage_enrollments(session: Session, stages: dict[str, Stage]) -> None:
             'e."primary", COALESCE(e.begin_date, cs.term_start) AS begin_date, e.end_date, '
             "u.identifier, cs.section_identifier, cs.local_course_code, cs.school_id, "
             "cs.school_year, cs.session_name, "
-            "cs.class_sourced_id IS NOT NULL AND u.sourced_id IS NOT NULL AS found "
-            f"FROM {WANTED} w JOIN enrollments e ON e.sourced_id = w.sourced_id "
+            "cs.class_sourced_id IS NOT NULL AND u.sourced_id IS NOT NULL "
+            # a student reaches Ed-Fi with a birth date (see roster_passes.NO_BIRTH_DATE)
+            "AND (e.role <> ALL(:students) OR COALESCE(d.birth_date, u.birth_date) IS NOT NULL "
+            "OR EXISTS (SELECT 1 FROM students s WHERE s.student_unique_id = u.identifier)) "
+            f"AS found FROM {WANTED} w JOIN enrollments e ON e.sourced_id = w.sourced_id "
             f"LEFT JOIN {CLASS_SECTIONS} cs ON cs.class_sourced_id = e.class_sourced_id "
             "LEFT JOIN users u ON u.sourced_id = e.user_sourced_id "
+            "LEFT JOIN demographics d ON d.sourced_id = u.sourced_id AND d.status = 'active' "
             "WHERE w.entity = 'enrollment' AND e.status = 'active'"
-        )
+        ),
+        {"students": list(to_edfi.STUDENT_ROLES)},
     )
     placed = (
         f"{ENROLLMENTS} x WHERE x.found AND x.begin_date IS NOT NULL "
@@ -135,10 +140,41 @@ def delete_marked(session: Session, now: Any) -> None:
             skip(session, [(entity, sid, reason) for sid, reason in sorted(kept.items())])
 
 
+def _want_children_of_moved(session: Session) -> None:
+    """A course or class already in Ed-Fi that changes may change its Ed-Fi key (a class moved
+    to another term is another section): its classes and enrollments are projected with it, so
+    they follow it to the new record and the old one can go. Likewise the enrollments of a user
+    that were left out of Ed-Fi come along when the user changes."""
+    for child, table, parent_column, parent in (
+        ("class", "classes", "course_sourced_id", "course"),
+        ("enrollment", "enrollments", "class_sourced_id", "class"),
+    ):  # (a parent without a link is new to Ed-Fi: its children are new to it too)
+        add_wanted(
+            session,
+            child,
+            f"SELECT DISTINCT c.sourced_id FROM {table} c JOIN {WANTED} w ON w.entity = "
+            f"'{parent}' AND w.sourced_id = c.{parent_column} JOIN mapping_links l ON "
+            "l.sourced_id = w.sourced_id AND l.edfi_id IS NOT NULL WHERE c.status = 'active'",
+            again=True,
+        )
+    # a user now placed in Ed-Fi (a student whose demographics gave a birth date) brings the
+    # enrollments Ed-Fi could not take before
+    add_wanted(
+        session,
+        "enrollment",
+        f"SELECT e.sourced_id FROM enrollments e JOIN {WANTED} w ON w.entity = 'user' "
+        "AND w.sourced_id = e.user_sourced_id WHERE e.status = 'active' AND NOT EXISTS "
+        "(SELECT 1 FROM mapping_links l WHERE l.sourced_id = e.sourced_id "
+        "AND l.edfi_id IS NOT NULL)",
+        again=True,
+    )
+
+
 def project_wanted(session: Session) -> int:
     """Project the records named in the work table; returns how many Ed-Fi could not take."""
     from gateway.mapping.reverse import _projecting
 
+    _want_children_of_moved(session)
     index_wanted(session)
     now = utcnow()
     with _projecting(session):

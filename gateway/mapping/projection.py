@@ -80,6 +80,10 @@ class Change:
     old_key_values: dict[str, Any] | None = None
 
 
+LOCK, PERSON_LOCK = "mapping-people", "mapping-person"  # advisory lock classes
+PERSON_LOCKS = 100  # more people in one write: one exclusive lock for all
+
+
 @dataclass
 class Dirty:
     orgs: set[int] = field(default_factory=set)
@@ -122,7 +126,39 @@ class Projector(PeopleProjector):
             for values in (change.values, change.old_key_values):
                 if values:
                     self._mark(dirty, change.resource, values)
+        self._lock_people(dirty)
         self.rebuild(dirty)
+
+    def _lock_people(self, dirty: Dirty) -> None:
+        """Serialise the projections of the same person. A user is rebuilt from several Ed-Fi
+        records (the student, its school associations …) that concurrent transactions may write:
+        without the lock each rebuilds from its own write and the other's old rows, and the last
+        to commit leaves the user stale. Once the lock is held (the other committed), each
+        statement reads the committed rows. A bulk write takes one exclusive lock instead of one
+        per person (the lock table is finite); a small write shares it."""
+        people = [
+            f"{kind}:{value}"
+            for kind, values in (
+                ("students", dirty.students),
+                ("staffs", dirty.staffs),
+                ("contacts", dirty.contacts),
+            )
+            for value in values
+        ]
+        if not people:
+            return
+        if len(people) > PERSON_LOCKS:
+            self.session.execute(sa.text(f"SELECT pg_advisory_xact_lock(hashtext('{LOCK}'), 0)"))
+            return
+        self.session.execute(sa.text(f"SELECT pg_advisory_xact_lock_shared(hashtext('{LOCK}'), 0)"))
+        # in key order, so two writers never wait for each other's next lock
+        self.session.execute(
+            sa.text(
+                f"SELECT pg_advisory_xact_lock(hashtext('{PERSON_LOCK}'), k) FROM (SELECT DISTINCT "
+                "hashtext(p) AS k FROM unnest(CAST(:people AS text[])) p ORDER BY k) s"
+            ),
+            {"people": people},
+        )
 
     def rebuild_all(self) -> None:
         """Rebuild every OneRoster record the Ed-Fi data implies (verify, and data loaded before

@@ -19,10 +19,12 @@ from sqlalchemy.orm import Session
 
 from gateway.auth import org_ids
 from gateway.mapping import store, to_edfi
-from gateway.mapping.edfi_bulk import Stage, copy_rows, driver, link_resource_of, q
+from gateway.mapping.edfi_bulk import SOURCED_ID, Stage, copy_rows, driver, link_resource_of, q
+from gateway.mapping.edfi_deletes import delete_linked
 from gateway.mapping.reverse import record_of, record_reader
 
 WANTED, SKIPPED, CLASS_SECTIONS = "mapping_wanted", "mapping_skipped", "mapping_class_sections"
+NO_BIRTH_DATE = "a student needs a birth date in Ed-Fi: OneRoster-only until demographics give one"
 Docs = dict[str, list[tuple[dict[str, Any], str | None]]]  # resource → (document, sourcedId)
 BATCH = 5000  # rows read and staged at a time: memory stays flat whatever the package size
 DEMO = "demographics."  # the prefix of the demographics columns read with each user
@@ -279,11 +281,12 @@ class Translate:
         for nothing), each row a tuple its records are read from by position."""
         users = _columns("user", ("sourcedId", *to_edfi.PERSON_FIELDS))
         demographics = _columns("demographics", ("sourcedId", *to_edfi.demographics_fields()))
-        selected = [*users, *(DEMO + c for c in demographics), "dates", "agent_rows"]
+        extra = ("dates", "agent_rows", "in_edfi", "twins")
+        selected = [*users, *(DEMO + c for c in demographics), *extra]
         read_user = record_reader("user", selected)
         read_demographics = record_reader("demographics", selected, DEMO)
-        has_demographics, dates, agent_rows = (
-            selected.index(c) for c in (DEMO + "sourced_id", "dates", "agent_rows")
+        has_demographics, dates, agent_rows, in_edfi, twins = (
+            selected.index(c) for c in (DEMO + "sourced_id", *extra)
         )
         sql = (
             # the work table itself, not a CTE of it, so the planner knows how many users are
@@ -295,18 +298,33 @@ class Translate:
             "WHERE e.status = 'active' AND e.begin_date IS NOT NULL "
             "AND e.school_sourced_id IS NOT NULL AND e.user_sourced_id IN "
             f"(SELECT sourced_id FROM {WANTED} WHERE entity = 'user') GROUP BY 1, 2) f "
-            "GROUP BY 1) "
+            "GROUP BY 1), "
+            # identifiers two active users of one kind share: neither is projected (one Ed-Fi
+            # person for two people would merge them; the CSV import refuses such packages)
+            f"twins AS (SELECT identifier, kind, jsonb_agg(sourced_id) AS ids FROM (SELECT "
+            f"identifier, {to_edfi.person_kind_sql('role')} AS kind, sourced_id FROM users "
+            "WHERE status = 'active' AND identifier IS NOT NULL) x WHERE kind IS NOT NULL "
+            "GROUP BY 1, 2 HAVING count(*) > 1) "
             f"SELECT {', '.join(f'u.{q(c)}' for c in users)}, "
             f"{''.join(f'd.{q(c)} AS {q(DEMO + c)}, ' for c in demographics)}"
             "f.dates, CASE WHEN u.role = ANY(%(contacts)s) THEN (SELECT jsonb_agg("
             "jsonb_build_object('sourced_id', a.sourced_id, 'role', a.role, 'identifier', "
             "a.identifier)) FROM users a WHERE a.sourced_id IN "
-            "(SELECT jsonb_array_elements_text(u.agents))) END AS agent_rows "
+            "(SELECT jsonb_array_elements_text(u.agents))) END AS agent_rows, "
+            "CASE WHEN u.role = ANY(%(students)s) THEN EXISTS (SELECT 1 FROM students s "
+            "WHERE s.student_unique_id = u.identifier) END AS in_edfi, t.ids AS twins "
             f"FROM users u JOIN {WANTED} w ON w.entity = 'user' AND w.sourced_id = u.sourced_id "
             "LEFT JOIN demographics d ON d.sourced_id = u.sourced_id "
-            "LEFT JOIN firsts f ON f.user_sourced_id = u.sourced_id WHERE u.status = 'active'"
+            "LEFT JOIN firsts f ON f.user_sourced_id = u.sourced_id "
+            f"LEFT JOIN twins t ON t.identifier = u.identifier AND t.kind = "
+            f"{to_edfi.person_kind_sql('u.role')} WHERE u.status = 'active'"
         )
-        for rows in stream_tuples(self.session, sql, contacts=list(to_edfi.CONTACT_ROLES)):
+        for rows in stream_tuples(
+            self.session,
+            sql,
+            contacts=list(to_edfi.CONTACT_ROLES),
+            students=list(to_edfi.STUDENT_ROLES),
+        ):
             docs: Docs = {r: [] for r in PEOPLE}
             skipped: list[tuple[str, str, str]] = []
             for values in rows:
@@ -314,7 +332,13 @@ class Translate:
                 demographic = (
                     read_demographics(values) if values[has_demographics] is not None else None
                 )
-                reason = self._user(user, demographic, values[dates], values[agent_rows], docs)
+                reason: str | None
+                if values[twins]:
+                    reason = _twins_reason(user, values[twins])
+                else:
+                    reason = self._user(
+                        user, demographic, values[dates], values[agent_rows], docs, values[in_edfi]
+                    )
                 if reason:
                     skipped.append(("user", user["sourcedId"], reason))
             self._stage(docs)
@@ -327,6 +351,7 @@ class Translate:
         dates: dict[str, str] | None,
         agent_rows: list[dict[str, Any]] | None,
         docs: Docs,
+        in_edfi: bool | None = False,
     ) -> str | None:
         sid, role = user["sourcedId"], user.get("role")
         dates = dates or {}
@@ -334,6 +359,9 @@ class Translate:
             doc = to_edfi.student(user, demographics)
             if doc is None or not {"firstName", "lastSurname"} <= set(doc):
                 return "a student needs an identifier (studentUniqueId) and a name"
+            if "birthDate" not in doc and not in_edfi:
+                # Ed-Fi requires a birth date; a document without one could not be PUT back
+                return NO_BIRTH_DATE
             docs["students"].append((doc, sid))
             for seoa in to_edfi.student_education_organization_associations(
                 user, demographics, self.lookup
@@ -366,6 +394,12 @@ class Translate:
         return None
 
 
+def _twins_reason(user: dict[str, Any], twins: list[str]) -> str:
+    kind = next(k for k, roles in to_edfi.PERSON_KINDS.items() if user.get("role") in roles)
+    others = ", ".join(t for t in twins if t != user["sourcedId"])
+    return f"user(s) {others} have the same identifier: two people, one Ed-Fi {kind}; not merged"
+
+
 def _columns(entity: str, fields: Iterable[str]) -> list[str]:
     """The columns of the `fields` of `entity` stored in a column of their own."""
     known = store.entity(entity).fields
@@ -396,13 +430,49 @@ def stages_for(session: Session) -> dict[str, Stage]:
 
 
 def write(session: Session, stages: dict[str, Stage], now: Any, origin: str) -> None:
-    """Every staged resource → its Ed-Fi table and links, in dependency order."""
+    """Every staged resource → its Ed-Fi table and links, in dependency order. A record whose
+    natural key changed (an enrollment moved to another class, a class to another term) is
+    linked to its new Ed-Fi row; the old one, of `origin` and no longer anyone's projection, is
+    deleted afterwards, dependents first (as the Ed-Fi DELETE: one still referenced stays)."""
+    moved: dict[str, list[tuple[str, str, Any]]] = {}
     for name in RESOURCES:
         stage = stages[name]
         if not stage.filled():
             continue
         stage.upsert(now, origin, CONDITIONS.get(name, ""))
         if name in SOURCE_ENTITY:
+            moved[name] = _moved_links(session, stage, origin)
             unlinked = stage.link(link_resource_of(name), origin)
             reason = "its Ed-Fi record is already the projection of another OneRoster record"
             skip(session, [(SOURCE_ENTITY[name], sid, reason) for sid in unlinked])
+    for name in reversed(RESOURCES):
+        left = [
+            link
+            for link in moved.get(name, [])
+            if not session.scalar(
+                sa.text("SELECT EXISTS (SELECT 1 FROM mapping_links WHERE edfi_id = :id)"),
+                {"id": link[2]},
+            )
+        ]
+        if left:
+            kept = delete_linked(session, left, now)
+            skip(session, [(SOURCE_ENTITY[name], sid, why) for sid, why in sorted(kept.items())])
+
+
+def _moved_links(session: Session, stage: Stage, origin: str) -> list[tuple[str, str, Any]]:
+    """(sourcedId, link resource, old row id) of the staged records linked to another row of
+    `origin` than the one just written for them: their natural key changed."""
+    if link_resource_of(stage.resource) != stage.resource:
+        return []  # education organizations: their key is their id, which OneRoster never moves
+    return [
+        (sourced_id, resource, row_id)
+        for sourced_id, resource, row_id in session.execute(
+            sa.text(
+                f"SELECT l.sourced_id, l.edfi_resource, l.edfi_id FROM mapping_links l "
+                f"JOIN {stage.written} p ON p.{SOURCED_ID} = l.sourced_id "
+                "WHERE l.edfi_resource = :resource AND l.edfi_id <> p.id AND EXISTS (SELECT 1 "
+                f"FROM {q(stage.table.name)} t WHERE t.id = l.edfi_id AND t.origin = :origin)"
+            ),
+            {"resource": stage.resource, "origin": origin},
+        )
+    ]

@@ -23,6 +23,19 @@ STUDENT_ROLES = ("student",)
 STAFF_ROLES = ("teacher", "administrator", "aide")
 CONTACT_ROLES = ("parent", "guardian", "relative")
 SECTION_STAFF_ROLES = ("teacher", "aide")
+# the kind of Ed-Fi person a user of each role becomes (other roles never reach Ed-Fi)
+PERSON_KINDS = {"student": STUDENT_ROLES, "staff member": STAFF_ROLES, "contact": CONTACT_ROLES}
+
+
+def person_kind_sql(role: str) -> str:
+    """SQL naming the PERSON_KINDS entry of the role in SQL expression `role` (NULL: none)."""
+    cases = " ".join(
+        f"WHEN {role} IN ({', '.join(repr(r) for r in roles)}) THEN '{kind}'"
+        for kind, roles in PERSON_KINDS.items()
+    )
+    return f"CASE {cases} END"
+
+
 # the user fields the people translations below read: a caller may leave the others out
 PERSON_FIELDS = tuple(
     "role identifier givenName familyName middleName username email phone sms birthDate orgs "

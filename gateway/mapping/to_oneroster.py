@@ -231,9 +231,18 @@ def school_year_session(school_year: int, sessions: list[Doc], ref: Ref = source
     }
 
 
+def list_entry(value: str | None) -> str | None:
+    """A value as an entry of a OneRoster list field. The CSV binding writes a list as one
+    comma-separated value, so an entry with a comma would come back as several: the comma goes
+    ('Physical, Health, and Safety Education' → 'Physical Health and Safety Education')."""
+    if not value:
+        return None
+    return " ".join(value.replace(",", " ").split()) or None
+
+
 def _subjects(course: Doc | None) -> list[str]:
     codes = [
-        cw.code_value(s.get("academicSubjectDescriptor"))
+        list_entry(cw.code_value(s.get("academicSubjectDescriptor")))
         for s in (course or {}).get("academicSubjects") or []
     ]
     return [c for c in codes if c]
@@ -254,6 +263,9 @@ def course(course_doc: Doc, ref: Ref = sourced_id) -> Doc:
         "org": org_ref(ref, edorg),
         "subjectCodes": [],
     }
+
+
+SESSION_KEY = ("schoolId", "schoolYear", "sessionName")  # a section's session, in its key
 
 
 def section_key(doc: Doc) -> dict[str, Any]:
@@ -284,7 +296,7 @@ def class_(
         (p.get("classPeriodReference") or {}).get("classPeriodName")
         for p in section.get("classPeriods") or []
     ]
-    session_key = {f: key[f] for f in ("schoolId", "schoolYear", "sessionName")}
+    session_key = {f: key[f] for f in SESSION_KEY}
     return {
         "sourcedId": ref("sections", key),
         "title": section.get("sectionName")
@@ -308,7 +320,7 @@ def class_(
         "school": org_ref(ref, key["schoolId"]),
         "terms": [ref("sessions", session_key)],
         "subjectCodes": [],
-        "periods": [p for p in periods if p],
+        "periods": [e for e in map(list_entry, periods) if e],
     }
 
 
@@ -362,18 +374,23 @@ def line_item(entry: Doc, ref: Ref = sourced_id) -> Doc:
         "namespace": entry["namespace"],
     }
     entry_type = entry.get("gradebookEntryTypeDescriptor")
+    section = section_key(entry) if entry.get("sectionReference") else None
+    # OneRoster requires what Ed-Fi may leave out: the values of data/gradebook.json
+    required = cw.load("gradebook")
+    max_points = entry.get("maxPoints")
     return {
         "sourcedId": ref("gradebookEntries", key),
         "title": entry["title"],
         "description": entry.get("description"),
         "assignDate": entry.get("dateAssigned"),
-        "dueDate": entry.get("dueDate"),
-        "class": ref("sections", section_key(entry)) if entry.get("sectionReference") else None,
+        "dueDate": entry.get("dueDate") or entry.get("dateAssigned"),
+        "class": ref("sections", section) if section else None,
         "category": category(entry_type, ref)["sourcedId"],
-        "gradingPeriod": None,
-        # Ed-Fi points and grades start at zero; OneRoster requires the lower bound.
-        "resultValueMin": 0.0,
-        "resultValueMax": entry.get("maxPoints"),
+        "gradingPeriod": ref("sessions", {f: section[f] for f in SESSION_KEY}) if section else None,
+        "resultValueMin": float(required["resultValueMin"]),
+        "resultValueMax": float(
+            max_points if max_points is not None else required["resultValueMaxWithoutMaxPoints"]
+        ),
     }
 
 

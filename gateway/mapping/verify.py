@@ -55,6 +55,8 @@ Fingerprints = dict[uuid.UUID, tuple[int, str]]  # Ed-Fi row id → (change vers
 @dataclass
 class Drift:
     differing: dict[str, int] = field(default_factory=dict)  # missing or different
+    # every drifting record named: "different user u-1 givenName: 'X' stored, 'Y' projected"
+    details: list[str] = field(default_factory=list)
     orphaned: dict[str, list[str]] = field(default_factory=dict)  # no Ed-Fi source any more
     # the OneRoster → Ed-Fi direction, by Ed-Fi resource
     edfi_missing: dict[str, int] = field(default_factory=dict)
@@ -105,6 +107,7 @@ class Drift:
             out.extend(f"  orphaned Ed-Fi {resource} {row_id}" for row_id in lost[:20])
         if not resources:
             out.append("Ed-Fi records of OneRoster origin: none drifted")
+        out.extend(f"  {detail}" for detail in self.details)
         return out
 
 
@@ -133,9 +136,20 @@ def check(session: Session, repair: bool = False) -> Drift:
 
 
 def _check_oneroster_side(session: Session, drift: Drift, repair: bool) -> None:
+    _snapshot(
+        session,
+        [
+            (entity, sa.text(f"SELECT sourced_id, {ONEROSTER_CONTENT} FROM {table} t"))
+            for entity in ENTITIES
+            for table in (store.entity(entity).table.name,)
+        ],
+    )
     projector = Projector(session)
     projector.rebuild_all()
     drift.differing = dict(projector.changed)
+    for entity in ENTITIES:
+        if projector.changed.get(entity):
+            drift.details.extend(_oneroster_differences(session, entity))
     for entity in ENTITIES:
         table = store.entity(entity).table
         active = session.scalars(
@@ -155,6 +169,7 @@ def _check_edfi_side(session: Session, drift: Drift) -> None:
     writes. Runs before the Ed-Fi → OneRoster rebuild, which then sees the repaired Ed-Fi rows."""
     resources = _projected_resources()
     before = {name: _fingerprints(session, name) for name in resources}
+    _snapshot(session, [(name, _edfi_content(name)) for name in resources if before[name]])
     # every row the re-run writes gets a change version above this one
     mark: int = session.execute(sa.select(sa.func.nextval("change_version_seq"))).scalar_one()
     project_import(session, _born_in_oneroster(session, ORDER, ROSTER_ORIGINS))
@@ -173,10 +188,105 @@ def _check_edfi_side(session: Session, drift: Drift) -> None:
         lost = sorted(
             str(row_id) for row_id in old if row_id not in after or after[row_id][0] <= mark
         )
+        if differing:
+            changed = [
+                row_id
+                for row_id, (_, fp) in after.items()
+                if row_id in old and old[row_id][1] != fp
+            ]
+            drift.details.extend(_edfi_differences(session, name, changed))
         if missing or differing or lost:
             drift.edfi_missing[name] = missing
             drift.edfi_differing[name] = differing
             drift.edfi_orphaned[name] = lost
+
+
+SNAPSHOT = "verify_before"  # (kind, key, content) of every row before the re-run
+# what a rebuild may change in a OneRoster row (alias `t`)
+ONEROSTER_CONTENT = "to_jsonb(t) - 'date_last_modified' - 'sourced_id'"
+
+
+def _snapshot(session: Session, parts: list[tuple[str, sa.ClauseElement]]) -> None:
+    """Keep the content of the rows each query selects (key, content), under its kind."""
+    session.execute(sa.text(f"DROP TABLE IF EXISTS {SNAPSHOT}"))
+    session.execute(
+        sa.text(f"CREATE TEMP TABLE {SNAPSHOT} (kind text, key text, content jsonb) ON COMMIT DROP")
+    )
+    for kind, query in parts:
+        compiled = query.compile(
+            dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}
+        )
+        session.execute(
+            sa.text(f"INSERT INTO {SNAPSHOT} SELECT :kind, k.* FROM ({compiled}) k"),
+            {"kind": kind},
+        )
+    session.execute(sa.text(f"CREATE INDEX ON {SNAPSHOT} (kind, key)"))
+
+
+def _describe(value: Any) -> str:
+    return "absent" if value is None else repr(value)
+
+
+def _oneroster_differences(session: Session, entity: str) -> list[str]:
+    """The records of `entity` the rebuild wrote: each field whose value it changed."""
+    table = store.entity(entity).table.name
+    fields = {f.column: name for name, f in store.entity(entity).fields.items() if f.column}
+    rows = session.execute(
+        sa.text(
+            f"SELECT t.sourced_id, b.content IS NULL, e.key, b.content -> e.key, e.value "
+            f"FROM {table} t LEFT JOIN {SNAPSHOT} b ON b.kind = :kind AND b.key = t.sourced_id "
+            f"CROSS JOIN LATERAL jsonb_each({ONEROSTER_CONTENT}) e "
+            f"WHERE b.content IS NULL OR (b.content IS DISTINCT FROM ({ONEROSTER_CONTENT}) "
+            "AND b.content -> e.key IS DISTINCT FROM e.value) ORDER BY 1, 3"
+        ),
+        {"kind": entity},
+    )
+    out: list[str] = []
+    for sourced_id, missing, column, stored, projected in rows:
+        if missing:
+            line = f"missing {entity} {sourced_id}"
+            if not out or out[-1] != line:
+                out.append(line)
+            continue
+        name = fields.get(column, column)
+        out.append(
+            f"different {entity} {sourced_id} {name}: {_describe(stored)} stored, "
+            f"{_describe(projected)} projected"
+        )
+    return out
+
+
+def _edfi_content(resource: str) -> sa.Select:
+    table = table_of(registry().resources[resource])
+    content: sa.ColumnElement[Any] = sa.func.to_jsonb(table.table_valued())
+    for column in _VOLATILE:
+        content = content.op("-")(sa.literal(column))
+    return sa.select(sa.cast(table.c.id, sa.Text), content).where(
+        table.c.origin == EDFI_FROM_ONEROSTER
+    )
+
+
+def _edfi_differences(session: Session, resource: str, ids: list[uuid.UUID]) -> list[str]:
+    """Ed-Fi rows of `resource` the re-run changed: each column, named with its OneRoster
+    source's sourcedId."""
+    table = table_of(registry().resources[resource]).name
+    volatile = "".join(f" - '{c}'" for c in _VOLATILE)
+    rows = session.execute(
+        sa.text(
+            f"SELECT t.id, l.sourced_id, e.key, b.content -> e.key, e.value FROM {table} t "
+            f"JOIN {SNAPSHOT} b ON b.kind = :kind AND b.key = t.id::text "
+            f"LEFT JOIN mapping_links l ON l.edfi_id = t.id "
+            f"CROSS JOIN LATERAL jsonb_each(to_jsonb(t){volatile}) e "
+            "WHERE t.id = ANY(:ids) AND b.content -> e.key IS DISTINCT FROM e.value "
+            "ORDER BY 2, 1, 3"
+        ),
+        {"kind": resource, "ids": ids},
+    )
+    return [
+        f"different Ed-Fi {resource} ({sourced_id or row_id}) {column}: {_describe(stored)} "
+        f"stored, {_describe(projected)} projected"
+        for row_id, sourced_id, column, stored, projected in rows
+    ]
 
 
 def _projected_resources() -> list[str]:

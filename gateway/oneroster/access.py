@@ -17,31 +17,31 @@ from gateway.auth.clients import client_secret_for, context_for, find_active
 from gateway.db import get_session
 from gateway.errors import Unauthorized
 from gateway.oneroster.service import Reach
+from gateway.public_url import signed_url
 
 _FORM = "application/x-www-form-urlencoded"
 
 
 def _oauth1_client() -> ClientContext | None:
     form_body = request.get_data(as_text=True) if request.mimetype == _FORM else None
-    signed = oauth1.collect(
-        request.headers.get("Authorization"),
-        request.query_string.decode("utf-8", "replace"),
-        form_body,
-    )
-    if signed is None:
+    authorization = request.headers.get("Authorization")
+    query = request.query_string.decode("utf-8", "replace")
+    if not oauth1.is_signed(authorization, query, form_body):
         return None
     session = get_session()
-    oauth1.verify(
+    key = oauth1.verify(
         session,
-        signed,
         http_method=request.method,
-        url=request.base_url,
-        consumer_secret=client_secret_for(session, signed.consumer_key),
+        base_url=signed_url(request),
+        authorization=authorization,
+        query_string=query,
+        form_body=form_body,
+        secret_for=client_secret_for,
         window_seconds=current_app.config.get(
             "OAUTH1_TIMESTAMP_WINDOW", oauth1.DEFAULT_WINDOW_SECONDS
         ),
     )
-    client = find_active(session, signed.consumer_key)
+    client = find_active(session, key)
     if client is None:  # revoked between the two look-ups
         raise Unauthorized("Unknown OAuth consumer key", code_minor="unauthorisedrequest")
     ctx = context_for(client)

@@ -11,8 +11,8 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 from werkzeug.wrappers import Request, Response
 
-from conformance import oauth1
 from conformance.schemas import oneroster_data
+from tests.conformance import rfc5849 as oauth1
 from tests.conformance.fake_oneroster_data import TYPES, dataset, with_faults
 
 SPECS = oneroster_data("rest-endpoints.json")

@@ -7,11 +7,15 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
-from conformance import cli, oauth1
+import pytest
+
+from conformance import cli
+from conformance.oauth1 import authorization_header
 from conformance.report import render_html
 from conformance.runner import FAIL, CheckResult, Context, Exchange, Suite
+from tests.conformance import rfc5849 as oauth1
 from tests.conformance.csv_packages import build, valid_rows
 from tests.conformance.fake_oneroster import KEY, SECRET, FakeOneRoster
 from tests.conformance.servers import serve
@@ -51,6 +55,20 @@ def test_base_string_uri_normalisation():
         == "https://www.example.net:8080/"
     )
     assert oauth1.percent_encode("a b+c~") == "a%20b%2Bc~"
+
+
+@pytest.mark.parametrize("method", ["HMAC-SHA256", "HMAC-SHA1"])
+def test_runner_signature_agrees_with_the_rfc_reading(method):
+    """The runner signs with Authlib; the hand-written RFC 5849 reading gets the same value."""
+    url = "http://127.0.0.1:9/ims/oneroster/v1p1/users?filter=givenName%3D%27a+b%27&limit=2"
+    header = authorization_header("GET", url, "key 1", "s&cret", signature_method=method)
+    fields = {k: unquote(v) for k, v in re.findall(r'(\w+)="([^"]*)"', header)}
+    assert fields["oauth_signature_method"] == method and fields["oauth_nonce"]
+    params = parse_qsl(url.split("?", 1)[1], keep_blank_values=True) + [
+        (k, v) for k, v in fields.items() if k != "oauth_signature"
+    ]
+    assert ("filter", "givenName='a b'") in params
+    assert fields["oauth_signature"] == oauth1.sign("GET", url, params, "s&cret", method)
 
 
 def _suite_with_failure() -> Suite:

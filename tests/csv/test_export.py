@@ -54,7 +54,13 @@ def test_bulk_export_has_manifest_and_exact_columns(tmp_path, app, db_session, d
     assert s1["givenName"] == "דוד" and s1["familyName"] == "כהן"
     assert s1["userIds"] == "{LDAP:dcohen},{SIS:604822}"
     assert s1["enabledUser"] == "true"
-    assert s1["dateLastModified"] == "2026-01-15T10:01:02.123Z"
+    stored = db_session.execute(
+        text(
+            "SELECT to_char(date_last_modified AT TIME ZONE 'UTC', "
+            "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') FROM users WHERE sourced_id = 'u-s1'"
+        )
+    ).scalar_one()
+    assert s1["dateLastModified"] == stored
     assert s1["password"] == ""
 
 
@@ -81,6 +87,8 @@ def _export_bytes(app, session) -> bytes:
 
 def test_delta_export_since(tmp_path, app, db_session, do_import):
     assert do_import(write_package(tmp_path, district())).status == "applied"
+    for table, _ in TABLES:  # as if imported on the day the package was written
+        db_session.execute(text(f"UPDATE {table} SET date_last_modified = '2026-01-15T10:00Z'"))
     db_session.execute(
         text(
             "UPDATE users SET status = 'tobedeleted', date_last_modified = '2026-03-01T00:00:00Z' "

@@ -253,7 +253,7 @@ def test_failure_while_applying_restores_the_previous_state(tmp_path, do_import,
     data["users"].append({**data["users"][0], "sourcedId": "u-t2", "username": "sobrien"})
     data["users"] = [u for u in data["users"] if u["sourcedId"] != "u-s2"]
     data["enrollments"] = [e for e in data["enrollments"] if e["userSourcedId"] != "u-s2"]
-    report = do_import(write_package(second, data))
+    report = do_import(write_package(second, data), allow_deletions=True)
     assert report.status == "rejected", report.as_dict()
     assert _issues(report, "users.csv") == [
         "users.csv username: conflicts with data already in the gateway (uq_users_username)"

@@ -75,7 +75,7 @@ def test_school_client_bulk_removes_only_inside(tmp_path, app, db_session, do_im
         scope = compute_org_scope(db_session, ("org-s1",))
     keep = [u for u in district()["users"] if u["sourcedId"] != "u-p1"]
     keep = [{**u, "agentSourcedIds": ""} for u in keep]
-    report = do_import(write_package(second, {"users": keep}), scope=scope)
+    report = do_import(write_package(second, {"users": keep}), scope=scope, allow_deletions=True)
     assert report.status == "applied", report.as_dict()
     assert report.files["users.csv"].counts["deleted"] == 1
     statuses = rows("users", "status")

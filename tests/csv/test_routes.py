@@ -120,18 +120,52 @@ def test_export_respects_the_client_organizations(tmp_path, client, auth_headers
     assert "org" in unstorable.get_json()["message"]
 
 
-def test_export_is_audited(tmp_path, client, auth_headers, sync_jobs, db_session):
-    from sqlalchemy import text
-
+def test_export_is_audited(tmp_path, client, auth_headers, sync_jobs, audit_rows):
     headers = auth_headers(scopes=[EXPORT], name="auditor")
+    headers["X-Correlation-Id"] = "csv-export-audit"
     assert client.get("/oneroster/csv/export", headers=headers).status_code == 200
-    found = db_session.execute(
-        text(
-            "SELECT action, record_ids FROM audit_log WHERE path = '/oneroster/csv/export' "
-            "ORDER BY id DESC LIMIT 1"
-        )
-    ).first()
-    assert found is not None and found[0] == "export"
+    assert [r["action"] for r in audit_rows("csv-export-audit")] == ["export"]
+
+
+def test_imports_are_audited_applied_or_rejected(
+    tmp_path, client, auth_headers, sync_jobs, audit_rows
+):
+    headers = auth_headers(scopes=[IMPORT], name="auditor")
+    applied = _post(
+        client,
+        headers | {"X-Correlation-Id": "csv-import-audit"},
+        write_package(tmp_path, district()),
+    )
+    assert applied.status_code == 202
+    [row] = audit_rows("csv-import-audit")
+    assert (row["action"], row["method"], row["status"]) == ("import", "POST", 202)
+    assert row["record_ids"] == [f"csv-import:{applied.get_json()['id']}"]
+    assert row["path"] == "/oneroster/csv/imports" and row["client_key"]
+    job = applied.get_json()["id"]
+    read = client.get(
+        f"/oneroster/csv/imports/{job}", headers=headers | {"X-Correlation-Id": "csv-job-audit"}
+    )
+    assert read.status_code == 200
+    assert [r["action"] for r in audit_rows("csv-job-audit")] == ["read"]
+    data = district()
+    data["users"][0]["role"] = "wizard"
+    (tmp_path / "bad").mkdir()
+    rejected = _post(
+        client,
+        headers | {"X-Correlation-Id": "csv-rejected-audit"},
+        write_package(tmp_path / "bad", data),
+    )
+    assert rejected.status_code == 202
+    assert [r["status"] for r in audit_rows("csv-rejected-audit")] == [202]
+    refused = _post(
+        client,
+        auth_headers(scopes=[EXPORT], name="no-import") | {"X-Correlation-Id": "csv-refused-audit"},
+        write_package(tmp_path / "bad", data),
+    )
+    assert refused.status_code == 403
+    assert [(r["action"], r["status"]) for r in audit_rows("csv-refused-audit")] == [
+        ("create", 403)
+    ]
 
 
 def test_export_passwords_only_for_allowed_clients(

@@ -178,9 +178,7 @@ def test_interchange_xml_is_read_and_a_doctype_is_refused(
     headers = auth_headers()
     job = submit(client, headers, LEA_XML, "EducationOrganization.xml").get_json()
     assert job["status"] == "applied", job["report"]
-    assert job["counts"] == {
-        "localEducationAgencies": {"created": 1, "updated": 0, "rejected": 0}
-    }
+    assert job["counts"] == {"localEducationAgencies": {"created": 1, "updated": 0, "rejected": 0}}
     entities = '<!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>\n'
     hostile = LEA_XML.replace("<Interchange", entities + "<Interchange", 1)
     refused = submit(client, headers, hostile, "Hostile.xml").get_json()

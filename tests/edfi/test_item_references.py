@@ -28,6 +28,9 @@ from gateway.errors import DependentItemExists, UnresolvedReference
 from tests.conftest import load_module
 from tests.edfi.conftest import session_body
 
+# a served resource's table is created in the test's transaction: the owner's
+pytestmark = pytest.mark.as_owner
+
 SCHOOL = 255901001
 OFFERING = {
     "localCourseCode": "ALG-1",

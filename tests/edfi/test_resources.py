@@ -337,19 +337,12 @@ def test_wrong_verb_for_the_path_is_405(edfi, district):
     )
 
 
-def test_requests_are_audited_with_record_ids(edfi, district, engine):
-    import sqlalchemy as sa
-
+def test_requests_are_audited_with_record_ids(edfi, district, audit_rows):
     ids = district()
     edfi.get(f"schools/{ids[255901001]}", headers={"X-Correlation-Id": "edfi-audit-test"})
-    with engine.connect() as conn:
-        row = conn.execute(
-            sa.text(
-                "SELECT action, record_ids FROM audit_log WHERE correlation_id = 'edfi-audit-test'"
-            )
-        ).one()
-    assert row.action == "read"
-    assert row.record_ids == [ids[255901001]]
+    [row] = audit_rows("edfi-audit-test")
+    assert row["action"] == "read"
+    assert row["record_ids"] == [ids[255901001]]
 
 
 def test_a_deleted_descriptor_value_is_refused_at_once(edfi, district):

@@ -21,6 +21,8 @@ def roster() -> dict:
     files = district()
     for user, identifier in zip(files["users"], ("207219", "604822", "604823", "C-1"), strict=True):
         user["identifier"] = identifier
+    # a birth date for u-s2 too: a student reaches Ed-Fi with one
+    files["demographics"].append({**files["demographics"][0], "sourcedId": "u-s2"})
     files["courses"].append(
         {**files["courses"][0], "sourcedId": "crs-2", "courseCode": "", "title": "Study hall"}
     )

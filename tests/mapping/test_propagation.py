@@ -3,6 +3,7 @@ sourcedIds survive them; a projection that fails rolls the Ed-Fi write back."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from gateway.mapping.identifiers import sourced_id
@@ -101,6 +102,7 @@ def test_key_change_keeps_sourced_ids_and_cascades(rostered, edfi, db_session):
     assert check(db_session).clean
 
 
+@pytest.mark.as_owner  # the constraint is added in the test's transaction: by the owner
 def test_failed_projection_rolls_the_edfi_write_back(rostered, edfi, db_session):
     # A constraint the OneRoster side cannot satisfy (added in this test's own transaction, so it
     # is rolled back with it) makes the projection fail inside the Ed-Fi write's transaction.
@@ -198,3 +200,11 @@ def test_oneroster_import_reports_what_edfi_cannot_take_and_propagates_deletes(
     assert edfi.get("studentSectionAssociations").get_json() == []
     deletes = edfi.get("studentSectionAssociations/deletes").get_json()
     assert [d["keyValues"]["studentUniqueId"] for d in deletes] == ["604822"]
+
+
+def test_verify_names_each_drifting_record_field_and_values(rostered, db_session):
+    db_session.execute(
+        sa.text("UPDATE users SET given_name = 'X' WHERE sourced_id = :s"), {"s": STUDENT}
+    )
+    lines = check(db_session).lines()
+    assert f"  different user {STUDENT} givenName: 'X' stored, 'Lisa' projected" in lines, lines

@@ -57,7 +57,7 @@ def test_verify_reports_an_org_holding_another_kinds_id(app, db_session, edfi, d
     assert edfi.get("schools?schoolId=255901").get_json() == []
 
 
-def test_verify_command_reports_instead_of_a_traceback(database_url, app, engine, edfi):
+def test_verify_command_reports_instead_of_a_traceback(database_url, owner_url, app, engine, edfi):
     """Against a committed database, as an operator runs it."""
     from click.testing import CliRunner
 
@@ -73,7 +73,11 @@ def test_verify_command_reports_instead_of_a_traceback(database_url, app, engine
             )
         )
     try:
-        env = {"DATABASE_URL": database_url, "SECRET_KEY": TEST_SECRET_KEY}
+        env = {
+            "DATABASE_URL": database_url,
+            "MIGRATION_DATABASE_URL": owner_url,  # an operator command: the owner's credentials
+            "SECRET_KEY": TEST_SECRET_KEY,
+        }
         result = CliRunner().invoke(cli, ["mapping", "verify"], env=env)
     finally:
         with engine.begin() as conn:

@@ -160,3 +160,36 @@ def test_the_cli_verdict_says_what_repair_left(tmp_path, do_import, db_session):
     assert (
         verdict.startswith("repaired, except ") and "delete them through the Ed-Fi API" in verdict
     )
+
+
+def test_every_drifting_edfi_record_is_named_with_field_and_both_values(
+    tmp_path, do_import, db_session
+):
+    imported(tmp_path, do_import)
+    first_name = student_row(db_session)["first_name"]
+    db_session.execute(
+        sa.text("UPDATE students SET first_name = 'Changed' WHERE student_unique_id = :s"),
+        {"s": STUDENT},
+    )
+    lines = check(db_session).lines()
+    assert (
+        f"  different Ed-Fi students (u-s1) first_name: 'Changed' stored, {first_name!r} projected"
+        in lines
+    ), lines
+
+
+def test_repair_never_merges_two_people(tmp_path, do_import, db_session):
+    imported(tmp_path, do_import)
+    name = student_row(db_session)["first_name"]
+    # a second person with u-s1's identifier, stored before the import refused such packages
+    db_session.execute(
+        sa.text(
+            "INSERT INTO users (sourced_id, status, role, username, given_name, family_name, "
+            "identifier, org_ids, origin, enabled_user) VALUES ('u-s9', 'active', 'student', "
+            "'twin', 'Other', 'Person', :s, '[\"org-s1\"]', 'oneroster-csv', true)"
+        ),
+        {"s": STUDENT},
+    )
+    drift = check(db_session, repair=True)
+    assert student_row(db_session)["first_name"] == name  # not the twin's 'Other'
+    assert not check(db_session).clean, drift.lines()  # reported, not silently resolved

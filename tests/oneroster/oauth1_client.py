@@ -32,3 +32,22 @@ class SkewedConsumer(Consumer):
 def signed(consumer: ClientAuth, method: str, url: str, body: str = "", content_type: str = ""):
     headers = {"Content-Type": content_type} if content_type else {}
     return consumer.prepare(method, url, headers, body)
+
+
+class CraftedConsumer(Consumer):
+    """Signs correctly over OAuth parameters the test chose: a fixed nonce or timestamp, or
+    without some parameters altogether."""
+
+    def __init__(self, *args, nonce=None, timestamp=None, drop=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fixed = {"oauth_nonce": nonce, "oauth_timestamp": timestamp}
+        self.drop = set(drop)
+
+    def get_oauth_params(self, nonce, timestamp):
+        params = []
+        for name, value in super().get_oauth_params(nonce, timestamp):
+            if name in self.drop:
+                continue
+            fixed = self.fixed.get(name)
+            params.append((name, value if fixed is None else str(fixed)))
+        return params

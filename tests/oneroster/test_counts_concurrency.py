@@ -195,7 +195,8 @@ def test_rolled_back_writes_and_compactions_leave_the_count_exact(engine, commit
         assert_stored_exact(check)
 
 
-def test_truncate_beside_an_open_compaction_leaves_zero(engine):
+def test_truncate_beside_an_open_compaction_leaves_zero(owner_engine):
+    engine = owner_engine  # TRUNCATE is the owner's: the serving role holds no TRUNCATE
     with engine.begin() as setup:
         for i in range(3):
             setup.execute(
@@ -215,8 +216,8 @@ def test_truncate_beside_an_open_compaction_leaves_zero(engine):
         assert_stored_exact(check)
 
 
-def test_truncate_under_repeatable_read_is_refused(engine):
-    with engine.connect() as connection:
+def test_truncate_under_repeatable_read_is_refused(owner_engine):
+    with owner_engine.connect() as connection:
         connection.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
         with pytest.raises(DBAPIError, match="READ COMMITTED"):
             connection.execute(text("TRUNCATE results"))

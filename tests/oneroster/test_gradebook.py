@@ -196,6 +196,38 @@ def test_put_without_json_is_4xx_in_imsx(roster, client, headers):
     assert response.get_json()["imsx_codeMajor"] == "failure"
 
 
+def test_gradebook_writes_are_audited_refused_ones_too(roster, client, headers, audit_rows):
+    put = client.put(
+        BASE + "/lineItems/li-audit",
+        json=line_item(),
+        headers={**headers, "X-Correlation-Id": "gb-put-audit"},
+    )
+    assert put.status_code == 201
+    [row] = audit_rows("gb-put-audit")
+    assert (row["action"], row["method"], row["status"]) == ("create", "PUT", 201)
+    assert row["record_ids"] == ["li-audit"]
+    again = client.put(
+        BASE + "/lineItems/li-audit",
+        json=line_item(title="v2"),
+        headers={**headers, "X-Correlation-Id": "gb-replace-audit"},
+    )
+    assert again.status_code == 200
+    assert [r["action"] for r in audit_rows("gb-replace-audit")] == ["update"]
+    gone = client.delete(
+        BASE + "/lineItems/li-audit", headers={**headers, "X-Correlation-Id": "gb-delete-audit"}
+    )
+    assert gone.status_code == 204
+    assert [(r["action"], r["status"]) for r in audit_rows("gb-delete-audit")] == [("delete", 204)]
+    # refused: a reference to a class that does not exist (400), rolled back, still audited
+    bad = client.put(
+        BASE + "/lineItems/li-bad",
+        json=line_item(**{"class": {"sourcedId": "no-such-class"}}),
+        headers={**headers, "X-Correlation-Id": "gb-bad-audit"},
+    )
+    assert bad.status_code == 400
+    assert [(r["method"], r["status"]) for r in audit_rows("gb-bad-audit")] == [("PUT", 400)]
+
+
 def test_a_limited_client_changes_only_the_shared_records_no_other_organization_uses(
     roster, client, auth_headers, get
 ):

@@ -357,14 +357,14 @@ def test_a_profile_written_without_a_version_can_be_patched(client, headers, app
     assert patched.status_code == 200 and patched.get_json()["version"] == 1
 
 
-def test_each_request_is_audited_with_the_profile_ids(client, headers, engine):
+def test_each_request_is_audited_with_the_profile_ids(client, headers, owner_engine):
     from sqlalchemy import text
 
     created = _create(client, headers).get_json()
     correlation = unique("corr")
     url = f"/profiles/{created['profile_id']}"
     assert client.get(url, headers={**headers, "X-Correlation-Id": correlation}).status_code == 200
-    with engine.connect() as conn:
+    with owner_engine.connect() as conn:
         row = conn.execute(
             text("SELECT action, record_ids, status FROM audit_log WHERE correlation_id = :c"),
             {"c": correlation},

@@ -15,10 +15,11 @@ def init_app(app: Flask, api: Api) -> None:
 
 
 def init_cli(group: click.Group) -> None:
-    from gateway.oneroster.csv.commands import export_csv, import_csv
+    from gateway.oneroster.csv.commands import export_csv, import_csv, imports_group
 
     group.add_command(import_csv)
     group.add_command(export_csv)
+    group.add_command(imports_group)
 
 
 def bootstrap(app: Flask) -> None:

@@ -3,7 +3,9 @@
 Per file: the staged text is converted once into a typed temp table; then one INSERT for new rows,
 one UPDATE for rows whose values differ, one UPDATE for rows the file marks `tobedeleted`, and for a
 bulk file one UPDATE marking `tobedeleted` what the file lacks. Counts come from row counts.
-Columns a file does not carry are left as they are (and take the table default on insert).
+Columns a file does not carry are left as they are (and take the table default on insert). Rows
+written are stamped with the import's time (dateLastModified says when the gateway stored the
+change); unchanged rows keep their stamp.
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from sqlalchemy import ColumnElement, true
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from gateway.bulkload import indexes_rebuilt_after, row_count
 from gateway.oneroster.csv.catalogue import Column
+from gateway.oneroster.csv.deletions import compiled
 from gateway.oneroster.csv.staging import Staged
 
 ORIGIN = "oneroster-csv"
@@ -82,13 +85,8 @@ def build_typed(conn: psycopg.Connection, staged: Staged) -> Typed:
         sql.SQL("{} AS sourced_id").format(sql.SQL(staged.raw("sourcedId"))),
         sql.SQL("COALESCE({}, 'active') AS status").format(sql.SQL(staged.raw("status"))),
     ]
-    by_name = staged.file.by_name()
-    dlm = by_name["dateLastModified"]
-    selects.append(
-        sql.SQL("{} AS file_dlm").format(typed_expression(dlm, staged.raw(dlm.name)))
-        if staged.has(dlm.name)
-        else sql.SQL("NULL::timestamptz AS file_dlm")
-    )
+    # dateLastModified is not read: a row is stamped when the gateway stores its change, so
+    # delta readers see every import (the file's own stamp says when its producer changed it).
     columns = []
     for column in staged.file.columns:
         if column.name in ("sourcedId", "status", "dateLastModified"):
@@ -139,8 +137,7 @@ def build_typed(conn: psycopg.Connection, staged: Staged) -> Typed:
             "WHEN c.status = 'tobedeleted' THEN 'delete' ELSE 'changed' END AS kind "
             "FROM ({converted}) c LEFT JOIN {target} t ON t.sourced_id = c.sourced_id "
             "WHERE (c.status = 'active' AND (t.sourced_id IS NULL "
-            "OR (t.status{theirs}) IS DISTINCT FROM (c.status{ours}) "
-            "OR (c.file_dlm IS NOT NULL AND c.file_dlm IS DISTINCT FROM t.date_last_modified))) "
+            "OR (t.status{theirs}) IS DISTINCT FROM (c.status{ours}))) "
             "OR (c.status = 'tobedeleted' AND t.status <> 'tobedeleted')"
         ).format(
             name=sql.Identifier(name),
@@ -172,7 +169,7 @@ def apply_file(
 
     insert = sql.SQL(
         "INSERT INTO {t} (sourced_id, status, date_last_modified, origin{cols}) "
-        "SELECT s.sourced_id, s.status, COALESCE(s.file_dlm, %(now)s), %(origin)s{scols} "
+        "SELECT s.sourced_id, s.status, %(now)s, %(origin)s{scols} "
         "FROM {s} s WHERE s.kind = 'new'{order}"
     ).format(
         # Rows into a kept primary key go in key order, so each lands next to the previous one.
@@ -184,7 +181,7 @@ def apply_file(
     )
     change = sql.SQL(
         "UPDATE {t} t SET (status, date_last_modified, origin{cols}) = "
-        "(s.status, COALESCE(s.file_dlm, %(now)s), %(origin)s{incoming}) FROM {s} s "
+        "(s.status, %(now)s, %(origin)s{incoming}) FROM {s} s "
         "WHERE t.sourced_id = s.sourced_id AND s.kind = 'changed'"
     ).format(
         t=target,
@@ -194,7 +191,7 @@ def apply_file(
     )
     remove = sql.SQL(
         "UPDATE {t} t SET status = 'tobedeleted', "
-        "date_last_modified = COALESCE(s.file_dlm, %(now)s), origin = %(origin)s FROM {s} s "
+        "date_last_modified = %(now)s, origin = %(origin)s FROM {s} s "
         "WHERE t.sourced_id = s.sourced_id AND s.kind = 'delete'"
     ).format(t=target, s=src)
     with indexes_rebuilt_after(
@@ -219,9 +216,7 @@ def _delete_missing(
 ) -> int:
     """Bulk: the file is the complete set, so rows it lacks are marked `tobedeleted`.
     Rows are matched against the staged file itself (every row of it, changed or not)."""
-    compiled = (scope if scope is not None else true()).compile(
-        dialect=session.get_bind().dialect, compile_kwargs={"render_postcompile": True}
-    )
+    condition, condition_params = compiled(session, scope)
     staged = typed.staged
     statement = sql.SQL(
         "UPDATE {t} SET status = 'tobedeleted', date_last_modified = %(now)s, "
@@ -229,8 +224,8 @@ def _delete_missing(
         "AND NOT EXISTS (SELECT 1 FROM {stage} s WHERE {sid} = {t}.sourced_id)"
     ).format(
         t=sql.Identifier(staged.file.table.name),
-        scope=sql.SQL(compiled.string),  # type: ignore[arg-type]
+        scope=condition,
         stage=sql.Identifier(staged.table),
         sid=sql.SQL(staged.raw("sourcedId", alias="s")),
     )
-    return conn.execute(statement, {**params, **compiled.params}).rowcount
+    return conn.execute(statement, {**params, **condition_params}).rowcount

@@ -75,16 +75,30 @@ def print_summary(report: ImportReport) -> None:
 @click.argument("package", type=click.Path(exists=True, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="validate and count, change nothing")
 @click.option("--json", "as_json", is_flag=True, help="print the full report as JSON")
-def import_csv(package: Path, dry_run: bool, as_json: bool) -> None:
+@click.option(
+    "--allow-deletions",
+    is_flag=True,
+    help="apply bulk files even when they delete more than CSV_MAX_DELETION_SHARE of an "
+    "organization's records of a type (otherwise the import is held)",
+)
+def import_csv(package: Path, dry_run: bool, as_json: bool, allow_deletions: bool) -> None:
     """Import a OneRoster v1.1 CSV package (zip or directory), all or nothing."""
     from gateway.db import get_session
-    from gateway.oneroster.csv.importer import run_import
+    from gateway.oneroster.csv import jobs
 
     bar = _Bar()
     try:
         with _app_context():
-            report = run_import(
-                get_session(), package, dry_run=dry_run, progress=None if as_json else bar
+            session = get_session()
+            # recorded as a job like an upload, so `gateway imports list` shows it
+            job = jobs.create_job(session, client_key=None, filename=package.name, dry_run=dry_run)
+            report = jobs.execute(
+                session,
+                job,
+                package,
+                None,
+                progress=None if as_json else bar,
+                allow_deletions=allow_deletions,
             )
     finally:
         bar.close()
@@ -131,3 +145,39 @@ def export_csv(out: Path, since: str | None, org: str | None, with_passwords: bo
     for name, n in counts.items():
         click.echo(f"{name + '.csv':22} {n:>9} rows")
     click.echo(f"wrote {out}")
+
+
+@click.group("imports")
+def imports_group() -> None:
+    """CSV import jobs (uploads and `gateway import-csv`)."""
+
+
+@imports_group.command("list")
+@click.option("--limit", default=25, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--offset", default=0, show_default=True, type=click.IntRange(0))
+@click.option("--json", "as_json", is_flag=True, help="the jobs as JSON")
+def list_imports(limit: int, offset: int, as_json: bool) -> None:
+    """Every client's import jobs, newest first: id, when, status, client, file, totals."""
+    from gateway.db import get_session
+    from gateway.oneroster.csv import jobs
+
+    with _app_context():
+        found, total = jobs.list_jobs(get_session(), None, limit, offset, every_client=True)
+        views = [jobs.job_view(job, with_report=False) for job in found]
+        clients = [job.client_key or "(cli)" for job in found]
+    if as_json:
+        click.echo(json.dumps({"imports": views, "total": total}, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"{'id':36}  {'created':20}  {'status':9}  {'client':24}  {'file':24}  totals")
+    for view, client in zip(views, clients, strict=True):
+        totals = dict.fromkeys(ACTIONS, 0)
+        for counts in (view["counts"] or {}).values():
+            for action, n in counts.items():
+                totals[action] = totals.get(action, 0) + n
+        summary = " ".join(f"{a}={n}" for a, n in totals.items() if n)
+        created = (view["createdAt"] or "")[:19] + "Z"
+        click.echo(
+            f"{view['id']:36}  {created:20}  {view['status']:9}  {client[:24]:24}  "
+            f"{(view['filename'] or '')[:24]:24}  {summary}"
+        )
+    click.echo(f"{total} jobs" if total != 1 else "1 job")

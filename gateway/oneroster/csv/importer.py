@@ -17,7 +17,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from gateway.auth.access import OrgScope
-from gateway.oneroster.csv import checks
+from gateway.oneroster.csv import checks, deletions, identity
 from gateway.oneroster.csv.apply import apply_file, build_typed
 from gateway.oneroster.csv.catalogue import CsvFile, catalogue
 from gateway.oneroster.csv.package import Package, PackageError, read_manifest
@@ -168,6 +168,8 @@ def _validate(
         else:
             checks.check_duplicates(conn, item)
         checks.check_references(conn, item, staged, ids)
+    if "users" in staged:
+        identity.check_people(conn, staged["users"])
     check_org_identifiers(session, staged, scope)
     if scope is not None and not scope.unrestricted:
         check_reach(session, staged, scope)
@@ -225,9 +227,13 @@ def run_import(
     dry_run: bool = False,
     scope: OrgScope | None = None,
     progress: Progress | None = None,
+    allow_deletions: bool = False,
+    max_deletion_share: float | None = None,
 ) -> ImportReport:
     """Import the package at `path`. `scope` is the importer's organization reach (None: the
-    whole gateway, as from the CLI). Commits when applied; rolls back otherwise."""
+    whole gateway, as from the CLI). Commits when applied; rolls back otherwise. A bulk file
+    deleting more than `max_deletion_share` (default: CSV_MAX_DELETION_SHARE) of an
+    organization's records of its type holds the import, unless `allow_deletions`."""
     report = ImportReport(dry_run=dry_run)
     try:
         package = Package(path)
@@ -249,6 +255,12 @@ def run_import(
         session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
         staged = _stage_all(session, package, manifest.modes, report, progress)
         deferred = _validate(session, staged, report, scope)
+        if report.ok and not allow_deletions:
+            share = deletions.max_share() if max_deletion_share is None else max_deletion_share
+            bulk_scopes = {name: _bulk_scope(item.file, scope) for name, item in staged.items()}
+            excess = deletions.excessive(session, staged, bulk_scopes, share)
+            if excess:
+                return _hold(session, report, excess, share)
         if report.ok:
             report = _apply_all(session, staged, report, scope, progress, deferred)
         if report.status == "rejected":  # a row could not be stored
@@ -272,6 +284,28 @@ def _reject(session: Session, report: ImportReport) -> ImportReport:
             file_report.outcome = "rejected" if file_report.issue_count else "not applied"
     report.status = "rejected"
     report.message = "nothing was applied: the package has problems"
+    session.rollback()
+    return report
+
+
+def _hold(
+    session: Session, report: ImportReport, excess: list[deletions.Excess], share: float
+) -> ImportReport:
+    held = {e.filename for e in excess}
+    for e in excess:
+        report.file(e.filename).warnings.append(f"{e} (more than {share:.0%}); held")
+    for file_report in report.files.values():
+        if file_report.outcome == "pending":
+            file_report.outcome = "held" if file_report.filename in held else "not applied"
+    shown = "; ".join(str(e) for e in excess[:5])
+    more = f"; and {len(excess) - 5} more" if len(excess) > 5 else ""
+    report.status = "held"
+    report.message = (
+        f"held, nothing was applied: {shown}{more} (more than {share:.0%} of an organization's "
+        "records of a type). If the deletions are intended, submit the package again allowing "
+        "them (allowDeletions=true, or gateway import-csv --allow-deletions)."
+    )
+    drop_work_tables(session)
     session.rollback()
     return report
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from gateway.auth.access import OrgScope
@@ -29,6 +29,7 @@ from gateway.oneroster.csv.report import ImportReport, Issue
 
 log = logging.getLogger(__name__)
 PROGRESS_INTERVAL_SECONDS = 1.0
+CSV_JOB = "oneroster-csv"  # the kind of a CSV import job (the table keeps other jobs too)
 
 
 def uploads_dir() -> Path:
@@ -43,7 +44,7 @@ def create_job(
     client_key: str | None,
     filename: str | None,
     dry_run: bool,
-    kind: str = "oneroster-csv",
+    kind: str = CSV_JOB,
 ) -> CsvImportJob:
     job = CsvImportJob(
         id=uuid.uuid4(),
@@ -74,7 +75,12 @@ def _finish(session: Session, job: CsvImportJob, report: ImportReport) -> None:
 
 
 def execute(
-    session: Session, job: CsvImportJob, path: Path, scope: OrgScope | None, progress=None
+    session: Session,
+    job: CsvImportJob,
+    path: Path,
+    scope: OrgScope | None,
+    progress=None,
+    allow_deletions: bool = False,
 ) -> ImportReport:
     job.status, job.started_at = "running", utcnow()
     job.worker, job.lease_expires_at = lease.this_worker(), lease.lease_deadline()
@@ -82,7 +88,14 @@ def execute(
     try:
         with lease.held(database().engine, job.id):
             lease.mark_application(session, job.id)
-            report = run_import(session, path, dry_run=job.dry_run, scope=scope, progress=progress)
+            report = run_import(
+                session,
+                path,
+                dry_run=job.dry_run,
+                scope=scope,
+                progress=progress,
+                allow_deletions=allow_deletions,
+            )
     except Exception:  # the job must record the failure, whatever it was
         log.exception("CSV import job %s failed", job.id)
         session.rollback()
@@ -132,11 +145,18 @@ def _run_in_thread(app: Flask, job_id: uuid.UUID, path: Path, work: Work) -> Non
             path.unlink(missing_ok=True)
 
 
-def submit(session: Session, job: CsvImportJob, path: Path, scope: OrgScope | None) -> None:
-    """Run the CSV import job the configured way; the upload at `path` is removed when done."""
+def submit(
+    session: Session,
+    job: CsvImportJob,
+    path: Path,
+    scope: OrgScope | None,
+    allow_deletions: bool = False,
+) -> None:
+    """Run the CSV import job the configured way; the upload at `path` is removed when done.
+    `allow_deletions`: apply bulk files even when they delete more than the guard's share."""
 
     def work(session: Session, job: CsvImportJob, path: Path, progress: Any) -> None:
-        execute(session, job, path, scope, progress)
+        execute(session, job, path, scope, progress, allow_deletions)
 
     submit_work(session, job, path, work)
 
@@ -164,7 +184,22 @@ def submit_work(session: Session, job: CsvImportJob, path: Path, work: Work) -> 
     thread.start()
 
 
-def job_view(job: CsvImportJob) -> dict[str, Any]:
+def list_jobs(
+    session: Session, client_key: str | None, limit: int, offset: int, *, every_client: bool = False
+) -> tuple[list[CsvImportJob], int]:
+    """CSV import jobs newest first, a page of them, and how many there are (a client's own, or
+    every client's)."""
+    query = select(CsvImportJob).where(CsvImportJob.kind == CSV_JOB)
+    if not every_client:
+        query = query.where(CsvImportJob.client_key == client_key)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = session.scalars(
+        query.order_by(CsvImportJob.created_at.desc(), CsvImportJob.id).limit(limit).offset(offset)
+    )
+    return list(page), total
+
+
+def job_view(job: CsvImportJob, with_report: bool = True) -> dict[str, Any]:
     def iso(value):
         return value.isoformat().replace("+00:00", "Z") if value else None
 
@@ -178,5 +213,5 @@ def job_view(job: CsvImportJob) -> dict[str, Any]:
         "finishedAt": iso(job.finished_at),
         "progress": {"phase": job.phase, "done": job.progress_done, "total": job.progress_total},
         "counts": job.counts,
-        "report": job.report,
+        **({"report": job.report} if with_report else {}),
     }

@@ -41,7 +41,7 @@ class Issue:
 class FileReport:
     filename: str
     mode: str = "absent"
-    outcome: str = "pending"  # imported | rejected | absent | ignored | pending
+    outcome: str = "pending"  # imported | rejected | held | absent | ignored | pending
     rows: int = 0
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ACTIONS, 0))
     issues: list[Issue] = field(default_factory=list)
@@ -67,7 +67,7 @@ class FileReport:
 
 @dataclass
 class ImportReport:
-    status: str = "pending"  # applied | rejected | dry-run | failed
+    status: str = "pending"  # applied | rejected | held | dry-run | failed
     dry_run: bool = False
     files: dict[str, FileReport] = field(default_factory=dict)
     message: str = ""

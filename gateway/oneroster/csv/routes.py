@@ -27,6 +27,7 @@ from gateway.oneroster.service import storable
 IMPORT_SCOPE = "oneroster.csv.import"
 EXPORT_SCOPE = "oneroster.csv.export"
 TRUE_WORDS = ("true", "1", "yes")
+JOBS_PAGE, JOBS_PAGE_MAX = 25, 100
 
 blp = Blueprint(
     "oneroster-csv",
@@ -41,8 +42,36 @@ def _flag(name: str) -> bool:
     return value.strip().lower() in TRUE_WORDS
 
 
+def _page_parameter(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ParameterValidationFailed(
+            f"{name} must be an integer from {low} to {high}",
+            validation_errors={name: [f"an integer from {low} to {high}"]},
+        )
+    return int(raw)
+
+
 @blp.route("/imports")
 class Imports(MethodView):
+    @require_token(IMPORT_SCOPE)
+    def get(self):
+        """The client's import jobs, newest first: `limit` (1–100, default 25) and `offset`;
+        each without its report (read the job for it)."""
+        limit = _page_parameter("limit", JOBS_PAGE, 1, JOBS_PAGE_MAX)
+        offset = _page_parameter("offset", 0, 0, 2**31 - 1)
+        client = current_client()
+        assert client is not None
+        found, total = jobs.list_jobs(get_session(), client.key, limit, offset)
+        return {
+            "imports": [jobs.job_view(job, with_report=False) for job in found],
+            "total": total,
+            "limit": limit,
+            "offset": offset,
+        }
+
     @require_token(IMPORT_SCOPE)
     def post(self):
         """Submit a CSV package (multipart field `file`) for import; 202 with the job."""
@@ -55,11 +84,18 @@ class Imports(MethodView):
         job = jobs.create_job(
             session, client_key=client.key, filename=upload.filename, dry_run=_flag("dryRun")
         )
-        note_records(f"csv-import:{job.id}")  # the job's report names every row it applied
+        # the job's report names every row it applied
+        note_records(f"csv-import:{job.id}", action="import")
         path = jobs.uploads_dir() / f"{job.id}.upload"
         upload.save(path)
         scope = org_scope(session, client)
-        jobs.submit(session, job, path, None if scope.unrestricted else scope)
+        jobs.submit(
+            session,
+            job,
+            path,
+            None if scope.unrestricted else scope,
+            allow_deletions=_flag("allowDeletions"),
+        )
         location = url_for("oneroster-csv.ImportsById", job_id=str(job.id))
         return jobs.job_view(job), 202, {"Location": location}
 
@@ -78,7 +114,7 @@ class ImportsById(MethodView):
         client = current_client()
         if (
             job is None
-            or job.kind != "oneroster-csv"
+            or job.kind != jobs.CSV_JOB
             or client is None
             or job.client_key != client.key
         ):

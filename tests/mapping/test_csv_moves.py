@@ -1,0 +1,92 @@
+"""Mapping under change: a CSV import that moves a record to another parent (an enrollment to
+another class, a class to another term) moves or replaces its Ed-Fi record instead of keeping
+the old one next to the new."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from gateway.mapping.verify import check
+from tests.csv import conftest as csv_suite
+from tests.csv.conftest import write_package
+from tests.csv.district import district
+
+do_import = csv_suite.do_import
+
+
+def roster() -> dict:
+    """The test district with identifiers and birth dates for everyone and a second Algebra
+    class."""
+    files = district()
+    for user, identifier in zip(files["users"], ("207219", "604822", "604823", "C-1"), strict=True):
+        user["identifier"] = identifier
+    files["demographics"].append({**files["demographics"][0], "sourcedId": "u-s2"})
+    files["classes"].append(
+        {**files["classes"][0], "sourcedId": "cls-3", "classCode": "ALG1-2", "title": "P2"}
+    )
+    return files
+
+
+def sections_of(db_session, student: str) -> list[str]:
+    return list(
+        db_session.scalars(
+            sa.text(
+                "SELECT section_identifier FROM student_section_associations "
+                "WHERE student_unique_id = :s ORDER BY 1"
+            ),
+            {"s": student},
+        )
+    )
+
+
+def test_an_enrollment_moved_to_another_class_moves_its_section_association(
+    tmp_path, do_import, db_session
+):
+    files = roster()
+    assert do_import(write_package(tmp_path, files)).status == "applied"
+    assert sections_of(db_session, "604822") == ["ALG1-1"]
+    moved = {**files["enrollments"][1], "classSourcedId": "cls-3"}  # enr-2, same sourcedId
+    report = do_import(write_package(tmp_path, {"enrollments": [moved]}, {"enrollments": "delta"}))
+    assert report.status == "applied", report.as_dict()
+    assert sections_of(db_session, "604822") == ["ALG1-2"]
+    assert sections_of(db_session, "604823") == ["ALG1-1"]
+    drift = check(db_session)
+    assert drift.clean, drift.lines()
+
+
+def test_a_bulk_move_back_and_forth_keeps_one_association(tmp_path, do_import, db_session):
+    files = roster()
+    assert do_import(write_package(tmp_path, files)).status == "applied"
+    for target in ("cls-3", "cls-1", "cls-3"):
+        files["enrollments"][1]["classSourcedId"] = target
+        report = do_import(write_package(tmp_path, files))
+        assert report.status == "applied", report.as_dict()
+    assert sections_of(db_session, "604822") == ["ALG1-2"]
+    assert check(db_session).clean
+
+
+def test_a_class_moved_to_another_term_replaces_its_section(tmp_path, do_import, db_session):
+    files = roster()
+    files["academicSessions"].append(
+        {
+            **files["academicSessions"][1],
+            "sourcedId": "as-t2",
+            "title": "Spring 2026",
+            "startDate": "2026-01-05",
+            "endDate": "2026-06-01",
+        }
+    )
+    assert do_import(write_package(tmp_path, files)).status == "applied"
+    files["classes"][0]["termSourcedIds"] = "as-t2"  # cls-1 re-parented
+    report = do_import(write_package(tmp_path, files))
+    assert report.status == "applied", report.as_dict()
+    sessions = db_session.execute(
+        sa.text(
+            "SELECT section_identifier, session_name FROM sections "
+            "WHERE section_identifier = 'ALG1-1'"
+        )
+    ).all()
+    assert sessions == [("ALG1-1", "Spring 2026")]
+    assert sections_of(db_session, "604822") == ["ALG1-1"]
+    drift = check(db_session)
+    assert drift.clean, drift.lines()
