@@ -65,7 +65,7 @@ def bearer(app) -> dict[str, str]:
 
     with app.app_context():
         session = get_session()
-        client, _ = create_client(session, name="bench", education_organization_ids=[])
+        client, _ = create_client(session, name="bench", all_organizations=True)
         token = issue_token(session, client, list(client.scopes), 3600)
         session.commit()
     return {"Authorization": f"Bearer {token}"}

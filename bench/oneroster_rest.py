@@ -140,7 +140,7 @@ def run(url: str, users: int, seconds: float, edorgs: list[str]) -> None:
         with app.app_context():
             session = get_session()
             created, _secret = create_client(
-                session, name="bench", education_organization_ids=orgs
+                session, name="bench", education_organization_ids=orgs, all_organizations=not orgs
             )
             client = find_active(session, created.key)
             token = issue_token(session, client, list(created.scopes), 3600)

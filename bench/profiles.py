@@ -84,7 +84,9 @@ def run(profiles: int, rounds: int, page: int) -> None:
         with app.app_context():
             bootstrap(app, demo=False)
             session = get_session()
-            api_client, _ = create_client(session, name="bench-profiles", scopes=scopes)
+            api_client, _ = create_client(
+                session, name="bench-profiles", scopes=scopes, all_organizations=True
+            )
             token = issue_token(session, api_client, scopes, 3600)
             session.commit()
             table = dynamodb().Table(dynamodb_table_name("profiles"))

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from conformance import report
+from conformance.runner import CONFORMANT, INCOMPLETE, NOT_CONFORMANT
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -48,7 +49,9 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="gateway-conformance",
         description="Check an Ed-Fi API or OneRoster v1.1 deployment, or a OneRoster CSV package, "
-        "against the standards. Exit status 0 only when no check failed.",
+        "against the standards. Exit status 0 only when the run is conformant (every required "
+        "check ran and passed), 1 when a check failed, 3 when it is incomplete (checks could not "
+        "run for lack of data or scope; the summary lists them).",
     )
     sub = p.add_subparsers(dest="suite", required=True)
 
@@ -116,7 +119,7 @@ def _merge(args: argparse.Namespace) -> int:
         fh.write(report.render_html(suites))
     for suite in suites:
         print(report.console_summary(suite))
-    return 0 if all(s.ok for s in suites) else 1
+    return max(exit_status(s) for s in suites)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -160,7 +163,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.html:
         with open(args.html, "w", encoding="utf-8") as fh:
             fh.write(report.render_html([suite]))
-    return 0 if suite.ok else 1
+    return exit_status(suite)
+
+
+def exit_status(suite: report.Suite) -> int:
+    """0 conformant, 1 not conformant (a check failed), 3 incomplete (checks could not run)."""
+    return {CONFORMANT: 0, NOT_CONFORMANT: 1, INCOMPLETE: 3}[suite.verdict]
 
 
 if __name__ == "__main__":

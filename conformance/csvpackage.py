@@ -17,7 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from conformance.runner import CheckFailed, CheckList, Context, Suite, ensure, skip
+from conformance.runner import CheckFailed, CheckList, Context, Suite, ensure, not_requested, skip
 from conformance.schemas import oneroster_data
 
 SPEC = oneroster_data("csv.json")
@@ -272,8 +272,10 @@ def _file_checks(file: str):
             if ctx.state.get("modes") is None:
                 skip("the manifest could not be read")
             mode = ctx.state["modes"][file]
-            if mode == "absent" or name not in ctx.state["package"].names:
-                skip(f"file.{file} is {mode}" + ("" if mode == "absent" else ", file missing"))
+            if mode == "absent":  # the package declares it holds none: nothing to require
+                not_requested(f"file.{file} is absent")
+            if name not in ctx.state["package"].names:
+                skip(f"file.{file} is {mode}, file missing")
             read(ctx)[key].raise_if_any(what)
 
         return check

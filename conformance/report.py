@@ -10,13 +10,26 @@ from dataclasses import asdict
 from typing import Any, TextIO
 
 from conformance import __version__
-from conformance.runner import FAIL, PASS, SKIP, CheckResult, Context, Exchange, Suite
+from conformance.runner import (
+    FAIL,
+    INCOMPLETE,
+    PASS,
+    SKIP,
+    CheckResult,
+    Context,
+    Exchange,
+    Suite,
+)
 
 _LABEL = {PASS: "PASS", FAIL: "FAIL", SKIP: "SKIP"}
 
 
+def _label(result: CheckResult) -> str:
+    return "N/A " if result.optional else _LABEL[result.status]
+
+
 def console_line(result: CheckResult) -> str:
-    line = f"{_LABEL[result.status]}  [{result.area}] {result.name}"
+    line = f"{_label(result)}  [{result.area}] {result.name}"
     if result.reason:
         line += f" — {result.reason}"
     for problem in result.problems[:20]:
@@ -27,12 +40,19 @@ def console_line(result: CheckResult) -> str:
 
 
 def console_summary(suite: Suite) -> str:
+    """The counts and the verdict; an incomplete run lists what it could not exercise."""
     c = suite.summary()
-    verdict = "CONFORMANT" if suite.ok else "NOT CONFORMANT"
-    return (
+    text = (
         f"{suite.name}: {c[PASS]} passed, {c[FAIL]} failed, {c[SKIP]} skipped "
-        f"against {suite.target} — {verdict}"
+        f"against {suite.target} — {suite.verdict.upper()}"
     )
+    missing = suite.not_exercised()
+    if missing:
+        text += f"\n  not exercised ({len(missing)} required checks could not run):"
+        text += "".join(f"\n    [{r.area}] {r.name} — {r.reason}" for r in missing)
+    if suite.verdict == INCOMPLETE and not suite.results:
+        text += "\n  no check ran"
+    return text
 
 
 def as_dict(suite: Suite) -> dict[str, Any]:
@@ -43,7 +63,9 @@ def as_dict(suite: Suite) -> dict[str, Any]:
         "target": suite.target,
         "startedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(suite.started)),
         "ok": suite.ok,
+        "verdict": suite.verdict,
         "summary": suite.summary(),
+        "notExercised": [f"[{r.area}] {r.name} — {r.reason}" for r in suite.not_exercised()],
         "checks": [asdict(r) for r in suite.results],
     }
 
@@ -55,7 +77,7 @@ def suite_from_dict(data: dict[str, Any]) -> Suite:
     suite.results = [
         CheckResult(**{**c, "exchanges": [Exchange(**x) for x in c.get("exchanges", [])]})
         for c in data["checks"]
-    ]
+    ]  # its verdict is computed again from the checks
     return suite
 
 
@@ -105,7 +127,7 @@ def _row(r: CheckResult) -> str:
             f"<details><summary>{e(x.method)} {e(x.url)} → {e(str(x.status))}</summary>"
             f"<pre>{e(req)}</pre><pre>{e(res)}</pre></details>"
         )
-    return f'<tr class="{r.status}"><td class="s">{_LABEL[r.status]}</td><td>{cells}</td></tr>'
+    return f'<tr class="{r.status}"><td class="s">{_label(r)}</td><td>{cells}</td></tr>'
 
 
 def render_html(suites: list[Suite]) -> str:
@@ -118,11 +140,18 @@ def render_html(suites: list[Suite]) -> str:
             f"<h1>{e(suite.name)} conformance</h1>"
             f'<p class="meta">{e(suite.target)} · '
             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(suite.started))} · "
-            f"{'conformant' if suite.ok else 'not conformant'}</p>"
+            f"{e(suite.verdict)}</p>"
             f'<p class="counts"><span class="c-pass">{c[PASS]} passed</span>'
             f'<span class="c-fail">{c[FAIL]} failed</span>'
             f'<span class="c-skip">{c[SKIP]} skipped</span></p>'
         )
+        missing = suite.not_exercised()
+        if missing:
+            body.append(
+                f"<p><b>Incomplete</b>: {len(missing)} required checks could not run</p><ul>"
+                + "".join(f"<li>[{e(r.area)}] {e(r.name)} — {e(r.reason)}</li>" for r in missing)
+                + "</ul>"
+            )
         areas: dict[str, list[CheckResult]] = {}
         for r in suite.results:
             areas.setdefault(r.area, []).append(r)

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 PASS, FAIL, SKIP = "pass", "fail", "skip"
+# Verdicts: every required check ran and passed; one failed; some could not run (no data, no scope).
+CONFORMANT, NOT_CONFORMANT, INCOMPLETE = "conformant", "not conformant", "incomplete"
 
 
 class CheckFailed(Exception):
@@ -21,7 +23,13 @@ class CheckFailed(Exception):
 
 
 class CheckSkipped(Exception):
-    """The deployment (its data, the client's scopes, the options) cannot exercise the check."""
+    """The deployment (its data, the client's scopes) cannot exercise the check: the run is
+    incomplete. `optional`: the check belongs to an option the run was not given (--oauth1,
+    --other-edorg …), so it was not required of this run."""
+
+    def __init__(self, reason: str, *, optional: bool = False):
+        super().__init__(reason)
+        self.optional = optional
 
 
 def ensure(condition: Any, reason: str) -> None:
@@ -30,7 +38,13 @@ def ensure(condition: Any, reason: str) -> None:
 
 
 def skip(reason: str) -> None:
+    """The check cannot run for lack of data or scope: the run is incomplete."""
     raise CheckSkipped(reason)
+
+
+def not_requested(reason: str) -> None:
+    """The check needs an option this run was not given: not required of it."""
+    raise CheckSkipped(reason, optional=True)
 
 
 @dataclass
@@ -56,6 +70,7 @@ class CheckResult:
     problems: list[str] = field(default_factory=list)
     exchanges: list[Exchange] = field(default_factory=list)
     duration_ms: int = 0
+    optional: bool = False  # a skip of a check no option asked for (not required of the run)
 
 
 @dataclass
@@ -135,7 +150,7 @@ class Suite:
         try:
             fn()
         except CheckSkipped as exc:
-            result.status, result.reason = SKIP, str(exc)
+            result.status, result.reason, result.optional = SKIP, str(exc), exc.optional
         except CheckFailed as exc:
             result.status, result.reason, result.problems = FAIL, exc.reason, exc.problems
         except Exception as exc:  # a crash in a check is a failure of the run, reported as such
@@ -176,6 +191,19 @@ class Suite:
             counts[r.status] += 1
         return counts
 
+    def not_exercised(self) -> list[CheckResult]:
+        """Required checks that could not run: what the run did not cover."""
+        return [r for r in self.results if r.status == SKIP and not r.optional]
+
+    @property
+    def verdict(self) -> str:
+        if any(r.status == FAIL for r in self.results):
+            return NOT_CONFORMANT
+        if self.not_exercised() or not self.results:
+            return INCOMPLETE
+        return CONFORMANT
+
     @property
     def ok(self) -> bool:
-        return all(r.status != FAIL for r in self.results)
+        """Conformant: every required check ran and passed."""
+        return self.verdict == CONFORMANT

@@ -1,7 +1,7 @@
 """Machine-readable contracts read from the project's schemas/ directory (gateway.paths).
 
 OneRoster 1.1 entity JSON Schemas live in schemas/oneroster/; the Ed-Fi DS5 OpenAPI files in
-schemas/edfi/openapi/.
+schemas/edfi/openapi/ (copied into the repository with their licence).
 """
 
 from __future__ import annotations

@@ -101,17 +101,41 @@ def clients() -> None:
 
 @clients.command("create")
 @click.option("--name", required=True)
-@click.option("--edorg", "edorgs", multiple=True, help="Ed-Fi id or OneRoster org sourcedId")
-@click.option("--scope", "scopes", multiple=True, help="default: every scope")
 @click.option(
-    "--namespace", default=None, help="descriptor namespace prefix, e.g. uri://district.org"
+    "--edorg",
+    "edorgs",
+    multiple=True,
+    help="Ed-Fi id or OneRoster org sourcedId it reaches (with its descendants); may be repeated",
 )
+@click.option(
+    "--all-organizations",
+    is_flag=True,
+    help="reaches every education organization (a district-wide integration); without it and "
+    "without --edorg the client reaches none",
+)
+@click.option("--scope", "scopes", multiple=True, help="may be repeated; default: every scope")
+@click.option(
+    "--namespace",
+    "namespaces",
+    multiple=True,
+    help="namespace prefix, e.g. uri://district.org; may be repeated (one per prefix)",
+)
+@click.option(
+    "--claim-set",
+    default=None,
+    help="Ed-Fi claim set authorizing its Ed-Fi requests, e.g. 'SIS Vendor' [Ed-Fi Sandbox]",
+)
+@click.option("--unapproved", is_flag=True, help="created unapproved: it cannot get a token")
 @click.option("--json", "as_json", is_flag=True, help='print {"key": …, "secret": …} only')
-def clients_create(name, edorgs, scopes, namespace, as_json) -> None:
+def clients_create(
+    name, edorgs, all_organizations, scopes, namespaces, claim_set, unapproved, as_json
+) -> None:
     """Create an API client and print its key and secret."""
-    from gateway.auth.clients import UnknownScope, create_client
+    from gateway.auth.clients import UnknownClaimSet, UnknownScope, create_client
     from gateway.db import get_session
 
+    if all_organizations and edorgs:
+        raise ConfigurationError("give either --edorg or --all-organizations, not both")
     with Runtime() as config:
         app = _app(config)
         with app.app_context():
@@ -121,10 +145,13 @@ def clients_create(name, edorgs, scopes, namespace, as_json) -> None:
                     session,
                     name=name,
                     education_organization_ids=list(edorgs),
+                    all_organizations=all_organizations,
                     scopes=list(scopes) or None,
-                    namespace_prefix=namespace,
+                    namespace_prefixes=list(namespaces),
+                    claim_set=claim_set,
+                    approved=not unapproved,
                 )
-            except UnknownScope as exc:
+            except (UnknownScope, UnknownClaimSet) as exc:
                 raise ConfigurationError(str(exc)) from exc
             session.commit()
             key = client.key
@@ -132,10 +159,10 @@ def clients_create(name, edorgs, scopes, namespace, as_json) -> None:
         click.echo(json.dumps({"key": key, "secret": secret}))
         return
     click.echo(f"key:    {key}\nsecret: {secret}")
-    if not edorgs:
+    if not edorgs and not all_organizations:
         click.echo(
-            "note: no --edorg given: this client reaches every education organization "
-            "(a district-wide integration).",
+            "note: neither --edorg nor --all-organizations given: this client reaches no "
+            "education organization.",
             err=True,
         )
 
@@ -155,8 +182,11 @@ def clients_list(as_json: bool) -> None:
                     "key": c.key,
                     "name": c.name,
                     "education_organization_ids": c.education_organization_ids,
-                    "namespace_prefix": c.namespace_prefix,
+                    "all_organizations": c.all_organizations,
+                    "namespace_prefixes": c.namespace_prefixes,
+                    "claim_set": c.claim_set,
                     "scopes": c.scopes,
+                    "approved": c.approved,
                     "active": c.active,
                     "created_at": c.created_at.isoformat(),
                 }
@@ -166,9 +196,18 @@ def clients_list(as_json: bool) -> None:
         click.echo(json.dumps(rows, indent=2))
         return
     for row in rows:
-        orgs = ",".join(map(str, row["education_organization_ids"] or [])) or "(all)"
+        if row["all_organizations"]:
+            orgs = "(all)"
+        else:
+            orgs = ",".join(map(str, row["education_organization_ids"] or [])) or "(none)"
         state = "active" if row["active"] else "revoked"
-        click.echo(f"{row['key']}  {state:8} {row['name']}  orgs={orgs}")
+        if row["active"] and not row["approved"]:
+            state = "unapproved"
+        namespaces = ",".join(row["namespace_prefixes"] or []) or "(none)"
+        click.echo(
+            f"{row['key']}  {state:10} {row['name']}  orgs={orgs}  "
+            f"claim-set={row['claim_set']!r}  namespaces={namespaces}"
+        )
 
 
 @clients.command("revoke")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
@@ -128,17 +129,23 @@ _HTTP_TO_DOMAIN: dict[int, type[GatewayError]] = {
     503: ServiceUnavailable,
 }
 
-# OneRoster imsx codeMinor values by HTTP status when the error does not name one.
+# OneRoster imsx codeMinor values. The 1.1 binding's machine-readable enumeration
+# (imsx_CodeMinorValue: invaliddata, unknownobject, unauthorisedrequest, invalid_sort_field,
+# invalid_selection_field, …) wherever it names the condition; its prose's names, written as one
+# token, for the conditions only the prose lists (filter, blank selection, forbidden, busy).
+INVALID_DATA = "invaliddata"
+UNKNOWN_OBJECT = "unknownobject"
+UNAUTHORISED = "unauthorisedrequest"
 _IMSX_MINOR = {
-    400: "invalid_data",
-    401: "unauthorisedrequest",
+    400: INVALID_DATA,
+    401: UNAUTHORISED,
     403: "forbidden",
-    404: "unknown object",
-    405: "invalid_data",
-    409: "invalid_data",
-    412: "invalid_data",
-    413: "invalid_data",
-    415: "invalid_data",
+    404: UNKNOWN_OBJECT,
+    405: INVALID_DATA,
+    409: INVALID_DATA,
+    412: INVALID_DATA,
+    413: INVALID_DATA,
+    415: INVALID_DATA,
     429: "server_busy",
     500: "internal_server_error",
     503: "server_busy",
@@ -208,35 +215,40 @@ def render_edfi_error(err: GatewayError) -> Response:
 
 
 def imsx_status(
-    description: str, code_minor: str, *, major: str = "failure", severity: str = "error"
+    description: str,
+    code_minor: str,
+    *,
+    major: str = "failure",
+    severity: str = "error",
+    fields: Iterable[str] = (),
 ) -> dict[str, Any]:
+    """One imsx_StatusInfo. `fields`: the request fields at fault, each named by an
+    imsx_codeMinorField of its own (the envelope's only structured place for them)."""
+    minors = [
+        {"imsx_codeMinorFieldName": "TargetEndSystem", "imsx_codeMinorFieldValue": code_minor}
+    ]
+    minors += [
+        {"imsx_codeMinorFieldName": name, "imsx_codeMinorFieldValue": code_minor} for name in fields
+    ]
     return {
         "imsx_codeMajor": major,
         "imsx_severity": severity,
         "imsx_description": description,
-        "imsx_CodeMinor": {
-            "imsx_codeMinorField": [
-                {
-                    "imsx_codeMinorFieldName": "TargetEndSystem",
-                    "imsx_codeMinorFieldValue": code_minor,
-                }
-            ]
-        },
+        "imsx_CodeMinor": {"imsx_codeMinorField": minors},
     }
 
 
 def render_oneroster(err: GatewayError) -> Response:
-    minor = err.code_minor or _IMSX_MINOR.get(err.status, "invalid_data")
-    body = imsx_status(" ".join([err.message, *(err.errors or [])]), minor)
+    minor = err.code_minor or _IMSX_MINOR.get(err.status, INVALID_DATA)
+    description = " ".join([err.message, *(err.errors or [])])
+    fields: list[str] = []
     if err.validation_errors:
-        body["imsx_description"] = (
-            err.message
-            + " "
-            + "; ".join(
-                f"{field}: {', '.join(msgs)}" for field, msgs in err.validation_errors.items()
-            )
+        fields = list(err.validation_errors)
+        described = "; ".join(
+            f"{field}: {', '.join(msgs)}" for field, msgs in err.validation_errors.items()
         )
-    return jsonify(body)
+        description = f"{description} {described}"
+    return jsonify(imsx_status(description, minor, fields=fields))
 
 
 def render_plain(err: GatewayError) -> Response:

@@ -71,7 +71,10 @@ def ensure_demo_client(session) -> tuple[str, str] | None:
         secret = client_secret_for(session, existing.key) if existing.active else None
         return (existing.key, secret) if secret else None
     client, secret = create_client(
-        session, name=DEMO_CLIENT_NAME, namespace_prefix="uri://gateway.demo"
+        session,
+        name=DEMO_CLIENT_NAME,
+        namespace_prefix="uri://gateway.demo",
+        all_organizations=True,
     )
     session.commit()
     return client.key, secret

@@ -205,8 +205,15 @@ def dynamodb(app):
 @pytest.fixture
 def make_api_client(app, db_session):
     from gateway.auth.clients import create_client
+    from gateway.edfi.claim_sets import LEGACY_CLAIM_SET
 
-    def make(name="t", edorgs=(), scopes=None, namespace=None) -> tuple[str, str]:
+    def make(
+        name="t", edorgs=(), scopes=None, namespace=None, claim_set=None, **options
+    ) -> tuple[str, str]:
+        """A client of `edorgs`, or of every organization when none is named. Its claim set is
+        the one every client had before claim sets, which most tests were written for, unless
+        one is named."""
+        options.setdefault("all_organizations", not edorgs)
         with app.app_context():
             created, secret = create_client(
                 db_session,
@@ -214,6 +221,8 @@ def make_api_client(app, db_session):
                 education_organization_ids=list(edorgs),
                 scopes=scopes,
                 namespace_prefix=namespace,
+                claim_set=claim_set or LEGACY_CLAIM_SET,
+                **options,
             )
             db_session.flush()
             return created.key, secret
@@ -226,8 +235,17 @@ def auth_headers(app, db_session, make_api_client):
     from gateway.auth.clients import find_active
     from gateway.auth.tokens import issue_token
 
-    def headers(edorgs=(), scopes=None, namespace=None, name="t") -> dict[str, str]:
-        key, _ = make_api_client(name=name, edorgs=edorgs, scopes=scopes, namespace=namespace)
+    def headers(
+        edorgs=(), scopes=None, namespace=None, name="t", claim_set=None, **options
+    ) -> dict[str, str]:
+        key, _ = make_api_client(
+            name=name,
+            edorgs=edorgs,
+            scopes=scopes,
+            namespace=namespace,
+            claim_set=claim_set,
+            **options,
+        )
         with app.app_context():
             api_client = find_active(db_session, key)
             token = issue_token(db_session, api_client, list(api_client.scopes), 3600)

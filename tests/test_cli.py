@@ -65,11 +65,79 @@ def test_clients_list_and_revoke(cli_env):
     assert [c["active"] for c in listed if c["key"] == made["key"]] == [False]
 
 
-def test_client_without_edorg_is_reported_as_district_wide(cli_env):
-    result = CliRunner().invoke(cli, ["clients", "create", "--name", "cli-test-3"], env=cli_env)
+def _listed(runner: CliRunner, cli_env: dict, key: str) -> dict:
+    listed = json.loads(runner.invoke(cli, ["clients", "list", "--json"], env=cli_env).stdout)
+    return next(c for c in listed if c["key"] == key)
+
+
+def test_client_without_edorg_reaches_no_organization(client, cli_env):
+    """As in the ODS, a client with no education organization reaches none: every
+    organization is the operator's explicit --all-organizations."""
+    runner = CliRunner()
+    result = runner.invoke(cli, ["clients", "create", "--name", "cli-test-3"], env=cli_env)
     assert result.exit_code == 0
     assert "key:" in result.stdout and "secret:" in result.stdout
-    assert "every education organization" in result.stderr
+    assert "reaches no education organization" in result.stderr
+    key = result.stdout.split()[1]
+    assert _listed(runner, cli_env, key)["all_organizations"] is False
+    assert "orgs=(none)" in runner.invoke(cli, ["clients", "list"], env=cli_env).stdout
+
+    made = json.loads(
+        runner.invoke(
+            cli,
+            ["clients", "create", "--name", "cli-test-3b", "--all-organizations", "--json"],
+            env=cli_env,
+        ).stdout
+    )
+    listed = _listed(runner, cli_env, made["key"])
+    assert listed["all_organizations"] is True and listed["education_organization_ids"] == []
+    both = runner.invoke(
+        cli,
+        ["clients", "create", "--name", "cli-test-3c", "--all-organizations", "--edorg", "1"],
+        env=cli_env,
+        standalone_mode=False,
+    )
+    assert both.exit_code != 0 and "not both" in str(both.exception)
+
+
+def test_clients_create_namespaces_claim_set_and_unapproved(client, cli_env):
+    runner = CliRunner()
+    help_text = runner.invoke(cli, ["clients", "create", "--help"]).stdout
+    # what ../tools/edfi-postman/setup_clients.py reads to pass every prefix of a harness client
+    assert "--namespace" in help_text and "may be repeated" in help_text
+    assert "--claim-set" in help_text and "--unapproved" in help_text
+    assert "--all-organizations" in help_text
+    made = json.loads(
+        runner.invoke(
+            cli,
+            [
+                "clients", "create", "--name", "cli-test-5", "--edorg", "255901",
+                "--namespace", "uri://ed-fi.org", "--namespace", "uri://austin.org",
+                "--claim-set", "SIS Vendor", "--unapproved", "--json",
+            ],
+            env=cli_env,
+        ).stdout
+    )  # fmt: skip
+    listed = _listed(runner, cli_env, made["key"])
+    assert listed["namespace_prefixes"] == ["uri://ed-fi.org", "uri://austin.org"]
+    assert listed["claim_set"] == "SIS Vendor"
+    assert listed["approved"] is False and listed["active"] is True
+    text_list = runner.invoke(cli, ["clients", "list"], env=cli_env).stdout
+    assert "unapproved" in text_list and "claim-set='SIS Vendor'" in text_list
+    basic = base64.b64encode(f"{made['key']}:{made['secret']}".encode()).decode()
+    r = client.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": f"Basic {basic}"},
+    )
+    assert r.status_code == 401 and r.get_json()["error"] == "invalid_client"
+
+
+def test_unknown_claim_set_is_one_line(cli_env):
+    result = run_gateway(
+        "clients", "create", "--name", "cli-test-6", "--claim-set", "Everything", **cli_env
+    )
+    assert_one_line_error(result, "unknown claim set", "SIS Vendor")
 
 
 def run_gateway(*args: str, **env: str) -> subprocess.CompletedProcess:

@@ -86,7 +86,7 @@ def test_domain_errors_use_family_codes(echo):
     assert edfi["type"] == "urn:ed-fi:api:not-found" and edfi["detail"] == "No such thing."
     ims = echo.post(FAMILIES["oneroster"], json={"fail": "not-found"}).get_json()
     minor = ims["imsx_CodeMinor"]["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"]
-    assert minor == "unknown object"
+    assert minor == "unknownobject"
 
 
 def test_edfi_routes_match_family_case_insensitively(echo):

@@ -68,7 +68,8 @@ def start_gateway(port: int, data_dir: Path) -> tuple[subprocess.Popen, str, str
     else:
         raise SystemExit("error: the gateway did not answer /health within 600 s")
     created = subprocess.run(
-        [str(BIN / "gateway"), "clients", "create", "--name", "fuzz", "--json"],
+        [str(BIN / "gateway"), "clients", "create", "--name", "fuzz", "--all-organizations"]
+        + ["--json"],
         env=env,
         check=True,
         capture_output=True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from conformance.edfi.common import describe, expect_problem, expect_status, items, resource
-from conformance.runner import CheckFailed, CheckList, Context, ensure, skip
+from conformance.runner import CheckFailed, CheckList, Context, ensure, not_requested, skip
 
 checks = CheckList()
 MAX_LIMIT = 500  # the Ed-Fi maximum page size
@@ -31,7 +31,7 @@ def _page_size(ctx: Context) -> int:
     if total < 2:
         skip(f"{_path(ctx)} has {total} record(s): too few to page")
     if total > ctx.options["max_records"]:
-        skip(
+        not_requested(
             f"{_path(ctx)} has {total} records, more than --max-records "
             f"{ctx.options['max_records']}"
         )

@@ -9,7 +9,7 @@ import uuid
 from conformance.http import BearerAuth, json_of
 from conformance.oauth1 import OAuth1Auth, authorization_header
 from conformance.oneroster.common import ENDPOINTS, describe, expect_imsx, expect_status, get
-from conformance.runner import CheckFailed, CheckList, Context, ensure, skip
+from conformance.runner import CheckFailed, CheckList, Context, ensure, not_requested, skip
 
 checks = CheckList()
 ROSTER_CORE = ENDPOINTS["scopes"]["roster-core.readonly"]
@@ -67,7 +67,7 @@ def _bad_token(ctx: Context) -> None:
 
 def _oauth1_only(ctx: Context) -> None:
     if not ctx.options["oauth1"]:
-        skip("run with --oauth1 to check OAuth 1.0a signing")
+        not_requested("run with --oauth1 to check OAuth 1.0a signing")
 
 
 @checks.add("authentication", "OAuth 1.0a: HMAC-SHA256 and HMAC-SHA1 signatures are accepted")
@@ -125,7 +125,7 @@ def _wrong_secret(ctx: Context) -> None:
 )
 def _core_scope(ctx: Context) -> None:
     if ctx.options["oauth1"] or ctx.options["token"]:
-        skip("needs --key/--secret with OAuth 2 to ask for a narrower scope")
+        not_requested("needs --key/--secret with OAuth 2 to ask for a narrower scope")
     try:
         token = fetch_token(ctx, ROSTER_CORE)
     except CheckFailed as exc:

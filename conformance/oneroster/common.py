@@ -13,6 +13,9 @@ from conformance.schemas import oneroster_data, oneroster_validator, schema_erro
 ENDPOINTS = oneroster_data("rest-endpoints.json")
 COLLECTIONS = {c["path"]: c for c in ENDPOINTS["collections"]}
 SAMPLE_LIMIT = 100
+# imsx codeMinor values as the 1.1 binding's machine-readable files spell them (its prose writes
+# "invalid data", "unknown object"): what clients generated from the binding accept.
+INVALID_DATA, UNKNOWN_OBJECT = "invaliddata", "unknownobject"
 
 
 def get(ctx: Context, path: str, params: Any = None, **kw: Any) -> requests.Response:

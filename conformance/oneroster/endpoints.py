@@ -10,6 +10,7 @@ from conformance.http import json_of
 from conformance.oneroster.common import (
     COLLECTIONS,
     ENDPOINTS,
+    UNKNOWN_OBJECT,
     describe,
     dotted,
     expect_imsx,
@@ -224,15 +225,48 @@ def _unknown_ids(ctx: Context) -> None:
         if r.status_code == 403:
             continue  # scope not granted: nothing to learn about unknown ids
         try:
-            expect_imsx(r, 404, "unknown object")
+            expect_imsx(r, 404, UNKNOWN_OBJECT)
         except CheckFailed as exc:
             problems.append(exc.reason)
     if problems:
         raise CheckFailed(
             f"{len(problems)} of {len(paths)} paths do not answer 404 "
-            "'unknown object' for an unknown sourcedId",
+            f"'{UNKNOWN_OBJECT}' for an unknown sourcedId",
             problems,
         )
+
+
+def _trailing_slashes(ctx: Context) -> None:
+    """Consumers that join paths send `/courses/`: it is the same collection."""
+    problems = []
+    for spec in ENDPOINTS["collections"]:
+        path = spec["path"]
+        r = get(ctx, path + "/", {"limit": 1})
+        if r.status_code == 403:
+            continue  # scope not granted
+        if r.status_code != 200 or not isinstance(
+            (json_of(r) or {}).get(spec["envelope"][0]), list
+        ):
+            problems.append(f"{describe(r)}, expected 200 with the {path} envelope")
+    if problems:
+        raise CheckFailed(f"{len(problems)} collections refuse a trailing slash", problems)
+
+
+def _terms_visible(ctx: Context) -> None:
+    """The sessions classes name in `terms` are the district's terms: /terms must not be empty
+    when classes name any, and each named session is a parent of /terms/{id}/classes."""
+    named = sorted({i for c in sample(ctx, "/classes") for i in ref_ids(c.get("terms") or [])})
+    if not named:
+        skip("no class names a term")
+    terms = sample(ctx, "/terms")
+    ensure(terms, f"classes name {len(named)} sessions in `terms`, but /terms is empty")
+    problems = []
+    for sourced_id in named[:5]:
+        r = get(ctx, f"/terms/{sourced_id}/classes", {"limit": 1})
+        if r.status_code != 200:
+            problems.append(f"{describe(r)}: a session classes name in `terms` is refused")
+    if problems:
+        raise CheckFailed("/terms/{id}/classes refuses sessions that classes name", problems)
 
 
 def _register() -> None:
@@ -248,7 +282,13 @@ def _register() -> None:
         checks.add("nested endpoints", f"GET {spec['path']}: records of that parent only")(
             _nested(spec)
         )
-    checks.add("errors", "unknown sourcedIds and parents → 404 'unknown object' (imsx)")(
+    checks.add("endpoints", "a trailing slash (/courses/) reads the same collection")(
+        _trailing_slashes
+    )
+    checks.add("endpoints", "/terms lists the terms classes name; /terms/{id}/classes takes them")(
+        _terms_visible
+    )
+    checks.add("errors", f"unknown sourcedIds and parents → 404 '{UNKNOWN_OBJECT}' (imsx)")(
         _unknown_ids
     )
     for path, spec in COLLECTIONS.items():

@@ -16,7 +16,7 @@ from conformance.oneroster.common import (
     get,
     items_of,
 )
-from conformance.runner import CheckFailed, CheckList, Context, ensure, skip
+from conformance.runner import CheckFailed, CheckList, Context, ensure, not_requested, skip
 
 checks = CheckList()
 PAGE_CAP = 1000  # below any documented provider cap, so every page but the last is full
@@ -42,7 +42,9 @@ def _plan(ctx: Context) -> tuple[str, str, int, int]:
     if total < 2:
         skip(f"{path} has {total} record(s): too few to page")
     if total > ctx.options["max_records"]:
-        skip(f"{path} has {total} records, more than --max-records {ctx.options['max_records']}")
+        not_requested(
+            f"{path} has {total} records, more than --max-records {ctx.options['max_records']}"
+        )
     limit = min(PAGE_CAP, math.ceil(total / 4))
     ctx.state["max_pages"] = math.ceil(total / limit) + 1
     return path, key, total, limit

@@ -2,7 +2,8 @@
 
 A client names organizations by Ed-Fi id ("255901") or OneRoster org sourcedId. An organization
 covers its descendants (a district covers its schools), and an organization is known by both names
-(the OneRoster org whose `identifier` is the Ed-Fi id). A client with no organization reaches all.
+(the OneRoster org whose `identifier` is the Ed-Fi id). A client reaches every organization only
+when the operator made it so (`--all-organizations`); one with no organization reaches none.
 
 Reach comes from the operator, never from data the client writes. The names are the operator's
 (`gateway clients create --edorg`); the descendants are found through org parents, org identifiers
@@ -47,6 +48,10 @@ class OrgScope:
         return self.unrestricted or (sourced_id is not None and sourced_id in self.sourced_ids)
 
 
+EVERY_ORGANIZATION = OrgScope(True, frozenset(), frozenset())
+NO_ORGANIZATION = OrgScope(False, frozenset(), frozenset())
+
+
 @cache
 def _org_tree() -> TextClause:
     """The orgs named and their descendants: (sourcedId, identifier, whether the identifier is
@@ -79,7 +84,7 @@ def _as_int(value: str | None) -> int | None:
 
 def compute_org_scope(session: Session, names: tuple[str, ...]) -> OrgScope:
     if not names:
-        return OrgScope(True, frozenset(), frozenset())
+        return EVERY_ORGANIZATION
     sourced_ids: set[str] = set()
     edfi_ids: set[int] = {i for i in map(_as_int, names) if i is not None}
     for sourced_id, identifier, shared in session.execute(_org_tree(), {"names": list(names)}):
@@ -102,6 +107,11 @@ def org_scope(session: Session, client: ClientContext) -> OrgScope:
     cached = g.get("_org_scope")
     if cached is not None and cached[0] == client.key:
         return cached[1]
-    scope = compute_org_scope(session, client.education_organization_ids)
+    if client.all_organizations:
+        scope = EVERY_ORGANIZATION
+    elif not client.education_organization_ids:
+        scope = NO_ORGANIZATION
+    else:
+        scope = compute_org_scope(session, client.education_organization_ids)
     g._org_scope = (client.key, scope)
     return scope

@@ -31,6 +31,10 @@ class UnknownScope(ValueError):
     pass
 
 
+class UnknownClaimSet(ValueError):
+    pass
+
+
 def sha256_hex(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
@@ -49,16 +53,31 @@ def create_client(
     *,
     name: str,
     education_organization_ids: list[str] | tuple[str, ...] = (),
+    all_organizations: bool = False,
     scopes: list[str] | tuple[str, ...] | None = None,
     namespace_prefix: str | None = None,
+    namespace_prefixes: list[str] | tuple[str, ...] = (),
+    claim_set: str | None = None,
+    approved: bool = True,
 ) -> tuple[ApiClient, str]:
-    """Create a client; returns it with its plaintext secret, shown to the caller once."""
-    name, namespace_prefix = nfc(name), nfc(namespace_prefix)
+    """Create a client; returns it with its plaintext secret, shown to the caller once.
+    It reaches the organizations named (and their descendants), or every one with
+    `all_organizations`; with neither it reaches none."""
+    from gateway.edfi.claim_sets import DEFAULT_CLAIM_SET, claim_sets
+
+    name = nfc(name)
+    prefixes = [
+        nfc(p) for p in (*([namespace_prefix] if namespace_prefix else []), *namespace_prefixes)
+    ]
+    prefixes = list(dict.fromkeys(p for p in prefixes if p))
     education_organization_ids = [nfc(str(e)) for e in education_organization_ids]
     scopes = list(scopes) if scopes else list(known_scopes())
     unknown = [s for s in scopes if s not in known_scopes()]
     if unknown:
         raise UnknownScope(f"unknown scope(s): {', '.join(unknown)}")
+    claim_set = claim_set or DEFAULT_CLAIM_SET
+    if claim_set not in claim_sets():
+        raise UnknownClaimSet(f"unknown claim set {claim_set!r}; known: {', '.join(claim_sets())}")
     key = secrets.token_hex(10)
     salt = secrets.token_hex(16)
     secret = _derive_secret(_master_key(), key, salt)
@@ -68,8 +87,12 @@ def create_client(
         secret_salt=salt,
         secret_hash=sha256_hex(secret),
         education_organization_ids=education_organization_ids,
-        namespace_prefix=namespace_prefix,
+        all_organizations=all_organizations,
+        namespace_prefixes=prefixes,
+        namespace_prefix=prefixes[0] if prefixes else None,
+        claim_set=claim_set,
         scopes=scopes,
+        approved=approved,
         active=True,
     )
     session.add(client)
@@ -116,9 +139,12 @@ def _revoke_tokens(session: Session, client: ApiClient, now: Any) -> None:
 
 
 def find_active(session: Session, key: str) -> ApiClient | None:
+    """An active, approved client (an unapproved one is known to no authentication)."""
     if not key or len(key) > ApiClient.key.type.length or "\x00" in key:
         return None  # no client has such a key (and PostgreSQL refuses NUL in text)
-    return session.scalar(select(ApiClient).where(ApiClient.key == key, ApiClient.active))
+    return session.scalar(
+        select(ApiClient).where(ApiClient.key == key, ApiClient.active, ApiClient.approved)
+    )
 
 
 def verify_credentials(session: Session, key: str, secret: str) -> ApiClient | None:
@@ -143,6 +169,8 @@ def context_for(client: ApiClient, scopes: list[str] | None = None) -> ClientCon
         key=client.key,
         name=client.name,
         education_organization_ids=tuple(client.education_organization_ids or ()),
-        namespace_prefix=client.namespace_prefix,
+        namespace_prefixes=tuple(client.namespace_prefixes or ()),
         scopes=frozenset(client.scopes if scopes is None else scopes),
+        claim_set=client.claim_set,
+        all_organizations=client.all_organizations,
     )

@@ -12,13 +12,20 @@ class ClientContext:
     key: str
     name: str
     education_organization_ids: tuple[str, ...]
-    namespace_prefix: str | None
+    namespace_prefixes: tuple[str, ...]
     scopes: frozenset[str]
+    claim_set: str | None = None
+    all_organizations: bool = False
 
     @property
     def unrestricted(self) -> bool:
-        """A client created with no organization is a district-wide integration."""
-        return not self.education_organization_ids
+        """Whether the operator made this client reach every organization."""
+        return self.all_organizations
+
+    @property
+    def namespace_prefix(self) -> str | None:
+        """The first namespace prefix: what the OneRoster side writes under."""
+        return self.namespace_prefixes[0] if self.namespace_prefixes else None
 
 
 def set_current_client(ctx: ClientContext) -> None:

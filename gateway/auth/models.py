@@ -22,8 +22,16 @@ class ApiClient(Base):
     secret_salt: Mapped[str] = mapped_column(String(64))
     secret_hash: Mapped[str] = mapped_column(String(64))
     education_organization_ids: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    # Reaching every organization is the operator's explicit choice, never an empty list's.
+    all_organizations: Mapped[bool] = mapped_column(Boolean, default=False)
+    namespace_prefixes: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    # The first prefix, kept for the code version before namespace_prefixes.
     namespace_prefix: Mapped[str | None] = mapped_column(String(255))
+    # The Ed-Fi claim set (gateway.edfi.claim_sets) authorizing its Ed-Fi requests.
+    claim_set: Mapped[str] = mapped_column(String(255))
     scopes: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    # An unapproved client cannot get a token (as an ODS application not approved).
+    approved: Mapped[bool] = mapped_column(Boolean, default=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -157,7 +157,8 @@ def token_info():
                 {"education_organization_id": e} for e in ctx.education_organization_ids
             ],
             "district_wide": ctx.unrestricted,
-            "namespace_prefixes": [ctx.namespace_prefix] if ctx.namespace_prefix else [],
+            "namespace_prefixes": list(ctx.namespace_prefixes),
+            "claim_set": {"name": ctx.claim_set},
             "scopes": sorted(ctx.scopes),
             "exp": int(access.expires_at.timestamp()),
         }

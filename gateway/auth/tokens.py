@@ -40,6 +40,7 @@ def lookup(session: Session, token: str) -> tuple[ClientContext, AccessToken] | 
             AccessToken.revoked_at.is_(None),
             AccessToken.expires_at > utcnow(),
             ApiClient.active,
+            ApiClient.approved,
         )
     ).first()
     if row is None:

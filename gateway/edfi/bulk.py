@@ -99,14 +99,16 @@ class BulkUpsert(ReferenceChecks):
         """The per-record API's write check, record by record (records of this load that come
         earlier in dependency order are already written in the same transaction)."""
         auth = self.authorizer
-        if auth is None or (auth.unrestricted and not res.descriptor) or not valid:
+        if auth is None or not valid or auth.unconditional(res, "Create", "Update"):
             return valid
         existing = self._existing_keys(res, valid)
         kept = []
         for index, values, problems in valid:
             key = tuple(values.get(flat) for flat in self._key_flats(res))
+            # a record that exists is updated (the claim set's Update), else created
+            action = "Update" if key in existing else "Create"
             try:
-                auth.check_write(self.session, res, values, existing.get(key))
+                auth.check_write(self.session, res, values, action, existing.get(key))
             except Forbidden as denied:
                 result.rejected.append((index, denied.message))
             else:

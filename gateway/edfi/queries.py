@@ -144,7 +144,7 @@ class CollectionReader:
         else:
             page = page.offset(p.offset).limit(p.limit)
         ids: Any
-        with within_reach(self.session, self.auth.scope, EDFI_POLICIES) as secured:
+        with within_reach(self.session, self.auth.reach(res), EDFI_POLICIES) as secured:
             if p.total_count:
                 total = self.session.scalar(
                     sa.select(sa.func.count()).select_from(table).where(*conditions)
@@ -207,7 +207,7 @@ class CollectionReader:
         conditions = self._filters(res, args) + change_window(res.table.c.change_version, window)
         if not small:
             # as the ODS/API: no partition smaller than five of the largest pages
-            with within_reach(self.session, self.auth.scope, EDFI_POLICIES):
+            with within_reach(self.session, self.auth.reach(res), EDFI_POLICIES):
                 total = self.session.scalar(
                     sa.select(sa.func.count()).select_from(res.table).where(*conditions)
                 )
@@ -218,7 +218,7 @@ class CollectionReader:
         # the last id of each part (PostgreSQL has no max(uuid)): where the next row's part differs
         following = sa.func.lead(inner.c.part).over(order_by=inner.c.id).label("next_part")
         edges = sa.select(inner.c.id, inner.c.part, following).subquery()
-        with within_reach(self.session, self.auth.scope, EDFI_POLICIES):
+        with within_reach(self.session, self.auth.reach(res), EDFI_POLICIES):
             uppers = self.session.scalars(
                 sa.select(edges.c.id)
                 .where(edges.c.next_part.is_distinct_from(edges.c.part))
@@ -240,7 +240,19 @@ class CollectionReader:
         t = tracked_changes
         conditions = [t.c.resource == res.name, t.c.kind == kind]
         conditions += change_window(t.c.change_version, p)
-        if not self.auth.unrestricted and not res.descriptor:
+        plan = self.auth.plan(res, "ReadChanges")
+        if plan.namespace:
+            namespace = t.c.old_key_values["namespace"].astext
+            conditions.append(
+                sa.or_(
+                    sa.false(),
+                    *(
+                        namespace.startswith(p, autoescape=True)
+                        for p in self.auth.namespace_prefixes
+                    ),
+                )
+            )
+        if plan.relationships and not res.descriptor:
             ids = sorted(self.auth.scope.edfi_ids)
             element = (
                 sa.func.jsonb_array_elements_text(t.c.edorg_ids).table_valued("value").alias("e")
@@ -275,7 +287,7 @@ class CollectionReader:
         stmt = sa.select(entries).order_by(entries.c.change_version).offset(p.offset).limit(p.limit)
         out = []
         total = None
-        with within_reach(self.session, self.auth.scope, EDFI_POLICIES):
+        with within_reach(self.session, self.auth.reach(res, "ReadChanges"), EDFI_POLICIES):
             if p.total_count:
                 total = self.session.scalar(sa.select(sa.func.count()).select_from(entries))
             rows = self.session.execute(stmt).mappings().all()

@@ -1,7 +1,10 @@
-"""Relationship-based authorization of Ed-Fi records, read from schemas/edfi/authorization.json.
+"""Authorization of Ed-Fi requests: the client's claim set says which strategies authorize each
+action on each resource (gateway.edfi.claim_sets, from the ODS security metadata); the relationship
+strategies follow how each resource's records relate to organizations, read from
+schemas/edfi/authorization.json; NamespaceBased compares the record's namespace with the client's
+namespace prefixes.
 
-The organizations a client reaches come from gateway.auth.access.org_scope (the one org-reach rule);
-this module only says how each resource's records relate to organizations.
+The organizations a client reaches come from gateway.auth.access.org_scope (the one org-reach rule).
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -16,7 +20,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Session
 
-from gateway.auth.access import OrgScope
+from gateway.auth.access import EVERY_ORGANIZATION, OrgScope
+from gateway.edfi import claim_sets
+from gateway.edfi.claim_sets import LEGACY_CLAIM_SET
 from gateway.edfi.definitions import Registry, Resource, edfi_schemas_dir
 from gateway.errors import Forbidden
 
@@ -26,6 +32,16 @@ NO_ACCESS = (
     "associated with this item."
 )
 
+NO_FURTHER = "NoFurtherAuthorizationRequired"
+NAMESPACE = "NamespaceBased"
+RELATIONSHIPS = (
+    "Relationships"  # RelationshipsWithEdOrgsOnly, …WithEdOrgsAndPeople, …StudentsOnly …
+)
+
+# The relationship strategies all reach an organization through the paths of authorization.json
+# (which row-level security enforces too); they differ in which paths the ODS considers, which
+# for the resources served here changes nothing but the inverted ones (not followed: see README).
+
 
 @cache
 def rules() -> dict[str, dict]:
@@ -34,11 +50,31 @@ def rules() -> dict[str, dict]:
     ]
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What an action on a resource needs of the client, from its claim set's strategies."""
+
+    relationships: bool  # the record must relate to one of the client's organizations
+    namespace: bool  # the record's namespace must start with one of the client's prefixes
+
+    @property
+    def conditional(self) -> bool:
+        return self.relationships or self.namespace
+
+
 class Authorizer:
-    def __init__(self, registry: Registry, scope: OrgScope, namespace_prefix: str | None = None):
+    def __init__(
+        self,
+        registry: Registry,
+        scope: OrgScope,
+        namespace_prefixes: tuple[str, ...] = (),
+        claim_set: str | None = None,
+    ):
         self.registry = registry
         self.scope = scope
-        self.namespace_prefix = namespace_prefix
+        self.namespace_prefixes = tuple(p for p in namespace_prefixes if p)
+        # the gateway's own writers (the OneRoster → Ed-Fi projection) act as clients always did
+        self.claim_set = claim_set or LEGACY_CLAIM_SET
 
     @property
     def unrestricted(self) -> bool:
@@ -47,6 +83,54 @@ class Authorizer:
     def _ids(self) -> list[int]:
         return sorted(self.scope.edfi_ids)
 
+    # --- the claim set's strategies ------------------------------------------------------------
+    def granted(self, res: Resource, action: str) -> tuple[str, ...] | None:
+        found = claim_sets.strategies(self.claim_set, res, action)
+        if found is None and action == "ReadChanges":
+            # The ODS metadata shipped here grants ReadChanges on few claims; where a claim set
+            # may read a resource it may read its deletes and key changes (as before ODS 7).
+            found = claim_sets.strategies(self.claim_set, res, "Read")
+        return found
+
+    def plan(self, res: Resource, action: str) -> Plan:
+        """403 unless the claim set grants the action; else what the action then requires."""
+        found = self.granted(res, action)
+        if found is None:
+            raise Forbidden(
+                "Access to the resource could not be authorized. The API client's assigned claim "
+                f"set (currently '{self.claim_set}') does not grant the '{action}' action on the "
+                f"'{claim_sets.claim_name(res).rsplit('/', 1)[-1]}' resource claim."
+            )
+        unsupported = [
+            s for s in found if s not in (NO_FURTHER, NAMESPACE) and not s.startswith(RELATIONSHIPS)
+        ]
+        if unsupported:
+            raise Forbidden(
+                "Access to the resource could not be authorized: this gateway does not implement "
+                f"the {', '.join(unsupported)} authorization strategy of claim set "
+                f"'{self.claim_set}'."
+            )
+        relationships = any(s.startswith(RELATIONSHIPS) for s in found)
+        return Plan(relationships and not self.unrestricted, NAMESPACE in found)
+
+    def unconditional(self, res: Resource, *actions: str) -> bool:
+        """Whether every one of the actions is granted and needs nothing of the record."""
+        if not self.unrestricted and rules().get(res.name, {}).get("writeWithin"):
+            return False  # the placement rule looks at the record
+        for action in actions:
+            if self.granted(res, action) is None or self.plan(res, action).conditional:
+                return False
+        return True
+
+    def reach(self, res: Resource, action: str = "Read") -> OrgScope:
+        """The scope row-level security applies to this read: the client's when the action is
+        authorized by relationships, else none (the database then withholds nothing)."""
+        found = self.granted(res, action) or ()
+        if any(s.startswith(RELATIONSHIPS) for s in found):
+            return self.scope
+        return EVERY_ORGANIZATION
+
+    # --- conditions ----------------------------------------------------------------------------
     def _condition(self, res: Resource, source: Callable[[str], Any]) -> sa.ColumnElement[bool]:
         """Visibility of a record whose flattened properties `source(flat)` returns."""
         rule = rules().get(res.name)
@@ -76,68 +160,107 @@ class Authorizer:
             )
         return sa.or_(*alternatives) if alternatives else sa.false()
 
-    def collection_filter(self, res: Resource) -> sa.ColumnElement[bool] | None:
+    def _namespace_condition(
+        self, res: Resource, source: Callable[[str], Any]
+    ) -> sa.ColumnElement[bool]:
+        if "namespace" not in res.columns or not self.namespace_prefixes:
+            return sa.false()
+        column = source("namespace")
+        return sa.or_(*(column.startswith(p, autoescape=True) for p in self.namespace_prefixes))
+
+    def _where(
+        self, res: Resource, action: str, source: Callable[[str], Any]
+    ) -> sa.ColumnElement[bool] | None:
+        plan = self.plan(res, action)
+        conditions = []
+        if plan.relationships:
+            conditions.append(self._condition(res, source))
+        if plan.namespace:
+            conditions.append(self._namespace_condition(res, source))
+        return sa.and_(*conditions) if conditions else None
+
+    def collection_filter(
+        self, res: Resource, action: str = "Read"
+    ) -> sa.ColumnElement[bool] | None:
         """WHERE clause limiting a collection to what the client may see (None: everything)."""
-        if self.unrestricted or res.descriptor:
-            return None
-        return self._condition(res, _columns_of(res.table, res))
+        return self._where(res, action, _columns_of(res.table, res))
 
-    def can_see_values(self, session, res: Resource, values: dict[str, Any]) -> bool:
-        if self.unrestricted or res.descriptor:
-            return True
+    def check_visible(self, session, res: Resource, row_id: Any, action: str = "Read") -> None:
+        """403 unless the claim set lets the client take `action` on the stored record."""
+        where = self.collection_filter(res, action)
+        if where is None:
+            return
+        if not session.scalar(sa.select(sa.exists().where(res.table.c.id == row_id, where))):
+            raise Forbidden(self._refusal(res, action))
 
+    def check_write(
+        self,
+        session,
+        res: Resource,
+        values: dict[str, Any],
+        action: str,
+        stored_id: Any | None = None,
+    ) -> None:
+        """403 unless the client may Create or Update a record with these values; `stored_id` is
+        the id of the record it replaces, None for a new one."""
+        plan = self.plan(res, action)
+        if plan.namespace:
+            namespace = values.get("namespace") or ""
+            if not any(namespace.startswith(p) for p in self.namespace_prefixes):
+                raise Forbidden(self._namespace_refusal(namespace))
+        if not self.unrestricted:
+            # whatever the claim set allows, reach comes from the operator (gateway.auth.access)
+            self._check_placement(session, res, values, stored_id)
+        if plan.relationships and not self._values_related(session, res, values):
+            raise Forbidden(NO_ACCESS)
+
+    def _values_related(self, session, res: Resource, values: dict[str, Any]) -> bool:
         def source(flat: str) -> Any:
             column = res.columns[flat]
             return sa.literal(values.get(flat), type_=res.table.c[column.name].type)
 
         return bool(session.scalar(sa.select(self._condition(res, source))))
 
-    def check_visible(self, session, res: Resource, row_id: Any) -> None:
-        """403 unless the stored record `row_id` is within reach."""
-        where = self.collection_filter(res)
-        if where is None:
-            return
-        if not session.scalar(sa.select(sa.exists().where(res.table.c.id == row_id, where))):
-            raise Forbidden(NO_ACCESS)
+    def _refusal(self, res: Resource, action: str) -> str:
+        plan = self.plan(res, action)
+        if plan.namespace and not plan.relationships:
+            return self._namespace_refusal(None)
+        return NO_ACCESS
 
-    def check_write(
-        self, session, res: Resource, values: dict[str, Any], stored_id: Any | None
-    ) -> None:
-        """403 unless the client may write a record with these values (descriptors: namespace);
-        `stored_id` is the id of the record it replaces, None for a new one."""
-        if res.descriptor:
-            namespace = values.get("namespace") or ""
-            # Even a district-wide client writes descriptors only under its own namespace prefix;
-            # without one it may read descriptors but not write them.
-            if not self.namespace_prefix or not namespace.startswith(self.namespace_prefix):
-                raise Forbidden(
-                    f"The '{namespace}' namespace is not one of the namespace prefixes this "
-                    "client may write."
-                )
-            return
-        if self.unrestricted:
-            return
-        self._check_placement(session, res, values, stored_id)
-        if stored_id is None and rules().get(res.name, {}).get("createWithoutRelationship"):
-            return  # a person may be created before the association that relates it to the client
-        if not self.can_see_values(session, res, values):
-            raise Forbidden(NO_ACCESS)
+    def _namespace_refusal(self, namespace: str | None) -> str:
+        prefixes = ", ".join(f"'{p}'" for p in self.namespace_prefixes) or "none"
+        about = f"the '{namespace}' namespace" if namespace is not None else "the item"
+        return (
+            f"Access to {about} could not be authorized based on the caller's NamespacePrefix "
+            f"claims: {prefixes}."
+        )
 
     def _check_placement(
         self, session, res: Resource, values: dict[str, Any], stored_id: Any | None
     ) -> None:
         """A limited client places a record only under organizations in its reach ('writeWithin':
         a school under an LEA), or leaves the placement it has: else it would move its own
-        organizations, and what it writes there, into another's reach (gateway.auth.access)."""
+        organizations, and what it writes there, into another's reach (gateway.auth.access). Nor
+        may it move a stored record outside its reach (a claim set such as the ODS sandbox lets
+        it update any school): that would pull another's organization into its own reach."""
         for flat in rules().get(res.name, {}).get("writeWithin", ()):
             value = values.get(flat)
-            if value is None or self.scope.covers_edfi(value):
-                continue
             if stored_id is not None:
                 column = res.table.c[res.columns[flat].name]
                 stored = session.scalar(sa.select(column).where(res.table.c.id == stored_id))
                 if stored == value:
                     continue
+                if not session.scalar(
+                    sa.select(
+                        sa.exists().where(
+                            res.table.c.id == stored_id,
+                            self._condition(res, _columns_of(res.table, res)),
+                        )
+                    )
+                ):
+                    raise Forbidden(NO_ACCESS)
+            if value is None or self.scope.covers_edfi(value):
+                continue
             raise Forbidden(NO_ACCESS)
 
     def edorg_ids_of(self, session, res: Resource, row_id: Any) -> list[int]:

@@ -207,7 +207,7 @@ class ResourceService(ReferenceChecks):
 
     def get(self, res: Resource, row_id: str) -> dict[str, Any]:
         try:
-            with within_reach(self.session, self.auth.scope, EDFI_POLICIES) as secured:
+            with within_reach(self.session, self.auth.reach(res), EDFI_POLICIES) as secured:
                 row = self.load(res, row_id)
         except NotFound:
             if not secured:
@@ -260,14 +260,18 @@ class ResourceService(ReferenceChecks):
             KNOWN_DESCRIPTORS.forget_all()
         row = self._row_values(res, values)
         existing = None
-        if not self.auth.unrestricted:
-            # a district-wide client may replace anything: only a restricted one needs this
+        if not self.auth.unconditional(res, "Create", "Update"):
+            # POST of an existing record is its Update (as in the ODS); where the claim set lets
+            # the client create and update anything alike, which it is does not matter
             existing = self.session.execute(
                 sa.select(table.c.id).where(*(table.c[c] == row[c] for c in key_cols))
             ).first()
             if existing is not None:
-                self.auth.check_visible(self.session, res, existing[0])
-        self.auth.check_write(self.session, res, values, existing[0] if existing else None)
+                self.auth.check_visible(self.session, res, existing[0], "Update")
+        action = "Update" if existing is not None else "Create"
+        self.auth.check_write(
+            self.session, res, values, action, existing[0] if existing is not None else None
+        )
         self.check_references(res, values)
         self._check_education_organization_id(res, row)
         now = utcnow()
@@ -307,7 +311,7 @@ class ResourceService(ReferenceChecks):
         if res.descriptor:
             KNOWN_DESCRIPTORS.forget_all()
         row = self.load(res, row_id, "Resource to update was not found.")
-        self.auth.check_visible(self.session, res, row["id"])
+        self.auth.check_visible(self.session, res, row["id"], "Update")
         self._check_if_match(row, if_match)
         sent_id = body.get("id") if isinstance(body, dict) else None
         if sent_id is not None and (
@@ -327,7 +331,7 @@ class ResourceService(ReferenceChecks):
                 f"Key values for this resource ({', '.join(res.identity)}) cannot be changed. "
                 "Delete and recreate the resource item instead."
             )
-        self.auth.check_write(self.session, res, values, row["id"])
+        self.auth.check_write(self.session, res, values, "Update", row["id"])
         self.check_references(res, values)
         table = res.table
         cv = self._next_change_version()
@@ -379,7 +383,7 @@ class ResourceService(ReferenceChecks):
         if res.descriptor:
             KNOWN_DESCRIPTORS.forget_all()
         row = self.load(res, row_id, "Resource to delete was not found.")
-        self.auth.check_visible(self.session, res, row["id"])
+        self.auth.check_visible(self.session, res, row["id"], "Delete")
         self._check_if_match(row, if_match)
         check_no_dependents(self, res, row)
         edorgs = self.auth.edorg_ids_of(self.session, res, row["id"])

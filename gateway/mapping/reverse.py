@@ -122,6 +122,21 @@ def _stored_fields(entity: str) -> tuple[tuple[tuple[str, str], ...], tuple[tupl
     )
 
 
+def _fitted(res: Any, body: dict[str, Any]) -> dict[str, Any]:
+    """OneRoster 1.1 sets no length limits; Ed-Fi does (a gradebook entry's title holds 100
+    characters). A longer text reaches Ed-Fi as its first maxLength characters (the OneRoster
+    record keeps it whole), so an Ed-Fi limit never refuses a valid OneRoster write."""
+    fitted = dict(body)
+    for name, value in body.items():
+        if name in res.identity:
+            continue  # a key is never cut: two records would become one
+        column = res.columns.get(name)
+        limit = column.spec.get("maxLength") if column is not None else None
+        if isinstance(value, str) and limit and len(value) > limit:
+            fitted[name] = value[:limit]
+    return fitted
+
+
 class OneRosterProjector:
     def __init__(self, session: Session, namespace: str | None = None) -> None:
         self.session = session
@@ -154,6 +169,7 @@ class OneRosterProjector:
         """Upsert; an Ed-Fi record that already exists keeps its key and the fields OneRoster
         does not carry."""
         res = self.registry.resources[resource]
+        body = _fitted(res, body)
         if existing is not None:
             merged = {k: v for k, v in existing.items() if k not in SERVER_FIELDS}
             merged.update({k: v for k, v in body.items() if k not in res.identity})

@@ -31,4 +31,8 @@ def bootstrap(app: Flask, *, demo: bool) -> None:
     from gateway.oneroster import counts, csv
 
     csv.bootstrap(app)
+    if demo:
+        from gateway.oneroster.demo_seed import seed_demo
+
+        seed_demo()
     counts.compact_at_start_up(app)

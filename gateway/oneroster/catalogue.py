@@ -55,6 +55,7 @@ class Entity:
     single: str
     fields: dict[str, Field]
     reach: tuple[str, ...] | None
+    deleted_in_delta_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,7 @@ def catalogue() -> Catalogue:
             single=e["single"],
             fields=fields,
             reach=reach.get(name),
+            deleted_in_delta_only=e.get("deletedInDeltaOnly", False),
         )
     scopes = routes["scopes"]
     views = {

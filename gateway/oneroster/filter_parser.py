@@ -31,7 +31,11 @@ class Filter:
 
 
 def invalid(message: str) -> BadRequest:
-    return BadRequest(message, code_minor="invalid_filter_field")
+    return BadRequest(
+        "Invalid filter.",
+        validation_errors={"filter": [message]},
+        code_minor="invalid_filter_field",
+    )
 
 
 def _quoted(text: str, pos: int) -> tuple[str, int]:

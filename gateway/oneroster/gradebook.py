@@ -7,12 +7,12 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import null, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from gateway.db import utcnow
-from gateway.errors import BadRequest, Forbidden
+from gateway.errors import INVALID_DATA, BadRequest, Forbidden
 from gateway.oneroster.catalogue import Entity, Field, View, catalogue
 from gateway.oneroster.service import (
     MAX_SOURCED_ID,
@@ -27,8 +27,9 @@ from gateway.oneroster.shared import IN_USE, in_use_outside
 _SERVER_OWNED = ("sourcedId", "dateLastModified")
 
 
-def _invalid(problems: list[str]) -> BadRequest:
-    return BadRequest("; ".join(problems), code_minor="invalid_data")
+def _invalid(problems: dict[str, list[str]]) -> BadRequest:
+    """A 400 naming each field at fault (imsx_description and one imsx_codeMinorField each)."""
+    return BadRequest("Invalid data.", validation_errors=problems, code_minor=INVALID_DATA)
 
 
 def _value(f: Field, raw: Any) -> Any:
@@ -77,28 +78,28 @@ def _record(view: View, body: Any, sourced_id: str) -> dict[str, Any]:
     if isinstance(body, dict) and entity.single in body:
         body = body[entity.single]
     if not isinstance(body, dict):
-        raise _invalid([f'Body must be {{"{entity.single}": {{…}}}}'])
+        raise _invalid({entity.single: [f'the body must be {{"{entity.single}": {{…}}}}']})
     if body.get("sourcedId", sourced_id) != sourced_id:
-        raise _invalid(["sourcedId in the body differs from the one in the path"])
-    problems = []
+        raise _invalid({f"{entity.single}.sourcedId": ["differs from the one in the path"]})
+    problems: dict[str, list[str]] = {}
     values: dict[str, Any] = {}
     for name, f in entity.fields.items():
         if name in _SERVER_OWNED or f.column is None:
             continue
         raw = body.get(name)
+        where = f"{entity.single}.{name}"
         if raw is None or raw == "":
             if f.required:
-                problems.append(f"{entity.single}.{name} is required")
-            values[f.column] = "active" if name == "status" else None
+                problems.setdefault(where, []).append("is required")
+            # an absent object is SQL NULL, never a stored JSON null
+            values[f.column] = (
+                "active" if name == "status" else (null() if f.kind == "object" else None)
+            )
             continue
         try:
             values[f.column] = _value(f, raw)
         except ValueError as exc:
-            problems.append(f"{entity.single}.{name} {str(exc) or 'is invalid'}")
-            continue
-        width = getattr(entity.table.c[f.column_name].type, "length", None)
-        if width and isinstance(values[f.column], str) and len(values[f.column]) > width:
-            problems.append(f"{entity.single}.{name} is longer than {width} characters")
+            problems.setdefault(where, []).append(str(exc) or "is invalid")
     if problems:
         raise _invalid(problems)
     return values
@@ -108,14 +109,14 @@ def _check_references(
     session: Session, entity: Entity, values: Mapping[str, Any], reach: Reach
 ) -> None:
     views = catalogue().views
-    problems = []
+    problems: dict[str, list[str]] = {}
     for name, f in entity.fields.items():
         if f.kind != "ref" or values.get(f.column_name) is None:
             continue
         sourced_id = values[f.column_name]
         target = views[f.refers_to or catalogue().hrefs[f.target_type]]
         if not exists_in_view(session, target, sourced_id, reach):
-            problems.append(f"{entity.single}.{name} names unknown {f.target} {sourced_id}")
+            problems[f"{entity.single}.{name}"] = [f"names unknown {f.target} {sourced_id}"]
     if problems:
         raise _invalid(problems)
 
@@ -125,7 +126,7 @@ def put(session: Session, view: View, sourced_id: str, body: Any, reach: Reach) 
     entity = view.entity
     table = entity.table
     if not storable(sourced_id):
-        raise _invalid([f"sourcedId must be 1 to {MAX_SOURCED_ID} characters, without NUL"])
+        raise _invalid({"sourcedId": [f"must be 1 to {MAX_SOURCED_ID} characters, without NUL"]})
     values = _record(view, body, sourced_id)
     _check_references(session, entity, values, reach)
     values.update(date_last_modified=utcnow(), origin="oneroster-rest")

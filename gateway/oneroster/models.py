@@ -96,12 +96,12 @@ class Demographics(OneRosterRow, Base):
 
 class Category(OneRosterRow, Base):
     __tablename__ = "categories"
-    title: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(Text)  # no length limit in 1.1
 
 
 class LineItem(OneRosterRow, Base):
     __tablename__ = "line_items"
-    title: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(Text)  # no length limit in 1.1
     description: Mapped[str | None] = mapped_column(Text)
     assign_date: Mapped[dt.date | None] = mapped_column(Date)
     due_date: Mapped[dt.date | None] = mapped_column(Date)

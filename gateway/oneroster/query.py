@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Text, and_, bindparam, cast, func, literal, not_, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 
-from gateway.errors import BadRequest
+from gateway.errors import INVALID_DATA, BadRequest
 from gateway.oneroster.catalogue import SCALAR_KINDS, Entity, Field
 from gateway.oneroster.filter_parser import Predicate, invalid, parse_filter
 
@@ -198,6 +198,12 @@ def _clause(entity: Entity, c: Condition, i: int) -> ColumnElement[bool]:
     return _list(f, entity, c.op, name)
 
 
+def _bad_parameter(name: str, problem: str) -> BadRequest:
+    return BadRequest(
+        "Invalid query parameter.", validation_errors={name: [problem]}, code_minor=INVALID_DATA
+    )
+
+
 def _integer(args: Mapping[str, str], name: str, default: int, minimum: int) -> int:
     raw = args.get(name)
     if raw is None or raw == "":
@@ -205,11 +211,11 @@ def _integer(args: Mapping[str, str], name: str, default: int, minimum: int) -> 
     try:
         value = int(raw)
     except ValueError:
-        raise BadRequest(f"{name} must be an integer", code_minor="invalid_data") from None
+        raise _bad_parameter(name, "must be an integer") from None
     if value < minimum:
-        raise BadRequest(f"{name} must be at least {minimum}", code_minor="invalid_data")
+        raise _bad_parameter(name, f"must be at least {minimum}")
     if value > _MAX_INTEGER:
-        raise BadRequest(f"{name} is too large", code_minor="invalid_data")
+        raise _bad_parameter(name, "is too large")
     return value
 
 
@@ -238,7 +244,11 @@ def parse_query(
     if "fields" in args:
         requested = [name.strip() for name in args["fields"].split(",") if name.strip()]
         if not requested:
-            raise BadRequest("fields is blank", code_minor="invalid_blank_selection_field")
+            raise BadRequest(
+                "fields is blank",
+                validation_errors={"fields": ["is blank"]},
+                code_minor="invalid_blank_selection_field",
+            )
         unknown = [name for name in requested if name not in visible]
         for name in unknown:
             q.warnings.append(("invalid_selection_field", f"Unknown field: {name}"))

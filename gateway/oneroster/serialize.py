@@ -28,6 +28,9 @@ _ONE: Any = literal_column("1")
 _HREF: Any = literal_column("'href'")
 _SOURCED_ID: Any = literal_column("'sourcedId'")
 _TYPE: Any = literal_column("'type'")
+_TRUE: Any = literal_column("'true'", Text)
+_FALSE: Any = literal_column("'false'", Text)
+_JSON_NULL: Any = literal_column("'null'::jsonb")
 
 
 # The request's base URL (scheme, host, base path): a bound parameter, never inlined, so one
@@ -66,6 +69,12 @@ def _value(entity: Entity, f: Field) -> Any:
     column = table.c[f.column_name]
     if f.kind == "datetime":
         return func.to_char(func.timezone("UTC", column), _DATETIME_FORMAT)
+    if f.kind == "boolean":
+        # The 1.1 JSON binding carries booleans as the strings "true"/"false"; no value: absent.
+        return case((column.is_(True), _TRUE), (column.is_(False), _FALSE), else_=None)
+    if f.kind == "object":
+        # A JSON `null` stored in the column is no value either: the field is left out.
+        return func.nullif(column, _JSON_NULL)
     if f.kind == "ref":
         return case((column.is_(None), None), else_=_guidref(column, prefix, f.target_type))
     if f.kind == "ref_list":

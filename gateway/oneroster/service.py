@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.orm import Session
 
 from gateway.auth import row_security
-from gateway.errors import NotFound
+from gateway.errors import UNKNOWN_OBJECT, NotFound
 from gateway.oneroster.catalogue import Entity, Nested, View, catalogue
 from gateway.oneroster.counts import nudge_compactor, stored_total
 from gateway.oneroster.prepared import fetch_row
@@ -45,7 +45,7 @@ def storable(sourced_id: str) -> bool:
 
 
 def unknown_object(what: str, sourced_id: str) -> NotFound:
-    return NotFound(f"{what} {sourced_id[:MAX_SOURCED_ID]} not found", code_minor="unknown object")
+    return NotFound(f"{what} {sourced_id[:MAX_SOURCED_ID]} not found", code_minor=UNKNOWN_OBJECT)
 
 
 def _view_where(view: View) -> list[Any]:
@@ -82,9 +82,22 @@ def _reach_kind(session: Session, reach: Reach) -> str:
     return "secured" if row_security.available(session.get_bind().engine) else "some"
 
 
-def _bound_view_conditions(view: View, reach_kind: str) -> list[Any]:
-    """view_conditions with the reach as the `reach_ids` parameter (or left to the database)."""
-    conditions = _view_where(view)
+def _live(entity: Entity) -> list[Any]:
+    """Plain reads of an entity whose deletions only delta readers see leave tombstones out."""
+    if not entity.deleted_in_delta_only:
+        return []
+    return [entity.table.c.status != constant("tobedeleted")]
+
+
+def _reads_changes(query: Query) -> bool:
+    """A delta read: it filters on dateLastModified or status, so it sees tombstones."""
+    return any(c.field.name in ("dateLastModified", "status") for c in query.conditions)
+
+
+def _bound_view_conditions(view: View, reach_kind: str, *, live: bool = True) -> list[Any]:
+    """view_conditions with the reach as the `reach_ids` parameter (or left to the database);
+    `live`: without the tombstones plain reads leave out."""
+    conditions = _view_where(view) + (_live(view.entity) if live else [])
     if view.entity.reach is not None and reach_kind in ("some", "none"):
         conditions.append(reach_in(view.entity, _REACH_IDS) if reach_kind == "some" else false())
     return conditions
@@ -155,8 +168,8 @@ def _whole_view_total(view: View, query: Query, reach_kind: str, nested: Nested 
     """The stored count when the page's rows are the whole view (no filter, no parent), or the
     whole view within the client's organizations where the counts are kept per organization;
     else None. tobedeleted rows are in both the page and the count."""
-    if query.conditions or nested is not None:
-        return None
+    if query.conditions or nested is not None or view.entity.deleted_in_delta_only:
+        return None  # (the stored counts include tombstones)
     if reach_kind == "all" or view.entity.reach is None:
         return stored_total(view)
     if reach_kind == "none":
@@ -199,7 +212,8 @@ def _page_keys(entity: Entity, conditions: list[Any], query: Query, stored: Any)
 def _page_statement(view: View, query: Query, reach_kind: str, nested: Nested | None) -> Any:
     entity = view.entity
     table = entity.table
-    conditions = _bound_view_conditions(view, reach_kind) + query.where(entity)
+    live = not _reads_changes(query)
+    conditions = _bound_view_conditions(view, reach_kind, live=live) + query.where(entity)
     if nested is not None:
         path_ids = {parent.param: _path_id(parent.param) for parent in nested.parents}
         conditions += [nested_condition(entity, rel, path_ids) for rel in nested.where]

@@ -101,7 +101,9 @@ def _single(view: View, sourced_id: str, status: int = 200) -> Response:
 
 def _put(view: View, sourced_id: str) -> Response:
     _ctx, reach = authenticate((catalogue().scopes["gradebook_createput"],))
-    created = gradebook.put(get_session(), view, sourced_id, request.get_json(), reach)
+    # a body that is not JSON is a 400 naming the entity, like any other wrong body
+    body = request.get_json(silent=True)
+    created = gradebook.put(get_session(), view, sourced_id, body, reach)
     note_records(sourced_id, action="create" if created else "update")
     return _single_after_write(view, sourced_id, 201 if created else 200, reach)
 
@@ -178,7 +180,8 @@ def _register(
     func.__doc__ = doc
     if collection:
         func = blp.doc(parameters=_COLLECTION_PARAMETERS)(func)
-    blp.add_url_rule(rule, endpoint=endpoint, view_func=func, methods=methods)
+    # strict_slashes=False: `/courses/` is `/courses`, as consumers that join paths send it
+    blp.add_url_rule(rule, endpoint=endpoint, view_func=func, methods=methods, strict_slashes=False)
 
 
 def _register_view(view: View) -> None:

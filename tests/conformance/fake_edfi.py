@@ -52,7 +52,7 @@ class FakeEdFi(Resources):
                     ],
                 },
             )
-        for n in range(30):
+        for n in range(1 if "one_student" in self.faults else 30):
             self.put_new(
                 "students",
                 {
@@ -83,6 +83,23 @@ class FakeEdFi(Resources):
                     "beginDate": "2025-08-20",
                     "endDate": "2025-12-20",
                     "totalInstructionalDays": 80,
+                },
+            )
+        if "read_other_org" in self.faults:  # a course the client must not see
+            self.put_new(
+                "courses",
+                {
+                    "courseCode": "OTHER-1",
+                    "courseTitle": "Other district's course",
+                    "numberOfParts": 1,
+                    "identificationCodes": [
+                        {
+                            "courseIdentificationSystemDescriptor": "uri://ed-fi.org/"
+                            "CourseIdentificationSystemDescriptor#LEA course code",
+                            "identificationCode": "OTHER-1",
+                        }
+                    ],
+                    "educationOrganizationReference": {"educationOrganizationId": OTHER_LEA},
                 },
             )
         if "query_ignored" in self.faults:  # a second course, so an ignored filter shows

@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 from werkzeug.wrappers import Request, Response
 
-from conformance.schemas import oneroster_data
+from conformance.schemas import oneroster_data, oneroster_validator
 from tests.conformance import rfc5849 as oauth1
 from tests.conformance.fake_oneroster_data import TYPES, dataset, with_faults
 
@@ -22,14 +22,20 @@ ROOT = "/ims/oneroster/v1p1"
 CORE = "https://purl.imsglobal.org/spec/or/v1p1/scope/roster-core.readonly"
 
 
-def imsx(status: int, minor: str, severity: str = "error") -> Response:
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+
+
+def imsx(status: int, minor: str, severity: str = "error", fields: list[str] = ()) -> Response:
+    named = [{"imsx_codeMinorFieldName": f, "imsx_codeMinorFieldValue": minor} for f in fields]
     body = {
         "imsx_codeMajor": "failure",
         "imsx_severity": severity,
-        "imsx_description": minor,
+        "imsx_description": minor + "".join(f"; {f} is required" for f in fields),
         "imsx_CodeMinor": {
             "imsx_codeMinorField": [
-                {"imsx_codeMinorFieldName": "TargetEndSystem", "imsx_codeMinorFieldValue": minor}
+                {"imsx_codeMinorFieldName": "TargetEndSystem", "imsx_codeMinorFieldValue": minor},
+                *named,
             ]
         },
     }
@@ -65,7 +71,7 @@ class FakeOneRoster:
         if request.path.rstrip("/") == "/oauth/token":
             return self.token(request)
         if not request.path.startswith(ROOT):
-            return imsx(404, "unknown object")
+            return imsx(404, "unknownobject")
         scopes = self.authenticate(request)
         if scopes is None:
             return imsx(401, "unauthorisedrequest")
@@ -147,11 +153,13 @@ class FakeOneRoster:
             "students": "users",
             "teachers": "users",
         }
+        if path.endswith("/") and "trailing_slash_404" in self.faults:
+            return imsx(404, "unknownobject")
         parts = path.strip("/").split("/")
         head = parts[0]
         kind = kinds.get(head, head)
         if kind not in d or (head == "resources" and "unserved_resources" in self.faults):
-            return imsx(404, "unknown object")
+            return imsx(404, "unknownobject")
         if kind == "demographics" and CORE in scopes and "core_scope_ignored" not in self.faults:
             return imsx(403, "forbidden")
         if (
@@ -166,7 +174,7 @@ class FakeOneRoster:
             return imsx(405, "method not allowed")
         spec = next((c for c in SPECS["collections"] if c["path"] == "/" + head), None)
         if spec is None:
-            return imsx(404, "unknown object")
+            return imsx(404, "unknownobject")
         restriction = spec.get("restriction") or {}
         if len(parts) == 1:
             if head == "students" and "typed_view_leak" in self.faults:
@@ -174,11 +182,18 @@ class FakeOneRoster:
             items = [
                 i for i in d[kind].values() if all(i.get(k) == v for k, v in restriction.items())
             ]
+            delta = any(f in request.args.get("filter", "") for f in ("dateLastModified", "status"))
+            if not delta:  # plain reads leave tombstones out; delta reads see them
+                items = [i for i in items if not self.gone(i)]
             return self.listing(request, spec["envelope"][0], items)
         record = d[kind].get(parts[1])
+        if len(parts) > 2 and head == "terms" and "terms_parent_typed" not in self.faults:
+            restriction = {}  # /terms/{id}/… takes any session a class names in `terms`
+        if record is not None and self.gone(record):
+            record = None
         if record is None or any(record.get(k) != v for k, v in restriction.items()):
             if "nested_no_404" not in self.faults or len(parts) == 2:
-                return imsx(404, "unknown object")
+                return imsx(404, "unknownobject")
         if len(parts) == 2:
             key = spec["envelope"][0 if "single_envelope" in self.faults else 1]
             return self.json({key: self.href(record)})
@@ -204,7 +219,7 @@ class FakeOneRoster:
         if len(rest) == 4:
             cid = rest[2]
             if cid not in d["classes"] and (len(rest) < 4 or rest[1] == "classes"):
-                return imsx(404, "unknown object")
+                return imsx(404, "unknownobject")
             if head == "schools":
                 if rest[3] == "enrollments":
                     items = [
@@ -216,13 +231,13 @@ class FakeOneRoster:
                 return self.listing(request, "users", users_of(cid, rest[3][:-1]))
             if sub == "lineItems":
                 if cid not in d["lineItems"]:
-                    return imsx(404, "unknown object")
+                    return imsx(404, "unknownobject")
                 items = [r for r in d["results"].values() if r["lineItem"]["sourcedId"] == cid]
                 if "result_not_listed" in self.faults:
                     items = [r for r in items if not r["sourcedId"].startswith("conformance-")]
             else:
                 if cid not in d["users"]:
-                    return imsx(404, "unknown object")
+                    return imsx(404, "unknownobject")
                 items = [r for r in d["results"].values() if r["student"]["sourcedId"] == cid]
             return self.listing(request, "results", items)
         if head == "terms":
@@ -273,12 +288,18 @@ class FakeOneRoster:
     def listing(self, request: Request, key: str, items: list[dict]) -> Response:
         args = request.args
         status_infos = []
+        fields = {"sourcedId", "status", "dateLastModified", "metadata"}
+        fields |= set(oneroster_validator(TYPES[key]).schema["properties"])
         if "filter" in args and "filter_ignored" not in self.faults:
+            named = re.findall(r"(\w+)(?:!=|>=|<=|=|>|<|~)'", args["filter"])
+            if not named or any(name not in fields for name in named):
+                raise ValueError("invalid_filter_field")
+            self.matches({}, args["filter"])  # its syntax, even when there are no records
             items = [i for i in items if self.matches(i, args["filter"])]
         order = args.get("orderBy", "asc")
         items = sorted(items, key=lambda i: i["sourcedId"])
         if "sort" in args and "sort_ignored" not in self.faults:
-            if items and args["sort"] not in items[0]:
+            if args["sort"] not in fields:
                 status_infos.append(warning("invalid_sort_field"))
             else:
                 items = sorted(
@@ -286,10 +307,10 @@ class FakeOneRoster:
                 )
         limit, offset = args.get("limit", "100"), args.get("offset", "0")
         if not (limit.isdigit() and offset.isdigit()):
-            return imsx(400, "invalid_data")
+            return imsx(400, "invaliddata")
         limit_n, offset_n = int(limit), int(offset)
         if limit_n < 1 and "bad_limit_ok" not in self.faults:
-            return imsx(400, "invalid_data")
+            return imsx(400, "invaliddata")
         limit_n = max(limit_n, 1)
         total = len(items)
         step = limit_n - 1 if "link_overlap" in self.faults else limit_n
@@ -371,21 +392,34 @@ class FakeOneRoster:
         }
         return any(ops[op](conv(v), conv(target)) for v in values)
 
+    def gone(self, record: dict) -> bool:
+        """A gradebook tombstone, hidden from plain reads (unless the fault keeps it visible)."""
+        return record.get("status") == "tobedeleted" and "tombstone_visible" not in self.faults
+
     # --- gradebook writes -----------------------------------------------------------------
     def write(self, request: Request, kind: str, sid: str) -> Response:
         store = self.data[kind]
         if request.method == "DELETE" and "delete_forbidden" in self.faults:
             return imsx(403, "forbidden")
         if request.method == "DELETE":
-            if sid not in store:
-                return imsx(404, "unknown object")
-            if "delete_noop" not in self.faults:
+            if sid not in store or store[sid]["status"] == "tobedeleted":
+                return imsx(404, "unknownobject")
+            if "delete_noop" in self.faults:
+                return Response(status=204)
+            if "delete_purges" in self.faults:  # no tombstone for delta readers
                 del store[sid]
+            else:
+                store[sid] = {**store[sid], "status": "tobedeleted", "dateLastModified": _now()}
             return Response(status=204)
         body = request.get_json(silent=True) or {}
         record = body.get(TYPES[kind])
         if not isinstance(record, dict):
-            return imsx(400, "invalid_data")
+            return imsx(400, "invaliddata")
+        required = oneroster_validator(TYPES[kind]).schema.get("required", [])
+        if "required_ignored" not in self.faults:
+            missing = [f for f in required if record.get(f) in (None, "")]
+            if missing:
+                return imsx(400, "invaliddata", fields=missing)
         refs = {
             "lineItems": {"class": "classes", "category": "categories"},
             "results": {"lineItem": "lineItems", "student": "users"},
@@ -393,7 +427,7 @@ class FakeOneRoster:
         for field, target in refs.items():
             known = (record.get(field) or {}).get("sourcedId") in self.data[target]
             if not known and "bad_ref_accepted" not in self.faults:
-                return imsx(400, "invalid_data")
+                return imsx(400, "invaliddata")
         for field, target in refs.items():
             record[field] = {
                 "href": f"@{target}/{record[field]['sourcedId']}",
@@ -405,7 +439,7 @@ class FakeOneRoster:
             **record,
             "sourcedId": sid,
             "status": "active",
-            "dateLastModified": "2026-02-01T00:00:00.000Z",
+            "dateLastModified": _now(),
         }
         status = 201 if created and "put_always_200" not in self.faults else 200
         if kind == "lineItems" and "lineitem_put_200" in self.faults:

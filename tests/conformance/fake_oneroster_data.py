@@ -104,13 +104,18 @@ def dataset() -> dict[str, dict[str, dict]]:
             "givenName": "Dávid",
             "familyName": "O'Brien",
             "role": role,
-            "enabledUser": True,
+            "enabledUser": "true",
             "orgs": [ref("orgs", school)],
             "grades": ["09"] if role == "student" else [],
             "identifier": sid.upper(),
         }
         if role == "student":
-            d["demographics"][sid] = {**base(sid, n), "sex": "female", "birthDate": "2010-01-01"}
+            d["demographics"][sid] = {
+                **base(sid, n),
+                "sex": "female",
+                "birthDate": "2010-01-01",
+                "hispanicOrLatinoEthnicity": "false",
+            }
     for n, (user, cls) in enumerate(
         (
             ("u1", "k1"),
@@ -131,7 +136,7 @@ def dataset() -> dict[str, dict[str, dict]]:
             "class": ref("classes", cls),
             "school": ref("orgs", school),
             "role": role,
-            "primary": role == "teacher",
+            "primary": "true" if role == "teacher" else "false",
         }
     d["resources"]["r1"] = {**base("r1", 1), "title": "Textbook", "vendorResourceId": "v-1"}
     d["categories"]["cat1"] = {**base("cat1", 1), "title": "Homework"}
@@ -139,8 +144,10 @@ def dataset() -> dict[str, dict[str, dict]]:
         **base("li1", 1),
         "title": "HW 1",
         "assignDate": "2026-01-10",
+        "dueDate": "2026-01-17",
         "class": ref("classes", "k1"),
         "category": ref("categories", "cat1"),
+        "gradingPeriod": ref("academicSessions", "gt1"),
         "resultValueMin": 0.0,
         "resultValueMax": 10.0,
     }
@@ -156,6 +163,17 @@ def dataset() -> dict[str, dict[str, dict]]:
 
 
 def with_faults(d: dict[str, dict[str, dict]], faults: set[str]) -> dict[str, dict[str, dict]]:
+    if "empty" in faults:  # a provider holding no records at all
+        return {kind: {} for kind in d}
+    if "semester_terms" in faults:  # classes name a semester, as Ed-Fi-born data did
+        d["academicSessions"]["t2"]["type"] = "semester"
+    if "json_booleans" in faults:  # JSON true/false instead of the binding's strings
+        for kind, field in (("users", "enabledUser"), ("enrollments", "primary")):
+            for record in d[kind].values():
+                record[field] = record[field] == "true"
+    if "null_members" in faults:  # optional fields sent as null instead of left out
+        for record in d["users"].values():
+            record["email"] = None
     if "demographics_sex_code" in faults:  # "F" is a SIS code, not the OneRoster value
         for record in d["demographics"].values():
             record["sex"] = "F"

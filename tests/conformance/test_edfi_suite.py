@@ -105,6 +105,17 @@ def test_without_other_edorg_the_cross_organization_checks_skip(run_cli):
         "records of another organization are absent from collections",
     }
     assert all("--other-edorg" in checks[n]["reason"] for n in skipped)
+    assert all(checks[n]["optional"] for n in skipped)  # an option not given: not required
+
+
+def test_checks_the_data_cannot_exercise_make_the_run_incomplete(run_cli):
+    """One student cannot be paged: that check cannot run, so the run is incomplete (exit 3),
+    not conformant."""
+    code, checks, _fake = _run(run_cli, {"one_student"})
+    assert {n for n, c in checks.items() if c["status"] == "fail"} == set()
+    not_run = {n for n, c in checks.items() if c["status"] == "skip" and not c["optional"]}
+    assert not_run and all("too few to page" in checks[n]["reason"] for n in not_run)
+    assert code == 3
 
 
 def test_local_bugs_fail_exactly_their_checks(run_cli):

@@ -12,6 +12,18 @@ LOGIN = "credentials are accepted (OAuth 2 token, OAuth 1.0a or bearer)"
 REPLAY = "OAuth 1.0a: a replayed nonce → 401"
 CORE_SCOPE = "a roster-core.readonly token reads /orgs but gets 403 on /demographics (imsx)"
 BAD_LIMITS = "limit 0, negative or non-integer, offset negative → 400 (imsx)"
+LINE_ITEM = (
+    "PUT /lineItems/{id} with every required field (a title over 100 characters) creates it (201)"
+)
+DELETES = (
+    "DELETE /results, /lineItems, /categories → 204; then 404 by id and absent from the "
+    "collection, while a dateLastModified delta read lists the tombstone"
+)
+MISSING_FIELD = (
+    "PUT /lineItems/{id} without a required field → 400 'invaliddata' naming the field (imsx)"
+)
+SLASH = "a trailing slash (/courses/) reads the same collection"
+TERMS = "/terms lists the terms classes name; /terms/{id}/classes takes them"
 
 
 def _run(run_cli, faults=(), *extra, secret=SECRET):
@@ -115,7 +127,7 @@ def test_local_bugs_fail_exactly_their_checks(run_cli):
         BAD_LIMITS,
         "PUT /categories/{id} creates (201), a second PUT replaces (200)",
         "filter ~ is a case-insensitive contains (orgs name)",
-        "unknown sourcedIds and parents → 404 'unknown object' (imsx)",
+        "unknown sourcedIds and parents → 404 'unknownobject' (imsx)",
         'following Link rel="next" reads the whole collection once, X-Total-Count agrees',
         'Link URLs keep filter/sort/orderBy/limit; rel="last" is the last page',
     }
@@ -132,7 +144,7 @@ def test_missing_total_count_fails_collections_and_paging(run_cli):
     _, checks = _run(run_cli, {"no_total_count", "lineitem_put_200", "demographics_sex_code"})
     failed = _failed(checks)
     assert {
-        "PUT /lineItems/{id} with class and category creates it (201)",
+        LINE_ITEM,
         "GET /demographics/{id}: single envelope and schema",
         "GET /users: envelope, entity schema, X-Total-Count",
         "GET /classes/{id}/students: records of that parent only",
@@ -149,7 +161,7 @@ def test_wrong_shapes_fail_schema_and_reference_checks(run_cli):
     assert {
         "GET /resources: envelope, entity schema, X-Total-Count",
         "GET /resources/{id}: single envelope and schema",
-        "unknown sourcedIds and parents → 404 'unknown object' (imsx)",
+        "unknown sourcedIds and parents → 404 'unknownobject' (imsx)",
         "GUIDRef hrefs in /enrollments are absolute and resolve",
         "GET /enrollments: envelope, entity schema, X-Total-Count",
         "GET /users/{id}: single envelope and schema",
@@ -212,5 +224,58 @@ def test_ignored_filters_typed_views_and_gradebook_checks(run_cli):
         "GET /students: envelope, entity schema, X-Total-Count",
         "GET /students/{id}: single envelope and schema",
         "PUT /lineItems/{id} naming an unknown class → 4xx (imsx), nothing stored",
-        "DELETE /results, /lineItems, /categories → 204, then gone (404)",
+        DELETES,
     }
+
+
+def test_an_empty_provider_is_incomplete_and_says_what_it_could_not_exercise(tmp_path, capsys):
+    """Nothing fails against a provider holding no records, but most checks cannot run: the
+    verdict is "incomplete" (exit status 3), never conformant, and the summary lists them."""
+    import json
+
+    from conformance import cli
+
+    report = tmp_path / "empty.json"
+    with serve(FakeOneRoster({"empty"})) as url:
+        args = ["oneroster", "--base-url", url, "--key", KEY, "--secret", SECRET]
+        code = cli.main([*args, "--json", str(report)])
+    data = json.loads(report.read_text(encoding="utf-8"))
+    checks = {c["name"]: c for c in data["checks"]}
+    assert _failed(checks) == set()
+    assert code == 3 and data["verdict"] == "incomplete" and data["ok"] is False
+    skipped = {n for n, c in checks.items() if c["status"] == "skip" and not c["optional"]}
+    assert {"GET /users/{id}: single envelope and schema", LINE_ITEM} <= skipped
+    assert len(data["notExercised"]) == len(skipped)
+    out = capsys.readouterr().out
+    assert "INCOMPLETE" in out and f"not exercised ({len(skipped)} required checks" in out
+    assert "GET /users/{id}: single envelope and schema" in out
+
+
+def test_options_not_given_do_not_make_a_run_incomplete(correct):
+    code, checks = correct["oauth2"]
+    assert code == 0 and checks[REPLAY]["status"] == "skip" and checks[REPLAY]["optional"]
+
+
+@pytest.mark.parametrize(
+    ("faults", "expected"),
+    [
+        (
+            {"json_booleans"},
+            {
+                "GET /users: envelope, entity schema, X-Total-Count",
+                "GET /enrollments: envelope, entity schema, X-Total-Count",
+            },
+        ),
+        ({"null_members"}, {"GET /users: envelope, entity schema, X-Total-Count"}),
+        ({"tombstone_visible"}, {DELETES}),
+        ({"delete_purges"}, {DELETES}),
+        ({"trailing_slash_404"}, {SLASH}),
+        ({"required_ignored"}, {MISSING_FIELD}),
+        ({"semester_terms", "terms_parent_typed"}, {TERMS}),
+    ],
+    ids=lambda v: "+".join(sorted(v)) if isinstance(v, set) and len(v) < 3 else None,
+)
+def test_the_1_1_binding_points_are_checked(run_cli, faults, expected):
+    code, checks = _run(run_cli, faults)
+    assert expected <= _failed(checks), _failed(checks)
+    assert code == 1

@@ -84,12 +84,14 @@ def test_a_valid_user_passes_and_a_wrong_one_fails():
             {"href": "https://x.test/ims/oneroster/v1p1/orgs/s1", "sourcedId": "s1", "type": "org"}
         ],
         "grades": ["09"],
-        "enabledUser": True,
+        "enabledUser": "true",  # the 1.1 JSON binding's booleans are strings
     }
     validator = oneroster_validator("user")
     assert list(validator.iter_errors(user)) == []
-    wrong = {**user, "enabledUser": "true", "dateLastModified": "2026-01-15T10:01:02Z"}
+    wrong = {**user, "enabledUser": True, "dateLastModified": "2026-01-15T10:01:02Z"}
     assert {e.path[0] for e in validator.iter_errors(wrong)} == {"enabledUser", "dateLastModified"}
+    # optional fields are omitted, never null
+    assert {e.path[0] for e in validator.iter_errors({**user, "email": None})} == {"email"}
 
 
 def _field(column: str) -> str:

@@ -161,7 +161,7 @@ def import_client(app, name: str) -> tuple[str, dict[str, str]]:
     scopes = ["oneroster.csv.import"]
     with app.app_context():
         session = get_session()
-        client, _ = create_client(session, name=name, scopes=scopes)
+        client, _ = create_client(session, name=name, scopes=scopes, all_organizations=True)
         token = issue_token(session, client, scopes, 3600)
         session.commit()
         return client.key, {"Authorization": f"Bearer {token}"}

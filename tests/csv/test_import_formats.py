@@ -89,3 +89,17 @@ def test_other_files_in_the_package_are_logged_and_ignored(tmp_path, do_import):
     assert report.status == "applied"
     assert report.files["notes.txt"].outcome == "ignored"
     assert report.files["notes.txt"].warnings == ["not a OneRoster 1.1 file; not read"]
+
+
+def test_a_date_only_date_last_modified_is_accepted_with_a_warning(tmp_path, do_import):
+    """1.1 asks for a date-time; a producer that writes only the date is read as midnight UTC,
+    and the import report says so (file, how many rows, the first line)."""
+    data = district()
+    data["users"][1]["dateLastModified"] = "2026-01-15"
+    data["users"][3]["dateLastModified"] = "2026-01-16"
+    report = do_import(write_package(tmp_path, data))
+    assert report.status == "applied", report.as_dict()
+    assert report.files["users.csv"].warnings == [
+        "dateLastModified: 2 rows give a date without a time (first: line 3); read as midnight UTC"
+    ]
+    assert report.files["orgs.csv"].warnings == []

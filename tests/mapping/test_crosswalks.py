@@ -111,7 +111,7 @@ def test_race_flags():
 
 
 def test_terms_and_roles():
-    assert cw.term_to_session_type("uri://ed-fi.org/TermDescriptor#Fall Semester") == "semester"
+    assert cw.term_to_session_type("uri://ed-fi.org/TermDescriptor#Fall Semester") == "term"
     assert cw.term_to_session_type("uri://ed-fi.org/TermDescriptor#First Quarter") == "term"
     assert cw.session_type_to_term("semester") == "uri://ed-fi.org/TermDescriptor#Semester"
     sc = "uri://ed-fi.org/StaffClassificationDescriptor#"

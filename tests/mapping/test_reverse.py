@@ -18,7 +18,8 @@ def ref(sid: str, kind: str) -> dict:
     return {"sourcedId": sid, "type": kind, "href": f"http://x/{sid}"}
 
 
-def line_item(title: str, category: str) -> dict:
+def line_item(title: str, category: str, grading_period: str = "") -> dict:
+    """A lineItem with every field 1.1 requires (gradingPeriod: any academic session)."""
     return {
         "lineItem": {
             "title": title,
@@ -26,18 +27,45 @@ def line_item(title: str, category: str) -> dict:
             "dueDate": "2021-10-08",
             "class": ref(CLASS, "class"),
             "category": ref(category, "category"),
+            "gradingPeriod": ref(grading_period, "academicSession"),
             "resultValueMin": 0,
             "resultValueMax": 20,
         }
     }
 
 
+def _category_and_term(db_session) -> tuple[str, str]:
+    cat = db_session.scalar(sa.text("SELECT sourced_id FROM categories"))
+    term = db_session.scalar(
+        sa.text("SELECT sourced_id FROM academic_sessions WHERE type <> 'schoolYear'")
+    )
+    return cat, term
+
+
+def test_a_title_longer_than_edfi_allows_is_accepted_and_fitted(
+    rostered, client, auth_headers, edfi, db_session
+):
+    """1.1 sets no length limit; Ed-Fi's title holds 100 characters: the OneRoster record keeps
+    the whole title, the Ed-Fi entry its first 100 characters."""
+    cat, term = _category_and_term(db_session)
+    title = "Long project: " + "x" * 200
+    r = client.put(
+        f"{OR}/lineItems/essay-9", json=line_item(title, cat, term), headers=auth_headers()
+    )
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["lineItem"]["title"] == title
+    (entry,) = edfi.get(
+        "gradebookEntries", query_string={"gradebookEntryIdentifier": "essay-9"}
+    ).get_json()
+    assert entry["title"] == title[:100]
+
+
 def test_line_item_and_result_put_create_edfi_records(
     rostered, client, auth_headers, edfi, db_session
 ):
     headers = auth_headers()
-    cat = db_session.scalar(sa.text("SELECT sourced_id FROM categories"))
-    r = client.put(f"{OR}/lineItems/quiz-7", json=line_item("Quiz 7", cat), headers=headers)
+    cat, term = _category_and_term(db_session)
+    r = client.put(f"{OR}/lineItems/quiz-7", json=line_item("Quiz 7", cat, term), headers=headers)
     assert r.status_code == 201, r.get_json()
     (entry,) = edfi.get(
         "gradebookEntries", query_string={"gradebookEntryIdentifier": "quiz-7"}
@@ -83,9 +111,11 @@ def test_line_item_and_result_put_create_edfi_records(
 def test_put_on_an_edfi_born_line_item_updates_the_edfi_record(
     rostered, client, auth_headers, edfi, db_session
 ):
-    cat = db_session.scalar(sa.text("SELECT sourced_id FROM categories"))
+    cat, term = _category_and_term(db_session)
     r = client.put(
-        f"{OR}/lineItems/{HW1}", json=line_item("Homework 1 (revised)", cat), headers=auth_headers()
+        f"{OR}/lineItems/{HW1}",
+        json=line_item("Homework 1 (revised)", cat, term),
+        headers=auth_headers(),
     )
     assert r.status_code == 200, r.get_json()
     (entry,) = edfi.get(
@@ -104,8 +134,8 @@ def test_line_item_of_a_class_without_edfi_section_stays_oneroster_only(
             "SELECT 'lms-class', 'LMS only', school_sourced_id FROM classes LIMIT 1"
         )
     )
-    cat = db_session.scalar(sa.text("SELECT sourced_id FROM categories"))
-    body = line_item("Extra", cat)
+    cat, term = _category_and_term(db_session)
+    body = line_item("Extra", cat, term)
     body["lineItem"]["class"] = ref("lms-class", "class")
     r = client.put(f"{OR}/lineItems/extra-1", json=body, headers=auth_headers())
     assert r.status_code == 201, r.get_json()

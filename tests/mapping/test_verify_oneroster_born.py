@@ -119,10 +119,11 @@ def test_rest_gradebook_writes_are_checked_against_their_edfi_entries(
     rostered, client, auth_headers, db_session
 ):
     from tests.mapping.conftest import OR
-    from tests.mapping.test_reverse import line_item
+    from tests.mapping.test_reverse import _category_and_term, line_item
 
-    cat = db_session.scalar(sa.text("SELECT sourced_id FROM categories"))
-    r = client.put(f"{OR}/lineItems/quiz-7", json=line_item("Quiz 7", cat), headers=auth_headers())
+    cat, term = _category_and_term(db_session)
+    body = line_item("Quiz 7", cat, term)
+    r = client.put(f"{OR}/lineItems/quiz-7", json=body, headers=auth_headers())
     assert r.status_code == 201, r.get_json()
     assert check(db_session).clean
     entry = "SELECT title FROM gradebook_entries WHERE gradebook_entry_identifier = 'quiz-7'"

@@ -27,7 +27,7 @@ def api_client(app: Flask, name: str = "live") -> tuple[int, dict[str, str]]:
 
     with app.app_context():
         session = get_session()
-        created, _secret = create_client(session, name=name)
+        created, _secret = create_client(session, name=name, all_organizations=True)
         token = issue_token(session, find_active(session, created.key), list(created.scopes), 60)
         session.commit()
         return created.id, {"Authorization": f"Bearer {token}"}

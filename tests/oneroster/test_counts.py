@@ -32,6 +32,8 @@ def real_total(session, view_name: str) -> int:
     where = " AND ".join(
         f"{view.entity.fields[k].column_name} = '{v}'" for k, v in view.where.items()
     )
+    if view.entity.deleted_in_delta_only:  # plain reads leave tombstones out
+        where = " AND ".join(filter(None, [where, "status <> 'tobedeleted'"]))
     table = view.entity.table.name
     return session.execute(text(f"SELECT count(*) FROM {table} WHERE {where or 'true'}")).scalar()
 
@@ -169,8 +171,12 @@ def test_tombstones_are_counted_like_the_page_returns_them(roster, get, client, 
     sourced_id = ids(get("/categories"), "categories")[0]
     deleted = client.delete(f"/ims/oneroster/v1p1/categories/{sourced_id}", headers=headers)
     assert deleted.status_code == 204
+    # gradebook tombstones are left out of plain reads, page and count alike; a delta read has them
     response = get("/categories?limit=1000")
-    assert int(response.headers["X-Total-Count"]) == total == len(response.get_json()["categories"])
+    assert int(response.headers["X-Total-Count"]) == total - 1
+    assert len(response.get_json()["categories"]) == total - 1
+    delta = get("/categories?filter=status%3D'tobedeleted'")
+    assert int(delta.headers["X-Total-Count"]) == 1 == len(delta.get_json()["categories"])
     # A purge removes the tombstone, and the count with it.
     roster.execute(
         text("UPDATE categories SET date_last_modified = now() - interval '400 days' "
@@ -246,10 +252,10 @@ def test_whole_collections_read_the_stored_count_others_count_rows(roster, get, 
     nested = get("/schools/s1/students?limit=1")
     assert int(nested.headers["X-Total-Count"]) == 5
     # Shared catalogue data (no organization) is whole for every client, restricted or not.
-    skew(roster, "categories")
-    categories = real_total(roster, "categories")
-    response = get("/categories?limit=1", headers=restricted)
-    assert int(response.headers["X-Total-Count"]) == categories + 1000
+    skew(roster, "resources")
+    resources = real_total(roster, "resources")
+    response = get("/resources?limit=1", headers=restricted)
+    assert int(response.headers["X-Total-Count"]) == resources + 1000
 
 
 @pytest.fixture

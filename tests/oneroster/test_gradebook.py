@@ -78,21 +78,21 @@ def test_put_result_and_category(roster, client, headers, db_session):
         (line_item(**{"class": {"sourcedId": "nope"}}), "unknown class nope"),
         (line_item(category={"sourcedId": "nope"}), "unknown category nope"),
         (line_item(gradingPeriod={"sourcedId": "nope"}), "unknown academicSession nope"),
-        (line_item(title=None), "title is required"),
+        (line_item(title=None), "lineItem.title: is required"),
         (line_item(assignDate="10/01/2025"), "assignDate"),
         (line_item(dueDate="2025-10-10garbage"), "dueDate"),
         (line_item(resultValueMin="lots"), "resultValueMin"),
-        (line_item(status="gone"), "status must be one of"),
+        (line_item(status="gone"), "status: must be one of"),
         (line_item(sourcedId="other"), "differs"),
-        ({"lineItem": "not an object"}, "Body must be"),
-        ([1, 2], "Body must be"),
+        ({"lineItem": "not an object"}, "the body must be"),
+        ([1, 2], "the body must be"),
     ],
 )
 def test_put_validation(roster, client, headers, db_session, body, fragment):
     response = client.put(BASE + "/lineItems/li9", json=body, headers=headers)
     assert response.status_code == 400
     assert fragment in response.get_json()["imsx_description"]
-    assert minor(response) == "invalid_data"
+    assert minor(response) == "invaliddata"
     assert db_session.execute(select(LineItem).where(LineItem.sourced_id == "li9")).first() is None
 
 
@@ -138,7 +138,7 @@ def test_put_outside_reach(roster, client, auth_headers):
 
 def test_delete_leaves_a_tombstone(roster, client, headers, get):
     assert client.delete(BASE + "/results/r2", headers=headers).status_code == 204
-    assert get("/results/r2").get_json()["result"]["status"] == "tobedeleted"
+    get("/results/r2", expect=404)  # gone from plain reads; delta readers see the tombstone
     assert client.delete(BASE + "/results/r2", headers=headers).status_code == 404
     assert client.delete(BASE + "/lineItems/nope", headers=headers).status_code == 404
     delta = get("/results?filter=status%3D'tobedeleted'").get_json()["results"]
@@ -155,7 +155,6 @@ def test_delete_outside_reach_is_404(roster, client, auth_headers):
 @pytest.mark.parametrize(
     "body",
     [
-        line_item(title="x" * 256),
         line_item(title="nul\x00byte"),
         line_item(resultValueMax="Infinity"),
         line_item(resultValueMin=[1]),
@@ -163,7 +162,7 @@ def test_delete_outside_reach_is_404(roster, client, auth_headers):
 )
 def test_put_rejects_unstorable_values(roster, client, headers, body):
     response = client.put(BASE + "/lineItems/li9", json=body, headers=headers)
-    assert response.status_code == 400 and minor(response) == "invalid_data"
+    assert response.status_code == 400 and minor(response) == "invaliddata"
 
 
 def test_put_rejects_unstorable_sourced_id(roster, client, headers):

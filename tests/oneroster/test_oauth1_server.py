@@ -174,7 +174,7 @@ def test_same_nonce_twice_at_once_only_one_succeeds(test_config):
     app = live_app(test_config, DB_POOL_SIZE=4, DB_MAX_OVERFLOW=4)
     with app.app_context():
         session = get_session()
-        created, secret = create_client(session, name="oauth1-race")
+        created, secret = create_client(session, name="oauth1-race", all_organizations=True)
         session.commit()
         client_id, key = created.id, created.key
     try:

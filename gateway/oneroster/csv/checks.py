@@ -185,6 +185,27 @@ def check_values(conn: psycopg.Connection, staged: Staged) -> None:
     )
 
 
+def warn_date_only_stamps(conn: psycopg.Connection, staged: Staged, report: ImportReport) -> None:
+    """1.1 writes dateLastModified as a date-time; a date alone is accepted (midnight UTC), and the
+    report says how many rows gave one and where the first is."""
+    if not staged.has("dateLastModified"):
+        return
+    row = conn.execute(
+        sql.SQL("SELECT count(*), min(line) FROM {} WHERE {} LIKE {}").format(
+            sql.Identifier(staged.table),
+            sql.SQL(staged.raw("dateLastModified")),
+            sql.Literal(DATE_SHAPE),
+        )
+    ).fetchone()
+    count, first = row if row is not None else (0, None)
+    if count:
+        rows = "1 row gives" if count == 1 else f"{count} rows give"
+        report.file(staged.file.filename).warnings.append(
+            f"dateLastModified: {rows} a date without a time (first: line {first}); "
+            "read as midnight UTC"
+        )
+
+
 def check_duplicates(conn: psycopg.Connection, staged: Staged) -> None:
     sourced_id = sql.SQL(staged.raw("sourcedId"))
     stage = sql.Identifier(staged.table)

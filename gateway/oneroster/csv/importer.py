@@ -163,6 +163,7 @@ def _validate(
     deferred: dict[str, Staged] = {}
     for item in staged.values():
         checks.check_values(conn, item)
+        checks.warn_date_only_stamps(conn, item, report)
         if checks.duplicates_left_to_key(conn, item):
             deferred[item.file.name] = item
         else:
