@@ -110,7 +110,9 @@ def live(pg_server_url, tmp_path_factory) -> Iterator[LiveGateway]:
     url = recreate_database(pg_server_url, "gateway_live_test")
     gateway = LiveGateway(url, tmp_path_factory.mktemp("live"))
     gateway.start()  # `serve` migrates on start
-    created = gateway.gateway("clients", "create", "--name", "live-test", "--json")
+    created = gateway.gateway(
+        "clients", "create", "--name", "live-test", "--all-organizations", "--json"
+    )
     assert created.returncode == 0, created.stderr
     gateway.credentials = json.loads(created.stdout)  # type: ignore[attr-defined]
     yield gateway
