@@ -23,10 +23,10 @@ $(BIN)/python:
 # Reinstall only when the packaging metadata changes, so re-running is fast.
 $(STAMP): pyproject.toml | $(BIN)/python
 	@if command -v uv >/dev/null 2>&1; then \
-		uv pip install --python $(BIN)/python -e '.[dev]'; \
+		uv pip install --python $(BIN)/python -e '.[dev,embedded]'; \
 	else \
 		$(BIN)/python -m pip install -q --upgrade pip && \
-		$(BIN)/python -m pip install -q -e '.[dev]'; \
+		$(BIN)/python -m pip install -q -e '.[dev,embedded]'; \
 	fi
 	@touch $(STAMP)
 

@@ -1,4 +1,4 @@
-"""Machine-readable contracts read from the repository's schemas/ directory.
+"""Machine-readable contracts read from the project's schemas/ directory (gateway.paths).
 
 OneRoster 1.1 entity JSON Schemas live in schemas/oneroster/; the Ed-Fi DS5 OpenAPI files in
 schemas/edfi/openapi/ (copied into the repository with their licence).
@@ -16,7 +16,8 @@ import jsonschema
 import yaml
 from referencing import Registry, Resource
 
-SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas"
+from gateway.paths import SCHEMAS_DIR
+
 ONEROSTER_DIR = SCHEMAS_DIR / "oneroster"
 EDFI_OPENAPI_DIRS = (SCHEMAS_DIR / "edfi" / "openapi",)
 _URN = "urn:oneroster-v1p1:"

@@ -58,8 +58,10 @@ def create_app(config: Config | dict | None = None, database: db.Database | None
     api = init_api(app)
     errors.init_app(app)
 
-    from gateway import audit, auth, docs, health
+    from gateway import audit, auth, docs, health, logs, metrics
 
+    logs.init_app(app)
+    metrics.init_app(app)
     audit.init_app(app)
 
     api.register_blueprint(health.blp)

@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from gateway import metrics
 from gateway.auth.context import current_client
 from gateway.db import Base, database, utcnow
 from gateway.errors import correlation_id
@@ -172,6 +173,11 @@ class Counters:
         with self._lock:
             self.written += written
             self.dropped += dropped
+        # the Prometheus series (summed over gunicorn workers): gateway_audit_rows_total
+        if written:
+            metrics.audit_rows("written", written)
+        if dropped:
+            metrics.audit_rows("dropped", dropped)
 
     def snapshot(self) -> dict[str, int]:
         with self._lock:

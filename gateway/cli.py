@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from typing import Any
 
@@ -13,6 +12,8 @@ from gateway.embedded import ConfigurationError, port_is_free
 from gateway.runtime import Runtime
 
 DEMO_CLIENT_NAME = "Demo client (gateway serve)"
+# what `gateway audit --since/--until` accept (a time without zone is UTC)
+TIME_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S"]
 
 
 def _app(config):
@@ -21,10 +22,26 @@ def _app(config):
     return create_app(config)
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("k12-gateway")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def cli() -> None:
-    """K-12 interoperability gateway: Ed-Fi DS5 API, OneRoster v1.1, professional profiles."""
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+@click.version_option(_version(), "--version", "-V", prog_name="gateway")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """K-12 interoperability gateway: Ed-Fi DS5 API, OneRoster v1.1, professional profiles.
+
+    Logs go to stderr: LOG_LEVEL (default INFO for serve, WARNING for other commands),
+    LOG_FORMAT=text|json."""
+    from gateway import logs
+
+    logs.configure("INFO" if ctx.invoked_subcommand == "serve" else "WARNING")
 
 
 @cli.command()
@@ -32,7 +49,7 @@ def migrate() -> None:
     """Apply database migrations to DATABASE_URL (or the embedded database)."""
     from gateway import migrate as migrations
 
-    with Runtime(serving=True) as config:
+    with Runtime(serving=True, migrated=False) as config:
         outcome = migrations.upgrade_and_grant(
             config.MIGRATION_DATABASE_URL or "", config.DATABASE_URL or ""
         )
@@ -72,7 +89,7 @@ def serve(host: str, port: int, workers: int | None, threads: int | None) -> Non
             f"port {port} on {host} is already in use; stop what uses it or choose another "
             "with --port (make run PORT=…)"
         )
-    runtime = Runtime(dynamodb=True, serving=True)
+    runtime = Runtime(dynamodb=True, serving=True, migrated=False)
     with runtime:
         run_server(runtime, host, port, workers, threads)
 
@@ -209,6 +226,58 @@ def clients_revoke(key: str) -> None:
     if not found:
         raise ConfigurationError(f"no client with key {key}")
     click.echo(f"revoked {key}")
+
+
+@clients.command("rotate")
+@click.argument("key")
+@click.option("--json", "as_json", is_flag=True, help='print {"key": …, "secret": …} only')
+def clients_rotate(key: str, as_json: bool) -> None:
+    """Issue a new secret for client KEY; the old secret and every token issued with it stop
+    working (a token cached in a worker lasts at most TOKEN_CACHE_SECONDS more)."""
+    from gateway.auth.clients import rotate_secret
+    from gateway.db import get_session
+
+    with Runtime() as config:
+        app = _app(config)
+        with app.app_context():
+            session = get_session()
+            secret = rotate_secret(session, key)
+            session.commit()
+    if secret is None:
+        raise ConfigurationError(f"no active client with key {key}")
+    if as_json:
+        click.echo(json.dumps({"key": key, "secret": secret}))
+        return
+    click.echo(f"key:    {key}\nsecret: {secret}")
+
+
+@cli.command()
+@click.option("--client", "client_key", help="client key")
+@click.option(
+    "--record", "record_id", help="Ed-Fi id, unique id (e.g. studentUniqueId) or sourcedId"
+)
+@click.option("--path", "path_prefix", help="path prefix, e.g. /data/v3/ed-fi/students")
+@click.option(
+    "--since", type=click.DateTime(TIME_FORMATS), help="from this time (UTC unless given)"
+)
+@click.option("--until", type=click.DateTime(TIME_FORMATS), help="before this time")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="at most this many rows")
+@click.option("--json", "as_json", is_flag=True, help="one JSON array")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV with a header row")
+def audit(client_key, record_id, path_prefix, since, until, limit, as_json, as_csv) -> None:
+    """Print the audit trail (who read or changed what, when), oldest first, filtered."""
+    from gateway.audit_trail import TrailFilter, read_trail, render, utc
+    from gateway.db import get_session
+
+    if as_json and as_csv:
+        raise click.UsageError("choose one of --json and --csv")
+    where = TrailFilter(client_key, record_id, path_prefix, utc(since), utc(until), limit)
+    with Runtime() as config:
+        app = _app(config)
+        with app.app_context():
+            rows = read_trail(get_session(), where)
+    click.echo(render(rows, "json" if as_json else "csv" if as_csv else "table"), nl=False)
+    click.echo(f"{len(rows)} row(s)", err=True)
 
 
 @cli.command()

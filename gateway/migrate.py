@@ -27,6 +27,41 @@ def downgrade(url: str | None = None, *, connection: Connection | None = None, t
     command.downgrade(alembic_config(url, connection), to)
 
 
+def revisions(url: str) -> tuple[set[str], set[str]]:
+    """(the database's current revisions, the latest revisions this gateway ships)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine
+
+    heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            current = set(MigrationContext.configure(conn).get_current_heads())
+    finally:
+        engine.dispose()
+    return current, heads
+
+
+def require_current(url: str) -> None:
+    """Commands other than `gateway migrate` (and `serve`) never migrate behind the operator's
+    back: a database that is not at the latest revision is reported as a configuration error."""
+    from gateway.embedded import ConfigurationError
+
+    current, heads = revisions(url)
+    if current == heads:
+        return
+    if not current:
+        state = "has no gateway schema"
+    elif current - heads and not heads - current:
+        state = f"is at revision {', '.join(sorted(current))}, newer than this gateway knows"
+    else:
+        state = f"is at revision {', '.join(sorted(current))}, not the latest"
+    raise ConfigurationError(
+        f"the database {state} ({', '.join(sorted(heads))}): run `gateway migrate` first."
+    )
+
+
 def grant_serving(owner_url: str, serving_url: str):
     """After the migrations: the serving role of `serving_url` gets what it needs (gateway.dbroles);
     None when both URLs name the same user (no separate serving role configured)."""

@@ -59,11 +59,16 @@ class Runtime:
     It exports the resolved settings to the environment so that server workers see them too.
     """
 
-    def __init__(self, *, dynamodb: bool = False, serving: bool = False) -> None:
+    def __init__(
+        self, *, dynamodb: bool = False, serving: bool = False, migrated: bool = True
+    ) -> None:
         """`serving` (serve, migrate): DATABASE_URL is the serving role's, MIGRATION_DATABASE_URL
-        the owner's. Otherwise (operator commands) both name the owner's."""
+        the owner's. Otherwise (operator commands) both name the owner's. `migrated`: the command
+        needs the database at the latest revision (else it stops with exit 2, pointing at
+        `gateway migrate`); only `migrate` and `serve` pass False."""
         self.want_dynamodb = dynamodb
         self.serving = serving
+        self.want_migrated = migrated
         self.config = Config()
         self.postgres: EmbeddedPostgres | None = None
         self.dynamo: EmbeddedDynamo | None = None
@@ -104,6 +109,10 @@ class Runtime:
             cfg.DATABASE_URL = cfg.MIGRATION_DATABASE_URL
         if self.postgres is not None:
             os.environ["DATABASE_URL"] = cfg.DATABASE_URL
+        if self.want_migrated:
+            from gateway.migrate import require_current
+
+            require_current(cfg.MIGRATION_DATABASE_URL or cfg.DATABASE_URL)
         if self.want_dynamodb and not cfg.DYNAMODB_ENDPOINT_URL and not aws_configured():
             os.environ.setdefault("AWS_ACCESS_KEY_ID", "embedded")
             os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "embedded")

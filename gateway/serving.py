@@ -9,13 +9,31 @@ import sys
 from pathlib import Path
 
 import click
+from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 
+from gateway import metrics
 from gateway.config import Config
 
 log = logging.getLogger(__name__)
 
 DEMO_CLIENT_FILE = "demo_client.json"
+
+
+class GunicornLogger(glogging.Logger):
+    """gunicorn's messages go through the gateway's logging (LOG_LEVEL, LOG_FORMAT); requests
+    are logged by the app (gateway.request) with client and correlation id, not an access log."""
+
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        for logger in (self.error_log, self.access_log):
+            logger.handlers.clear()
+            logger.propagate = True
+        self.error_log.setLevel(logging.NOTSET)
+
+
+def _child_exit(_server, worker) -> None:
+    metrics.worker_exited(worker.pid)
 
 
 class GunicornServer(BaseApplication):
@@ -116,6 +134,7 @@ def _show_demo_client(data_dir: Path, credentials: tuple[str, str] | None) -> li
 def serve(runtime, host: str, port: int, workers: int | None, threads: int | None) -> None:
     """Run under the caller's Runtime; a fresh embedded database gets the demo data set."""
     config = runtime.config
+    metrics.prepare_multiprocess()  # before the first metric exists, in the master and workers
     credentials = bootstrap(config, demo=runtime.postgres is not None)
     # Workers serve with DATABASE_URL only: the owner's URL is not handed down to them (neither
     # in the environment they read their configuration from nor in this process's memory they
@@ -149,7 +168,8 @@ def serve(runtime, host: str, port: int, workers: int | None, threads: int | Non
         "worker_class": "gthread",
         "timeout": 120,
         "graceful_timeout": 10,
-        "accesslog": "-",
-        "loglevel": "info",
+        "accesslog": None,
+        "logger_class": GunicornLogger,
+        "child_exit": _child_exit,
     }
     GunicornServer(options).run()

@@ -8,6 +8,8 @@ import hmac
 import json
 import secrets
 from functools import cache
+from pathlib import Path
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -17,12 +19,11 @@ from gateway.auth.context import ClientContext
 from gateway.auth.models import AccessToken, ApiClient
 from gateway.db import utcnow
 from gateway.normalize import nfc
-from gateway.paths import ROOT
 
 
 @cache
 def known_scopes() -> tuple[str, ...]:
-    data = json.loads((ROOT / "gateway" / "auth" / "scopes.json").read_text(encoding="utf-8"))
+    data = json.loads((Path(__file__).with_name("scopes.json")).read_text(encoding="utf-8"))
     return tuple(item["scope"] for item in data["scopes"])
 
 
@@ -111,12 +112,30 @@ def revoke_client(session: Session, key: str) -> bool:
     now = utcnow()
     client.active = False
     client.revoked_at = now
+    _revoke_tokens(session, client, now)
+    return True
+
+
+def rotate_secret(session: Session, key: str) -> str | None:
+    """Give an active client a new secret: the old one stops working (OAuth2 and OAuth 1.0a) and
+    every token issued with it is revoked. Returns the new secret, shown once (None: no such
+    active client)."""
+    client = find_active(session, key)
+    if client is None:
+        return None
+    client.secret_salt = secrets.token_hex(16)
+    secret = _derive_secret(_master_key(), client.key, client.secret_salt)
+    client.secret_hash = sha256_hex(secret)
+    _revoke_tokens(session, client, utcnow())
+    return secret
+
+
+def _revoke_tokens(session: Session, client: ApiClient, now: Any) -> None:
     session.execute(
         update(AccessToken)
         .where(AccessToken.client_id == client.id, AccessToken.revoked_at.is_(None))
         .values(revoked_at=now)
     )
-    return True
 
 
 def find_active(session: Session, key: str) -> ApiClient | None:

@@ -24,7 +24,6 @@ def load_interchange_command(directory: Path, namespaces: tuple[str, ...]) -> No
     Prints counts per resource and every rejected record with its reason. Exits 1 when any record
     was rejected (the accepted ones stay loaded), so scripts notice partial loads.
     """
-    from gateway import migrate
     from gateway.app import create_app
     from gateway.db import get_session
     from gateway.edfi.descriptors import descriptors_missing, load_descriptors
@@ -33,7 +32,6 @@ def load_interchange_command(directory: Path, namespaces: tuple[str, ...]) -> No
     from gateway.runtime import Runtime
 
     with Runtime() as config:
-        migrate.upgrade(config.DATABASE_URL)
         app = create_app(config)
         with app.app_context():
             session = get_session()

@@ -23,14 +23,12 @@ def verify_command(repair: bool) -> None:
     """Report drift between Ed-Fi records and their OneRoster projection, and between
     OneRoster-born records and their Ed-Fi projection; exit 1 on drift (or on what --repair
     could not fix)."""
-    from gateway import migrate
     from gateway.app import create_app
     from gateway.db import get_session
     from gateway.mapping.verify import check
     from gateway.runtime import Runtime
 
     with Runtime() as config:
-        migrate.upgrade(config.DATABASE_URL)
         app = create_app(config)
         with app.app_context():
             session = get_session()

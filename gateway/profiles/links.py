@@ -22,7 +22,6 @@ LINKED_USERS = text(
 )
 
 
-
 def linked_user_sourced_ids(session: Session, profile_ids: Iterable[str]) -> dict[str, str]:
     """profile_id -> sourcedId of its linked OneRoster user (the first, if several claim it)."""
     ids = sorted(set(profile_ids))

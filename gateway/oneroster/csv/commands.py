@@ -17,13 +17,11 @@ from gateway.oneroster.csv.report import ACTIONS, ImportReport
 
 @contextmanager
 def _app_context() -> Iterator[None]:
-    """The configured (or embedded) database, migrated, and an app context on it."""
-    from gateway import migrate
+    """The configured (or embedded) database, migrated (else exit 2), and an app context on it."""
     from gateway.app import create_app
     from gateway.runtime import Runtime
 
     with Runtime() as config:
-        migrate.upgrade(config.DATABASE_URL)  # at the latest revision this is a no-op
         app = create_app(config)
         with app.app_context():
             yield
