@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from gateway.auth.org_ids import ORG_TYPE_RESOURCES
 from gateway.edfi import documents, nested
 from gateway.edfi.definitions import Reference, Registry, Resource
 from gateway.errors import UnresolvedReference
@@ -236,6 +237,23 @@ class ReferenceChecks:
                     value,
                     f"The educationOrganizationId {value} already identifies an item of "
                     f"{other}; every education organization needs its own.",
+                )
+        # A OneRoster org is the education organization its identifier names
+        # (gateway.auth.org_ids): one of another kind, born in a CSV package, holds the id too.
+        held = self.session.execute(
+            sa.text(
+                "SELECT identifier, type FROM organizations "
+                "WHERE status = 'active' AND identifier = ANY(:names)"
+            ),
+            {"names": [str(i) for i in sorted(ids)]},
+        )
+        for identifier, org_type in held:
+            if ORG_TYPE_RESOURCES.get(org_type) != res.name:
+                value = int(identifier)
+                taken.setdefault(
+                    value,
+                    f"The educationOrganizationId {value} already identifies a OneRoster org "
+                    f"of type '{org_type}'; every education organization needs its own.",
                 )
         return taken
 

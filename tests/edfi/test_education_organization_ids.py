@@ -5,6 +5,8 @@ school taking an LEA's id would make every such reference, and its OneRoster org
 
 from __future__ import annotations
 
+from sqlalchemy import text
+
 from gateway.edfi.bulk import BulkUpsert
 from gateway.edfi.definitions import registry
 from tests.edfi.conftest import lea, school
@@ -46,3 +48,22 @@ def test_bulk_loads_reject_a_taken_id_and_keep_the_rest(edfi, district, db_sessi
     ]
     assert edfi.get("schools?schoolId=255902").get_json() == []
     assert len(edfi.get("schools?schoolId=255901555").get_json()) == 1
+
+
+def test_an_id_a_oneroster_org_of_another_kind_holds_is_refused(edfi, district, db_session):
+    """A district born in a CSV package holds 255977: an Ed-Fi school may not take it, while the
+    LEA it is stays writable (a OneRoster district is an Ed-Fi localEducationAgency)."""
+    district()
+    db_session.execute(
+        text(
+            "INSERT INTO organizations (sourced_id, name, type, identifier, status,"
+            " date_last_modified) VALUES ('csv-born-district', 'CSV ISD', 'district', '255977',"
+            " 'active', now())"
+        )
+    )
+    body = problem(
+        edfi.post("schools", school(255977, 255901)), 409, "data-conflict:non-unique-identity"
+    )
+    assert "OneRoster org of type 'district'" in body["detail"]
+    assert edfi.get("schools?schoolId=255977").get_json() == []
+    assert edfi.post("localEducationAgencies", lea(255977, "CSV ISD")).status_code in (200, 201)
