@@ -5,10 +5,10 @@
 Starts `gateway serve` (gunicorn, the embedded default with the demo district, in a temporary data
 directory) twice in the same run and drives the same mixed load against each:
 
-- **admission** — this release's defaults: `MAX_IN_FLIGHT` requests per process, a bounded wait
-  behind them, 429 + Retry-After beyond;
-- **queueing** — the earlier model: `MAX_IN_FLIGHT=0` and 4 threads per worker, so every request
-  waits its turn, however long that is.
+- **admission** — admission control on: `MAX_IN_FLIGHT=4` requests per process and 32 threads, a
+  bounded wait behind them, 429 + Retry-After beyond;
+- **queueing** — the default: `MAX_IN_FLIGHT=0` and 4 threads per worker, so every request waits
+  its turn, however long that is.
 
 Each client is a thread with its own keep-alive connection that reads OneRoster `/users?limit=100`
 and Ed-Fi `/students?limit=25` in turn, as fast as it is answered; a client told 429 waits the
@@ -93,7 +93,7 @@ def drive(port: int, bearer: str, clients: int, seconds: float) -> dict[str, flo
 
 
 MODES = {
-    "admission": {},
+    "admission": {"MAX_IN_FLIGHT": "4", "GATEWAY_THREADS": "32"},
     "queueing": {"MAX_IN_FLIGHT": "0", "GATEWAY_THREADS": "4"},
 }
 

@@ -39,10 +39,13 @@ class Server:
     def __init__(self, data_dir: str, env_extra: dict[str, str] | None = None, workers: int = 2):
         self.port = free_port()
         self.env = {**os.environ, "GATEWAY_DATA_DIR": data_dir, **(env_extra or {})}
+        # BENCH_SERVER_LOG=FILE keeps the server's output (appended), else it is discarded.
+        log = os.environ.get("BENCH_SERVER_LOG")
+        out = open(log, "ab") if log else subprocess.DEVNULL
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gateway", "serve", "--port", str(self.port),
              "--workers", str(workers)],
-            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=self.env, stdout=out, stderr=out,
             start_new_session=True, cwd=ROOT,
         )  # fmt: skip
         deadline = time.monotonic() + 300

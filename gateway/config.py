@@ -92,12 +92,13 @@ class Config:
         # Lease of a running CSV import job, renewed every quarter of it; expired = its worker died.
         self.CSV_IMPORT_LEASE_SECONDS = _int("CSV_IMPORT_LEASE_SECONDS", 120)
         self.GATEWAY_WORKERS = _int("GATEWAY_WORKERS", 2)
-        # Threads per worker outnumber the requests it runs at once (MAX_IN_FLIGHT), so that a
+        # With admission control on, give workers more threads than MAX_IN_FLIGHT, so that a
         # request waiting for a slot waits in the bounded admission queue, not unseen in gunicorn's.
-        self.GATEWAY_THREADS = _int("GATEWAY_THREADS", 32)
-        # Admission control per process (gateway/admission.py): requests run at once (0: no limit),
-        # requests that may wait for a slot, and how long; beyond that, 429 with Retry-After.
-        self.MAX_IN_FLIGHT = _int("MAX_IN_FLIGHT", 4)
+        self.GATEWAY_THREADS = _int("GATEWAY_THREADS", 4)
+        # Admission control per process (gateway/admission.py): requests run at once (0: off, the
+        # default until bench/overload.py shows it keeps throughput), requests that may wait for a
+        # slot, and how long; beyond that, 429 with Retry-After.
+        self.MAX_IN_FLIGHT = _int("MAX_IN_FLIGHT", 0)
         self.MAX_QUEUED = _int("MAX_QUEUED", 16)
         self.QUEUE_TIMEOUT_MS = _int("QUEUE_TIMEOUT_MS", 500)
         self.RETRY_AFTER_SECONDS = _int("RETRY_AFTER_SECONDS", 1)
