@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from gateway.edfi import documents
@@ -80,8 +81,11 @@ class EdFiReader:
         for n, (resource, fields) in enumerate(shape):
             res = self.registry.resources[resource]
             table = table_of(res)
+            # one array parameter per field, not one parameter per value: a bulk load's rebuild
+            # asks for tens of thousands of keys, past the protocol's 65,535 parameters
             conditions = [
-                table.c[res.columns[f].name].in_(sa.bindparam(f"q{n}_{f}", expanding=True))
+                _column(table, res, f)
+                == sa.func.any(sa.bindparam(f"q{n}_{f}", type_=ARRAY(_column(table, res, f).type)))
                 for f in fields
             ]
             if len(shape) == 1:
@@ -114,6 +118,10 @@ class EdFiReader:
             )
         ).mappings()
         return [documents.to_document(res, row) for row in rows]
+
+
+def _column(table: sa.Table, res: Resource, flat: str) -> sa.Column:
+    return table.c[res.columns[flat].name]
 
 
 def _typed(table: sa.Table, row: dict[str, Any]) -> dict[str, Any]:

@@ -36,3 +36,19 @@ def _all(reader: EdFiReader, resource: str, field: str) -> list[dict]:
     res = reader.registry.resources[resource]
     column = res.table.c[res.columns[field].name]
     return [{field: value} for value in reader.session.scalars(sa.select(column))]
+
+
+def test_a_bulk_rebuild_may_ask_for_more_keys_than_a_statement_has_parameters(
+    rostered, db_session
+):
+    """A 50,000-student bulk job's rebuild asked for each key as its own parameter and failed
+    past PostgreSQL's 65,535; the keys now travel as one array per field."""
+    reader = EdFiReader(db_session)
+    stored = [doc["studentUniqueId"] for doc in _all(reader, "students", "studentUniqueId")]
+    wanted = stored + [f"absent-{i}" for i in range(70_000)]
+    alone, together = reader.fetch_many(
+        [("students", {"studentUniqueId": wanted}), ("schools", {"schoolId": [SCHOOL_ID]})]
+    )
+    assert sorted(d["studentUniqueId"] for d in alone) == sorted(stored)
+    assert [s["schoolId"] for s in together] == [SCHOOL_ID]
+    assert len(reader.fetch("students", studentUniqueId=wanted)) == len(stored)
