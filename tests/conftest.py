@@ -196,6 +196,16 @@ def client(app, db_session):
 
 
 @pytest.fixture
+def sync_jobs(app):
+    """Import jobs (CSV and Ed-Fi bulk) run inside the request: a background thread could not
+    see the test's rolled-back transaction."""
+    previous = app.config.get("CSV_IMPORT_MODE")
+    app.config["CSV_IMPORT_MODE"] = "sync"
+    yield
+    app.config["CSV_IMPORT_MODE"] = previous
+
+
+@pytest.fixture
 def dynamodb(app):
     from gateway.extensions import make_dynamodb_resource
 

@@ -40,9 +40,7 @@ def execute(
     session: Session, job: CsvImportJob, path: Path, authorizer: Authorizer, progress: Any = None
 ) -> dict[str, Any]:
     """Run the job to its end and record how it ended; returns its report."""
-    job.status, job.started_at = "running", utcnow()
-    job.worker, job.lease_expires_at = lease.this_worker(), lease.lease_deadline()
-    session.commit()
+    jobs.start(session, job)
     try:
         with lease.held(database().engine, job.id):
             lease.mark_application(session, job.id)

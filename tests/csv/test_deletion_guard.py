@@ -12,7 +12,7 @@ from gateway.cli import cli
 from tests.csv.conftest import write_package
 from tests.csv.district import district
 from tests.csv.test_cli import fresh_db  # noqa: F401  (fixture)
-from tests.csv.test_routes import IMPORT, _post, sync_jobs  # noqa: F401  (fixture)
+from tests.csv.test_routes import IMPORT, _post
 
 
 def _one_user_left() -> dict:
@@ -55,7 +55,7 @@ def test_a_dry_run_says_the_import_would_be_held(tmp_path, do_import):
     assert "3 of 4" in report.message
 
 
-def test_http_jobs_are_held_allowed_and_listed(tmp_path, client, auth_headers, sync_jobs):  # noqa: F811
+def test_http_jobs_are_held_allowed_and_listed(tmp_path, client, auth_headers, sync_jobs):
     headers = auth_headers(scopes=[IMPORT])
     first = _post(client, headers, write_package(tmp_path, district())).get_json()
     held = _post(client, headers, write_package(tmp_path, _one_user_left())).get_json()

@@ -5,23 +5,11 @@ from __future__ import annotations
 import io
 import zipfile
 
-import pytest
-
 from tests.csv.conftest import write_package
 from tests.csv.district import district
 
 IMPORT = "oneroster.csv.import"
 EXPORT = "oneroster.csv.export"
-
-
-@pytest.fixture
-def sync_jobs(app):
-    # Jobs run inside the request here: a background thread could not see the test's
-    # rolled-back transaction.
-    previous = app.config.get("CSV_IMPORT_MODE")
-    app.config["CSV_IMPORT_MODE"] = "sync"
-    yield
-    app.config["CSV_IMPORT_MODE"] = previous
 
 
 def _post(client, headers, path, **form):

@@ -7,7 +7,6 @@ import io
 import json
 import zipfile
 
-import pytest
 from sqlalchemy import text
 
 from tests.edfi.conftest import enrollment, lea, school, student
@@ -25,15 +24,6 @@ LEA_XML = f"""<?xml version="1.0" encoding="UTF-8"?>
   </LocalEducationAgency>
 </InterchangeEducationOrganization>
 """
-
-
-@pytest.fixture
-def sync_jobs(app):
-    # Jobs run inside the request: a background thread could not see the test's transaction.
-    previous = app.config.get("CSV_IMPORT_MODE")
-    app.config["CSV_IMPORT_MODE"] = "sync"
-    yield
-    app.config["CSV_IMPORT_MODE"] = previous
 
 
 def ndjson(*docs) -> str:

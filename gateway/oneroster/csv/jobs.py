@@ -64,6 +64,13 @@ def create_job(
     return job
 
 
+def start(session: Session, job: CsvImportJob) -> None:
+    """Mark the job running in this worker, its lease renewed from now on (commits)."""
+    job.status, job.started_at = "running", utcnow()
+    job.worker, job.lease_expires_at = lease.this_worker(), lease.lease_deadline()
+    session.commit()
+
+
 def _finish(session: Session, job: CsvImportJob, report: ImportReport) -> None:
     job.status = report.status
     job.phase = "done"
@@ -82,9 +89,7 @@ def execute(
     progress=None,
     allow_deletions: bool = False,
 ) -> ImportReport:
-    job.status, job.started_at = "running", utcnow()
-    job.worker, job.lease_expires_at = lease.this_worker(), lease.lease_deadline()
-    session.commit()
+    start(session, job)
     try:
         with lease.held(database().engine, job.id):
             lease.mark_application(session, job.id)
