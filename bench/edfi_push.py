@@ -24,7 +24,7 @@ import time
 import uuid
 
 import psycopg
-from serve_common import Server, owner_url, percentile
+from serve_common import Server, in_threads, owner_url, percentile
 
 SCHOOL_ID = 255901001
 GRADE = "uri://ed-fi.org/GradeLevelDescriptor#Ninth grade"
@@ -55,20 +55,14 @@ def run_threads(n: int, seconds: float, work) -> dict[str, float]:
     latencies: list[float] = []
     failures = [0]
 
-    def body() -> None:
+    def body(_index: int) -> None:
         mine: list[float] = []
         failed = work(stop_at, mine.append)
         with lock:
             latencies.extend(mine)
             failures[0] += failed
 
-    threads = [threading.Thread(target=body) for _ in range(n)]
-    began = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.monotonic() - began
+    wall = in_threads(body, n)
     latencies.sort()
     return {
         "rps": len(latencies) / wall,

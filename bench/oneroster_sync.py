@@ -17,11 +17,10 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
-import threading
 import time
 
 import psycopg
-from serve_common import Server, owner_url
+from serve_common import Server, in_threads, owner_url
 
 COLLECTIONS = {"users": "users", "classes": "classes", "enrollments": "enrollments"}
 PAGE = 5000
@@ -61,11 +60,7 @@ def api_sync(server: Server, bearer: str, counts: dict[str, int], readers: int) 
                 received[r] += len(json.loads(body)[name])
         conn.close()
 
-    threads = [threading.Thread(target=reader, args=(r,)) for r in range(readers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    in_threads(reader, readers)
     return sum(received)
 
 
@@ -100,11 +95,7 @@ def floor_sync(url: str, readers: int) -> int:
                     for data in copy:
                         received[r] += bytes(data).count(b"\n")
 
-    threads = [threading.Thread(target=reader, args=(r,)) for r in range(readers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    in_threads(reader, readers)
     return sum(received)
 
 

@@ -27,7 +27,7 @@ import tempfile
 import threading
 import time
 
-from serve_common import ROOT, Server, percentile
+from serve_common import ROOT, Server, in_threads, percentile
 
 PATHS = ("/ims/oneroster/v1p1/users?limit=100", "/data/v3/ed-fi/students?limit=25")
 
@@ -73,13 +73,7 @@ def drive(port: int, bearer: str, clients: int, seconds: float) -> dict[str, flo
             counts["shed"] += shed
             counts["failed"] += failed
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    began = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.monotonic() - began
+    wall = in_threads(client, clients)
     latencies.sort()
     total = counts["ok"] + counts["shed"] + counts["failed"]
 

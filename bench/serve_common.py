@@ -12,8 +12,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -102,6 +103,17 @@ def owner_url(data_dir: str) -> Iterator[str]:
         yield "postgresql://" + url.split("://", 1)[1]
     finally:
         server.stop()
+
+
+def in_threads(target: Callable[[int], object], n: int) -> float:
+    """Run target(0) … target(n - 1) in n threads at once; the wall seconds until all ended."""
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(n)]
+    began = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.monotonic() - began
 
 
 def percentile(sorted_values: list[float], p: float) -> float:
