@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import time
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -286,3 +287,19 @@ def audit_rows(app, owner_engine: Engine):
             return [dict(r) for r in found.mappings()]
 
     return rows
+
+
+def wait_until_healthy(proc, base: str, log: Path, seconds: float, poll: float = 0.3) -> None:
+    """Wait for a gateway started as `proc` to answer /health at `base`; fail with its log."""
+    import requests
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, log.read_text()[-3000:]
+        try:
+            if requests.get(f"{base}/health", timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(poll)
+    raise AssertionError("gateway did not start:\n" + log.read_text()[-3000:])

@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from gateway.embedded import free_port
-from tests.conftest import recreate_database
+from tests.conftest import recreate_database, wait_until_healthy
 from tests.profiles.factories import make_profile
 
 pytestmark = pytest.mark.slow
@@ -66,16 +66,7 @@ class LiveGateway:
                 stderr=log,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, self.log.read_text()[-3000:]
-            try:
-                if requests.get(f"{self.base}/health", timeout=2).status_code == 200:
-                    return
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.3)
-        raise AssertionError("gateway did not start:\n" + self.log.read_text()[-3000:])
+        wait_until_healthy(self.proc, self.base, self.log, 180)
 
     def kill_9(self) -> None:
         """SIGKILL to every process of the gateway: gunicorn master, workers, DynamoDB endpoint."""

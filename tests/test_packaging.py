@@ -11,7 +11,6 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +20,7 @@ import requests
 
 from gateway.embedded import free_port
 from gateway.paths import DATA_FOLDERS, PACKAGE_DIR
-from tests.conftest import recreate_database
+from tests.conftest import recreate_database, wait_until_healthy
 
 pytestmark = pytest.mark.slow
 
@@ -113,16 +112,7 @@ class Served:
             )
 
     def wait(self) -> None:
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, self.log.read_text()[-3000:]
-            try:
-                if requests.get(f"{self.base}/health", timeout=2).status_code == 200:
-                    return
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.5)
-        raise AssertionError(self.log.read_text()[-3000:])
+        wait_until_healthy(self.proc, self.base, self.log, 240, poll=0.5)
 
     def stop(self) -> None:
         self.proc.terminate()  # the master stops its workers and the embedded servers
