@@ -164,13 +164,20 @@ def client_secret_for(session: Session, key: str) -> str | None:
     return secret if hmac.compare_digest(client.secret_hash, sha256_hex(secret)) else None
 
 
-def context_for(client: ApiClient, scopes: list[str] | None = None) -> ClientContext:
+def context_for(
+    client: ApiClient, scopes: list[str] | None = None, education_organization_id: str | None = None
+) -> ClientContext:
+    """The client as a request sees it; a token narrowed to one of its education organizations
+    reaches that one only."""
+    edorgs = tuple(client.education_organization_ids or ())
+    if education_organization_id is not None:
+        edorgs = tuple(e for e in edorgs if e == education_organization_id)
     return ClientContext(
         key=client.key,
         name=client.name,
-        education_organization_ids=tuple(client.education_organization_ids or ()),
+        education_organization_ids=edorgs,
         namespace_prefixes=tuple(client.namespace_prefixes or ()),
         scopes=frozenset(client.scopes if scopes is None else scopes),
         claim_set=client.claim_set,
-        all_organizations=client.all_organizations,
+        all_organizations=client.all_organizations and education_organization_id is None,
     )

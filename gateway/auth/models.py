@@ -46,6 +46,8 @@ class AccessToken(Base):
         BigInteger, ForeignKey("api_clients.id", ondelete="CASCADE"), index=True
     )
     scopes: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    # One of the client's education organizations the token is narrowed to (`scope=<id>`).
+    education_organization_id: Mapped[str | None] = mapped_column(String(64))
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -44,30 +44,63 @@ def _body() -> dict:
     return request.form.to_dict()
 
 
+class _MalformedBasic(Exception):
+    """An Authorization: Basic header that is not base64 of `key:secret`."""
+
+
 def _basic_credentials() -> tuple[str, str] | None:
     header = request.headers.get("Authorization", "")
-    scheme, _, encoded = header.partition(" ")
+    scheme, _, encoded = header.strip().partition(" ")
     if scheme.lower() != "basic":
         return None
     try:
         decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
-        return ("", "")
-    key, _, secret = decoded.partition(":")
+        raise _MalformedBasic from None
+    key, colon, secret = decoded.partition(":")
+    if not colon:
+        raise _MalformedBasic
     # RFC 6749 §2.3.1: client id and secret are form-urlencoded before Basic encoding.
     return unquote(key), unquote(secret)
 
 
 def _authenticate(body: dict) -> tuple[ApiClient | None, str | None]:
-    basic = _basic_credentials()
+    """The client, or the error: "malformed" (a Basic header that cannot be read), "empty" (Basic
+    with an empty key or secret), "twice" (credentials in the header and the body),
+    "invalid_client"."""
+    try:
+        basic = _basic_credentials()
+    except _MalformedBasic:
+        return None, "malformed"
     in_body = "client_id" in body or "client_secret" in body
     if basic is not None and in_body:
-        return None, "invalid_request"
+        return None, "twice"
+    if basic is not None and not (basic[0] and basic[1]):
+        return None, "empty"
     key, secret = basic if basic is not None else (body.get("client_id"), body.get("client_secret"))
     if not key or not secret or not isinstance(key, str) or not isinstance(secret, str):
         return None, "invalid_client"
     client = clients.verify_credentials(get_session(), key, secret)
     return client, None if client else "invalid_client"
+
+
+def _authentication_error(error: str | None):
+    """As the Ed-Fi ODS/API 7.3 answers each failed client authentication."""
+    if error == "twice":
+        return _oauth_error("invalid_request", _CREDENTIALS_TWICE, 400)
+    if error == "malformed":
+        return _oauth_error(
+            "invalid_request", "The Authorization header is not valid Basic credentials.", 400
+        )
+    if error == "empty":
+        return _oauth_error("invalid_request", "The client key and secret are required.", 401)
+    return _oauth_error("invalid_client", "Client authentication failed.", 401)
+
+
+_NOT_ASSOCIATED = (
+    "The client is not explicitly associated with the EducationOrganizationId specified in the "
+    "requested 'scope'."
+)
 
 
 @blp.route("/token", methods=["POST"], strict_slashes=False)
@@ -86,14 +119,22 @@ def token():
             "unsupported_grant_type", "Only the client_credentials grant is supported.", 400
         )
     client, error = _authenticate(body)
-    if error == "invalid_request":
-        return _oauth_error("invalid_request", _CREDENTIALS_TWICE, 400)
     if client is None:
-        return _oauth_error("invalid_client", "Client authentication failed.", 401)
+        return _authentication_error(error)
     requested = body.get("scope")
     if requested is not None and not isinstance(requested, str):
         return _oauth_error("invalid_request", "scope must be a space-separated string.", 400)
-    scopes = requested.split() if requested else list(client.scopes)
+    words = requested.split() if requested else []
+    # A number is an education organization the token is narrowed to (ODS/API 7.3); it must be
+    # one the client lists, not one it reaches through them.
+    edorgs = [w for w in words if w.isascii() and w.isdigit()]
+    if len(edorgs) > 1:
+        return _oauth_error(
+            "invalid_scope", "Only one EducationOrganizationId may be requested in 'scope'.", 400
+        )
+    if edorgs and edorgs[0] not in (client.education_organization_ids or ()):
+        return _oauth_error("invalid_scope", _NOT_ASSOCIATED, 400)
+    scopes = [w for w in words if w not in edorgs] or list(client.scopes)
     outside = [s for s in scopes if s not in client.scopes]
     if outside:
         return _oauth_error(
@@ -101,11 +142,14 @@ def token():
         )
     session = get_session()
     expires_in = current_app.config["TOKEN_EXPIRES_IN"]
-    access_token = tokens.issue_token(session, client, scopes, expires_in)
+    access_token = tokens.issue_token(
+        session, client, scopes, expires_in, edorgs[0] if edorgs else None
+    )
     session.commit()
     answer = {"access_token": access_token, "expires_in": expires_in, "token_type": "bearer"}
-    if requested:
-        answer["scope"] = " ".join(scopes)
+    if words:
+        # what was asked for and granted: the named scopes, then the organization
+        answer["scope"] = " ".join([w for w in words if w not in edorgs] + edorgs)
     response = jsonify(answer)
     response.headers.update(_NO_STORE)
     return response
@@ -174,10 +218,8 @@ def revoke():
     """
     body = _body()
     client, error = _authenticate(body)
-    if error == "invalid_request":
-        return _oauth_error(error, _CREDENTIALS_TWICE, 400)
     if client is None:
-        return _oauth_error("invalid_client", "Client authentication failed.", 401)
+        return _authentication_error(error)
     value = body.get("token")
     if not isinstance(value, str) or not value:
         return _oauth_error("invalid_request", "token is required.", 400)

@@ -15,7 +15,15 @@ from gateway.auth.models import AccessToken, ApiClient
 from gateway.db import utcnow
 
 
-def issue_token(session: Session, client: ApiClient, scopes: list[str], expires_in: int) -> str:
+def issue_token(
+    session: Session,
+    client: ApiClient,
+    scopes: list[str],
+    expires_in: int,
+    education_organization_id: str | None = None,
+) -> str:
+    """A new token for `client` holding `scopes`; with `education_organization_id` (one the client
+    lists) it reaches that organization only."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
     session.add(
@@ -23,6 +31,7 @@ def issue_token(session: Session, client: ApiClient, scopes: list[str], expires_
             token_hash=sha256_hex(token),
             client_id=client.id,
             scopes=scopes,
+            education_organization_id=education_organization_id,
             issued_at=now,
             expires_at=now + timedelta(seconds=expires_in),
         )
@@ -46,7 +55,7 @@ def lookup(session: Session, token: str) -> tuple[ClientContext, AccessToken] | 
     if row is None:
         return None
     access, client = row
-    return context_for(client, access.scopes), access
+    return context_for(client, access.scopes, access.education_organization_id), access
 
 
 def revoke_token(session: Session, token: str, client_id: int) -> None:

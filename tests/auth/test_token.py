@@ -111,16 +111,6 @@ def test_oauth_errors(client, make_api_client, data, auth, status, error):
         assert "WWW-Authenticate" in r.headers
 
 
-def test_malformed_basic_header_is_invalid_client(client):
-    r = client.post(
-        "/oauth/token",
-        data={"grant_type": "client_credentials"},
-        headers={"Authorization": "Basic !!!not-base64"},
-    )
-    assert r.status_code == 401
-    assert r.get_json()["error"] == "invalid_client"
-
-
 def test_token_info_describes_the_client(client, make_api_client):
     key, secret = make_api_client(
         name="Grand Bend SIS", edorgs=["255901"], scopes=["edfi.read"], namespace="uri://gb.edu"
@@ -173,3 +163,80 @@ def test_revoked_token_and_revoked_client(app, client, db_session, make_api_clie
         "/oauth/token", data={"grant_type": "client_credentials"}, headers=basic(key, secret)
     )
     assert r.status_code == 401
+
+
+# --- The token endpoint as the Ed-Fi ODS/API 7.3 answers it (its Postman suite's token scenarios).
+
+
+def _post_token(client, headers, **data):
+    return client.post(
+        "/oauth/token", data={"grant_type": "client_credentials", **data}, headers=headers
+    )
+
+
+def test_empty_basic_credentials_are_an_invalid_request(client):
+    r = _post_token(client, basic("", ""))
+    assert r.status_code == 401
+    assert r.get_json()["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize("header", ["Basic Test Test", "Basic !!!not-base64", "Basic dGVzdA=="])
+def test_malformed_basic_header_is_an_invalid_request(client, header):
+    """Not base64, or base64 of something without the key:secret colon."""
+    r = _post_token(client, {"Authorization": header})
+    assert r.status_code == 400
+    assert r.get_json()["error"] == "invalid_request"
+
+
+def test_another_authorization_scheme_is_an_invalid_client(client):
+    r = _post_token(client, {"Authorization": "Test Test"})
+    assert r.status_code == 401
+    assert r.get_json()["error"] == "invalid_client"
+
+
+def test_scope_of_an_education_organization_narrows_the_token(client, make_api_client):
+    key, secret = make_api_client(edorgs=["255901", "255902"], scopes=["edfi.read"])
+    r = _post_token(client, basic(key, secret), scope="255901")
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["scope"] == "255901"
+    info = client.post("/oauth/token_info", json={"token": r.get_json()["access_token"]})
+    assert info.get_json()["education_organizations"] == [{"education_organization_id": "255901"}]
+    # the client's named scopes stay with the narrowed token
+    assert info.get_json()["scopes"] == ["edfi.read"]
+    # a token without the scope keeps both
+    plain = _post_token(client, basic(key, secret)).get_json()["access_token"]
+    info = client.post("/oauth/token_info", json={"token": plain}).get_json()
+    assert {e["education_organization_id"] for e in info["education_organizations"]} == {
+        "255901",
+        "255902",
+    }
+
+
+@pytest.mark.parametrize(
+    ("edorgs", "scope"),
+    [
+        (["255901"], "343"),
+        # a descendant is not explicitly associated with the client
+        (["255901"], "255901001"),
+        # a client reaching every organization has none explicitly
+        ([], "255901"),
+    ],
+)
+def test_scope_of_an_education_organization_the_client_lacks_is_an_invalid_scope(
+    client, make_api_client, edorgs, scope
+):
+    key, secret = make_api_client(edorgs=edorgs)
+    r = _post_token(client, basic(key, secret), scope=scope)
+    assert r.status_code == 400
+    assert r.get_json() == {
+        "error": "invalid_scope",
+        "error_description": "The client is not explicitly associated with the "
+        "EducationOrganizationId specified in the requested 'scope'.",
+    }
+
+
+def test_scope_of_two_education_organizations_is_an_invalid_scope(client, make_api_client):
+    key, secret = make_api_client(edorgs=["255901", "255902"])
+    r = _post_token(client, basic(key, secret), scope="255901 255902")
+    assert r.status_code == 400
+    assert r.get_json()["error"] == "invalid_scope"
