@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 from gateway.auth import clients, tokens
 from gateway.auth.models import ApiClient
 from gateway.db import get_session
+from gateway.edfi import claim_sets
 from gateway.errors import BadRequest, PayloadTooLarge, render_edfi_error
 
 blp = Blueprint("oauth", __name__, url_prefix="/oauth", description="OAuth 2.0 client credentials")
@@ -203,6 +204,8 @@ def token_info():
             "district_wide": ctx.unrestricted,
             "namespace_prefixes": list(ctx.namespace_prefixes),
             "claim_set": {"name": ctx.claim_set},
+            "resources": claim_sets.granted_resources(ctx.claim_set) if ctx.claim_set else [],
+            "services": claim_sets.granted_services(ctx.claim_set) if ctx.claim_set else [],
             "scopes": sorted(ctx.scopes),
             "exp": int(access.expires_at.timestamp()),
         }

@@ -116,3 +116,28 @@ def claim_name(res: Resource) -> str:
 
 def strategies(claim_set: str, res: Resource, action: str) -> tuple[str, ...] | None:
     return metadata().strategies(claim_set, claim_name(res), action)
+
+
+def granted_resources(claim_set: str) -> list[dict]:
+    """The served resources the claim set grants an action on, with the actions (as ODS token
+    info lists them)."""
+    from gateway.edfi.definitions import registry
+
+    out = []
+    for res in sorted(registry().resources.values(), key=lambda r: r.name):
+        operations = [a for a in ACTIONS if strategies(claim_set, res, a) is not None]
+        if operations:
+            out.append({"resource": f"/ed-fi/{res.name}", "operations": operations})
+    return out
+
+
+def granted_services(claim_set: str) -> list[dict]:
+    """The service claims (claims/services/…) the claim set grants, with the actions."""
+    prefix = CLAIM_PREFIX + "services/"
+    meta = metadata()
+    out = []
+    for name in sorted(n for n in meta.claims if n.startswith(prefix)):
+        operations = [a for a in ACTIONS if meta.strategies(claim_set, name, a) is not None]
+        if operations:
+            out.append({"service": name[len(prefix) :], "operations": operations})
+    return out

@@ -240,3 +240,41 @@ def test_scope_of_two_education_organizations_is_an_invalid_scope(client, make_a
     r = _post_token(client, basic(key, secret), scope="255901 255902")
     assert r.status_code == 400
     assert r.get_json()["error"] == "invalid_scope"
+
+
+def _token_info(client, key, secret) -> dict:
+    token = _post_token(client, basic(key, secret)).get_json()["access_token"]
+    return client.post("/oauth/token_info", json={"token": token}).get_json()
+
+
+def test_token_info_lists_the_resources_and_services_of_the_claim_set(client, make_api_client):
+    """The harness claim set "Token Introspection Test": Create and Read on the educationStandards
+    domain reach the resources below it; Update and Delete on one descriptor; the identity
+    service (what the ODS/API suite's token introspection scenario asserts)."""
+    from gateway.edfi.claim_sets import CLAIM_PREFIX, claim_name, metadata
+    from gateway.edfi.definitions import registry
+
+    key, secret = make_api_client(edorgs=["255901"], claim_set="Token Introspection Test")
+    info = _token_info(client, key, secret)
+    assert info["claim_set"] == {"name": "Token Introspection Test"}
+    standards = {
+        f"/ed-fi/{res.name}"
+        for res in registry().resources.values()
+        if metadata().claims[claim_name(res)].parent == CLAIM_PREFIX + "domains/educationStandards"
+    }
+    expected = {path: ["Create", "Read"] for path in standards}
+    expected["/ed-fi/stateAbbreviationDescriptors"] = ["Update", "Delete"]
+    assert {r["resource"]: r["operations"] for r in info["resources"]} == expected
+    assert info["services"] == [{"service": "identity", "operations": ["ReadChanges"]}]
+
+
+def test_token_info_resources_follow_the_claim_set(client, make_api_client):
+    sandbox = _token_info(client, *make_api_client(edorgs=["255901"], claim_set="Ed-Fi Sandbox"))
+    sis = _token_info(client, *make_api_client(edorgs=["255901"], claim_set="SIS Vendor"))
+    ops = {
+        n: {r["resource"]: r["operations"] for r in i["resources"]}
+        for n, i in (("sandbox", sandbox), ("sis", sis))
+    }
+    assert ops["sandbox"]["/ed-fi/schools"][:4] == ["Create", "Read", "Update", "Delete"]
+    assert ops["sis"]["/ed-fi/schools"] == ["Read"]
+    assert ops["sandbox"]["/ed-fi/students"][:4] == ["Create", "Read", "Update", "Delete"]
