@@ -137,6 +137,25 @@ def descriptor_value(value: Any, descriptor: str | None, path: str, problems: Pr
     return value
 
 
+_STEP = re.compile(r"\.([^.\[]+)|\[([0-9]+)\]")
+
+
+def replace_at(res: Resource, values: dict[str, Any], path: str, value: Any) -> None:
+    """Set the value `validate` returned for the JSON path of the body (e.g. `$.gradeLevels[0]
+    .gradeLevelDescriptor`, `$.studentReference.studentUniqueId`)."""
+    steps = [(m.group(1), m.group(2)) for m in _STEP.finditer(path, 1)]
+    first = steps[0][0]
+    prop = next(p for p in res.properties if p["name"] == first)
+    if prop["kind"] == "reference":  # a top-level reference's fields are flattened
+        values[next(f["flat"] for f in prop["fields"] if f["name"] == steps[1][0])] = value
+        return
+    node: Any = values
+    for key, index in steps[:-1]:
+        node = node[int(index)] if index is not None else node[key]
+    key, index = steps[-1]
+    node[int(index) if index is not None else key] = value
+
+
 def canonical(body: dict, names: Any) -> dict:
     """The body with property names in the definition's letter case: the ODS/API reads JSON
     property names case-insensitively (`ContactUniqueId` is `contactUniqueId`)."""

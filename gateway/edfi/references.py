@@ -114,7 +114,10 @@ class ReferenceChecks:
         return cols
 
     # --- checks --------------------------------------------------------------------------------
-    def check_descriptors(self, problems: documents.Problems) -> None:
+    def check_descriptors(self, problems: documents.Problems) -> dict[str, str]:
+        """Every descriptor value the body names must exist. As in the ODS/API, a value matches
+        in any letter case; returns {JSON path: the descriptor's own URI} for those sent in
+        another case."""
         wanted: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
         for name, uri, path in problems.descriptors:
             namespace, sep, code = uri.partition("#")
@@ -127,20 +130,39 @@ class ReferenceChecks:
                 continue
             if not KNOWN_DESCRIPTORS.fresh((name, namespace, code)):
                 wanted.setdefault((name, namespace, code), []).append((uri, path))
+        d = self.registry.resources["gradeLevelDescriptors"].table
+        columns = (d.c.descriptor_name, d.c.namespace, d.c.code_value)
         if wanted:
-            d = self.registry.resources["gradeLevelDescriptors"].table
             rows = self.session.execute(
-                sa.select(d.c.descriptor_name, d.c.namespace, d.c.code_value).where(
-                    sa.tuple_(d.c.descriptor_name, d.c.namespace, d.c.code_value).in_(list(wanted))
-                )
+                sa.select(*columns).where(sa.tuple_(*columns).in_(list(wanted)))
             )
             for row in rows:
                 wanted.pop(tuple(row), None)
                 KNOWN_DESCRIPTORS.remember(tuple(row))
+        canonical: dict[str, str] = {}
+        if wanted:  # the rest, in any letter case (the exact match above uses the unique index)
+            folded = {(n, ns.lower(), c.lower()): (n, ns, c) for n, ns, c in wanted}
+            lowered = (
+                d.c.descriptor_name,
+                sa.func.lower(d.c.namespace),
+                sa.func.lower(d.c.code_value),
+            )
+            rows = self.session.execute(
+                sa.select(*columns, *lowered)
+                .where(sa.tuple_(*lowered).in_(list(folded)))
+                .order_by(*columns)
+            )
+            for row in rows:
+                sent = folded.get(tuple(row[3:]))
+                if sent is None or sent not in wanted:
+                    continue
+                for _uri, path in wanted.pop(sent):
+                    canonical[path] = f"{row[1]}#{row[2]}"
         for (name, _ns, _code), uses in wanted.items():
             for uri, path in uses:
                 problems.add(path, f"{name} value '{uri}' does not exist.")
         problems.raise_if_any()
+        return canonical
 
     def check_references(self, res: Resource, values: dict[str, Any]) -> None:
         checks: list[tuple[Reference, dict[str, Any]]] = []

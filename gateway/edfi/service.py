@@ -225,7 +225,8 @@ class ResourceService(ReferenceChecks):
         problems = documents.Problems()
         values = documents.validate(res, body, problems)
         # descriptors are checked too before any problem is reported: the ODS/API names them all
-        self.check_descriptors(problems)
+        for path, uri in self.check_descriptors(problems).items():
+            documents.replace_at(res, values, path, uri)
         return values
 
     def _row_values(self, res: Resource, values: dict[str, Any]) -> dict[str, Any]:
