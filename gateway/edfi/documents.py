@@ -156,6 +156,10 @@ def replace_at(res: Resource, values: dict[str, Any], path: str, value: Any) -> 
     node[int(index) if index is not None else key] = value
 
 
+def _plain_text(spec: dict) -> bool:
+    return spec.get("type") == "string" and spec.get("format") not in ("date", "date-time")
+
+
 def canonical(body: dict, names: Any) -> dict:
     """The body with property names in the definition's letter case: the ODS/API reads JSON
     property names case-insensitively (`ContactUniqueId` is `contactUniqueId`)."""
@@ -250,6 +254,8 @@ def validate(res: Resource, body: Any, problems: Problems) -> dict[str, Any]:
         name, kind = prop["name"], prop["kind"]
         path = f"$.{name}"
         value = body.get(name)
+        if value == "" and kind == "scalar" and name not in res.required and _plain_text(prop):
+            value = None  # the ODS/API takes an optional string sent empty as not sent
         if value is None or (kind == "collection" and value == [] and name in res.required):
             if name in res.required:
                 problems.add(path, f"{name} is required.")
