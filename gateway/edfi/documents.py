@@ -156,6 +156,24 @@ def replace_at(res: Resource, values: dict[str, Any], path: str, value: Any) -> 
     node[int(index) if index is not None else key] = value
 
 
+def title(name: str) -> str:
+    """A property name as the ODS/API's messages spell it (`city` → `City`)."""
+    return name[:1].upper() + name[1:]
+
+
+def identifying_value(
+    value: Any, spec: dict, path: str, problems: Problems, top_level: bool = False
+) -> None:
+    """The ODS/API's rules for a value that identifies its record or collection item: no
+    leading or trailing spaces; a record's identifying number is not the default 0."""
+    if not spec.get("identity") or value is None:
+        return
+    if isinstance(value, str) and value != value.strip():
+        problems.add(path, f"{title(spec['name'])} cannot contain leading or trailing spaces.")
+    elif top_level and spec.get("type") == "integer" and value == 0:
+        problems.add(path, f"{title(spec['name'])} value must be different than 0.")
+
+
 def _plain_text(spec: dict) -> bool:
     return spec.get("type") == "string" and spec.get("format") not in ("date", "date-time")
 
@@ -186,11 +204,12 @@ def _shape(shape: dict, body: Any, path: str, problems: Problems) -> Any:
         p = f"{path}.{name}"
         if value is None:
             if name in shape["required"]:
-                problems.add(p, f"{name} is required.")
+                problems.add(p, f"{title(name)} is required.")
             continue
         kind = prop["kind"]
         if kind == "scalar":
             v = scalar_value(value, prop, p, problems)
+            identifying_value(v, prop, p, problems)
             out[name] = coerce(value, prop) if v is not None else None
         elif kind == "descriptor":
             out[name] = descriptor_value(value, prop.get("descriptor"), p, problems)
@@ -220,11 +239,15 @@ def _reference_fields(prop: dict, value: Any, path: str, problems: Problems) -> 
         problems.add(path, f"{prop['name']} must be an object.")
         return None
     value = canonical(value, (f["name"] for f in prop["fields"]))
+    missing = [title(f["name"]) for f in prop["fields"] if value.get(f["name"]) is None]
+    if missing:  # the ODS/API's words
+        problems.add(
+            path, f"{title(prop['name'])} is missing the following properties: {', '.join(missing)}"
+        )
     out = {}
     for f in prop["fields"]:
         fp = f"{path}.{f['name']}"
         if value.get(f["name"]) is None:
-            problems.add(fp, f"{f['name']} is required.")
             continue
         if f.get("descriptor"):
             out[f["name"]] = descriptor_value(value[f["name"]], f["descriptor"], fp, problems)
@@ -258,16 +281,15 @@ def validate(res: Resource, body: Any, problems: Problems) -> dict[str, Any]:
             value = None  # the ODS/API takes an optional string sent empty as not sent
         if value is None or (kind == "collection" and value == [] and name in res.required):
             if name in res.required:
-                problems.add(path, f"{name} is required.")
+                problems.add(path, f"{title(name)} is required.")
             if kind in ("collection",):
                 values[name] = []
             continue
         if kind == "scalar" and value == "" and name in res.required:
-            problems.add(
-                path, f"{name[0].upper()}{name[1:]} is required and should not be left empty."
-            )
+            problems.add(path, f"{title(name)} is required and should not be left empty.")
         elif kind == "scalar":
             values[name] = scalar_value(value, prop, path, problems)
+            identifying_value(values[name], prop, path, problems, top_level=True)
         elif kind == "descriptor":
             values[name] = descriptor_value(value, prop.get("descriptor"), path, problems)
         elif kind == "collection":

@@ -297,3 +297,84 @@ def test_an_optional_string_sent_empty_is_accepted_as_absent(edfi):
     r = edfi.post("staffs", {**staff, "firstName": ""})
     assert r.status_code == 400
     assert "$.firstName" in r.get_json()["validationErrors"]
+
+
+def _errors(r) -> dict:
+    assert r.status_code == 400, r.get_json()
+    body = r.get_json()
+    assert body["type"] == "urn:ed-fi:api:bad-request:data-validation-failed"
+    return body["validationErrors"]
+
+
+ADDRESS = {
+    "addressTypeDescriptor": "uri://ed-fi.org/AddressTypeDescriptor#Home",
+    "city": "Grand Bend",
+    "postalCode": "78834",
+    "stateAbbreviationDescriptor": "uri://ed-fi.org/StateAbbreviationDescriptor#TX",
+    "streetNumberName": "980 Green New Boulevard",
+}
+
+
+def _seoa(**address) -> dict:
+    item = {k: v for k, v in {**ADDRESS, **address}.items() if v is not None}
+    return {
+        "educationOrganizationReference": {"educationOrganizationId": 255901},
+        "studentReference": {"studentUniqueId": "604824"},
+        "addresses": [item],
+    }
+
+
+def test_validation_messages_word_as_the_ods(edfi):
+    """The ODS/API suite's data validation scenarios: property names capitalized, a partial
+    reference named with the properties it lacks, no spaces around identifying values, no
+    default value for an identifying number."""
+    course_offering = {
+        "schoolReference": {"schoolId": 255901001},
+        "sessionReference": {
+            "schoolId": 255901001,
+            "schoolYear": 2022,
+            "sessionName": "2021-2022 Fall Semester",
+        },
+        "localCourseCode": "ALG-1",
+    }
+    assert _errors(edfi.post("courseOfferings", course_offering)) == {
+        "$.courseReference": ["CourseReference is required."]
+    }
+    assert _errors(edfi.post("studentEducationOrganizationAssociations", _seoa(city=None))) == {
+        "$.addresses[0].city": ["City is required."]
+    }
+    section = {
+        "sectionIdentifier": "S-1",
+        "courseOfferingReference": {"localCourseCode": "ALG-1", "sessionName": "Fall"},
+    }
+    assert _errors(edfi.post("sections", section))["$.courseOfferingReference"] == [
+        "CourseOfferingReference is missing the following properties: SchoolId, SchoolYear"
+    ]
+    spaced = _seoa(city="Somewhere ")
+    assert _errors(edfi.post("studentEducationOrganizationAssociations", spaced)) == {
+        "$.addresses[0].city": ["City cannot contain leading or trailing spaces."]
+    }
+    staff = {"staffUniqueId": " S1", "firstName": "Ann", "lastSurname": "Lee"}
+    assert _errors(edfi.post("staffs", staff)) == {
+        "$.staffUniqueId": ["StaffUniqueId cannot contain leading or trailing spaces."]
+    }
+    lea = {
+        "localEducationAgencyId": 0,
+        "nameOfInstitution": "LEA-100001",
+        "localEducationAgencyCategoryDescriptor": (
+            "uri://ed-fi.org/LocalEducationAgencyCategoryDescriptor#Independent"
+        ),
+        "categories": [
+            {
+                "educationOrganizationCategoryDescriptor": (
+                    "uri://ed-fi.org/EducationOrganizationCategoryDescriptor#Local Education Agency"
+                )
+            }
+        ],
+    }
+    assert _errors(edfi.post("localEducationAgencies", lea)) == {
+        "$.localEducationAgencyId": ["LocalEducationAgencyId value must be different than 0."]
+    }
+    # spaces inside a non-identifying value are the client's business
+    ok = edfi.post("studentEducationOrganizationAssociations", _seoa(nameOfCounty=" X "))
+    assert ok.status_code != 400 or "$.addresses[0].nameOfCounty" not in _errors(ok)
