@@ -69,7 +69,8 @@ def _read_outside(ctx: Context) -> None:
 
 @checks.add(
     "authorization",
-    "writing a descriptor outside the client's namespace → 403 security:authorization",
+    "writing a descriptor outside the client's namespace → 403 "
+    "security:authorization:namespace:access-denied:namespace-mismatch",
 )
 def _namespace(ctx: Context) -> None:
     body = {
@@ -81,4 +82,4 @@ def _namespace(ctx: Context) -> None:
     r = ctx.http.request("POST", resource("gradeLevelDescriptors"), json_body=body)
     if r.status_code in (200, 201) and r.headers.get("Location"):
         delete_later(ctx, "descriptor outside the namespace", ctx.http.url(r.headers["Location"]))
-    expect_problem(r, 403, "security:authorization")
+    expect_problem(r, 403, "security:authorization:namespace:access-denied:namespace-mismatch")

@@ -110,7 +110,7 @@ class BulkUpsert(ReferenceChecks):
             try:
                 auth.check_write(self.session, res, values, action, existing.get(key))
             except Forbidden as denied:
-                result.rejected.append((index, denied.message))
+                result.rejected.append((index, " ".join([denied.message, *(denied.errors or [])])))
             else:
                 kept.append((index, values, problems))
         return kept

@@ -26,11 +26,9 @@ from gateway.edfi.claim_sets import LEGACY_CLAIM_SET
 from gateway.edfi.definitions import Registry, Resource, edfi_schemas_dir
 from gateway.errors import Forbidden
 
-NO_ACCESS = (
-    "Access to the resource could not be authorized. The client is not related to an "
-    "education organization "
-    "associated with this item."
-)
+# The ODS/API 7.3's words for a refused record (its AuthorizationTests collection).
+NOT_AUTHORIZED = "Access to the requested data could not be authorized."
+NAMESPACE_MISMATCH = "security:authorization:namespace:access-denied:namespace-mismatch"
 
 NO_FURTHER = "NoFurtherAuthorizationRequired"
 NAMESPACE = "NamespaceBased"
@@ -69,8 +67,11 @@ class Authorizer:
         scope: OrgScope,
         namespace_prefixes: tuple[str, ...] = (),
         claim_set: str | None = None,
+        claimed: tuple[str, ...] = (),
     ):
         self.registry = registry
+        # the organizations the client lists (its reach adds their descendants): refusals name them
+        self.claimed = claimed
         self.scope = scope
         self.namespace_prefixes = tuple(p for p in namespace_prefixes if p)
         # the gateway's own writers (the OneRoster → Ed-Fi projection) act as clients always did
@@ -191,7 +192,7 @@ class Authorizer:
         if where is None:
             return
         if not session.scalar(sa.select(sa.exists().where(res.table.c.id == row_id, where))):
-            raise Forbidden(self._refusal(res, action))
+            raise self._refusal(res, action)
 
     def check_write(
         self,
@@ -207,12 +208,12 @@ class Authorizer:
         if plan.namespace:
             namespace = values.get("namespace") or ""
             if not any(namespace.startswith(p) for p in self.namespace_prefixes):
-                raise Forbidden(self._namespace_refusal(namespace))
+                raise self._namespace_refusal("proposed")
         if not self.unrestricted:
             # whatever the claim set allows, reach comes from the operator (gateway.auth.access)
             self._check_placement(session, res, values, stored_id)
         if plan.relationships and not self._values_related(session, res, values):
-            raise Forbidden(NO_ACCESS)
+            raise self.relationship_refusal(res)
 
     def _values_related(self, session, res: Resource, values: dict[str, Any]) -> bool:
         def source(flat: str) -> Any:
@@ -221,18 +222,54 @@ class Authorizer:
 
         return bool(session.scalar(sa.select(self._condition(res, source))))
 
-    def _refusal(self, res: Resource, action: str) -> str:
+    def _refusal(self, res: Resource, action: str) -> Forbidden:
         plan = self.plan(res, action)
         if plan.namespace and not plan.relationships:
-            return self._namespace_refusal(None)
-        return NO_ACCESS
+            return self._namespace_refusal("existing")
+        return self.relationship_refusal(res)
 
-    def _namespace_refusal(self, namespace: str | None) -> str:
-        prefixes = ", ".join(f"'{p}'" for p in self.namespace_prefixes) or "none"
-        about = f"the '{namespace}' namespace" if namespace is not None else "the item"
-        return (
-            f"Access to {about} could not be authorized based on the caller's NamespacePrefix "
-            f"claims: {prefixes}."
+    def relationship_refusal(self, res: Resource, subject: str | None = None) -> Forbidden:
+        """A record not related to the client's organizations, as the ODS/API words it: naming
+        the value that relates a record of the resource to an organization (`subject`, else the
+        resource's own), with a hint at the associations that would relate it."""
+        rule = rules().get(res.name, {})
+        paths = rule.get("via", [])
+        if subject is None and rule.get("edorg"):
+            subject = rule["edorg"]
+        elif subject is None and paths:
+            subject = next(iter(paths[0][0]["on"]))
+        detail = NOT_AUTHORIZED
+        names = [
+            " and ".join(
+                f"'{self.registry.resources[hop['resource']].entity}'" for hop in path[::-1]
+            )
+            for path in paths
+        ]
+        if len(names) == 1 and len(paths[0]) == 1:
+            detail += f" You may need to create a corresponding {names[0]} item."
+        elif names:
+            detail += f" You may need to create corresponding {' or '.join(names)} items."
+        if subject is None:
+            return Forbidden(detail)
+        ids = list(self.claimed) or [str(i) for i in self._ids()]
+        shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
+        claims = "claim" if len(ids) == 1 else "claims"
+        return Forbidden(
+            detail,
+            errors=[
+                "No relationships have been established between the caller's education "
+                f"organization id {claims} ({shown}) and the resource item's "
+                f"'{subject[:1].upper()}{subject[1:]}' value."
+            ],
+        )
+
+    def _namespace_refusal(self, which: str) -> Forbidden:
+        """`which`: the "proposed" namespace of a write, or the "existing" one of a record."""
+        prefixes = ", ".join(f"'{p}'" for p in self.namespace_prefixes)
+        return Forbidden(
+            f"{NOT_AUTHORIZED} The {which} 'Namespace' value of the data does not start with any "
+            f"of the caller's associated namespace prefixes ({prefixes}).",
+            code=NAMESPACE_MISMATCH,
         )
 
     def _check_placement(
@@ -258,10 +295,10 @@ class Authorizer:
                         )
                     )
                 ):
-                    raise Forbidden(NO_ACCESS)
+                    raise self.relationship_refusal(res)
             if value is None or self.scope.covers_edfi(value):
                 continue
-            raise Forbidden(NO_ACCESS)
+            raise self.relationship_refusal(res, flat)
 
     def edorg_ids_of(self, session, res: Resource, row_id: Any) -> list[int]:
         """The organizations a stored record reaches now: kept with its tombstone for /deletes."""

@@ -24,9 +24,8 @@ from gateway.edfi import documents
 from gateway.edfi.definitions import Registry, Resource, tracked_changes
 from gateway.edfi.dependents import cascade_key_change, check_no_dependents
 from gateway.edfi.references import KNOWN_DESCRIPTORS, ReferenceChecks, base_conditions
-from gateway.edfi.security import NO_ACCESS, Authorizer
+from gateway.edfi.security import Authorizer
 from gateway.errors import (
-    Forbidden,
     KeyChangeNotSupported,
     NonUniqueIdentity,
     NotFound,
@@ -215,7 +214,7 @@ class ResourceService(ReferenceChecks):
             # Out of the client's reach the database shows no row: one that exists is refused
             # (403), as the application's own check refuses it, and a missing one is not found.
             self.load(res, row_id)
-            raise Forbidden(NO_ACCESS) from None
+            raise self.auth.relationship_refusal(res) from None
         self.auth.check_visible(self.session, res, row["id"])
         # Links name the referenced records' ids whether or not the client may read them (as
         # the application did before RLS), so they are looked up with the connection's own role.

@@ -58,7 +58,13 @@ def authorizer() -> Authorizer:
     if client is None:  # require_token ran first; this is a programming error, not a client's
         raise RuntimeError("authorizer() needs an authenticated request")
     scope = org_scope(get_session(), client)
-    return Authorizer(registry(), scope, client.namespace_prefixes, client.claim_set)
+    return Authorizer(
+        registry(),
+        scope,
+        client.namespace_prefixes,
+        client.claim_set,
+        client.education_organization_ids,
+    )
 
 
 EMPTY_BODY = "A non-empty request body is required."

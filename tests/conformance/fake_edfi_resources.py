@@ -208,7 +208,11 @@ class Resources:
             and not str(body.get("namespace", "")).startswith(NAMESPACE)
             and "descriptor_any_namespace" not in self.faults
         ):
-            return problem(403, "security:authorization", "Not the client's namespace.")
+            return problem(
+                403,
+                "security:authorization:namespace:access-denied:namespace-mismatch",
+                "Not the client's namespace.",
+            )
         for prop, (target, fields) in REFERENCES.items():
             if prop in body:
                 key = tuple(str(body[prop].get(f)) for f in fields)

@@ -140,7 +140,8 @@ def test_local_bugs_fail_exactly_their_checks(run_cli):
         "limit > 500 → 400 parameter-validation-failed",
         "/courses/deletes lists the deleted course with its key values",
         "GET / without a token: discovery document per the Discovery API",
-        "writing a descriptor outside the client's namespace → 403 security:authorization",
+        "writing a descriptor outside the client's namespace → 403 "
+        "security:authorization:namespace:access-denied:namespace-mismatch",
         "credentials in a JSON body → bearer token",
         "records of another organization are absent from collections",
         # the same bugs seen by the wire checks: a limit above 500, no tombstones, overlap

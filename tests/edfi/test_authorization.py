@@ -84,11 +84,11 @@ def test_descriptor_writes_are_namespace_based(edfi, descriptors_loaded, auth_he
     }
     assert mine.post("gradeLevelDescriptors", body).status_code == 201
     other = {**body, "namespace": "uri://ed-fi.org/GradeLevelDescriptor"}
-    problem(mine.post("gradeLevelDescriptors", other), 403, "security:authorization")
+    problem(mine.post("gradeLevelDescriptors", other), 403, NAMESPACE_MISMATCH)
     # A district-wide client without a namespace prefix reads descriptors but cannot write them.
     no_prefix = EdFi(edfi.client, auth_headers(name="no-namespace"))
     assert no_prefix.get("gradeLevelDescriptors").status_code == 200
-    problem(no_prefix.post("gradeLevelDescriptors", other), 403, "security:authorization")
+    problem(no_prefix.post("gradeLevelDescriptors", other), 403, NAMESPACE_MISMATCH)
 
 
 def test_tokens_and_scopes(edfi, district, auth_headers):
@@ -148,3 +148,67 @@ def test_staff_sections_and_contacts_follow_their_relationships(two_leas):
     lea2.create("sessions", session_body(255902001))
     assert lea1.get("sessions").get_json() == []
     assert len(lea2.get("sessions").get_json()) == 1
+
+
+# --- refusals in the ODS/API 7.3's words (its AuthorizationTests collection) ---------------------
+
+NAMESPACE_MISMATCH = "security:authorization:namespace:access-denied:namespace-mismatch"
+
+
+def test_a_relationship_refusal_names_the_value_and_hints_at_the_missing_associations(two_leas):
+    ids, lea1, _ = two_leas
+    body = problem(lea1.get(f"students/{ids['s2']}"), 403, "security:authorization")
+    assert body["detail"] == (
+        "Access to the requested data could not be authorized. You may need to create a "
+        "corresponding 'StudentSchoolAssociation' item."
+    )
+    assert body["errors"] == [
+        "No relationships have been established between the caller's education organization id "
+        "claim (255901) and the resource item's 'StudentUniqueId' value."
+    ]
+    # created (people need no relationship to be created) but not yet related to the client
+    contact_id = lea1.create(
+        "contacts", {"contactUniqueId": "C9", "firstName": "Mo", "lastSurname": "Ng"}
+    )
+    changed = {"contactUniqueId": "C9", "firstName": "Mo", "lastSurname": "Ng2"}
+    body = problem(lea1.put("contacts", contact_id, changed), 403, "security:authorization")
+    assert body["detail"] == (
+        "Access to the requested data could not be authorized. You may need to create "
+        "corresponding 'StudentSchoolAssociation' and 'StudentContactAssociation' items."
+    )
+    assert body["errors"] == [
+        "No relationships have been established between the caller's education organization id "
+        "claim (255901) and the resource item's 'ContactUniqueId' value."
+    ]
+    moved = session_body(255902001)
+    body = problem(lea1.post("sessions", moved), 403, "security:authorization")
+    assert body["detail"] == "Access to the requested data could not be authorized."
+    assert body["errors"] == [
+        "No relationships have been established between the caller's education organization id "
+        "claim (255901) and the resource item's 'SchoolId' value."
+    ]
+
+
+def test_a_namespace_refusal_is_typed_and_worded_as_the_ods(edfi, descriptors_loaded, auth_headers):
+    mine = EdFi(
+        edfi.client, auth_headers(edorgs=("255901",), namespace="uri://grandbend.edu", name="ns")
+    )
+    body = {
+        "namespace": "uri://ed-fi.org/GradeLevelDescriptor",
+        "codeValue": "Not Stored Yet",
+        "shortDescription": "Not Stored Yet",
+    }
+    refused = problem(mine.post("gradeLevelDescriptors", body), 403, NAMESPACE_MISMATCH)
+    assert refused["detail"] == (
+        "Access to the requested data could not be authorized. The proposed 'Namespace' value of "
+        "the data does not start with any of the caller's associated namespace prefixes "
+        "('uri://grandbend.edu')."
+    )
+    assert "errors" not in refused
+    stored = edfi.get("gradeLevelDescriptors", query_string={"limit": 1}).get_json()[0]
+    refused = problem(mine.delete("gradeLevelDescriptors", stored["id"]), 403, NAMESPACE_MISMATCH)
+    assert refused["detail"] == (
+        "Access to the requested data could not be authorized. The existing 'Namespace' value of "
+        "the data does not start with any of the caller's associated namespace prefixes "
+        "('uri://grandbend.edu')."
+    )

@@ -154,7 +154,7 @@ def test_a_limited_client_is_authorized_record_by_record_like_the_api(
     assert job["status"] == "rejected"
     (refused,) = job["report"]["rejected"]
     assert refused["source"] == "studentSchoolAssociations.ndjson line 2"
-    assert "not related to an education organization" in refused["reason"]
+    assert "No relationships have been established" in refused["reason"]
     assert students_named(db_session, "L-1", "L-2") == []
 
     allowed = zipped({"studentSchoolAssociations.ndjson": ndjson(enrollment("L-1", 255902001)),
