@@ -10,6 +10,7 @@ projections built from them (the OneRoster side) follow.
 from __future__ import annotations
 
 import copy
+import re
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -24,7 +25,25 @@ from gateway.errors import DependentItemExists
 if TYPE_CHECKING:
     from gateway.edfi.service import ResourceService
 
-MESSAGE = "The requested action cannot be performed because this item is referenced by existing"
+MESSAGE = "The requested action cannot be performed because this item is referenced by an existing"
+
+
+def _singular(name: str) -> str:
+    for plural, single in (("ies", "y"), ("sses", "ss"), ("xes", "x"), ("ches", "ch"), ("s", "")):
+        if name.endswith(plural):
+            return name[: -len(plural)] + single
+    return name
+
+
+def dependent_message(dep: Resource, path: str) -> str:
+    """The ODS/API's words for a record used by `dep` at the JSON path `path` (a reference or a
+    descriptor, at the top level or inside collection items: then the item's entity is named,
+    the resource's entity followed by each collection's singular name)."""
+    collections = re.findall(r"\.([A-Za-z0-9]+)\[", path)
+    if not collections:
+        return f"{MESSAGE} '{dep.entity}' item."
+    item = dep.entity + "".join(_singular(c[:1].upper() + c[1:]) for c in collections)
+    return f"{MESSAGE} '{item}' item contained within an '{dep.entity}' resource item."
 
 
 def target_flats(ref: Reference, target: Resource) -> list[str]:
@@ -53,8 +72,7 @@ def check_no_dependents(svc: ResourceService, res: Resource, row: Any) -> None:
         where = (c == v for c, v in zip(dep_cols, key, strict=True))
         if session.scalar(sa.select(sa.exists().where(*where))):
             raise DependentItemExists(
-                f"{MESSAGE} {dep.entity} item(s).",
-                errors=[f"Used by {dep.entity} ({ref.path})."],
+                dependent_message(dep, ref.path), errors=[f"Used by {dep.entity} ({ref.path})."]
             )
     if reg.item_dependents_of(res):
         key_values = documents.key_values(res, row)
@@ -62,15 +80,15 @@ def check_no_dependents(svc: ResourceService, res: Resource, row: Any) -> None:
             condition = _item_condition(dep, ref, _item_key(ref, res, key_values))
             if session.scalar(sa.select(sa.exists().where(condition))):
                 raise DependentItemExists(
-                    f"{MESSAGE} {dep.entity} item(s).",
+                    dependent_message(dep, ref.path),
                     errors=[f"Used by {dep.entity} ({ref.path})."],
                 )
     if res.descriptor:
         used = descriptor_dependents(session, reg, res, row)
         if used:
-            entities = ", ".join(sorted({u.resource.entity for u in used}))
+            first = min(used, key=lambda u: (u.resource.entity, u.path))
             raise DependentItemExists(
-                f"{MESSAGE} {entities} item(s).",
+                dependent_message(first.resource, first.path),
                 errors=sorted({f"Used by {u.resource.entity} ({u.path})." for u in used}),
             )
 

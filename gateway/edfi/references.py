@@ -197,8 +197,9 @@ class ReferenceChecks:
                     ]
         missing.update(self.missing_item_references(res, values))
         if missing:
+            # the ODS/API's detail names the first; each reference's keys are in its error
             first = next(iter(missing.values()))[0]
-            raise UnresolvedReference(first, validation_errors=missing)
+            raise UnresolvedReference(first.split(" (", 1)[0] + ".", validation_errors=missing)
 
     def missing_item_references(self, res: Resource, values: dict[str, Any]) -> dict[str, list]:
         """References inside collection items, checked like top-level ones: one query per

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from gateway.edfi import documents, nested, security
 from gateway.edfi.definitions import Resource, registry
-from gateway.edfi.dependents import MESSAGE, _item_key, target_flats
+from gateway.edfi.dependents import _item_key, dependent_message, target_flats
 from gateway.mapping.edfi_bulk import link_resource_of, natural_key_sql, q
 from gateway.mapping.links import EDUCATION_ORGANIZATIONS, table_of
 
@@ -92,7 +92,7 @@ def _blocked(session: Session, res: Resource, ids: set[uuid.UUID]) -> dict[uuid.
             )
         ).all()
         for row_id in found:
-            out.setdefault(row_id, f"{MESSAGE} {dep.entity} item(s).")
+            out.setdefault(row_id, dependent_message(dep, ref.path))
     item_dependents = reg.item_dependents_of(res)
     if item_dependents:
         rows = session.execute(sa.select(table).where(table.c.id.in_(list(ids)))).mappings().all()
@@ -121,7 +121,7 @@ def _blocked(session: Session, res: Resource, ids: set[uuid.UUID]) -> dict[uuid.
                 },
             ).all()
             for row_id in found:
-                out.setdefault(row_id, f"{MESSAGE} {dep.entity} item(s).")
+                out.setdefault(row_id, dependent_message(dep, ref.path))
     return out
 
 

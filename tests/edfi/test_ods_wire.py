@@ -378,3 +378,43 @@ def test_validation_messages_word_as_the_ods(edfi):
     # spaces inside a non-identifying value are the client's business
     ok = edfi.post("studentEducationOrganizationAssociations", _seoa(nameOfCounty=" X "))
     assert ok.status_code != 400 or "$.addresses[0].nameOfCounty" not in _errors(ok)
+
+
+DEPENDED = "The requested action cannot be performed because this item is referenced by an existing"
+
+
+def test_dependent_items_are_named_as_the_ods(edfi, district):
+    ids = district()
+    edfi.create("students", student("720001"))
+    edfi.create("studentSchoolAssociations", enrollment("720001", 255901001))
+    student_id = edfi.get("students", query_string={"studentUniqueId": "720001"}).get_json()[0]
+    body = problem(
+        edfi.delete("students", student_id["id"]), 409, "data-conflict:dependent-item-exists"
+    )
+    assert body["detail"] == f"{DEPENDED} 'StudentSchoolAssociation' item."
+    # a descriptor used inside a collection item of a course
+    system = "uri://ed-fi.org/CourseIdentificationSystemDescriptor#LEA course code"
+    edfi.create(
+        "courses",
+        {
+            "courseCode": "ALG-1",
+            "courseTitle": "Algebra I",
+            "numberOfParts": 1,
+            "educationOrganizationReference": {"educationOrganizationId": 255901},
+            "identificationCodes": [
+                {"identificationCode": "ALG-1", "courseIdentificationSystemDescriptor": system}
+            ],
+        },
+    )
+    descriptor = edfi.get(
+        "courseIdentificationSystemDescriptors", query_string={"codeValue": "LEA course code"}
+    ).get_json()[0]
+    body = problem(
+        edfi.delete("courseIdentificationSystemDescriptors", descriptor["id"]),
+        409,
+        "data-conflict:dependent-item-exists",
+    )
+    assert body["detail"] == (
+        f"{DEPENDED} 'CourseIdentificationCode' item contained within an 'Course' resource item."
+    )
+    assert ids

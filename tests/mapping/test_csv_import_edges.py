@@ -189,7 +189,7 @@ def test_a_delta_deletes_dependents_first_and_tracks_the_deletes(tmp_path, do_im
             "user",
             "u-s2",
             "the Ed-Fi Student stays: The requested action cannot be performed because this "
-            "item is referenced by existing StudentEducationOrganizationAssociation item(s).",
+            "item is referenced by an existing 'StudentEducationOrganizationAssociation' item.",
         )
     ]
 
