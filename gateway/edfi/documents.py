@@ -98,6 +98,9 @@ def scalar_value(value: Any, spec: dict, path: str, problems: Problems) -> Any:
             problems.add(path, f"{name} must be at least {spec['minLength']} characters.")
         return value
     if t == "integer":
+        if isinstance(value, (float, str)):  # the ODS/API's (JSON reader's) words
+            problems.add(path, f"Input string '{value}' is not a valid integer.")
+            return None
         if isinstance(value, bool) or not isinstance(value, int):
             problems.add(path, f"{name} must be an integer.")
             return None

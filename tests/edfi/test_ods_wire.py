@@ -418,3 +418,15 @@ def test_dependent_items_are_named_as_the_ods(edfi, district):
         f"{DEPENDED} 'CourseIdentificationCode' item contained within an 'Course' resource item."
     )
     assert ids
+
+
+def test_a_number_with_a_fraction_where_an_integer_is_expected_is_worded_as_the_ods(edfi):
+    body = school(1, 255901)
+    body["schoolId"] = 225.756
+    assert _errors(edfi.post("schools", body))["$.schoolId"] == [
+        "Input string '225.756' is not a valid integer."
+    ]
+    body["schoolId"] = "twelve"
+    assert _errors(edfi.post("schools", body))["$.schoolId"] == [
+        "Input string 'twelve' is not a valid integer."
+    ]
