@@ -148,7 +148,9 @@ class Authorizer:
                 f"the {', '.join(unsupported)} authorization strategy of claim set "
                 f"'{self.claim_set}'."
             )
-        relationships = any(s.startswith(RELATIONSHIPS) for s in found)
+        # a record that names no education organization nor person (a finance dimension, a
+        # descriptor mapping) relates to no organization: relationships ask nothing of it
+        relationships = any(s.startswith(RELATIONSHIPS) for s in found) and res.name in rules()
         return Plan(relationships and not self.unrestricted, NAMESPACE in found)
 
     def unconditional(self, res: Resource, *actions: str) -> bool:
