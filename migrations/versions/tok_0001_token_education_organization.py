@@ -2,14 +2,14 @@
 token request, as the Ed-Fi ODS/API 7.3 allows): the token row keeps that organization.
 
 Revision ID: tok_0001
-Revises: orrest_0001
+Revises: rls_0003
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "tok_0001"
-down_revision = "orrest_0001"
+down_revision = "rls_0003"
 branch_labels = None
 depends_on = None
 
