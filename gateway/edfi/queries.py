@@ -283,7 +283,20 @@ class CollectionReader:
                 .subquery()
             )
         else:
-            entries = sa.select(t).where(*conditions).subquery()
+            # as the ODS/API: a record deleted and then stored again under the same natural key
+            # is not a delete to replicate
+            table = res.table
+            again = sa.exists().where(
+                *(
+                    table.c[res.columns[flat].name]
+                    == sa.cast(
+                        t.c.old_key_values[flat].astext, table.c[res.columns[flat].name].type
+                    )
+                    for flat in res.identity
+                ),
+                *([table.c.descriptor_name == res.entity] if res.descriptor else []),
+            )
+            entries = sa.select(t).where(*conditions, ~again).subquery()
         stmt = sa.select(entries).order_by(entries.c.change_version).offset(p.offset).limit(p.limit)
         out = []
         total = None

@@ -105,3 +105,22 @@ def test_update_raises_the_record_change_version(edfi, district):
         d["id"]
         for d in edfi.get("students", query_string={"minChangeVersion": mark + 1}).get_json()
     ] == [sid]
+
+
+def test_deletes_leave_out_a_record_deleted_and_created_again(edfi, district):
+    """As the ODS/API (its suite's "Full Delete/Recreate in Change Window"): a tombstone whose
+    natural key is stored again is not a delete to replicate."""
+    district()
+    edfi.create("students", student("710011"))
+    ssa = edfi.create("studentSchoolAssociations", enrollment("710011", 255901001))
+    gone = edfi.create("studentSchoolAssociations", enrollment("710011", 255901107))
+    mark = newest(edfi)
+    assert edfi.delete("studentSchoolAssociations", ssa).status_code == 204
+    assert edfi.delete("studentSchoolAssociations", gone).status_code == 204
+    edfi.create("studentSchoolAssociations", enrollment("710011", 255901001))
+    deletes = edfi.get(
+        "studentSchoolAssociations/deletes",
+        query_string={"minChangeVersion": mark + 1, "totalCount": "true"},
+    )
+    assert [d["id"] for d in deletes.get_json()] == [gone]
+    assert deletes.headers["Total-Count"] == "1"
