@@ -21,9 +21,9 @@ from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Session
 
 from gateway.auth.access import EVERY_ORGANIZATION, OrgScope
-from gateway.edfi import claim_sets
+from gateway.edfi import claim_sets, documents
 from gateway.edfi.claim_sets import LEGACY_CLAIM_SET
-from gateway.edfi.definitions import Registry, Resource, edfi_schemas_dir, registry
+from gateway.edfi.definitions import Registry, Resource, edfi_schemas_dir, registry, tracked_changes
 from gateway.errors import Forbidden
 
 # The ODS/API 7.3's words for a refused record (its AuthorizationTests collection).
@@ -345,8 +345,10 @@ class Authorizer:
             raise self.relationship_refusal(res, flat)
 
     def edorg_ids_of(self, session, res: Resource, row_id: Any) -> list[int]:
-        """The organizations a stored record reaches now: kept with its tombstone for /deletes."""
-        return edorg_ids_of(session, self.registry, res, {row_id}).get(row_id, [])
+        """The organizations a stored record reaches now, and those its deleted relationships
+        reached: kept with its tombstone for /deletes."""
+        now = edorg_ids_of(session, self.registry, res, {row_id}).get(row_id, [])
+        return sorted({*now, *_deleted_relationship_edorg_ids(session, res, row_id)})
 
 
 def edorg_ids_of(
@@ -389,6 +391,34 @@ def edorg_ids_of(
                 if value is not None:
                     found[row_id].add(int(value))
     return {row_id: sorted(values) for row_id, values in found.items()}
+
+
+def _deleted_relationship_edorg_ids(session: Session, res: Resource, row_id: Any) -> set[int]:
+    """The organizations a record reached through associations deleted before it (the tombstones
+    of the first hop of each of its rule's paths naming it), as the ODS/API authorizes deletes
+    through relationships "including deletes"."""
+    paths = rules().get(res.name, {}).get("via", [])
+    if not paths:
+        return set()
+    row = session.execute(sa.select(res.table).where(res.table.c.id == row_id)).mappings().first()
+    if row is None:
+        return set()
+    t = tracked_changes
+    found: set[int] = set()
+    for path in paths:
+        hop = path[0]
+        named = [
+            t.c.old_key_values[theirs].astext
+            == str(documents.json_value(row[res.columns[ours].name]))
+            for ours, theirs in hop["on"].items()
+        ]
+        for edorgs in session.scalars(
+            sa.select(t.c.edorg_ids).where(
+                t.c.resource == hop["resource"], t.c.kind == "delete", *named
+            )
+        ):
+            found.update(int(e) for e in edorgs or ())
+    return found
 
 
 def table_rules(

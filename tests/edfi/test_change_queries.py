@@ -124,3 +124,24 @@ def test_deletes_leave_out_a_record_deleted_and_created_again(edfi, district):
     )
     assert [d["id"] for d in deletes.get_json()] == [gone]
     assert deletes.headers["Total-Count"] == "1"
+
+
+def test_a_person_deleted_after_its_associations_stays_visible_to_their_organizations(
+    edfi, district, auth_headers
+):
+    """As the ODS/API's authorization of deletes (relationships "including deletes"): a client
+    of 255901 replicates the deletion of a student whose enrollment at its school was deleted
+    first; a client of 255902 does not see it."""
+    from tests.edfi.conftest import EdFi
+
+    district()
+    sid = edfi.create("students", student("710021"))
+    ssa = edfi.create("studentSchoolAssociations", enrollment("710021", 255901001))
+    mark = newest(edfi)
+    assert edfi.delete("studentSchoolAssociations", ssa).status_code == 204
+    assert edfi.delete("students", sid).status_code == 204
+    window = {"minChangeVersion": mark + 1}
+    lea1 = EdFi(edfi.client, auth_headers(edorgs=("255901",), name="lea1"))
+    lea2 = EdFi(edfi.client, auth_headers(edorgs=("255902",), name="lea2"))
+    assert [d["id"] for d in lea1.get("students/deletes", query_string=window).get_json()] == [sid]
+    assert lea2.get("students/deletes", query_string=window).get_json() == []
