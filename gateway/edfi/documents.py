@@ -267,6 +267,7 @@ def validate(res: Resource, body: Any, problems: Problems) -> dict[str, Any]:
     names = [p["name"] for p in res.properties]
     body = canonical(body, [*names, *SERVER_FIELDS, "id", res.descriptor_id_property or "id"])
     values: dict[str, Any] = {}
+    unified: dict[str, list[tuple[str, Any]]] = {}  # flat key field -> (JSON path, value) given
     known = {p["name"] for p in res.properties}
     for key in body:
         if (
@@ -305,14 +306,22 @@ def validate(res: Resource, body: Any, problems: Problems) -> dict[str, Any]:
                 if f["name"] not in fields:
                     continue
                 flat, v = f["flat"], fields[f["name"]]
-                # key unification: two references sharing a key field must agree on its value
-                if values.get(flat) is not None and v is not None and values[flat] != v:
-                    problems.add(
-                        f"{path}.{f['name']}",
-                        f"{f['name']} must match the value of {flat} given elsewhere.",
-                    )
-                elif v is not None:
+                if v is None:
+                    continue
+                # key unification: references sharing a key field must agree on its value
+                unified.setdefault(flat, []).append((f"{path}.{f['name']}", v))
+                if values.get(flat) is None:
                     values[flat] = v
+    for flat, given in unified.items():
+        distinct = list(dict.fromkeys(v for _p, v in given))
+        if len(distinct) > 1:  # the ODS/API's words, at every reference involved
+            shown = ", ".join(f"'{json_value(v)}'" for v in distinct)
+            for ref_path, _v in given:
+                problems.add(
+                    ref_path,
+                    f"All values supplied for '{flat}' must match. Review all references and "
+                    f"align the following conflicting values: {shown}",
+                )
     return values
 
 

@@ -290,9 +290,9 @@ class Authorizer:
             for path in paths
         ]
         if len(names) == 1 and len(paths[0]) == 1:
-            detail += f" You may need to create a corresponding {names[0]} item."
+            detail += f" Hint: You may need to create a corresponding {names[0]} item."
         elif names:
-            detail += f" You may need to create corresponding {' or '.join(names)} items."
+            detail += f" Hint: You may need to create corresponding {' or '.join(names)} items."
         if subject is None:
             return Forbidden(detail)
         ids = list(self.claimed) or [str(i) for i in self._ids()]

@@ -247,10 +247,12 @@ class ResourceService(ReferenceChecks):
     def upsert(self, res: Resource, body: Any) -> tuple[bool, uuid.UUID, str]:
         """POST: insert or replace on the natural key. Returns (created, id, etag)."""
         if isinstance(body, dict) and "id" in body:
-            raise ValidationFailed(
-                "Resource identifiers cannot be assigned by the client. "
-                "The 'id' property should not be "
-                "included in the request body.",
+            raise ValidationFailed(  # the ODS/API's words
+                "The request data was constructed incorrectly.",
+                errors=[
+                    "Resource identifiers cannot be assigned by the client. The 'id' property "
+                    "should not be included in the request body."
+                ],
                 validation_errors={"$.id": ["id must not be sent on POST."]},
             )
         values = self.prepare(res, body)

@@ -174,6 +174,8 @@ def write(res: Resource, tail: list[str]) -> Response:
         etag = service.replace(res, tail[0], sent, if_match)
         location = f"{request.host_url}data/v3/ed-fi/{res.name}/{tail[0]}"
         return Response(status=204, headers={"ETag": quoted(etag), "Location": location})
+    if malformed_id(tail):
+        raise ValidationFailed(VALIDATION_DETAIL, validation_errors=malformed_id(tail))
     service.delete(res, tail[0], if_match)
     return Response(status=204)
 

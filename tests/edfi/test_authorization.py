@@ -159,7 +159,7 @@ def test_a_relationship_refusal_names_the_value_and_hints_at_the_missing_associa
     ids, lea1, _ = two_leas
     body = problem(lea1.get(f"students/{ids['s2']}"), 403, "security:authorization")
     assert body["detail"] == (
-        "Access to the requested data could not be authorized. You may need to create a "
+        "Access to the requested data could not be authorized. Hint: You may need to create a "
         "corresponding 'StudentSchoolAssociation' item."
     )
     assert body["errors"] == [
@@ -173,7 +173,7 @@ def test_a_relationship_refusal_names_the_value_and_hints_at_the_missing_associa
     changed = {"contactUniqueId": "C9", "firstName": "Mo", "lastSurname": "Ng2"}
     body = problem(lea1.put("contacts", contact_id, changed), 403, "security:authorization")
     assert body["detail"] == (
-        "Access to the requested data could not be authorized. You may need to create "
+        "Access to the requested data could not be authorized. Hint: You may need to create "
         "corresponding 'StudentSchoolAssociation' and 'StudentContactAssociation' items."
     )
     assert body["errors"] == [

@@ -430,3 +430,64 @@ def test_a_number_with_a_fraction_where_an_integer_is_expected_is_worded_as_the_
     assert _errors(edfi.post("schools", body))["$.schoolId"] == [
         "Input string 'twelve' is not a valid integer."
     ]
+
+
+def test_more_refusals_word_as_the_ods(edfi, district):
+    """The ODS/API ResponseTests: an id in a POST body, a malformed id on DELETE, conflicting
+    values of a key two references share, and the hint of a relationship refusal."""
+    district()
+    body = {**student("720031"), "id": "0123456789abcdef0123456789abcdef"}
+    refused = problem(edfi.post("students", body), 400, "bad-request:data-validation-failed")
+    assert refused["detail"] == "The request data was constructed incorrectly."
+    assert refused["errors"] == [
+        "Resource identifiers cannot be assigned by the client. The 'id' property should not be "
+        "included in the request body."
+    ]
+    refused = problem(
+        edfi.client.delete(f"{DATA}/students/6e1-926d71634a549a3", headers=edfi.headers),
+        400,
+        "bad-request:data-validation-failed",
+    )
+    assert refused["validationErrors"] == {
+        "$.id": ["The value '6e1-926d71634a549a3' is not valid."]
+    }
+    grade = {
+        "gradingPeriodReference": {
+            "gradingPeriodDescriptor": "uri://ed-fi.org/GradingPeriodDescriptor#First Six Weeks",
+            "periodSequence": 1,
+            "schoolId": 777,
+            "schoolYear": 2011,
+            "gradingPeriodName": "Exam 1",
+        },
+        "studentSectionAssociationReference": {
+            "beginDate": "2010-08-23",
+            "localCourseCode": "ALG-1",
+            "schoolId": 888,
+            "schoolYear": 2011,
+            "sectionIdentifier": "S-1",
+            "sessionName": "Fall",
+            "studentUniqueId": "604822",
+        },
+        "gradeTypeDescriptor": "uri://ed-fi.org/GradeTypeDescriptor#Grading Period",
+    }
+    conflict = (
+        "All values supplied for 'schoolId' must match. Review all references and align the "
+        "following conflicting values: '777', '888'"
+    )
+    assert _errors(edfi.post("grades", grade)) == {
+        "$.gradingPeriodReference.schoolId": [conflict],
+        "$.studentSectionAssociationReference.schoolId": [conflict],
+    }
+
+
+def test_a_relationship_refusal_hint_is_prefixed_as_the_ods(edfi, district, auth_headers):
+    from tests.edfi.conftest import EdFi
+
+    district()
+    sid = edfi.create("students", student("720032"))
+    lea1 = EdFi(edfi.client, auth_headers(edorgs=("255901",), name="lea1"))
+    refused = problem(lea1.get(f"students/{sid}"), 403, "security:authorization")
+    assert refused["detail"] == (
+        "Access to the requested data could not be authorized. Hint: You may need to create a "
+        "corresponding 'StudentSchoolAssociation' item."
+    )
