@@ -92,10 +92,16 @@ def scalar_value(value: Any, spec: dict, path: str, problems: Problems) -> Any:
         if "\x00" in value:
             problems.add(path, f"{name} must not contain NUL characters.")
             return None
-        if "maxLength" in spec and len(value) > spec["maxLength"]:
-            problems.add(path, f"{name} must be at most {spec['maxLength']} characters.")
-        if spec.get("minLength") and len(value) < spec["minLength"]:
-            problems.add(path, f"{name} must be at least {spec['minLength']} characters.")
+        low, high = spec.get("minLength") or 0, spec.get("maxLength")
+        if (high is not None and len(value) > high) or len(value) < low:
+            # the ODS/API's words; a minimum of 1 it no longer states (DS 5.1 removed it)
+            if low > 1 and high is not None:
+                rule = f"must be between {low} and {high} characters in length."
+            elif high is not None and len(value) > high:
+                rule = f"must be at most {high} characters in length."
+            else:
+                rule = f"must be at least {low} characters in length."
+            problems.add(path, f"{title(name)} {rule}")
         return value
     if t == "integer":
         if isinstance(value, (float, str)):  # the ODS/API's (JSON reader's) words

@@ -94,8 +94,9 @@ def decode_token(token: str) -> tuple[uuid.UUID | None, uuid.UUID | None]:
             uuid.UUID(data["u"]) if data.get("u") else None,
         )
     except (ValueError, KeyError, TypeError, binascii.Error, json.JSONDecodeError):
-        raise ParameterValidationFailed(
-            "The pageToken is not valid.",
+        raise ParameterValidationFailed(  # the ODS/API's words
+            "The request construction was invalid.",
+            errors=["The page token provided was invalid."],
             validation_errors={"pageToken": ["pageToken is not a valid page token."]},
         ) from None
 

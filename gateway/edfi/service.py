@@ -329,9 +329,9 @@ class ResourceService(ReferenceChecks):
         new_key = {flat: documents.json_value(values.get(flat)) for flat in res.identity}
         key_changed = old_key != new_key
         if key_changed and not res.allow_key_changes:
-            raise KeyChangeNotSupported(
-                f"Key values for this resource ({', '.join(res.identity)}) cannot be changed. "
-                "Delete and recreate the resource item instead."
+            raise KeyChangeNotSupported(  # the ODS/API's words
+                f"Identifying values for the {res.entity} data cannot be changed. Delete and "
+                "recreate the item instead."
             )
         self.auth.check_write(self.session, res, values, "Update", row["id"])
         self.check_references(res, values)

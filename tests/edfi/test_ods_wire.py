@@ -491,3 +491,33 @@ def test_a_relationship_refusal_hint_is_prefixed_as_the_ods(edfi, district, auth
         "Access to the requested data could not be authorized. Hint: You may need to create a "
         "corresponding 'StudentSchoolAssociation' item."
     )
+
+
+def test_lengths_key_changes_and_page_tokens_word_as_the_ods(edfi, district):
+    ids = district()
+    too_long = _seoa(city="C" * 31)
+    assert _errors(edfi.post("studentEducationOrganizationAssociations", too_long)) == {
+        "$.addresses[0].city": ["City must be between 2 and 30 characters in length."]
+    }
+    staff = {"staffUniqueId": "S" * 33, "firstName": "Ann", "lastSurname": "Lee"}
+    assert _errors(edfi.post("staffs", staff)) == {
+        "$.staffUniqueId": ["StaffUniqueId must be at most 32 characters in length."]
+    }
+    sid = edfi.create("students", student("720041"))
+    refused = problem(
+        edfi.put("students", sid, student("720042")),
+        400,
+        "bad-request:data-validation-failed:key-change-not-supported",
+    )
+    assert refused["detail"] == (
+        "Identifying values for the Student data cannot be changed. Delete and recreate the item "
+        "instead."
+    )
+    refused = problem(
+        edfi.get("schools", query_string={"pageToken": "DefinitelyNotValid", "pageSize": 2}),
+        400,
+        "bad-request:parameter-validation-failed",
+    )
+    assert refused["detail"] == "The request construction was invalid."
+    assert refused["errors"] == ["The page token provided was invalid."]
+    assert ids
