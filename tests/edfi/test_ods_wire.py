@@ -521,3 +521,18 @@ def test_lengths_key_changes_and_page_tokens_word_as_the_ods(edfi, district):
     assert refused["detail"] == "The request construction was invalid."
     assert refused["errors"] == ["The page token provided was invalid."]
     assert ids
+
+
+def test_properties_the_resource_lacks_are_ignored_as_the_ods_ignores_them(edfi, district):
+    """The ODS/API suite's own setup sends them and expects 201: a School with an
+    academicSubjectDescriptor, an AcademicWeek with another Data Standard's property."""
+    district()
+    body = school(255901002, 255901, "Ignoring School")
+    body["academicSubjectDescriptor"] = "uri://ed-fi.org/AcademicSubjectDescriptor#Reading"
+    body["gradeLevels"][0]["notAProperty"] = True
+    school_id = edfi.create("schools", body)
+    stored = edfi.get(f"schools/{school_id}").get_json()
+    assert "academicSubjectDescriptor" not in stored
+    assert stored["gradeLevels"] == [
+        {"gradeLevelDescriptor": body["gradeLevels"][0]["gradeLevelDescriptor"]}
+    ]
