@@ -324,4 +324,6 @@ tracked_changes = sa.Table(
         "edorg_ids", JSONB
     ),  # organizations the record was reachable through, to authorize /deletes
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # the record's namespace, to authorize /deletes of namespace-based resources (tok_0002)
+    sa.Column("namespace", sa.String(255)),
 )

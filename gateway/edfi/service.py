@@ -398,6 +398,9 @@ class ResourceService(ReferenceChecks):
                 id=row["id"],
                 old_key_values=documents.key_values(res, row),
                 edorg_ids=edorgs,
+                namespace=row[res.columns["namespace"].name]
+                if "namespace" in res.columns
+                else None,
                 created_at=utcnow(),
             )
         )

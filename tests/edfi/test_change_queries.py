@@ -145,3 +145,38 @@ def test_a_person_deleted_after_its_associations_stays_visible_to_their_organiza
     lea2 = EdFi(edfi.client, auth_headers(edorgs=("255902",), name="lea2"))
     assert [d["id"] for d in lea1.get("students/deletes", query_string=window).get_json()] == [sid]
     assert lea2.get("students/deletes", query_string=window).get_json() == []
+
+
+def test_deletes_of_a_namespace_based_resource_follow_the_records_namespace(
+    edfi, descriptors_loaded, auth_headers
+):
+    """educationContents: keyed by contentIdentifier alone, authorized by namespace (Ed-Fi
+    Sandbox): each client replicates the deletions in its own namespace only (the ODS/API
+    suite's "Only returns 1 deleted item (even though another one with a different namespace
+    was deleted)")."""
+    from tests.edfi.conftest import EdFi
+
+    mine = EdFi(
+        edfi.client,
+        auth_headers(edorgs=("255901",), namespace="uri://ed-fi.org", claim_set="Ed-Fi Sandbox"),
+    )
+    other = EdFi(
+        edfi.client,
+        auth_headers(
+            edorgs=("255901",), namespace="uri://other.org", claim_set="Ed-Fi Sandbox", name="o"
+        ),
+    )
+    mark = newest(edfi)
+    ours = mine.create(
+        "educationContents", {"contentIdentifier": "EC-1", "namespace": "uri://ed-fi.org/EC"}
+    )
+    theirs = other.create(
+        "educationContents", {"contentIdentifier": "EC-2", "namespace": "uri://other.org/EC"}
+    )
+    assert mine.delete("educationContents", ours).status_code == 204
+    assert other.delete("educationContents", theirs).status_code == 204
+    window = {"minChangeVersion": mark + 1}
+    seen = mine.get("educationContents/deletes", query_string=window).get_json()
+    assert [(d["id"], d["keyValues"]) for d in seen] == [(ours, {"contentIdentifier": "EC-1"})]
+    seen = other.get("educationContents/deletes", query_string=window).get_json()
+    assert [d["id"] for d in seen] == [theirs]
