@@ -203,7 +203,8 @@ def _shape(shape: dict, body: Any, path: str, problems: Problems) -> Any:
         return None
     body = canonical(body, (p["name"] for p in shape["properties"]))
     out: dict[str, Any] = {}
-    # properties the object lacks are ignored, as the ODS/API's reader ignores them
+    # a property the object does not have is ignored, as the ODS/API ignores it (its own test
+    # suite posts schools with an academicSubjectDescriptor)
     for prop in shape["properties"]:
         name = prop["name"]
         value = body.get(name)
@@ -271,8 +272,7 @@ def validate(res: Resource, body: Any, problems: Problems) -> dict[str, Any]:
     body = canonical(body, [*names, *SERVER_FIELDS, "id", res.descriptor_id_property or "id"])
     values: dict[str, Any] = {}
     unified: dict[str, list[tuple[str, Any]]] = {}  # flat key field -> (JSON path, value) given
-    # properties the resource lacks are ignored, as the ODS/API's reader ignores them (its own
-    # suite sends a School an academicSubjectDescriptor and expects 201)
+    # properties the resource does not have are ignored, as the ODS/API ignores them
     for prop in res.properties:
         name, kind = prop["name"], prop["kind"]
         path = f"$.{name}"

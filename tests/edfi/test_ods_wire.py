@@ -523,16 +523,21 @@ def test_lengths_key_changes_and_page_tokens_word_as_the_ods(edfi, district):
     assert ids
 
 
-def test_properties_the_resource_lacks_are_ignored_as_the_ods_ignores_them(edfi, district):
-    """The ODS/API suite's own setup sends them and expects 201: a School with an
-    academicSubjectDescriptor, an AcademicWeek with another Data Standard's property."""
+def test_properties_the_resource_does_not_have_are_ignored(edfi, district):
+    """As the ODS/API: its own suite posts a school with an academicSubjectDescriptor and expects
+    201. What the resource does not define is neither stored nor echoed, at any depth."""
     district()
-    body = school(255901002, 255901, "Ignoring School")
-    body["academicSubjectDescriptor"] = "uri://ed-fi.org/AcademicSubjectDescriptor#Reading"
-    body["gradeLevels"][0]["notAProperty"] = True
-    school_id = edfi.create("schools", body)
-    stored = edfi.get(f"schools/{school_id}").get_json()
+    body = {
+        **school(255901777, 255901),
+        "academicSubjectDescriptor": "uri://ed-fi.org/AcademicSubjectDescriptor#Mathematics",
+        "gradeLevels": [
+            {"gradeLevelDescriptor": "uri://ed-fi.org/GradeLevelDescriptor#Ninth grade", "x": 1}
+        ],
+    }
+    created = edfi.post("schools", body)
+    assert created.status_code == 201, created.get_json()
+    [stored] = edfi.get("schools", query_string={"schoolId": 255901777}).get_json()
     assert "academicSubjectDescriptor" not in stored
     assert stored["gradeLevels"] == [
-        {"gradeLevelDescriptor": body["gradeLevels"][0]["gradeLevelDescriptor"]}
+        {"gradeLevelDescriptor": "uri://ed-fi.org/GradeLevelDescriptor#Ninth grade"}
     ]
