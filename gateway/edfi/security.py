@@ -296,7 +296,7 @@ class Authorizer:
         if subject is None:
             return Forbidden(detail)
         ids = list(self.claimed) or [str(i) for i in self._ids()]
-        shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
+        shown = (", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")) or "none"
         claims = "claim" if len(ids) == 1 else "claims"
         return Forbidden(
             detail,

@@ -212,3 +212,13 @@ def test_a_namespace_refusal_is_typed_and_worded_as_the_ods(edfi, descriptors_lo
         "the data does not start with any of the caller's associated namespace prefixes "
         "('uri://grandbend.edu')."
     )
+
+
+def test_a_client_of_no_organization_is_refused_naming_none(two_leas, auth_headers, edfi):
+    ids, _, _ = two_leas
+    nobody = EdFi(edfi.client, auth_headers(name="nobody", all_organizations=False))
+    body = problem(nobody.get(f"students/{ids['s1']}"), 403, "security:authorization")
+    assert body["errors"] == [
+        "No relationships have been established between the caller's education organization id "
+        "claims (none) and the resource item's 'StudentUniqueId' value."
+    ]
