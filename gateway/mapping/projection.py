@@ -99,6 +99,11 @@ def _frozen(key: dict[str, Any]) -> Key:
     return tuple(sorted(key.items()))
 
 
+def _entry_key(entry: dict[str, Any]) -> Key:
+    """A gradebook entry's key, from the entry or a reference to it."""
+    return _frozen({f: entry[f] for f in ("gradebookEntryIdentifier", "namespace")})
+
+
 class Projector(PeopleProjector):
     def __init__(self, session: Session) -> None:
         super().__init__(session)
@@ -311,7 +316,12 @@ class Projector(PeopleProjector):
         self._contacts(dirty.contacts)
         self._build("enrollment", "studentSectionAssociations", dirty, tor.student_enrollment)
         self._build("enrollment", "staffSectionAssociations", dirty, tor.staff_enrollment)
-        entries = self.fetch_keys("gradebookEntries", dirty.keyed["gradebookEntries"])
+        # OneRoster 1.1 requires a lineItem's class: an entry without a section stays Ed-Fi-only
+        entries = [
+            e
+            for e in self.fetch_keys("gradebookEntries", dirty.keyed["gradebookEntries"])
+            if e.get("sectionReference")
+        ]
         types = sorted(
             {e.get("gradebookEntryTypeDescriptor") for e in entries}, key=lambda t: t or ""
         )
@@ -319,7 +329,15 @@ class Projector(PeopleProjector):
         self._upsert(
             "lineItem", self.translate(lambda ref: [tor.line_item(e, ref) for e in entries])
         )
-        self._build("result", "studentGradebookEntries", dirty, tor.result)
+        results = self.fetch_keys("studentGradebookEntries", dirty.keyed["studentGradebookEntries"])
+        wanted = {_entry_key(r["gradebookEntryReference"]) for r in results}
+        placed = {
+            _entry_key(e)
+            for e in self.fetch_keys("gradebookEntries", wanted)
+            if e.get("sectionReference")
+        }
+        results = [r for r in results if _entry_key(r["gradebookEntryReference"]) in placed]
+        self._upsert("result", self.translate(lambda ref: [tor.result(r, ref) for r in results]))
 
     def _build(self, entity: str, resource: str, dirty: Dirty, fn: Callable[..., Any]) -> None:
         docs = self.fetch_keys(resource, dirty.keyed[resource])
