@@ -207,14 +207,30 @@ def document(resource: str, world: World) -> tuple[dict, list[str]]:
     return body, list(dict.fromkeys(refs))
 
 
-def updatable(resource: str) -> dict | None:
-    """A top-level non-key scalar or descriptor property the generated document carries."""
+def _changeable(prop: dict) -> bool:
+    if prop["kind"] == "descriptor":
+        return len(_descriptor_values_of(prop)) > 1
+    return prop["kind"] == "scalar"
+
+
+def updatable(resource: str) -> tuple[dict, dict | None] | None:
+    """A non-key value to change: a top-level scalar or descriptor (the property, None), else one
+    of the first item of a required collection (the collection, the item's property), else an
+    optional collection of plain values to add an item to (the collection, None); None when the
+    resource has nothing but its key (and references)."""
     defn = registry().resources[resource]
     for prop in defn.properties:
-        if prop["kind"] in ("scalar", "descriptor") and not prop.get("identity"):
-            if prop["kind"] == "descriptor" and len(_descriptor_values_of(prop)) < 2:
-                continue
-            return prop
+        if not prop.get("identity") and _changeable(prop):
+            return prop, None
+    for prop in defn.properties:
+        if prop["kind"] == "collection" and prop["name"] in defn.required:
+            item = prop["item"]
+            for inner in item["properties"]:
+                if inner["name"] in item.get("required", ()) and _changeable(inner):
+                    return prop, inner
+    for prop in defn.properties:  # an optional collection of plain values: one item added
+        if prop["kind"] == "collection" and all(map(_changeable, prop["item"]["properties"])):
+            return prop, None
     return None
 
 
@@ -223,14 +239,24 @@ def _descriptor_values_of(prop: dict) -> list[str]:
 
 
 def changed(resource: str, body: dict, world: World) -> tuple[dict, str] | None:
-    """The body with one non-key value changed, and that property's name (None: nothing to
-    change)."""
-    prop = updatable(resource)
-    if prop is None:
+    """The body with one non-key value changed, and the top-level property holding it (None:
+    nothing to change)."""
+    found = updatable(resource)
+    if found is None:
         return None
+    prop, inner = found
     out = copy.deepcopy(body)
-    out[prop["name"]] = world.value(prop["name"], prop, alternative=True)
-    assert out[prop["name"]] != body[prop["name"]], prop
+    if prop["kind"] == "collection" and inner is None:
+        item = prop["item"]
+        added = _build(
+            world, resource, item["properties"], set(item.get("required", ())), False, []
+        )
+        out[prop["name"]] = [added]
+    elif inner is None:
+        out[prop["name"]] = world.value(prop["name"], prop, alternative=True)
+    else:
+        out[prop["name"]][0][inner["name"]] = world.value(inner["name"], inner, alternative=True)
+    assert out[prop["name"]] != body.get(prop["name"]), prop
     return out, prop["name"]
 
 
