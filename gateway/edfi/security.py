@@ -57,6 +57,10 @@ def derive_rule(
     alone: namespace or no further authorization)."""
     names = elements["educationOrganizationIds"]
     edorgs = [f for f in res.identity if f in names]
+    # else one a role names (a program evaluation's programEducationOrganizationId)
+    edorgs = edorgs or [
+        f for f in res.identity if any(f.endswith(n[:1].upper() + n[1:]) for n in names)
+    ]
     if edorgs:
         return {"edorg": edorgs[0]}
     chains = [
@@ -148,7 +152,9 @@ class Authorizer:
                 f"the {', '.join(unsupported)} authorization strategy of claim set "
                 f"'{self.claim_set}'."
             )
-        relationships = any(s.startswith(RELATIONSHIPS) for s in found)
+        # a record that names no education organization nor person (a finance dimension, a
+        # descriptor mapping) relates to no organization: relationships ask nothing of it
+        relationships = any(s.startswith(RELATIONSHIPS) for s in found) and res.name in rules()
         return Plan(relationships and not self.unrestricted, NAMESPACE in found)
 
     def unconditional(self, res: Resource, *actions: str) -> bool:
