@@ -323,7 +323,5 @@ tracked_changes = sa.Table(
     sa.Column(
         "edorg_ids", JSONB
     ),  # organizations the record was reachable through, to authorize /deletes
-    # the record's namespace, to authorize /deletes by namespace (NULL: none, or in the key values)
-    sa.Column("namespace", sa.String(255)),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )

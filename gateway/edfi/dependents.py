@@ -118,7 +118,7 @@ def _rewrite_all(svc: ResourceService, dep: Resource, where: list, changes: dict
 def cascade_key_change(svc: ResourceService, res: Resource, old: dict, new: dict) -> None:
     """Key values (flat -> JSON value) of `res` changed from `old` to `new`: rewrite every record
     referencing the old ones, recursively where the reference is part of their own key."""
-    from gateway.edfi.service import WriteEvent, column_value, namespace_of
+    from gateway.edfi.service import WriteEvent, column_value
 
     session = svc.session
     for dep, ref in svc.registry.dependents_of(res):
@@ -137,7 +137,7 @@ def cascade_key_change(svc: ResourceService, res: Resource, old: dict, new: dict
             dep_old = {**dep_new, **old_part}
             key_changed = dep_old != dep_new
             if key_changed:
-                svc._record_key_change(dep, after["id"], dep_old, dep_new, namespace_of(dep, after))
+                svc._record_key_change(dep, after["id"], dep_old, dep_new)
                 cascade_key_change(svc, dep, dep_old, dep_new)
             svc._notify(
                 WriteEvent(

@@ -242,7 +242,7 @@ class CollectionReader:
         conditions += change_window(t.c.change_version, p)
         plan = self.auth.plan(res, "ReadChanges")
         if plan.namespace:
-            namespace = sa.func.coalesce(t.c.namespace, t.c.old_key_values["namespace"].astext)
+            namespace = t.c.old_key_values["namespace"].astext
             conditions.append(
                 sa.or_(
                     sa.false(),

@@ -349,7 +349,7 @@ class ResourceService(ReferenceChecks):
                 )
             )
             if key_changed:
-                self._record_key_change(res, row["id"], old_key, new_key, values.get("namespace"))
+                self._record_key_change(res, row["id"], old_key, new_key)
                 cascade_key_change(self, res, old_key, new_key)
             self._notify(
                 WriteEvent(res.name, "update", row["id"], values, old_key if key_changed else None)
@@ -365,9 +365,7 @@ class ResourceService(ReferenceChecks):
             raise ValidationFailed(VALUE_REJECTED) from None
         return str(cv)
 
-    def _record_key_change(
-        self, res: Resource, row_id: Any, old: dict, new: dict, namespace: str | None
-    ) -> None:
+    def _record_key_change(self, res: Resource, row_id: Any, old: dict, new: dict) -> None:
         self.session.execute(
             sa.insert(tracked_changes).values(
                 change_version=self._next_change_version(),
@@ -377,7 +375,6 @@ class ResourceService(ReferenceChecks):
                 old_key_values=old,
                 new_key_values=new,
                 edorg_ids=self.auth.edorg_ids_of(self.session, res, row_id),
-                namespace=namespace,
                 created_at=utcnow(),
             )
         )
@@ -399,7 +396,6 @@ class ResourceService(ReferenceChecks):
                 id=row["id"],
                 old_key_values=documents.key_values(res, row),
                 edorg_ids=edorgs,
-                namespace=namespace_of(res, row),
                 created_at=utcnow(),
             )
         )
@@ -407,11 +403,6 @@ class ResourceService(ReferenceChecks):
             WriteEvent(res.name, "delete", row["id"], None, documents.key_values(res, row))
         )
         self._commit()
-
-
-def namespace_of(res: Resource, row: Any) -> str | None:
-    """A stored row's namespace, kept with its tombstone and key changes (NamespaceBased)."""
-    return row.get(res.columns["namespace"].name) if "namespace" in res.columns else None
 
 
 def column_value(column: sa.Column, json_value: Any) -> Any:

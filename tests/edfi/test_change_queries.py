@@ -105,23 +105,3 @@ def test_update_raises_the_record_change_version(edfi, district):
         d["id"]
         for d in edfi.get("students", query_string={"minChangeVersion": mark + 1}).get_json()
     ] == [sid]
-
-
-def test_deletes_of_a_namespace_authorized_resource_keep_its_namespace(edfi, auth_headers):
-    """educationContents are authorized by namespace, which is not part of their key: /deletes
-    finds the tombstone's namespace all the same, for the clients of that namespace only."""
-    sandbox = "Ed-Fi Sandbox"
-    ours = edfi.with_headers(auth_headers(namespace="uri://ed-fi.org", claim_set=sandbox))
-    theirs = edfi.with_headers(
-        auth_headers(namespace="uri://other.example", claim_set=sandbox, name="o")
-    )
-    body = {
-        "contentIdentifier": "EC-1",
-        "namespace": "uri://ed-fi.org/Content",
-        "learningResourceMetadataURI": "https://example.org/ec-1",
-    }
-    id_ = ours.create("educationContents", body)
-    assert ours.delete("educationContents", id_).status_code == 204
-    deletes = ours.get("educationContents/deletes").get_json()
-    assert [(d["id"], d["keyValues"]) for d in deletes] == [(id_, {"contentIdentifier": "EC-1"})]
-    assert theirs.get("educationContents/deletes").get_json() == []
