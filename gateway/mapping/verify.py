@@ -24,11 +24,11 @@ from sqlalchemy.orm import Session
 from gateway.auth import org_ids
 from gateway.edfi.definitions import SYSTEM_COLUMNS, registry
 from gateway.mapping import store
-from gateway.mapping.from_oneroster import ORDER, project_import
-from gateway.mapping.from_oneroster import ORIGIN as EDFI_FROM_ONEROSTER
 from gateway.mapping.links import table_of
-from gateway.mapping.projection import Projector
-from gateway.mapping.reverse import OneRosterProjector, _projecting
+from gateway.mapping.origin import EDFI_FROM_ONEROSTER, projecting
+from gateway.mapping.to_edfi.bulk import ORDER, project_import
+from gateway.mapping.to_edfi.per_record import OneRosterProjector
+from gateway.mapping.to_oneroster.project import Projector
 
 ENTITIES = (
     "org",
@@ -175,7 +175,7 @@ def _check_edfi_side(session: Session, drift: Drift) -> None:
     project_import(session, _born_in_oneroster(session, ORDER, ROSTER_ORIGINS))
     gradebook = _born_in_oneroster(session, ("lineItem", "result"), GRADEBOOK_ORIGINS)
     reverse = OneRosterProjector(session)
-    with _projecting(session):
+    with projecting(session):
         reverse.line_items(gradebook["lineItem"])
         reverse.results(gradebook["result"])
     for name in resources:

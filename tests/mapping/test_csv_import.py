@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from gateway.mapping.projection import Projector
+from gateway.mapping.to_oneroster.project import Projector
 from tests.csv import conftest as csv_suite
 from tests.csv.conftest import write_package
 from tests.csv.district import district

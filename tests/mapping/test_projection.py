@@ -120,7 +120,7 @@ def test_gradebook(rostered, oneroster):
 def test_required_gradebook_fields_are_filled_when_edfi_leaves_them_out():
     """OneRoster requires lineItem.category, lineItem.resultValueMin and result.scoreDate; Ed-Fi
     makes gradebookEntryType and dateFulfilled optional (the Grand Bend sample has neither)."""
-    from gateway.mapping import to_oneroster as tor
+    from gateway.mapping.to_oneroster import translate as tor
 
     section = {
         "sectionIdentifier": "S1",

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from gateway.mapping import to_edfi, to_oneroster
+from gateway.mapping.to_edfi import translate as to_edfi
+from gateway.mapping.to_oneroster import translate as to_oneroster
 from tests.mapping.conftest import ED, LEA_ID, SCHOOL_ID, SECTION, bodies
 
 

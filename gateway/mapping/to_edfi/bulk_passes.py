@@ -1,4 +1,4 @@
-"""The OneRoster → Ed-Fi projection's Python passes and work tables (see from_oneroster).
+"""The OneRoster → Ed-Fi projection's Python passes and work tables (see bulk).
 
 Orgs, courses, classes and users (thousands to tens of thousands) are read in one streaming query
 per entity, their lookups joined in or read once, and translated by the pure functions of
@@ -18,10 +18,18 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from gateway.auth import org_ids
-from gateway.mapping import store, to_edfi
-from gateway.mapping.edfi_bulk import SOURCED_ID, Stage, copy_rows, driver, link_resource_of, q
-from gateway.mapping.edfi_deletes import delete_linked
-from gateway.mapping.reverse import record_of, record_reader
+from gateway.mapping import store
+from gateway.mapping.to_edfi import translate as to_edfi
+from gateway.mapping.to_edfi.bulk_deletes import delete_linked
+from gateway.mapping.to_edfi.bulk_writes import (
+    SOURCED_ID,
+    Stage,
+    copy_rows,
+    driver,
+    link_resource_of,
+    q,
+)
+from gateway.mapping.to_edfi.per_record import record_of, record_reader
 
 WANTED, SKIPPED, CLASS_SECTIONS = "mapping_wanted", "mapping_skipped", "mapping_class_sections"
 NO_BIRTH_DATE = "a student needs a birth date in Ed-Fi: OneRoster-only until demographics give one"

@@ -20,17 +20,12 @@ from sqlalchemy.orm import Session
 
 from gateway.edfi import documents
 from gateway.mapping import store
-from gateway.mapping import to_oneroster as tor
 from gateway.mapping.identifiers import canonical_key
 from gateway.mapping.links import Links, table_of
-from gateway.mapping.people import PeopleProjector
+from gateway.mapping.origin import EDFI_FROM_ONEROSTER, PROJECTING
+from gateway.mapping.to_oneroster import translate as tor
+from gateway.mapping.to_oneroster.people import PeopleProjector
 
-# The `origin` of Ed-Fi rows the OneRoster → Ed-Fi projection writes.
-EDFI_FROM_ONEROSTER = "oneroster"
-
-# session.info flag: set while the mapping layer itself writes Ed-Fi rows (OneRoster-born data),
-# so those writes are not projected back into OneRoster.
-PROJECTING = "gateway.mapping.projecting"
 # session.info list of Ed-Fi changes not projected yet (projected at commit)
 PENDING = "gateway.mapping.pending"
 
@@ -417,38 +412,3 @@ def _forget_pending(session: Session, previous_transaction: Any) -> None:
     # re-reading the Ed-Fi tables at commit makes its own stale change harmless
     if not previous_transaction.nested:
         session.info.pop(PENDING, None)
-
-
-# The CSV import's file names → the OneRoster entities the mapping projects into Ed-Fi.
-IMPORT_FILES = {
-    "orgs": "org",
-    "courses": "course",
-    "classes": "class",
-    "users": "user",
-    "demographics": "user",  # a student's demographics live on its Ed-Fi records
-    "enrollments": "enrollment",
-}
-
-
-def project_oneroster_import(session: Session, typed_tables: dict[str, str]) -> None:
-    """The CSV importer's hook (gateway/oneroster/csv/projection.py): every record an import wrote
-    (`kind` new, changed or delete) is projected into Ed-Fi in the import's transaction."""
-    import logging
-
-    from gateway.mapping import from_oneroster as project
-    from gateway.mapping.roster_passes import add_wanted, create_work_tables
-
-    create_work_tables(session)
-    named: set[str] = set()
-    for name, table in typed_tables.items():
-        entity = IMPORT_FILES.get(name)
-        if entity is not None:  # sourcedIds are unique within a file (the import checks it)
-            rows = f'SELECT sourced_id FROM "{table}" WHERE kind IS NOT NULL'  # noqa: S608
-            add_wanted(session, entity, rows, again=entity in named)
-            named.add(entity)
-    left_out = project.project_wanted(session)
-    log = logging.getLogger(__name__)
-    if left_out:
-        log.info("%d records not projected to Ed-Fi", left_out)
-    for entity, sourced_id, reason in project.skipped(session, 20):
-        log.info("not projected to Ed-Fi: %s %s: %s", entity, sourced_id, reason)

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from gateway.edfi import documents, nested, security
 from gateway.edfi.definitions import Resource, registry
 from gateway.edfi.dependents import MESSAGE, _item_key, target_flats
-from gateway.mapping.edfi_bulk import link_resource_of, natural_key_sql, q
 from gateway.mapping.links import EDUCATION_ORGANIZATIONS, table_of
+from gateway.mapping.to_edfi.bulk_writes import link_resource_of, natural_key_sql, q
 
 
 def delete_linked(

@@ -14,9 +14,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from gateway.mapping import store
-from gateway.mapping import to_oneroster as tor
 from gateway.mapping.links import Links
-from gateway.mapping.reading import EdFiReader
+from gateway.mapping.to_oneroster import translate as tor
+from gateway.mapping.to_oneroster.read_edfi import EdFiReader
 
 
 class PeopleProjector(EdFiReader):
