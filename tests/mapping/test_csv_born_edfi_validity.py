@@ -1,6 +1,7 @@
 """Ed-Fi validity of CSV-born records: every Ed-Fi document the gateway serves passes the Ed-Fi
 schema, so a client can GET it and PUT it back unchanged. A CSV-born student with no birth date
-(Ed-Fi requires one) stays OneRoster-only until its demographics give one."""
+(Ed-Fi requires one) stays OneRoster-only until its demographics give one; organizations, sessions
+and courses get the documented values of what Ed-Fi requires and OneRoster never carries."""
 
 from __future__ import annotations
 
@@ -12,8 +13,15 @@ from tests.csv.district import district
 
 do_import = csv_suite.do_import
 SERVER_FIELDS = ("id", "_etag", "_lastModifiedDate")
-# the people and their associations (CSV-born organizations, sessions and courses lack what Ed-Fi
-# requires of them and OneRoster never carries: not covered yet)
+# the rostering resources a CSV import writes, people and their associations
+ORGANIZATIONS = (
+    "localEducationAgencies",
+    "schools",
+    "sessions",
+    "courses",
+    "courseOfferings",
+    "sections",
+)
 RESOURCES = (
     "students",
     "studentSchoolAssociations",
@@ -54,6 +62,18 @@ def test_csv_born_people_served_by_edfi_pass_its_schema(tmp_path, do_import, edf
     ).all()
     assert students == ["604822"]  # 604823 has no birth date: OneRoster-only for now
     failures = [f for resource in RESOURCES for f in _round_trip(edfi, resource)]
+    assert failures == []
+
+
+def test_csv_born_organizations_sessions_and_courses_pass_its_schema(
+    tmp_path, do_import, edfi, db_session
+):
+    assert do_import(write_package(tmp_path, roster())).status == "applied"
+    counts = {
+        resource: len(edfi.get(resource).get_json()) for resource in ORGANIZATIONS
+    }  # every one of them reached Ed-Fi
+    assert all(counts.values()), counts
+    failures = [f for resource in ORGANIZATIONS for f in _round_trip(edfi, resource)]
     assert failures == []
 
 

@@ -19,7 +19,10 @@ def test_csv_import_projects_into_edfi(tmp_path, do_import, db_session):
     edfi = Projector(db_session)
     (school,) = edfi.fetch("schools", schoolId=[255901001])
     assert school["localEducationAgencyReference"] == {"localEducationAgencyId": 255901}
-    assert "gradeLevels" not in school or school["gradeLevels"] == []
+    # OneRoster orgs carry no grades; Ed-Fi requires a school's: the documented "not known" value
+    assert school["gradeLevels"] == [
+        {"gradeLevelDescriptor": "uri://ed-fi.org/GradeLevelDescriptor#No grade level"}
+    ]
     (student,) = edfi.fetch("students", studentUniqueId=["604822"])
     assert (student["firstName"], student["lastSurname"], student["birthDate"]) == (
         "דוד",

@@ -83,13 +83,19 @@ def test_organizations_round_trip():
                     + "EducationOrganizationCategoryDescriptor#Local Education Agency"
                 }
             ],
+            # Ed-Fi requires it, OneRoster does not say it: the documented "not known" value
+            "localEducationAgencyCategoryDescriptor": ED
+            + "LocalEducationAgencyCategoryDescriptor#Other local education agency",
         },
     )
     resource, doc = to_edfi.education_organization(school, lookup)
     assert resource == "schools"
     assert (doc["schoolId"], doc["nameOfInstitution"]) == (SCHOOL_ID, "Grand Bend High School")
     assert doc["localEducationAgencyReference"] == {"localEducationAgencyId": LEA_ID}
-    assert "gradeLevels" not in doc  # OneRoster orgs do not say which grades a school serves
+    # OneRoster orgs do not say which grades a school serves; Ed-Fi requires them
+    assert doc["gradeLevels"] == [
+        {"gradeLevelDescriptor": ED + "GradeLevelDescriptor#No grade level"}
+    ]
     assert to_edfi.education_organization({**school, "identifier": "GB-HS"}, lookup) is None
 
 
@@ -165,11 +171,20 @@ def test_session_course_class_enrollment_round_trip():
     # session born in OneRoster comes back as the generic Ed-Fi term.
     assert term["type"] == "term"
     assert session["termDescriptor"] == ED + "TermDescriptor#Other"
-    assert "totalInstructionalDays" not in session
+    assert session["totalInstructionalDays"] == 0  # OneRoster has no calendar: not known
     assert to_edfi.session({**term, "type": "schoolYear"}, SCHOOL_ID) is None
     course = to_edfi.course(records["course"][0], lookup)
     assert (course["courseCode"], course["courseTitle"]) == ("ALG-1", "Algebra I")
     assert course["offeredGradeLevels"] == d["courses"][0]["offeredGradeLevels"]
+    # what Ed-Fi requires of a course and OneRoster does not carry: its code as the LEA's, 1 part
+    assert course["identificationCodes"] == [
+        {
+            "courseIdentificationSystemDescriptor": ED
+            + "CourseIdentificationSystemDescriptor#LEA course code",
+            "identificationCode": "ALG-1",
+        }
+    ]
+    assert course["numberOfParts"] == 1
     offering, section = to_edfi.course_offering_and_section(records["class"][0], lookup)
     assert offering["courseReference"] == d["courseOfferings"][0]["courseReference"]
     assert offering["sessionReference"] == d["courseOfferings"][0]["sessionReference"]
