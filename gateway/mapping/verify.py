@@ -27,6 +27,7 @@ from gateway.mapping import store
 from gateway.mapping.links import table_of
 from gateway.mapping.origin import EDFI_FROM_ONEROSTER, projecting
 from gateway.mapping.to_edfi.bulk import ORDER, project_import
+from gateway.mapping.to_edfi.bulk_passes import twins_sql
 from gateway.mapping.to_edfi.per_record import OneRosterProjector
 from gateway.mapping.to_oneroster.project import Projector
 
@@ -64,11 +65,13 @@ class Drift:
     edfi_orphaned: dict[str, list[str]] = field(default_factory=dict)  # Ed-Fi ids
     # one id held by education organizations of different kinds (gateway.auth.org_ids)
     collisions: list[str] = field(default_factory=list)
+    # people of one kind sharing an identifier (stored before the CSV import refused it)
+    twins: list[str] = field(default_factory=list)
     stopped: str | None = None  # why the comparison could not finish
 
     @property
     def clean(self) -> bool:
-        if self.collisions or self.stopped:
+        if self.collisions or self.twins or self.stopped:
             return False
         return not any(
             any(counts.values())
@@ -88,7 +91,7 @@ class Drift:
         return sum(len(ids) for ids in self.edfi_orphaned.values())
 
     def lines(self) -> list[str]:
-        out = list(self.collisions)
+        out = [*self.collisions, *self.twins]
         if self.stopped:
             out.append(f"the comparison stopped: {self.stopped}")
             return out
@@ -117,6 +120,11 @@ def check(session: Session, repair: bool = False) -> Drift:
     drift.collisions = [
         f"{what}: identifier {identifier} is already the id of {holder}"
         for what, identifier, holder in session.execute(sa.text(org_ids.collisions_sql()))
+    ]
+    drift.twins = [
+        f"two people, one Ed-Fi {kind}: users {', '.join(ids)} share identifier {identifier} "
+        "(not projected into Ed-Fi, never merged: give each its own identifier)"
+        for identifier, kind, ids in session.execute(sa.text(twins_sql()))
     ]
     savepoint = session.begin_nested()
     try:

@@ -90,3 +90,56 @@ def test_a_class_moved_to_another_term_replaces_its_section(tmp_path, do_import,
     assert sections_of(db_session, "604822") == ["ALG1-1"]
     drift = check(db_session)
     assert drift.clean, drift.lines()
+
+
+# the organizations people's Ed-Fi associations name
+PEOPLE_ORGS = (
+    "SELECT 'ssa', school_id FROM student_school_associations UNION "
+    "SELECT 'seoa', education_organization_id FROM student_education_organization_associations "
+    "UNION SELECT 'staff', education_organization_id "
+    "FROM staff_education_organization_assignment_associations ORDER BY 1, 2"
+)
+
+
+def edfi_keys(db_session, sql: str) -> list[tuple]:
+    return [tuple(r) for r in db_session.execute(sa.text(sql))]
+
+
+def test_a_school_whose_identifier_changes_moves_its_edfi_records(tmp_path, do_import, db_session):
+    files = roster()
+    files["enrollments"][1]["beginDate"] = "2025-08-20"  # u-s1's school association's entry
+    assert do_import(write_package(tmp_path, files)).status == "applied"
+    assert edfi_keys(db_session, PEOPLE_ORGS) == [
+        ("seoa", 255901001),
+        ("ssa", 255901001),
+        ("staff", 255901001),
+    ]
+    files["orgs"][1]["identifier"] = "255901009"  # org-s1: same sourcedId, another Ed-Fi key
+    report = do_import(write_package(tmp_path, files))
+    assert report.status == "applied", report.as_dict()
+    assert edfi_keys(db_session, "SELECT school_id FROM schools") == [(255901009,)]
+    assert edfi_keys(
+        db_session, "SELECT DISTINCT school_id FROM sections UNION SELECT school_id FROM sessions"
+    ) == [(255901009,)]
+    assert edfi_keys(db_session, PEOPLE_ORGS) == [
+        ("seoa", 255901009),
+        ("ssa", 255901009),
+        ("staff", 255901009),
+    ]
+    assert sections_of(db_session, "604822") == ["ALG1-1"]
+    drift = check(db_session)
+    assert drift.clean, drift.lines()
+
+
+def test_a_district_whose_identifier_changes_moves_its_schools(tmp_path, do_import, db_session):
+    files = roster()
+    assert do_import(write_package(tmp_path, files)).status == "applied"
+    files["orgs"][0]["identifier"] = "255909"  # org-d1
+    report = do_import(write_package(tmp_path, files))
+    assert report.status == "applied", report.as_dict()
+    assert edfi_keys(
+        db_session, "SELECT local_education_agency_id FROM local_education_agencies"
+    ) == [(255909,)]
+    assert edfi_keys(db_session, "SELECT local_education_agency_id FROM schools") == [(255909,)]
+    drift = check(db_session)
+    assert drift.clean, drift.lines()

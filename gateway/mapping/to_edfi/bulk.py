@@ -23,6 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from gateway.auth import org_ids
 from gateway.db import utcnow
 from gateway.mapping import crosswalks as cw
 from gateway.mapping import store
@@ -142,11 +143,37 @@ def delete_marked(session: Session, now: Any) -> None:
             skip(session, [(entity, sid, reason) for sid, reason in sorted(kept.items())])
 
 
+def _rekeyed_orgs_sql() -> str:
+    """The wanted orgs already in Ed-Fi whose identifier is no longer their Ed-Fi row's id."""
+    held = " UNION ALL ".join(
+        f"SELECT id, {column}::bigint AS edorg_id FROM {table}"
+        for table, column in org_ids.edorg_resources().values()
+    )
+    return (
+        f"SELECT o.sourced_id FROM {WANTED} w JOIN organizations o ON w.entity = 'org' "
+        "AND o.sourced_id = w.sourced_id AND o.status = 'active' JOIN mapping_links l ON "
+        f"l.sourced_id = o.sourced_id JOIN ({held}) e ON e.id = l.edfi_id "
+        f"WHERE {org_ids.as_edorg_id_sql('o.identifier')} IS DISTINCT FROM e.edorg_id"
+    )
+
+
 def _want_children_of_moved(session: Session) -> None:
-    """A course or class already in Ed-Fi that changes may change its Ed-Fi key (a class moved
-    to another term is another section): its classes and enrollments are projected with it, so
-    they follow it to the new record and the old one can go. Likewise the enrollments of a user
-    that were left out of Ed-Fi come along when the user changes."""
+    """A record already in Ed-Fi that changes may change its Ed-Fi key (a class moved to another
+    term is another section, a school given another identifier another school): what its Ed-Fi
+    records reference it by is projected with it, so it follows to the new record and the old
+    one can go. An org's: its schools, courses, classes and people; a course's classes; a
+    class's enrollments. Likewise the enrollments of a user that were left out of Ed-Fi come
+    along when the user changes."""
+    rekeyed = session.scalars(sa.text(_rekeyed_orgs_sql())).all()
+    if rekeyed:
+        ids = {"ids": list(rekeyed)}
+        for child, sql in (
+            ("org", "SELECT sourced_id FROM organizations WHERE parent_id = ANY(:ids)"),
+            ("course", "SELECT sourced_id FROM oneroster_courses WHERE org_sourced_id = ANY(:ids)"),
+            ("class", "SELECT sourced_id FROM classes WHERE school_sourced_id = ANY(:ids)"),
+            ("user", "SELECT sourced_id FROM users WHERE org_ids ?| CAST(:ids AS text[])"),
+        ):
+            add_wanted(session, child, sql, again=True, **ids)
     for child, table, parent_column, parent in (
         ("class", "classes", "course_sourced_id", "course"),
         ("enrollment", "enrollments", "class_sourced_id", "class"),

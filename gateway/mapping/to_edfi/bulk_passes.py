@@ -309,10 +309,7 @@ class Translate:
             "GROUP BY 1), "
             # identifiers two active users of one kind share: neither is projected (one Ed-Fi
             # person for two people would merge them; the CSV import refuses such packages)
-            f"twins AS (SELECT identifier, kind, jsonb_agg(sourced_id) AS ids FROM (SELECT "
-            f"identifier, {to_edfi.person_kind_sql('role')} AS kind, sourced_id FROM users "
-            "WHERE status = 'active' AND identifier IS NOT NULL) x WHERE kind IS NOT NULL "
-            "GROUP BY 1, 2 HAVING count(*) > 1) "
+            f"twins AS ({twins_sql()}) "
             f"SELECT {', '.join(f'u.{q(c)}' for c in users)}, "
             f"{''.join(f'd.{q(c)} AS {q(DEMO + c)}, ' for c in demographics)}"
             "f.dates, CASE WHEN u.role = ANY(%(contacts)s) THEN (SELECT jsonb_agg("
@@ -402,6 +399,18 @@ class Translate:
         return None
 
 
+def twins_sql() -> str:
+    """SELECT (identifier, kind, ids): the identifiers active users of one kind of Ed-Fi person
+    share, with their sourcedIds. Neither is projected: one Ed-Fi person for two people would
+    merge them (the CSV import refuses such packages; older data may hold them)."""
+    return (
+        "SELECT identifier, kind, jsonb_agg(sourced_id ORDER BY sourced_id) AS ids FROM (SELECT "
+        f"identifier, {to_edfi.person_kind_sql('role')} AS kind, sourced_id FROM users "
+        "WHERE status = 'active' AND identifier IS NOT NULL) x WHERE kind IS NOT NULL "
+        "GROUP BY 1, 2 HAVING count(*) > 1"
+    )
+
+
 def _twins_reason(user: dict[str, Any], twins: list[str]) -> str:
     kind = next(k for k, roles in to_edfi.PERSON_KINDS.items() if user.get("role") in roles)
     others = ", ".join(t for t in twins if t != user["sourcedId"])
@@ -463,15 +472,14 @@ def write(session: Session, stages: dict[str, Stage], now: Any, origin: str) -> 
             )
         ]
         if left:
-            kept = delete_linked(session, left, now)
+            kept = delete_linked(session, left, now, owned_by=origin)
             skip(session, [(SOURCE_ENTITY[name], sid, why) for sid, why in sorted(kept.items())])
 
 
 def _moved_links(session: Session, stage: Stage, origin: str) -> list[tuple[str, str, Any]]:
     """(sourcedId, link resource, old row id) of the staged records linked to another row of
-    `origin` than the one just written for them: their natural key changed."""
-    if link_resource_of(stage.resource) != stage.resource:
-        return []  # education organizations: their key is their id, which OneRoster never moves
+    `origin` than the one just written for them: their natural key changed (for an org, its
+    identifier: its Ed-Fi id)."""
     return [
         (sourced_id, resource, row_id)
         for sourced_id, resource, row_id in session.execute(
@@ -481,6 +489,6 @@ def _moved_links(session: Session, stage: Stage, origin: str) -> list[tuple[str,
                 "WHERE l.edfi_resource = :resource AND l.edfi_id <> p.id AND EXISTS (SELECT 1 "
                 f"FROM {q(stage.table.name)} t WHERE t.id = l.edfi_id AND t.origin = :origin)"
             ),
-            {"resource": stage.resource, "origin": origin},
+            {"resource": link_resource_of(stage.resource), "origin": origin},
         )
     ]
