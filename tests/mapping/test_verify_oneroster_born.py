@@ -182,15 +182,7 @@ def test_every_drifting_edfi_record_is_named_with_field_and_both_values(
 def test_repair_never_merges_two_people(tmp_path, do_import, db_session):
     imported(tmp_path, do_import)
     name = student_row(db_session)["first_name"]
-    # a second person with u-s1's identifier, stored before the import refused such packages
-    db_session.execute(
-        sa.text(
-            "INSERT INTO users (sourced_id, status, role, username, given_name, family_name, "
-            "identifier, org_ids, origin, enabled_user) VALUES ('u-s9', 'active', 'student', "
-            "'twin', 'Other', 'Person', :s, '[\"org-s1\"]', 'oneroster-csv', true)"
-        ),
-        {"s": STUDENT},
-    )
+    _add_twin(db_session)
     drift = check(db_session, repair=True)
     assert student_row(db_session)["first_name"] == name  # not the twin's 'Other'
     assert not check(db_session).clean, drift.lines()  # reported, not silently resolved
