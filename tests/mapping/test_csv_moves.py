@@ -143,3 +143,33 @@ def test_a_district_whose_identifier_changes_moves_its_schools(tmp_path, do_impo
     assert edfi_keys(db_session, "SELECT local_education_agency_id FROM schools") == [(255909,)]
     drift = check(db_session)
     assert drift.clean, drift.lines()
+
+
+def test_a_person_moved_to_another_school_leaves_the_old_one(tmp_path, do_import, db_session):
+    files = roster()
+    files["orgs"].append(
+        {
+            **files["orgs"][1],
+            "sourcedId": "org-s2",
+            "name": "Grand Bend Middle School",
+            "identifier": "255901002",
+        }
+    )
+    assert do_import(write_package(tmp_path, files)).status == "applied"
+    files["users"][1]["orgSourcedIds"] = "org-s2"  # u-s1
+    report = do_import(write_package(tmp_path, files))
+    assert report.status == "applied", report.as_dict()
+    people = edfi_keys(
+        db_session,
+        "SELECT 'seoa', student_unique_id, education_organization_id "
+        "FROM student_education_organization_associations UNION "
+        "SELECT 'staff', staff_unique_id, education_organization_id "
+        "FROM staff_education_organization_assignment_associations ORDER BY 1, 2, 3",
+    )
+    assert people == [
+        ("seoa", "604822", 255901002),
+        ("seoa", "604823", 255901001),
+        ("staff", "207219", 255901001),
+    ]
+    drift = check(db_session)
+    assert drift.clean, drift.lines()

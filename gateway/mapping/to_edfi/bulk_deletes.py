@@ -55,14 +55,14 @@ def delete_linked(
         )
         if owned_by is not None and existing:
             _delete_unlinked_dependents(session, res, existing, now, owned_by)
-        blocked = _delete_rows(session, res, existing, now)
+        blocked = delete_rows(session, res, existing, now)
         for row_id, reason in blocked.items():
             for sourced in rows[row_id]:
                 kept[sourced] = f"the Ed-Fi {res.entity} stays: {reason}"
     return kept
 
 
-def _delete_rows(
+def delete_rows(
     session: Session, res: Resource, ids: set[uuid.UUID], now: datetime
 ) -> dict[uuid.UUID, str]:
     """Delete what can go; returns {row id: reason} for the rows that stay."""
@@ -100,7 +100,7 @@ def _delete_unlinked_dependents(
         )
         if found:
             _delete_unlinked_dependents(session, dep, found, now, origin)
-            _delete_rows(session, dep, found, now)
+            delete_rows(session, dep, found, now)
 
 
 def _reference_pairs(

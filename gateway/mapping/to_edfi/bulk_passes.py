@@ -18,9 +18,11 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from gateway.auth import org_ids
+from gateway.edfi.definitions import registry
 from gateway.mapping import store
+from gateway.mapping.links import table_of
 from gateway.mapping.to_edfi import translate as to_edfi
-from gateway.mapping.to_edfi.bulk_deletes import delete_linked
+from gateway.mapping.to_edfi.bulk_deletes import delete_linked, delete_rows
 from gateway.mapping.to_edfi.bulk_writes import (
     SOURCED_ID,
     Stage,
@@ -70,6 +72,13 @@ SOURCE_ENTITY = {
     "contacts": "user",
     "studentSectionAssociations": "enrollment",
     "staffSectionAssociations": "enrollment",
+}
+# a person's associations, each with the person resource whose projection writes all of them
+OWNED_ASSOCIATIONS = {
+    "studentEducationOrganizationAssociations": ("students", "studentUniqueId"),
+    "studentSchoolAssociations": ("students", "studentUniqueId"),
+    "staffEducationOrganizationAssignmentAssociations": ("staffs", "staffUniqueId"),
+    "studentContactAssociations": ("contacts", "contactUniqueId"),
 }
 # an association of a contact is written only for a student Ed-Fi has
 CONDITIONS = {
@@ -474,6 +483,45 @@ def write(session: Session, stages: dict[str, Stage], now: Any, origin: str) -> 
         if left:
             kept = delete_linked(session, left, now, owned_by=origin)
             skip(session, [(SOURCE_ENTITY[name], sid, why) for sid, why in sorted(kept.items())])
+    _delete_stale_associations(session, stages, now, origin)
+
+
+def _delete_stale_associations(
+    session: Session, stages: dict[str, Stage], now: Any, origin: str
+) -> None:
+    """A person projected again gets every association OneRoster gives it now: those of `origin`
+    it had before and has no more (a user moved to another school, an enrollment's first day
+    moved) are deleted, as the Ed-Fi DELETE (one still referenced stays, logged)."""
+    reg = registry()
+    for name, (person, key) in OWNED_ASSOCIATIONS.items():
+        if not stages[person].filled():
+            continue
+        res = reg.resources[name]
+        column = q(res.columns[key].name)
+        person_column = q(reg.resources[person].columns[key].name)
+        same = " AND ".join(f"s.{q(k)} = a.{q(k)}" for k in res.key_columns)
+        stale = dict(
+            session.execute(
+                sa.text(
+                    f"SELECT a.id, p.{SOURCED_ID} FROM {q(table_of(res).name)} a "
+                    f"JOIN {stages[person].name} p ON p.{person_column} = a.{column} "
+                    f"WHERE a.origin = :origin AND NOT EXISTS "
+                    f"(SELECT 1 FROM {stages[name].name} s WHERE {same})"
+                ),
+                {"origin": origin},
+            )
+            .tuples()
+            .all()
+        )
+        if stale:
+            kept = delete_rows(session, res, set(stale), now)
+            skip(
+                session,
+                [
+                    ("user", stale[row_id], f"the Ed-Fi {res.entity} stays: {why}")
+                    for row_id, why in kept.items()
+                ],
+            )
 
 
 def _moved_links(session: Session, stage: Stage, origin: str) -> list[tuple[str, str, Any]]:
