@@ -27,17 +27,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def gateway(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+def gateway(*args: str, env: dict[str, str], root: Path = ROOT) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "gateway", *args], env=env, capture_output=True, text=True,
-        check=True, cwd=ROOT,
+        check=True, cwd=root,
     )  # fmt: skip
 
 
 class Server:
     """`gateway serve` on a free loopback port; healthy when the constructor returns."""
 
-    def __init__(self, data_dir: str, env_extra: dict[str, str] | None = None, workers: int = 2):
+    def __init__(
+        self,
+        data_dir: str,
+        env_extra: dict[str, str] | None = None,
+        workers: int = 2,
+        root: Path = ROOT,
+    ):
+        """`root`: the source tree to serve (another checkout's, to compare two versions)."""
         self.port = free_port()
         self.env = {**os.environ, "GATEWAY_DATA_DIR": data_dir, **(env_extra or {})}
         # BENCH_SERVER_LOG=FILE keeps the server's output (appended), else it is discarded.
@@ -47,8 +54,9 @@ class Server:
             [sys.executable, "-m", "gateway", "serve", "--port", str(self.port),
              "--workers", str(workers)],
             env=self.env, stdout=out, stderr=out,
-            start_new_session=True, cwd=ROOT,
+            start_new_session=True, cwd=root,
         )  # fmt: skip
+        self.root = root
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -68,11 +76,12 @@ class Server:
 
     def token(self, name: str = "bench") -> str:
         """A bearer token of a new client that reaches every organization."""
-        options = gateway("clients", "create", "--help", env=self.env).stdout
+        options = gateway("clients", "create", "--help", env=self.env, root=self.root).stdout
         args = ["clients", "create", "--name", name, "--json"]
         if "--all-organizations" in options:
             args.append("--all-organizations")
-        created = json.loads(gateway(*args, env=self.env).stdout.strip().splitlines()[-1])
+        created = gateway(*args, env=self.env, root=self.root).stdout.strip().splitlines()[-1]
+        created = json.loads(created)
         basic = base64.b64encode(f"{created['key']}:{created['secret']}".encode()).decode()
         conn = self.connection()
         conn.request(

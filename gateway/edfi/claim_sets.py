@@ -110,8 +110,13 @@ def claim_sets() -> tuple[str, ...]:
 
 
 def claim_name(res: Resource) -> str:
-    """The resource claim of a served resource (the ODS names it after the entity)."""
-    return CLAIM_PREFIX + res.entity[:1].lower() + res.entity[1:]
+    """The resource claim of a served resource: the ODS names it after the entity, under the
+    claims prefix or (the claims ODS 7 added, finance) under its ed-fi/ segment."""
+    entity = res.entity[:1].lower() + res.entity[1:]
+    name = CLAIM_PREFIX + entity
+    if name not in metadata().claims and CLAIM_PREFIX + "ed-fi/" + entity in metadata().claims:
+        return CLAIM_PREFIX + "ed-fi/" + entity
+    return name
 
 
 def strategies(claim_set: str, res: Resource, action: str) -> tuple[str, ...] | None:

@@ -26,7 +26,7 @@ def load_interchange_command(directory: Path, namespaces: tuple[str, ...]) -> No
     """
     from gateway.app import create_app
     from gateway.db import get_session
-    from gateway.edfi.descriptors import descriptors_missing, load_descriptors
+    from gateway.edfi.descriptors import seed_reference_data
     from gateway.edfi.loader import load_interchange
     from gateway.paths import DESCRIPTORS_DIR
     from gateway.runtime import Runtime
@@ -35,8 +35,8 @@ def load_interchange_command(directory: Path, namespaces: tuple[str, ...]) -> No
         app = create_app(config)
         with app.app_context():
             session = get_session()
-            if descriptors_missing(session):
-                click.echo(f"loaded {load_descriptors(session, DESCRIPTORS_DIR)} descriptor values")
+            for line in seed_reference_data(session, DESCRIPTORS_DIR):
+                click.echo(line)
             report = load_interchange(session, directory, namespaces)
     for line in report.lines():
         click.echo(line)

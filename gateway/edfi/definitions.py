@@ -8,6 +8,7 @@ loaders all read this.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -33,6 +34,13 @@ def edfi_schemas_dir() -> Path:
     from gateway.paths import SCHEMAS_DIR
 
     return Path(SCHEMAS_DIR) / "edfi"
+
+
+def ident(name: str) -> str:
+    """PostgreSQL names stop at 63 bytes: shorten long ones with a stable hash suffix."""
+    if len(name) <= 63:
+        return name
+    return f"{name[:54]}_{hashlib.sha1(name.encode()).hexdigest()[:8]}"
 
 
 def snake(name: str) -> str:
@@ -192,7 +200,9 @@ def _resource(defn: dict, storage: dict) -> Resource:
         identity=tuple(defn["identity"]),
         properties=defn["properties"],
         order=defn["order"],
-        table_name=storage["descriptorTable"] if defn["descriptor"] else snake(defn["resource"]),
+        table_name=storage["descriptorTable"]
+        if defn["descriptor"]
+        else ident(snake(defn["resource"])),
         descriptor_id_property=defn.get("descriptorIdProperty"),
     )
 

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from gateway.db import get_session
 from gateway.edfi.definitions import registry
-from gateway.edfi.descriptors import descriptors_missing, load_descriptors
+from gateway.edfi.descriptors import seed_reference_data
 from gateway.edfi.interchange import Record
-from gateway.edfi.loader import LoadReport, load_interchange, load_records
+from gateway.edfi.loader import LoadReport, load_records, read_interchange
 from gateway.paths import DESCRIPTORS_DIR
 
 log = logging.getLogger(__name__)
@@ -30,8 +30,8 @@ SECTIONS_PER_STUDENT = 4
 
 def bootstrap(app: Flask, *, demo: bool) -> None:
     session = get_session()
-    if descriptors_missing(session):
-        log.info("edfi: loaded %d descriptor values", load_descriptors(session, DESCRIPTORS_DIR))
+    for line in seed_reference_data(session, DESCRIPTORS_DIR):
+        log.info("edfi: %s", line)
     if demo and not has_edfi_data(session):
         report = load_demo(session)
         log.info("edfi: loaded the Grand Bend sample district:\n%s", "\n".join(report.lines()))
@@ -46,9 +46,47 @@ def has_edfi_data(session: Session) -> bool:
 
 
 def load_demo(session: Session) -> LoadReport:
-    report = load_interchange(session, SAMPLE_DIR, (DISTRICT_NAMESPACE,))
+    records, report = read_interchange(SAMPLE_DIR, (DISTRICT_NAMESPACE,))
+    load_records(session, sample_learning_standards(records) + records, report)
     load_records(session, synthesized_enrollments(session), report)
     return report
+
+
+def sample_learning_standards(records: list[Record]) -> list[Record]:
+    """The learning standards the sample's courses name: the Grand Bend download has no Standards
+    interchange, so each gets a minimal record (its id as description, the course's subject and
+    grade levels) under the district's namespace; without them those courses, and everything
+    offered from them, would be rejected as unresolved references, as the Ed-Fi API rejects them."""
+    found: dict[str, Record] = {}
+    for record in records:
+        if record.resource != "courses":
+            continue
+        body = record.body
+        subjects = (
+            [{"academicSubjectDescriptor": body["academicSubjectDescriptor"]}]
+            if body.get("academicSubjectDescriptor")
+            else [{"academicSubjectDescriptor": "uri://ed-fi.org/AcademicSubjectDescriptor#Other"}]
+        )
+        grades = [
+            {"gradeLevelDescriptor": g["gradeLevelDescriptor"]}
+            for g in body.get("offeredGradeLevels", [])
+        ] or [{"gradeLevelDescriptor": "uri://ed-fi.org/GradeLevelDescriptor#Ungraded"}]
+        for item in body.get("learningStandards", []):
+            standard_id = item.get("learningStandardReference", {}).get("learningStandardId")
+            if standard_id and standard_id not in found:
+                found[standard_id] = Record(
+                    "learningStandards",
+                    {
+                        "learningStandardId": standard_id,
+                        "description": standard_id,
+                        "namespace": DISTRICT_NAMESPACE,
+                        "academicSubjects": subjects,
+                        "gradeLevels": grades,
+                        "contentStandard": {"title": "Grand Bend sample (not in the download)"},
+                    },
+                    f"{record.source} (learning standard {standard_id} it names)",
+                )
+    return list(found.values())
 
 
 def synthesized_enrollments(session: Session) -> list[Record]:

@@ -1,7 +1,9 @@
-"""Seed the descriptors table from the official Ed-Fi descriptor XML files in descriptors/."""
+"""Seed the descriptors table from the official Ed-Fi descriptor XML files in descriptors/, and the
+school year types from descriptors/SchoolYearTypes.json (reference data every ODS/API ships)."""
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import date
@@ -47,7 +49,8 @@ def read_descriptor_file(path: Path) -> Iterator[dict]:
 
 
 def load_descriptors(session: Session, directory: Path) -> int:
-    """Insert every descriptor value not yet present, set-based. Returns how many were inserted."""
+    """Insert every descriptor value not yet present, set-based, and the school year types.
+    Returns how many descriptor values were inserted."""
     table = registry().resources["gradeLevelDescriptors"].table
     rows = [r for path in sorted(directory.glob("*.xml")) for r in read_descriptor_file(path)]
     if not rows:
@@ -71,9 +74,48 @@ def load_descriptors(session: Session, directory: Path) -> int:
     )
     after = session.scalar(sa.select(sa.func.count()).select_from(table))
     session.commit()
+    load_school_years(session, directory)
     return int(after or 0) - int(before or 0)
 
 
 def descriptors_missing(session: Session) -> bool:
     table = registry().resources["gradeLevelDescriptors"].table
     return not session.scalar(sa.select(sa.exists().where(table.c.origin == "edfi")))
+
+
+def load_school_years(session: Session, directory: Path) -> int:
+    """Insert the school year types of SchoolYearTypes.json not yet present (a client may have
+    posted or changed some: those stay as they are). Returns how many were inserted."""
+    spec = json.loads((directory / "SchoolYearTypes.json").read_text(encoding="utf-8"))
+    table = registry().resources["schoolYearTypes"].table
+    now = utcnow()
+    rows = [
+        {
+            "school_year": year,
+            "current_school_year": False,
+            "school_year_description": f"{year - 1}-{year}",
+            "_last_modified_date": now,
+            "created_at": now,
+            "updated_at": now,
+            "origin": "edfi",
+        }
+        for year in range(spec["firstSchoolYear"], spec["lastSchoolYear"] + 1)
+    ]
+    stmt = (
+        pg_insert(table)
+        .values(change_version=sa.func.nextval("change_version_seq"), id=sa.func.gen_random_uuid())
+        .on_conflict_do_nothing(index_elements=["school_year"])
+        .returning(table.c.school_year)
+    )
+    inserted = len(session.execute(stmt, rows).all()) if rows else 0
+    session.commit()
+    return inserted
+
+
+def seed_reference_data(session: Session, directory: Path) -> list[str]:
+    """What every Ed-Fi deployment starts with: the descriptor values (when none of the standard's
+    are there yet) and the school year types (any missing). Returns what was loaded, to log."""
+    if descriptors_missing(session):
+        return [f"loaded {load_descriptors(session, directory)} descriptor values"]
+    years = load_school_years(session, directory)
+    return [f"loaded {years} school year types"] if years else []

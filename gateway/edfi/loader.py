@@ -121,6 +121,16 @@ def load_interchange(
     """Load every interchange *.xml and <resource>.ndjson file of `directory` (read as a bulk
     job reads a package); descriptor values the data uses in `district_namespaces` are created
     first."""
+    records, report = read_interchange(directory, district_namespaces)
+    load_records(session, records, report)
+    return report
+
+
+def read_interchange(
+    directory: Path, district_namespaces: tuple[str, ...] = ()
+) -> tuple[list[Record], LoadReport]:
+    """The records of `directory`'s files (and the district descriptors they use), and a report
+    holding what could not be read."""
     report = LoadReport()
     suffixes = (XML_SUFFIX, *JSON_SUFFIXES)
     files = sorted(p for p in Path(directory).iterdir() if p.name.lower().endswith(suffixes))
@@ -130,5 +140,4 @@ def load_interchange(
     records = package.records
     if district_namespaces:
         records = district_descriptors(records, district_namespaces) + records
-    load_records(session, records, report)
-    return report
+    return records, report

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from gateway.auth.access import EVERY_ORGANIZATION, OrgScope
 from gateway.edfi import claim_sets
 from gateway.edfi.claim_sets import LEGACY_CLAIM_SET
-from gateway.edfi.definitions import Registry, Resource, edfi_schemas_dir
+from gateway.edfi.definitions import Registry, Resource, edfi_schemas_dir, registry
 from gateway.errors import Forbidden
 
 NO_ACCESS = (
@@ -43,11 +43,49 @@ RELATIONSHIPS = (
 # for the resources served here changes nothing but the inverted ones (not followed: see README).
 
 
+def _authorization() -> dict[str, Any]:
+    return json.loads((edfi_schemas_dir() / "authorization.json").read_text(encoding="utf-8"))
+
+
+def derive_rule(
+    res: Resource, elements: dict[str, Any], listed: dict[str, dict]
+) -> dict[str, Any] | None:
+    """How a record of `res` reaches education organizations, from the securable elements its
+    identity carries: its own education organization ids (any one reaching suffices), else the
+    people it is about, each reaching organizations as that person's record does (a student
+    through a school association). None: the record carries neither (the claim set decides
+    alone: namespace or no further authorization)."""
+    names = elements["educationOrganizationIds"]
+    edorgs = [f for f in res.identity if f in names]
+    if edorgs:
+        return {"edorg": edorgs[0]}
+    chains = [
+        chain
+        for flat, person in elements["people"].items()
+        if flat in res.identity and res.name != person
+        for chain in listed[person].get("via", [])
+    ]
+    if chains:
+        return {"via": chains}
+    # no key element: an education organization the record names elsewhere (a gradebook entry's
+    # section's school)
+    others = [c for c in res.columns if c in names]
+    return {"edorg": others[0]} if others else None
+
+
 @cache
 def rules() -> dict[str, dict]:
-    return json.loads((edfi_schemas_dir() / "authorization.json").read_text(encoding="utf-8"))[
-        "resources"
-    ]
+    """Each resource's rule: the one authorization.json lists, else the derived one."""
+    doc = _authorization()
+    listed = doc["resources"]
+    out: dict[str, dict] = {}
+    for res in registry().resources.values():
+        if res.descriptor:
+            continue
+        rule = listed.get(res.name) or derive_rule(res, doc["securableElements"], listed)
+        if rule is not None:
+            out[res.name] = rule
+    return out
 
 
 @dataclass(frozen=True)
@@ -110,7 +148,9 @@ class Authorizer:
                 f"the {', '.join(unsupported)} authorization strategy of claim set "
                 f"'{self.claim_set}'."
             )
-        relationships = any(s.startswith(RELATIONSHIPS) for s in found)
+        # a record that names no education organization nor person (a finance dimension, a
+        # descriptor mapping) relates to no organization: relationships ask nothing of it
+        relationships = any(s.startswith(RELATIONSHIPS) for s in found) and res.name in rules()
         return Plan(relationships and not self.unrestricted, NAMESPACE in found)
 
     def unconditional(self, res: Resource, *actions: str) -> bool:
@@ -310,12 +350,17 @@ def edorg_ids_of(
     return {row_id: sorted(values) for row_id, values in found.items()}
 
 
-def table_rules(registry: Registry) -> dict[str, dict[str, Any]]:
-    """The rules in table and column names: what migration rls_0002 froze into its policies.
-    Each resource table → its own `edorg` column and/or `via` chains of hops, each hop a
+def table_rules(
+    registry: Registry, names: Collection[str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """The rules in table and column names, of the resources named (default: all): what
+    migrations rls_0002 and rls_0003 froze into their policies. Each resource table → its own
+    `edorg` column and/or `via` chains of hops, each hop a
     [table, {column of the previous hop: column of this table}, edorg column or None]."""
     out: dict[str, dict[str, Any]] = {}
     for name, rule in sorted(rules().items()):
+        if names is not None and name not in names:
+            continue
         res = registry.resources[name]
         table_rule: dict[str, Any] = {}
         if "edorg" in rule:

@@ -141,6 +141,12 @@ class Builder:
             if params is not None and flat not in params and fname in params:
                 # key unification: the field shares the resource's own key column (staffUniqueId)
                 flat = fname
+            entity_role = target_entity[:1].lower() + target_entity[1:] + cap(fname)
+            if params is not None and not prefix and entity_role in params:
+                # a key field the resource holds twice, unrelated, takes the referenced entity's
+                # name as role (programReference.educationOrganizationId ->
+                # programEducationOrganizationId, beside the association's own one)
+                flat = entity_role
             flat = (overrides or {}).get(name, {}).get(fname, flat)
             field = {"name": fname, "flat": flat, **self.scalar(fspec)}
             if fname.endswith("Descriptor"):
@@ -202,6 +208,13 @@ class Builder:
         }
 
     def check_flattening(self, collection: str, props: list[dict], params: dict) -> None:
+        """Every reference field flattens to a query parameter, and every query parameter is a
+        flattened property (a naming rule the OpenAPI follows and this script must too)."""
+        flattened = {f["flat"] for p in props if p["kind"] == "reference" for f in p["fields"]} | {
+            p["name"] for p in props if p["kind"] in ("scalar", "descriptor")
+        }
+        if missing := sorted(set(params) - flattened):
+            raise SystemExit(f"{collection}: query parameters {missing} flatten no property")
         for p in props:
             if p["kind"] == "reference":
                 for f in p["fields"]:
@@ -287,8 +300,23 @@ def definitions(served: list[str]) -> dict:
     }
 
 
-def main() -> None:
+def all_resources(resources_doc: dict) -> list[str]:
+    """Every resource collection of the OpenAPI (each has a POST at /ed-fi/<collection>)."""
+    return sorted(
+        path.split("/")[2]
+        for path, ops in resources_doc["paths"].items()
+        if path.startswith("/ed-fi/") and path.count("/") == 2 and "post" in ops
+    )
+
+
+def served_resources() -> list[str]:
+    """served.json: "all" (every resource of the OpenAPI) or an explicit list."""
     served = json.loads((HERE / "served.json").read_text())["resources"]
+    return all_resources(load("resources-ds-5.0.yaml")) if served == "all" else served
+
+
+def main() -> None:
+    served = served_resources()
     out = definitions(served)
     resources, descriptor_names = out["resources"], out["descriptors"]
     (HERE / "resources.json").write_text(

@@ -2,16 +2,11 @@
 top-level ones: unresolved -> 409 naming the reference, its JSON path and key values; DELETE of the
 target -> 409 dependent-item-exists; a key change of the target rewrites the items and tells the
 write listeners.
-
-The gateway does not serve classPeriods (the Grand Bend sample has no ClassPeriod records), so
-these tests derive the definitions with classPeriods served, from the same build script and
-OpenAPI, and create its table inside the test's transaction (rolled back at the end).
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 import sqlalchemy as sa
@@ -19,17 +14,13 @@ import sqlalchemy as sa
 from gateway.edfi import documents
 from gateway.edfi import service as service_module
 from gateway.edfi.bulk import BulkUpsert
-from gateway.edfi.definitions import build_registry, edfi_schemas_dir
+from gateway.edfi.definitions import registry
 from gateway.edfi.loader import DISTRICT_WIDE
 from gateway.edfi.queries import CollectionReader
 from gateway.edfi.security import Authorizer
 from gateway.edfi.service import ResourceService, WriteEvent
 from gateway.errors import DependentItemExists, UnresolvedReference
-from tests.conftest import load_module
 from tests.edfi.conftest import session_body
-
-# a served resource's table is created in the test's transaction: the owner's
-pytestmark = pytest.mark.as_owner
 
 SCHOOL = 255901001
 OFFERING = {
@@ -41,25 +32,13 @@ OFFERING = {
 
 
 @pytest.fixture(scope="module")
-def with_class_periods(tmp_path_factory):
-    directory = edfi_schemas_dir()
-    build = load_module(directory / "build_definitions.py")
-    served = json.loads((directory / "served.json").read_text())["resources"]
-    out = tmp_path_factory.mktemp("edfi-defs")
-    (out / "resources.json").write_text(json.dumps(build.definitions([*served, "classPeriods"])))
-    shutil.copy(directory / "storage.json", out / "storage.json")
-    return build_registry(out)
+def with_class_periods():
+    return registry()
 
 
 @pytest.fixture
 def svc(with_class_periods, db_session, edfi, district):
     reg = with_class_periods
-    periods = reg.resources["classPeriods"]
-    periods.table.create(db_session.connection())
-    # the natural key, as the generated migrations declare it for every served resource
-    db_session.execute(
-        sa.text(f"CREATE UNIQUE INDEX ON class_periods ({', '.join(periods.key_columns)})")
-    )
     district()
     edfi.create("sessions", session_body(SCHOOL))
     edfi.create(
@@ -87,12 +66,7 @@ def svc(with_class_periods, db_session, edfi, district):
             "sessionReference": {k: v for k, v in OFFERING.items() if k != "localCourseCode"},
         },
     )
-    # the installed write listeners (the mapping layer) follow the served definitions, which do
-    # not include classPeriods: this registry's writes are for these tests' listeners only
-    installed = list(service_module.WRITE_LISTENERS)
-    service_module.WRITE_LISTENERS.clear()
-    yield ResourceService(db_session, reg, Authorizer(reg, DISTRICT_WIDE))
-    service_module.WRITE_LISTENERS[:] = installed
+    return ResourceService(db_session, reg, Authorizer(reg, DISTRICT_WIDE))
 
 
 @pytest.fixture

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from gateway.edfi.definitions import registry
+
 
 def test_discovery_is_public_with_absolute_urls(client):
     r = client.get("/")
@@ -21,7 +23,10 @@ def test_swagger_documents_what_is_served(client):
     resources = client.get("/metadata/data/v3/resources/swagger.json").get_json()
     assert "/ed-fi/students" in resources["paths"]
     assert "/ed-fi/students/{id}" in resources["paths"]
-    assert "/ed-fi/academicWeeks" not in resources["paths"]
+    # every resource of the Ed-Fi OpenAPI is served (issue 16)
+    assert "/ed-fi/academicWeeks" in resources["paths"]
+    served = {f"/ed-fi/{r.name}" for r in registry().resources.values() if not r.descriptor}
+    assert served <= set(resources["paths"]) and len(served) == 128
     descriptors = client.get("/metadata/data/v3/descriptors/swagger.json").get_json()
     assert "/ed-fi/gradeLevelDescriptors" in descriptors["paths"]
 

@@ -10,7 +10,13 @@ import pytest
 import sqlalchemy as sa
 
 from gateway.edfi.definitions import Resource, registry
-from gateway.edfi.migration_gen import ident, natural_key_order, people, reference_indexes
+from gateway.edfi.migration_gen import (
+    first_resources,
+    ident,
+    natural_key_order,
+    people,
+    reference_indexes,
+)
 from gateway.paths import MIGRATIONS_DIR
 from tests.conftest import load_module
 
@@ -151,7 +157,7 @@ def test_the_rule_puts_the_person_first():
 
 def test_the_migration_lists_what_the_rule_gives():
     keys, dropped, added = [], [], []
-    for res in resources():
+    for res in sorted(first_resources(), key=lambda r: r.table_name):  # edfi_0001's tables
         t, order = res.table_name, natural_key_order(res)
         if order != res.key_columns and not core(res):
             keys.append((t, ident(f"uq_{t}_key"), tuple(res.key_columns), tuple(order)))
@@ -210,7 +216,7 @@ def test_downgrade_restores_the_identity_order(pg_server_url):
         migrate.upgrade(url)
         migrate.downgrade(url, to="rls_0001")
         with Session(engine) as session:
-            for res in resources():
+            for res in first_resources():  # edfi_0005's tables are gone at rls_0001
                 assert key_columns_in_db(session, res) == (
                     natural_key_order(res) if core(res) else res.key_columns
                 ), res.name

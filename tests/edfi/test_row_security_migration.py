@@ -13,23 +13,46 @@ from gateway import migrate
 from gateway.auth.access import OrgScope
 from gateway.auth.row_security import EDFI_POLICIES, READER_ROLE, within_reach
 from gateway.edfi.definitions import registry
+from gateway.edfi.migration_gen import first_resources, later_resources
 from gateway.edfi.security import rules, table_rules
 from gateway.paths import ROOT
 from tests.conftest import load_module, recreate_database
 
 RLS_0002 = load_module(ROOT / "migrations" / "versions" / "rls_0002_edfi_row_security.py")
+RLS_0003 = load_module(ROOT / "migrations" / "versions" / "rls_0003_all_resources_row_security.py")
 
 
-def test_the_migration_froze_the_rules_the_application_applies():
+def test_the_migrations_froze_the_rules_the_application_applies():
     """A change to schemas/edfi/authorization.json (or to a governed table) needs a revision
-    that replaces these policies: the database would otherwise enforce the old rules."""
-    assert RLS_0002.RULES == table_rules(registry())
-    assert RLS_0002.GOVERNED_RESOURCES == tuple(sorted(rules()))
+    that replaces these policies: the database would otherwise enforce the old rules. rls_0002
+    governs edfi_0001's resources, rls_0003 the others (edfi_0005)."""
+    first = {r.name for r in first_resources()}
+    later = {r.name for r in later_resources()}
+    assert RLS_0002.RULES == table_rules(registry(), first)
+    assert RLS_0002.GOVERNED_RESOURCES == tuple(sorted(n for n in rules() if n in first))
+    assert RLS_0003.RULES == table_rules(registry(), later)
+    assert RLS_0003.GOVERNED_RESOURCES == tuple(sorted(n for n in rules() if n in later))
+    assert set(RLS_0003.UNGOVERNED_TABLES) == {
+        registry().resources[n].table_name for n in later - set(rules())
+    }
+
+
+def test_every_resource_that_carries_a_securable_element_is_governed():
+    """The derivation gives a rule to each resource whose records name an education organization
+    or a person; those naming neither are catalogues (assessments' items, surveys' questions)."""
+    elements = {"schoolId", "educationOrganizationId", "studentUniqueId", "staffUniqueId"}
+    for res in registry().resources.values():
+        if not res.descriptor and elements & set(res.identity):
+            assert res.name in rules(), res.name
+    assert rules()["studentSchoolAttendanceEvents"] == {"edorg": "schoolId"}
+    # a student's assessment reaches what the student reaches
+    assert rules()["studentAssessments"] == {"via": rules()["students"]["via"]}
 
 
 def test_the_reader_may_read_every_served_table():
     tables = {res.table.name for res in registry().resources.values()}
-    assert tables <= set(RLS_0002.READ_TABLES)
+    readable = {*RLS_0002.READ_TABLES, *RLS_0003.RULES, *RLS_0003.UNGOVERNED_TABLES}
+    assert tables <= readable
 
 
 _STATE = """
@@ -54,7 +77,8 @@ def test_downgrade_removes_the_edfi_policies_only_and_upgrade_restores_them(
 ):
     url = recreate_database(pg_server_url, "gateway_rls_edfi_migration_test")
     engine = create_engine(url)
-    full = (len(RLS_0002.RULES) + 1, len(RLS_0002.RULES) + 1, True, True, 8)
+    policies = len(RLS_0002.RULES) + 1 + len(RLS_0003.RULES)
+    full = (policies, len(RLS_0002.RULES) + 1, True, True, 8)
     try:
         migrate.upgrade(url)
         assert _state(engine) == full

@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from gateway.edfi.definitions import registry
-from gateway.edfi.migration_gen import reference_indexes
+from gateway.edfi.migration_gen import first_resources, reference_indexes
 from gateway.paths import MIGRATIONS_DIR
 from tests.conftest import load_module
 from tests.csv.conftest import assert_uses_index
@@ -39,7 +39,12 @@ def partial_references() -> list[tuple[sa.Table, str, list[str]]]:
 
 
 def test_the_migration_lists_what_the_rule_gives():
-    expected = [(t.name, name, tuple(columns)) for t, name, columns in partial_references()]
+    first = {r.table_name for r in first_resources()}  # edfi_0003 changed edfi_0001's tables
+    expected = [
+        (t.name, name, tuple(columns))
+        for t, name, columns in partial_references()
+        if t.name in first
+    ]
     assert edfi_0003().OPTIONAL_REFERENCES == expected
     assert expected  # the rule picks some
 
