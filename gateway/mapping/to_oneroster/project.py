@@ -39,6 +39,7 @@ ENTITIES = {
     "staffs": ("user", "staffs"),
     "contacts": ("user", "contacts"),
     "sessions": ("academicSession", "sessions"),
+    "gradingPeriods": ("academicSession", "gradingPeriods"),
     "courses": ("course", "courses"),
     "sections": ("class", "sections"),
     "studentSectionAssociations": ("enrollment", "studentSectionAssociations"),
@@ -55,6 +56,7 @@ READS_SERVER_FIELDS = ("studentGradebookEntries",)
 # Resources whose records are rebuilt by natural key.
 KEYED = (
     "sessions",
+    "gradingPeriods",
     "courses",
     "sections",
     "studentSectionAssociations",
@@ -217,11 +219,28 @@ class Projector(PeopleProjector):
             dirty.contacts.add(v["contactUniqueId"])
         elif resource == "contacts":
             dirty.contacts.add(v["contactUniqueId"])
-        elif resource in ("staffs", "staffEducationOrganizationAssignmentAssociations"):
+        elif resource in (
+            "staffs",
+            "staffEducationOrganizationAssignmentAssociations",
+            "staffSchoolAssociations",
+        ):
             dirty.staffs.add(v["staffUniqueId"])
         elif resource == "sessions":
             dirty.keyed["sessions"].add(key)
             dirty.school_years.add(int(v["schoolYear"]))
+            # the grading periods of its school and year may have it as parent, or no more
+            grading = self.registry.resources["gradingPeriods"]
+            dirty.keyed["gradingPeriods"].update(
+                _frozen({f: documents.json_value(p_key[f]) for f in grading.identity})
+                for p_key in map(
+                    tor.grading_period_key,
+                    self.fetch(
+                        "gradingPeriods", schoolId=[v["schoolId"]], schoolYear=[v["schoolYear"]]
+                    ),
+                )
+            )
+        elif resource == "gradingPeriods":
+            dirty.keyed["gradingPeriods"].add(key)
         elif resource == "courses":
             dirty.keyed["courses"].add(key)
             for offering in self.fetch(
@@ -299,6 +318,7 @@ class Projector(PeopleProjector):
                     [self.links("schoolYears", {"schoolYear": year})],
                 )
         self._build("academicSession", "sessions", dirty, tor.academic_session)
+        self._grading_periods(dirty.keyed["gradingPeriods"])
         self._build("course", "courses", dirty, tor.course)
         self._classes(dirty.keyed["sections"])
         self._students(dirty.students)
@@ -319,6 +339,20 @@ class Projector(PeopleProjector):
     def _build(self, entity: str, resource: str, dirty: Dirty, fn: Callable[..., Any]) -> None:
         docs = self.fetch_keys(resource, dirty.keyed[resource])
         self._upsert(entity, self.translate(lambda ref: [fn(d, ref) for d in docs]))
+
+    def _grading_periods(self, keys: set[Key]) -> None:
+        periods = self.fetch_keys("gradingPeriods", keys)
+        if not periods:
+            return
+        sessions = self.fetch(
+            "sessions",
+            schoolId=sorted({p["schoolReference"]["schoolId"] for p in periods}),
+            schoolYear=sorted({p["schoolYearTypeReference"]["schoolYear"] for p in periods}),
+        )
+        self._upsert(
+            "academicSession",
+            self.translate(lambda ref: [tor.grading_period(p, sessions, ref) for p in periods]),
+        )
 
     def _classes(self, keys: set[Key]) -> None:
         sections = self.fetch_keys("sections", keys)
