@@ -20,6 +20,7 @@ ORGANIZATIONS = (
     "sessions",
     "courses",
     "courseOfferings",
+    "classPeriods",
     "sections",
 )
 RESOURCES = (
@@ -95,3 +96,16 @@ def test_a_student_reaches_edfi_once_demographics_give_a_birth_date(
         )
     )
     assert sections == 1
+
+
+def test_a_period_longer_than_edfi_holds_is_left_out_of_the_section(
+    tmp_path, do_import, edfi, db_session
+):
+    files = roster()
+    long_period = "P" * 61  # Ed-Fi's classPeriodName holds 60 characters; OneRoster sets no limit
+    files["classes"][0]["periods"] = f"1,{long_period}"
+    report = do_import(write_package(tmp_path, files))
+    assert report.status == "applied", report.as_dict()
+    names = db_session.scalars(sa.text("SELECT class_period_name FROM class_periods")).all()
+    assert names == ["1"]
+    assert _round_trip(edfi, "sections") == []

@@ -23,6 +23,13 @@ def test_csv_import_projects_into_edfi(tmp_path, do_import, db_session):
     assert school["gradeLevels"] == [
         {"gradeLevelDescriptor": "uri://ed-fi.org/GradeLevelDescriptor#No grade level"}
     ]
+    # cls-1's periods "1,2": the Ed-Fi section's class periods, each a class period of its school
+    (section,) = edfi.fetch("sections", sectionIdentifier=["ALG1-1"])
+    assert section["classPeriods"] == [
+        {"classPeriodReference": {"classPeriodName": p, "schoolId": 255901001}} for p in "12"
+    ]
+    periods = edfi.fetch("classPeriods", schoolId=[255901001])
+    assert sorted(p["classPeriodName"] for p in periods) == ["1", "2"]
     (student,) = edfi.fetch("students", studentUniqueId=["604822"])
     assert (student["firstName"], student["lastSurname"], student["birthDate"]) == (
         "דוד",

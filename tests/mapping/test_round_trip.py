@@ -190,6 +190,13 @@ def test_session_course_class_enrollment_round_trip():
     assert offering["sessionReference"] == d["courseOfferings"][0]["sessionReference"]
     assert to_edfi.section_reference(section) == SECTION
     assert section["sectionName"] == "Algebra I, period 1"
+    assert "classPeriods" not in section  # the class names no periods
+    with_periods = {**records["class"][0], "periods": ["1", "2"]}
+    _, section = to_edfi.course_offering_and_section(with_periods, lookup)
+    assert section["classPeriods"] == [
+        {"classPeriodReference": {"classPeriodName": p, "schoolId": SCHOOL_ID}} for p in "12"
+    ]
+    assert to_oneroster.class_(section, None, None)["periods"] == ["1", "2"]
     users = {u["sourcedId"]: u for u in records["user"]}
     student_enr, staff_enr = records["enrollment"]
     resource, ssa = to_edfi.section_association(

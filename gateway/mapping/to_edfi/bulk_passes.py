@@ -55,6 +55,7 @@ RESOURCES = (
     "courses",
     "sessions",
     "courseOfferings",
+    "classPeriods",
     "sections",
     *PEOPLE,
     "studentSectionAssociations",
@@ -250,6 +251,7 @@ class Translate:
             docs: Docs = {
                 "sessions": [],
                 "courseOfferings": [],
+                "classPeriods": [],
                 "sections": [],
             }
             for row in rows:
@@ -285,6 +287,11 @@ class Translate:
                         linked = term_id if schools_of_term.get(term_id, 0) <= 1 else None
                         docs["sessions"].append((session_doc, linked))
                 docs["courseOfferings"].append((offering, None))
+                too_long = _periods_too_long(section)
+                if too_long:
+                    reason = f"periods {', '.join(too_long)} are too long for Ed-Fi: left out"
+                    skipped.append(("class", klass["sourcedId"], reason))
+                docs["classPeriods"].extend((p, None) for p in to_edfi.class_periods(section))
                 docs["sections"].append((section, klass["sourcedId"]))
             self._stage(docs)
             skip(self.session, skipped)
@@ -406,6 +413,16 @@ class Translate:
         else:
             return f"role {role} has no Ed-Fi counterpart"
         return None
+
+
+def _periods_too_long(section: dict[str, Any]) -> list[str]:
+    """Leave out of the section the class periods whose name Ed-Fi cannot hold; their names."""
+    limit = registry().resources["classPeriods"].columns["classPeriodName"].spec["maxLength"]
+    named = section.get("classPeriods") or []
+    kept = [c for c in named if len(c["classPeriodReference"]["classPeriodName"]) <= limit]
+    if len(kept) < len(named):
+        section["classPeriods"] = kept
+    return [c["classPeriodReference"]["classPeriodName"] for c in named if c not in kept]
 
 
 def twins_sql() -> str:

@@ -363,6 +363,10 @@ def course_offering_and_section(klass: Doc, lookup: Lookup) -> tuple[Doc, Doc] |
             "sectionIdentifier": klass.get("classCode") or klass["sourcedId"],
             "courseOfferingReference": offering_key,
             "sectionName": klass.get("title"),
+            "classPeriods": [
+                {"classPeriodReference": {"classPeriodName": p, "schoolId": school}}
+                for p in klass.get("periods") or []
+            ],
             "offeredGradeLevels": [
                 {"gradeLevelDescriptor": cw.ceds_to_grade(g)}
                 for g in klass.get("grades") or []
@@ -371,6 +375,14 @@ def course_offering_and_section(klass: Doc, lookup: Lookup) -> tuple[Doc, Doc] |
         }
     )
     return offering, section
+
+
+def class_periods(section_doc: Doc) -> list[Doc]:
+    """The class periods a section names: Ed-Fi requires each to exist at its school."""
+    return [
+        {"classPeriodName": r["classPeriodName"], "schoolReference": {"schoolId": r["schoolId"]}}
+        for r in (c["classPeriodReference"] for c in section_doc.get("classPeriods") or [])
+    ]
 
 
 def section_reference(section_doc: Doc) -> Doc:
