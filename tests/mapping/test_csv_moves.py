@@ -4,6 +4,9 @@ the old one next to the new."""
 
 from __future__ import annotations
 
+import logging
+import uuid
+
 import sqlalchemy as sa
 
 from gateway.mapping.verify import check
@@ -173,3 +176,59 @@ def test_a_person_moved_to_another_school_leaves_the_old_one(tmp_path, do_import
     ]
     drift = check(db_session)
     assert drift.clean, drift.lines()
+
+
+def test_a_moved_enrollment_whose_old_association_has_a_grade_keeps_it_and_says_so(
+    tmp_path, do_import, edfi, db_session, caplog
+):
+    files = roster()
+    assert do_import(write_package(tmp_path, files)).status == "applied"
+    (ssa,) = edfi.get("studentSectionAssociations?studentUniqueId=604822").get_json()
+    period = {
+        "gradingPeriodDescriptor": "uri://ed-fi.org/GradingPeriodDescriptor#First Six Weeks",
+        "gradingPeriodName": "First Six Weeks",
+        "schoolReference": {"schoolId": 255901001},
+        "schoolYearTypeReference": {"schoolYear": 2026},
+        "beginDate": "2025-08-15",
+        "endDate": "2025-09-26",
+        "totalInstructionalDays": 30,
+    }
+    edfi.create("gradingPeriods", period)
+    edfi.create(
+        "grades",
+        {
+            "gradeTypeDescriptor": "uri://ed-fi.org/GradeTypeDescriptor#Grading Period",
+            "gradingPeriodReference": {
+                "gradingPeriodDescriptor": period["gradingPeriodDescriptor"],
+                "gradingPeriodName": "First Six Weeks",
+                "schoolId": 255901001,
+                "schoolYear": 2026,
+            },
+            "studentSectionAssociationReference": ssa["sectionReference"]
+            | {"beginDate": ssa["beginDate"], "studentUniqueId": "604822"},
+            "letterGradeEarned": "B",
+        },
+    )
+    moved = {**files["enrollments"][1], "classSourcedId": "cls-3"}  # enr-2
+    caplog.set_level(logging.INFO, logger="gateway.mapping.to_edfi.bulk")
+    report = do_import(write_package(tmp_path, {"enrollments": [moved]}, {"enrollments": "delta"}))
+    assert report.status == "applied", report.as_dict()
+    said = [r.getMessage() for r in caplog.records if "enr-2" in r.getMessage()]
+    assert said == [
+        "not projected to Ed-Fi: enrollment enr-2: moved to its new Ed-Fi record; the Ed-Fi "
+        "StudentSectionAssociation stays: The requested action cannot be performed because this "
+        "item is referenced by existing Grade item(s)."
+    ], said
+    # the new association is the enrollment's; the old one stays for the grade that names it
+    assert sections_of(db_session, "604822") == ["ALG1-1", "ALG1-2"]
+    link = db_session.execute(
+        sa.text(
+            "SELECT a.section_identifier FROM mapping_links l JOIN student_section_associations a "
+            "ON a.id = l.edfi_id WHERE l.sourced_id = 'enr-2'"
+        )
+    ).all()
+    assert link == [("ALG1-2",)]
+    # verify names it: an Ed-Fi record of OneRoster origin without its OneRoster source
+    lines = check(db_session).lines()
+    old = uuid.UUID(ssa["id"])
+    assert f"  orphaned Ed-Fi studentSectionAssociations {old}" in lines, lines

@@ -499,7 +499,13 @@ def write(session: Session, stages: dict[str, Stage], now: Any, origin: str) -> 
         ]
         if left:
             kept = delete_linked(session, left, now, owned_by=origin)
-            skip(session, [(SOURCE_ENTITY[name], sid, why) for sid, why in sorted(kept.items())])
+            skip(
+                session,
+                [
+                    (SOURCE_ENTITY[name], sid, f"moved to its new Ed-Fi record; {why}")
+                    for sid, why in sorted(kept.items())
+                ],
+            )
     _delete_stale_associations(session, stages, now, origin)
 
 
