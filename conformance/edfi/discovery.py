@@ -9,7 +9,7 @@ from typing import Any
 from conformance.edfi.common import basic, describe, expect_status
 from conformance.http import BearerAuth, json_of
 from conformance.runner import CheckFailed, CheckList, Context, ensure
-from conformance.schemas import edfi_validator, schema_errors
+from conformance.schemas import edfi_openapi, edfi_validator, schema_errors
 
 checks = CheckList()
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -269,6 +269,30 @@ def _dependencies(ctx: Context) -> None:
         order[wanted[0]] < order[wanted[2]] and order[wanted[1]] < order[wanted[2]],
         "studentSchoolAssociations is not ordered after schools and students",
     )
+
+
+@checks.add(
+    "metadata",
+    "every resource of the Ed-Fi DS5 OpenAPI is served: listed in dependencies, and its "
+    "collection answers GET with a JSON array",
+)
+def _every_resource(ctx: Context) -> None:
+    served = {name.lower() for name in ctx.need("dependencies")}
+    standard = sorted(
+        path
+        for path, operations in edfi_openapi()["paths"].items()
+        if path.startswith("/ed-fi/") and path.count("/") == 2 and "post" in operations
+    )
+    missing = [path for path in standard if path.lower() not in served]
+    if missing:
+        raise CheckFailed(f"{len(missing)} of {len(standard)} DS5 resources not served", missing)
+    unreadable = []
+    for path in standard:
+        r = ctx.http.get("/data/v3" + path, params={"limit": 1})
+        if r.status_code != 200 or not isinstance(json_of(r), list):
+            unreadable.append(describe(r))
+    if unreadable:
+        raise CheckFailed(f"{len(unreadable)} DS5 collections not readable", unreadable)
 
 
 @checks.add("change queries", "GET /changeQueries/v1/availableChangeVersions")

@@ -57,6 +57,10 @@ def derive_rule(
     alone: namespace or no further authorization)."""
     names = elements["educationOrganizationIds"]
     edorgs = [f for f in res.identity if f in names]
+    # else one a role names (a program evaluation's programEducationOrganizationId)
+    edorgs = edorgs or [
+        f for f in res.identity if any(f.endswith(n[:1].upper() + n[1:]) for n in names)
+    ]
     if edorgs:
         return {"edorg": edorgs[0]}
     chains = [

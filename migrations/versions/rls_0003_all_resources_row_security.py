@@ -78,6 +78,7 @@ RULES: dict[str, dict] = {
     "education_organization_networks": {"edorg": "education_organization_network_id"},
     "education_organization_peer_associations": {"edorg": "education_organization_id"},
     "education_service_centers": {"edorg": "education_service_center_id"},
+    "evaluation_rubric_dimensions": {"edorg": "program_education_organization_id"},
     "feeder_school_associations": {"edorg": "school_id"},
     "grades": {"edorg": "school_id"},
     "grading_periods": {"edorg": "school_id"},
@@ -93,7 +94,7 @@ RULES: dict[str, dict] = {
     "local_payrolls": {"edorg": "education_organization_id"},
     "locations": {"edorg": "school_id"},
     "open_staff_positions": {"edorg": "education_organization_id"},
-    "organization_departments": {"edorg": "organization_department_id"},
+    "organization_departments": {"edorg": "parent_education_organization_id"},
     "post_secondary_events": {
         "via": [
             [
@@ -106,6 +107,9 @@ RULES: dict[str, dict] = {
         ]
     },
     "post_secondary_institutions": {"edorg": "post_secondary_institution_id"},
+    "program_evaluation_elements": {"edorg": "program_education_organization_id"},
+    "program_evaluation_objectives": {"edorg": "program_education_organization_id"},
+    "program_evaluations": {"edorg": "program_education_organization_id"},
     "programs": {"edorg": "education_organization_id"},
     "report_cards": {"edorg": "education_organization_id"},
     "restraint_events": {"edorg": "school_id"},
@@ -138,18 +142,7 @@ RULES: dict[str, dict] = {
             [["staff_section_associations", {"staff_unique_id": "staff_unique_id"}, "school_id"]],
         ]
     },
-    "staff_program_associations": {
-        "via": [
-            [
-                [
-                    "staff_education_organization_assignment_associations",
-                    {"staff_unique_id": "staff_unique_id"},
-                    "education_organization_id",
-                ]
-            ],
-            [["staff_section_associations", {"staff_unique_id": "staff_unique_id"}, "school_id"]],
-        ]
-    },
+    "staff_program_associations": {"edorg": "program_education_organization_id"},
     "staff_school_associations": {"edorg": "school_id"},
     "state_education_agencies": {"edorg": "state_education_agency_id"},
     "student_academic_records": {"edorg": "education_organization_id"},
@@ -169,17 +162,7 @@ RULES: dict[str, dict] = {
     },
     "student_cte_program_associations": {"edorg": "education_organization_id"},
     "student_cohort_associations": {"edorg": "education_organization_id"},
-    "student_competency_objectives": {
-        "via": [
-            [
-                [
-                    "student_school_associations",
-                    {"student_unique_id": "student_unique_id"},
-                    "school_id",
-                ]
-            ]
-        ]
-    },
+    "student_competency_objectives": {"edorg": "objective_education_organization_id"},
     "student_discipline_incident_behavior_associations": {"edorg": "school_id"},
     "student_discipline_incident_non_offender_associations": {"edorg": "school_id"},
     "student_education_organization_responsibility_associations": {
@@ -193,17 +176,7 @@ RULES: dict[str, dict] = {
     "student_neglected_or_delinquent_program_associations": {"edorg": "education_organization_id"},
     "student_program_associations": {"edorg": "education_organization_id"},
     "student_program_attendance_events": {"edorg": "education_organization_id"},
-    "student_program_evaluations": {
-        "via": [
-            [
-                [
-                    "student_school_associations",
-                    {"student_unique_id": "student_unique_id"},
-                    "school_id",
-                ]
-            ]
-        ]
-    },
+    "student_program_evaluations": {"edorg": "program_education_organization_id"},
     "student_school_attendance_events": {"edorg": "school_id"},
     "student_school_food_service_program_associations": {"edorg": "education_organization_id"},
     "student_section_attendance_events": {"edorg": "school_id"},
@@ -267,6 +240,7 @@ GOVERNED_RESOURCES = (
     "educationOrganizationNetworks",
     "educationOrganizationPeerAssociations",
     "educationServiceCenters",
+    "evaluationRubricDimensions",
     "feederSchoolAssociations",
     "grades",
     "gradingPeriods",
@@ -285,6 +259,9 @@ GOVERNED_RESOURCES = (
     "organizationDepartments",
     "postSecondaryEvents",
     "postSecondaryInstitutions",
+    "programEvaluationElements",
+    "programEvaluationObjectives",
+    "programEvaluations",
     "programs",
     "reportCards",
     "restraintEvents",
@@ -338,7 +315,6 @@ UNGOVERNED_TABLES = (
     "credentials",
     "descriptor_mappings",
     "education_contents",
-    "evaluation_rubric_dimensions",
     "function_dimensions",
     "fund_dimensions",
     "learning_standard_equivalence_associations",
@@ -348,9 +324,6 @@ UNGOVERNED_TABLES = (
     "operational_unit_dimensions",
     "people",
     "program_dimensions",
-    "program_evaluation_elements",
-    "program_evaluation_objectives",
-    "program_evaluations",
     "project_dimensions",
     "school_year_types",
     "source_dimensions",

@@ -8,6 +8,7 @@ import uuid
 
 from werkzeug.wrappers import Request, Response
 
+from conformance.schemas import edfi_openapi
 from tests.conformance.fake_edfi_model import (
     DATA,
     KEY,
@@ -21,6 +22,13 @@ from tests.conformance.fake_edfi_model import (
     problem,
 )
 from tests.conformance.fake_edfi_resources import Resources
+
+# the collections of the DS5 OpenAPI (the fake keeps records of KEYS only)
+DS5_RESOURCES = sorted(
+    path.split("/")[2]
+    for path, operations in edfi_openapi()["paths"].items()
+    if path.startswith("/ed-fi/") and path.count("/") == 2 and "post" in operations
+)
 
 __all__ = ["KEY", "LEA", "OTHER_LEA", "SECRET", "FakeEdFi"]
 
@@ -232,6 +240,10 @@ class FakeEdFi(Resources):
             return self.json({"openapi": "3.0.1", "paths": {"/ed-fi/gradeLevelDescriptors": {}}})
         if path == "/metadata/data/v3/dependencies":
             order = ["schools", "students", "studentSchoolAssociations", *KEYS]
+            # every other DS5 resource is served too, with no records
+            order += [r for r in DS5_RESOURCES if r not in KEYS]
+            if "resource_unserved" in f:
+                order.remove("academicWeeks")
             if "deps_wrong_order" in f:
                 order = ["studentSchoolAssociations", *order]
             return self.json(
@@ -247,12 +259,19 @@ class FakeEdFi(Resources):
             return self.json({"oldestChangeVersion": 0, "newestChangeVersion": newest})
         if "case_sensitive_routes" in f and not path.startswith(DATA):
             return problem(404, "not-found")
-        if "case_sensitive_routes" in f and path[len(DATA) :].split("/")[0] not in KEYS:
+        if "case_sensitive_routes" in f and path[len(DATA) :].split("/")[0] not in (
+            *KEYS,
+            *DS5_RESOURCES,
+        ):
             return problem(404, "not-found")
         if not path.lower().startswith(DATA):
             return problem(404, "not-found")
         parts = path[len(DATA) :].strip("/").split("/")
         name = next((k for k in KEYS if k.lower() == parts[0].lower()), None)
+        if name is None and parts[0] in DS5_RESOURCES and len(parts) == 1:
+            if "resource_unserved" in f and parts[0] == "academicWeeks":
+                return problem(404, "not-found")
+            return self.json([])
         if name is None:
             return problem(404, "not-found")
         return self.resource(request, name, parts[1:])

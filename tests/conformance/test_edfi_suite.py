@@ -45,6 +45,10 @@ WIRE = {  # the ODS/API 7.3's behaviour on the wire (issue 15): a fault each che
 PARTITIONS = "/partitions?number=3 gives page tokens that split the collection"
 CLEANUP = "scratch records created by the suite are deleted"
 SHAPES = "records of every resource in the dependencies match the DS5 OpenAPI"
+EVERY_RESOURCE = (
+    "every resource of the Ed-Fi DS5 OpenAPI is served: listed in dependencies, and its "
+    "collection answers GET with a JSON array"
+)
 BASIC = "HTTP Basic credentials + grant_type=client_credentials → bearer token"
 TOKEN_ERRORS = (
     "token errors: invalid_client (401), invalid_request, unsupported_grant_type, "
@@ -161,6 +165,7 @@ def test_local_bugs_fail_exactly_their_checks(run_cli):
     "fault, expected",
     [
         ("post_always_201", {UPSERT}),
+        ("resource_unserved", {EVERY_RESOURCE}),
         ("key_change_allowed", {KEY_CHANGE}),
         ("delete_referenced", {DEPENDENT}),
         ("no_total_count", {"limit=0&totalCount=TRUE → an empty page and Total-Count"}),

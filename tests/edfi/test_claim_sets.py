@@ -311,3 +311,37 @@ def test_relationships_ask_nothing_of_records_that_name_no_organization(edfi, au
     assert [d["code"] for d in api.get("balanceSheetDimensions").get_json()] == ["1000"]
     assert "balanceSheetDimensions" not in rules()
     assert rules()["bellSchedules"] == {"edorg": "schoolId"}
+
+
+def test_an_organization_department_belongs_to_its_parents_reach(edfi, district, auth_headers):
+    """A department's own id is new when it is created: it reaches organizations through its
+    parent, so a client of LEA 255901 creates one under its school, may not move it under another
+    LEA's school, and the other LEA's client does not see it."""
+    district()
+    lea1 = EdFi(edfi.client, auth_headers(edorgs=("255901",), claim_set=SANDBOX, name="lea1"))
+    lea2 = EdFi(edfi.client, auth_headers(edorgs=("255902",), claim_set=SANDBOX, name="lea2"))
+    department = {
+        "organizationDepartmentId": 255901777,
+        "nameOfInstitution": "Math Department",
+        "parentEducationOrganizationReference": {"educationOrganizationId": 255901001},
+        "categories": [
+            {
+                "educationOrganizationCategoryDescriptor": "uri://ed-fi.org/"
+                "EducationOrganizationCategoryDescriptor#Organization Department"
+            }
+        ],
+    }
+    created = lea1.post("organizationDepartments", department)
+    assert created.status_code == 201, created.get_json()
+    dept_id = created.headers["Location"].rsplit("/", 1)[-1]
+    moved = {
+        **department,
+        "parentEducationOrganizationReference": {"educationOrganizationId": 255902001},
+    }
+    problem(lea1.put("organizationDepartments", dept_id, moved), 403, "security:authorization")
+    assert lea2.get("organizationDepartments").get_json() == []
+    assert [
+        d["organizationDepartmentId"] for d in lea1.get("organizationDepartments").get_json()
+    ] == [255901777]
+    # the derivation takes a role-named organization id of the key when no plain one is there
+    assert rules()["programEvaluations"] == {"edorg": "programEducationOrganizationId"}

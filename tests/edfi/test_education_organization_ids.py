@@ -67,3 +67,46 @@ def test_an_id_a_oneroster_org_of_another_kind_holds_is_refused(edfi, district, 
     assert "OneRoster org of type 'district'" in body["detail"]
     assert edfi.get("schools?schoolId=255977").get_json() == []
     assert edfi.post("localEducationAgencies", lea(255977, "CSV ISD")).status_code in (200, 201)
+
+
+def test_an_education_organization_reference_resolves_to_any_kind(edfi, district):
+    """Every kind of education organization DS5 has is served, and an abstract
+    educationOrganizationReference resolves to any of them (a course of a state agency), while an
+    id no organization holds is still an unresolved reference; no agency may take a school's
+    id."""
+    district()
+    sea = {
+        "stateEducationAgencyId": 255950,
+        "nameOfInstitution": "Texas Education Agency",
+        "categories": [
+            {
+                "educationOrganizationCategoryDescriptor": "uri://ed-fi.org/"
+                "EducationOrganizationCategoryDescriptor#State Education Agency"
+            }
+        ],
+    }
+    assert edfi.post("stateEducationAgencies", sea).status_code == 201
+    course = {
+        "courseCode": "STATE-ALG",
+        "educationOrganizationReference": {"educationOrganizationId": 255950},
+        "courseTitle": "Algebra I (state)",
+        "numberOfParts": 1,
+        "identificationCodes": [
+            {
+                "courseIdentificationSystemDescriptor": "uri://ed-fi.org/"
+                "CourseIdentificationSystemDescriptor#State course code",
+                "identificationCode": "STATE-ALG",
+            }
+        ],
+    }
+    created = edfi.post("courses", course)
+    assert created.status_code == 201, created.get_json()
+    read = edfi.get(created.headers["Location"].split("/data/v3/ed-fi/", 1)[1]).get_json()
+    assert read["educationOrganizationReference"]["link"]["rel"] == "StateEducationAgency"
+    missing = {**course, "educationOrganizationReference": {"educationOrganizationId": 255951}}
+    problem(edfi.post("courses", missing), 409, "data-conflict:unresolved-reference")
+    problem(
+        edfi.post("stateEducationAgencies", {**sea, "stateEducationAgencyId": 255901001}),
+        409,
+        "data-conflict:non-unique-identity",
+    )

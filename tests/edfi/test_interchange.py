@@ -159,3 +159,63 @@ def test_bulk_load_checks_like_the_api(edfi, db_session, district):
     [doc] = edfi.get("students", query_string={"studentUniqueId": "800001"}).get_json()
     assert doc["firstName"] == "Again"
     assert edfi.get("students", query_string={"studentUniqueId": "800002"}).get_json() == []
+
+
+ATTENDANCE = """<?xml version="1.0" encoding="UTF-8"?>
+<InterchangeStudentAttendance xmlns="http://ed-fi.org/5.2.0">
+  <StudentSchoolAttendanceEvent>
+    <StudentReference><StudentIdentity><StudentUniqueId>720001</StudentUniqueId></StudentIdentity>
+    </StudentReference>
+    <SchoolReference><SchoolIdentity><SchoolId>255901001</SchoolId></SchoolIdentity>
+    </SchoolReference>
+    <SessionReference><SessionIdentity><SchoolId>255901001</SchoolId>
+      <SchoolYear>2021-2022</SchoolYear><SessionName>2021-2022 Fall Semester</SessionName>
+    </SessionIdentity></SessionReference>
+    <EventDate>2021-09-01</EventDate>
+    <AttendanceEventCategory>uri://ed-fi.org/AttendanceEventCategoryDescriptor#Tardy</AttendanceEventCategory>
+    <EventDuration>0.25</EventDuration>
+  </StudentSchoolAttendanceEvent>
+  <ClassPeriod>
+    <ClassPeriodName>01 - Traditional</ClassPeriodName>
+    <SchoolReference><SchoolIdentity><SchoolId>255901001</SchoolId></SchoolIdentity>
+    </SchoolReference>
+  </ClassPeriod>
+  <BellSchedule>
+    <BellScheduleName>Normal</BellScheduleName>
+    <ClassPeriodReference><ClassPeriodIdentity><ClassPeriodName>01 - Traditional</ClassPeriodName>
+      <SchoolReference><SchoolIdentity><SchoolId>255901001</SchoolId></SchoolIdentity>
+      </SchoolReference></ClassPeriodIdentity></ClassPeriodReference>
+    <SchoolReference><SchoolIdentity><SchoolId>255901001</SchoolId></SchoolIdentity>
+    </SchoolReference>
+    <GradeLevel>uri://ed-fi.org/GradeLevelDescriptor#Ninth grade</GradeLevel>
+  </BellSchedule>
+</InterchangeStudentAttendance>
+"""
+
+
+def test_interchanges_of_every_served_resource_load(edfi, district, db_session, tmp_path):
+    """Resources beyond the rostering set load from their interchange XML like the rest: a
+    student's attendance event and a bell schedule (not in the Grand Bend sample)."""
+    from tests.edfi.conftest import session_body, student
+
+    district()
+    edfi.create("students", student("720001"))
+    edfi.create("sessions", session_body(255901001))
+    (tmp_path / "StudentAttendance.xml").write_text(ATTENDANCE, encoding="utf-8")
+    report = load_interchange(db_session, tmp_path)
+    assert report.rejected == []
+    assert report.created == {
+        "studentSchoolAttendanceEvents": 1,
+        "classPeriods": 1,
+        "bellSchedules": 1,
+    }
+    [event] = edfi.get("studentSchoolAttendanceEvents").get_json()
+    assert event["attendanceEventCategoryDescriptor"].endswith("#Tardy")
+    assert event["sessionReference"]["schoolYear"] == 2022 and event["eventDuration"] == 0.25
+    [schedule] = edfi.get("bellSchedules").get_json()
+    assert schedule["classPeriods"][0]["classPeriodReference"]["classPeriodName"] == (
+        "01 - Traditional"
+    )
+    assert schedule["gradeLevels"] == [
+        {"gradeLevelDescriptor": "uri://ed-fi.org/GradeLevelDescriptor#Ninth grade"}
+    ]

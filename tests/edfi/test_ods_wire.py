@@ -286,3 +286,23 @@ def test_property_names_are_read_in_any_letter_case(edfi, district):
     enrolment["SchoolReference"] = {"SchoolId": "255901001"}
     del enrolment["schoolReference"]
     assert edfi.post("studentSchoolAssociations", enrolment).status_code == 201
+
+
+def test_properties_the_resource_does_not_have_are_ignored(edfi, district):
+    """As the ODS/API: its own suite posts a school with an academicSubjectDescriptor and expects
+    201. What the resource does not define is neither stored nor echoed, at any depth."""
+    district()
+    body = {
+        **school(255901777, 255901),
+        "academicSubjectDescriptor": "uri://ed-fi.org/AcademicSubjectDescriptor#Mathematics",
+        "gradeLevels": [
+            {"gradeLevelDescriptor": "uri://ed-fi.org/GradeLevelDescriptor#Ninth grade", "x": 1}
+        ],
+    }
+    created = edfi.post("schools", body)
+    assert created.status_code == 201, created.get_json()
+    [stored] = edfi.get("schools", query_string={"schoolId": 255901777}).get_json()
+    assert "academicSubjectDescriptor" not in stored
+    assert stored["gradeLevels"] == [
+        {"gradeLevelDescriptor": "uri://ed-fi.org/GradeLevelDescriptor#Ninth grade"}
+    ]
