@@ -141,7 +141,7 @@ def test_a_gradebook_entry_without_a_section_stays_edfi_only(rostered, edfi, one
 def test_required_gradebook_fields_are_filled_when_edfi_leaves_them_out():
     """OneRoster requires lineItem.category, lineItem.resultValueMin and result.scoreDate; Ed-Fi
     makes gradebookEntryType and dateFulfilled optional (the Grand Bend sample has neither)."""
-    from gateway.mapping import to_oneroster as tor
+    from gateway.mapping.to_oneroster import translate as tor
 
     section = {
         "sectionIdentifier": "S1",
