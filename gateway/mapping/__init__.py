@@ -11,7 +11,7 @@ from flask_smorest import Api
 def init_app(app: Flask, api: Api) -> None:
     """No routes: subscribe the projection to the Ed-Fi write path (same transaction)."""
     from gateway.edfi.service import WRITE_LISTENERS
-    from gateway.mapping.projection import on_edfi_write
+    from gateway.mapping.to_oneroster.project import on_edfi_write
 
     if on_edfi_write not in WRITE_LISTENERS:
         WRITE_LISTENERS.append(on_edfi_write)
@@ -32,7 +32,7 @@ def bootstrap(app: Flask, *, demo: bool) -> None:
     from gateway.db import get_session
     from gateway.edfi.demo import has_edfi_data
     from gateway.mapping.links import mapping_links
-    from gateway.mapping.projection import Projector
+    from gateway.mapping.to_oneroster.project import Projector
 
     session = get_session()
     if has_edfi_data(session) and not session.scalar(

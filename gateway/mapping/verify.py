@@ -24,11 +24,12 @@ from sqlalchemy.orm import Session
 from gateway.auth import org_ids
 from gateway.edfi.definitions import SYSTEM_COLUMNS, registry
 from gateway.mapping import store
-from gateway.mapping.from_oneroster import ORDER, project_import
-from gateway.mapping.from_oneroster import ORIGIN as EDFI_FROM_ONEROSTER
 from gateway.mapping.links import table_of
-from gateway.mapping.projection import Projector
-from gateway.mapping.reverse import OneRosterProjector, _projecting
+from gateway.mapping.origin import EDFI_FROM_ONEROSTER, projecting
+from gateway.mapping.to_edfi.bulk import ORDER, project_import
+from gateway.mapping.to_edfi.bulk_passes import twins_sql
+from gateway.mapping.to_edfi.per_record import OneRosterProjector
+from gateway.mapping.to_oneroster.project import Projector
 
 ENTITIES = (
     "org",
@@ -64,11 +65,13 @@ class Drift:
     edfi_orphaned: dict[str, list[str]] = field(default_factory=dict)  # Ed-Fi ids
     # one id held by education organizations of different kinds (gateway.auth.org_ids)
     collisions: list[str] = field(default_factory=list)
+    # people of one kind sharing an identifier (stored before the CSV import refused it)
+    twins: list[str] = field(default_factory=list)
     stopped: str | None = None  # why the comparison could not finish
 
     @property
     def clean(self) -> bool:
-        if self.collisions or self.stopped:
+        if self.collisions or self.twins or self.stopped:
             return False
         return not any(
             any(counts.values())
@@ -88,7 +91,7 @@ class Drift:
         return sum(len(ids) for ids in self.edfi_orphaned.values())
 
     def lines(self) -> list[str]:
-        out = list(self.collisions)
+        out = [*self.collisions, *self.twins]
         if self.stopped:
             out.append(f"the comparison stopped: {self.stopped}")
             return out
@@ -117,6 +120,11 @@ def check(session: Session, repair: bool = False) -> Drift:
     drift.collisions = [
         f"{what}: identifier {identifier} is already the id of {holder}"
         for what, identifier, holder in session.execute(sa.text(org_ids.collisions_sql()))
+    ]
+    drift.twins = [
+        f"two people, one Ed-Fi {kind}: users {', '.join(ids)} share identifier {identifier} "
+        "(not projected into Ed-Fi, never merged: give each its own identifier)"
+        for identifier, kind, ids in session.execute(sa.text(twins_sql()))
     ]
     savepoint = session.begin_nested()
     try:
@@ -175,7 +183,7 @@ def _check_edfi_side(session: Session, drift: Drift) -> None:
     project_import(session, _born_in_oneroster(session, ORDER, ROSTER_ORIGINS))
     gradebook = _born_in_oneroster(session, ("lineItem", "result"), GRADEBOOK_ORIGINS)
     reverse = OneRosterProjector(session)
-    with _projecting(session):
+    with projecting(session):
         reverse.line_items(gradebook["lineItem"])
         reverse.results(gradebook["result"])
     for name in resources:

@@ -186,7 +186,7 @@ def _check_shared(session: Session, entity: Entity, sourced_id: str, reach: Reac
 def _project(session: Session, view: View, sourced_id: str) -> None:
     """Mapping layer (issue 5): the gradebook write's Ed-Fi projection, same transaction."""
     from gateway.auth import current_client
-    from gateway.mapping.reverse import project_oneroster
+    from gateway.mapping.to_edfi.per_record import project_oneroster
 
     client = current_client()
     namespace = client.namespace_prefix if client is not None else None

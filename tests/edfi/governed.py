@@ -1,14 +1,22 @@
-"""Records in every resource schemas/edfi/authorization.json governs, in two organizations.
+"""Records in every resource an authorization rule governs (gateway.edfi.security.rules), in two
+organizations.
 
 LEA 255901 (school 255901001) and LEA 255902 (school 255902001) each get one record of every
 governed resource, written through the Ed-Fi API: the isolation tests then compare non-empty sets,
-never [] == [] (issue 14, finding 8)."""
+never [] == [] (issue 14, finding 8). The rostering resources get the hand-written bodies of the
+mapping tests; every governed resource gets a generated one (tests/edfi/documents_gen.py), in the
+generator's two worlds, whose organizations are these two LEAs' and schools' (and other kinds of
+organization of their own)."""
 
 from __future__ import annotations
 
 import json
 
+from gateway.edfi.security import rules
 from tests.edfi.conftest import EdFi
+from tests.edfi.documents_gen import Generator, World
+
+WORLDS = (World(1), World(2))
 
 ED = "uri://ed-fi.org/"
 # Natural keys of the first organization's records → the second's.
@@ -73,3 +81,8 @@ def fill(edfi: EdFi) -> None:
     for resource, body in first_organization() + second_organization():
         response = edfi.post(resource, body)
         assert response.status_code in (200, 201), (resource, response.get_json())
+    generator = Generator(edfi)
+    for world in WORLDS:
+        for resource in sorted(rules()):
+            generator.anchors(resource, world)
+            generator.ensure(resource, world)

@@ -67,6 +67,23 @@ def test_reverse_values_are_official_codes(name, table):
     assert set(doc[table].values()) <= codes
 
 
+def _uris(value):
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _uris(v)
+    elif isinstance(value, str) and value.startswith("uri://ed-fi.org/") and "#" in value:
+        yield value
+
+
+def test_descriptor_values_the_reverse_direction_fills_are_official():
+    uris = sorted(set(_uris({k: v for k, v in cw.load("reverse").items() if k != "_comment"})))
+    assert len(uris) >= 8
+    for uri in uris:
+        namespace, _, code = uri.partition("#")
+        codes, namespaces = official(namespace.rpartition("/")[2])
+        assert (code, namespace) in {(c, n) for c in codes for n in namespaces}, uri
+
+
 def test_every_ceds_grade_comes_back_and_round_trips():
     assert list(cw.load("grade_levels")["fromCeds"]) == CEDS
     for code in CEDS:

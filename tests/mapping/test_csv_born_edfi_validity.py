@@ -1,6 +1,7 @@
 """Ed-Fi validity of CSV-born records: every Ed-Fi document the gateway serves passes the Ed-Fi
 schema, so a client can GET it and PUT it back unchanged. A CSV-born student with no birth date
-(Ed-Fi requires one) stays OneRoster-only until its demographics give one."""
+(Ed-Fi requires one) stays OneRoster-only until its demographics give one; organizations, sessions
+and courses get the documented values of what Ed-Fi requires and OneRoster never carries."""
 
 from __future__ import annotations
 
@@ -12,8 +13,16 @@ from tests.csv.district import district
 
 do_import = csv_suite.do_import
 SERVER_FIELDS = ("id", "_etag", "_lastModifiedDate")
-# the people and their associations (CSV-born organizations, sessions and courses lack what Ed-Fi
-# requires of them and OneRoster never carries: not covered yet)
+# the rostering resources a CSV import writes, people and their associations
+ORGANIZATIONS = (
+    "localEducationAgencies",
+    "schools",
+    "sessions",
+    "courses",
+    "courseOfferings",
+    "classPeriods",
+    "sections",
+)
 RESOURCES = (
     "students",
     "studentSchoolAssociations",
@@ -57,6 +66,18 @@ def test_csv_born_people_served_by_edfi_pass_its_schema(tmp_path, do_import, edf
     assert failures == []
 
 
+def test_csv_born_organizations_sessions_and_courses_pass_its_schema(
+    tmp_path, do_import, edfi, db_session
+):
+    assert do_import(write_package(tmp_path, roster())).status == "applied"
+    counts = {
+        resource: len(edfi.get(resource).get_json()) for resource in ORGANIZATIONS
+    }  # every one of them reached Ed-Fi
+    assert all(counts.values()), counts
+    failures = [f for resource in ORGANIZATIONS for f in _round_trip(edfi, resource)]
+    assert failures == []
+
+
 def test_a_student_reaches_edfi_once_demographics_give_a_birth_date(
     tmp_path, do_import, db_session
 ):
@@ -75,3 +96,16 @@ def test_a_student_reaches_edfi_once_demographics_give_a_birth_date(
         )
     )
     assert sections == 1
+
+
+def test_a_period_longer_than_edfi_holds_is_left_out_of_the_section(
+    tmp_path, do_import, edfi, db_session
+):
+    files = roster()
+    long_period = "P" * 61  # Ed-Fi's classPeriodName holds 60 characters; OneRoster sets no limit
+    files["classes"][0]["periods"] = f"1,{long_period}"
+    report = do_import(write_package(tmp_path, files))
+    assert report.status == "applied", report.as_dict()
+    names = db_session.scalars(sa.text("SELECT class_period_name FROM class_periods")).all()
+    assert names == ["1"]
+    assert _round_trip(edfi, "sections") == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from gateway.mapping.projection import Projector
+from gateway.mapping.to_oneroster.project import Projector
 from tests.csv import conftest as csv_suite
 from tests.csv.conftest import write_package
 from tests.csv.district import district
@@ -19,7 +19,17 @@ def test_csv_import_projects_into_edfi(tmp_path, do_import, db_session):
     edfi = Projector(db_session)
     (school,) = edfi.fetch("schools", schoolId=[255901001])
     assert school["localEducationAgencyReference"] == {"localEducationAgencyId": 255901}
-    assert "gradeLevels" not in school or school["gradeLevels"] == []
+    # OneRoster orgs carry no grades; Ed-Fi requires a school's: the documented "not known" value
+    assert school["gradeLevels"] == [
+        {"gradeLevelDescriptor": "uri://ed-fi.org/GradeLevelDescriptor#No grade level"}
+    ]
+    # cls-1's periods "1,2": the Ed-Fi section's class periods, each a class period of its school
+    (section,) = edfi.fetch("sections", sectionIdentifier=["ALG1-1"])
+    assert section["classPeriods"] == [
+        {"classPeriodReference": {"classPeriodName": p, "schoolId": 255901001}} for p in "12"
+    ]
+    periods = edfi.fetch("classPeriods", schoolId=[255901001])
+    assert sorted(p["classPeriodName"] for p in periods) == ["1", "2"]
     (student,) = edfi.fetch("students", studentUniqueId=["604822"])
     assert (student["firstName"], student["lastSurname"], student["birthDate"]) == (
         "דוד",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from gateway.mapping.from_oneroster import project_import
+from gateway.mapping.to_edfi.bulk import project_import
 from tests.csv import conftest as csv_suite
 from tests.csv.conftest import write_package
 from tests.csv.district import district

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from gateway.mapping import projection
+from gateway.mapping.to_edfi import bulk
 from tests.csv import conftest as csv_suite
 from tests.csv.conftest import write_package
 from tests.mapping.test_csv_import_edges import count, roster
@@ -50,7 +50,7 @@ def test_a_failure_after_the_first_load_leaves_the_previous_state(
     before = indexes(db_session)
     keys = constraints(db_session)
     assert count(db_session, "student_section_associations") == 0
-    real = projection.project_oneroster_import
+    real = bulk.project_oneroster_import
     seen: dict[str, tuple[int, str]] = {}
 
     def project_then_fail(session, typed_tables):
@@ -58,7 +58,7 @@ def test_a_failure_after_the_first_load_leaves_the_previous_state(
         seen.update(indexes(session))
         raise RuntimeError("forced failure after the projection")
 
-    monkeypatch.setattr(projection, "project_oneroster_import", project_then_fail)
+    monkeypatch.setattr(bulk, "project_oneroster_import", project_then_fail)
     with pytest.raises(RuntimeError, match="forced failure"):
         do_import(write_package(tmp_path, roster()))
     # the first load wrote its rows and rebuilt the indexes (new oids, the same definitions)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from gateway.mapping.edfi_bulk import minted_id_sql
+from gateway.mapping.to_edfi.bulk_writes import minted_id_sql
 
 
 def minted(db_session, expression: str, rows: int) -> list:

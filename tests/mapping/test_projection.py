@@ -117,10 +117,31 @@ def test_gradebook(rostered, oneroster):
     ]
 
 
+def test_a_gradebook_entry_without_a_section_stays_edfi_only(rostered, edfi, oneroster):
+    """OneRoster 1.1 requires a lineItem's class; Ed-Fi makes the entry's section optional: such
+    an entry (and its students' entries) is written to Ed-Fi, and projects to no lineItem nor
+    result (it was a 409 when the projection wrote a lineItem without a class)."""
+    key = {"gradebookEntryIdentifier": "HW-9", "namespace": "uri://gbisd.edu"}
+    entry = {**key, "title": "Free", "dateAssigned": "2021-09-01", "sourceSectionIdentifier": "X"}
+    edfi.create("gradebookEntries", entry)
+    edfi.create(
+        "studentGradebookEntries",
+        {
+            "gradebookEntryReference": {
+                k: entry[k] for k in ("gradebookEntryIdentifier", "namespace")
+            },
+            "studentReference": {"studentUniqueId": "604822"},
+            "numericGradeEarned": 5,
+        },
+    )
+    assert [i["title"] for i in oneroster("/lineItems")["lineItems"]] == ["Homework 1"]
+    assert [r["score"] for r in oneroster("/results")["results"]] == [9]
+
+
 def test_required_gradebook_fields_are_filled_when_edfi_leaves_them_out():
     """OneRoster requires lineItem.category, lineItem.resultValueMin and result.scoreDate; Ed-Fi
     makes gradebookEntryType and dateFulfilled optional (the Grand Bend sample has neither)."""
-    from gateway.mapping import to_oneroster as tor
+    from gateway.mapping.to_oneroster import translate as tor
 
     section = {
         "sectionIdentifier": "S1",

@@ -179,7 +179,7 @@ def test_bootstrap_projects_edfi_data_stored_before_the_mapping(app, rostered, d
 def test_oneroster_import_reports_what_edfi_cannot_take_and_propagates_deletes(
     rostered, edfi, db_session
 ):
-    from gateway.mapping.from_oneroster import project_import
+    from gateway.mapping.to_edfi.bulk import project_import
 
     db_session.execute(
         sa.text(

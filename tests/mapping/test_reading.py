@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from gateway.mapping.reading import EdFiReader
+from gateway.mapping.to_oneroster.read_edfi import EdFiReader
 from tests.mapping.conftest import SCHOOL_ID, bodies
 
 RESOURCES = sorted({resource for resource, _ in bodies()})
@@ -38,9 +38,7 @@ def _all(reader: EdFiReader, resource: str, field: str) -> list[dict]:
     return [{field: value} for value in reader.session.scalars(sa.select(column))]
 
 
-def test_a_bulk_rebuild_may_ask_for_more_keys_than_a_statement_has_parameters(
-    rostered, db_session
-):
+def test_a_bulk_rebuild_may_ask_for_more_keys_than_a_statement_has_parameters(rostered, db_session):
     """A 50,000-student bulk job's rebuild asked for each key as its own parameter and failed
     past PostgreSQL's 65,535; the keys now travel as one array per field."""
     reader = EdFiReader(db_session)

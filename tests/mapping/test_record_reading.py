@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
-from gateway.mapping import reverse, store, to_edfi
+from gateway.mapping import store
+from gateway.mapping.to_edfi import per_record as reverse
+from gateway.mapping.to_edfi import translate as to_edfi
 
 ORGS = {
     "org-s1": {"sourcedId": "org-s1", "type": "school", "identifier": "255901001"},

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from gateway.mapping import to_edfi, to_oneroster
+from gateway.mapping.to_edfi import translate as to_edfi
+from gateway.mapping.to_oneroster import translate as to_oneroster
 from tests.mapping.conftest import ED, LEA_ID, SCHOOL_ID, SECTION, bodies
 
 
@@ -82,13 +83,19 @@ def test_organizations_round_trip():
                     + "EducationOrganizationCategoryDescriptor#Local Education Agency"
                 }
             ],
+            # Ed-Fi requires it, OneRoster does not say it: the documented "not known" value
+            "localEducationAgencyCategoryDescriptor": ED
+            + "LocalEducationAgencyCategoryDescriptor#Other local education agency",
         },
     )
     resource, doc = to_edfi.education_organization(school, lookup)
     assert resource == "schools"
     assert (doc["schoolId"], doc["nameOfInstitution"]) == (SCHOOL_ID, "Grand Bend High School")
     assert doc["localEducationAgencyReference"] == {"localEducationAgencyId": LEA_ID}
-    assert "gradeLevels" not in doc  # OneRoster orgs do not say which grades a school serves
+    # OneRoster orgs do not say which grades a school serves; Ed-Fi requires them
+    assert doc["gradeLevels"] == [
+        {"gradeLevelDescriptor": ED + "GradeLevelDescriptor#No grade level"}
+    ]
     assert to_edfi.education_organization({**school, "identifier": "GB-HS"}, lookup) is None
 
 
@@ -164,16 +171,32 @@ def test_session_course_class_enrollment_round_trip():
     # session born in OneRoster comes back as the generic Ed-Fi term.
     assert term["type"] == "term"
     assert session["termDescriptor"] == ED + "TermDescriptor#Other"
-    assert "totalInstructionalDays" not in session
+    assert session["totalInstructionalDays"] == 0  # OneRoster has no calendar: not known
     assert to_edfi.session({**term, "type": "schoolYear"}, SCHOOL_ID) is None
     course = to_edfi.course(records["course"][0], lookup)
     assert (course["courseCode"], course["courseTitle"]) == ("ALG-1", "Algebra I")
     assert course["offeredGradeLevels"] == d["courses"][0]["offeredGradeLevels"]
+    # what Ed-Fi requires of a course and OneRoster does not carry: its code as the LEA's, 1 part
+    assert course["identificationCodes"] == [
+        {
+            "courseIdentificationSystemDescriptor": ED
+            + "CourseIdentificationSystemDescriptor#LEA course code",
+            "identificationCode": "ALG-1",
+        }
+    ]
+    assert course["numberOfParts"] == 1
     offering, section = to_edfi.course_offering_and_section(records["class"][0], lookup)
     assert offering["courseReference"] == d["courseOfferings"][0]["courseReference"]
     assert offering["sessionReference"] == d["courseOfferings"][0]["sessionReference"]
     assert to_edfi.section_reference(section) == SECTION
     assert section["sectionName"] == "Algebra I, period 1"
+    assert "classPeriods" not in section  # the class names no periods
+    with_periods = {**records["class"][0], "periods": ["1", "2"]}
+    _, section = to_edfi.course_offering_and_section(with_periods, lookup)
+    assert section["classPeriods"] == [
+        {"classPeriodReference": {"classPeriodName": p, "schoolId": SCHOOL_ID}} for p in "12"
+    ]
+    assert to_oneroster.class_(section, None, None)["periods"] == ["1", "2"]
     users = {u["sourcedId"]: u for u in records["user"]}
     student_enr, staff_enr = records["enrollment"]
     resource, ssa = to_edfi.section_association(

@@ -14,8 +14,8 @@ from gateway.db import Base, Database
 from gateway.edfi.descriptors import load_descriptors
 from gateway.edfi.interchange import Record
 from gateway.edfi.loader import LoadReport, load_records
-from gateway.mapping.from_oneroster import project_import
-from gateway.mapping.projection import Projector
+from gateway.mapping.to_edfi.bulk import project_import
+from gateway.mapping.to_oneroster.project import Projector
 from gateway.paths import DESCRIPTORS_DIR
 from tests.conftest import TestConfig, recreate_database
 from tests.mapping.conftest import bodies

@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from gateway.edfi import service as service_module
 from gateway.edfi.service import WriteEvent
 from gateway.mapping.identifiers import sourced_id
-from gateway.mapping.projection import EDFI_FROM_ONEROSTER, PENDING, on_edfi_write
+from gateway.mapping.origin import EDFI_FROM_ONEROSTER
+from gateway.mapping.to_oneroster.project import PENDING, on_edfi_write
 from tests.mapping.conftest import SECTION, bodies
 
 STUDENT = sourced_id("students", {"studentUniqueId": "604822"})

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from gateway.mapping.identifiers import sourced_id
-from gateway.mapping.projection import Projector
+from gateway.mapping.to_oneroster.project import Projector
 from tests.edfi.conftest import student
 from tests.mapping.conftest import SCHOOL_ID, bodies
 

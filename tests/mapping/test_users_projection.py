@@ -8,9 +8,10 @@ import json
 from typing import Any
 
 from gateway.edfi.definitions import registry
-from gateway.mapping import reverse, to_edfi
-from gateway.mapping.projection import Projector
-from gateway.mapping.roster_passes import PEOPLE
+from gateway.mapping.to_edfi import per_record as reverse
+from gateway.mapping.to_edfi import translate as to_edfi
+from gateway.mapping.to_edfi.bulk_passes import PEOPLE
+from gateway.mapping.to_oneroster.project import Projector
 from tests.csv import conftest as csv_suite
 from tests.csv.conftest import write_package
 from tests.csv.district import T

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from gateway.mapping import verify
-from gateway.mapping.from_oneroster import project_import
+from gateway.mapping.to_edfi.bulk import project_import
 from tests.edfi import conftest as edfi_suite
 
 descriptors_loaded = edfi_suite.descriptors_loaded

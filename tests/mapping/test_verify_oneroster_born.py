@@ -182,7 +182,14 @@ def test_every_drifting_edfi_record_is_named_with_field_and_both_values(
 def test_repair_never_merges_two_people(tmp_path, do_import, db_session):
     imported(tmp_path, do_import)
     name = student_row(db_session)["first_name"]
-    # a second person with u-s1's identifier, stored before the import refused such packages
+    _add_twin(db_session)
+    drift = check(db_session, repair=True)
+    assert student_row(db_session)["first_name"] == name  # not the twin's 'Other'
+    assert not check(db_session).clean, drift.lines()  # reported, not silently resolved
+
+
+def _add_twin(db_session) -> None:
+    """A second person with u-s1's identifier, stored before the import refused such packages."""
     db_session.execute(
         sa.text(
             "INSERT INTO users (sourced_id, status, role, username, given_name, family_name, "
@@ -191,6 +198,43 @@ def test_repair_never_merges_two_people(tmp_path, do_import, db_session):
         ),
         {"s": STUDENT},
     )
-    drift = check(db_session, repair=True)
-    assert student_row(db_session)["first_name"] == name  # not the twin's 'Other'
-    assert not check(db_session).clean, drift.lines()  # reported, not silently resolved
+
+
+def test_verify_names_both_people_sharing_an_identifier(tmp_path, do_import, db_session):
+    imported(tmp_path, do_import)
+    _add_twin(db_session)
+    lines = check(db_session).lines()
+    assert any("u-s1" in line and "u-s9" in line for line in lines), lines
+
+
+def test_a_merged_person_given_its_own_identifier_splits_into_two(tmp_path, do_import, db_session):
+    imported(tmp_path, do_import)
+    name = student_row(db_session)["first_name"]
+    _add_twin(db_session)
+    check(db_session, repair=True)
+    # the district fixes its data: the twin gets its own identifier and a birth date
+    files = district()
+    twin = {
+        **files["users"][1],
+        "sourcedId": "u-s9",
+        "username": "twin",
+        "givenName": "Other",
+        "familyName": "Person",
+        "identifier": "604899",
+        "userIds": "",
+        "agentSourcedIds": "",
+    }
+    demographics = {**files["demographics"][0], "sourcedId": "u-s9", "birthDate": "2011-05-06"}
+    delta = write_package(
+        tmp_path,
+        {"users": [twin], "demographics": [demographics]},
+        {"users": "delta", "demographics": "delta"},
+    )
+    report = do_import(delta)
+    assert report.status == "applied", report.as_dict()
+    rows = db_session.execute(
+        sa.text("SELECT student_unique_id, first_name FROM students ORDER BY 1")
+    ).all()
+    assert rows == [(STUDENT, name), ("604899", "Other")]
+    drift = check(db_session)
+    assert drift.clean, drift.lines()

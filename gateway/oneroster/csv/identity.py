@@ -9,7 +9,7 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
-from gateway.mapping import to_edfi
+from gateway.mapping.to_edfi import translate as to_edfi
 from gateway.oneroster.csv.checks import insert_issues
 from gateway.oneroster.csv.staging import Staged
 

@@ -14,6 +14,7 @@ import json
 import uuid
 from collections import defaultdict
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
@@ -22,15 +23,20 @@ from sqlalchemy.orm import Session
 from gateway.edfi import documents, nested, security
 from gateway.edfi.definitions import Resource, registry
 from gateway.edfi.dependents import _item_key, dependent_message, target_flats
-from gateway.mapping.edfi_bulk import link_resource_of, natural_key_sql, q
-from gateway.mapping.links import EDUCATION_ORGANIZATIONS, table_of
+from gateway.mapping.links import EDUCATION_ORGANIZATIONS, mapping_links, table_of
+from gateway.mapping.to_edfi.bulk_writes import link_resource_of, natural_key_sql, q
 
 
 def delete_linked(
-    session: Session, links: list[tuple[str, str, uuid.UUID]], now: datetime
+    session: Session,
+    links: list[tuple[str, str, uuid.UUID]],
+    now: datetime,
+    owned_by: str | None = None,
 ) -> dict[str, str]:
     """Delete the Ed-Fi rows of (sourcedId, link resource, Ed-Fi id) links; returns
-    {sourcedId: reason} for those whose record stays."""
+    {sourcedId: reason} for those whose record stays. `owned_by` (an origin): first delete the
+    rows of that origin no link holds that reference them (a moved school's associations and
+    course offerings, re-projected against the new school), dependents first."""
     reg = registry()
     by_resource: dict[str, dict[uuid.UUID, list[str]]] = defaultdict(lambda: defaultdict(list))
     for sourced, link_resource, row_id in links:
@@ -47,14 +53,16 @@ def delete_linked(
         existing = set(
             session.scalars(sa.select(table_of(res).c.id).where(table_of(res).c.id.in_(list(rows))))
         )
-        blocked = _delete_rows(session, res, existing, now)
+        if owned_by is not None and existing:
+            _delete_unlinked_dependents(session, res, existing, now, owned_by)
+        blocked = delete_rows(session, res, existing, now)
         for row_id, reason in blocked.items():
             for sourced in rows[row_id]:
                 kept[sourced] = f"the Ed-Fi {res.entity} stays: {reason}"
     return kept
 
 
-def _delete_rows(
+def delete_rows(
     session: Session, res: Resource, ids: set[uuid.UUID], now: datetime
 ) -> dict[uuid.UUID, str]:
     """Delete what can go; returns {row id: reason} for the rows that stay."""
@@ -69,6 +77,43 @@ def _delete_rows(
     return {}
 
 
+def _delete_unlinked_dependents(
+    session: Session, res: Resource, ids: set[uuid.UUID], now: datetime, origin: str
+) -> None:
+    """Delete the rows of `origin` that no link holds and that reference rows `ids` of `res`,
+    theirs first; one still referenced otherwise stays (and keeps its target)."""
+    table = table_of(res)
+    id_list = sa.bindparam("ids", list(ids), type_=ARRAY(UUID(as_uuid=True)))
+    for dep, ref in registry().dependents_of(res):
+        dep_t = table_of(dep)
+        found = set(
+            session.scalars(
+                sa.select(dep_t.c.id).where(
+                    dep_t.c.origin == origin,
+                    ~sa.exists().where(mapping_links.c.edfi_id == dep_t.c.id),
+                    sa.exists().where(
+                        table.c.id == sa.func.any(id_list),
+                        *(d == t for d, t in _reference_pairs(dep, dep_t, ref, res)),
+                    ),
+                )
+            )
+        )
+        if found:
+            _delete_unlinked_dependents(session, dep, found, now, origin)
+            delete_rows(session, dep, found, now)
+
+
+def _reference_pairs(
+    dep: Resource, dep_t: sa.FromClause, ref: Any, res: Resource
+) -> list[tuple[sa.ColumnElement[Any], sa.ColumnElement[Any]]]:
+    """(dependent column, referenced column) of `dep`'s reference `ref` to `res`."""
+    table = table_of(res)
+    return [
+        (dep_t.c[dep.columns[flat].name], table.c[res.columns[t].name])
+        for (_, flat), t in zip(ref.fields, target_flats(ref, res), strict=True)
+    ]
+
+
 def _blocked(session: Session, res: Resource, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
     """Rows referenced by another record, each with the dependent-item-exists message of the
     first dependent resource found (the service's order)."""
@@ -80,11 +125,7 @@ def _blocked(session: Session, res: Resource, ids: set[uuid.UUID]) -> dict[uuid.
         left = [i for i in ids if i not in out]
         if not left:
             break
-        dep_t = table_of(dep).alias("d")
-        pairs = [
-            (dep_t.c[dep.columns[flat].name], table.c[res.columns[t].name])
-            for (_, flat), t in zip(ref.fields, target_flats(ref, res), strict=True)
-        ]
+        pairs = _reference_pairs(dep, table_of(dep).alias("d"), ref, res)
         found = session.scalars(
             sa.select(table.c.id).where(
                 table.c.id == sa.func.any(id_list),

@@ -9,26 +9,28 @@ echo guard keeps it from being projected back.
 
 The records to project are named in a temporary table (`mapping_wanted`: entity, sourcedId), filled
 from a CSV import's typed tables or from a list. Orgs, courses, classes and users are translated by
-`to_edfi` in batches (roster_passes); enrollments, hundreds of thousands in a district, in SQL
+`translate` in batches (bulk_passes); enrollments, hundreds of thousands in a district, in SQL
 against their class's section. Each Ed-Fi resource is then written with one upsert and linked with
-one statement (edfi_bulk); records marked `tobedeleted` are deleted dependents first
-(edfi_deletes). Every record Ed-Fi cannot take is logged with its reason (`mapping_skipped`).
+one statement (bulk_writes); records marked `tobedeleted` are deleted dependents first
+(bulk_deletes). Every record Ed-Fi cannot take is logged with its reason (`mapping_skipped`).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from gateway.auth import org_ids
 from gateway.db import utcnow
 from gateway.mapping import crosswalks as cw
-from gateway.mapping import store, to_edfi
-from gateway.mapping.edfi_bulk import SOURCED_ID, Stage
-from gateway.mapping.edfi_deletes import delete_linked
-from gateway.mapping.projection import EDFI_FROM_ONEROSTER
-from gateway.mapping.roster_passes import (
+from gateway.mapping import store
+from gateway.mapping.origin import EDFI_FROM_ONEROSTER, projecting
+from gateway.mapping.to_edfi import translate as to_edfi
+from gateway.mapping.to_edfi.bulk_deletes import delete_linked
+from gateway.mapping.to_edfi.bulk_passes import (
     CLASS_SECTIONS,
     SKIPPED,
     WANTED,
@@ -40,6 +42,7 @@ from gateway.mapping.roster_passes import (
     stages_for,
     write,
 )
+from gateway.mapping.to_edfi.bulk_writes import SOURCED_ID, Stage
 
 ORIGIN = EDFI_FROM_ONEROSTER
 # projected in this order; deleted in the reverse one (dependents first)
@@ -76,7 +79,7 @@ def stage_enrollments(session: Session, stages: dict[str, Stage]) -> None:
             "u.identifier, cs.section_identifier, cs.local_course_code, cs.school_id, "
             "cs.school_year, cs.session_name, "
             "cs.class_sourced_id IS NOT NULL AND u.sourced_id IS NOT NULL "
-            # a student reaches Ed-Fi with a birth date (see roster_passes.NO_BIRTH_DATE)
+            # a student reaches Ed-Fi with a birth date (see bulk_passes.NO_BIRTH_DATE)
             "AND (e.role <> ALL(:students) OR COALESCE(d.birth_date, u.birth_date) IS NOT NULL "
             "OR EXISTS (SELECT 1 FROM students s WHERE s.student_unique_id = u.identifier)) "
             f"AS found FROM {WANTED} w JOIN enrollments e ON e.sourced_id = w.sourced_id "
@@ -140,11 +143,37 @@ def delete_marked(session: Session, now: Any) -> None:
             skip(session, [(entity, sid, reason) for sid, reason in sorted(kept.items())])
 
 
+def _rekeyed_orgs_sql() -> str:
+    """The wanted orgs already in Ed-Fi whose identifier is no longer their Ed-Fi row's id."""
+    held = " UNION ALL ".join(
+        f"SELECT id, {column}::bigint AS edorg_id FROM {table}"
+        for table, column in org_ids.edorg_resources().values()
+    )
+    return (
+        f"SELECT o.sourced_id FROM {WANTED} w JOIN organizations o ON w.entity = 'org' "
+        "AND o.sourced_id = w.sourced_id AND o.status = 'active' JOIN mapping_links l ON "
+        f"l.sourced_id = o.sourced_id JOIN ({held}) e ON e.id = l.edfi_id "
+        f"WHERE {org_ids.as_edorg_id_sql('o.identifier')} IS DISTINCT FROM e.edorg_id"
+    )
+
+
 def _want_children_of_moved(session: Session) -> None:
-    """A course or class already in Ed-Fi that changes may change its Ed-Fi key (a class moved
-    to another term is another section): its classes and enrollments are projected with it, so
-    they follow it to the new record and the old one can go. Likewise the enrollments of a user
-    that were left out of Ed-Fi come along when the user changes."""
+    """A record already in Ed-Fi that changes may change its Ed-Fi key (a class moved to another
+    term is another section, a school given another identifier another school): what its Ed-Fi
+    records reference it by is projected with it, so it follows to the new record and the old
+    one can go. An org's: its schools, courses, classes and people; a course's classes; a
+    class's enrollments. Likewise the enrollments of a user that were left out of Ed-Fi come
+    along when the user changes."""
+    rekeyed = session.scalars(sa.text(_rekeyed_orgs_sql())).all()
+    if rekeyed:
+        ids = {"ids": list(rekeyed)}
+        for child, sql in (
+            ("org", "SELECT sourced_id FROM organizations WHERE parent_id = ANY(:ids)"),
+            ("course", "SELECT sourced_id FROM oneroster_courses WHERE org_sourced_id = ANY(:ids)"),
+            ("class", "SELECT sourced_id FROM classes WHERE school_sourced_id = ANY(:ids)"),
+            ("user", "SELECT sourced_id FROM users WHERE org_ids ?| CAST(:ids AS text[])"),
+        ):
+            add_wanted(session, child, sql, again=True, **ids)
     for child, table, parent_column, parent in (
         ("class", "classes", "course_sourced_id", "course"),
         ("enrollment", "enrollments", "class_sourced_id", "class"),
@@ -172,12 +201,10 @@ def _want_children_of_moved(session: Session) -> None:
 
 def project_wanted(session: Session) -> int:
     """Project the records named in the work table; returns how many Ed-Fi could not take."""
-    from gateway.mapping.reverse import _projecting
-
     _want_children_of_moved(session)
     index_wanted(session)
     now = utcnow()
-    with _projecting(session):
+    with projecting(session):
         stages = stages_for(session)
         passes = Translate(session, stages)
         passes.orgs_and_courses()
@@ -219,3 +246,33 @@ def project_import(
     want(session, sourced_ids)
     project_wanted(session)
     return skipped(session)
+
+
+# The CSV import's file names → the OneRoster entities the mapping projects into Ed-Fi.
+IMPORT_FILES = {
+    "orgs": "org",
+    "courses": "course",
+    "classes": "class",
+    "users": "user",
+    "demographics": "user",  # a student's demographics live on its Ed-Fi records
+    "enrollments": "enrollment",
+}
+
+
+def project_oneroster_import(session: Session, typed_tables: dict[str, str]) -> None:
+    """The CSV importer's hook (gateway.oneroster.csv.projection): every record an import wrote
+    (`kind` new, changed or delete) is projected into Ed-Fi in the import's transaction."""
+    create_work_tables(session)
+    named: set[str] = set()
+    for name, table in typed_tables.items():
+        entity = IMPORT_FILES.get(name)
+        if entity is not None:  # sourcedIds are unique within a file (the import checks it)
+            rows = f'SELECT sourced_id FROM "{table}" WHERE kind IS NOT NULL'  # noqa: S608
+            add_wanted(session, entity, rows, again=entity in named)
+            named.add(entity)
+    left_out = project_wanted(session)
+    log = logging.getLogger(__name__)
+    if left_out:
+        log.info("%d records not projected to Ed-Fi", left_out)
+    for entity, sourced_id, reason in skipped(session, 20):
+        log.info("not projected to Ed-Fi: %s %s: %s", entity, sourced_id, reason)

@@ -10,8 +10,7 @@ the echo guard set, so they are not projected back into OneRoster.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from operator import itemgetter
 from typing import Any
@@ -24,9 +23,10 @@ from gateway.edfi import documents
 from gateway.edfi.definitions import registry
 from gateway.edfi.security import Authorizer
 from gateway.edfi.service import ResourceService
-from gateway.mapping import crosswalks, store, to_edfi
+from gateway.mapping import crosswalks, store
 from gateway.mapping.links import Links, mapping_links, table_of
-from gateway.mapping.projection import PROJECTING
+from gateway.mapping.origin import projecting
+from gateway.mapping.to_edfi import translate as to_edfi
 
 # The mapping layer writes on behalf of a OneRoster client already authorized for the record.
 DISTRICT_WIDE = OrgScope(True, frozenset(), frozenset())
@@ -42,15 +42,6 @@ class InTransaction(ResourceService):
 
     def _rollback(self) -> None:
         """The caller's rollback undoes the whole unit of work."""
-
-
-@contextmanager
-def _projecting(session: Session) -> Iterator[None]:
-    session.info[PROJECTING] = True
-    try:
-        yield
-    finally:
-        session.info.pop(PROJECTING, None)
 
 
 def load(session: Session, entity: str, sourced_id: str) -> dict[str, Any] | None:
@@ -174,7 +165,7 @@ class OneRosterProjector:
             merged = {k: v for k, v in existing.items() if k not in SERVER_FIELDS}
             merged.update({k: v for k, v in body.items() if k not in res.identity})
             body = merged
-        with _projecting(self.session):
+        with projecting(self.session):
             _created, row_id, _etag = self.service.upsert(res, body)
         key = {f: body.get(f) for f in res.identity}
         for reference in res.references:  # key fields that live in references
@@ -237,7 +228,7 @@ class OneRosterProjector:
         self._delete("gradebookEntries", entry)
 
     def _delete(self, resource: str, doc: dict[str, Any]) -> None:
-        with _projecting(self.session):
+        with projecting(self.session):
             self.service.delete(self.registry.resources[resource], doc["id"], None)
 
 

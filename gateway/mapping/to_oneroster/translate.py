@@ -155,8 +155,10 @@ def staff_user(
     assignments: list[Doc],
     section_associations: list[Doc],
     ref: Ref = sourced_id,
+    school_associations: list[Doc] | None = None,
 ) -> Doc | None:
-    """User `teacher` / `administrator` / `aide`; None when no OneRoster role fits."""
+    """User `teacher` / `administrator` / `aide`; None when no OneRoster role fits. Its orgs:
+    where it is assigned, the schools it is associated with and the schools it teaches in."""
     role = cw.staff_role(
         [a.get("staffClassificationDescriptor") for a in assignments],
         teaches=bool(section_associations),
@@ -165,6 +167,7 @@ def staff_user(
         return None
     user = _person(staff, "staffUniqueId", "staffs", role, ref)
     edorgs = [a["educationOrganizationReference"]["educationOrganizationId"] for a in assignments]
+    edorgs += [a["schoolReference"]["schoolId"] for a in school_associations or []]
     edorgs += [s["sectionReference"]["schoolId"] for s in section_associations]
     user.update(orgs=list(dict.fromkeys(org_ref(ref, e) for e in edorgs)), grades=[], agents=[])
     return user
@@ -199,12 +202,8 @@ def school_year_title(school_year: int) -> str:
 
 
 def academic_session(session: Doc, ref: Ref = sourced_id) -> Doc:
-    year = int(session["schoolYearTypeReference"]["schoolYear"])
-    key = {
-        "schoolId": session["schoolReference"]["schoolId"],
-        "schoolYear": year,
-        "sessionName": session["sessionName"],
-    }
+    key = _session_key(session)
+    year = key["schoolYear"]
     return {
         "sourcedId": ref("sessions", key),
         "title": session["sessionName"],
@@ -213,6 +212,70 @@ def academic_session(session: Doc, ref: Ref = sourced_id) -> Doc:
         "endDate": session.get("endDate"),
         "parent": ref("schoolYears", {"schoolYear": year}),
         "schoolYear": str(year),
+    }
+
+
+GRADING_PERIOD_KEY = ("gradingPeriodDescriptor", "gradingPeriodName", "schoolId", "schoolYear")
+
+
+def grading_period_key(period: Doc) -> dict[str, Any]:
+    """A grading period's natural key, from the document or from a gradingPeriodReference."""
+    flat = {**period, **(period.get("schoolReference") or {})}
+    flat.update(period.get("schoolYearTypeReference") or {})
+    return {f: flat.get(f) for f in GRADING_PERIOD_KEY}
+
+
+def containing_session(period: Doc, sessions: list[Doc]) -> Doc | None:
+    """The session of the grading period's school and year that lists it among its grading
+    periods, else the shortest whose dates contain it; None when none does."""
+    key = grading_period_key(period)
+    mine = [
+        s
+        for s in sessions
+        if s["schoolReference"]["schoolId"] == key["schoolId"]
+        and int(s["schoolYearTypeReference"]["schoolYear"]) == int(key["schoolYear"])
+    ]
+    for s in mine:
+        listed = [g.get("gradingPeriodReference") or {} for g in s.get("gradingPeriods") or []]
+        if any(grading_period_key(g) == key for g in listed):
+            return s
+    around = [
+        s
+        for s in mine
+        if s.get("beginDate")
+        and s.get("endDate")
+        and s["beginDate"] <= period["beginDate"]
+        and period["endDate"] <= s["endDate"]
+    ]
+    return min(around, key=lambda s: (s["endDate"], s["sessionName"]), default=None)
+
+
+def grading_period(period: Doc, sessions: list[Doc], ref: Ref = sourced_id) -> Doc:
+    """academicSession `gradingPeriod` under the session that contains it (its school year's
+    session when none does)."""
+    key = grading_period_key(period)
+    year = int(key["schoolYear"])
+    parent = containing_session(period, sessions)
+    return {
+        "sourcedId": ref("gradingPeriods", key),
+        "title": period["gradingPeriodName"],
+        "type": "gradingPeriod",
+        "startDate": period.get("beginDate"),
+        "endDate": period.get("endDate"),
+        "parent": (
+            ref("sessions", _session_key(parent))
+            if parent
+            else ref("schoolYears", {"schoolYear": year})
+        ),
+        "schoolYear": str(year),
+    }
+
+
+def _session_key(session: Doc) -> dict[str, Any]:
+    return {
+        "schoolId": session["schoolReference"]["schoolId"],
+        "schoolYear": int(session["schoolYearTypeReference"]["schoolYear"]),
+        "sessionName": session["sessionName"],
     }
 
 

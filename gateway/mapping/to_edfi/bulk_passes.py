@@ -1,4 +1,4 @@
-"""The OneRoster → Ed-Fi projection's Python passes and work tables (see from_oneroster).
+"""The OneRoster → Ed-Fi projection's Python passes and work tables (see bulk).
 
 Orgs, courses, classes and users (thousands to tens of thousands) are read in one streaming query
 per entity, their lookups joined in or read once, and translated by the pure functions of
@@ -18,10 +18,20 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from gateway.auth import org_ids
-from gateway.mapping import store, to_edfi
-from gateway.mapping.edfi_bulk import SOURCED_ID, Stage, copy_rows, driver, link_resource_of, q
-from gateway.mapping.edfi_deletes import delete_linked
-from gateway.mapping.reverse import record_of, record_reader
+from gateway.edfi.definitions import registry
+from gateway.mapping import store
+from gateway.mapping.links import table_of
+from gateway.mapping.to_edfi import translate as to_edfi
+from gateway.mapping.to_edfi.bulk_deletes import delete_linked, delete_rows
+from gateway.mapping.to_edfi.bulk_writes import (
+    SOURCED_ID,
+    Stage,
+    copy_rows,
+    driver,
+    link_resource_of,
+    q,
+)
+from gateway.mapping.to_edfi.per_record import record_of, record_reader
 
 WANTED, SKIPPED, CLASS_SECTIONS = "mapping_wanted", "mapping_skipped", "mapping_class_sections"
 NO_BIRTH_DATE = "a student needs a birth date in Ed-Fi: OneRoster-only until demographics give one"
@@ -45,6 +55,7 @@ RESOURCES = (
     "courses",
     "sessions",
     "courseOfferings",
+    "classPeriods",
     "sections",
     *PEOPLE,
     "studentSectionAssociations",
@@ -62,6 +73,13 @@ SOURCE_ENTITY = {
     "contacts": "user",
     "studentSectionAssociations": "enrollment",
     "staffSectionAssociations": "enrollment",
+}
+# a person's associations, each with the person resource whose projection writes all of them
+OWNED_ASSOCIATIONS = {
+    "studentEducationOrganizationAssociations": ("students", "studentUniqueId"),
+    "studentSchoolAssociations": ("students", "studentUniqueId"),
+    "staffEducationOrganizationAssignmentAssociations": ("staffs", "staffUniqueId"),
+    "studentContactAssociations": ("contacts", "contactUniqueId"),
 }
 # an association of a contact is written only for a student Ed-Fi has
 CONDITIONS = {
@@ -233,6 +251,7 @@ class Translate:
             docs: Docs = {
                 "sessions": [],
                 "courseOfferings": [],
+                "classPeriods": [],
                 "sections": [],
             }
             for row in rows:
@@ -268,6 +287,11 @@ class Translate:
                         linked = term_id if schools_of_term.get(term_id, 0) <= 1 else None
                         docs["sessions"].append((session_doc, linked))
                 docs["courseOfferings"].append((offering, None))
+                too_long = _periods_too_long(section)
+                if too_long:
+                    reason = f"periods {', '.join(too_long)} are too long for Ed-Fi: left out"
+                    skipped.append(("class", klass["sourcedId"], reason))
+                docs["classPeriods"].extend((p, None) for p in to_edfi.class_periods(section))
                 docs["sections"].append((section, klass["sourcedId"]))
             self._stage(docs)
             skip(self.session, skipped)
@@ -301,10 +325,7 @@ class Translate:
             "GROUP BY 1), "
             # identifiers two active users of one kind share: neither is projected (one Ed-Fi
             # person for two people would merge them; the CSV import refuses such packages)
-            f"twins AS (SELECT identifier, kind, jsonb_agg(sourced_id) AS ids FROM (SELECT "
-            f"identifier, {to_edfi.person_kind_sql('role')} AS kind, sourced_id FROM users "
-            "WHERE status = 'active' AND identifier IS NOT NULL) x WHERE kind IS NOT NULL "
-            "GROUP BY 1, 2 HAVING count(*) > 1) "
+            f"twins AS ({twins_sql()}) "
             f"SELECT {', '.join(f'u.{q(c)}' for c in users)}, "
             f"{''.join(f'd.{q(c)} AS {q(DEMO + c)}, ' for c in demographics)}"
             "f.dates, CASE WHEN u.role = ANY(%(contacts)s) THEN (SELECT jsonb_agg("
@@ -394,6 +415,28 @@ class Translate:
         return None
 
 
+def _periods_too_long(section: dict[str, Any]) -> list[str]:
+    """Leave out of the section the class periods whose name Ed-Fi cannot hold; their names."""
+    limit = registry().resources["classPeriods"].columns["classPeriodName"].spec["maxLength"]
+    named = section.get("classPeriods") or []
+    kept = [c for c in named if len(c["classPeriodReference"]["classPeriodName"]) <= limit]
+    if len(kept) < len(named):
+        section["classPeriods"] = kept
+    return [c["classPeriodReference"]["classPeriodName"] for c in named if c not in kept]
+
+
+def twins_sql() -> str:
+    """SELECT (identifier, kind, ids): the identifiers active users of one kind of Ed-Fi person
+    share, with their sourcedIds. Neither is projected: one Ed-Fi person for two people would
+    merge them (the CSV import refuses such packages; older data may hold them)."""
+    return (
+        "SELECT identifier, kind, jsonb_agg(sourced_id ORDER BY sourced_id) AS ids FROM (SELECT "
+        f"identifier, {to_edfi.person_kind_sql('role')} AS kind, sourced_id FROM users "
+        "WHERE status = 'active' AND identifier IS NOT NULL) x WHERE kind IS NOT NULL "
+        "GROUP BY 1, 2 HAVING count(*) > 1"
+    )
+
+
 def _twins_reason(user: dict[str, Any], twins: list[str]) -> str:
     kind = next(k for k, roles in to_edfi.PERSON_KINDS.items() if user.get("role") in roles)
     others = ", ".join(t for t in twins if t != user["sourcedId"])
@@ -455,15 +498,59 @@ def write(session: Session, stages: dict[str, Stage], now: Any, origin: str) -> 
             )
         ]
         if left:
-            kept = delete_linked(session, left, now)
-            skip(session, [(SOURCE_ENTITY[name], sid, why) for sid, why in sorted(kept.items())])
+            kept = delete_linked(session, left, now, owned_by=origin)
+            skip(
+                session,
+                [
+                    (SOURCE_ENTITY[name], sid, f"moved to its new Ed-Fi record; {why}")
+                    for sid, why in sorted(kept.items())
+                ],
+            )
+    _delete_stale_associations(session, stages, now, origin)
+
+
+def _delete_stale_associations(
+    session: Session, stages: dict[str, Stage], now: Any, origin: str
+) -> None:
+    """A person projected again gets every association OneRoster gives it now: those of `origin`
+    it had before and has no more (a user moved to another school, an enrollment's first day
+    moved) are deleted, as the Ed-Fi DELETE (one still referenced stays, logged)."""
+    reg = registry()
+    for name, (person, key) in OWNED_ASSOCIATIONS.items():
+        if not stages[person].filled():
+            continue
+        res = reg.resources[name]
+        column = q(res.columns[key].name)
+        person_column = q(reg.resources[person].columns[key].name)
+        same = " AND ".join(f"s.{q(k)} = a.{q(k)}" for k in res.key_columns)
+        stale = dict(
+            session.execute(
+                sa.text(
+                    f"SELECT a.id, p.{SOURCED_ID} FROM {q(table_of(res).name)} a "
+                    f"JOIN {stages[person].name} p ON p.{person_column} = a.{column} "
+                    f"WHERE a.origin = :origin AND NOT EXISTS "
+                    f"(SELECT 1 FROM {stages[name].name} s WHERE {same})"
+                ),
+                {"origin": origin},
+            )
+            .tuples()
+            .all()
+        )
+        if stale:
+            kept = delete_rows(session, res, set(stale), now)
+            skip(
+                session,
+                [
+                    ("user", stale[row_id], f"the Ed-Fi {res.entity} stays: {why}")
+                    for row_id, why in kept.items()
+                ],
+            )
 
 
 def _moved_links(session: Session, stage: Stage, origin: str) -> list[tuple[str, str, Any]]:
     """(sourcedId, link resource, old row id) of the staged records linked to another row of
-    `origin` than the one just written for them: their natural key changed."""
-    if link_resource_of(stage.resource) != stage.resource:
-        return []  # education organizations: their key is their id, which OneRoster never moves
+    `origin` than the one just written for them: their natural key changed (for an org, its
+    identifier: its Ed-Fi id)."""
     return [
         (sourced_id, resource, row_id)
         for sourced_id, resource, row_id in session.execute(
@@ -473,6 +560,6 @@ def _moved_links(session: Session, stage: Stage, origin: str) -> list[tuple[str,
                 "WHERE l.edfi_resource = :resource AND l.edfi_id <> p.id AND EXISTS (SELECT 1 "
                 f"FROM {q(stage.table.name)} t WHERE t.id = l.edfi_id AND t.origin = :origin)"
             ),
-            {"resource": stage.resource, "origin": origin},
+            {"resource": link_resource_of(stage.resource), "origin": origin},
         )
     ]

@@ -20,17 +20,12 @@ from sqlalchemy.orm import Session
 
 from gateway.edfi import documents
 from gateway.mapping import store
-from gateway.mapping import to_oneroster as tor
 from gateway.mapping.identifiers import canonical_key
 from gateway.mapping.links import Links, table_of
-from gateway.mapping.people import PeopleProjector
+from gateway.mapping.origin import EDFI_FROM_ONEROSTER, PROJECTING
+from gateway.mapping.to_oneroster import translate as tor
+from gateway.mapping.to_oneroster.people import PeopleProjector
 
-# The `origin` of Ed-Fi rows the OneRoster → Ed-Fi projection writes.
-EDFI_FROM_ONEROSTER = "oneroster"
-
-# session.info flag: set while the mapping layer itself writes Ed-Fi rows (OneRoster-born data),
-# so those writes are not projected back into OneRoster.
-PROJECTING = "gateway.mapping.projecting"
 # session.info list of Ed-Fi changes not projected yet (projected at commit)
 PENDING = "gateway.mapping.pending"
 
@@ -44,6 +39,7 @@ ENTITIES = {
     "staffs": ("user", "staffs"),
     "contacts": ("user", "contacts"),
     "sessions": ("academicSession", "sessions"),
+    "gradingPeriods": ("academicSession", "gradingPeriods"),
     "courses": ("course", "courses"),
     "sections": ("class", "sections"),
     "studentSectionAssociations": ("enrollment", "studentSectionAssociations"),
@@ -60,6 +56,7 @@ READS_SERVER_FIELDS = ("studentGradebookEntries",)
 # Resources whose records are rebuilt by natural key.
 KEYED = (
     "sessions",
+    "gradingPeriods",
     "courses",
     "sections",
     "studentSectionAssociations",
@@ -97,6 +94,11 @@ class Dirty:
 
 def _frozen(key: dict[str, Any]) -> Key:
     return tuple(sorted(key.items()))
+
+
+def _entry_key(entry: dict[str, Any]) -> Key:
+    """A gradebook entry's key, from the entry or a reference to it."""
+    return _frozen({f: entry[f] for f in ("gradebookEntryIdentifier", "namespace")})
 
 
 class Projector(PeopleProjector):
@@ -222,11 +224,28 @@ class Projector(PeopleProjector):
             dirty.contacts.add(v["contactUniqueId"])
         elif resource == "contacts":
             dirty.contacts.add(v["contactUniqueId"])
-        elif resource in ("staffs", "staffEducationOrganizationAssignmentAssociations"):
+        elif resource in (
+            "staffs",
+            "staffEducationOrganizationAssignmentAssociations",
+            "staffSchoolAssociations",
+        ):
             dirty.staffs.add(v["staffUniqueId"])
         elif resource == "sessions":
             dirty.keyed["sessions"].add(key)
             dirty.school_years.add(int(v["schoolYear"]))
+            # the grading periods of its school and year may have it as parent, or no more
+            grading = self.registry.resources["gradingPeriods"]
+            dirty.keyed["gradingPeriods"].update(
+                _frozen({f: documents.json_value(p_key[f]) for f in grading.identity})
+                for p_key in map(
+                    tor.grading_period_key,
+                    self.fetch(
+                        "gradingPeriods", schoolId=[v["schoolId"]], schoolYear=[v["schoolYear"]]
+                    ),
+                )
+            )
+        elif resource == "gradingPeriods":
+            dirty.keyed["gradingPeriods"].add(key)
         elif resource == "courses":
             dirty.keyed["courses"].add(key)
             for offering in self.fetch(
@@ -304,6 +323,7 @@ class Projector(PeopleProjector):
                     [self.links("schoolYears", {"schoolYear": year})],
                 )
         self._build("academicSession", "sessions", dirty, tor.academic_session)
+        self._grading_periods(dirty.keyed["gradingPeriods"])
         self._build("course", "courses", dirty, tor.course)
         self._classes(dirty.keyed["sections"])
         self._students(dirty.students)
@@ -311,7 +331,12 @@ class Projector(PeopleProjector):
         self._contacts(dirty.contacts)
         self._build("enrollment", "studentSectionAssociations", dirty, tor.student_enrollment)
         self._build("enrollment", "staffSectionAssociations", dirty, tor.staff_enrollment)
-        entries = self.fetch_keys("gradebookEntries", dirty.keyed["gradebookEntries"])
+        # OneRoster 1.1 requires a lineItem's class: an entry without a section stays Ed-Fi-only
+        entries = [
+            e
+            for e in self.fetch_keys("gradebookEntries", dirty.keyed["gradebookEntries"])
+            if e.get("sectionReference")
+        ]
         types = sorted(
             {e.get("gradebookEntryTypeDescriptor") for e in entries}, key=lambda t: t or ""
         )
@@ -319,11 +344,33 @@ class Projector(PeopleProjector):
         self._upsert(
             "lineItem", self.translate(lambda ref: [tor.line_item(e, ref) for e in entries])
         )
-        self._build("result", "studentGradebookEntries", dirty, tor.result)
+        results = self.fetch_keys("studentGradebookEntries", dirty.keyed["studentGradebookEntries"])
+        wanted = {_entry_key(r["gradebookEntryReference"]) for r in results}
+        placed = {
+            _entry_key(e)
+            for e in self.fetch_keys("gradebookEntries", wanted)
+            if e.get("sectionReference")
+        }
+        results = [r for r in results if _entry_key(r["gradebookEntryReference"]) in placed]
+        self._upsert("result", self.translate(lambda ref: [tor.result(r, ref) for r in results]))
 
     def _build(self, entity: str, resource: str, dirty: Dirty, fn: Callable[..., Any]) -> None:
         docs = self.fetch_keys(resource, dirty.keyed[resource])
         self._upsert(entity, self.translate(lambda ref: [fn(d, ref) for d in docs]))
+
+    def _grading_periods(self, keys: set[Key]) -> None:
+        periods = self.fetch_keys("gradingPeriods", keys)
+        if not periods:
+            return
+        sessions = self.fetch(
+            "sessions",
+            schoolId=sorted({p["schoolReference"]["schoolId"] for p in periods}),
+            schoolYear=sorted({p["schoolYearTypeReference"]["schoolYear"] for p in periods}),
+        )
+        self._upsert(
+            "academicSession",
+            self.translate(lambda ref: [tor.grading_period(p, sessions, ref) for p in periods]),
+        )
 
     def _classes(self, keys: set[Key]) -> None:
         sections = self.fetch_keys("sections", keys)
@@ -417,38 +464,3 @@ def _forget_pending(session: Session, previous_transaction: Any) -> None:
     # re-reading the Ed-Fi tables at commit makes its own stale change harmless
     if not previous_transaction.nested:
         session.info.pop(PENDING, None)
-
-
-# The CSV import's file names → the OneRoster entities the mapping projects into Ed-Fi.
-IMPORT_FILES = {
-    "orgs": "org",
-    "courses": "course",
-    "classes": "class",
-    "users": "user",
-    "demographics": "user",  # a student's demographics live on its Ed-Fi records
-    "enrollments": "enrollment",
-}
-
-
-def project_oneroster_import(session: Session, typed_tables: dict[str, str]) -> None:
-    """The CSV importer's hook (gateway/oneroster/csv/projection.py): every record an import wrote
-    (`kind` new, changed or delete) is projected into Ed-Fi in the import's transaction."""
-    import logging
-
-    from gateway.mapping import from_oneroster as project
-    from gateway.mapping.roster_passes import add_wanted, create_work_tables
-
-    create_work_tables(session)
-    named: set[str] = set()
-    for name, table in typed_tables.items():
-        entity = IMPORT_FILES.get(name)
-        if entity is not None:  # sourcedIds are unique within a file (the import checks it)
-            rows = f'SELECT sourced_id FROM "{table}" WHERE kind IS NOT NULL'  # noqa: S608
-            add_wanted(session, entity, rows, again=entity in named)
-            named.add(entity)
-    left_out = project.project_wanted(session)
-    log = logging.getLogger(__name__)
-    if left_out:
-        log.info("%d records not projected to Ed-Fi", left_out)
-    for entity, sourced_id, reason in project.skipped(session, 20):
-        log.info("not projected to Ed-Fi: %s %s: %s", entity, sourced_id, reason)

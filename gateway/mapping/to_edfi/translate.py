@@ -63,6 +63,11 @@ def _unspecified(name: str) -> str | None:
     return cw.load("reverse")["unspecifiedTypes"][name]
 
 
+def _required(name: str) -> Any:
+    """What Ed-Fi requires and OneRoster never carries (documented in data/reverse.json)."""
+    return cw.load("reverse")["requiredByEdFi"][name]
+
+
 def _optional(doc: Doc) -> Doc:
     """The document without its empty values (None, [] and ""; False and 0 are values)."""
     # a truthy value, nearly all of them, is kept after one test
@@ -83,6 +88,9 @@ def education_organization(org: Doc, lookup: Lookup) -> tuple[str, Doc] | None:
                 "localEducationAgencyId": own,
                 "nameOfInstitution": org["name"],
                 "categories": [{"educationOrganizationCategoryDescriptor": categories}],
+                "localEducationAgencyCategoryDescriptor": _required(
+                    "localEducationAgencyCategoryDescriptor"
+                ),
                 "parentLocalEducationAgencyReference": (
                     {"localEducationAgencyId": parent} if parent else None
                 ),
@@ -95,6 +103,7 @@ def education_organization(org: Doc, lookup: Lookup) -> tuple[str, Doc] | None:
             "educationOrganizationCategories": [
                 {"educationOrganizationCategoryDescriptor": categories}
             ],
+            "gradeLevels": [{"gradeLevelDescriptor": _required("schoolGradeLevelDescriptor")}],
             "localEducationAgencyReference": (
                 {"localEducationAgencyId": parent} if parent else None
             ),
@@ -287,19 +296,28 @@ def session(academic_session: Doc, school_id: int) -> Doc | None:
             "termDescriptor": cw.session_type_to_term(academic_session.get("type")),
             "beginDate": academic_session.get("startDate"),
             "endDate": academic_session.get("endDate"),
+            "totalInstructionalDays": _required("sessionTotalInstructionalDays"),
         }
     )
 
 
 def course(oneroster_course: Doc, lookup: Lookup) -> Doc | None:
-    edorg = edorg_id(lookup("org", oneroster_course.get("org") or ""))
-    if edorg is None or not oneroster_course.get("courseCode"):
+    org = lookup("org", oneroster_course.get("org") or "")
+    edorg = edorg_id(org)
+    code = oneroster_course.get("courseCode")
+    if edorg is None or not code:
         return None
+    systems = _required("courseIdentificationSystemDescriptor")
+    system = systems.get((org or {}).get("type"), systems["district"])
     return _optional(
         {
-            "courseCode": oneroster_course["courseCode"],
+            "courseCode": code,
             "educationOrganizationReference": {"educationOrganizationId": edorg},
             "courseTitle": oneroster_course.get("title"),
+            "identificationCodes": [
+                {"courseIdentificationSystemDescriptor": system, "identificationCode": code}
+            ],
+            "numberOfParts": _required("courseNumberOfParts"),
             "offeredGradeLevels": [
                 {"gradeLevelDescriptor": cw.ceds_to_grade(g)}
                 for g in oneroster_course.get("grades") or []
@@ -345,6 +363,10 @@ def course_offering_and_section(klass: Doc, lookup: Lookup) -> tuple[Doc, Doc] |
             "sectionIdentifier": klass.get("classCode") or klass["sourcedId"],
             "courseOfferingReference": offering_key,
             "sectionName": klass.get("title"),
+            "classPeriods": [
+                {"classPeriodReference": {"classPeriodName": p, "schoolId": school}}
+                for p in klass.get("periods") or []
+            ],
             "offeredGradeLevels": [
                 {"gradeLevelDescriptor": cw.ceds_to_grade(g)}
                 for g in klass.get("grades") or []
@@ -353,6 +375,14 @@ def course_offering_and_section(klass: Doc, lookup: Lookup) -> tuple[Doc, Doc] |
         }
     )
     return offering, section
+
+
+def class_periods(section_doc: Doc) -> list[Doc]:
+    """The class periods a section names: Ed-Fi requires each to exist at its school."""
+    return [
+        {"classPeriodName": r["classPeriodName"], "schoolReference": {"schoolId": r["schoolId"]}}
+        for r in (c["classPeriodReference"] for c in section_doc.get("classPeriods") or [])
+    ]
 
 
 def section_reference(section_doc: Doc) -> Doc:

@@ -14,9 +14,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from gateway.mapping import store
-from gateway.mapping import to_oneroster as tor
 from gateway.mapping.links import Links
-from gateway.mapping.reading import EdFiReader
+from gateway.mapping.to_oneroster import translate as tor
+from gateway.mapping.to_oneroster.read_edfi import EdFiReader
 
 
 class PeopleProjector(EdFiReader):
@@ -66,18 +66,24 @@ class PeopleProjector(EdFiReader):
         if not unique_ids:
             return
         ids = sorted(unique_ids)
-        assigned, taught, staffs = self.fetch_many(
+        assigned, taught, placed, staffs = self.fetch_many(
             [
                 ("staffEducationOrganizationAssignmentAssociations", {"staffUniqueId": ids}),
                 ("staffSectionAssociations", {"staffUniqueId": ids}),
+                ("staffSchoolAssociations", {"staffUniqueId": ids}),
                 ("staffs", {"staffUniqueId": ids}),
             ]
         )
         assignments, sections = _by(assigned, "staff"), _by(taught, "staff")
+        schools = _by(placed, "staff")
         users = self.translate(
             lambda ref: [
                 tor.staff_user(
-                    s, assignments[s["staffUniqueId"]], sections[s["staffUniqueId"]], ref
+                    s,
+                    assignments[s["staffUniqueId"]],
+                    sections[s["staffUniqueId"]],
+                    ref,
+                    schools[s["staffUniqueId"]],
                 )
                 for s in staffs
             ]
