@@ -10,6 +10,8 @@ person first). edfi_0005 was generated with today's rules, so its tables need ne
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
@@ -36,46 +38,28 @@ depends_on = None
 '''
 
 
-# The resources whose tables edfi_0001 created (the rostering set first served); every other
-# resource's table comes from edfi_0005.
-EDFI_0001_RESOURCES = (
-    "calendarDates",
-    "calendars",
-    "contacts",
-    "courseOfferings",
-    "courses",
-    "gradebookEntries",
-    "localEducationAgencies",
-    "schools",
-    "sections",
-    "sessions",
-    "staffEducationOrganizationAssignmentAssociations",
-    "staffSectionAssociations",
-    "staffs",
-    "studentContactAssociations",
-    "studentEducationOrganizationAssociations",
-    "studentGradebookEntries",
-    "studentSchoolAssociations",
-    "studentSectionAssociations",
-    "students",
-)
+def edfi_0001_tables() -> frozenset[str]:
+    """The tables edfi_0001 created or completed (the rostering set first served), read from the
+    migration itself; every other resource's table comes from edfi_0005."""
+    from gateway.paths import MIGRATIONS_DIR
+
+    text = (MIGRATIONS_DIR / "versions" / "edfi_0001_resources.py").read_text(encoding="utf-8")
+    return frozenset(re.findall(r'op\.(?:create_table|add_column)\(\s*"([a-z_0-9]+)"', text))
 
 
 def first_resources(reg: Registry | None = None) -> list[Resource]:
     """The resources of edfi_0001, in registry order."""
     reg = reg or registry()
-    return [r for r in reg.resources.values() if r.name in EDFI_0001_RESOURCES]
+    tables = edfi_0001_tables()
+    return [r for r in reg.resources.values() if not r.descriptor and r.table_name in tables]
 
 
 def later_resources(reg: Registry | None = None) -> list[Resource]:
     """The (non-descriptor) resources edfi_0001 did not create, in load order."""
     reg = reg or registry()
+    first = {r.name for r in first_resources(reg)}
     return sorted(
-        (
-            r
-            for r in reg.resources.values()
-            if not r.descriptor and r.name not in EDFI_0001_RESOURCES
-        ),
+        (r for r in reg.resources.values() if not r.descriptor and r.name not in first),
         key=lambda r: (r.order, r.name),
     )
 

@@ -813,6 +813,227 @@ def upgrade() -> None:
     op.create_index("ix_academic_weeks_school", "academic_weeks", ["school_id"])
     op.create_index("ix_academic_weeks_change_version", "academic_weeks", ["change_version"])
     op.create_table(
+        "class_periods",
+        sa.Column(
+            "id",
+            postgresql.UUID(as_uuid=True),
+            primary_key=True,
+            server_default=sa.text("gen_random_uuid()"),
+        ),
+        sa.Column("class_period_name", sa.String(60), nullable=False),
+        sa.Column("school_id", sa.BigInteger(), nullable=False),
+        sa.Column("meeting_times", postgresql.JSONB()),
+        sa.Column("official_attendance_period", sa.Boolean()),
+        sa.Column("_etag", sa.String(50)),
+        sa.Column(
+            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
+        ),
+        sa.Column(
+            "change_version",
+            sa.BigInteger(),
+            server_default=sa.text("nextval('change_version_seq')"),
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
+        sa.UniqueConstraint("class_period_name", "school_id", name="uq_class_periods_key"),
+    )
+    op.create_index("ix_class_periods_school", "class_periods", ["school_id"])
+    op.create_index("ix_class_periods_change_version", "class_periods", ["change_version"])
+    op.create_table(
+        "discipline_incidents",
+        sa.Column(
+            "id",
+            postgresql.UUID(as_uuid=True),
+            primary_key=True,
+            server_default=sa.text("gen_random_uuid()"),
+        ),
+        sa.Column("incident_identifier", sa.String(36), nullable=False),
+        sa.Column("school_id", sa.BigInteger(), nullable=False),
+        sa.Column("behaviors", postgresql.JSONB()),
+        sa.Column("case_number", sa.String(20)),
+        sa.Column("external_participants", postgresql.JSONB()),
+        sa.Column("incident_cost", sa.Float()),
+        sa.Column("incident_date", sa.Date()),
+        sa.Column("incident_description", sa.String(1024)),
+        sa.Column("incident_location_descriptor", sa.String(306)),
+        sa.Column("incident_time", sa.Text()),
+        sa.Column("reported_to_law_enforcement", sa.Boolean()),
+        sa.Column("reporter_description_descriptor", sa.String(306)),
+        sa.Column("reporter_name", sa.String(75)),
+        sa.Column("weapons", postgresql.JSONB()),
+        sa.Column("_etag", sa.String(50)),
+        sa.Column(
+            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
+        ),
+        sa.Column(
+            "change_version",
+            sa.BigInteger(),
+            server_default=sa.text("nextval('change_version_seq')"),
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
+        sa.UniqueConstraint("incident_identifier", "school_id", name="uq_discipline_incidents_key"),
+    )
+    op.create_index("ix_discipline_incidents_school", "discipline_incidents", ["school_id"])
+    op.create_index(
+        "ix_discipline_incidents_change_version", "discipline_incidents", ["change_version"]
+    )
+    op.create_table(
+        "feeder_school_associations",
+        sa.Column(
+            "id",
+            postgresql.UUID(as_uuid=True),
+            primary_key=True,
+            server_default=sa.text("gen_random_uuid()"),
+        ),
+        sa.Column("begin_date", sa.Date(), nullable=False),
+        sa.Column("feeder_school_id", sa.BigInteger(), nullable=False),
+        sa.Column("school_id", sa.BigInteger(), nullable=False),
+        sa.Column("end_date", sa.Date()),
+        sa.Column("feeder_relationship_description", sa.String(1024)),
+        sa.Column("_etag", sa.String(50)),
+        sa.Column(
+            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
+        ),
+        sa.Column(
+            "change_version",
+            sa.BigInteger(),
+            server_default=sa.text("nextval('change_version_seq')"),
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
+        sa.UniqueConstraint(
+            "begin_date", "feeder_school_id", "school_id", name="uq_feeder_school_associations_key"
+        ),
+    )
+    op.create_index(
+        "ix_feeder_school_associations_feederschool",
+        "feeder_school_associations",
+        ["feeder_school_id"],
+    )
+    op.create_index(
+        "ix_feeder_school_associations_school", "feeder_school_associations", ["school_id"]
+    )
+    op.create_index(
+        "ix_feeder_school_associations_change_version",
+        "feeder_school_associations",
+        ["change_version"],
+    )
+    op.create_table(
+        "grading_periods",
+        sa.Column(
+            "id",
+            postgresql.UUID(as_uuid=True),
+            primary_key=True,
+            server_default=sa.text("gen_random_uuid()"),
+        ),
+        sa.Column("grading_period_descriptor", sa.String(306), nullable=False),
+        sa.Column("grading_period_name", sa.String(60), nullable=False),
+        sa.Column("school_id", sa.BigInteger(), nullable=False),
+        sa.Column("school_year", sa.Integer(), nullable=False),
+        sa.Column("begin_date", sa.Date()),
+        sa.Column("end_date", sa.Date()),
+        sa.Column("period_sequence", sa.Integer()),
+        sa.Column("total_instructional_days", sa.Integer()),
+        sa.Column("_etag", sa.String(50)),
+        sa.Column(
+            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
+        ),
+        sa.Column(
+            "change_version",
+            sa.BigInteger(),
+            server_default=sa.text("nextval('change_version_seq')"),
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
+        sa.UniqueConstraint(
+            "grading_period_descriptor",
+            "grading_period_name",
+            "school_id",
+            "school_year",
+            name="uq_grading_periods_key",
+        ),
+    )
+    op.create_index("ix_grading_periods_school", "grading_periods", ["school_id"])
+    op.create_index("ix_grading_periods_schoolyeartype", "grading_periods", ["school_year"])
+    op.create_index("ix_grading_periods_change_version", "grading_periods", ["change_version"])
+    op.create_table(
+        "locations",
+        sa.Column(
+            "id",
+            postgresql.UUID(as_uuid=True),
+            primary_key=True,
+            server_default=sa.text("gen_random_uuid()"),
+        ),
+        sa.Column("classroom_identification_code", sa.String(60), nullable=False),
+        sa.Column("school_id", sa.BigInteger(), nullable=False),
+        sa.Column("maximum_number_of_seats", sa.Integer()),
+        sa.Column("optimal_number_of_seats", sa.Integer()),
+        sa.Column("_etag", sa.String(50)),
+        sa.Column(
+            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
+        ),
+        sa.Column(
+            "change_version",
+            sa.BigInteger(),
+            server_default=sa.text("nextval('change_version_seq')"),
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
+        sa.UniqueConstraint("classroom_identification_code", "school_id", name="uq_locations_key"),
+    )
+    op.create_index("ix_locations_school", "locations", ["school_id"])
+    op.create_index("ix_locations_change_version", "locations", ["change_version"])
+    op.create_table(
+        "organization_departments",
+        sa.Column(
+            "id",
+            postgresql.UUID(as_uuid=True),
+            primary_key=True,
+            server_default=sa.text("gen_random_uuid()"),
+        ),
+        sa.Column("categories", postgresql.JSONB()),
+        sa.Column("organization_department_id", sa.BigInteger(), nullable=False),
+        sa.Column("parent_education_organization_id", sa.BigInteger()),
+        sa.Column("academic_subject_descriptor", sa.String(306)),
+        sa.Column("addresses", postgresql.JSONB()),
+        sa.Column("identification_codes", postgresql.JSONB()),
+        sa.Column("indicators", postgresql.JSONB()),
+        sa.Column("institution_telephones", postgresql.JSONB()),
+        sa.Column("international_addresses", postgresql.JSONB()),
+        sa.Column("name_of_institution", sa.String(75)),
+        sa.Column("operational_status_descriptor", sa.String(306)),
+        sa.Column("short_name_of_institution", sa.String(75)),
+        sa.Column("web_site", sa.String(255)),
+        sa.Column("_etag", sa.String(50)),
+        sa.Column(
+            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
+        ),
+        sa.Column(
+            "change_version",
+            sa.BigInteger(),
+            server_default=sa.text("nextval('change_version_seq')"),
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
+        sa.UniqueConstraint("organization_department_id", name="uq_organization_departments_key"),
+    )
+    op.create_index(
+        "ix_organization_departments_parenteducationorganization",
+        "organization_departments",
+        ["parent_education_organization_id"],
+        postgresql_where=sa.text("parent_education_organization_id IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_organization_departments_change_version", "organization_departments", ["change_version"]
+    )
+    op.create_table(
         "accountability_ratings",
         sa.Column(
             "id",
@@ -857,6 +1078,39 @@ def upgrade() -> None:
     op.create_index(
         "ix_accountability_ratings_change_version", "accountability_ratings", ["change_version"]
     )
+    op.create_table(
+        "bell_schedules",
+        sa.Column(
+            "id",
+            postgresql.UUID(as_uuid=True),
+            primary_key=True,
+            server_default=sa.text("gen_random_uuid()"),
+        ),
+        sa.Column("bell_schedule_name", sa.String(60), nullable=False),
+        sa.Column("class_periods", postgresql.JSONB()),
+        sa.Column("school_id", sa.BigInteger(), nullable=False),
+        sa.Column("alternate_day_name", sa.String(20)),
+        sa.Column("dates", postgresql.JSONB()),
+        sa.Column("end_time", sa.Text()),
+        sa.Column("grade_levels", postgresql.JSONB()),
+        sa.Column("start_time", sa.Text()),
+        sa.Column("total_instructional_time", sa.Integer()),
+        sa.Column("_etag", sa.String(50)),
+        sa.Column(
+            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
+        ),
+        sa.Column(
+            "change_version",
+            sa.BigInteger(),
+            server_default=sa.text("nextval('change_version_seq')"),
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
+        sa.UniqueConstraint("bell_schedule_name", "school_id", name="uq_bell_schedules_key"),
+    )
+    op.create_index("ix_bell_schedules_school", "bell_schedules", ["school_id"])
+    op.create_index("ix_bell_schedules_change_version", "bell_schedules", ["change_version"])
     op.create_table(
         "chart_of_accounts",
         sa.Column(
@@ -953,34 +1207,6 @@ def upgrade() -> None:
     )
     op.create_index("ix_chart_of_accounts_change_version", "chart_of_accounts", ["change_version"])
     op.create_table(
-        "class_periods",
-        sa.Column(
-            "id",
-            postgresql.UUID(as_uuid=True),
-            primary_key=True,
-            server_default=sa.text("gen_random_uuid()"),
-        ),
-        sa.Column("class_period_name", sa.String(60), nullable=False),
-        sa.Column("school_id", sa.BigInteger(), nullable=False),
-        sa.Column("meeting_times", postgresql.JSONB()),
-        sa.Column("official_attendance_period", sa.Boolean()),
-        sa.Column("_etag", sa.String(50)),
-        sa.Column(
-            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
-        ),
-        sa.Column(
-            "change_version",
-            sa.BigInteger(),
-            server_default=sa.text("nextval('change_version_seq')"),
-        ),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
-        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
-        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
-        sa.UniqueConstraint("class_period_name", "school_id", name="uq_class_periods_key"),
-    )
-    op.create_index("ix_class_periods_school", "class_periods", ["school_id"])
-    op.create_index("ix_class_periods_change_version", "class_periods", ["change_version"])
-    op.create_table(
         "competency_objectives",
         sa.Column(
             "id",
@@ -1020,46 +1246,6 @@ def upgrade() -> None:
     )
     op.create_index(
         "ix_competency_objectives_change_version", "competency_objectives", ["change_version"]
-    )
-    op.create_table(
-        "discipline_incidents",
-        sa.Column(
-            "id",
-            postgresql.UUID(as_uuid=True),
-            primary_key=True,
-            server_default=sa.text("gen_random_uuid()"),
-        ),
-        sa.Column("incident_identifier", sa.String(36), nullable=False),
-        sa.Column("school_id", sa.BigInteger(), nullable=False),
-        sa.Column("behaviors", postgresql.JSONB()),
-        sa.Column("case_number", sa.String(20)),
-        sa.Column("external_participants", postgresql.JSONB()),
-        sa.Column("incident_cost", sa.Float()),
-        sa.Column("incident_date", sa.Date()),
-        sa.Column("incident_description", sa.String(1024)),
-        sa.Column("incident_location_descriptor", sa.String(306)),
-        sa.Column("incident_time", sa.Text()),
-        sa.Column("reported_to_law_enforcement", sa.Boolean()),
-        sa.Column("reporter_description_descriptor", sa.String(306)),
-        sa.Column("reporter_name", sa.String(75)),
-        sa.Column("weapons", postgresql.JSONB()),
-        sa.Column("_etag", sa.String(50)),
-        sa.Column(
-            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
-        ),
-        sa.Column(
-            "change_version",
-            sa.BigInteger(),
-            server_default=sa.text("nextval('change_version_seq')"),
-        ),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
-        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
-        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
-        sa.UniqueConstraint("incident_identifier", "school_id", name="uq_discipline_incidents_key"),
-    )
-    op.create_index("ix_discipline_incidents_school", "discipline_incidents", ["school_id"])
-    op.create_index(
-        "ix_discipline_incidents_change_version", "discipline_incidents", ["change_version"]
     )
     op.create_table(
         "education_organization_network_associations",
@@ -1140,87 +1326,6 @@ def upgrade() -> None:
         ["change_version"],
     )
     op.create_table(
-        "feeder_school_associations",
-        sa.Column(
-            "id",
-            postgresql.UUID(as_uuid=True),
-            primary_key=True,
-            server_default=sa.text("gen_random_uuid()"),
-        ),
-        sa.Column("begin_date", sa.Date(), nullable=False),
-        sa.Column("feeder_school_id", sa.BigInteger(), nullable=False),
-        sa.Column("school_id", sa.BigInteger(), nullable=False),
-        sa.Column("end_date", sa.Date()),
-        sa.Column("feeder_relationship_description", sa.String(1024)),
-        sa.Column("_etag", sa.String(50)),
-        sa.Column(
-            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
-        ),
-        sa.Column(
-            "change_version",
-            sa.BigInteger(),
-            server_default=sa.text("nextval('change_version_seq')"),
-        ),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
-        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
-        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
-        sa.UniqueConstraint(
-            "begin_date", "feeder_school_id", "school_id", name="uq_feeder_school_associations_key"
-        ),
-    )
-    op.create_index(
-        "ix_feeder_school_associations_feederschool",
-        "feeder_school_associations",
-        ["feeder_school_id"],
-    )
-    op.create_index(
-        "ix_feeder_school_associations_school", "feeder_school_associations", ["school_id"]
-    )
-    op.create_index(
-        "ix_feeder_school_associations_change_version",
-        "feeder_school_associations",
-        ["change_version"],
-    )
-    op.create_table(
-        "grading_periods",
-        sa.Column(
-            "id",
-            postgresql.UUID(as_uuid=True),
-            primary_key=True,
-            server_default=sa.text("gen_random_uuid()"),
-        ),
-        sa.Column("grading_period_descriptor", sa.String(306), nullable=False),
-        sa.Column("grading_period_name", sa.String(60), nullable=False),
-        sa.Column("school_id", sa.BigInteger(), nullable=False),
-        sa.Column("school_year", sa.Integer(), nullable=False),
-        sa.Column("begin_date", sa.Date()),
-        sa.Column("end_date", sa.Date()),
-        sa.Column("period_sequence", sa.Integer()),
-        sa.Column("total_instructional_days", sa.Integer()),
-        sa.Column("_etag", sa.String(50)),
-        sa.Column(
-            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
-        ),
-        sa.Column(
-            "change_version",
-            sa.BigInteger(),
-            server_default=sa.text("nextval('change_version_seq')"),
-        ),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
-        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
-        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
-        sa.UniqueConstraint(
-            "grading_period_descriptor",
-            "grading_period_name",
-            "school_id",
-            "school_year",
-            name="uq_grading_periods_key",
-        ),
-    )
-    op.create_index("ix_grading_periods_school", "grading_periods", ["school_id"])
-    op.create_index("ix_grading_periods_schoolyeartype", "grading_periods", ["school_year"])
-    op.create_index("ix_grading_periods_change_version", "grading_periods", ["change_version"])
-    op.create_table(
         "learning_standards",
         sa.Column(
             "id",
@@ -1266,34 +1371,6 @@ def upgrade() -> None:
         "ix_learning_standards_change_version", "learning_standards", ["change_version"]
     )
     op.create_table(
-        "locations",
-        sa.Column(
-            "id",
-            postgresql.UUID(as_uuid=True),
-            primary_key=True,
-            server_default=sa.text("gen_random_uuid()"),
-        ),
-        sa.Column("classroom_identification_code", sa.String(60), nullable=False),
-        sa.Column("school_id", sa.BigInteger(), nullable=False),
-        sa.Column("maximum_number_of_seats", sa.Integer()),
-        sa.Column("optimal_number_of_seats", sa.Integer()),
-        sa.Column("_etag", sa.String(50)),
-        sa.Column(
-            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
-        ),
-        sa.Column(
-            "change_version",
-            sa.BigInteger(),
-            server_default=sa.text("nextval('change_version_seq')"),
-        ),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
-        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
-        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
-        sa.UniqueConstraint("classroom_identification_code", "school_id", name="uq_locations_key"),
-    )
-    op.create_index("ix_locations_school", "locations", ["school_id"])
-    op.create_index("ix_locations_change_version", "locations", ["change_version"])
-    op.create_table(
         "open_staff_positions",
         sa.Column(
             "id",
@@ -1337,26 +1414,17 @@ def upgrade() -> None:
         "ix_open_staff_positions_change_version", "open_staff_positions", ["change_version"]
     )
     op.create_table(
-        "organization_departments",
+        "staff_discipline_incident_associations",
         sa.Column(
             "id",
             postgresql.UUID(as_uuid=True),
             primary_key=True,
             server_default=sa.text("gen_random_uuid()"),
         ),
-        sa.Column("categories", postgresql.JSONB()),
-        sa.Column("organization_department_id", sa.BigInteger(), nullable=False),
-        sa.Column("parent_education_organization_id", sa.BigInteger()),
-        sa.Column("academic_subject_descriptor", sa.String(306)),
-        sa.Column("addresses", postgresql.JSONB()),
-        sa.Column("identification_codes", postgresql.JSONB()),
-        sa.Column("indicators", postgresql.JSONB()),
-        sa.Column("institution_telephones", postgresql.JSONB()),
-        sa.Column("international_addresses", postgresql.JSONB()),
-        sa.Column("name_of_institution", sa.String(75)),
-        sa.Column("operational_status_descriptor", sa.String(306)),
-        sa.Column("short_name_of_institution", sa.String(75)),
-        sa.Column("web_site", sa.String(255)),
+        sa.Column("discipline_incident_participation_codes", postgresql.JSONB()),
+        sa.Column("incident_identifier", sa.String(36), nullable=False),
+        sa.Column("school_id", sa.BigInteger(), nullable=False),
+        sa.Column("staff_unique_id", sa.String(32), nullable=False),
         sa.Column("_etag", sa.String(50)),
         sa.Column(
             "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
@@ -1369,16 +1437,22 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
         sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
-        sa.UniqueConstraint("organization_department_id", name="uq_organization_departments_key"),
+        sa.UniqueConstraint(
+            "staff_unique_id",
+            "incident_identifier",
+            "school_id",
+            name="uq_staff_discipline_incident_associations_key",
+        ),
     )
     op.create_index(
-        "ix_organization_departments_parenteducationorganization",
-        "organization_departments",
-        ["parent_education_organization_id"],
-        postgresql_where=sa.text("parent_education_organization_id IS NOT NULL"),
+        "ix_staff_discipline_incident_associations_disciplineincident",
+        "staff_discipline_incident_associations",
+        ["incident_identifier", "school_id"],
     )
     op.create_index(
-        "ix_organization_departments_change_version", "organization_departments", ["change_version"]
+        "ix_staff_discipline_incident_associations_change_version",
+        "staff_discipline_incident_associations",
+        ["change_version"],
     )
     op.create_table(
         "staff_education_organization_contact_associations",
@@ -1483,6 +1557,161 @@ def upgrade() -> None:
         ["change_version"],
     )
     op.create_table(
+        "staff_school_associations",
+        sa.Column(
+            "id",
+            postgresql.UUID(as_uuid=True),
+            primary_key=True,
+            server_default=sa.text("gen_random_uuid()"),
+        ),
+        sa.Column("program_assignment_descriptor", sa.String(306), nullable=False),
+        sa.Column("calendar_code", sa.String(60)),
+        sa.Column("school_id", sa.BigInteger(), nullable=False),
+        sa.Column("school_year", sa.Integer()),
+        sa.Column("staff_unique_id", sa.String(32), nullable=False),
+        sa.Column("academic_subjects", postgresql.JSONB()),
+        sa.Column("grade_levels", postgresql.JSONB()),
+        sa.Column("_etag", sa.String(50)),
+        sa.Column(
+            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
+        ),
+        sa.Column(
+            "change_version",
+            sa.BigInteger(),
+            server_default=sa.text("nextval('change_version_seq')"),
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
+        sa.UniqueConstraint(
+            "staff_unique_id",
+            "school_id",
+            "program_assignment_descriptor",
+            name="uq_staff_school_associations_key",
+        ),
+    )
+    op.create_index(
+        "ix_staff_school_associations_calendar",
+        "staff_school_associations",
+        ["calendar_code", "school_id", "school_year"],
+        postgresql_where=sa.text("calendar_code IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_staff_school_associations_school", "staff_school_associations", ["school_id"]
+    )
+    op.create_index(
+        "ix_staff_school_associations_schoolyeartype",
+        "staff_school_associations",
+        ["school_year"],
+        postgresql_where=sa.text("school_year IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_staff_school_associations_change_version",
+        "staff_school_associations",
+        ["change_version"],
+    )
+    op.create_table(
+        "student_discipline_incident_behavior_associations",
+        sa.Column(
+            "id",
+            postgresql.UUID(as_uuid=True),
+            primary_key=True,
+            server_default=sa.text("gen_random_uuid()"),
+        ),
+        sa.Column("behavior_descriptor", sa.String(306), nullable=False),
+        sa.Column("incident_identifier", sa.String(36), nullable=False),
+        sa.Column("school_id", sa.BigInteger(), nullable=False),
+        sa.Column("student_unique_id", sa.String(32), nullable=False),
+        sa.Column("behavior_detailed_description", sa.String(1024)),
+        sa.Column("discipline_incident_participation_codes", postgresql.JSONB()),
+        sa.Column("_etag", sa.String(50)),
+        sa.Column(
+            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
+        ),
+        sa.Column(
+            "change_version",
+            sa.BigInteger(),
+            server_default=sa.text("nextval('change_version_seq')"),
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
+        sa.UniqueConstraint(
+            "student_unique_id",
+            "incident_identifier",
+            "school_id",
+            "behavior_descriptor",
+            name="uq_student_discipline_incident_behavior_associations_key",
+        ),
+    )
+    op.create_index(
+        "ix_student_discipline_incident_behavior_associations_d_60d87a73",
+        "student_discipline_incident_behavior_associations",
+        ["incident_identifier", "school_id"],
+    )
+    op.create_index(
+        "ix_student_discipline_incident_behavior_associations_c_7df34248",
+        "student_discipline_incident_behavior_associations",
+        ["change_version"],
+    )
+    op.create_index(
+        "ixg_student_discipline_incident_behavior_associations__9e5e1895",
+        "student_discipline_incident_behavior_associations",
+        ["discipline_incident_participation_codes"],
+        postgresql_using="gin",
+        postgresql_ops={"discipline_incident_participation_codes": "jsonb_path_ops"},
+        postgresql_where=sa.text("discipline_incident_participation_codes IS NOT NULL"),
+    )
+    op.create_table(
+        "student_discipline_incident_non_offender_associations",
+        sa.Column(
+            "id",
+            postgresql.UUID(as_uuid=True),
+            primary_key=True,
+            server_default=sa.text("gen_random_uuid()"),
+        ),
+        sa.Column("incident_identifier", sa.String(36), nullable=False),
+        sa.Column("school_id", sa.BigInteger(), nullable=False),
+        sa.Column("student_unique_id", sa.String(32), nullable=False),
+        sa.Column("discipline_incident_participation_codes", postgresql.JSONB()),
+        sa.Column("_etag", sa.String(50)),
+        sa.Column(
+            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
+        ),
+        sa.Column(
+            "change_version",
+            sa.BigInteger(),
+            server_default=sa.text("nextval('change_version_seq')"),
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
+        sa.UniqueConstraint(
+            "student_unique_id",
+            "incident_identifier",
+            "school_id",
+            name="uq_student_discipline_incident_non_offender_associations_key",
+        ),
+    )
+    op.create_index(
+        "ix_student_discipline_incident_non_offender_associatio_1a0f64f2",
+        "student_discipline_incident_non_offender_associations",
+        ["incident_identifier", "school_id"],
+    )
+    op.create_index(
+        "ix_student_discipline_incident_non_offender_associatio_6e2d2280",
+        "student_discipline_incident_non_offender_associations",
+        ["change_version"],
+    )
+    op.create_index(
+        "ixg_student_discipline_incident_non_offender_associati_148d9655",
+        "student_discipline_incident_non_offender_associations",
+        ["discipline_incident_participation_codes"],
+        postgresql_using="gin",
+        postgresql_ops={"discipline_incident_participation_codes": "jsonb_path_ops"},
+        postgresql_where=sa.text("discipline_incident_participation_codes IS NOT NULL"),
+    )
+    op.create_table(
         "student_education_organization_responsibility_associations",
         sa.Column(
             "id",
@@ -1526,22 +1755,26 @@ def upgrade() -> None:
         ["change_version"],
     )
     op.create_table(
-        "bell_schedules",
+        "discipline_actions",
         sa.Column(
             "id",
             postgresql.UUID(as_uuid=True),
             primary_key=True,
             server_default=sa.text("gen_random_uuid()"),
         ),
-        sa.Column("bell_schedule_name", sa.String(60), nullable=False),
-        sa.Column("class_periods", postgresql.JSONB()),
-        sa.Column("school_id", sa.BigInteger(), nullable=False),
-        sa.Column("alternate_day_name", sa.String(20)),
-        sa.Column("dates", postgresql.JSONB()),
-        sa.Column("end_time", sa.Text()),
-        sa.Column("grade_levels", postgresql.JSONB()),
-        sa.Column("start_time", sa.Text()),
-        sa.Column("total_instructional_time", sa.Integer()),
+        sa.Column("discipline_action_identifier", sa.String(36), nullable=False),
+        sa.Column("discipline_date", sa.Date(), nullable=False),
+        sa.Column("disciplines", postgresql.JSONB()),
+        sa.Column("assignment_school_id", sa.BigInteger()),
+        sa.Column("responsibility_school_id", sa.BigInteger()),
+        sa.Column("student_unique_id", sa.String(32), nullable=False),
+        sa.Column("actual_discipline_action_length", sa.Float()),
+        sa.Column("discipline_action_length", sa.Float()),
+        sa.Column("discipline_action_length_difference_reason_descriptor", sa.String(306)),
+        sa.Column("iep_placement_meeting_indicator", sa.Boolean()),
+        sa.Column("related_to_zero_tolerance_policy", sa.Boolean()),
+        sa.Column("staffs", postgresql.JSONB()),
+        sa.Column("student_discipline_incident_behavior_associations", postgresql.JSONB()),
         sa.Column("_etag", sa.String(50)),
         sa.Column(
             "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
@@ -1554,10 +1787,51 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
         sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
-        sa.UniqueConstraint("bell_schedule_name", "school_id", name="uq_bell_schedules_key"),
+        sa.UniqueConstraint(
+            "student_unique_id",
+            "discipline_action_identifier",
+            "discipline_date",
+            name="uq_discipline_actions_key",
+        ),
     )
-    op.create_index("ix_bell_schedules_school", "bell_schedules", ["school_id"])
-    op.create_index("ix_bell_schedules_change_version", "bell_schedules", ["change_version"])
+    op.create_index(
+        "ix_discipline_actions_assignmentschool",
+        "discipline_actions",
+        ["assignment_school_id"],
+        postgresql_where=sa.text("assignment_school_id IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_discipline_actions_responsibilityschool",
+        "discipline_actions",
+        ["responsibility_school_id"],
+    )
+    op.create_index(
+        "ix_discipline_actions_change_version", "discipline_actions", ["change_version"]
+    )
+    op.create_index(
+        "ixd_discipline_actions_discipline_action_length_differ_ea749c02",
+        "discipline_actions",
+        ["discipline_action_length_difference_reason_descriptor"],
+        postgresql_where=sa.text(
+            "discipline_action_length_difference_reason_descriptor IS NOT NULL"
+        ),
+    )
+    op.create_index(
+        "ixg_discipline_actions_disciplines",
+        "discipline_actions",
+        ["disciplines"],
+        postgresql_using="gin",
+        postgresql_ops={"disciplines": "jsonb_path_ops"},
+        postgresql_where=sa.text("disciplines IS NOT NULL"),
+    )
+    op.create_index(
+        "ixg_discipline_actions_student_discipline_incident_beh_0810ba31",
+        "discipline_actions",
+        ["student_discipline_incident_behavior_associations"],
+        postgresql_using="gin",
+        postgresql_ops={"student_discipline_incident_behavior_associations": "jsonb_path_ops"},
+        postgresql_where=sa.text("student_discipline_incident_behavior_associations IS NOT NULL"),
+    )
     op.create_table(
         "education_contents",
         sa.Column(
@@ -1745,17 +2019,25 @@ def upgrade() -> None:
     op.create_index("ix_programs_educationorganization", "programs", ["education_organization_id"])
     op.create_index("ix_programs_change_version", "programs", ["change_version"])
     op.create_table(
-        "staff_discipline_incident_associations",
+        "student_school_attendance_events",
         sa.Column(
             "id",
             postgresql.UUID(as_uuid=True),
             primary_key=True,
             server_default=sa.text("gen_random_uuid()"),
         ),
-        sa.Column("discipline_incident_participation_codes", postgresql.JSONB()),
-        sa.Column("incident_identifier", sa.String(36), nullable=False),
+        sa.Column("attendance_event_category_descriptor", sa.String(306), nullable=False),
+        sa.Column("event_date", sa.Date(), nullable=False),
         sa.Column("school_id", sa.BigInteger(), nullable=False),
-        sa.Column("staff_unique_id", sa.String(32), nullable=False),
+        sa.Column("school_year", sa.Integer(), nullable=False),
+        sa.Column("session_name", sa.String(60), nullable=False),
+        sa.Column("student_unique_id", sa.String(32), nullable=False),
+        sa.Column("arrival_time", sa.Text()),
+        sa.Column("attendance_event_reason", sa.String(255)),
+        sa.Column("departure_time", sa.Text()),
+        sa.Column("educational_environment_descriptor", sa.String(306)),
+        sa.Column("event_duration", sa.Float()),
+        sa.Column("school_attendance_duration", sa.Integer()),
         sa.Column("_etag", sa.String(50)),
         sa.Column(
             "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
@@ -1769,37 +2051,53 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
         sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
         sa.UniqueConstraint(
-            "staff_unique_id",
-            "incident_identifier",
+            "student_unique_id",
             "school_id",
-            name="uq_staff_discipline_incident_associations_key",
+            "session_name",
+            "school_year",
+            "attendance_event_category_descriptor",
+            "event_date",
+            name="uq_student_school_attendance_events_key",
         ),
     )
     op.create_index(
-        "ix_staff_discipline_incident_associations_disciplineincident",
-        "staff_discipline_incident_associations",
-        ["incident_identifier", "school_id"],
+        "ix_student_school_attendance_events_school",
+        "student_school_attendance_events",
+        ["school_id"],
     )
     op.create_index(
-        "ix_staff_discipline_incident_associations_change_version",
-        "staff_discipline_incident_associations",
+        "ix_student_school_attendance_events_session",
+        "student_school_attendance_events",
+        ["school_id", "school_year", "session_name"],
+    )
+    op.create_index(
+        "ix_student_school_attendance_events_change_version",
+        "student_school_attendance_events",
         ["change_version"],
     )
+    op.create_index(
+        "ixd_student_school_attendance_events_educational_envir_b2ba0b05",
+        "student_school_attendance_events",
+        ["educational_environment_descriptor"],
+        postgresql_where=sa.text("educational_environment_descriptor IS NOT NULL"),
+    )
     op.create_table(
-        "staff_school_associations",
+        "surveys",
         sa.Column(
             "id",
             postgresql.UUID(as_uuid=True),
             primary_key=True,
             server_default=sa.text("gen_random_uuid()"),
         ),
-        sa.Column("program_assignment_descriptor", sa.String(306), nullable=False),
-        sa.Column("calendar_code", sa.String(60)),
-        sa.Column("school_id", sa.BigInteger(), nullable=False),
+        sa.Column("namespace", sa.String(255), nullable=False),
+        sa.Column("survey_identifier", sa.String(60), nullable=False),
+        sa.Column("education_organization_id", sa.BigInteger()),
         sa.Column("school_year", sa.Integer()),
-        sa.Column("staff_unique_id", sa.String(32), nullable=False),
-        sa.Column("academic_subjects", postgresql.JSONB()),
-        sa.Column("grade_levels", postgresql.JSONB()),
+        sa.Column("school_id", sa.BigInteger()),
+        sa.Column("session_name", sa.String(60)),
+        sa.Column("number_administered", sa.Integer()),
+        sa.Column("survey_category_descriptor", sa.String(306)),
+        sa.Column("survey_title", sa.String(255)),
         sa.Column("_etag", sa.String(50)),
         sa.Column(
             "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
@@ -1812,134 +2110,22 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
         sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
-        sa.UniqueConstraint(
-            "staff_unique_id",
-            "school_id",
-            "program_assignment_descriptor",
-            name="uq_staff_school_associations_key",
-        ),
+        sa.UniqueConstraint("namespace", "survey_identifier", name="uq_surveys_key"),
     )
     op.create_index(
-        "ix_staff_school_associations_calendar",
-        "staff_school_associations",
-        ["calendar_code", "school_id", "school_year"],
-        postgresql_where=sa.text("calendar_code IS NOT NULL"),
+        "ix_surveys_educationorganization",
+        "surveys",
+        ["education_organization_id"],
+        postgresql_where=sa.text("education_organization_id IS NOT NULL"),
     )
+    op.create_index("ix_surveys_schoolyeartype", "surveys", ["school_year"])
     op.create_index(
-        "ix_staff_school_associations_school", "staff_school_associations", ["school_id"]
+        "ix_surveys_session",
+        "surveys",
+        ["school_id", "school_year", "session_name"],
+        postgresql_where=sa.text("school_id IS NOT NULL"),
     )
-    op.create_index(
-        "ix_staff_school_associations_schoolyeartype",
-        "staff_school_associations",
-        ["school_year"],
-        postgresql_where=sa.text("school_year IS NOT NULL"),
-    )
-    op.create_index(
-        "ix_staff_school_associations_change_version",
-        "staff_school_associations",
-        ["change_version"],
-    )
-    op.create_table(
-        "student_discipline_incident_behavior_associations",
-        sa.Column(
-            "id",
-            postgresql.UUID(as_uuid=True),
-            primary_key=True,
-            server_default=sa.text("gen_random_uuid()"),
-        ),
-        sa.Column("behavior_descriptor", sa.String(306), nullable=False),
-        sa.Column("incident_identifier", sa.String(36), nullable=False),
-        sa.Column("school_id", sa.BigInteger(), nullable=False),
-        sa.Column("student_unique_id", sa.String(32), nullable=False),
-        sa.Column("behavior_detailed_description", sa.String(1024)),
-        sa.Column("discipline_incident_participation_codes", postgresql.JSONB()),
-        sa.Column("_etag", sa.String(50)),
-        sa.Column(
-            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
-        ),
-        sa.Column(
-            "change_version",
-            sa.BigInteger(),
-            server_default=sa.text("nextval('change_version_seq')"),
-        ),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
-        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
-        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
-        sa.UniqueConstraint(
-            "student_unique_id",
-            "incident_identifier",
-            "school_id",
-            "behavior_descriptor",
-            name="uq_student_discipline_incident_behavior_associations_key",
-        ),
-    )
-    op.create_index(
-        "ix_student_discipline_incident_behavior_associations_d_60d87a73",
-        "student_discipline_incident_behavior_associations",
-        ["incident_identifier", "school_id"],
-    )
-    op.create_index(
-        "ix_student_discipline_incident_behavior_associations_c_7df34248",
-        "student_discipline_incident_behavior_associations",
-        ["change_version"],
-    )
-    op.create_index(
-        "ixg_student_discipline_incident_behavior_associations__9e5e1895",
-        "student_discipline_incident_behavior_associations",
-        ["discipline_incident_participation_codes"],
-        postgresql_using="gin",
-        postgresql_ops={"discipline_incident_participation_codes": "jsonb_path_ops"},
-        postgresql_where=sa.text("discipline_incident_participation_codes IS NOT NULL"),
-    )
-    op.create_table(
-        "student_discipline_incident_non_offender_associations",
-        sa.Column(
-            "id",
-            postgresql.UUID(as_uuid=True),
-            primary_key=True,
-            server_default=sa.text("gen_random_uuid()"),
-        ),
-        sa.Column("incident_identifier", sa.String(36), nullable=False),
-        sa.Column("school_id", sa.BigInteger(), nullable=False),
-        sa.Column("student_unique_id", sa.String(32), nullable=False),
-        sa.Column("discipline_incident_participation_codes", postgresql.JSONB()),
-        sa.Column("_etag", sa.String(50)),
-        sa.Column(
-            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
-        ),
-        sa.Column(
-            "change_version",
-            sa.BigInteger(),
-            server_default=sa.text("nextval('change_version_seq')"),
-        ),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
-        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
-        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
-        sa.UniqueConstraint(
-            "student_unique_id",
-            "incident_identifier",
-            "school_id",
-            name="uq_student_discipline_incident_non_offender_associations_key",
-        ),
-    )
-    op.create_index(
-        "ix_student_discipline_incident_non_offender_associatio_1a0f64f2",
-        "student_discipline_incident_non_offender_associations",
-        ["incident_identifier", "school_id"],
-    )
-    op.create_index(
-        "ix_student_discipline_incident_non_offender_associatio_6e2d2280",
-        "student_discipline_incident_non_offender_associations",
-        ["change_version"],
-    )
-    op.create_index(
-        "ixg_student_discipline_incident_non_offender_associati_148d9655",
-        "student_discipline_incident_non_offender_associations",
-        ["discipline_incident_participation_codes"],
-        postgresql_using="gin",
-        postgresql_ops={"discipline_incident_participation_codes": "jsonb_path_ops"},
-        postgresql_where=sa.text("discipline_incident_participation_codes IS NOT NULL"),
-    )
+    op.create_index("ix_surveys_change_version", "surveys", ["change_version"])
     op.create_table(
         "cohorts",
         sa.Column(
@@ -1973,84 +2159,6 @@ def upgrade() -> None:
     )
     op.create_index("ix_cohorts_educationorganization", "cohorts", ["education_organization_id"])
     op.create_index("ix_cohorts_change_version", "cohorts", ["change_version"])
-    op.create_table(
-        "discipline_actions",
-        sa.Column(
-            "id",
-            postgresql.UUID(as_uuid=True),
-            primary_key=True,
-            server_default=sa.text("gen_random_uuid()"),
-        ),
-        sa.Column("discipline_action_identifier", sa.String(36), nullable=False),
-        sa.Column("discipline_date", sa.Date(), nullable=False),
-        sa.Column("disciplines", postgresql.JSONB()),
-        sa.Column("assignment_school_id", sa.BigInteger()),
-        sa.Column("responsibility_school_id", sa.BigInteger()),
-        sa.Column("student_unique_id", sa.String(32), nullable=False),
-        sa.Column("actual_discipline_action_length", sa.Float()),
-        sa.Column("discipline_action_length", sa.Float()),
-        sa.Column("discipline_action_length_difference_reason_descriptor", sa.String(306)),
-        sa.Column("iep_placement_meeting_indicator", sa.Boolean()),
-        sa.Column("related_to_zero_tolerance_policy", sa.Boolean()),
-        sa.Column("staffs", postgresql.JSONB()),
-        sa.Column("student_discipline_incident_behavior_associations", postgresql.JSONB()),
-        sa.Column("_etag", sa.String(50)),
-        sa.Column(
-            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
-        ),
-        sa.Column(
-            "change_version",
-            sa.BigInteger(),
-            server_default=sa.text("nextval('change_version_seq')"),
-        ),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
-        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
-        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
-        sa.UniqueConstraint(
-            "student_unique_id",
-            "discipline_action_identifier",
-            "discipline_date",
-            name="uq_discipline_actions_key",
-        ),
-    )
-    op.create_index(
-        "ix_discipline_actions_assignmentschool",
-        "discipline_actions",
-        ["assignment_school_id"],
-        postgresql_where=sa.text("assignment_school_id IS NOT NULL"),
-    )
-    op.create_index(
-        "ix_discipline_actions_responsibilityschool",
-        "discipline_actions",
-        ["responsibility_school_id"],
-    )
-    op.create_index(
-        "ix_discipline_actions_change_version", "discipline_actions", ["change_version"]
-    )
-    op.create_index(
-        "ixd_discipline_actions_discipline_action_length_differ_ea749c02",
-        "discipline_actions",
-        ["discipline_action_length_difference_reason_descriptor"],
-        postgresql_where=sa.text(
-            "discipline_action_length_difference_reason_descriptor IS NOT NULL"
-        ),
-    )
-    op.create_index(
-        "ixg_discipline_actions_disciplines",
-        "discipline_actions",
-        ["disciplines"],
-        postgresql_using="gin",
-        postgresql_ops={"disciplines": "jsonb_path_ops"},
-        postgresql_where=sa.text("disciplines IS NOT NULL"),
-    )
-    op.create_index(
-        "ixg_discipline_actions_student_discipline_incident_beh_0810ba31",
-        "discipline_actions",
-        ["student_discipline_incident_behavior_associations"],
-        postgresql_using="gin",
-        postgresql_ops={"student_discipline_incident_behavior_associations": "jsonb_path_ops"},
-        postgresql_where=sa.text("student_discipline_incident_behavior_associations IS NOT NULL"),
-    )
     op.create_table(
         "intervention_prescriptions",
         sa.Column(
@@ -3058,69 +3166,6 @@ def upgrade() -> None:
         postgresql_where=sa.text("educational_environment_descriptor IS NOT NULL"),
     )
     op.create_table(
-        "student_school_attendance_events",
-        sa.Column(
-            "id",
-            postgresql.UUID(as_uuid=True),
-            primary_key=True,
-            server_default=sa.text("gen_random_uuid()"),
-        ),
-        sa.Column("attendance_event_category_descriptor", sa.String(306), nullable=False),
-        sa.Column("event_date", sa.Date(), nullable=False),
-        sa.Column("school_id", sa.BigInteger(), nullable=False),
-        sa.Column("school_year", sa.Integer(), nullable=False),
-        sa.Column("session_name", sa.String(60), nullable=False),
-        sa.Column("student_unique_id", sa.String(32), nullable=False),
-        sa.Column("arrival_time", sa.Text()),
-        sa.Column("attendance_event_reason", sa.String(255)),
-        sa.Column("departure_time", sa.Text()),
-        sa.Column("educational_environment_descriptor", sa.String(306)),
-        sa.Column("event_duration", sa.Float()),
-        sa.Column("school_attendance_duration", sa.Integer()),
-        sa.Column("_etag", sa.String(50)),
-        sa.Column(
-            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
-        ),
-        sa.Column(
-            "change_version",
-            sa.BigInteger(),
-            server_default=sa.text("nextval('change_version_seq')"),
-        ),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
-        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
-        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
-        sa.UniqueConstraint(
-            "student_unique_id",
-            "school_id",
-            "session_name",
-            "school_year",
-            "attendance_event_category_descriptor",
-            "event_date",
-            name="uq_student_school_attendance_events_key",
-        ),
-    )
-    op.create_index(
-        "ix_student_school_attendance_events_school",
-        "student_school_attendance_events",
-        ["school_id"],
-    )
-    op.create_index(
-        "ix_student_school_attendance_events_session",
-        "student_school_attendance_events",
-        ["school_id", "school_year", "session_name"],
-    )
-    op.create_index(
-        "ix_student_school_attendance_events_change_version",
-        "student_school_attendance_events",
-        ["change_version"],
-    )
-    op.create_index(
-        "ixd_student_school_attendance_events_educational_envir_b2ba0b05",
-        "student_school_attendance_events",
-        ["educational_environment_descriptor"],
-        postgresql_where=sa.text("educational_environment_descriptor IS NOT NULL"),
-    )
-    op.create_table(
         "student_school_food_service_program_associations",
         sa.Column(
             "id",
@@ -3486,22 +3531,17 @@ def upgrade() -> None:
         postgresql_where=sa.text("title_i_part_a_program_services IS NOT NULL"),
     )
     op.create_table(
-        "surveys",
+        "survey_course_associations",
         sa.Column(
             "id",
             postgresql.UUID(as_uuid=True),
             primary_key=True,
             server_default=sa.text("gen_random_uuid()"),
         ),
+        sa.Column("course_code", sa.String(60), nullable=False),
+        sa.Column("education_organization_id", sa.BigInteger(), nullable=False),
         sa.Column("namespace", sa.String(255), nullable=False),
         sa.Column("survey_identifier", sa.String(60), nullable=False),
-        sa.Column("education_organization_id", sa.BigInteger()),
-        sa.Column("school_year", sa.Integer()),
-        sa.Column("school_id", sa.BigInteger()),
-        sa.Column("session_name", sa.String(60)),
-        sa.Column("number_administered", sa.Integer()),
-        sa.Column("survey_category_descriptor", sa.String(306)),
-        sa.Column("survey_title", sa.String(255)),
         sa.Column("_etag", sa.String(50)),
         sa.Column(
             "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
@@ -3514,22 +3554,160 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
         sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
-        sa.UniqueConstraint("namespace", "survey_identifier", name="uq_surveys_key"),
+        sa.UniqueConstraint(
+            "course_code",
+            "education_organization_id",
+            "namespace",
+            "survey_identifier",
+            name="uq_survey_course_associations_key",
+        ),
     )
     op.create_index(
-        "ix_surveys_educationorganization",
-        "surveys",
-        ["education_organization_id"],
-        postgresql_where=sa.text("education_organization_id IS NOT NULL"),
+        "ix_survey_course_associations_survey",
+        "survey_course_associations",
+        ["namespace", "survey_identifier"],
     )
-    op.create_index("ix_surveys_schoolyeartype", "surveys", ["school_year"])
     op.create_index(
-        "ix_surveys_session",
-        "surveys",
-        ["school_id", "school_year", "session_name"],
-        postgresql_where=sa.text("school_id IS NOT NULL"),
+        "ix_survey_course_associations_change_version",
+        "survey_course_associations",
+        ["change_version"],
     )
-    op.create_index("ix_surveys_change_version", "surveys", ["change_version"])
+    op.create_table(
+        "survey_program_associations",
+        sa.Column(
+            "id",
+            postgresql.UUID(as_uuid=True),
+            primary_key=True,
+            server_default=sa.text("gen_random_uuid()"),
+        ),
+        sa.Column("education_organization_id", sa.BigInteger(), nullable=False),
+        sa.Column("program_name", sa.String(60), nullable=False),
+        sa.Column("program_type_descriptor", sa.String(306), nullable=False),
+        sa.Column("namespace", sa.String(255), nullable=False),
+        sa.Column("survey_identifier", sa.String(60), nullable=False),
+        sa.Column("_etag", sa.String(50)),
+        sa.Column(
+            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
+        ),
+        sa.Column(
+            "change_version",
+            sa.BigInteger(),
+            server_default=sa.text("nextval('change_version_seq')"),
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
+        sa.UniqueConstraint(
+            "education_organization_id",
+            "program_name",
+            "program_type_descriptor",
+            "namespace",
+            "survey_identifier",
+            name="uq_survey_program_associations_key",
+        ),
+    )
+    op.create_index(
+        "ix_survey_program_associations_survey",
+        "survey_program_associations",
+        ["namespace", "survey_identifier"],
+    )
+    op.create_index(
+        "ix_survey_program_associations_change_version",
+        "survey_program_associations",
+        ["change_version"],
+    )
+    op.create_table(
+        "survey_responses",
+        sa.Column(
+            "id",
+            postgresql.UUID(as_uuid=True),
+            primary_key=True,
+            server_default=sa.text("gen_random_uuid()"),
+        ),
+        sa.Column("survey_response_identifier", sa.String(60), nullable=False),
+        sa.Column("contact_unique_id", sa.String(32)),
+        sa.Column("staff_unique_id", sa.String(32)),
+        sa.Column("student_unique_id", sa.String(32)),
+        sa.Column("namespace", sa.String(255), nullable=False),
+        sa.Column("survey_identifier", sa.String(60), nullable=False),
+        sa.Column("electronic_mail_address", sa.String(128)),
+        sa.Column("full_name", sa.String(80)),
+        sa.Column("location", sa.String(75)),
+        sa.Column("response_date", sa.Date()),
+        sa.Column("response_time", sa.Integer()),
+        sa.Column("survey_levels", postgresql.JSONB()),
+        sa.Column("_etag", sa.String(50)),
+        sa.Column(
+            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
+        ),
+        sa.Column(
+            "change_version",
+            sa.BigInteger(),
+            server_default=sa.text("nextval('change_version_seq')"),
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
+        sa.UniqueConstraint(
+            "survey_response_identifier",
+            "namespace",
+            "survey_identifier",
+            name="uq_survey_responses_key",
+        ),
+    )
+    op.create_index(
+        "ix_survey_responses_contact",
+        "survey_responses",
+        ["contact_unique_id"],
+        postgresql_where=sa.text("contact_unique_id IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_survey_responses_staff",
+        "survey_responses",
+        ["staff_unique_id"],
+        postgresql_where=sa.text("staff_unique_id IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_survey_responses_student",
+        "survey_responses",
+        ["student_unique_id"],
+        postgresql_where=sa.text("student_unique_id IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_survey_responses_survey", "survey_responses", ["namespace", "survey_identifier"]
+    )
+    op.create_index("ix_survey_responses_change_version", "survey_responses", ["change_version"])
+    op.create_table(
+        "survey_sections",
+        sa.Column(
+            "id",
+            postgresql.UUID(as_uuid=True),
+            primary_key=True,
+            server_default=sa.text("gen_random_uuid()"),
+        ),
+        sa.Column("survey_section_title", sa.String(255), nullable=False),
+        sa.Column("namespace", sa.String(255), nullable=False),
+        sa.Column("survey_identifier", sa.String(60), nullable=False),
+        sa.Column("_etag", sa.String(50)),
+        sa.Column(
+            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
+        ),
+        sa.Column(
+            "change_version",
+            sa.BigInteger(),
+            server_default=sa.text("nextval('change_version_seq')"),
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
+        sa.UniqueConstraint(
+            "survey_section_title", "namespace", "survey_identifier", name="uq_survey_sections_key"
+        ),
+    )
+    op.create_index(
+        "ix_survey_sections_survey", "survey_sections", ["namespace", "survey_identifier"]
+    )
+    op.create_index("ix_survey_sections_change_version", "survey_sections", ["change_version"])
     op.create_table(
         "education_organization_intervention_prescription_associations",
         sa.Column(
@@ -3788,17 +3966,21 @@ def upgrade() -> None:
         ["change_version"],
     )
     op.create_table(
-        "survey_course_associations",
+        "survey_questions",
         sa.Column(
             "id",
             postgresql.UUID(as_uuid=True),
             primary_key=True,
             server_default=sa.text("gen_random_uuid()"),
         ),
-        sa.Column("course_code", sa.String(60), nullable=False),
-        sa.Column("education_organization_id", sa.BigInteger(), nullable=False),
+        sa.Column("question_code", sa.String(60), nullable=False),
         sa.Column("namespace", sa.String(255), nullable=False),
         sa.Column("survey_identifier", sa.String(60), nullable=False),
+        sa.Column("survey_section_title", sa.String(255)),
+        sa.Column("matrices", postgresql.JSONB()),
+        sa.Column("question_form_descriptor", sa.String(306)),
+        sa.Column("question_text", sa.String(1024)),
+        sa.Column("response_choices", postgresql.JSONB()),
         sa.Column("_etag", sa.String(50)),
         sa.Column(
             "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
@@ -3812,25 +3994,20 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
         sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
         sa.UniqueConstraint(
-            "course_code",
-            "education_organization_id",
-            "namespace",
-            "survey_identifier",
-            name="uq_survey_course_associations_key",
+            "question_code", "namespace", "survey_identifier", name="uq_survey_questions_key"
         ),
     )
     op.create_index(
-        "ix_survey_course_associations_survey",
-        "survey_course_associations",
-        ["namespace", "survey_identifier"],
+        "ix_survey_questions_survey", "survey_questions", ["namespace", "survey_identifier"]
     )
     op.create_index(
-        "ix_survey_course_associations_change_version",
-        "survey_course_associations",
-        ["change_version"],
+        "ix_survey_questions_surveysection",
+        "survey_questions",
+        ["namespace", "survey_identifier", "survey_section_title"],
     )
+    op.create_index("ix_survey_questions_change_version", "survey_questions", ["change_version"])
     op.create_table(
-        "survey_program_associations",
+        "survey_response_education_organization_target_associations",
         sa.Column(
             "id",
             postgresql.UUID(as_uuid=True),
@@ -3838,61 +4015,9 @@ def upgrade() -> None:
             server_default=sa.text("gen_random_uuid()"),
         ),
         sa.Column("education_organization_id", sa.BigInteger(), nullable=False),
-        sa.Column("program_name", sa.String(60), nullable=False),
-        sa.Column("program_type_descriptor", sa.String(306), nullable=False),
         sa.Column("namespace", sa.String(255), nullable=False),
         sa.Column("survey_identifier", sa.String(60), nullable=False),
-        sa.Column("_etag", sa.String(50)),
-        sa.Column(
-            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
-        ),
-        sa.Column(
-            "change_version",
-            sa.BigInteger(),
-            server_default=sa.text("nextval('change_version_seq')"),
-        ),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
-        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
-        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
-        sa.UniqueConstraint(
-            "education_organization_id",
-            "program_name",
-            "program_type_descriptor",
-            "namespace",
-            "survey_identifier",
-            name="uq_survey_program_associations_key",
-        ),
-    )
-    op.create_index(
-        "ix_survey_program_associations_survey",
-        "survey_program_associations",
-        ["namespace", "survey_identifier"],
-    )
-    op.create_index(
-        "ix_survey_program_associations_change_version",
-        "survey_program_associations",
-        ["change_version"],
-    )
-    op.create_table(
-        "survey_responses",
-        sa.Column(
-            "id",
-            postgresql.UUID(as_uuid=True),
-            primary_key=True,
-            server_default=sa.text("gen_random_uuid()"),
-        ),
         sa.Column("survey_response_identifier", sa.String(60), nullable=False),
-        sa.Column("contact_unique_id", sa.String(32)),
-        sa.Column("staff_unique_id", sa.String(32)),
-        sa.Column("student_unique_id", sa.String(32)),
-        sa.Column("namespace", sa.String(255), nullable=False),
-        sa.Column("survey_identifier", sa.String(60), nullable=False),
-        sa.Column("electronic_mail_address", sa.String(128)),
-        sa.Column("full_name", sa.String(80)),
-        sa.Column("location", sa.String(75)),
-        sa.Column("response_date", sa.Date()),
-        sa.Column("response_time", sa.Integer()),
-        sa.Column("survey_levels", postgresql.JSONB()),
         sa.Column("_etag", sa.String(50)),
         sa.Column(
             "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
@@ -3906,45 +4031,78 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
         sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
         sa.UniqueConstraint(
+            "education_organization_id",
+            "namespace",
+            "survey_identifier",
+            "survey_response_identifier",
+            name="uq_survey_response_education_organization_target_assoc_dba5ef86",
+        ),
+    )
+    op.create_index(
+        "ix_survey_response_education_organization_target_assoc_e227e047",
+        "survey_response_education_organization_target_associations",
+        ["namespace", "survey_identifier", "survey_response_identifier"],
+    )
+    op.create_index(
+        "ix_survey_response_education_organization_target_assoc_bf64f80b",
+        "survey_response_education_organization_target_associations",
+        ["change_version"],
+    )
+    op.create_table(
+        "survey_response_staff_target_associations",
+        sa.Column(
+            "id",
+            postgresql.UUID(as_uuid=True),
+            primary_key=True,
+            server_default=sa.text("gen_random_uuid()"),
+        ),
+        sa.Column("staff_unique_id", sa.String(32), nullable=False),
+        sa.Column("namespace", sa.String(255), nullable=False),
+        sa.Column("survey_identifier", sa.String(60), nullable=False),
+        sa.Column("survey_response_identifier", sa.String(60), nullable=False),
+        sa.Column("_etag", sa.String(50)),
+        sa.Column(
+            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
+        ),
+        sa.Column(
+            "change_version",
+            sa.BigInteger(),
+            server_default=sa.text("nextval('change_version_seq')"),
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
+        sa.UniqueConstraint(
+            "staff_unique_id",
             "survey_response_identifier",
             "namespace",
             "survey_identifier",
-            name="uq_survey_responses_key",
+            name="uq_survey_response_staff_target_associations_key",
         ),
     )
     op.create_index(
-        "ix_survey_responses_contact",
-        "survey_responses",
-        ["contact_unique_id"],
-        postgresql_where=sa.text("contact_unique_id IS NOT NULL"),
+        "ix_survey_response_staff_target_associations_surveyresponse",
+        "survey_response_staff_target_associations",
+        ["namespace", "survey_identifier", "survey_response_identifier"],
     )
     op.create_index(
-        "ix_survey_responses_staff",
-        "survey_responses",
-        ["staff_unique_id"],
-        postgresql_where=sa.text("staff_unique_id IS NOT NULL"),
+        "ix_survey_response_staff_target_associations_change_version",
+        "survey_response_staff_target_associations",
+        ["change_version"],
     )
-    op.create_index(
-        "ix_survey_responses_student",
-        "survey_responses",
-        ["student_unique_id"],
-        postgresql_where=sa.text("student_unique_id IS NOT NULL"),
-    )
-    op.create_index(
-        "ix_survey_responses_survey", "survey_responses", ["namespace", "survey_identifier"]
-    )
-    op.create_index("ix_survey_responses_change_version", "survey_responses", ["change_version"])
     op.create_table(
-        "survey_sections",
+        "survey_section_responses",
         sa.Column(
             "id",
             postgresql.UUID(as_uuid=True),
             primary_key=True,
             server_default=sa.text("gen_random_uuid()"),
         ),
-        sa.Column("survey_section_title", sa.String(255), nullable=False),
         sa.Column("namespace", sa.String(255), nullable=False),
         sa.Column("survey_identifier", sa.String(60), nullable=False),
+        sa.Column("survey_response_identifier", sa.String(60), nullable=False),
+        sa.Column("survey_section_title", sa.String(255), nullable=False),
+        sa.Column("section_rating", sa.Float()),
         sa.Column("_etag", sa.String(50)),
         sa.Column(
             "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
@@ -3958,13 +4116,21 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
         sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
         sa.UniqueConstraint(
-            "survey_section_title", "namespace", "survey_identifier", name="uq_survey_sections_key"
+            "namespace",
+            "survey_identifier",
+            "survey_response_identifier",
+            "survey_section_title",
+            name="uq_survey_section_responses_key",
         ),
     )
     op.create_index(
-        "ix_survey_sections_survey", "survey_sections", ["namespace", "survey_identifier"]
+        "ix_survey_section_responses_surveysection",
+        "survey_section_responses",
+        ["namespace", "survey_identifier", "survey_section_title"],
     )
-    op.create_index("ix_survey_sections_change_version", "survey_sections", ["change_version"])
+    op.create_index(
+        "ix_survey_section_responses_change_version", "survey_section_responses", ["change_version"]
+    )
     op.create_table(
         "assessments",
         sa.Column(
@@ -4368,58 +4534,21 @@ def upgrade() -> None:
         postgresql_where=sa.text("educational_environment_descriptor IS NOT NULL"),
     )
     op.create_table(
-        "survey_questions",
+        "survey_question_responses",
         sa.Column(
             "id",
             postgresql.UUID(as_uuid=True),
             primary_key=True,
             server_default=sa.text("gen_random_uuid()"),
         ),
+        sa.Column("namespace", sa.String(255), nullable=False),
         sa.Column("question_code", sa.String(60), nullable=False),
-        sa.Column("namespace", sa.String(255), nullable=False),
-        sa.Column("survey_identifier", sa.String(60), nullable=False),
-        sa.Column("survey_section_title", sa.String(255)),
-        sa.Column("matrices", postgresql.JSONB()),
-        sa.Column("question_form_descriptor", sa.String(306)),
-        sa.Column("question_text", sa.String(1024)),
-        sa.Column("response_choices", postgresql.JSONB()),
-        sa.Column("_etag", sa.String(50)),
-        sa.Column(
-            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
-        ),
-        sa.Column(
-            "change_version",
-            sa.BigInteger(),
-            server_default=sa.text("nextval('change_version_seq')"),
-        ),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
-        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
-        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
-        sa.UniqueConstraint(
-            "question_code", "namespace", "survey_identifier", name="uq_survey_questions_key"
-        ),
-    )
-    op.create_index(
-        "ix_survey_questions_survey", "survey_questions", ["namespace", "survey_identifier"]
-    )
-    op.create_index(
-        "ix_survey_questions_surveysection",
-        "survey_questions",
-        ["namespace", "survey_identifier", "survey_section_title"],
-    )
-    op.create_index("ix_survey_questions_change_version", "survey_questions", ["change_version"])
-    op.create_table(
-        "survey_response_education_organization_target_associations",
-        sa.Column(
-            "id",
-            postgresql.UUID(as_uuid=True),
-            primary_key=True,
-            server_default=sa.text("gen_random_uuid()"),
-        ),
-        sa.Column("education_organization_id", sa.BigInteger(), nullable=False),
-        sa.Column("namespace", sa.String(255), nullable=False),
         sa.Column("survey_identifier", sa.String(60), nullable=False),
         sa.Column("survey_response_identifier", sa.String(60), nullable=False),
+        sa.Column("comment", sa.String(1024)),
+        sa.Column("no_response", sa.Boolean()),
+        sa.Column("survey_question_matrix_element_responses", postgresql.JSONB()),
+        sa.Column("values", postgresql.JSONB()),
         sa.Column("_etag", sa.String(50)),
         sa.Column(
             "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
@@ -4433,63 +4562,21 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
         sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
         sa.UniqueConstraint(
-            "education_organization_id",
             "namespace",
+            "question_code",
             "survey_identifier",
             "survey_response_identifier",
-            name="uq_survey_response_education_organization_target_assoc_dba5ef86",
+            name="uq_survey_question_responses_key",
         ),
     )
     op.create_index(
-        "ix_survey_response_education_organization_target_assoc_e227e047",
-        "survey_response_education_organization_target_associations",
+        "ix_survey_question_responses_surveyresponse",
+        "survey_question_responses",
         ["namespace", "survey_identifier", "survey_response_identifier"],
     )
     op.create_index(
-        "ix_survey_response_education_organization_target_assoc_bf64f80b",
-        "survey_response_education_organization_target_associations",
-        ["change_version"],
-    )
-    op.create_table(
-        "survey_response_staff_target_associations",
-        sa.Column(
-            "id",
-            postgresql.UUID(as_uuid=True),
-            primary_key=True,
-            server_default=sa.text("gen_random_uuid()"),
-        ),
-        sa.Column("staff_unique_id", sa.String(32), nullable=False),
-        sa.Column("namespace", sa.String(255), nullable=False),
-        sa.Column("survey_identifier", sa.String(60), nullable=False),
-        sa.Column("survey_response_identifier", sa.String(60), nullable=False),
-        sa.Column("_etag", sa.String(50)),
-        sa.Column(
-            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
-        ),
-        sa.Column(
-            "change_version",
-            sa.BigInteger(),
-            server_default=sa.text("nextval('change_version_seq')"),
-        ),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
-        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
-        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
-        sa.UniqueConstraint(
-            "staff_unique_id",
-            "survey_response_identifier",
-            "namespace",
-            "survey_identifier",
-            name="uq_survey_response_staff_target_associations_key",
-        ),
-    )
-    op.create_index(
-        "ix_survey_response_staff_target_associations_surveyresponse",
-        "survey_response_staff_target_associations",
-        ["namespace", "survey_identifier", "survey_response_identifier"],
-    )
-    op.create_index(
-        "ix_survey_response_staff_target_associations_change_version",
-        "survey_response_staff_target_associations",
+        "ix_survey_question_responses_change_version",
+        "survey_question_responses",
         ["change_version"],
     )
     op.create_table(
@@ -4541,18 +4628,18 @@ def upgrade() -> None:
         ["change_version"],
     )
     op.create_table(
-        "survey_section_responses",
+        "survey_section_response_education_organization_target__17593489",
         sa.Column(
             "id",
             postgresql.UUID(as_uuid=True),
             primary_key=True,
             server_default=sa.text("gen_random_uuid()"),
         ),
+        sa.Column("education_organization_id", sa.BigInteger(), nullable=False),
         sa.Column("namespace", sa.String(255), nullable=False),
         sa.Column("survey_identifier", sa.String(60), nullable=False),
         sa.Column("survey_response_identifier", sa.String(60), nullable=False),
         sa.Column("survey_section_title", sa.String(255), nullable=False),
-        sa.Column("section_rating", sa.Float()),
         sa.Column("_etag", sa.String(50)),
         sa.Column(
             "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
@@ -4566,20 +4653,67 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
         sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
         sa.UniqueConstraint(
+            "education_organization_id",
             "namespace",
             "survey_identifier",
             "survey_response_identifier",
             "survey_section_title",
-            name="uq_survey_section_responses_key",
+            name="uq_survey_section_response_education_organization_targ_adadb9ff",
         ),
     )
     op.create_index(
-        "ix_survey_section_responses_surveysection",
-        "survey_section_responses",
-        ["namespace", "survey_identifier", "survey_section_title"],
+        "ix_survey_section_response_education_organization_targ_cf77e9a2",
+        "survey_section_response_education_organization_target__17593489",
+        ["namespace", "survey_identifier", "survey_response_identifier", "survey_section_title"],
     )
     op.create_index(
-        "ix_survey_section_responses_change_version", "survey_section_responses", ["change_version"]
+        "ix_survey_section_response_education_organization_targ_a1c58e53",
+        "survey_section_response_education_organization_target__17593489",
+        ["change_version"],
+    )
+    op.create_table(
+        "survey_section_response_staff_target_associations",
+        sa.Column(
+            "id",
+            postgresql.UUID(as_uuid=True),
+            primary_key=True,
+            server_default=sa.text("gen_random_uuid()"),
+        ),
+        sa.Column("staff_unique_id", sa.String(32), nullable=False),
+        sa.Column("namespace", sa.String(255), nullable=False),
+        sa.Column("survey_identifier", sa.String(60), nullable=False),
+        sa.Column("survey_response_identifier", sa.String(60), nullable=False),
+        sa.Column("survey_section_title", sa.String(255), nullable=False),
+        sa.Column("_etag", sa.String(50)),
+        sa.Column(
+            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
+        ),
+        sa.Column(
+            "change_version",
+            sa.BigInteger(),
+            server_default=sa.text("nextval('change_version_seq')"),
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
+        sa.UniqueConstraint(
+            "staff_unique_id",
+            "namespace",
+            "survey_identifier",
+            "survey_response_identifier",
+            "survey_section_title",
+            name="uq_survey_section_response_staff_target_associations_key",
+        ),
+    )
+    op.create_index(
+        "ix_survey_section_response_staff_target_associations_s_b0ada9ab",
+        "survey_section_response_staff_target_associations",
+        ["namespace", "survey_identifier", "survey_response_identifier", "survey_section_title"],
+    )
+    op.create_index(
+        "ix_survey_section_response_staff_target_associations_c_69afd055",
+        "survey_section_response_staff_target_associations",
+        ["change_version"],
     )
     op.create_table(
         "assessment_items",
@@ -5002,140 +5136,6 @@ def upgrade() -> None:
         postgresql_using="gin",
         postgresql_ops={"student_evaluation_objectives": "jsonb_path_ops"},
         postgresql_where=sa.text("student_evaluation_objectives IS NOT NULL"),
-    )
-    op.create_table(
-        "survey_question_responses",
-        sa.Column(
-            "id",
-            postgresql.UUID(as_uuid=True),
-            primary_key=True,
-            server_default=sa.text("gen_random_uuid()"),
-        ),
-        sa.Column("namespace", sa.String(255), nullable=False),
-        sa.Column("question_code", sa.String(60), nullable=False),
-        sa.Column("survey_identifier", sa.String(60), nullable=False),
-        sa.Column("survey_response_identifier", sa.String(60), nullable=False),
-        sa.Column("comment", sa.String(1024)),
-        sa.Column("no_response", sa.Boolean()),
-        sa.Column("survey_question_matrix_element_responses", postgresql.JSONB()),
-        sa.Column("values", postgresql.JSONB()),
-        sa.Column("_etag", sa.String(50)),
-        sa.Column(
-            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
-        ),
-        sa.Column(
-            "change_version",
-            sa.BigInteger(),
-            server_default=sa.text("nextval('change_version_seq')"),
-        ),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
-        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
-        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
-        sa.UniqueConstraint(
-            "namespace",
-            "question_code",
-            "survey_identifier",
-            "survey_response_identifier",
-            name="uq_survey_question_responses_key",
-        ),
-    )
-    op.create_index(
-        "ix_survey_question_responses_surveyresponse",
-        "survey_question_responses",
-        ["namespace", "survey_identifier", "survey_response_identifier"],
-    )
-    op.create_index(
-        "ix_survey_question_responses_change_version",
-        "survey_question_responses",
-        ["change_version"],
-    )
-    op.create_table(
-        "survey_section_response_education_organization_target__17593489",
-        sa.Column(
-            "id",
-            postgresql.UUID(as_uuid=True),
-            primary_key=True,
-            server_default=sa.text("gen_random_uuid()"),
-        ),
-        sa.Column("education_organization_id", sa.BigInteger(), nullable=False),
-        sa.Column("namespace", sa.String(255), nullable=False),
-        sa.Column("survey_identifier", sa.String(60), nullable=False),
-        sa.Column("survey_response_identifier", sa.String(60), nullable=False),
-        sa.Column("survey_section_title", sa.String(255), nullable=False),
-        sa.Column("_etag", sa.String(50)),
-        sa.Column(
-            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
-        ),
-        sa.Column(
-            "change_version",
-            sa.BigInteger(),
-            server_default=sa.text("nextval('change_version_seq')"),
-        ),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
-        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
-        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
-        sa.UniqueConstraint(
-            "education_organization_id",
-            "namespace",
-            "survey_identifier",
-            "survey_response_identifier",
-            "survey_section_title",
-            name="uq_survey_section_response_education_organization_targ_adadb9ff",
-        ),
-    )
-    op.create_index(
-        "ix_survey_section_response_education_organization_targ_cf77e9a2",
-        "survey_section_response_education_organization_target__17593489",
-        ["namespace", "survey_identifier", "survey_response_identifier", "survey_section_title"],
-    )
-    op.create_index(
-        "ix_survey_section_response_education_organization_targ_a1c58e53",
-        "survey_section_response_education_organization_target__17593489",
-        ["change_version"],
-    )
-    op.create_table(
-        "survey_section_response_staff_target_associations",
-        sa.Column(
-            "id",
-            postgresql.UUID(as_uuid=True),
-            primary_key=True,
-            server_default=sa.text("gen_random_uuid()"),
-        ),
-        sa.Column("staff_unique_id", sa.String(32), nullable=False),
-        sa.Column("namespace", sa.String(255), nullable=False),
-        sa.Column("survey_identifier", sa.String(60), nullable=False),
-        sa.Column("survey_response_identifier", sa.String(60), nullable=False),
-        sa.Column("survey_section_title", sa.String(255), nullable=False),
-        sa.Column("_etag", sa.String(50)),
-        sa.Column(
-            "_last_modified_date", sa.DateTime(timezone=True), server_default=sa.text("now()")
-        ),
-        sa.Column(
-            "change_version",
-            sa.BigInteger(),
-            server_default=sa.text("nextval('change_version_seq')"),
-        ),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
-        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
-        sa.Column("origin", sa.String(20), server_default=sa.text("'edfi'")),
-        sa.UniqueConstraint(
-            "staff_unique_id",
-            "namespace",
-            "survey_identifier",
-            "survey_response_identifier",
-            "survey_section_title",
-            name="uq_survey_section_response_staff_target_associations_key",
-        ),
-    )
-    op.create_index(
-        "ix_survey_section_response_staff_target_associations_s_b0ada9ab",
-        "survey_section_response_staff_target_associations",
-        ["namespace", "survey_identifier", "survey_response_identifier", "survey_section_title"],
-    )
-    op.create_index(
-        "ix_survey_section_response_staff_target_associations_c_69afd055",
-        "survey_section_response_staff_target_associations",
-        ["change_version"],
     )
     op.create_table(
         "objective_assessments",
@@ -5850,20 +5850,16 @@ def downgrade() -> None:
     op.drop_table("assessment_score_range_learning_standards")
     op.drop_table("report_cards")
     op.drop_table("objective_assessments")
-    op.drop_table("survey_section_response_staff_target_associations")
-    op.drop_table("survey_section_response_education_organization_target__17593489")
-    op.drop_table("survey_question_responses")
     op.drop_table("student_program_evaluations")
     op.drop_table("student_competency_objectives")
     op.drop_table("graduation_plans")
     op.drop_table("grades")
     op.drop_table("evaluation_rubric_dimensions")
     op.drop_table("assessment_items")
-    op.drop_table("survey_section_responses")
+    op.drop_table("survey_section_response_staff_target_associations")
+    op.drop_table("survey_section_response_education_organization_target__17593489")
     op.drop_table("survey_section_associations")
-    op.drop_table("survey_response_staff_target_associations")
-    op.drop_table("survey_response_education_organization_target_associations")
-    op.drop_table("survey_questions")
+    op.drop_table("survey_question_responses")
     op.drop_table("student_section_attendance_events")
     op.drop_table("student_intervention_attendance_events")
     op.drop_table("student_intervention_associations")
@@ -5871,21 +5867,23 @@ def downgrade() -> None:
     op.drop_table("section_attendance_taken_events")
     op.drop_table("program_evaluation_elements")
     op.drop_table("assessments")
-    op.drop_table("survey_sections")
-    op.drop_table("survey_responses")
-    op.drop_table("survey_program_associations")
-    op.drop_table("survey_course_associations")
+    op.drop_table("survey_section_responses")
+    op.drop_table("survey_response_staff_target_associations")
+    op.drop_table("survey_response_education_organization_target_associations")
+    op.drop_table("survey_questions")
     op.drop_table("staff_cohort_associations")
     op.drop_table("program_evaluation_objectives")
     op.drop_table("interventions")
     op.drop_table("intervention_studies")
     op.drop_table("education_organization_intervention_prescription_associations")
-    op.drop_table("surveys")
+    op.drop_table("survey_sections")
+    op.drop_table("survey_responses")
+    op.drop_table("survey_program_associations")
+    op.drop_table("survey_course_associations")
     op.drop_table("student_title_i_part_a_program_associations")
     op.drop_table("student_special_education_program_eligibility_associations")
     op.drop_table("student_special_education_program_associations")
     op.drop_table("student_school_food_service_program_associations")
-    op.drop_table("student_school_attendance_events")
     op.drop_table("student_program_attendance_events")
     op.drop_table("student_program_associations")
     op.drop_table("student_neglected_or_delinquent_program_associations")
@@ -5902,33 +5900,35 @@ def downgrade() -> None:
     op.drop_table("local_budgets")
     op.drop_table("local_actuals")
     op.drop_table("intervention_prescriptions")
-    op.drop_table("discipline_actions")
     op.drop_table("cohorts")
-    op.drop_table("student_discipline_incident_non_offender_associations")
-    op.drop_table("student_discipline_incident_behavior_associations")
-    op.drop_table("staff_school_associations")
-    op.drop_table("staff_discipline_incident_associations")
+    op.drop_table("surveys")
+    op.drop_table("student_school_attendance_events")
     op.drop_table("programs")
     op.drop_table("local_accounts")
     op.drop_table("learning_standard_equivalence_associations")
     op.drop_table("education_contents")
-    op.drop_table("bell_schedules")
+    op.drop_table("discipline_actions")
     op.drop_table("student_education_organization_responsibility_associations")
+    op.drop_table("student_discipline_incident_non_offender_associations")
+    op.drop_table("student_discipline_incident_behavior_associations")
+    op.drop_table("staff_school_associations")
     op.drop_table("staff_education_organization_employment_associations")
     op.drop_table("staff_education_organization_contact_associations")
-    op.drop_table("organization_departments")
+    op.drop_table("staff_discipline_incident_associations")
     op.drop_table("open_staff_positions")
-    op.drop_table("locations")
     op.drop_table("learning_standards")
-    op.drop_table("grading_periods")
-    op.drop_table("feeder_school_associations")
     op.drop_table("education_organization_peer_associations")
     op.drop_table("education_organization_network_associations")
-    op.drop_table("discipline_incidents")
     op.drop_table("competency_objectives")
-    op.drop_table("class_periods")
     op.drop_table("chart_of_accounts")
+    op.drop_table("bell_schedules")
     op.drop_table("accountability_ratings")
+    op.drop_table("organization_departments")
+    op.drop_table("locations")
+    op.drop_table("grading_periods")
+    op.drop_table("feeder_school_associations")
+    op.drop_table("discipline_incidents")
+    op.drop_table("class_periods")
     op.drop_table("academic_weeks")
     op.drop_table("staff_leaves")
     op.drop_table("staff_absence_events")
