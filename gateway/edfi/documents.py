@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import uuid
@@ -238,7 +239,42 @@ def _collection(prop: dict, value: Any, path: str, problems: Problems) -> list |
     if not isinstance(value, list):
         problems.add(path, f"{prop['name']} must be an array.")
         return None
-    return [_shape(prop["item"], item, f"{path}[{i}]", problems) for i, item in enumerate(value)]
+    items = [_shape(prop["item"], item, f"{path}[{i}]", problems) for i, item in enumerate(value)]
+    _refuse_duplicates(prop["item"], items, path, problems)
+    return items
+
+
+def _refuse_duplicates(item: dict, items: list, path: str, problems: Problems) -> None:
+    """Two items of a collection with the same identifying values (those the standard marks as
+    identifying, else the required ones) are one item given twice: 400, as the ODS/API words it
+    ("The 2nd item of the SchoolGradeLevels has the same identifying values as another item
+    earlier in the list."). Text compares in any letter case, as descriptor values do."""
+    keys = [p["name"] for p in item["properties"] if p.get("identity")] or list(item["required"])
+    if not keys:
+        return
+    seen: set[str] = set()
+    for i, found in enumerate(items):
+        if not isinstance(found, dict):
+            continue
+        key = json.dumps([found.get(k) for k in keys], sort_keys=True, default=str).lower()
+        if key in seen:
+            problems.add(
+                path,
+                f"The {_ordinal(i + 1)} item of the {_plural(item.get('entity', ''))} has the "
+                "same identifying values as another item earlier in the list.",
+            )
+        seen.add(key)
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _plural(name: str) -> str:
+    if name.endswith("y") and name[-2:-1] not in ("a", "e", "i", "o", "u"):
+        return name[:-1] + "ies"
+    return name + ("es" if name.endswith(("s", "x", "ch", "sh")) else "s")
 
 
 def _reference_fields(prop: dict, value: Any, path: str, problems: Problems) -> dict | None:

@@ -75,6 +75,7 @@ class Builder:
         """Item shape of a collection or common type: properties with kinds, required list."""
         schema = self.schemas[schema_name]
         return {
+            "entity": entity_of(schema_name),
             "required": list(schema.get("required", [])),
             "properties": [
                 p

@@ -541,3 +541,53 @@ def test_properties_the_resource_does_not_have_are_ignored(edfi, district):
     assert stored["gradeLevels"] == [
         {"gradeLevelDescriptor": "uri://ed-fi.org/GradeLevelDescriptor#Ninth grade"}
     ]
+
+
+def test_duplicate_collection_items_are_refused_as_the_ods_words_it(edfi, district):
+    """Two items with the same identifying values are one item given twice (the ODS/API's suite:
+    "Create School with duplicates"), at any depth; the same values in another letter case too."""
+    district()
+    body = {
+        **school(255901778, 255901),
+        "gradeLevels": [
+            {"gradeLevelDescriptor": "uri://ed-fi.org/GradeLevelDescriptor#Ninth grade"},
+            {"gradeLevelDescriptor": "uri://ed-fi.org/GradeLevelDescriptor#Tenth grade"},
+            {"gradeLevelDescriptor": "uri://ed-fi.org/GradeLevelDescriptor#NINTH GRADE"},
+        ],
+    }
+    errors = problem(edfi.post("schools", body), 400, "bad-request:data-validation-failed")[
+        "validationErrors"
+    ]
+    assert errors == {
+        "$.gradeLevels": [
+            "The 3rd item of the SchoolGradeLevels has the same identifying values as another "
+            "item earlier in the list."
+        ]
+    }
+    edfi.create("students", student("720001"))
+    period = {"beginDate": "2020-02-20", "endDate": "2020-03-20"}
+    association = {
+        "educationOrganizationReference": {"educationOrganizationId": 255901},
+        "studentReference": {"studentUniqueId": "720001"},
+        "addresses": [
+            {
+                "addressTypeDescriptor": "uri://ed-fi.org/AddressTypeDescriptor#Home",
+                "city": "Grand Bend",
+                "postalCode": "78834",
+                "stateAbbreviationDescriptor": "uri://ed-fi.org/StateAbbreviationDescriptor#TX",
+                "streetNumberName": "980 Green New Boulevard",
+                "periods": [period, period],
+            }
+        ],
+    }
+    errors = problem(
+        edfi.post("studentEducationOrganizationAssociations", association),
+        400,
+        "bad-request:data-validation-failed",
+    )["validationErrors"]
+    assert errors["$.addresses[0].periods"] == [
+        "The 2nd item of the StudentEducationOrganizationAssociationAddressPeriods has the same "
+        "identifying values as another item earlier in the list."
+    ]
+    association["addresses"][0]["periods"] = [period, {**period, "beginDate": "2020-04-01"}]
+    assert edfi.post("studentEducationOrganizationAssociations", association).status_code == 201
