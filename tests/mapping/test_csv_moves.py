@@ -215,7 +215,7 @@ def test_a_moved_enrollment_whose_old_association_has_a_grade_keeps_it_and_says_
     assert said == [
         "not projected to Ed-Fi: enrollment enr-2: moved to its new Ed-Fi record; the Ed-Fi "
         "StudentSectionAssociation stays: The requested action cannot be performed because this "
-        "item is referenced by existing Grade item(s)."
+        "item is referenced by an existing 'Grade' item."
     ], said
     # the new association is the enrollment's; the old one stays for the grade that names it
     assert sections_of(db_session, "604822") == ["ALG1-1", "ALG1-2"]
