@@ -137,13 +137,14 @@ def main() -> None:
                 k: [] for k in ("first", "deep", "offset", "raw_first", "raw_deep", "one")
             }
             calls = {
-                "first": api(f"pageSize={PAGE}"),
+                # a walk's first page: by limit (as the ODS/API 7.3, a pageSize needs a token)
+                "first": api(f"limit={PAGE}"),
                 "deep": api(f"pageSize={PAGE}&pageToken={token}"),
                 "offset": api(f"limit={PAGE}&offset={deep_offset}"),
                 "raw_first": raw(RAW_FIRST, (PAGE,)),
                 "raw_deep": raw(RAW, (deep_after, PAGE)),
                 # the fixed cost of any request: token look-up, audit record, routing
-                "one": api("pageSize=1", 1),
+                "one": api("limit=1", 1),
             }
             if school_headers is not None:
                 school = [FIRST_SCHOOL]
@@ -155,7 +156,7 @@ def main() -> None:
                 ).fetchone()[0]
                 school_token = encode_token(school_after, None)
                 calls |= {
-                    "school_first": api(f"pageSize={PAGE}", who=school_headers),
+                    "school_first": api(f"limit={PAGE}", who=school_headers),
                     "school_deep": api(
                         f"pageSize={PAGE}&pageToken={school_token}", who=school_headers
                     ),

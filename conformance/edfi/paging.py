@@ -96,9 +96,11 @@ def _cursor_walk(ctx: Context, size: int, token: str | None) -> tuple[list[str],
     seen: list[str] = []
     problems: list[str] = []
     for _page in range(ctx.state["max_pages"] + 2):
-        params: dict[str, object] = {"pageSize": size}
-        if token:
-            params["pageToken"] = token
+        # as the ODS/API 7.3: a pageSize needs a pageToken, so a walk from the start reads its
+        # first page by limit and follows the Next-Page-Token from there
+        params: dict[str, object] = (
+            {"pageSize": size, "pageToken": token} if token else {"limit": size}
+        )
         r = ctx.http.get(_path(ctx), params=params)
         expect_status(r, 200)
         batch = [i.get("id") for i in items(r)]

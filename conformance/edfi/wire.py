@@ -105,6 +105,20 @@ def _tokens_everywhere(ctx: Context) -> None:
         )
 
 
+@checks.add(
+    "wire",
+    "pageSize without pageToken → 400 'PageToken is required when pageSize is specified.'",
+)
+def _page_size_needs_token(ctx: Context) -> None:
+    r = ctx.http.get(_path(ctx), params={"pageSize": 2})
+    body = expect_problem(r, 400, "bad-request:parameter-validation-failed")
+    errors = body.get("errors") or []
+    ensure(
+        "PageToken is required when pageSize is specified." in errors,
+        f"{describe(r)}: errors {errors!r} do not say a pageToken is required",
+    )
+
+
 @checks.add("wire", "/deletes?totalCount=true → Total-Count")
 def _deletes_total(ctx: Context) -> None:
     r = ctx.http.get(resource("courses", "/deletes"), params={"totalCount": "true", "limit": 1})

@@ -121,6 +121,14 @@ def parse(args: dict[str, str]) -> Paging:
                 validation_errors={"totalCount": ["totalCount must be true or false."]},
             )
         p.total_count = raw_total.lower() == "true"
+    if page_size is not None and token is None:
+        # as the ODS/API 7.3: a cursor walk starts from a token (of /partitions, or the
+        # Next-Page-Token of a first page read without pageSize)
+        raise ParameterValidationFailed(
+            INVALID_REQUEST,
+            errors=["PageToken is required when pageSize is specified."],
+            validation_errors={"pageToken": ["PageToken is required when pageSize is specified."]},
+        )
     if page_size is not None or token is not None:
         p.cursor = True
         p.limit = page_size if page_size is not None else DEFAULT_LIMIT

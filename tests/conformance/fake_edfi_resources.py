@@ -133,6 +133,13 @@ class Resources:
         return base64.urlsafe_b64encode(f"{last}|{until}".encode()).decode()
 
     def cursor(self, name, recs, args) -> Response:
+        if "pageSize" in args and "pageToken" not in args and "page_size_alone" not in self.faults:
+            return problem(
+                400,
+                "bad-request:parameter-validation-failed",
+                "The request construction was invalid.",
+                errors=["PageToken is required when pageSize is specified."],
+            )
         size = int(args.get("pageSize", 25))
         after, until = "", "~"
         if "pageToken" in args:

@@ -100,9 +100,8 @@ def test_query_by_scalar_and_flattened_reference_keys(students):
 def test_cursor_paging_walks_every_record_once(students):
     seen, token, pages = [], None, 0
     while True:
-        params = {"pageSize": 7}
-        if token:
-            params["pageToken"] = token
+        # the first page without pageSize (ODS: a pageSize needs a pageToken), then the tokens
+        params = {"pageSize": 7, "pageToken": token} if token else {"limit": 7}
         r = students.get("students", query_string=params)
         assert r.status_code == 200
         seen += [d["id"] for d in r.get_json()]
@@ -116,7 +115,7 @@ def test_cursor_paging_walks_every_record_once(students):
 
 
 def test_the_last_full_page_names_an_empty_next_page(students):
-    r = students.get("students", query_string={"pageSize": 30})
+    r = students.get("students", query_string={"limit": 30})
     assert len(r.get_json()) == 30
     after = students.get(
         "students", query_string={"pageSize": 30, "pageToken": r.headers["Next-Page-Token"]}
@@ -141,6 +140,16 @@ def test_cursor_and_offset_paging_do_not_mix(students):
         400,
         "bad-request:parameter-validation-failed",
     )
+
+
+def test_a_page_size_needs_a_page_token_as_the_ods_words_it(students):
+    body = problem(
+        students.get("students", query_string={"pageSize": 2}),
+        400,
+        "bad-request:parameter-validation-failed",
+    )
+    assert body["detail"] == "The request construction was invalid."
+    assert body["errors"] == ["PageToken is required when pageSize is specified."]
 
 
 def test_partitions_cover_the_collection(students):
