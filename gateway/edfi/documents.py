@@ -321,7 +321,10 @@ def validate(res: Resource, body: Any, problems: Problems) -> dict[str, Any]:
             if kind in ("collection",):
                 values[name] = []
             continue
-        if kind == "scalar" and value == "" and name in res.required:
+        if kind == "scalar" and value == "" and not _plain_text(prop):
+            # an empty date or number: the ODS/API cannot convert it
+            problems.add(path, "The supplied value is invalid.")
+        elif kind == "scalar" and value == "" and name in res.required:
             problems.add(path, f"{title(name)} is required and should not be left empty.")
         elif kind == "scalar":
             values[name] = scalar_value(value, prop, path, problems)

@@ -591,3 +591,22 @@ def test_duplicate_collection_items_are_refused_as_the_ods_words_it(edfi, distri
     ]
     association["addresses"][0]["periods"] = [period, {**period, "beginDate": "2020-04-01"}]
     assert edfi.post("studentEducationOrganizationAssociations", association).status_code == 201
+
+
+def test_an_empty_date_is_a_value_the_ods_cannot_convert(edfi, district):
+    """The ODS/API's suite (academicWeeks "BeginDate is required validation"): a date sent as ""
+    is 'The supplied value is invalid.', required or not; an empty required text keeps its own
+    words."""
+    district()
+    week = {
+        "weekIdentifier": "Week 01",
+        "schoolReference": {"schoolId": 255901001},
+        "beginDate": "",
+        "endDate": "2021-08-27",
+        "totalInstructionalDays": "",
+    }
+    errors = problem(edfi.post("academicWeeks", week), 400, "bad-request:data-validation-failed")
+    assert errors["validationErrors"] == {
+        "$.beginDate": ["The supplied value is invalid."],
+        "$.totalInstructionalDays": ["The supplied value is invalid."],
+    }
