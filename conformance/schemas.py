@@ -74,6 +74,16 @@ def edfi_openapi(filename: str = "resources-ds-5.0.yaml") -> dict[str, Any]:
         return yaml.load(fh, Loader=loader)
 
 
+def edfi_resource_paths() -> list[str]:
+    """The collections of the Ed-Fi DS5 OpenAPI ('/ed-fi/academicWeeks', …): every path with a
+    POST directly under /ed-fi/ (the TPDM paths of the same file are not Ed-Fi's)."""
+    return sorted(
+        path
+        for path, operations in edfi_openapi()["paths"].items()
+        if path.startswith("/ed-fi/") and path.count("/") == 2 and "post" in operations
+    )
+
+
 def _to_json_schema(node: Any, components: dict[str, Any], needed: set[str]) -> Any:
     """OpenAPI 3.0 schema objects to JSON Schema: nullable flags become a null type; $refs kept."""
     if isinstance(node, list):

@@ -9,7 +9,7 @@ from typing import Any
 from conformance.edfi.common import basic, describe, expect_status
 from conformance.http import BearerAuth, json_of
 from conformance.runner import CheckFailed, CheckList, Context, ensure
-from conformance.schemas import edfi_openapi, edfi_validator, schema_errors
+from conformance.schemas import edfi_resource_paths, edfi_validator, schema_errors
 
 checks = CheckList()
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -278,11 +278,7 @@ def _dependencies(ctx: Context) -> None:
 )
 def _every_resource(ctx: Context) -> None:
     served = {name.lower() for name in ctx.need("dependencies")}
-    standard = sorted(
-        path
-        for path, operations in edfi_openapi()["paths"].items()
-        if path.startswith("/ed-fi/") and path.count("/") == 2 and "post" in operations
-    )
+    standard = edfi_resource_paths()
     missing = [path for path in standard if path.lower() not in served]
     if missing:
         raise CheckFailed(f"{len(missing)} of {len(standard)} DS5 resources not served", missing)

@@ -88,6 +88,9 @@ def load_school_years(session: Session, directory: Path) -> int:
     posted or changed some: those stay as they are). Returns how many were inserted."""
     spec = json.loads((directory / "SchoolYearTypes.json").read_text(encoding="utf-8"))
     table = registry().resources["schoolYearTypes"].table
+    years = range(spec["firstSchoolYear"], spec["lastSchoolYear"] + 1)
+    # every start asks: insert (and take change versions for) only the years not there yet
+    present = set(session.scalars(sa.select(table.c.school_year)))
     now = utcnow()
     rows = [
         {
@@ -99,17 +102,20 @@ def load_school_years(session: Session, directory: Path) -> int:
             "updated_at": now,
             "origin": "edfi",
         }
-        for year in range(spec["firstSchoolYear"], spec["lastSchoolYear"] + 1)
+        for year in years
+        if year not in present
     ]
-    stmt = (
-        pg_insert(table)
-        .values(change_version=sa.func.nextval("change_version_seq"), id=sa.func.gen_random_uuid())
-        .on_conflict_do_nothing(index_elements=["school_year"])
-        .returning(table.c.school_year)
-    )
-    inserted = len(session.execute(stmt, rows).all()) if rows else 0
+    if rows:
+        stmt = (
+            pg_insert(table)
+            .values(
+                change_version=sa.func.nextval("change_version_seq"), id=sa.func.gen_random_uuid()
+            )
+            .on_conflict_do_nothing(index_elements=["school_year"])
+        )
+        session.execute(stmt, rows)
     session.commit()
-    return inserted
+    return len(rows)
 
 
 def seed_reference_data(session: Session, directory: Path) -> list[str]:

@@ -339,7 +339,9 @@ def tracked_condition(governed: tuple[str, ...]) -> str:
     """rls_0002's tombstone condition over another list of governed resources."""
     before = ", ".join(f"'{name}'" for name in RLS_0002.GOVERNED_RESOURCES)
     after = ", ".join(f"'{name}'" for name in governed)
-    return RLS_0002.tracked_condition().replace(f"NOT IN ({before})", f"NOT IN ({after})", 1)
+    condition = RLS_0002.tracked_condition()
+    assert f"NOT IN ({before})" in condition, "rls_0002's tombstone condition changed shape"
+    return condition.replace(f"NOT IN ({before})", f"NOT IN ({after})", 1)
 
 
 def _enabled() -> bool:

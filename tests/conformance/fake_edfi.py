@@ -8,7 +8,7 @@ import uuid
 
 from werkzeug.wrappers import Request, Response
 
-from conformance.schemas import edfi_openapi
+from conformance.schemas import edfi_resource_paths
 from tests.conformance.fake_edfi_model import (
     DATA,
     KEY,
@@ -24,11 +24,7 @@ from tests.conformance.fake_edfi_model import (
 from tests.conformance.fake_edfi_resources import Resources
 
 # the collections of the DS5 OpenAPI (the fake keeps records of KEYS only)
-DS5_RESOURCES = sorted(
-    path.split("/")[2]
-    for path, operations in edfi_openapi()["paths"].items()
-    if path.startswith("/ed-fi/") and path.count("/") == 2 and "post" in operations
-)
+DS5_RESOURCES = [path.split("/")[2] for path in edfi_resource_paths()]
 
 __all__ = ["KEY", "LEA", "OTHER_LEA", "SECRET", "FakeEdFi"]
 
