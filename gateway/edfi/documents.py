@@ -263,6 +263,8 @@ def _refuse_duplicates(item: dict, items: list, path: str, problems: Problems) -
                 f"The {_ordinal(i + 1)} item of the {_plural(item.get('entity', ''))} has the "
                 "same identifying values as another item earlier in the list.",
             )
+            # the first is enough: 20,000 copies of an item must not answer 20,000 messages
+            return
         seen.add(key)
 
 

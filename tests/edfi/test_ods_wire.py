@@ -610,3 +610,25 @@ def test_an_empty_date_is_a_value_the_ods_cannot_convert(edfi, district):
         "$.beginDate": ["The supplied value is invalid."],
         "$.totalInstructionalDays": ["The supplied value is invalid."],
     }
+
+
+def test_a_collection_of_many_copies_answers_one_message(edfi, district):
+    """A hostile body of 2,000 copies of one item gets one problem for the collection, not 1,999
+    (the answer must not grow with the attack)."""
+    district()
+    body = {
+        **school(255901779, 255901),
+        "gradeLevels": [
+            {"gradeLevelDescriptor": "uri://ed-fi.org/GradeLevelDescriptor#Ninth grade"}
+        ]
+        * 2000,
+    }
+    errors = problem(edfi.post("schools", body), 400, "bad-request:data-validation-failed")[
+        "validationErrors"
+    ]
+    assert errors == {
+        "$.gradeLevels": [
+            "The 2nd item of the SchoolGradeLevels has the same identifying values as another "
+            "item earlier in the list."
+        ]
+    }
