@@ -30,6 +30,11 @@ def _list() -> Mapped[list[str]]:
     return mapped_column(JSONB, default=list, server_default="[]")
 
 
+def _stored_document() -> Mapped[str | None]:
+    """The record's JSON, written by a trigger (gateway.oneroster.documents); never loaded."""
+    return mapped_column(Text, deferred=True)
+
+
 class AcademicSession(OneRosterRow, Base):
     __tablename__ = "academic_sessions"
     title: Mapped[str] = mapped_column(String(255))
@@ -75,6 +80,7 @@ class Enrollment(OneRosterRow, Base):
     primary: Mapped[bool | None] = mapped_column(Boolean)
     begin_date: Mapped[dt.date | None] = mapped_column(Date)
     end_date: Mapped[dt.date | None] = mapped_column(Date)
+    document: Mapped[str | None] = _stored_document()
 
 
 class Demographics(OneRosterRow, Base):
@@ -178,3 +184,4 @@ class User(OneRosterRow, Base):
     updated_at: Mapped[dt.datetime | None] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+    document: Mapped[str | None] = _stored_document()

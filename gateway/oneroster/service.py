@@ -7,17 +7,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Integer, Text, and_, bindparam, false, func, select, union_all
-from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from gateway.auth import row_security
 from gateway.errors import UNKNOWN_OBJECT, NotFound
 from gateway.oneroster.catalogue import Entity, Nested, View, catalogue
 from gateway.oneroster.counts import nudge_compactor, stored_total
+from gateway.oneroster.documents import document, documents
 from gateway.oneroster.prepared import fetch_row
 from gateway.oneroster.query import Query, parse_query
 from gateway.oneroster.relations import constant, nested_condition, reach_condition, reach_in
-from gateway.oneroster.serialize import serializer_for
 
 
 @dataclass(frozen=True)
@@ -234,14 +234,11 @@ def _page_statement(view: View, query: Query, reach_kind: str, nested: Nested | 
         path_ids = {parent.param: _path_id(parent.param) for parent in nested.parents}
         conditions += [nested_condition(entity, rel, path_ids) for rel in nested.where]
     order_by = query.order_by(entity)
-    serializer = serializer_for(entity.name, tuple(query.fields))
     stored = _whole_view_total(view, query, reach_kind, nested)
     keys = _page_keys(entity, conditions, query, stored)
     page = (
         select(
-            func.array_to_string(
-                func.array_agg(aggregate_order_by(serializer.expression, *order_by)), ","
-            ).label("docs"),
+            documents(entity, query.fields, order_by).label("docs"),
             func.array_agg(table.c.sourced_id).label("ids"),
         )
         .select_from(_page_rows(table, keys, conditions, query))
@@ -303,8 +300,7 @@ def list_page(
 
 def _record_statement(view: View, fields: tuple[str, ...], reach_kind: str) -> Any:
     entity = view.entity
-    serializer = serializer_for(entity.name, fields)
-    return select(serializer.column).where(
+    return select(document(entity, fields).label("doc")).where(
         entity.table.c.sourced_id == _path_id("sourced_id"),
         *_bound_view_conditions(view, reach_kind),
     )
