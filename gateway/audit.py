@@ -157,8 +157,20 @@ def sanitize(row: dict[str, Any]) -> dict[str, Any]:
         if value is not None:
             out[name] = clean_text(str(value), limit) or None
     if out.get("record_ids") is not None:
-        out["record_ids"] = [clean_text(str(i), RECORD_ID_LIMIT) for i in out["record_ids"]]
+        out["record_ids"] = _clean_ids([str(i) for i in out["record_ids"]])
     return out
+
+
+def _clean_ids(ids: list[str]) -> list[str]:
+    """clean_text of each id; a page's thousands of ids are checked at once when none needs it."""
+    joined = "".join(ids)
+    if (
+        "\x00" not in joined
+        and joined.isascii()
+        and max(map(len, ids), default=0) <= RECORD_ID_LIMIT
+    ):
+        return ids
+    return [clean_text(i, RECORD_ID_LIMIT) for i in ids]
 
 
 class Counters:

@@ -73,7 +73,7 @@ def documents(entity: Entity, fields: Sequence[str], order_by: Sequence[Any]) ->
     """The JSON texts of many records joined by commas in `order_by`: an aggregate. The hrefs of
     stored documents are filled in once, over the joined text."""
     text, stored = _document(entity, tuple(fields))
-    joined = func.array_to_string(func.array_agg(aggregate_order_by(text, *order_by)), ",")
+    joined = func.string_agg(text, aggregate_order_by(literal_column("','"), *order_by))
     return _with_hrefs(joined) if stored else joined
 
 
