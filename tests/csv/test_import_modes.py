@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from tests.csv.conftest import write_package
 from tests.csv.district import district
+from tests.oneroster.stored import assert_documents_current
 
 LATER = "2026-02-01T08:00:00.000Z"
 
 
-def test_delta_updates_and_deletes(tmp_path, do_import, rows):
+def test_delta_updates_and_deletes(tmp_path, do_import, rows, db_session):
     full = tmp_path / "a"
     full.mkdir()
     assert do_import(write_package(full, district())).status == "applied"
+    assert_documents_current(db_session)  # the stored documents, bulk load and delta alike
     changes = {
         "users": [
             {**district()["users"][2], "familyName": "O'Brien-Ní", "dateLastModified": LATER},
@@ -51,6 +53,7 @@ def test_delta_updates_and_deletes(tmp_path, do_import, rows):
     assert users["u-t1"][0] == "active"  # a delta leaves rows it does not name alone
     enrollments = rows("enrollments", "status")
     assert enrollments == {"enr-1": ("active",), "enr-2": ("active",), "enr-3": ("tobedeleted",)}
+    assert_documents_current(db_session)
 
 
 def test_delta_requires_status_and_date_last_modified(tmp_path, do_import):
