@@ -209,14 +209,17 @@ def _page_keys(entity: Entity, conditions: list[Any], query: Query, stored: Any)
     ).subquery("page")
 
 
-def _page_rows(table: Any, keys: Any, conditions: list[Any], query: Query) -> Any:
+def _page_rows(table: Any, keys: Any, conditions: list[Any], dense: bool) -> Any:
     """The page's rows, from its keys.
 
-    In sourcedId order the page is every row between its first and last key that meets the
-    conditions again: one range of the primary key, which the generic plan of a prepared page
-    also reads by the index. Joined to the key list instead, that plan (which expects a LIMIT to
-    keep a tenth of the rows) hashes the whole table for every page."""
-    if query.sort is not None:
+    `dense`: in sourcedId order, nearly every row meets the conditions (a whole collection, for a
+    client that reaches every organization). The page is then every row between its first and
+    last key that meets them again: one short range of the primary key, which the generic plan of
+    a prepared page also reads by the index (joined to the key list, that plan, which expects a
+    LIMIT to keep a tenth of the rows, hashes the whole table for every page of 5000). Where the
+    page's rows are scattered (a filter, a parent, a client's organizations, another sort) the
+    range would hold far more rows than the page, so they are joined by key."""
+    if not dense:
         return table.join(keys, table.c.sourced_id == keys.c.sourced_id)
     bounds = select(
         func.min(keys.c.sourced_id).label("low"), func.max(keys.c.sourced_id).label("high")
@@ -236,12 +239,13 @@ def _page_statement(view: View, query: Query, reach_kind: str, nested: Nested | 
     order_by = query.order_by(entity)
     stored = _whole_view_total(view, query, reach_kind, nested)
     keys = _page_keys(entity, conditions, query, stored)
+    dense = query.sort is None and not query.conditions and nested is None and reach_kind == "all"
     page = (
         select(
             documents(entity, query.fields, order_by).label("docs"),
             func.array_agg(table.c.sourced_id).label("ids"),
         )
-        .select_from(_page_rows(table, keys, conditions, query))
+        .select_from(_page_rows(table, keys, conditions, dense))
         .subquery("docs")
     )
     total = stored
