@@ -12,8 +12,8 @@ The hrefs depend on the request's host, so a stored document has the control cha
 where the base URL goes, and a read replaces it once over the whole page. JSON text never holds a
 raw control character, so nothing else is replaced. The document is built with U+0001 as the base
 URL, which JSON escapes to the six characters `\u0001`, and those are then made the raw character
-again; only a row whose values hold neither U+0001 nor the text `u0001` (from which no other
-`\u0001` can come) is stored so. Any other row keeps no document and is built as it is read.
+again, but only when the document holds exactly one `\u0001` per href: a value holding U+0001 (or
+a backslash and `u0001`) prints more, and such a row keeps no document and is built as it is read.
 
 The trigger functions are frozen in migration sync_0001 (their SQL printed by `function_sql`);
 tests/oneroster/test_stored_documents.py checks they still build what the read path builds.
@@ -96,19 +96,34 @@ def function_sql(entity: Entity) -> str:
     # one field a line (trailing spaces cut), for the migration that freezes it to read well
     body = re.sub(r", ('[A-Za-z]+' VALUE )", r",\n        \1", str(expression))
     body = re.sub(r"[ \t]+\n", "\n", body)
+    refs = [f for f in entity.fields.values() if f.target and f.link is None and not f.secret]
+    lists = [f.column_name for f in refs if f.kind == "ref_list"]
     # a list column holding something else cannot be built (the read answers the error)
-    lists = "".join(
-        f"\n       AND jsonb_typeof(coalesce(NEW.{f.column_name}, '[]')) = 'array'"
-        for f in entity.fields.values()
-        if f.kind == "ref_list" and f.link is None and not f.secret
+    buildable = (
+        " AND ".join(f"jsonb_typeof(coalesce(NEW.{c}, '[]')) = 'array'" for c in lists) or "true"
+    )
+    # each href begins with the escaped placeholder once; one more `\u0001` comes from a value
+    hrefs = (
+        " + ".join(
+            f"jsonb_array_length(coalesce(NEW.{f.column_name}, '[]'))"
+            if f.kind == "ref_list"
+            else f"(NEW.{f.column_name} IS NOT NULL)::int"
+            for f in refs
+        )
+        or "0"
     )
     return f"""CREATE OR REPLACE FUNCTION oneroster_{table.name}_document() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+    built text;
 BEGIN
     NEW.document := NULL;
-    IF strpos(NEW::text, chr(1)) = 0 AND strpos(NEW::text, 'u0001') = 0{lists} THEN
-        NEW.document := replace({body},
-        chr(92) || 'u0001', chr(1));
+    IF {buildable} THEN
+        built := {body};
+        IF length(built) - length(replace(built, chr(92) || 'u0001', ''))
+           = 6 * ({hrefs}) THEN
+            NEW.document := replace(built, chr(92) || 'u0001', chr(1));
+        END IF;
     END IF;
     RETURN NEW;
 END $$"""

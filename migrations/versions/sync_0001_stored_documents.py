@@ -24,12 +24,12 @@ depends_on = None
 FUNCTIONS = {
     "users": """CREATE OR REPLACE FUNCTION oneroster_users_document() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+    built text;
 BEGIN
     NEW.document := NULL;
-    IF strpos(NEW::text, chr(1)) = 0 AND strpos(NEW::text, 'u0001') = 0
-       AND jsonb_typeof(coalesce(NEW.agents, '[]')) = 'array'
-       AND jsonb_typeof(coalesce(NEW.org_ids, '[]')) = 'array' THEN
-        NEW.document := replace(json_object('sourcedId' VALUE "new".sourced_id,
+    IF jsonb_typeof(coalesce(NEW.agents, '[]')) = 'array' AND jsonb_typeof(coalesce(NEW.org_ids, '[]')) = 'array' THEN
+        built := json_object('sourcedId' VALUE "new".sourced_id,
         'status' VALUE "new".status,
         'dateLastModified' VALUE to_char(timezone('UTC', "new".date_last_modified), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
         'metadata' VALUE nullif("new".metadata, 'null'::jsonb),
@@ -48,17 +48,22 @@ BEGIN
 FROM jsonb_array_elements_text("new".agents) WITH ORDINALITY AS e_agents(value, n)) END,
         'orgs' VALUE CASE jsonb_array_length(coalesce("new".org_ids, '[]'::jsonb)) WHEN 0 THEN '[]'::json WHEN 1 THEN json_build_array(json_build_object('href', chr(1) || '/orgs/' || ("new".org_ids ->> 0), 'sourcedId', "new".org_ids ->> 0, 'type', 'org')) ELSE (SELECT coalesce(json_agg(json_build_object('href', chr(1) || '/orgs/' || e_orgs.value, 'sourcedId', e_orgs.value, 'type', 'org') ORDER BY e_orgs.n), '[]'::json) AS coalesce_2
 FROM jsonb_array_elements_text("new".org_ids) WITH ORDINALITY AS e_orgs(value, n)) END,
-        'grades' VALUE "new".grades ABSENT ON NULL RETURNING text),
-        chr(92) || 'u0001', chr(1));
+        'grades' VALUE "new".grades ABSENT ON NULL RETURNING text);
+        IF length(built) - length(replace(built, chr(92) || 'u0001', ''))
+           = 6 * (jsonb_array_length(coalesce(NEW.agents, '[]')) + jsonb_array_length(coalesce(NEW.org_ids, '[]'))) THEN
+            NEW.document := replace(built, chr(92) || 'u0001', chr(1));
+        END IF;
     END IF;
     RETURN NEW;
 END $$""",
     "enrollments": """CREATE OR REPLACE FUNCTION oneroster_enrollments_document() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+    built text;
 BEGIN
     NEW.document := NULL;
-    IF strpos(NEW::text, chr(1)) = 0 AND strpos(NEW::text, 'u0001') = 0 THEN
-        NEW.document := replace(json_object('sourcedId' VALUE "new".sourced_id,
+    IF true THEN
+        built := json_object('sourcedId' VALUE "new".sourced_id,
         'status' VALUE "new".status,
         'dateLastModified' VALUE to_char(timezone('UTC', "new".date_last_modified), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
         'metadata' VALUE nullif("new".metadata, 'null'::jsonb),
@@ -68,8 +73,11 @@ BEGIN
         'role' VALUE "new".role,
         'primary' VALUE CASE WHEN ("new"."primary" IS true) THEN 'true' WHEN ("new"."primary" IS false) THEN 'false' END,
         'beginDate' VALUE "new".begin_date,
-        'endDate' VALUE "new".end_date ABSENT ON NULL RETURNING text),
-        chr(92) || 'u0001', chr(1));
+        'endDate' VALUE "new".end_date ABSENT ON NULL RETURNING text);
+        IF length(built) - length(replace(built, chr(92) || 'u0001', ''))
+           = 6 * ((NEW.user_sourced_id IS NOT NULL)::int + (NEW.class_sourced_id IS NOT NULL)::int + (NEW.school_sourced_id IS NOT NULL)::int) THEN
+            NEW.document := replace(built, chr(92) || 'u0001', chr(1));
+        END IF;
     END IF;
     RETURN NEW;
 END $$""",
