@@ -25,6 +25,8 @@ from gateway.errors import (
     BadRequest,
     MethodNotAllowed,
     NotFound,
+    SnapshotNotFound,
+    SnapshotReadOnly,
     UnsupportedMediaType,
     ValidationFailed,
     method_not_supported,
@@ -107,8 +109,24 @@ def body(tail: tuple[str, ...] | list[str] = ()) -> Any:
         ) from None
 
 
+def refuse_snapshot() -> None:
+    """`Use-Snapshot: true` asks for a read-only snapshot of the ODS; none is kept here, which
+    the ODS/API 7.3 answers as an unconfigured snapshot connection (writes: read-only)."""
+    if request.headers.get("Use-Snapshot", "").strip().lower() != "true":
+        return
+    if request.method == "GET":
+        raise SnapshotNotFound(
+            "Snapshot not found.",
+            errors=["The snapshot connection for the ODS has not been configured."],
+        )
+    raise SnapshotReadOnly(
+        "An attempt was made to modify data in a Snapshot, but this data is read-only."
+    )
+
+
 @require_token("edfi.read")
 def read(res: Resource, tail: list[str]) -> Response:
+    refuse_snapshot()
     session = get_session()
     auth = authorizer()
     if not tail:
@@ -147,6 +165,7 @@ def read(res: Resource, tail: list[str]) -> Response:
 
 @require_token("edfi.write")
 def write(res: Resource, tail: list[str]) -> Response:
+    refuse_snapshot()
     service = ResourceService(get_session(), registry(), authorizer())
     if request.method == "POST":
         if tail:

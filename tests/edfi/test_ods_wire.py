@@ -632,3 +632,29 @@ def test_a_collection_of_many_copies_answers_one_message(edfi, district):
             "item earlier in the list."
         ]
     }
+
+
+def test_a_snapshot_is_not_configured_and_read_only(edfi, district):
+    """`Use-Snapshot: true` asks for a snapshot of the ODS; this gateway keeps none, and says so
+    as the ODS/API 7.3 does when none is configured; writes to a snapshot are refused."""
+    district()
+    created = edfi.create("students", student("604821"))
+    snap = {"headers": {"Use-Snapshot": "true"}}
+    for path in ("students", f"students/{created}", "students/deletes", "students/keyChanges"):
+        body = problem(edfi.get(path, **snap), 404, "not-found")
+        assert body["title"] == "Not Found"
+        assert body["detail"] == "Snapshot not found."
+        assert body["errors"] == ["The snapshot connection for the ODS has not been configured."]
+    for r in (
+        edfi.post("students", student("604822"), **{"Use-Snapshot": "True"}),
+        edfi.put("students", created, student("604821"), **{"Use-Snapshot": "true"}),
+        edfi.delete("students", created, **{"Use-Snapshot": "true"}),
+    ):
+        body = problem(r, 405, "snapshots:method-not-allowed")
+        assert body["title"] == "Method Not Allowed with Snapshots"
+        assert body["detail"] == (
+            "An attempt was made to modify data in a Snapshot, but this data is read-only."
+        )
+    # nothing was written, and without the header (or with false) all is as before
+    assert edfi.get("students", headers={"Use-Snapshot": "false"}).status_code == 200
+    assert [d["studentUniqueId"] for d in edfi.get("students").get_json()] == ["604821"]
