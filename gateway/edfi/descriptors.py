@@ -89,7 +89,8 @@ def descriptors_without_values(session: Session, directory: Path) -> set[str]:
     table = registry().resources["gradeLevelDescriptors"].table
     served = {n.lower() for n in registry().descriptor_names}
     shipped = {p.stem.lower() for p in directory.glob("*.xml")} & served
-    present = {str(n).lower() for n in session.scalars(sa.select(table.c.descriptor_name).distinct())}
+    stored = session.scalars(sa.select(table.c.descriptor_name).distinct())
+    present = {str(n).lower() for n in stored}
     return shipped - present
 
 
