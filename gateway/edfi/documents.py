@@ -38,6 +38,20 @@ class Problems:
 
 
 INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
+# .NET's default date (DateTime.MinValue), which ODS clients send for "no date": the ODS/API takes
+# it as not sent
+DOTNET_DEFAULT_DATE = re.compile(r"0?1/0?1/0001|0001-01-01(T00:00:00(\.0+)?Z?)?")
+
+
+def not_sent(value: Any, prop: dict) -> bool:
+    """A value the ODS/API takes as absent: null, or the default date for a date."""
+    if value is None:
+        return True
+    return (
+        prop.get("format") == "date"
+        and isinstance(value, str)
+        and DOTNET_DEFAULT_DATE.fullmatch(value.strip()) is not None
+    )
 
 
 def coerce(value: Any, spec: dict) -> Any:
@@ -210,7 +224,7 @@ def _shape(shape: dict, body: Any, path: str, problems: Problems) -> Any:
         name = prop["name"]
         value = body.get(name)
         p = f"{path}.{name}"
-        if value is None:
+        if not_sent(value, prop):
             if name in shape["required"]:
                 problems.add(p, f"{title(name)} is required.")
             continue
@@ -317,6 +331,8 @@ def validate(res: Resource, body: Any, problems: Problems) -> dict[str, Any]:
         value = body.get(name)
         if value == "" and kind == "scalar" and name not in res.required and _plain_text(prop):
             value = None  # the ODS/API takes an optional string sent empty as not sent
+        if kind == "scalar" and not_sent(value, prop):
+            value = None
         if value is None or (kind == "collection" and value == [] and name in res.required):
             if name in res.required:
                 problems.add(path, f"{title(name)} is required.")

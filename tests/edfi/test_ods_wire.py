@@ -658,3 +658,23 @@ def test_a_snapshot_is_not_configured_and_read_only(edfi, district):
     # nothing was written, and without the header (or with false) all is as before
     assert edfi.get("students", headers={"Use-Snapshot": "false"}).status_code == 200
     assert [d["studentUniqueId"] for d in edfi.get("students").get_json()] == ["604821"]
+
+
+def test_the_dotnet_default_date_is_a_date_not_sent(edfi, district):
+    """"1/1/0001" (.NET's default date, which ODS clients send for "no date") is taken as not
+    sent, as the ODS/API takes it: required dates are then "required"."""
+    district()
+    week = {
+        "weekIdentifier": "WEEK-1",
+        "schoolReference": {"schoolId": 255901001},
+        "beginDate": "1/1/0001",
+        "endDate": "0001-01-01",
+        "totalInstructionalDays": 5,
+    }
+    errors = problem(edfi.post("academicWeeks", week), 400, "bad-request:data-validation-failed")
+    assert errors["validationErrors"]["$.beginDate"] == ["BeginDate is required."]
+    assert errors["validationErrors"]["$.endDate"] == ["EndDate is required."]
+    # any other date in that form is still not a date
+    week.update(beginDate="8/23/2021", endDate="2021-08-27")
+    errors = problem(edfi.post("academicWeeks", week), 400, "bad-request:data-validation-failed")
+    assert list(errors["validationErrors"]) == ["$.beginDate"]
