@@ -324,6 +324,7 @@ def validate(res: Resource, body: Any, problems: Problems) -> dict[str, Any]:
     body = canonical(body, [*names, *SERVER_FIELDS, "id", res.descriptor_id_property or "id"])
     values: dict[str, Any] = {}
     unified: dict[str, list[tuple[str, Any]]] = {}  # flat key field -> (JSON path, value) given
+    own: dict[str, Any] = {}  # the resource's own scalars, which unify with its references' too
     # properties the resource does not have are ignored, as the ODS/API ignores them
     for prop in res.properties:
         name, kind = prop["name"], prop["kind"]
@@ -347,6 +348,8 @@ def validate(res: Resource, body: Any, problems: Problems) -> dict[str, Any]:
         elif kind == "scalar":
             values[name] = scalar_value(value, prop, path, problems)
             identifying_value(values[name], prop, path, problems, top_level=True)
+            if values[name] is not None:
+                own[name] = values[name]
         elif kind == "descriptor":
             values[name] = descriptor_value(value, prop.get("descriptor"), path, problems)
         elif kind == "collection":
@@ -366,6 +369,8 @@ def validate(res: Resource, body: Any, problems: Problems) -> dict[str, Any]:
                 if values.get(flat) is None:
                     values[flat] = v
     for flat, given in unified.items():
+        if flat in own:
+            given.insert(0, (f"$.{flat}", own[flat]))
         distinct = list(dict.fromkeys(v for _p, v in given))
         if len(distinct) > 1:  # the ODS/API's words, at every reference involved
             shown = ", ".join(f"'{json_value(v)}'" for v in distinct)

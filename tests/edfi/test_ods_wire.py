@@ -678,3 +678,28 @@ def test_the_dotnet_default_date_is_a_date_not_sent(edfi, district):
     week.update(beginDate="8/23/2021", endDate="2021-08-27")
     errors = problem(edfi.post("academicWeeks", week), 400, "bad-request:data-validation-failed")
     assert list(errors["validationErrors"]) == ["$.beginDate"]
+
+
+def test_a_resources_own_key_property_unifies_with_its_references(edfi, district):
+    """chartOfAccounts has its own fiscalYear and references that carry one: all must agree, and
+    the conflict is named at every place, as the ODS/API names it (values out of range too)."""
+    district()
+    account = {
+        "accountIdentifier": "Test 4",
+        "fiscalYear": 2022,
+        "educationOrganizationReference": {"educationOrganizationId": 255901},
+        "functionDimensionReference": {"code": "Test 2019", "fiscalYear": 2019},
+        "accountTypeDescriptor": "uri://ed-fi.org/AccountTypeDescriptor#Expenditure",
+    }
+    said = (
+        "All values supplied for 'fiscalYear' must match. Review all references and align the "
+        "following conflicting values: '2022', '2019'"
+    )
+    r = edfi.post("chartOfAccounts", account)
+    errors = problem(r, 400, "bad-request:data-validation-failed")
+    assert said in errors["validationErrors"]["$.fiscalYear"]
+    assert said in errors["validationErrors"]["$.functionDimensionReference.fiscalYear"]
+    # agreeing values are one key
+    account["functionDimensionReference"] = {"code": "Test 2022", "fiscalYear": 2022}
+    r = edfi.post("chartOfAccounts", account)
+    assert r.status_code != 400, r.get_json()
