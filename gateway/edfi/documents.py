@@ -336,7 +336,9 @@ def validate(res: Resource, body: Any, problems: Problems) -> dict[str, Any]:
             value = None
         if value is None or (kind == "collection" and value == [] and name in res.required):
             if name in res.required:
-                problems.add(path, f"{title(name)} is required.")
+                # an embedded object is named by its type, as the ODS/API names it
+                named = prop["shape"]["entity"] if kind == "object" else title(name)
+                problems.add(path, f"{named} is required.")
             if kind in ("collection",):
                 values[name] = []
             continue

@@ -661,7 +661,7 @@ def test_a_snapshot_is_not_configured_and_read_only(edfi, district):
 
 
 def test_the_dotnet_default_date_is_a_date_not_sent(edfi, district):
-    """"1/1/0001" (.NET's default date, which ODS clients send for "no date") is taken as not
+    """ "1/1/0001" (.NET's default date, which ODS clients send for "no date") is taken as not
     sent, as the ODS/API takes it: required dates are then "required"."""
     district()
     week = {
@@ -703,3 +703,27 @@ def test_a_resources_own_key_property_unifies_with_its_references(edfi, district
     account["functionDimensionReference"] = {"code": "Test 2022", "fiscalYear": 2022}
     r = edfi.post("chartOfAccounts", account)
     assert r.status_code != 400, r.get_json()
+
+
+def test_a_missing_required_object_is_named_by_its_type(edfi):
+    """The ODS/API names a required embedded object by its type."""
+    body = {
+        "learningStandardId": "REQUIRED-TEST",
+        "description": "Print awareness.",
+        "namespace": "uri://ed-fi.org/LearningStandard/LearningStandard.xml",
+        "academicSubjects": [
+            {
+                "academicSubjectDescriptor": (
+                    "uri://ed-fi.org/AcademicSubjectDescriptor#English Language Arts"
+                )
+            }
+        ],
+        "gradeLevels": [
+            {"gradeLevelDescriptor": "uri://ed-fi.org/GradeLevelDescriptor#Second grade"}
+        ],
+    }
+    r = edfi.post("learningStandards", body)
+    errors = problem(r, 400, "bad-request:data-validation-failed")
+    assert errors["validationErrors"] == {
+        "$.contentStandard": ["LearningStandardContentStandard is required."]
+    }
