@@ -43,6 +43,36 @@ INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
 DOTNET_DEFAULT_DATE = re.compile(r"0?1/0?1/0001|0001-01-01(T00:00:00(\.0+)?Z?)?")
 
 
+def without_trailing_commas(text: str) -> str:
+    """`text` without the commas that directly follow a value and precede a closing brace or
+    bracket (outside strings), which the ODS/API's JSON reader accepts. Nothing else changes:
+    a comma after an opening bracket or another comma is left, for the parser to refuse."""
+    out: list[str] = []
+    in_string = escaped = False
+    last = ""  # the last significant character outside strings
+    for i, ch in enumerate(text):
+        if in_string:
+            out.append(ch)
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+                last = '"'
+            continue
+        if ch == '"':
+            in_string = True
+        elif ch == "," and last not in ("", ",", "[", "{", ":"):
+            rest = text[i + 1 :].lstrip()
+            if rest[:1] in ("}", "]"):
+                continue
+        if not ch.isspace():
+            last = ch
+        out.append(ch)
+    return "".join(out)
+
+
 def not_sent(value: Any, prop: dict) -> bool:
     """A value the ODS/API takes as absent: null, or the default date for a date."""
     if value is None:

@@ -98,8 +98,13 @@ def body(tail: tuple[str, ...] | list[str] = ()) -> Any:
     try:
         return request.get_json()
     except WerkzeugBadRequest:
+        text = request.get_data(cache=True).decode("utf-8", "replace")
         try:
-            json.loads(request.get_data(cache=True))
+            return json.loads(documents.without_trailing_commas(text))
+        except ValueError:
+            pass
+        try:
+            json.loads(text)
             reason = "."
         except ValueError as exc:  # the parser's own words: where and what
             reason = f": {exc}."

@@ -727,3 +727,26 @@ def test_a_missing_required_object_is_named_by_its_type(edfi):
     assert errors["validationErrors"] == {
         "$.contentStandard": ["LearningStandardContentStandard is required."]
     }
+
+
+def test_trailing_commas_are_read_as_the_ods_reads_them(edfi, district):
+    """The ODS/API's JSON reader accepts a comma before a closing brace or bracket (its own suite
+    sends one); a comma inside a string stays text, and other malformed JSON is still refused."""
+    district()
+    text = (
+        '{"studentUniqueId": "604899", "birthDate": "2010-09-13", "firstName": "A, B",'
+        ' "lastSurname": "Woods ,}", "otherNames": [],}'
+    )
+    r = edfi.client.post(
+        f"{DATA}/students", data=text, headers={**edfi.headers, "Content-Type": "application/json"}
+    )
+    assert r.status_code == 201, r.get_json()
+    [made] = edfi.get("students", query_string={"studentUniqueId": "604899"}).get_json()
+    assert (made["firstName"], made["lastSurname"]) == ("A, B", "Woods ,}")
+    for bad in ('{"studentUniqueId": "604898",,}', '{"studentUniqueId": "604898" "x": 1}', "[,]"):
+        r = edfi.client.post(
+            f"{DATA}/students",
+            data=bad,
+            headers={**edfi.headers, "Content-Type": "application/json"},
+        )
+        problem(r, 400, "bad-request:data-validation-failed")
