@@ -77,18 +77,18 @@ def documents(entity: Entity, fields: Sequence[str], order_by: Sequence[Any]) ->
     return _with_hrefs(joined) if stored else joined
 
 
+def _href_to_placeholder(element: Any, **_kw: Any) -> Any:
+    if isinstance(element, BindParameter) and element.key == HREF_BASE.key:
+        return HREF_PLACEHOLDER
+    return None
+
+
 def function_sql(entity: Entity) -> str:
     """CREATE FUNCTION of the trigger that stores `entity`'s document on its row."""
     table = entity.table
     new = table.alias("new")
     built = Serializer(entity, stored_fields(entity)).expression
-    placeholder = visitors.replacement_traverse(
-        built,
-        {},
-        lambda e: (
-            HREF_PLACEHOLDER if isinstance(e, BindParameter) and e.key == HREF_BASE.key else None
-        ),
-    )
+    placeholder = visitors.replacement_traverse(built, {}, _href_to_placeholder)
     over_new = sql_util.ClauseAdapter(new).traverse(placeholder)
     expression = over_new.compile(
         dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
