@@ -212,13 +212,14 @@ def _page_keys(entity: Entity, conditions: list[Any], query: Query, stored: Any)
 def _page_rows(table: Any, keys: Any, conditions: list[Any], dense: bool) -> Any:
     """The page's rows, from its keys.
 
-    `dense`: in sourcedId order, nearly every row meets the conditions (a whole collection, for a
-    client that reaches every organization). The page is then every row between its first and
-    last key that meets them again: one short range of the primary key, which the generic plan of
-    a prepared page also reads by the index (joined to the key list, that plan, which expects a
-    LIMIT to keep a tenth of the rows, hashes the whole table for every page of 5000). Where the
-    page's rows are scattered (a filter, a parent, a client's organizations, another sort) the
-    range would hold far more rows than the page, so they are joined by key."""
+    `dense`: in sourcedId order, nearly every row meets the conditions (a whole collection, not a
+    typed view of it, for a client that reaches every organization). The page is then every row
+    between its first and last key that meets them again: one short range of the primary key,
+    which the generic plan of a prepared page also reads by the index (joined to the key list,
+    that plan, which expects a LIMIT to keep a tenth of the rows, hashes the whole table for every
+    page of 5000). Where the page's rows are scattered (a filter, a typed view, a parent, a
+    client's organizations, another sort) the range would hold far more rows than the page, so
+    they are joined by key."""
     if not dense:
         return table.join(keys, table.c.sourced_id == keys.c.sourced_id)
     bounds = select(
@@ -239,7 +240,13 @@ def _page_statement(view: View, query: Query, reach_kind: str, nested: Nested | 
     order_by = query.order_by(entity)
     stored = _whole_view_total(view, query, reach_kind, nested)
     keys = _page_keys(entity, conditions, query, stored)
-    dense = query.sort is None and not query.conditions and nested is None and reach_kind == "all"
+    dense = (
+        query.sort is None
+        and not query.conditions
+        and not view.where  # a typed view (/teachers, /schools) is a scattered part of its table
+        and nested is None
+        and reach_kind == "all"
+    )
     page = (
         select(
             documents(entity, query.fields, order_by).label("docs"),
