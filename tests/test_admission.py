@@ -57,7 +57,7 @@ def test_a_streamed_response_holds_its_slot_until_it_is_closed():
         yield b"a"
         yield b"b"
 
-    middleware = AdmissionMiddleware(streaming, admission, reject=None, retry_after=1)  # type: ignore[arg-type]
+    middleware = AdmissionMiddleware(streaming, admission, reject=None)  # type: ignore[arg-type]
     body = middleware({"PATH_INFO": "/oneroster/csv/export"}, lambda *a: None)
     assert next(iter(body)) == b"a"
     assert admission.in_flight == 1
@@ -99,6 +99,33 @@ def test_overload_answers_429_with_retry_after_in_each_apis_envelope(busy_app, d
     profiles = client.get("/profiles")
     assert profiles.status_code == 429
     assert profiles.get_json()["error"] == "too-many-requests"
+
+
+def _shed_total(client, api: str) -> float:
+    prefix = f'gateway_requests_shed_total{{api="{api}"}} '
+    lines = client.get("/metrics").get_data(as_text=True).splitlines()
+    return sum(float(line[len(prefix) :]) for line in lines if line.startswith(prefix))
+
+
+def test_a_refusal_is_counted_in_metrics_not_audited(busy_app, audit_rows, db_session):
+    """A shed request did no work and touched no record: it leaves no audit row (the audit trail
+    records access to student data) but is counted, by API, in /metrics."""
+    client = busy_app.test_client()
+    before = _shed_total(client, "edfi")
+    refused = client.get(
+        "/data/v3/ed-fi/students?correlationId=ignored", headers={"correlation-id": "shed-1"}
+    )
+    assert refused.status_code == 429
+    assert refused.get_json()["correlationId"] == "shed-1"  # the ODS/API's header first
+    assert refused.headers["X-Correlation-Id"] == "shed-1"
+    assert audit_rows("shed-1") == []
+    assert _shed_total(client, "edfi") == before + 1
+
+
+def test_a_refusal_without_a_correlation_id_gets_a_new_one(busy_app, db_session):
+    client = busy_app.test_client()
+    ids = {client.get("/profiles").headers["X-Correlation-Id"] for _ in range(2)}
+    assert len(ids) == 2 and all(len(i) == 32 for i in ids)
 
 
 def test_health_is_never_shed(busy_app, db_session):
