@@ -13,8 +13,8 @@ and touched no record), counted in /metrics (`gateway_requests_shed_total`) and 
 
 gunicorn's gthread workers hand a request to the application only when one of their threads is
 free, and queue it unseen otherwise; `gateway serve` therefore runs more threads than slots and
-queue places (`default_threads`), so that waiting happens here, where it is bounded, and the spare
-threads answer the refusals.
+queue places (`gateway.config.default_threads`), so that waiting happens here, where it is bounded,
+and the spare threads answer the refusals.
 """
 
 from __future__ import annotations
@@ -43,17 +43,7 @@ log = logging.getLogger(__name__)
 
 EXEMPT_PATHS = ("/health", "/metrics")
 MESSAGE = "The server is at capacity; retry after the number of seconds in Retry-After."
-# Threads beyond the slots and the queue places: they answer the requests that are refused.
-SPARE_THREADS = 8
 LOG_EVERY = 10.0
-
-
-def default_threads(max_in_flight: int, max_queued: int) -> int:
-    """gthread threads per worker: with admission control, one per slot and queue place and spares
-    to refuse the rest; without, 4."""
-    if max_in_flight <= 0:
-        return 4
-    return max_in_flight + max_queued + SPARE_THREADS
 
 
 class Admission:

@@ -147,3 +147,24 @@ def test_a_freed_slot_admits_the_next_request(test_config, app, db_session):
 
 def test_zero_turns_admission_control_off(app):
     assert "admission" not in app.extensions
+
+
+@pytest.mark.parametrize(
+    ("env", "threads"),
+    [
+        ({"MAX_IN_FLIGHT": "4"}, 4 + 16 + 8),  # a thread per slot and queue place, 8 to refuse
+        ({"MAX_IN_FLIGHT": "6", "MAX_QUEUED": "10"}, 6 + 10 + 8),
+        ({"MAX_IN_FLIGHT": "4", "GATEWAY_THREADS": "64"}, 64),  # set: as set
+        ({"MAX_IN_FLIGHT": "0"}, 4),
+    ],
+)
+def test_workers_run_more_threads_than_admission_holds(monkeypatch, env, threads):
+    """Waiting happens in admission's bounded queue, not unseen in gunicorn's: by default each
+    worker has a thread for every slot and queue place, and spares that answer the refusals."""
+    from gateway.config import Config
+
+    for name in ("MAX_IN_FLIGHT", "MAX_QUEUED", "GATEWAY_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert Config().GATEWAY_THREADS == threads
