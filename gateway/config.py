@@ -108,7 +108,8 @@ class Config:
         self.GATEWAY_WORKERS = _int("GATEWAY_WORKERS", 2)
         # Admission control per process (gateway/admission.py): requests run at once (0: off),
         # requests that may wait for a slot, and how long; beyond that, 429 with Retry-After.
-        self.MAX_IN_FLIGHT = _int("MAX_IN_FLIGHT", 0)
+        # 4 slots (fewer than DB_POOL_SIZE): bench/overload.py measures it against plain queueing.
+        self.MAX_IN_FLIGHT = _int("MAX_IN_FLIGHT", 4)
         self.MAX_QUEUED = _int("MAX_QUEUED", 16)
         self.QUEUE_TIMEOUT_MS = _int("QUEUE_TIMEOUT_MS", 500)
         self.RETRY_AFTER_SECONDS = _int("RETRY_AFTER_SECONDS", 1)

@@ -149,10 +149,18 @@ def test_zero_turns_admission_control_off(app):
     assert "admission" not in app.extensions
 
 
+def test_admission_control_is_on_by_default(monkeypatch):
+    from gateway.config import Config
+
+    monkeypatch.delenv("MAX_IN_FLIGHT", raising=False)
+    config = Config()
+    assert (config.MAX_IN_FLIGHT, config.MAX_QUEUED, config.QUEUE_TIMEOUT_MS) == (4, 16, 500)
+
+
 @pytest.mark.parametrize(
     ("env", "threads"),
     [
-        ({"MAX_IN_FLIGHT": "4"}, 4 + 16 + 8),  # a thread per slot and queue place, 8 to refuse
+        ({}, 4 + 16 + 8),  # on by default: a thread per slot and queue place, 8 to refuse
         ({"MAX_IN_FLIGHT": "6", "MAX_QUEUED": "10"}, 6 + 10 + 8),
         ({"MAX_IN_FLIGHT": "4", "GATEWAY_THREADS": "64"}, 64),  # set: as set
         ({"MAX_IN_FLIGHT": "0"}, 4),
