@@ -119,6 +119,58 @@ def _page_size_needs_token(ctx: Context) -> None:
     )
 
 
+@checks.add(
+    "wire",
+    "a pageToken beside offset or totalCount=true → 400, worded as the ODS/API words it; "
+    "beside limit it pages by pageSize",
+)
+def _cursor_mixing(ctx: Context) -> None:
+    first_page = ctx.http.get(_path(ctx), params={"limit": 1})
+    expect_status(first_page, 200)
+    token = first_page.headers.get("Next-Page-Token")
+    if not token:
+        skip(f"{_path(ctx)} is empty")
+    for extra, said in (
+        (
+            {"offset": 0},
+            "Both offset and pageToken parameters were provided, but they support alternative "
+            "paging approaches and cannot be used together.",
+        ),
+        (
+            {"totalCount": "true"},
+            "Total count cannot be determined while using cursor paging (when pageToken is "
+            "specified).",
+        ),
+    ):
+        r = ctx.http.get(_path(ctx), params={"pageToken": token, "pageSize": 1, **extra})
+        body = expect_problem(r, 400, "bad-request:parameter-validation-failed")
+        errors = body.get("errors") or []
+        ensure(
+            body.get("detail") == INVALID_REQUEST and said in errors,
+            f"{describe(r)}: detail {body.get('detail')!r}, errors {errors!r}; expected "
+            f"{INVALID_REQUEST!r} and {said!r}",
+        )
+    r = ctx.http.get(_path(ctx), params={"pageToken": token, "pageSize": 1, "limit": 0})
+    expect_status(r, 200)
+
+
+@checks.add(
+    "wire",
+    "Use-Snapshot: true → 404 'Snapshot not found.' on reads, 405 snapshots:method-not-allowed "
+    "on writes (no snapshot is configured)",
+)
+def _snapshots(ctx: Context) -> None:
+    snapshot = {"Use-Snapshot": "true"}
+    r = ctx.http.get(_path(ctx), params={"limit": 1}, headers=snapshot)
+    body = expect_problem(r, 404, "not-found")
+    ensure(
+        body.get("detail") == "Snapshot not found.",
+        f"{describe(r)}: detail {body.get('detail')!r}, expected 'Snapshot not found.'",
+    )
+    r = ctx.http.request("POST", _path(ctx), json_body={}, headers=snapshot)
+    expect_problem(r, 405, "snapshots:method-not-allowed")
+
+
 @checks.add("wire", "/deletes?totalCount=true → Total-Count")
 def _deletes_total(ctx: Context) -> None:
     r = ctx.http.get(resource("courses", "/deletes"), params={"totalCount": "true", "limit": 1})

@@ -44,6 +44,14 @@ WIRE = {  # the ODS/API 7.3's behaviour on the wire (issue 15): a fault each che
     "page_size_alone": (
         "pageSize without pageToken → 400 'PageToken is required when pageSize is specified.'"
     ),
+    "cursor_mix_lenient": (
+        "a pageToken beside offset or totalCount=true → 400, worded as the ODS/API words it; "
+        "beside limit it pages by pageSize"
+    ),
+    "snapshot_ignored": (
+        "Use-Snapshot: true → 404 'Snapshot not found.' on reads, 405 "
+        "snapshots:method-not-allowed on writes (no snapshot is configured)"
+    ),
 }
 PARTITIONS = "/partitions?number=3 gives page tokens that split the collection"
 CLEANUP = "scratch records created by the suite are deleted"
