@@ -1,6 +1,7 @@
 """Overload: throughput, read latency and the share shed as 2 → 256 clients press one gateway.
 
     python bench/overload.py [--clients 2,8,32,128,256] [--seconds 6] [--rounds 1] [--workers 2]
+                             [--slots 4] [--impatient SECONDS]
 
 Starts two `gateway serve` (gunicorn, the embedded default with the demo district, each in a
 temporary data directory of its own) and drives the same mixed load against each, the two
@@ -16,7 +17,8 @@ see the same machine:
 Each client is a thread with its own keep-alive connection that reads OneRoster `/users?limit=100`
 and Ed-Fi `/students?limit=25` in turn, as fast as it is answered; a client told 429 waits the
 `Retry-After` it was given (RFC 9110: at least that long; here 1 to 1.5 times it, so that refused
-clients do not all come back at once) and tries again. Only answers received within the run's
+clients do not all come back at once) and tries again; with `--impatient S`, after S seconds
+whatever Retry-After says (a client that ignores it). Only answers received within the run's
 window count (a client's last pause is cut at its end). Printed per level and mode: served reads
 per second (2xx), p50 and p99 of the served reads, p99 of every answer (429s included), the share
 answered 429, other failures; then the ratios admission / queueing. The load generator shares the
@@ -32,13 +34,16 @@ import random
 import tempfile
 import threading
 import time
+from typing import Any
 
 from serve_common import ROOT, Server, in_threads, percentile
 
 PATHS = ("/ims/oneroster/v1p1/users?limit=100", "/data/v3/ed-fi/students?limit=25")
 
 
-def drive(port: int, bearer: str, clients: int, seconds: float) -> dict[str, float]:
+def drive(
+    port: int, bearer: str, clients: int, seconds: float, impatient: float = 0.0
+) -> dict[str, Any]:
     stop_at = time.monotonic() + seconds
     lock = threading.Lock()
     served: list[float] = []
@@ -74,7 +79,7 @@ def drive(port: int, bearer: str, clients: int, seconds: float) -> dict[str, flo
             elif response.status == 429:
                 shed += 1
                 retry_after = float(response.getheader("Retry-After") or 1)
-                pause = retry_after * random.uniform(1.0, 1.5)
+                pause = impatient or retry_after * random.uniform(1.0, 1.5)
                 time.sleep(max(0.0, min(pause, stop_at - time.monotonic())))
             else:
                 failed += 1
@@ -90,7 +95,7 @@ def drive(port: int, bearer: str, clients: int, seconds: float) -> dict[str, flo
     return {"seconds": seconds, "served": served, "answered": answered, **counts}
 
 
-def summary(runs: list[dict]) -> dict[str, float]:
+def summary(runs: list[dict[str, Any]]) -> dict[str, float]:
     """The runs of one mode and level pooled: reads served within the runs' windows per second,
     percentiles over all their answers."""
     served = sorted(t for run in runs for t in run["served"])
@@ -114,6 +119,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--slots", type=int, default=4, help="MAX_IN_FLIGHT of the admission run")
     parser.add_argument("--rounds", type=int, default=1, help="runs of each level, pooled")
+    parser.add_argument(
+        "--impatient",
+        type=float,
+        default=0.0,
+        help="clients ignore Retry-After and retry a 429 after this many seconds",
+    )
     args = parser.parse_args()
     levels = [int(c) for c in args.clients.split(",")]
     modes = {
@@ -137,7 +148,11 @@ def main() -> None:
                 for k in range(args.rounds):
                     # ABBA: neither mode always goes first
                     for mode in list(modes) if k % 2 == 0 else list(reversed(modes)):
-                        runs[mode].append(drive(servers[mode].port, bearers[mode], n, args.seconds))
+                        runs[mode].append(
+                            drive(
+                                servers[mode].port, bearers[mode], n, args.seconds, args.impatient
+                            )
+                        )
                 for mode in modes:
                     results[mode][n] = r = summary(runs[mode])
                     print(
