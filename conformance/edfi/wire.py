@@ -4,17 +4,22 @@ ODS/API's problem details for malformed requests, unknown methods, limits, 401 a
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
+from typing import Any
 
 from conformance.edfi.common import (
+    delete_if_created,
     delete_later,
     describe,
+    edorg_id,
     expect_problem,
     expect_status,
     first,
     items,
     resource,
+    school_id,
     scratch_code,
 )
 from conformance.edfi.lifecycle import course_body
@@ -265,3 +270,93 @@ def _token_info(ctx: Context) -> None:
         auth=BearerAuth(unknown),
     )
     expect_status(r, 401)
+
+
+@checks.add("wire", "a comma before the closing brace of a body is read as the ODS/API reads it")
+def _trailing_comma(ctx: Context) -> None:
+    text = json.dumps(course_body(ctx, scratch_code()))
+    r = ctx.http.request(
+        "POST",
+        resource("courses"),
+        data=text[:-1] + ",}",
+        headers={"Content-Type": "application/json"},
+    )
+    delete_if_created(ctx, r, "course posted with a trailing comma")
+    expect_status(r, 201)
+
+
+def _validation_errors(r: Any) -> dict[str, Any]:
+    body = expect_problem(r, 400, "bad-request:data-validation-failed")
+    errors = body.get("validationErrors")
+    ensure(isinstance(errors, dict), f"{describe(r)}: no validationErrors")
+    return errors
+
+
+@checks.add(
+    "wire", "a date of 1/1/0001 (.NET's default) is a date not sent: 'BeginDate is required.'"
+)
+def _default_date(ctx: Context) -> None:
+    week = {
+        "weekIdentifier": scratch_code("WEEK"),
+        "schoolReference": {"schoolId": school_id(ctx)},
+        "beginDate": "1/1/0001",
+        "endDate": "1/1/0001",
+        "totalInstructionalDays": 5,
+    }
+    r = ctx.http.request("POST", resource("academicWeeks"), json_body=week)
+    delete_if_created(ctx, r, "academic week of 1/1/0001")
+    errors = _validation_errors(r)
+    ensure(
+        errors.get("$.beginDate") == ["BeginDate is required."],
+        f"{describe(r)}: $.beginDate {errors.get('$.beginDate')!r}",
+    )
+
+
+@checks.add(
+    "wire",
+    "a resource's own key unifies with its references' (chartOfAccounts.fiscalYear), named at "
+    "both places",
+)
+def _own_key_unified(ctx: Context) -> None:
+    account = {
+        "accountIdentifier": scratch_code("ACCT"),
+        "fiscalYear": 2022,
+        "educationOrganizationReference": {"educationOrganizationId": edorg_id(ctx)},
+        "functionDimensionReference": {"code": "CONF", "fiscalYear": 2021},
+        "accountTypeDescriptor": "uri://ed-fi.org/AccountTypeDescriptor#Expenditure",
+    }
+    r = ctx.http.request("POST", resource("chartOfAccounts"), json_body=account)
+    delete_if_created(ctx, r, "chart of accounts")
+    errors = _validation_errors(r)
+    said = "All values supplied for 'fiscalYear' must match."
+    for path in ("$.fiscalYear", "$.functionDimensionReference.fiscalYear"):
+        ensure(
+            any(said in e for e in errors.get(path, [])),
+            f"{describe(r)}: {path} does not name the conflict ({errors.get(path)!r})",
+        )
+
+
+@checks.add("wire", "a missing required embedded object is named by its type")
+def _object_named(ctx: Context) -> None:
+    standard = {
+        "learningStandardId": scratch_code("LS"),
+        "description": "Conformance",
+        "namespace": "uri://ed-fi.org/LearningStandard/LearningStandard.xml",
+        "academicSubjects": [
+            {
+                "academicSubjectDescriptor": (
+                    "uri://ed-fi.org/AcademicSubjectDescriptor#English Language Arts"
+                )
+            }
+        ],
+        "gradeLevels": [
+            {"gradeLevelDescriptor": "uri://ed-fi.org/GradeLevelDescriptor#Second grade"}
+        ],
+    }
+    r = ctx.http.request("POST", resource("learningStandards"), json_body=standard)
+    delete_if_created(ctx, r, "learning standard")
+    errors = _validation_errors(r)
+    ensure(
+        errors.get("$.contentStandard") == ["LearningStandardContentStandard is required."],
+        f"{describe(r)}: $.contentStandard {errors.get('$.contentStandard')!r}",
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 
 from werkzeug.wrappers import Request, Response
 
@@ -140,10 +141,16 @@ class Resources:
         mixed = [
             said
             for param, said in (
-                ("offset", "Both offset and pageToken parameters were provided, but they support "
-                 "alternative paging approaches and cannot be used together."),
-                ("totalCount", "Total count cannot be determined while using cursor paging "
-                 "(when pageToken is specified)."),
+                (
+                    "offset",
+                    "Both offset and pageToken parameters were provided, but they support "
+                    "alternative paging approaches and cannot be used together.",
+                ),
+                (
+                    "totalCount",
+                    "Total count cannot be determined while using cursor paging "
+                    "(when pageToken is specified).",
+                ),
             )
             if param in args and args.get(param) != "false"
         ]
@@ -260,6 +267,13 @@ class Resources:
         """The JSON body with numbers sent as text read as numbers (as the ODS/API); an empty
         or malformed body is a data validation problem."""
         body = request.get_json(silent=True)
+        text = request.get_data(as_text=True)
+        if (
+            body is None
+            and "trailing_comma_400" not in self.faults
+            and text.rstrip().endswith(",}")
+        ):
+            body = json.loads(text.rstrip()[:-2] + "}")  # a comma before the closing brace
         if body is None:
             if "bad_json_generic" in self.faults:
                 return None, problem(400, "bad-request", "The browser sent a bad request.")
