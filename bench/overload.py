@@ -119,7 +119,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--slots", type=int, default=4, help="MAX_IN_FLIGHT of the admission run")
     parser.add_argument("--rounds", type=int, default=1, help="runs of each level, pooled")
-    parser.add_argument("--impatient", type=float, default=0.0, help="retry a 429 after S s")
+    parser.add_argument("--impatient", type=float, default=0, metavar="S", help="429: retry in S s")
     args = parser.parse_args()
     levels = [int(c) for c in args.clients.split(",")]
     modes = {
