@@ -405,7 +405,8 @@ def validate(res: Resource, body: Any, problems: Problems) -> dict[str, Any]:
             given.insert(0, (f"$.{flat}", own[flat]))
         distinct = list(dict.fromkeys(v for _p, v in given))
         if len(distinct) > 1:  # the ODS/API's words, at every reference involved
-            shown = ", ".join(f"'{json_value(v)}'" for v in distinct)
+            # every place's value, as the ODS/API lists them (a value given twice, twice)
+            shown = ", ".join(f"'{json_value(v)}'" for _p, v in given)
             for ref_path, _v in given:
                 problems.add(
                     ref_path,

@@ -699,6 +699,16 @@ def test_a_resources_own_key_property_unifies_with_its_references(edfi, district
     errors = problem(r, 400, "bad-request:data-validation-failed")
     assert said in errors["validationErrors"]["$.fiscalYear"]
     assert said in errors["validationErrors"]["$.functionDimensionReference.fiscalYear"]
+    # each place's value is listed, as the ODS/API lists them
+    account["balanceSheetDimensionReference"] = {"code": "Test 2019", "fiscalYear": 2019}
+    errors = problem(
+        edfi.post("chartOfAccounts", account), 400, "bad-request:data-validation-failed"
+    )
+    assert any(
+        "conflicting values: '2022', '2019', '2019'" in e
+        for e in errors["validationErrors"]["$.fiscalYear"]
+    )
+    del account["balanceSheetDimensionReference"]
     # agreeing values are one key
     account["functionDimensionReference"] = {"code": "Test 2022", "fiscalYear": 2022}
     r = edfi.post("chartOfAccounts", account)
