@@ -97,7 +97,6 @@ def rules() -> dict[str, dict]:
     return out
 
 
-
 class PlacementRefused(Forbidden):
     """A limited client placing a record under (or moving one to) an organization outside its
     reach: the writer may still answer 409 when that organization does not exist at all."""
