@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from gateway.mapping import verify
 from tests.edfi.conftest import enrollment, student
-from tests.mapping.conftest import OR, SCHOOL_ID, SECTION, bodies
+from tests.mapping.conftest import SCHOOL_ID, SECTION, bodies
 
 COLLECTIONS = (
     "orgs",
