@@ -78,6 +78,14 @@ class MethodNotAllowed(GatewayError):
     status, code, title = 405, "method-not-allowed", "Method Not Allowed"
 
 
+class SnapshotNotFound(NotFound):
+    title = "Not Found"
+
+
+class SnapshotReadOnly(MethodNotAllowed):
+    code, title = "snapshots:method-not-allowed", "Method Not Allowed with Snapshots"
+
+
 class Conflict(GatewayError):
     status, code, title = 409, "data-conflict", "Data Conflict"
 

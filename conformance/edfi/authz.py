@@ -7,6 +7,8 @@ import uuid
 from conformance.edfi.common import (
     delete_later,
     describe,
+    descriptor_uri,
+    edorg_id,
     expect_problem,
     expect_status,
     items,
@@ -83,3 +85,45 @@ def _namespace(ctx: Context) -> None:
     if r.status_code in (200, 201) and r.headers.get("Location"):
         delete_later(ctx, "descriptor outside the namespace", ctx.http.url(r.headers["Location"]))
     expect_problem(r, 403, "security:authorization:namespace:access-denied:namespace-mismatch")
+
+
+STAFF_HINT = (
+    "Hint: You may need to create corresponding 'StaffEducationOrganizationEmploymentAssociation' "
+    "or 'StaffEducationOrganizationAssignmentAssociation' items."
+)
+
+
+@checks.add(
+    "authorization",
+    "a staff member is reached through an employment association, as in the ODS/API; with no "
+    "employment nor assignment, 403 hinting at both",
+)
+def _staff_through_employment(ctx: Context) -> None:
+    unique_id = scratch_code("STAFF")
+    r = ctx.http.request(
+        "POST",
+        resource("staffs"),
+        json_body={"staffUniqueId": unique_id, "firstName": "Conformance", "lastSurname": "Staff"},
+    )
+    expect_status(r, 201)
+    staff = ctx.http.url(r.headers["Location"])
+    delete_later(ctx, f"staff {unique_id}", staff)
+    refused = expect_problem(ctx.http.get(staff), 403, "security:authorization")
+    ensure(
+        STAFF_HINT in str(refused.get("detail")),
+        f"GET {staff}: detail {refused.get('detail')!r} does not hint at employment and "
+        "assignment associations",
+    )
+    r = ctx.http.request(
+        "POST",
+        resource("staffEducationOrganizationEmploymentAssociations"),
+        json_body={
+            "staffReference": {"staffUniqueId": unique_id},
+            "educationOrganizationReference": {"educationOrganizationId": edorg_id(ctx)},
+            "employmentStatusDescriptor": descriptor_uri(ctx, "EmploymentStatusDescriptor"),
+            "hireDate": "2021-08-01",
+        },
+    )
+    expect_status(r, 201)
+    delete_later(ctx, f"employment of staff {unique_id}", ctx.http.url(r.headers["Location"]))
+    expect_status(ctx.http.get(staff), 200)

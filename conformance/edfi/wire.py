@@ -4,17 +4,21 @@ ODS/API's problem details for malformed requests, unknown methods, limits, 401 a
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
+from typing import Any
 
 from conformance.edfi.common import (
     delete_later,
     describe,
+    edorg_id,
     expect_problem,
     expect_status,
     first,
     items,
     resource,
+    school_id,
     scratch_code,
 )
 from conformance.edfi.lifecycle import course_body
@@ -119,6 +123,58 @@ def _page_size_needs_token(ctx: Context) -> None:
     )
 
 
+@checks.add(
+    "wire",
+    "a pageToken beside offset or totalCount=true → 400, worded as the ODS/API words it; "
+    "beside limit it pages by pageSize",
+)
+def _cursor_mixing(ctx: Context) -> None:
+    first_page = ctx.http.get(_path(ctx), params={"limit": 1})
+    expect_status(first_page, 200)
+    token = first_page.headers.get("Next-Page-Token")
+    if not token:
+        skip(f"{_path(ctx)} is empty")
+    for extra, said in (
+        (
+            {"offset": 0},
+            "Both offset and pageToken parameters were provided, but they support alternative "
+            "paging approaches and cannot be used together.",
+        ),
+        (
+            {"totalCount": "true"},
+            "Total count cannot be determined while using cursor paging (when pageToken is "
+            "specified).",
+        ),
+    ):
+        r = ctx.http.get(_path(ctx), params={"pageToken": token, "pageSize": 1, **extra})
+        body = expect_problem(r, 400, "bad-request:parameter-validation-failed")
+        errors = body.get("errors") or []
+        ensure(
+            body.get("detail") == INVALID_REQUEST and said in errors,
+            f"{describe(r)}: detail {body.get('detail')!r}, errors {errors!r}; expected "
+            f"{INVALID_REQUEST!r} and {said!r}",
+        )
+    r = ctx.http.get(_path(ctx), params={"pageToken": token, "pageSize": 1, "limit": 0})
+    expect_status(r, 200)
+
+
+@checks.add(
+    "wire",
+    "Use-Snapshot: true → 404 'Snapshot not found.' on reads, 405 snapshots:method-not-allowed "
+    "on writes (no snapshot is configured)",
+)
+def _snapshots(ctx: Context) -> None:
+    snapshot = {"Use-Snapshot": "true"}
+    r = ctx.http.get(_path(ctx), params={"limit": 1}, headers=snapshot)
+    body = expect_problem(r, 404, "not-found")
+    ensure(
+        body.get("detail") == "Snapshot not found.",
+        f"{describe(r)}: detail {body.get('detail')!r}, expected 'Snapshot not found.'",
+    )
+    r = ctx.http.request("POST", _path(ctx), json_body={}, headers=snapshot)
+    expect_problem(r, 405, "snapshots:method-not-allowed")
+
+
 @checks.add("wire", "/deletes?totalCount=true → Total-Count")
 def _deletes_total(ctx: Context) -> None:
     r = ctx.http.get(resource("courses", "/deletes"), params={"totalCount": "true", "limit": 1})
@@ -213,3 +269,99 @@ def _token_info(ctx: Context) -> None:
         auth=BearerAuth(unknown),
     )
     expect_status(r, 401)
+
+
+@checks.add("wire", "a comma before the closing brace of a body is read as the ODS/API reads it")
+def _trailing_comma(ctx: Context) -> None:
+    text = json.dumps(course_body(ctx, scratch_code()))
+    r = ctx.http.request(
+        "POST",
+        resource("courses"),
+        data=text[:-1] + ",}",
+        headers={"Content-Type": "application/json"},
+    )
+    if r.status_code in (200, 201) and r.headers.get("Location"):
+        delete_later(
+            ctx, "course posted with a trailing comma", ctx.http.url(r.headers["Location"])
+        )
+    expect_status(r, 201)
+
+
+def _validation_errors(r: Any) -> dict[str, Any]:
+    body = expect_problem(r, 400, "bad-request:data-validation-failed")
+    errors = body.get("validationErrors")
+    ensure(isinstance(errors, dict), f"{describe(r)}: no validationErrors")
+    return errors
+
+
+@checks.add(
+    "wire", "a date of 1/1/0001 (.NET's default) is a date not sent: 'BeginDate is required.'"
+)
+def _default_date(ctx: Context) -> None:
+    week = {
+        "weekIdentifier": scratch_code("WEEK"),
+        "schoolReference": {"schoolId": school_id(ctx)},
+        "beginDate": "1/1/0001",
+        "endDate": "1/1/0001",
+        "totalInstructionalDays": 5,
+    }
+    r = ctx.http.request("POST", resource("academicWeeks"), json_body=week)
+    if r.status_code in (200, 201) and r.headers.get("Location"):
+        delete_later(ctx, "academic week of 1/1/0001", ctx.http.url(r.headers["Location"]))
+    errors = _validation_errors(r)
+    ensure(
+        errors.get("$.beginDate") == ["BeginDate is required."],
+        f"{describe(r)}: $.beginDate {errors.get('$.beginDate')!r}",
+    )
+
+
+@checks.add(
+    "wire",
+    "a resource's own key unifies with its references' (chartOfAccounts.fiscalYear), named at "
+    "both places",
+)
+def _own_key_unified(ctx: Context) -> None:
+    account = {
+        "accountIdentifier": scratch_code("ACCT"),
+        "fiscalYear": 2022,
+        "educationOrganizationReference": {"educationOrganizationId": edorg_id(ctx)},
+        "functionDimensionReference": {"code": "CONF", "fiscalYear": 2021},
+        "accountTypeDescriptor": "uri://ed-fi.org/AccountTypeDescriptor#Expenditure",
+    }
+    r = ctx.http.request("POST", resource("chartOfAccounts"), json_body=account)
+    if r.status_code in (200, 201) and r.headers.get("Location"):
+        delete_later(ctx, "chart of accounts", ctx.http.url(r.headers["Location"]))
+    errors = _validation_errors(r)
+    said = "All values supplied for 'fiscalYear' must match."
+    for path in ("$.fiscalYear", "$.functionDimensionReference.fiscalYear"):
+        ensure(
+            any(said in e for e in errors.get(path, [])),
+            f"{describe(r)}: {path} does not name the conflict ({errors.get(path)!r})",
+        )
+
+
+@checks.add("wire", "a missing required embedded object is named by its type")
+def _object_named(ctx: Context) -> None:
+    standard = {
+        "learningStandardId": scratch_code("LS"),
+        "description": "Conformance",
+        "namespace": "uri://ed-fi.org/LearningStandard/LearningStandard.xml",
+        "academicSubjects": [
+            {
+                "academicSubjectDescriptor": (
+                    "uri://ed-fi.org/AcademicSubjectDescriptor#English Language Arts"
+                )
+            }
+        ],
+        "gradeLevels": [
+            {"gradeLevelDescriptor": "uri://ed-fi.org/GradeLevelDescriptor#Second grade"}
+        ],
+    }
+    r = ctx.http.request("POST", resource("learningStandards"), json_body=standard)
+    if r.status_code in (200, 201) and r.headers.get("Location"):
+        delete_later(ctx, "learning standard", ctx.http.url(r.headers["Location"]))
+    errors = _validation_errors(r)
+    ensure(
+        errors.get("$.contentStandard") == ["LearningStandardContentStandard is required."],
+        f"{describe(r)}: $.contentStandard {errors.get('$.contentStandard')!r}",
+    )

@@ -1,8 +1,9 @@
 """Start-up work: descriptors always; with `demo`, the Grand Bend sample district.
 
 The sample has no student-enrollment interchange, so the demo also synthesizes deterministic
-student school and section associations (labelled as synthesized in the README): the same sample
-loaded into an empty database always gives the same enrollments.
+student school and section associations (labelled as synthesized in the README), placing the
+students the sample's gradebook grades in the sections it grades them in: the same sample loaded
+into an empty database always gives the same enrollments.
 """
 
 from __future__ import annotations
@@ -89,10 +90,53 @@ def sample_learning_standards(records: list[Record]) -> list[Record]:
     return list(found.values())
 
 
+def gradebook_sections(session: Session) -> dict[str, list[Any]]:
+    """The sections the sample itself places students in: those of the gradebook entries their
+    student gradebook entries name (studentUniqueId → section keys, in a stable order)."""
+    reg = registry()
+    entries = reg.resources["gradebookEntries"].table
+    graded = reg.resources["studentGradebookEntries"].table
+    found: dict[str, list[Any]] = {}
+    for row in session.execute(
+        sa.select(
+            graded.c.student_unique_id,
+            entries.c.school_id,
+            entries.c.school_year,
+            entries.c.session_name,
+            entries.c.local_course_code,
+            entries.c.section_identifier,
+        )
+        .distinct()
+        .join(
+            entries,
+            sa.and_(
+                entries.c.gradebook_entry_identifier == graded.c.gradebook_entry_identifier,
+                entries.c.namespace == graded.c.namespace,
+            ),
+        )
+        .where(entries.c.section_identifier.is_not(None))
+        .order_by(graded.c.student_unique_id, entries.c.school_id, entries.c.section_identifier)
+    ):
+        found.setdefault(row.student_unique_id, []).append(row)
+    return found
+
+
+def section_key(sec: Any) -> tuple:
+    return (
+        sec.local_course_code,
+        sec.school_id,
+        sec.school_year,
+        sec.section_identifier,
+        sec.session_name,
+    )
+
+
 def synthesized_enrollments(session: Session) -> list[Record]:
-    """Each student (by studentUniqueId) goes to a school round-robin, at one of the school's grade
-    levels, entering on the school's first session day; then into SECTIONS_PER_STUDENT of that
-    school's sections, spread evenly. Deterministic: no randomness, stable orderings only."""
+    """Each student (by studentUniqueId) goes to the school of the sections the sample's gradebook
+    places them in (`gradebook_sections`), else to a school round-robin, at one of the school's
+    grade levels, entering on the school's first session day; then into those sections and as many
+    more of that school's sections as make SECTIONS_PER_STUDENT, spread evenly. Deterministic: no
+    randomness, stable orderings only."""
     reg = registry()
     students = reg.resources["students"].table
     schools = reg.resources["schools"].table
@@ -136,9 +180,16 @@ def synthesized_enrollments(session: Session) -> list[Record]:
         ).order_by(sections.c.school_id, sections.c.section_identifier)
     ):
         by_school.setdefault(row.school_id, []).append(row)
+    evidence = gradebook_sections(session)
+    grade_levels_of = dict(school_rows)
     records: list[Record] = []
     for i, unique_id in enumerate(student_ids):
         school_id, grade_levels = school_rows[i % len(school_rows)]
+        known = evidence.get(unique_id, [])
+        if known and known[0].school_id in grade_levels_of:
+            school_id = known[0].school_id
+            grade_levels = grade_levels_of[school_id]
+            known = [sec for sec in known if sec.school_id == school_id]
         grades = [g["gradeLevelDescriptor"] for g in grade_levels or []] or [
             "uri://ed-fi.org/GradeLevelDescriptor#Ungraded"
         ]
@@ -164,8 +215,13 @@ def synthesized_enrollments(session: Session) -> list[Record]:
         picked = {
             (i // len(school_rows) + k * step) % len(offered) for k in range(SECTIONS_PER_STUDENT)
         }
+        chosen = list(known)
+        taken = {section_key(sec) for sec in known}
         for index in sorted(picked):
             sec = offered[index]
+            if len(chosen) < SECTIONS_PER_STUDENT and section_key(sec) not in taken:
+                chosen.append(sec)
+        for sec in chosen:
             begin = session_begin.get((sec.school_id, sec.school_year, sec.session_name), entry)
             records.append(
                 Record(

@@ -32,10 +32,12 @@ def local(tag: str) -> str:
 
 def read_descriptor_file(path: Path) -> Iterator[dict]:
     """Stream one interchange file: each <XxxDescriptor> element becomes a row."""
-    known = set(registry().descriptor_names)
+    # the interchange spells acronyms in capitals (IDEAPartDescriptor), the API does not
+    # (ideaPartDescriptors): one descriptor whatever the case, named as the API names it
+    known = {n.lower(): n for n in registry().descriptor_names}
     for _event, elem in ET.iterparse(path, events=("end",)):
-        name = local(elem.tag)
-        if name in known:
+        name = known.get(local(elem.tag).lower())
+        if name:
             row: dict[str, object] = {"descriptor_name": name}
             for child in elem:
                 column = FIELDS.get(local(child.tag))
@@ -48,11 +50,14 @@ def read_descriptor_file(path: Path) -> Iterator[dict]:
             yield row
 
 
-def load_descriptors(session: Session, directory: Path) -> int:
-    """Insert every descriptor value not yet present, set-based, and the school year types.
-    Returns how many descriptor values were inserted."""
+def load_descriptors(session: Session, directory: Path, only: set[str] | None = None) -> int:
+    """Insert every descriptor value not yet present (of the descriptors `only` names, lower-cased,
+    when given), set-based, and the school year types. Returns how many values were inserted."""
     table = registry().resources["gradeLevelDescriptors"].table
-    rows = [r for path in sorted(directory.glob("*.xml")) for r in read_descriptor_file(path)]
+    paths = sorted(directory.glob("*.xml"))
+    if only is not None:
+        paths = [p for p in paths if p.stem.lower() in only]
+    rows = [r for path in paths for r in read_descriptor_file(path)]
     if not rows:
         return 0
     now = utcnow()
@@ -78,9 +83,15 @@ def load_descriptors(session: Session, directory: Path) -> int:
     return int(after or 0) - int(before or 0)
 
 
-def descriptors_missing(session: Session) -> bool:
+def descriptors_without_values(session: Session, directory: Path) -> set[str]:
+    """The served descriptors (lower-cased) that `directory` has values for and the deployment has
+    none of: all of them on a fresh database; after an upgrade, those a new release reads."""
     table = registry().resources["gradeLevelDescriptors"].table
-    return not session.scalar(sa.select(sa.exists().where(table.c.origin == "edfi")))
+    served = {n.lower() for n in registry().descriptor_names}
+    shipped = {p.stem.lower() for p in directory.glob("*.xml")} & served
+    stored = session.scalars(sa.select(table.c.descriptor_name).distinct())
+    present = {str(n).lower() for n in stored}
+    return shipped - present
 
 
 def load_school_years(session: Session, directory: Path) -> int:
@@ -119,9 +130,10 @@ def load_school_years(session: Session, directory: Path) -> int:
 
 
 def seed_reference_data(session: Session, directory: Path) -> list[str]:
-    """What every Ed-Fi deployment starts with: the descriptor values (when none of the standard's
-    are there yet) and the school year types (any missing). Returns what was loaded, to log."""
-    if descriptors_missing(session):
-        return [f"loaded {load_descriptors(session, directory)} descriptor values"]
+    """What every Ed-Fi deployment starts with: the descriptor values (of every descriptor that has
+    none yet) and the school year types (any missing). Returns what was loaded, to log."""
+    missing = descriptors_without_values(session, directory)
+    if missing:
+        return [f"loaded {load_descriptors(session, directory, missing)} descriptor values"]
     years = load_school_years(session, directory)
     return [f"loaded {years} school year types"] if years else []

@@ -39,6 +39,50 @@ class Problems:
 
 
 INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
+# .NET's default date (DateTime.MinValue), which ODS clients send for "no date": the ODS/API takes
+# it as not sent
+DOTNET_DEFAULT_DATE = re.compile(r"0?1/0?1/0001|0001-01-01(T00:00:00(\.0+)?Z?)?")
+
+
+def without_trailing_commas(text: str) -> str:
+    """`text` without the commas that directly follow a value and precede a closing brace or
+    bracket (outside strings), which the ODS/API's JSON reader accepts. Nothing else changes:
+    a comma after an opening bracket or another comma is left, for the parser to refuse."""
+    out: list[str] = []
+    in_string = escaped = False
+    last = ""  # the last significant character outside strings
+    for i, ch in enumerate(text):
+        if in_string:
+            out.append(ch)
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+                last = '"'
+            continue
+        if ch == '"':
+            in_string = True
+        elif ch == "," and last not in ("", ",", "[", "{", ":"):
+            rest = text[i + 1 :].lstrip()
+            if rest[:1] in ("}", "]"):
+                continue
+        if not ch.isspace():
+            last = ch
+        out.append(ch)
+    return "".join(out)
+
+
+def not_sent(value: Any, prop: dict) -> bool:
+    """A value the ODS/API takes as absent: null, or the default date for a date."""
+    if value is None:
+        return True
+    return (
+        prop.get("format") == "date"
+        and isinstance(value, str)
+        and DOTNET_DEFAULT_DATE.fullmatch(value.strip()) is not None
+    )
 
 
 def coerce(value: Any, spec: dict) -> Any:
@@ -218,7 +262,7 @@ def _shape(shape: dict, body: Any, path: str, problems: Problems) -> Any:
         name = prop["name"]
         value = body.get(name)
         p = f"{path}.{name}"
-        if value is None:
+        if not_sent(value, prop):
             if name in shape["required"]:
                 problems.add(p, f"{title(name)} is required.")
             continue
@@ -318,6 +362,7 @@ def validate(res: Resource, body: Any, problems: Problems) -> dict[str, Any]:
     body = canonical(body, [*names, *SERVER_FIELDS, "id", res.descriptor_id_property or "id"])
     values: dict[str, Any] = {}
     unified: dict[str, list[tuple[str, Any]]] = {}  # flat key field -> (JSON path, value) given
+    own: dict[str, Any] = {}  # the resource's own scalars, which unify with its references' too
     # properties the resource does not have are ignored, as the ODS/API ignores them
     for prop in res.properties:
         name, kind = prop["name"], prop["kind"]
@@ -325,9 +370,13 @@ def validate(res: Resource, body: Any, problems: Problems) -> dict[str, Any]:
         value = body.get(name)
         if value == "" and kind == "scalar" and name not in res.required and _plain_text(prop):
             value = None  # the ODS/API takes an optional string sent empty as not sent
+        if kind == "scalar" and not_sent(value, prop):
+            value = None
         if value is None or (kind == "collection" and value == [] and name in res.required):
             if name in res.required:
-                problems.add(path, f"{title(name)} is required.")
+                # an embedded object is named by its type, as the ODS/API names it
+                named = prop["shape"]["entity"] if kind == "object" else title(name)
+                problems.add(path, f"{named} is required.")
             if kind in ("collection",):
                 values[name] = []
             continue
@@ -339,6 +388,8 @@ def validate(res: Resource, body: Any, problems: Problems) -> dict[str, Any]:
         elif kind == "scalar":
             values[name] = scalar_value(value, prop, path, problems)
             identifying_value(values[name], prop, path, problems, top_level=True)
+            if values[name] is not None:
+                own[name] = values[name]
         elif kind == "descriptor":
             values[name] = descriptor_value(value, prop.get("descriptor"), path, problems)
         elif kind == "collection":
@@ -358,6 +409,8 @@ def validate(res: Resource, body: Any, problems: Problems) -> dict[str, Any]:
                 if values.get(flat) is None:
                     values[flat] = v
     for flat, given in unified.items():
+        if flat in own:
+            given.insert(0, (f"$.{flat}", own[flat]))
         distinct = list(dict.fromkeys(v for _p, v in given))
         if len(distinct) > 1:  # the ODS/API's words, at every reference involved
             shown = ", ".join(f"'{json_value(v)}'" for v in distinct)

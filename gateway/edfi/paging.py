@@ -108,10 +108,15 @@ def parse(args: dict[str, str]) -> Paging:
     limit = _int(args, "limit", 0, MAX_LIMIT)
     page_size = _int(args, "pagesize", 1, MAX_LIMIT)
     token = args.get("pagetoken")
-    if (page_size is not None or token is not None) and (offset is not None or limit is not None):
-        raise ParameterValidationFailed(
-            "Cursor paging (pageSize, pageToken) and offset paging (offset, limit) "
-            "cannot be combined."
+    cursor = page_size is not None or token is not None
+    if cursor and offset is not None:
+        raise ParameterValidationFailed(  # the ODS/API 7.3's words
+            INVALID_REQUEST,
+            errors=[
+                "Both offset and pageToken parameters were provided, but they support "
+                "alternative paging approaches and cannot be used together."
+            ],
+            validation_errors={"offset": ["offset cannot be combined with pageToken."]},
         )
     raw_total = args.get("totalcount")
     if raw_total is not None:
@@ -121,6 +126,15 @@ def parse(args: dict[str, str]) -> Paging:
                 validation_errors={"totalCount": ["totalCount must be true or false."]},
             )
         p.total_count = raw_total.lower() == "true"
+    if token is not None and p.total_count:
+        raise ParameterValidationFailed(
+            INVALID_REQUEST,
+            errors=[
+                "Total count cannot be determined while using cursor paging "
+                "(when pageToken is specified)."
+            ],
+            validation_errors={"totalCount": ["totalCount cannot be combined with pageToken."]},
+        )
     if page_size is not None and token is None:
         # as the ODS/API 7.3: a cursor walk starts from a token (of /partitions, or the
         # Next-Page-Token of a first page read without pageSize)
@@ -131,7 +145,12 @@ def parse(args: dict[str, str]) -> Paging:
         )
     if page_size is not None or token is not None:
         p.cursor = True
-        p.limit = page_size if page_size is not None else DEFAULT_LIMIT
+        # pageSize sizes a cursor page; a limit beside it is ignored (the ODS/API 7.3's suite
+        # sends limit=0 with both), and alone it stands for the page size
+        if page_size is not None:
+            p.limit = page_size
+        else:
+            p.limit = limit if limit else DEFAULT_LIMIT
         if token is not None:
             p.after, p.upper = decode_token(token)
     else:

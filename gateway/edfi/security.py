@@ -90,6 +90,12 @@ def rules() -> dict[str, dict]:
     return out
 
 
+
+class PlacementRefused(Forbidden):
+    """A limited client placing a record under (or moving one to) an organization outside its
+    reach: the writer may still answer 409 when that organization does not exist at all."""
+
+
 @dataclass(frozen=True)
 class Plan:
     """What an action on a resource needs of the client, from its claim set's strategies."""
@@ -342,7 +348,8 @@ class Authorizer:
                     raise self.relationship_refusal(res)
             if value is None or self.scope.covers_edfi(value):
                 continue
-            raise self.relationship_refusal(res, flat)
+            refusal = self.relationship_refusal(res, flat)
+            raise PlacementRefused(refusal.message, errors=refusal.errors)
 
     def edorg_ids_of(self, session, res: Resource, row_id: Any) -> list[int]:
         """The organizations a stored record reaches now, and those its deleted relationships

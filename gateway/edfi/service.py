@@ -24,7 +24,7 @@ from gateway.edfi import documents
 from gateway.edfi.definitions import Registry, Resource, tracked_changes
 from gateway.edfi.dependents import cascade_key_change, check_no_dependents
 from gateway.edfi.references import KNOWN_DESCRIPTORS, ReferenceChecks, base_conditions
-from gateway.edfi.security import Authorizer
+from gateway.edfi.security import Authorizer, PlacementRefused
 from gateway.errors import (
     KeyChangeNotSupported,
     NonUniqueIdentity,
@@ -271,9 +271,7 @@ class ResourceService(ReferenceChecks):
             if existing is not None:
                 self.auth.check_visible(self.session, res, existing[0], "Update")
         action = "Update" if existing is not None else "Create"
-        self.auth.check_write(
-            self.session, res, values, action, existing[0] if existing is not None else None
-        )
+        self.check_write(res, values, action, existing[0] if existing is not None else None)
         self.check_references(res, values)
         self._check_education_organization_id(res, row)
         now = utcnow()
@@ -294,6 +292,18 @@ class ResourceService(ReferenceChecks):
             self._rollback()
             raise ValidationFailed(VALUE_REJECTED) from None
         return bool(created), new_id, etag
+
+    def check_write(
+        self, res: Resource, values: dict[str, Any], action: str, stored_id: Any | None
+    ) -> None:
+        """The authorizer's check; a placement under an organization that does not exist is
+        refused for the missing reference (409), as the ODS/API refuses it. Organization ids are
+        no secret: existing records of others stay 403 as they were."""
+        try:
+            self.auth.check_write(self.session, res, values, action, stored_id)
+        except PlacementRefused:
+            self.check_references(res, values)
+            raise
 
     def _check_education_organization_id(self, res: Resource, row: dict[str, Any]) -> None:
         if not res.key_columns:
@@ -333,7 +343,7 @@ class ResourceService(ReferenceChecks):
                 f"Identifying values for the {res.entity} data cannot be changed. Delete and "
                 "recreate the item instead."
             )
-        self.auth.check_write(self.session, res, values, "Update", row["id"])
+        self.check_write(res, values, "Update", row["id"])
         self.check_references(res, values)
         table = res.table
         cv = self._next_change_version()

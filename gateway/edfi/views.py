@@ -25,6 +25,8 @@ from gateway.errors import (
     BadRequest,
     MethodNotAllowed,
     NotFound,
+    SnapshotNotFound,
+    SnapshotReadOnly,
     UnsupportedMediaType,
     ValidationFailed,
     method_not_supported,
@@ -96,8 +98,13 @@ def body(tail: tuple[str, ...] | list[str] = ()) -> Any:
     try:
         return request.get_json()
     except WerkzeugBadRequest:
+        text = request.get_data(cache=True).decode("utf-8", "replace")
         try:
-            json.loads(request.get_data(cache=True))
+            return json.loads(documents.without_trailing_commas(text))
+        except ValueError:
+            pass
+        try:
+            json.loads(text)
             reason = "."
         except ValueError as exc:  # the parser's own words: where and what
             reason = f": {exc}."
@@ -107,8 +114,24 @@ def body(tail: tuple[str, ...] | list[str] = ()) -> Any:
         ) from None
 
 
+def refuse_snapshot() -> None:
+    """`Use-Snapshot: true` asks for a read-only snapshot of the ODS; none is kept here, which
+    the ODS/API 7.3 answers as an unconfigured snapshot connection (writes: read-only)."""
+    if request.headers.get("Use-Snapshot", "").strip().lower() != "true":
+        return
+    if request.method == "GET":
+        raise SnapshotNotFound(
+            "Snapshot not found.",
+            errors=["The snapshot connection for the ODS has not been configured."],
+        )
+    raise SnapshotReadOnly(
+        "An attempt was made to modify data in a Snapshot, but this data is read-only."
+    )
+
+
 @require_token("edfi.read")
 def read(res: Resource, tail: list[str]) -> Response:
+    refuse_snapshot()
     session = get_session()
     auth = authorizer()
     if not tail:
@@ -147,6 +170,7 @@ def read(res: Resource, tail: list[str]) -> Response:
 
 @require_token("edfi.write")
 def write(res: Resource, tail: list[str]) -> Response:
+    refuse_snapshot()
     service = ResourceService(get_session(), registry(), authorizer())
     if request.method == "POST":
         if tail:

@@ -187,6 +187,21 @@ def test_edfi_school_under_an_lea_outside_reach_is_refused(limited_edfi, edfi, a
     assert api.post("schools", school(255902001, 255902, "Renamed")).status_code == 200
 
 
+def test_edfi_school_under_an_lea_that_does_not_exist_is_409_as_in_the_ods(limited_edfi, edfi):
+    """Placing a school under an LEA nobody has is refused for the missing reference (409, the
+    ODS/API's answer); under another district's LEA it stays 403 and nothing is written."""
+    api, ids = limited_edfi
+    r = api.post("schools", school(255902777, 999999))
+    body = r.get_json()
+    assert r.status_code == 409, body
+    assert body["type"] == "urn:ed-fi:api:data-conflict:unresolved-reference"
+    assert "LocalEducationAgency" in body["detail"]
+    r = api.put("schools", ids[255902001], school(255902001, 999999))
+    assert r.status_code == 409, r.get_json()
+    assert api.post("schools", school(255902777, 255901)).status_code == 403
+    assert edfi.get("schools?schoolId=255902777").get_json() == []
+
+
 def test_edfi_ids_that_collide_are_refused_for_every_client(limited_edfi, edfi):
     api, _ids = limited_edfi
     r = api.post("schools", school(255901, 255902))

@@ -21,6 +21,7 @@ from tests.conformance.fake_edfi_model import (
     dig,
     problem,
 )
+from tests.conformance.fake_edfi_people import People
 from tests.conformance.fake_edfi_resources import Resources
 
 # the collections of the DS5 OpenAPI (the fake keeps records of KEYS only)
@@ -38,6 +39,7 @@ class FakeEdFi(Resources):
         self.deletes: dict[str, list] = {k: [] for k in KEYS}
         self.key_changes: dict[str, list] = {k: [] for k in KEYS}
         self.tokens: set[str] = set()
+        self.people = People(self.faults)
         for sid, lea in SCHOOLS.items():
             self.put_new(
                 "schools",
@@ -253,6 +255,10 @@ class FakeEdFi(Resources):
         if path == "/changeQueries/v1/availableChangeVersions":
             newest = 0 if "versions_frozen" in f else self.newest
             return self.json({"oldestChangeVersion": 0, "newestChangeVersion": newest})
+        if path.startswith(DATA):  # staff, employment and validation wording (exact names)
+            answered = self.people.answer(request, path[len(DATA) :].strip("/").split("/"))
+            if answered is not None:
+                return answered
         if "case_sensitive_routes" in f and not path.startswith(DATA):
             return problem(404, "not-found")
         if "case_sensitive_routes" in f and path[len(DATA) :].split("/")[0] not in (

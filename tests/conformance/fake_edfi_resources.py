@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 
 from werkzeug.wrappers import Request, Response
 
@@ -33,6 +34,10 @@ class Resources:
 
     def resource(self, request: Request, name: str, rest: list[str]) -> Response:
         method = request.method
+        if request.headers.get("Use-Snapshot") == "true" and "snapshot_ignored" not in self.faults:
+            if method == "GET":
+                return problem(404, "not-found", "Snapshot not found.")
+            return problem(405, "snapshots:method-not-allowed", "The data is read-only.")
         if method == "GET" and rest and rest[0] in ("deletes", "keyChanges"):
             log = self.deletes[name] if rest[0] == "deletes" else self.key_changes[name]
             if rest[0] == "keyChanges" and "no_key_changes" in self.faults:
@@ -133,6 +138,29 @@ class Resources:
         return base64.urlsafe_b64encode(f"{last}|{until}".encode()).decode()
 
     def cursor(self, name, recs, args) -> Response:
+        mixed = [
+            said
+            for param, said in (
+                (
+                    "offset",
+                    "Both offset and pageToken parameters were provided, but they support "
+                    "alternative paging approaches and cannot be used together.",
+                ),
+                (
+                    "totalCount",
+                    "Total count cannot be determined while using cursor paging "
+                    "(when pageToken is specified).",
+                ),
+            )
+            if param in args and args.get(param) != "false"
+        ]
+        if mixed and "pageToken" in args and "cursor_mix_lenient" not in self.faults:
+            return problem(
+                400,
+                "bad-request:parameter-validation-failed",
+                "The request construction was invalid.",
+                errors=mixed[:1],
+            )
         if "pageSize" in args and "pageToken" not in args and "page_size_alone" not in self.faults:
             return problem(
                 400,
@@ -239,6 +267,13 @@ class Resources:
         """The JSON body with numbers sent as text read as numbers (as the ODS/API); an empty
         or malformed body is a data validation problem."""
         body = request.get_json(silent=True)
+        text = request.get_data(as_text=True)
+        if (
+            body is None
+            and "trailing_comma_400" not in self.faults
+            and text.rstrip().endswith(",}")
+        ):
+            body = json.loads(text.rstrip()[:-2] + "}")  # a comma before the closing brace
         if body is None:
             if "bad_json_generic" in self.faults:
                 return None, problem(400, "bad-request", "The browser sent a bad request.")

@@ -44,6 +44,29 @@ WIRE = {  # the ODS/API 7.3's behaviour on the wire (issue 15): a fault each che
     "page_size_alone": (
         "pageSize without pageToken → 400 'PageToken is required when pageSize is specified.'"
     ),
+    "cursor_mix_lenient": (
+        "a pageToken beside offset or totalCount=true → 400, worded as the ODS/API words it; "
+        "beside limit it pages by pageSize"
+    ),
+    "trailing_comma_400": (
+        "a comma before the closing brace of a body is read as the ODS/API reads it"
+    ),
+    "default_date_invalid": (
+        "a date of 1/1/0001 (.NET's default) is a date not sent: 'BeginDate is required.'"
+    ),
+    "own_key_not_unified": (
+        "a resource's own key unifies with its references' (chartOfAccounts.fiscalYear), named "
+        "at both places"
+    ),
+    "object_named_by_property": "a missing required embedded object is named by its type",
+    "staff_employment_ignored": (
+        "a staff member is reached through an employment association, as in the ODS/API; with "
+        "no employment nor assignment, 403 hinting at both"
+    ),
+    "snapshot_ignored": (
+        "Use-Snapshot: true → 404 'Snapshot not found.' on reads, 405 "
+        "snapshots:method-not-allowed on writes (no snapshot is configured)"
+    ),
 }
 PARTITIONS = "/partitions?number=3 gives page tokens that split the collection"
 CLEANUP = "scratch records created by the suite are deleted"

@@ -104,6 +104,45 @@ def test_tokens_and_scopes(edfi, district, auth_headers):
     problem(reader.post("students", student("720009")), 403, "security:authorization")
 
 
+def test_staff_reach_their_employers_as_in_the_ods(two_leas):
+    """As the ODS/API relates staff to organizations: through employment or assignment
+    associations. The refusal hints at both, as the ODS words it; a section association alone
+    does not relate them (the ODS's relationships do not include it)."""
+    _, lea1, lea2 = two_leas
+    staff_id = lea1.create(
+        "staffs", {"staffUniqueId": "S7", "firstName": "Al", "lastSurname": "Ko"}
+    )
+    refused = problem(lea1.get(f"staffs/{staff_id}"), 403, "security:authorization")
+    assert refused["detail"] == (
+        "Access to the requested data could not be authorized. Hint: You may need to create "
+        "corresponding 'StaffEducationOrganizationEmploymentAssociation' or "
+        "'StaffEducationOrganizationAssignmentAssociation' items."
+    )
+    lea1.create(
+        "staffEducationOrganizationEmploymentAssociations",
+        {
+            "staffReference": {"staffUniqueId": "S7"},
+            "educationOrganizationReference": {"educationOrganizationId": 255901},
+            "employmentStatusDescriptor": "uri://ed-fi.org/EmploymentStatusDescriptor#Tenured or permanent",
+            "hireDate": "2020-08-01",
+        },
+    )
+    assert lea1.get(f"staffs/{staff_id}").status_code == 200
+    assert [d["staffUniqueId"] for d in lea1.get("staffs").get_json()] == ["S7"]
+    problem(lea2.get(f"staffs/{staff_id}"), 403, "security:authorization")
+    assert lea2.get("staffs").get_json() == []
+    # what is keyed by the staff member follows: a leave of an employed staff member
+    leave = {
+        "staffReference": {"staffUniqueId": "S7"},
+        "staffLeaveEventCategoryDescriptor": (
+            "uri://ed-fi.org/StaffLeaveEventCategoryDescriptor#Annual leave"
+        ),
+        "beginDate": "2021-10-01",
+    }
+    assert lea1.post("staffLeaves", leave).status_code == 201
+    assert lea2.post("staffLeaves", leave).status_code == 403
+
+
 def test_staff_sections_and_contacts_follow_their_relationships(two_leas):
     ids, lea1, lea2 = two_leas
     staff = {"staffUniqueId": "S1", "firstName": "Ann", "lastSurname": "Lee"}

@@ -247,3 +247,35 @@ def test_python_serializer_matches_the_single_record_shape(edfi, district, db_se
     res = registry().resources["studentSchoolAssociations"]
     row = db_session.execute(sa.select(res.table)).one()
     assert serializer(res)(row, {}) == to_document(res, row._mapping, {})
+
+
+def test_cursor_paging_mixed_with_offset_or_total_count_is_refused_in_ods_words(students):
+    token = students.get("students", query_string={"limit": 2}).headers["Next-Page-Token"]
+    body = problem(
+        students.get("students", query_string={"pageToken": token, "pageSize": 2, "offset": 0}),
+        400,
+        "bad-request:parameter-validation-failed",
+    )
+    assert body["detail"] == "The request construction was invalid."
+    assert body["errors"] == [
+        "Both offset and pageToken parameters were provided, but they support alternative "
+        "paging approaches and cannot be used together."
+    ]
+    body = problem(
+        students.get(
+            "students", query_string={"pageToken": token, "pageSize": 2, "totalCount": "true"}
+        ),
+        400,
+        "bad-request:parameter-validation-failed",
+    )
+    assert body["errors"] == [
+        "Total count cannot be determined while using cursor paging (when pageToken is specified)."
+    ]
+
+
+def test_a_limit_beside_a_page_size_is_ignored(students):
+    """The ODS/API 7.3 pages by pageSize when both are sent (its suite sends limit=0)."""
+    token = students.get("students", query_string={"limit": 2}).headers["Next-Page-Token"]
+    r = students.get("students", query_string={"pageToken": token, "pageSize": 2, "limit": 0})
+    assert r.status_code == 200, r.get_json()
+    assert len(r.get_json()) == 2

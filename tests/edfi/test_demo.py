@@ -25,3 +25,16 @@ def test_demo_loads_the_sample_and_synthesizes_enrollments(edfi, db_session):
         "studentSchoolAssociations", query_string={"studentUniqueId": "604821"}
     ).get_json()
     assert len(first) == 1 and first[0]["schoolReference"]["schoolId"] == 255901001
+    # a student the sample's gradebook grades is enrolled where it grades them (as in the
+    # ODS/API's populated Grand Bend template): 604822 in ALG-1 at Grand Bend High School
+    graded = edfi.get(
+        "studentSchoolAssociations", query_string={"studentUniqueId": "604822"}
+    ).get_json()
+    assert [a["schoolReference"]["schoolId"] for a in graded] == [255901001]
+    sections = edfi.get(
+        "studentSectionAssociations", query_string={"studentUniqueId": "604822"}
+    ).get_json()
+    assert "25590100102Trad220ALG112011" in {
+        s["sectionReference"]["sectionIdentifier"] for s in sections
+    }
+    assert len(sections) == len({s["sectionReference"]["sectionIdentifier"] for s in sections})

@@ -3,6 +3,8 @@ as the descriptor's own spelling: what a client reads back, and what key compari
 
 from __future__ import annotations
 
+import pytest
+
 from tests.edfi.conftest import GRADE, LEA_CATEGORY, lea, school
 from tests.edfi.test_resources import problem
 
@@ -49,3 +51,41 @@ def test_a_key_descriptor_in_another_case_is_the_same_key(edfi, district):
     # no key change was recorded
     changes = edfi.get("staffEducationOrganizationAssignmentAssociations/keyChanges").get_json()
     assert changes == []
+
+
+def test_descriptor_files_spelled_with_acronyms_are_loaded(edfi):
+    """The interchange spells `IDEAPartDescriptor` and `CTEProgramServiceDescriptor`, the API
+    `ideaPartDescriptors` and `cteProgramServiceDescriptors`: both are the same descriptors, and
+    their values (IDEA Part C for special education eligibility) can be used."""
+    parts = edfi.get("ideaPartDescriptors").get_json()
+    assert sorted(d["codeValue"] for d in parts) == ["IDEA Part B", "IDEA Part C"]
+    assert {d["namespace"] for d in parts} == {"uri://ed-fi.org/IDEAPartDescriptor"}
+    assert edfi.get("cteProgramServiceDescriptors").get_json() != []
+
+
+@pytest.mark.as_owner
+def test_a_start_loads_the_descriptors_the_deployment_has_no_value_of(app, db_session):
+    """An upgrade that reads descriptors an earlier release skipped loads their values at the
+    next start; descriptors that have values are left as the operator keeps them."""
+    from sqlalchemy import text
+
+    from gateway.edfi.descriptors import seed_reference_data
+    from gateway.paths import DESCRIPTORS_DIR
+
+    with app.app_context():
+        db_session.execute(
+            text(
+                "DELETE FROM descriptors WHERE descriptor_name = 'IdeaPartDescriptor' "
+                "OR (descriptor_name = 'SexDescriptor' AND code_value = 'Female')"
+            )
+        )
+        assert seed_reference_data(db_session, DESCRIPTORS_DIR) == ["loaded 2 descriptor values"]
+        names = db_session.execute(
+            text(
+                "SELECT descriptor_name, code_value FROM descriptors "
+                "WHERE descriptor_name IN ('IdeaPartDescriptor', 'SexDescriptor') ORDER BY 1, 2"
+            )
+        ).all()
+    assert ("IdeaPartDescriptor", "IDEA Part C") in names
+    assert ("SexDescriptor", "Female") not in names
+    assert ("SexDescriptor", "Male") in names

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from gateway.edfi.bulk import BulkUpsert
 from gateway.edfi.definitions import registry
-from tests.edfi.conftest import lea, school
+from tests.edfi.conftest import enrollment, lea, school, student
 from tests.edfi.test_resources import problem
 
 
@@ -110,3 +110,23 @@ def test_an_education_organization_reference_resolves_to_any_kind(edfi, district
         409,
         "data-conflict:non-unique-identity",
     )
+
+
+def test_organization_ids_are_64_bit_as_the_openapi_declares(edfi, district, auth_headers):
+    """The ODS/API's own suite posts a school with id 9007199254740991 (JavaScript's largest safe
+    integer): it is stored, read by example, enrolled in, and reached by a client limited to it."""
+    district()
+    big = 9007199254740991
+    assert edfi.post("localEducationAgencies", lea(big - 1)).status_code == 201
+    made = edfi.post("schools", school(big, big - 1, "School with max edorgId value"))
+    assert made.status_code == 201, made.get_json()
+    [stored] = edfi.get("schools", query_string={"schoolId": big}).get_json()
+    assert stored["localEducationAgencyReference"]["localEducationAgencyId"] == big - 1
+    edfi.create("students", {**student("740001")})
+    assert edfi.post("studentSchoolAssociations", enrollment("740001", big)).status_code == 201
+    mine = edfi.with_headers(auth_headers(edorgs=(str(big),), name="big school"))
+    assert [d["schoolId"] for d in mine.get("schools").get_json()] == [big]
+    assert [
+        d["studentReference"]["studentUniqueId"]
+        for d in mine.get("studentSchoolAssociations").get_json()
+    ] == ["740001"]

@@ -632,3 +632,121 @@ def test_a_collection_of_many_copies_answers_one_message(edfi, district):
             "item earlier in the list."
         ]
     }
+
+
+def test_a_snapshot_is_not_configured_and_read_only(edfi, district):
+    """`Use-Snapshot: true` asks for a snapshot of the ODS; this gateway keeps none, and says so
+    as the ODS/API 7.3 does when none is configured; writes to a snapshot are refused."""
+    district()
+    created = edfi.create("students", student("604821"))
+    snap = {"headers": {"Use-Snapshot": "true"}}
+    for path in ("students", f"students/{created}", "students/deletes", "students/keyChanges"):
+        body = problem(edfi.get(path, **snap), 404, "not-found")
+        assert body["title"] == "Not Found"
+        assert body["detail"] == "Snapshot not found."
+        assert body["errors"] == ["The snapshot connection for the ODS has not been configured."]
+    for r in (
+        edfi.post("students", student("604822"), **{"Use-Snapshot": "True"}),
+        edfi.put("students", created, student("604821"), **{"Use-Snapshot": "true"}),
+        edfi.delete("students", created, **{"Use-Snapshot": "true"}),
+    ):
+        body = problem(r, 405, "snapshots:method-not-allowed")
+        assert body["title"] == "Method Not Allowed with Snapshots"
+        assert body["detail"] == (
+            "An attempt was made to modify data in a Snapshot, but this data is read-only."
+        )
+    # nothing was written, and without the header (or with false) all is as before
+    assert edfi.get("students", headers={"Use-Snapshot": "false"}).status_code == 200
+    assert [d["studentUniqueId"] for d in edfi.get("students").get_json()] == ["604821"]
+
+
+def test_the_dotnet_default_date_is_a_date_not_sent(edfi, district):
+    """ "1/1/0001" (.NET's default date, which ODS clients send for "no date") is taken as not
+    sent, as the ODS/API takes it: required dates are then "required"."""
+    district()
+    week = {
+        "weekIdentifier": "WEEK-1",
+        "schoolReference": {"schoolId": 255901001},
+        "beginDate": "1/1/0001",
+        "endDate": "0001-01-01",
+        "totalInstructionalDays": 5,
+    }
+    errors = problem(edfi.post("academicWeeks", week), 400, "bad-request:data-validation-failed")
+    assert errors["validationErrors"]["$.beginDate"] == ["BeginDate is required."]
+    assert errors["validationErrors"]["$.endDate"] == ["EndDate is required."]
+    # any other date in that form is still not a date
+    week.update(beginDate="8/23/2021", endDate="2021-08-27")
+    errors = problem(edfi.post("academicWeeks", week), 400, "bad-request:data-validation-failed")
+    assert list(errors["validationErrors"]) == ["$.beginDate"]
+
+
+def test_a_resources_own_key_property_unifies_with_its_references(edfi, district):
+    """chartOfAccounts has its own fiscalYear and references that carry one: all must agree, and
+    the conflict is named at every place, as the ODS/API names it (values out of range too)."""
+    district()
+    account = {
+        "accountIdentifier": "Test 4",
+        "fiscalYear": 2022,
+        "educationOrganizationReference": {"educationOrganizationId": 255901},
+        "functionDimensionReference": {"code": "Test 2019", "fiscalYear": 2019},
+        "accountTypeDescriptor": "uri://ed-fi.org/AccountTypeDescriptor#Expenditure",
+    }
+    said = (
+        "All values supplied for 'fiscalYear' must match. Review all references and align the "
+        "following conflicting values: '2022', '2019'"
+    )
+    r = edfi.post("chartOfAccounts", account)
+    errors = problem(r, 400, "bad-request:data-validation-failed")
+    assert said in errors["validationErrors"]["$.fiscalYear"]
+    assert said in errors["validationErrors"]["$.functionDimensionReference.fiscalYear"]
+    # agreeing values are one key
+    account["functionDimensionReference"] = {"code": "Test 2022", "fiscalYear": 2022}
+    r = edfi.post("chartOfAccounts", account)
+    assert r.status_code != 400, r.get_json()
+
+
+def test_a_missing_required_object_is_named_by_its_type(edfi):
+    """The ODS/API names a required embedded object by its type."""
+    body = {
+        "learningStandardId": "REQUIRED-TEST",
+        "description": "Print awareness.",
+        "namespace": "uri://ed-fi.org/LearningStandard/LearningStandard.xml",
+        "academicSubjects": [
+            {
+                "academicSubjectDescriptor": (
+                    "uri://ed-fi.org/AcademicSubjectDescriptor#English Language Arts"
+                )
+            }
+        ],
+        "gradeLevels": [
+            {"gradeLevelDescriptor": "uri://ed-fi.org/GradeLevelDescriptor#Second grade"}
+        ],
+    }
+    r = edfi.post("learningStandards", body)
+    errors = problem(r, 400, "bad-request:data-validation-failed")
+    assert errors["validationErrors"] == {
+        "$.contentStandard": ["LearningStandardContentStandard is required."]
+    }
+
+
+def test_trailing_commas_are_read_as_the_ods_reads_them(edfi, district):
+    """The ODS/API's JSON reader accepts a comma before a closing brace or bracket (its own suite
+    sends one); a comma inside a string stays text, and other malformed JSON is still refused."""
+    district()
+    text = (
+        '{"studentUniqueId": "604899", "birthDate": "2010-09-13", "firstName": "A, B",'
+        ' "lastSurname": "Woods ,}", "otherNames": [],}'
+    )
+    r = edfi.client.post(
+        f"{DATA}/students", data=text, headers={**edfi.headers, "Content-Type": "application/json"}
+    )
+    assert r.status_code == 201, r.get_json()
+    [made] = edfi.get("students", query_string={"studentUniqueId": "604899"}).get_json()
+    assert (made["firstName"], made["lastSurname"]) == ("A, B", "Woods ,}")
+    for bad in ('{"studentUniqueId": "604898",,}', '{"studentUniqueId": "604898" "x": 1}', "[,]"):
+        r = edfi.client.post(
+            f"{DATA}/students",
+            data=bad,
+            headers={**edfi.headers, "Content-Type": "application/json"},
+        )
+        problem(r, 400, "bad-request:data-validation-failed")
