@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from conformance.edfi.common import (
+    delete_if_created,
     delete_later,
     describe,
     descriptor_uri,
@@ -52,10 +53,7 @@ def _write_outside(ctx: Context) -> None:
         "educationOrganizationReference": {"educationOrganizationId": other},
     }
     r = ctx.http.request("POST", resource("courses"), json_body=body)
-    if r.status_code in (200, 201) and r.headers.get("Location"):
-        delete_later(
-            ctx, "course written outside the organization", ctx.http.url(r.headers["Location"])
-        )
+    delete_if_created(ctx, r, "course written outside the organization")
     expect_problem(r, 403, "security:authorization")
 
 
@@ -82,8 +80,7 @@ def _namespace(ctx: Context) -> None:
         "description": "Conformance scratch value outside the client's namespace",
     }
     r = ctx.http.request("POST", resource("gradeLevelDescriptors"), json_body=body)
-    if r.status_code in (200, 201) and r.headers.get("Location"):
-        delete_later(ctx, "descriptor outside the namespace", ctx.http.url(r.headers["Location"]))
+    delete_if_created(ctx, r, "descriptor outside the namespace")
     expect_problem(r, 403, "security:authorization:namespace:access-denied:namespace-mismatch")
 
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from conformance.edfi.common import (
-    delete_later,
+    delete_if_created,
     describe,
     expect_problem,
     expect_status,
@@ -91,8 +91,7 @@ def _key_changes(ctx: Context) -> None:
     old_name, new_name = scratch_code("Conformance"), scratch_code("Conformance")
     body["sessionName"] = old_name
     r = ctx.http.request("POST", resource("sessions"), json_body=body)
-    if r.status_code in (200, 201) and r.headers.get("Location"):
-        delete_later(ctx, f"session {old_name}", ctx.http.url(r.headers["Location"]))
+    delete_if_created(ctx, r, f"session {old_name}")
     expect_status(r, 201)
     location = ctx.http.url(r.headers["Location"])
     session_id = location.rstrip("/").rsplit("/", 1)[-1]

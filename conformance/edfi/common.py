@@ -123,6 +123,12 @@ def basic(key: str, secret: str) -> str:
     return "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
 
 
+def delete_if_created(ctx: Context, r: requests.Response, label: str) -> None:
+    """A POST that created (or updated) a record, which a check did not want: removed after."""
+    if r.status_code in (200, 201) and r.headers.get("Location"):
+        delete_later(ctx, label, ctx.http.url(r.headers["Location"]))
+
+
 def delete_later(ctx: Context, label: str, location: str) -> None:
     def undo() -> None:
         r = ctx.http.request("DELETE", location)

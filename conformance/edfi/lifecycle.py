@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from conformance.edfi.common import (
+    delete_if_created,
     delete_later,
     describe,
     descriptor_uri,
@@ -207,8 +208,7 @@ def _invalid(ctx: Context) -> None:
     ]
     for body, field in cases:
         r = ctx.http.request("POST", COURSES, json_body=body)
-        if r.status_code in (200, 201) and r.headers.get("Location"):
-            delete_later(ctx, f"invalid course {field}", ctx.http.url(r.headers["Location"]))
+        delete_if_created(ctx, r, f"invalid course {field}")
         problem = expect_problem(r, 400, "bad-request:data-validation-failed")
         errors = problem.get("validationErrors") or {}
         ensure(
@@ -224,8 +224,7 @@ def _descriptor(ctx: Context) -> None:
         "uri://ed-fi.org/CourseDefinedByDescriptor#Conformance " + scratch_code()
     )
     r = ctx.http.request("POST", COURSES, json_body=body)
-    if r.status_code in (200, 201) and r.headers.get("Location"):
-        delete_later(ctx, "course with unknown descriptor", ctx.http.url(r.headers["Location"]))
+    delete_if_created(ctx, r, "course with unknown descriptor")
     problem = expect_problem(r, 400, "bad-request:data-validation-failed")
     errors = problem.get("validationErrors") or {}
     ensure(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conformance.edfi.common import (
-    delete_later,
+    delete_if_created,
     describe,
     descriptor_uri,
     expect_problem,
@@ -31,8 +31,7 @@ def _unresolved(ctx: Context) -> None:
         "studentReference": {"studentUniqueId": student},
     }
     r = ctx.http.request("POST", resource("studentSchoolAssociations"), json_body=body)
-    if r.status_code in (200, 201) and r.headers.get("Location"):
-        delete_later(ctx, "association to a missing student", ctx.http.url(r.headers["Location"]))
+    delete_if_created(ctx, r, "association to a missing student")
     problem = expect_problem(r, 409, "data-conflict:unresolved-reference")
     text = " ".join(
         [str(problem.get("detail", ""))] + [str(e) for e in problem.get("errors") or []]
@@ -68,8 +67,7 @@ def _dependent(ctx: Context) -> None:
         },
     }
     r = ctx.http.request("POST", resource("courseOfferings"), json_body=offering)
-    if r.status_code in (200, 201) and r.headers.get("Location"):
-        delete_later(ctx, "scratch course offering", ctx.http.url(r.headers["Location"]))
+    delete_if_created(ctx, r, "scratch course offering")
     expect_status(r, 201)
     offering_location = ctx.http.url(r.headers["Location"])
     expect_problem(ctx.http.request("DELETE", location), 409, "data-conflict:dependent-item-exists")

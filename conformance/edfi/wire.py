@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 from conformance.edfi.common import (
+    delete_if_created,
     delete_later,
     describe,
     edorg_id,
@@ -280,10 +281,7 @@ def _trailing_comma(ctx: Context) -> None:
         data=text[:-1] + ",}",
         headers={"Content-Type": "application/json"},
     )
-    if r.status_code in (200, 201) and r.headers.get("Location"):
-        delete_later(
-            ctx, "course posted with a trailing comma", ctx.http.url(r.headers["Location"])
-        )
+    delete_if_created(ctx, r, "course posted with a trailing comma")
     expect_status(r, 201)
 
 
@@ -306,8 +304,7 @@ def _default_date(ctx: Context) -> None:
         "totalInstructionalDays": 5,
     }
     r = ctx.http.request("POST", resource("academicWeeks"), json_body=week)
-    if r.status_code in (200, 201) and r.headers.get("Location"):
-        delete_later(ctx, "academic week of 1/1/0001", ctx.http.url(r.headers["Location"]))
+    delete_if_created(ctx, r, "academic week of 1/1/0001")
     errors = _validation_errors(r)
     ensure(
         errors.get("$.beginDate") == ["BeginDate is required."],
@@ -329,8 +326,7 @@ def _own_key_unified(ctx: Context) -> None:
         "accountTypeDescriptor": "uri://ed-fi.org/AccountTypeDescriptor#Expenditure",
     }
     r = ctx.http.request("POST", resource("chartOfAccounts"), json_body=account)
-    if r.status_code in (200, 201) and r.headers.get("Location"):
-        delete_later(ctx, "chart of accounts", ctx.http.url(r.headers["Location"]))
+    delete_if_created(ctx, r, "chart of accounts")
     errors = _validation_errors(r)
     said = "All values supplied for 'fiscalYear' must match."
     for path in ("$.fiscalYear", "$.functionDimensionReference.fiscalYear"):
@@ -358,8 +354,7 @@ def _object_named(ctx: Context) -> None:
         ],
     }
     r = ctx.http.request("POST", resource("learningStandards"), json_body=standard)
-    if r.status_code in (200, 201) and r.headers.get("Location"):
-        delete_later(ctx, "learning standard", ctx.http.url(r.headers["Location"]))
+    delete_if_created(ctx, r, "learning standard")
     errors = _validation_errors(r)
     ensure(
         errors.get("$.contentStandard") == ["LearningStandardContentStandard is required."],

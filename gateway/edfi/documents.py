@@ -408,12 +408,14 @@ def validate(res: Resource, body: Any, problems: Problems) -> dict[str, Any]:
                 unified.setdefault(flat, []).append((f"{path}.{f['name']}", v))
                 if values.get(flat) is None:
                     values[flat] = v
+    _unify_items_with_parent(res, values, problems)
     for flat, given in unified.items():
         if flat in own:
             given.insert(0, (f"$.{flat}", own[flat]))
         distinct = list(dict.fromkeys(v for _p, v in given))
         if len(distinct) > 1:  # the ODS/API's words, at every reference involved
-            shown = ", ".join(f"'{json_value(v)}'" for v in distinct)
+            # every place's value, as the ODS/API lists them (a value given twice, twice)
+            shown = ", ".join(f"'{json_value(v)}'" for _p, v in given)
             for ref_path, _v in given:
                 problems.add(
                     ref_path,
@@ -421,6 +423,39 @@ def validate(res: Resource, body: Any, problems: Problems) -> dict[str, Any]:
                     f"align the following conflicting values: {shown}",
                 )
     return values
+
+
+# A collection item's reference naming the school of the record that holds it: the same school
+# (a bell schedule's or a section's class periods, a session's academic weeks and grading
+# periods), as the ODS/API unifies them with the parent's key.
+CONTEXTUAL_KEYS = ("schoolId",)
+
+
+def _unify_items_with_parent(res: Resource, values: dict[str, Any], problems: Problems) -> None:
+    for prop in res.properties:
+        items = values.get(prop["name"]) if prop["kind"] == "collection" else None
+        if not items:
+            continue
+        references = [p for p in prop["item"]["properties"] if p["kind"] == "reference"]
+        for key in CONTEXTUAL_KEYS:
+            parent = values.get(key)
+            if parent is None:
+                continue
+            for ref in references:
+                if not any(f["name"] == key for f in ref["fields"]):
+                    continue
+                for i, item in enumerate(items):
+                    given = (item or {}).get(ref["name"]) if isinstance(item, dict) else None
+                    mine = given.get(key) if isinstance(given, dict) else None
+                    if mine is None or mine == parent:
+                        continue
+                    problems.add(
+                        f"$.{prop['name']}[{i}].{ref['name']}.{key}",
+                        f"All values supplied for '{key}' must match. Review all references "
+                        "(including those higher up in the resource's data) and align the "
+                        f"following conflicting values: '{json_value(parent)}', "
+                        f"'{json_value(mine)}'",
+                    )
 
 
 def resource_id(value: Any) -> str:

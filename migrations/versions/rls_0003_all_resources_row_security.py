@@ -344,7 +344,7 @@ def tracked_condition(governed: tuple[str, ...]) -> str:
     return condition.replace(f"NOT IN ({before})", f"NOT IN ({after})", 1)
 
 
-def _enabled() -> bool:
+def enabled() -> bool:
     """Whether rls_0002 put its policies in place (it leaves them off when the migrating user
     may not use the reader role): these follow it."""
     return bool(
@@ -366,7 +366,7 @@ def _replace_tracked(governed: tuple[str, ...]) -> None:
 
 
 def upgrade() -> None:
-    if not _enabled():
+    if not enabled():
         log.warning("row-level security is off (see rls_0002): no policies for the new tables")
         return
     op.execute(f"GRANT SELECT ON {', '.join([*sorted(RULES), *UNGOVERNED_TABLES])} TO {ROLE}")
@@ -378,7 +378,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    if not _enabled():
+    if not enabled():
         return
     _replace_tracked(RLS_0002.GOVERNED_RESOURCES)
     for table in RULES:

@@ -1,11 +1,12 @@
 """Staff reach the organizations that employ them, as in the ODS/API (issue 15).
 
-The ODS/API relates a staff member to an education organization through a
-StaffEducationOrganizationEmploymentAssociation or a StaffEducationOrganizationAssignmentAssociation;
-rls_0002 froze assignments and staff section associations. This revision replaces the policies of
-the staff table and of every table reaching organizations through a staff member (leaves, absence
-events, survey response targets) with the rule schemas/edfi/authorization.json gives now:
-employment, else assignment. rls_0002's conditions (and its functions) build them.
+The ODS/API relates a staff member to an education organization through an employment or an
+assignment association (StaffEducationOrganizationEmploymentAssociation,
+StaffEducationOrganizationAssignmentAssociation); rls_0002 froze assignments and staff section
+associations. This revision replaces the policies of the staff table and of every table reaching
+organizations through a staff member (leaves, absence events, survey response targets) with the
+rule schemas/edfi/authorization.json gives now: employment, else assignment. rls_0002's conditions
+(and its functions) build them.
 
 The rules are frozen below (gateway.edfi.security.table_rules printed them);
 tests/edfi/test_row_security_migration.py compares every revision's rules, the latest winning, with
@@ -67,19 +68,6 @@ RULES: dict[str, dict] = {
 }
 
 
-def _enabled() -> bool:
-    """Whether rls_0002 put its policies in place (it leaves them off when the migrating user
-    may not use the reader role): these follow it."""
-    return bool(
-        op.get_bind()
-        .exec_driver_sql(
-            "SELECT count(*) FROM pg_policies WHERE policyname = %(p)s AND tablename = %(t)s",
-            {"p": POLICY, "t": TRACKED},
-        )
-        .scalar()
-    )
-
-
 def _replace(rules: dict[str, dict]) -> None:
     for table, rule in rules.items():
         op.execute(f"DROP POLICY IF EXISTS {POLICY} ON {table}")
@@ -88,14 +76,14 @@ def _replace(rules: dict[str, dict]) -> None:
 
 
 def upgrade() -> None:
-    if not _enabled():
+    if not RLS_0003.enabled():
         log.warning("row-level security is off (see rls_0002): no policies to replace")
         return
     _replace(RULES)
 
 
 def downgrade() -> None:
-    if not _enabled():
+    if not RLS_0003.enabled():
         return
     before = {**RLS_0002.RULES, **RLS_0003.RULES}
     _replace({table: before[table] for table in RULES})

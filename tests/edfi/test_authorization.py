@@ -123,7 +123,9 @@ def test_staff_reach_their_employers_as_in_the_ods(two_leas):
         {
             "staffReference": {"staffUniqueId": "S7"},
             "educationOrganizationReference": {"educationOrganizationId": 255901},
-            "employmentStatusDescriptor": "uri://ed-fi.org/EmploymentStatusDescriptor#Tenured or permanent",
+            "employmentStatusDescriptor": (
+                "uri://ed-fi.org/EmploymentStatusDescriptor#Tenured or permanent"
+            ),
             "hireDate": "2020-08-01",
         },
     )
