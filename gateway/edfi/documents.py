@@ -13,6 +13,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 from gateway.edfi import nested
@@ -235,10 +236,17 @@ def _plain_text(spec: dict) -> bool:
 def canonical(body: dict, names: Any) -> dict:
     """The body with property names in the definition's letter case: the ODS/API reads JSON
     property names case-insensitively (`ContactUniqueId` is `contactUniqueId`)."""
-    by_lower = {name.lower(): name for name in names}
-    if all(key in by_lower.values() or key.lower() not in by_lower for key in body):
+    exact, by_lower = _spellings(tuple(names))
+    if all(key in exact or key.lower() not in by_lower for key in body):
         return body
     return {by_lower.get(key.lower(), key): value for key, value in body.items()}
+
+
+@lru_cache(maxsize=4096)
+def _spellings(names: tuple[str, ...]) -> tuple[frozenset[str], dict[str, str]]:
+    """A definition's property names, and each by its lower case (read for every document)."""
+    by_lower = {name.lower(): name for name in names}
+    return frozenset(by_lower.values()), by_lower
 
 
 def _shape(shape: dict, body: Any, path: str, problems: Problems) -> Any:
