@@ -6,20 +6,44 @@ once; up to `MAX_QUEUED` more may wait for a slot for at most `QUEUE_TIMEOUT_MS`
 that is answered at once with 429 and `Retry-After`, in the envelope of the API that was called, so
 a well-behaved client backs off instead of timing out. The health check and metrics are never shed.
 
+A refusal must cost next to nothing, or refusing becomes the overload: it is written here, without
+a Flask request (no session, routing, per-request log line or audit row — the request did no work
+and touched no record), counted in /metrics (`gateway_requests_shed_total`) and logged once per
+`LOG_EVERY` seconds with the number refused since.
+
 gunicorn's gthread workers hand a request to the application only when one of their threads is
-free, and queue it unseen otherwise; `gateway serve` therefore runs more threads than slots
-(`GATEWAY_THREADS` > `MAX_IN_FLIGHT`), so that waiting happens here, where it is bounded.
+free, and queue it unseen otherwise; `gateway serve` therefore runs more threads than slots and
+queue places (`gateway.config.default_threads`), so that waiting happens here, where it is bounded,
+and the spare threads answer the refusals.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from werkzeug.wrappers import Request
 from werkzeug.wsgi import ClosingIterator
 
+from gateway import metrics
+from gateway.errors import (
+    CORRELATION_HEADER,
+    ERROR_BODIES,
+    ERROR_MIMETYPES,
+    TooManyRequests,
+    api_family,
+    new_correlation_id,
+)
+
+log = logging.getLogger(__name__)
+
 EXEMPT_PATHS = ("/health", "/metrics")
+MESSAGE = "The server is at capacity; retry after the number of seconds in Retry-After."
+LOG_EVERY = 10.0
 
 
 class Admission:
@@ -67,6 +91,55 @@ class Admission:
         self._slots.release()
 
 
+class Refusal:
+    """The 429 of a shed request, in the envelope of the API it called, built from the WSGI environ
+    alone; counted, and logged in aggregate."""
+
+    def __init__(self, admission: Admission, retry_after: int) -> None:
+        self.admission = admission
+        self.retry_after = str(retry_after)
+        self._lock = threading.Lock()
+        self._logged_shed = 0
+        self._log_at = time.monotonic() + LOG_EVERY
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        request = Request(environ)
+        family = api_family(request.path)
+        cid = new_correlation_id(request)
+        body = json.dumps(ERROR_BODIES[family](TooManyRequests(MESSAGE), cid)).encode()
+        start_response(
+            "429 TOO MANY REQUESTS",
+            [
+                ("Content-Type", ERROR_MIMETYPES[family]),
+                ("Content-Length", str(len(body))),
+                ("Retry-After", self.retry_after),
+                (CORRELATION_HEADER, cid),
+            ],
+        )
+        metrics.observe_shed(request.path)
+        self._log_now_and_then()
+        return [body]
+
+    def _log_now_and_then(self) -> None:
+        now = time.monotonic()
+        if now < self._log_at:
+            return
+        with self._lock:
+            if now < self._log_at:
+                return
+            shed, self._logged_shed = self.admission.shed - self._logged_shed, self.admission.shed
+            self._log_at = now + LOG_EVERY
+        log.warning(
+            "at capacity: %d request(s) answered 429 since the last report (%d in flight, %d "
+            "waiting for a slot)",
+            shed,
+            self.admission.in_flight,
+            self.admission.waiting,
+        )
+
+
 class AdmissionMiddleware:
     """WSGI middleware: a slot is held until the response (streamed ones included) is closed."""
 
@@ -75,18 +148,15 @@ class AdmissionMiddleware:
         wsgi_app: Callable[..., Iterable[bytes]],
         admission: Admission,
         reject: Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]],
-        retry_after: int,
     ) -> None:
         self.wsgi_app = wsgi_app
         self.admission = admission
         self.reject = reject
-        self.retry_after = retry_after
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]):
         if environ.get("PATH_INFO", "").startswith(EXEMPT_PATHS):
             return self.wsgi_app(environ, start_response)
         if not self.admission.try_enter():
-            environ["gateway.retry_after"] = self.retry_after
             return self.reject(environ, start_response)
         try:
             body = self.wsgi_app(environ, start_response)
@@ -106,18 +176,6 @@ def init_app(app) -> None:
         int(app.config.get("MAX_QUEUED") or 0),
         int(app.config.get("QUEUE_TIMEOUT_MS") or 0) / 1000,
     )
-    retry_after = int(app.config.get("RETRY_AFTER_SECONDS") or 1)
-
-    def reject(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        from gateway.errors import TooManyRequests, render
-
-        with app.request_context(environ):
-            err = TooManyRequests(
-                "The server is at capacity; retry after the number of seconds in Retry-After.",
-                headers={"Retry-After": str(retry_after)},
-            )
-            response = app.process_response(render(err))
-        return response(environ, start_response)
-
+    refusal = Refusal(admission, int(app.config.get("RETRY_AFTER_SECONDS") or 1))
     app.extensions["admission"] = admission
-    app.wsgi_app = AdmissionMiddleware(app.wsgi_app, admission, reject, retry_after)
+    app.wsgi_app = AdmissionMiddleware(app.wsgi_app, admission, refusal)

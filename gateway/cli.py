@@ -79,7 +79,13 @@ def migrate() -> None:
 @click.option(
     "--workers", type=int, default=None, help="gunicorn worker processes [GATEWAY_WORKERS, 2]"
 )
-@click.option("--threads", type=int, default=None, help="threads per worker [GATEWAY_THREADS, 4]")
+@click.option(
+    "--threads",
+    type=int,
+    default=None,
+    help="threads per worker [GATEWAY_THREADS; 4, with admission control MAX_IN_FLIGHT + "
+    "MAX_QUEUED + 8]",
+)
 def serve(host: str, port: int, workers: int | None, threads: int | None) -> None:
     """Serve the gateway with gunicorn (embedded PostgreSQL and DynamoDB unless configured)."""
     from gateway.serving import serve as run_server

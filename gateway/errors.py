@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request
 
 log = logging.getLogger(__name__)
 
@@ -165,27 +166,29 @@ ODS_CORRELATION_PARAM = "correlationid"
 ODS_CORRELATION_HEADER = "correlation-id"
 
 
-def _sent_correlation_id() -> str:
+def sent_correlation_id(req: Request) -> str:
     """The ODS/API's `correlation-id` header, else its `correlationId` query parameter, else
     ours."""
-    if not request:
-        return ""
-    value = request.headers.get(ODS_CORRELATION_HEADER, "").strip()
+    value = req.headers.get(ODS_CORRELATION_HEADER, "").strip()
     if value:
         return value
-    for name, arg in request.args.items():
+    for name, arg in req.args.items():
         if name.lower() == ODS_CORRELATION_PARAM and arg.strip():
             return arg.strip()
-    return request.headers.get(CORRELATION_HEADER, "").strip()
+    return req.headers.get(CORRELATION_HEADER, "").strip()
+
+
+def new_correlation_id(req: Request | None) -> str:
+    """The id the client sent for `req` (printable ASCII only: it is echoed in a response header),
+    else a new one."""
+    sent = sent_correlation_id(req) if req else ""
+    return "".join(c for c in sent[:128] if " " <= c <= "~").strip() or uuid.uuid4().hex
 
 
 def correlation_id() -> str:
     cid = g.get("correlation_id")
     if cid is None:
-        # echoed in a response header: printable ASCII only
-        sent = "".join(c for c in _sent_correlation_id()[:128] if " " <= c <= "~").strip()
-        cid = sent or uuid.uuid4().hex
-        g.correlation_id = cid
+        cid = g.correlation_id = new_correlation_id(request if request else None)
     return cid
 
 
@@ -198,20 +201,25 @@ def api_family(path: str) -> str:
     return "plain"
 
 
-def render_edfi(err: GatewayError) -> Response:
+def edfi_problem(err: GatewayError, cid: str) -> dict[str, Any]:
+    """The Ed-Fi problem details of `err`."""
     body: dict[str, Any] = {
         "type": "urn:ed-fi:api:" + err.code,
         "title": err.title,
         "status": err.status,
         "detail": err.message,
-        "correlationId": correlation_id(),
+        "correlationId": cid,
     }
     if err.validation_errors:
         body["validationErrors"] = err.validation_errors
     if err.errors:
         body["errors"] = err.errors
-    response = jsonify(body)
-    response.mimetype = "application/problem+json"
+    return body
+
+
+def render_edfi(err: GatewayError) -> Response:
+    response = jsonify(edfi_problem(err, correlation_id()))
+    response.mimetype = ERROR_MIMETYPES["edfi"]
     return response
 
 
@@ -246,7 +254,9 @@ def imsx_status(
     }
 
 
-def render_oneroster(err: GatewayError) -> Response:
+def oneroster_status(err: GatewayError, cid: str = "") -> dict[str, Any]:
+    """The OneRoster imsx_StatusInfo of `err` (the envelope has no place for a correlation id:
+    the response header carries it)."""
     minor = err.code_minor or _IMSX_MINOR.get(err.status, INVALID_DATA)
     description = " ".join([err.message, *(err.errors or [])])
     fields: list[str] = []
@@ -256,10 +266,15 @@ def render_oneroster(err: GatewayError) -> Response:
             f"{field}: {', '.join(msgs)}" for field, msgs in err.validation_errors.items()
         )
         description = f"{description} {described}"
-    return jsonify(imsx_status(description, minor, fields=fields))
+    return imsx_status(description, minor, fields=fields)
 
 
-def render_plain(err: GatewayError) -> Response:
+def render_oneroster(err: GatewayError) -> Response:
+    return jsonify(oneroster_status(err))
+
+
+def plain_error(err: GatewayError, cid: str) -> dict[str, Any]:
+    """The gateway's own error body (profiles, OAuth, admin)."""
     body: dict[str, Any] = {"error": err.code, "message": err.message}
     if err.validation_errors:
         body["details"] = err.validation_errors
@@ -267,11 +282,23 @@ def render_plain(err: GatewayError) -> Response:
         body["details"] = err.details
     if err.errors:
         body["errors"] = err.errors
-    body["correlationId"] = correlation_id()
-    return jsonify(body)
+    body["correlationId"] = cid
+    return body
+
+
+def render_plain(err: GatewayError) -> Response:
+    return jsonify(plain_error(err, correlation_id()))
 
 
 _RENDERERS = {"edfi": render_edfi, "oneroster": render_oneroster, "plain": render_plain}
+# Each API family's error body from (error, correlation id), and its media type: for answers built
+# outside a Flask request (gateway.admission).
+ERROR_BODIES = {"edfi": edfi_problem, "oneroster": oneroster_status, "plain": plain_error}
+ERROR_MIMETYPES = {
+    "edfi": "application/problem+json",
+    "oneroster": "application/json",
+    "plain": "application/json",
+}
 
 
 def render(err: GatewayError) -> Response:

@@ -1,10 +1,10 @@
 """Prometheus metrics at GET /metrics, through prometheus-client.
 
 Requests by API, route template, method and status; request latency histograms; database pool
-usage; import jobs (CSV, Ed-Fi bulk) by status; audit rows written and dropped. Under gunicorn
-the workers share their series through prometheus-client's multi-process mode
-(PROMETHEUS_MULTIPROC_DIR, which `gateway serve` sets up); prometheus_client is imported only once
-that is decided.
+usage; import jobs (CSV, Ed-Fi bulk) by status; audit rows written and dropped; requests shed by
+admission control. Under gunicorn the workers share their series through prometheus-client's
+multi-process mode (PROMETHEUS_MULTIPROC_DIR, which `gateway serve` sets up); prometheus_client is
+imported only once that is decided.
 """
 
 from __future__ import annotations
@@ -71,6 +71,11 @@ def series() -> Any:
                 "Audit rows written, and dropped (a failed write: logged with correlation ids)",
                 ["outcome"],
             )
+            shed = Counter(
+                "gateway_requests_shed",
+                "Requests refused with 429 by admission control (no work done), by API",
+                ["api"],
+            )
 
         _series = Series
     return _series
@@ -84,6 +89,11 @@ def observe_request(req: Request, status: int, seconds: float) -> None:
     s = series()
     s.requests.labels(api, route, req.method, str(status)).inc()
     s.latency.labels(api, route, req.method).observe(seconds)
+
+
+def observe_shed(path: str) -> None:
+    """Count a request refused by admission control."""
+    series().shed.labels(api_of(path)).inc()
 
 
 def audit_rows(outcome: str, count: int) -> None:

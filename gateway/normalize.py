@@ -30,7 +30,8 @@ class JsonTooDeep(BadRequest):
 def nfc(value: Any) -> Any:
     """NFC-normalise strings anywhere inside a JSON-like value (keys included)."""
     if isinstance(value, str):
-        return unicodedata.normalize("NFC", value)
+        # ASCII text is NFC already (the check is a flag of the string, not a scan)
+        return value if value.isascii() else unicodedata.normalize("NFC", value)
     if isinstance(value, dict):
         return {nfc(k): nfc(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -161,10 +161,20 @@ def serve(runtime, host: str, port: int, workers: int | None, threads: int | Non
             ]
         )
     )
+    threads = threads or config.GATEWAY_THREADS
+    if 0 < config.MAX_IN_FLIGHT and threads <= config.MAX_IN_FLIGHT + config.MAX_QUEUED:
+        log.warning(
+            "%d threads per worker for %d admission slots and %d queue places: requests beyond "
+            "the threads wait unseen in gunicorn's queue instead of being answered 429; give "
+            "more threads (GATEWAY_THREADS, or leave it unset)",
+            threads,
+            config.MAX_IN_FLIGHT,
+            config.MAX_QUEUED,
+        )
     options = {
         "bind": f"{host}:{port}",
         "workers": workers or config.GATEWAY_WORKERS,
-        "threads": threads or config.GATEWAY_THREADS,
+        "threads": threads,
         "worker_class": "gthread",
         "timeout": 120,
         "graceful_timeout": 10,

@@ -57,7 +57,7 @@ def test_a_streamed_response_holds_its_slot_until_it_is_closed():
         yield b"a"
         yield b"b"
 
-    middleware = AdmissionMiddleware(streaming, admission, reject=None, retry_after=1)  # type: ignore[arg-type]
+    middleware = AdmissionMiddleware(streaming, admission, reject=None)  # type: ignore[arg-type]
     body = middleware({"PATH_INFO": "/oneroster/csv/export"}, lambda *a: None)
     assert next(iter(body)) == b"a"
     assert admission.in_flight == 1
@@ -101,6 +101,33 @@ def test_overload_answers_429_with_retry_after_in_each_apis_envelope(busy_app, d
     assert profiles.get_json()["error"] == "too-many-requests"
 
 
+def _shed_total(client, api: str) -> float:
+    prefix = f'gateway_requests_shed_total{{api="{api}"}} '
+    lines = client.get("/metrics").get_data(as_text=True).splitlines()
+    return sum(float(line[len(prefix) :]) for line in lines if line.startswith(prefix))
+
+
+def test_a_refusal_is_counted_in_metrics_not_audited(busy_app, audit_rows, db_session):
+    """A shed request did no work and touched no record: it leaves no audit row (the audit trail
+    records access to student data) but is counted, by API, in /metrics."""
+    client = busy_app.test_client()
+    before = _shed_total(client, "edfi")
+    refused = client.get(
+        "/data/v3/ed-fi/students?correlationId=ignored", headers={"correlation-id": "shed-1"}
+    )
+    assert refused.status_code == 429
+    assert refused.get_json()["correlationId"] == "shed-1"  # the ODS/API's header first
+    assert refused.headers["X-Correlation-Id"] == "shed-1"
+    assert audit_rows("shed-1") == []
+    assert _shed_total(client, "edfi") == before + 1
+
+
+def test_a_refusal_without_a_correlation_id_gets_a_new_one(busy_app, db_session):
+    client = busy_app.test_client()
+    ids = {client.get("/profiles").headers["X-Correlation-Id"] for _ in range(2)}
+    assert len(ids) == 2 and all(len(i) == 32 for i in ids)
+
+
 def test_health_is_never_shed(busy_app, db_session):
     assert busy_app.test_client().get("/health").status_code != 429
 
@@ -120,3 +147,32 @@ def test_a_freed_slot_admits_the_next_request(test_config, app, db_session):
 
 def test_zero_turns_admission_control_off(app):
     assert "admission" not in app.extensions
+
+
+def test_admission_control_is_on_by_default(monkeypatch):
+    from gateway.config import Config
+
+    monkeypatch.delenv("MAX_IN_FLIGHT", raising=False)
+    config = Config()
+    assert (config.MAX_IN_FLIGHT, config.MAX_QUEUED, config.QUEUE_TIMEOUT_MS) == (4, 16, 500)
+
+
+@pytest.mark.parametrize(
+    ("env", "threads"),
+    [
+        ({}, 4 + 16 + 8),  # on by default: a thread per slot and queue place, 8 to refuse
+        ({"MAX_IN_FLIGHT": "6", "MAX_QUEUED": "10"}, 6 + 10 + 8),
+        ({"MAX_IN_FLIGHT": "4", "GATEWAY_THREADS": "64"}, 64),  # set: as set
+        ({"MAX_IN_FLIGHT": "0"}, 4),
+    ],
+)
+def test_workers_run_more_threads_than_admission_holds(monkeypatch, env, threads):
+    """Waiting happens in admission's bounded queue, not unseen in gunicorn's: by default each
+    worker has a thread for every slot and queue place, and spares that answer the refusals."""
+    from gateway.config import Config
+
+    for name in ("MAX_IN_FLIGHT", "MAX_QUEUED", "GATEWAY_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert Config().GATEWAY_THREADS == threads

@@ -360,3 +360,27 @@ def _object_named(ctx: Context) -> None:
         errors.get("$.contentStandard") == ["LearningStandardContentStandard is required."],
         f"{describe(r)}: $.contentStandard {errors.get('$.contentStandard')!r}",
     )
+
+
+@checks.add(
+    "wire",
+    "a collection item naming another school than its record's (a bell schedule's class "
+    "periods) → 400 at that item, in the ODS/API's words",
+)
+def _items_unified(ctx: Context) -> None:
+    school = school_id(ctx)
+    schedule = {
+        "schoolReference": {"schoolId": school},
+        "bellScheduleName": scratch_code("BELL"),
+        "classPeriods": [
+            {"classPeriodReference": {"schoolId": school + 1, "classPeriodName": "1"}}
+        ],
+    }
+    r = ctx.http.request("POST", resource("bellSchedules"), json_body=schedule)
+    delete_if_created(ctx, r, "bell schedule of two schools")
+    errors = _validation_errors(r)
+    found = errors.get("$.classPeriods[0].classPeriodReference.schoolId") or []
+    ensure(
+        any("All values supplied for 'schoolId' must match." in e for e in found),
+        f"{describe(r)}: $.classPeriods[0].classPeriodReference.schoolId {found!r}",
+    )

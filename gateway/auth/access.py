@@ -40,6 +40,9 @@ class OrgScope:
     unrestricted: bool
     edfi_ids: frozenset[int]
     sourced_ids: frozenset[str]
+    # the Ed-Fi organizations above the client's (a school's LEA, an LEA's parents): what the
+    # ODS/API's …Inverted strategies let it read
+    edfi_ancestor_ids: frozenset[int] = frozenset()
 
     def covers_edfi(self, edorg_id: int | None) -> bool:
         return self.unrestricted or (edorg_id is not None and edorg_id in self.edfi_ids)
@@ -73,6 +76,26 @@ def _org_tree() -> TextClause:
 
 
 _SCHOOLS_OF_LEAS = text("SELECT school_id FROM schools WHERE local_education_agency_id = ANY(:ids)")
+# The organizations above the named ones: a school's LEA, then each LEA's parent LEA, state
+# education agency and education service center, up to the top.
+_ANCESTORS = text(
+    """
+    WITH RECURSIVE up(id) AS (
+        SELECT local_education_agency_id FROM schools
+         WHERE school_id = ANY(:ids) AND local_education_agency_id IS NOT NULL
+        UNION
+        SELECT unnest(:ids)
+        UNION
+        SELECT v.id
+          FROM local_education_agencies l JOIN up ON l.local_education_agency_id = up.id,
+               LATERAL (VALUES (l.parent_local_education_agency_id),
+                               (l.state_education_agency_id),
+                               (l.education_service_center_id)) AS v(id)
+         WHERE v.id IS NOT NULL
+    )
+    SELECT id FROM up WHERE id <> ALL(:ids)
+    """
+)
 
 
 def _as_int(value: str | None) -> int | None:
@@ -92,14 +115,19 @@ def compute_org_scope(session: Session, names: tuple[str, ...]) -> OrgScope:
         number = None if shared else _as_int(identifier)
         if number is not None:
             edfi_ids.add(number)
+    ancestors: set[int] = set()
     if edfi_ids:
-        edfi_ids.update(session.scalars(_SCHOOLS_OF_LEAS, {"ids": sorted(edfi_ids)}).all())
+        named = sorted(edfi_ids)
+        ancestors = set(session.scalars(_ANCESTORS, {"ids": named}).all())
+        edfi_ids.update(session.scalars(_SCHOOLS_OF_LEAS, {"ids": named}).all())
         # The schools' OneRoster orgs (and anything below them) are covered too.
         for sourced_id, _, _ in session.execute(
             _org_tree(), {"names": [str(i) for i in sorted(edfi_ids)]}
         ):
             sourced_ids.add(sourced_id)
-    return OrgScope(False, frozenset(edfi_ids), frozenset(sourced_ids))
+    return OrgScope(
+        False, frozenset(edfi_ids), frozenset(sourced_ids), frozenset(ancestors - edfi_ids)
+    )
 
 
 def org_scope(session: Session, client: ClientContext) -> OrgScope:

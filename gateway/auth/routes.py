@@ -98,6 +98,10 @@ def _authentication_error(error: str | None):
     return _oauth_error("invalid_client", "Client authentication failed.", 401)
 
 
+_NOT_A_NUMBER = (
+    "The supplied 'scope' was not a number (it should be an EducationOrganizationId that is "
+    "explicitly associated with the client)."
+)
 _NOT_ASSOCIATED = (
     "The client is not explicitly associated with the EducationOrganizationId specified in the "
     "requested 'scope'."
@@ -137,6 +141,8 @@ def token():
         return _oauth_error("invalid_scope", _NOT_ASSOCIATED, 400)
     scopes = [w for w in words if w not in edorgs] or list(client.scopes)
     outside = [s for s in scopes if s not in client.scopes]
+    if outside and not set(outside) & set(clients.known_scopes()):
+        return _oauth_error("invalid_scope", _NOT_A_NUMBER, 400)  # the ODS/API's words
     if outside:
         return _oauth_error(
             "invalid_scope", f"Scope not granted to this client: {' '.join(outside)}", 400

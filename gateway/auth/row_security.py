@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 READER_ROLE = "gateway_reader"
 ORG_IDS_SETTING = "gateway.org_ids"
 EDORG_IDS_SETTING = "gateway.edorg_ids"
+# the organizations above the client's, for a read an …Inverted strategy authorizes (rls_0005)
+EDORG_ANCESTOR_IDS_SETTING = "gateway.edorg_ancestor_ids"
 
 # A table each migration puts under row-level security: its policies are there when it is.
 ONEROSTER_POLICIES = "organizations"  # rls_0001
@@ -42,13 +44,15 @@ EDFI_POLICIES = "schools"  # rls_0002
 ENTER = (
     "SELECT set_config('role', %(gateway_role)s, true), "
     f"set_config('{ORG_IDS_SETTING}', %(gateway_org_ids)s::text, true), "
-    f"set_config('{EDORG_IDS_SETTING}', %(gateway_edorg_ids)s::text, true)"
+    f"set_config('{EDORG_IDS_SETTING}', %(gateway_edorg_ids)s::text, true), "
+    f"set_config('{EDORG_ANCESTOR_IDS_SETTING}', %(gateway_edorg_ancestor_ids)s::text, true)"
 )
 # Back to the session's own role inside a transaction that goes on after the read.
 LEAVE = (
     "RESET ROLE",
     f"SELECT set_config('{ORG_IDS_SETTING}', '', true), "
-    f"set_config('{EDORG_IDS_SETTING}', '', true)",
+    f"set_config('{EDORG_IDS_SETTING}', '', true), "
+    f"set_config('{EDORG_ANCESTOR_IDS_SETTING}', '', true)",
 )
 
 _AVAILABLE = f"""
@@ -64,14 +68,16 @@ _known: WeakKeyDictionary[Engine, dict[str, bool]] = WeakKeyDictionary()
 _lock = threading.Lock()
 
 
-def enter_params(org_ids: Iterable[str], edorg_ids: Iterable[int] = ()) -> dict[str, Any]:
-    # An id longer than that matches no row (Ed-Fi's are int32): left out, it cannot make the
-    # whole setting unreadable.
-    edorgs = sorted(i for i in edorg_ids if i in _EDORG_ID_RANGE)
+def enter_params(
+    org_ids: Iterable[str], edorg_ids: Iterable[int] = (), ancestor_ids: Iterable[int] = ()
+) -> dict[str, Any]:
+    # An id longer than that matches no row (Ed-Fi's are int64, at most 19 digits, and the
+    # largest an ODS client sends has 16): left out, it cannot make the whole setting unreadable.
     return {
         "gateway_role": READER_ROLE,
         "gateway_org_ids": sorted(org_ids),
-        "gateway_edorg_ids": edorgs,
+        "gateway_edorg_ids": sorted(i for i in edorg_ids if i in _EDORG_ID_RANGE),
+        "gateway_edorg_ancestor_ids": sorted(i for i in ancestor_ids if i in _EDORG_ID_RANGE),
     }
 
 
@@ -130,7 +136,8 @@ def within_reach(session: Session, scope: OrgScope, table: str) -> Iterator[bool
         yield False
         return
     with driver.cursor() as cursor:
-        cursor.execute(ENTER, enter_params(scope.sourced_ids, scope.edfi_ids), prepare=True)
+        params = enter_params(scope.sourced_ids, scope.edfi_ids, scope.edfi_ancestor_ids)
+        cursor.execute(ENTER, params, prepare=True)
     try:
         yield True
     finally:

@@ -24,7 +24,9 @@ def issue_token(
 ) -> str:
     """A new token for `client` holding `scopes`; with `education_organization_id` (one the client
     lists) it reaches that organization only."""
-    token = secrets.token_urlsafe(32)
+    # 32 lowercase hex characters, 128 random bits: the form of the ODS/API's tokens (a GUID),
+    # which its clients tell apart from JWTs by length
+    token = secrets.token_hex(16)
     now = utcnow()
     session.add(
         AccessToken(

@@ -304,7 +304,7 @@ class BulkUpsert(ReferenceChecks):
         upsert = stmt.on_conflict_do_update(index_elements=key_cols, set_=update).returning(
             table.c.id, sa.literal_column("xmax = 0"), *(table.c[c] for c in key_cols)
         )
-        for returned in self.session.execute(upsert):
+        for returned in self.session.execute(upsert).all():
             new_id, created, *natural_key = returned
             if created:
                 result.created += 1

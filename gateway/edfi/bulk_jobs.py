@@ -28,6 +28,7 @@ from gateway.edfi.definitions import registry
 from gateway.edfi.loader import LoadReport, load_records
 from gateway.edfi.security import Authorizer
 from gateway.edfi.uploads import Rejection, read_upload
+from gateway.gc_pause import collection_paused
 from gateway.oneroster.csv import jobs, lease
 from gateway.oneroster.csv.models import CsvImportJob
 
@@ -44,7 +45,8 @@ def execute(
     try:
         with lease.held(database().engine, job.id):
             lease.mark_application(session, job.id)
-            report = _load(session, job, path, authorizer, progress)
+            with collection_paused():
+                report = _load(session, job, path, authorizer, progress)
     except Exception:  # the job must record the failure, whatever it was
         log.exception("Ed-Fi bulk job %s failed", job.id)
         session.rollback()

@@ -181,7 +181,7 @@ def synthesized_enrollments(session: Session) -> list[Record]:
     ):
         by_school.setdefault(row.school_id, []).append(row)
     evidence = gradebook_sections(session)
-    grade_levels_of = dict(school_rows)
+    grade_levels_of: dict[int, Any] = {row[0]: row[1] for row in school_rows}
     records: list[Record] = []
     for i, unique_id in enumerate(student_ids):
         school_id, grade_levels = school_rows[i % len(school_rows)]

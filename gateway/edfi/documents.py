@@ -13,6 +13,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 from gateway.edfi import nested
@@ -235,10 +236,17 @@ def _plain_text(spec: dict) -> bool:
 def canonical(body: dict, names: Any) -> dict:
     """The body with property names in the definition's letter case: the ODS/API reads JSON
     property names case-insensitively (`ContactUniqueId` is `contactUniqueId`)."""
-    by_lower = {name.lower(): name for name in names}
-    if all(key in by_lower.values() or key.lower() not in by_lower for key in body):
+    exact, by_lower = _spellings(tuple(names))
+    if all(key in exact or key.lower() not in by_lower for key in body):
         return body
     return {by_lower.get(key.lower(), key): value for key, value in body.items()}
+
+
+@lru_cache(maxsize=4096)
+def _spellings(names: tuple[str, ...]) -> tuple[frozenset[str], dict[str, str]]:
+    """A definition's property names, and each by its lower case (read for every document)."""
+    by_lower = {name.lower(): name for name in names}
+    return frozenset(by_lower.values()), by_lower
 
 
 def _shape(shape: dict, body: Any, path: str, problems: Problems) -> Any:
@@ -400,12 +408,14 @@ def validate(res: Resource, body: Any, problems: Problems) -> dict[str, Any]:
                 unified.setdefault(flat, []).append((f"{path}.{f['name']}", v))
                 if values.get(flat) is None:
                     values[flat] = v
+    _unify_items_with_parent(res, values, problems)
     for flat, given in unified.items():
         if flat in own:
             given.insert(0, (f"$.{flat}", own[flat]))
         distinct = list(dict.fromkeys(v for _p, v in given))
         if len(distinct) > 1:  # the ODS/API's words, at every reference involved
-            shown = ", ".join(f"'{json_value(v)}'" for v in distinct)
+            # every place's value, as the ODS/API lists them (a value given twice, twice)
+            shown = ", ".join(f"'{json_value(v)}'" for _p, v in given)
             for ref_path, _v in given:
                 problems.add(
                     ref_path,
@@ -413,6 +423,39 @@ def validate(res: Resource, body: Any, problems: Problems) -> dict[str, Any]:
                     f"align the following conflicting values: {shown}",
                 )
     return values
+
+
+# A collection item's reference naming the school of the record that holds it: the same school
+# (a bell schedule's or a section's class periods, a session's academic weeks and grading
+# periods), as the ODS/API unifies them with the parent's key.
+CONTEXTUAL_KEYS = ("schoolId",)
+
+
+def _unify_items_with_parent(res: Resource, values: dict[str, Any], problems: Problems) -> None:
+    for prop in res.properties:
+        items = values.get(prop["name"]) if prop["kind"] == "collection" else None
+        if not items:
+            continue
+        references = [p for p in prop["item"]["properties"] if p["kind"] == "reference"]
+        for key in CONTEXTUAL_KEYS:
+            parent = values.get(key)
+            if parent is None:
+                continue
+            for ref in references:
+                if not any(f["name"] == key for f in ref["fields"]):
+                    continue
+                for i, item in enumerate(items):
+                    given = (item or {}).get(ref["name"]) if isinstance(item, dict) else None
+                    mine = given.get(key) if isinstance(given, dict) else None
+                    if mine is None or mine == parent:
+                        continue
+                    problems.add(
+                        f"$.{prop['name']}[{i}].{ref['name']}.{key}",
+                        f"All values supplied for '{key}' must match. Review all references "
+                        "(including those higher up in the resource's data) and align the "
+                        f"following conflicting values: '{json_value(parent)}', "
+                        f"'{json_value(mine)}'",
+                    )
 
 
 def resource_id(value: Any) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -32,13 +32,20 @@ NAMESPACE_MISMATCH = "security:authorization:namespace:access-denied:namespace-m
 
 NO_FURTHER = "NoFurtherAuthorizationRequired"
 NAMESPACE = "NamespaceBased"
+INVERTED = "Inverted"  # RelationshipsWithEdOrgsOnlyInverted, …WithEdOrgsAndPeopleInverted
 RELATIONSHIPS = (
     "Relationships"  # RelationshipsWithEdOrgsOnly, …WithEdOrgsAndPeople, …StudentsOnly …
 )
 
 # The relationship strategies all reach an organization through the paths of authorization.json
 # (which row-level security enforces too); they differ in which paths the ODS considers, which
-# for the resources served here changes nothing but the inverted ones (not followed: see README).
+# for the resources served here changes nothing but the inverted ones, which reach up too.
+
+
+def inverted(strategies: Collection[str]) -> bool:
+    """Whether a …Inverted relationship strategy is among them (records of the organizations
+    above the client's relate to it too)."""
+    return any(s.startswith(RELATIONSHIPS) and s.endswith(INVERTED) for s in strategies)
 
 
 def _authorization() -> dict[str, Any]:
@@ -90,7 +97,6 @@ def rules() -> dict[str, dict]:
     return out
 
 
-
 class PlacementRefused(Forbidden):
     """A limited client placing a record under (or moving one to) an organization outside its
     reach: the writer may still answer 409 when that organization does not exist at all."""
@@ -102,6 +108,8 @@ class Plan:
 
     relationships: bool  # the record must relate to one of the client's organizations
     namespace: bool  # the record's namespace must start with one of the client's prefixes
+    # a …Inverted strategy: a record of an organization above the client's relates too
+    inverted: bool = False
 
     @property
     def conditional(self) -> bool:
@@ -162,7 +170,7 @@ class Authorizer:
         # a record that names no education organization nor person (a finance dimension, a
         # descriptor mapping) relates to no organization: relationships ask nothing of it
         relationships = any(s.startswith(RELATIONSHIPS) for s in found) and res.name in rules()
-        return Plan(relationships and not self.unrestricted, NAMESPACE in found)
+        return Plan(relationships and not self.unrestricted, NAMESPACE in found, inverted(found))
 
     def unconditional(self, res: Resource, *actions: str) -> bool:
         """Whether every one of the actions is granted and needs nothing of the record."""
@@ -177,13 +185,19 @@ class Authorizer:
         """The scope row-level security applies to this read: the client's when the action is
         authorized by relationships, else none (the database then withholds nothing)."""
         found = self.granted(res, action) or ()
-        if any(s.startswith(RELATIONSHIPS) for s in found):
-            return self.scope
-        return EVERY_ORGANIZATION
+        if not any(s.startswith(RELATIONSHIPS) for s in found):
+            return EVERY_ORGANIZATION
+        if inverted(found):
+            return self.scope  # its organizations above the client's too
+        return replace(self.scope, edfi_ancestor_ids=frozenset())
 
     # --- conditions ----------------------------------------------------------------------------
-    def _condition(self, res: Resource, source: Callable[[str], Any]) -> sa.ColumnElement[bool]:
-        """Visibility of a record whose flattened properties `source(flat)` returns."""
+    def _condition(
+        self, res: Resource, source: Callable[[str], Any], inverted: bool = False
+    ) -> sa.ColumnElement[bool]:
+        """Visibility of a record whose flattened properties `source(flat)` returns; `inverted`:
+        a record of an organization above the client's is visible too (its own organization
+        only, as the ODS/API's inverted strategies go up the hierarchy from the client's)."""
         rule = rules().get(res.name)
         if rule is None:
             return sa.false()
@@ -191,6 +205,9 @@ class Authorizer:
         alternatives = []
         if "edorg" in rule:
             alternatives.append(source(rule["edorg"]).in_(ids))
+            if inverted and self.scope.edfi_ancestor_ids:
+                above = sorted(self.scope.edfi_ancestor_ids)
+                alternatives.append(source(rule["edorg"]).in_(above))
         for path in rule.get("via", []):
             previous_res, previous = res, source
             conditions = []
@@ -225,7 +242,7 @@ class Authorizer:
         plan = self.plan(res, action)
         conditions = []
         if plan.relationships:
-            conditions.append(self._condition(res, source))
+            conditions.append(self._condition(res, source, plan.inverted))
         if plan.namespace:
             conditions.append(self._namespace_condition(res, source))
         return sa.and_(*conditions) if conditions else None

@@ -9,16 +9,15 @@ from typing import Any
 
 from gateway.mapping.crosswalks import load
 
+# json.dumps with these options would build this encoder on every call
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+
 
 def canonical_key(key: dict[str, Any]) -> str:
     """A natural key as canonical JSON (sorted names, dates as ISO text, ints as ints)."""
-
-    def plain(value: Any) -> Any:
-        if isinstance(value, datetime | date):
-            return value.isoformat()
-        return value
-
-    return json.dumps({k: plain(v) for k, v in key.items()}, sort_keys=True, ensure_ascii=False)
+    return _CANONICAL.encode(
+        {k: v.isoformat() if isinstance(v, datetime | date) else v for k, v in key.items()}
+    )
 
 
 def sourced_id(resource: str, key: dict[str, Any], attempt: int = 0) -> str:

@@ -174,7 +174,7 @@ class Links:
             return {}
         statement, resources = self._rows_statement(tuple(shape))
         out: dict[tuple[str, str], tuple[uuid.UUID, str | None]] = {}
-        for n, row_id, linked, key in self.session.execute(statement, params):
+        for n, row_id, linked, key in self.session.execute(statement, params).all():
             out.setdefault((resources[n], canonical_key(key)), (row_id, linked))
         return out
 

@@ -10,14 +10,14 @@ The functions are frozen below (`python -m gateway.oneroster.documents` printed 
 tests/oneroster/test_stored_documents.py compares them with what the application builds.
 
 Revision ID: sync_0001
-Revises: edfi_0006
+Revises: rls_0005
 """
 
 # ruff: noqa: E501  (the frozen SQL of the functions)
 from alembic import op
 
 revision = "sync_0001"
-down_revision = "edfi_0006"
+down_revision = "rls_0005"
 branch_labels = None
 depends_on = None
 

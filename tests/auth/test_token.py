@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import time
 
 import pytest
@@ -278,3 +279,30 @@ def test_token_info_resources_follow_the_claim_set(client, make_api_client):
     assert ops["sandbox"]["/ed-fi/schools"][:4] == ["Create", "Read", "Update", "Delete"]
     assert ops["sis"]["/ed-fi/schools"] == ["Read"]
     assert ops["sandbox"]["/ed-fi/students"][:4] == ["Create", "Read", "Update", "Delete"]
+
+
+def test_tokens_take_the_ods_form_of_32_hex_characters(client, make_api_client):
+    """As the ODS/API issues them (a GUID's 128 bits); clients such as the ODS/API's own suite
+    tell token kinds apart by that length."""
+    key, secret = make_api_client()
+    tokens_issued = {
+        _post_token(client, basic(key, secret)).get_json()["access_token"] for _ in "ab"
+    }
+    assert len(tokens_issued) == 2
+    assert all(re.fullmatch(r"[0-9a-f]{32}", t) for t in tokens_issued)
+
+
+def test_a_scope_that_is_neither_a_number_nor_a_known_scope_is_refused_in_ods_words(
+    client, make_api_client
+):
+    key, secret = make_api_client(edorgs=["255901"], scopes=["edfi.read"])
+    r = _post_token(client, basic(key, secret), scope="test")
+    assert r.status_code == 400
+    assert r.get_json() == {
+        "error": "invalid_scope",
+        "error_description": "The supplied 'scope' was not a number (it should be an "
+        "EducationOrganizationId that is explicitly associated with the client).",
+    }
+    # a scope the gateway knows but the client does not hold names what was not granted
+    r = _post_token(client, basic(key, secret), scope=ORS_CORE)
+    assert r.get_json()["error_description"] == f"Scope not granted to this client: {ORS_CORE}"

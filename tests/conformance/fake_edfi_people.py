@@ -114,7 +114,20 @@ class People:
         )
 
 
+def _bell_schedule(people: People, body: dict) -> Response:
+    said = ["All values supplied for 'schoolId' must match."]
+    if "items_not_unified" in people.faults:
+        said = ["ClassPeriod does not exist."]
+    return problem(
+        400,
+        "bad-request:data-validation-failed",
+        VALIDATION,
+        validation={"$.classPeriods[0].classPeriodReference.schoolId": said},
+    )
+
+
 VALIDATED = {
+    "bellSchedules": _bell_schedule,
     "academicWeeks": People.academic_week,
     "chartOfAccounts": People.chart_of_accounts,
     "learningStandards": People.learning_standard,

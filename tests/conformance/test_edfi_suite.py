@@ -59,6 +59,10 @@ WIRE = {  # the ODS/API 7.3's behaviour on the wire (issue 15): a fault each che
         "at both places"
     ),
     "object_named_by_property": "a missing required embedded object is named by its type",
+    "items_not_unified": (
+        "a collection item naming another school than its record's (a bell schedule's class "
+        "periods) → 400 at that item, in the ODS/API's words"
+    ),
     "staff_employment_ignored": (
         "a staff member is reached through an employment association, as in the ODS/API; with "
         "no employment nor assignment, 403 hinting at both"

@@ -218,3 +218,31 @@ def test_the_operators_loader_reads_packages_the_same_way(
         ("students.ndjson line 2", "students")
     ]
     assert students_named(db_session, "O-1") == ["O-1"]
+
+
+def test_a_job_leaves_garbage_collection_on_whatever_its_end(
+    client, auth_headers, descriptors_loaded, sync_jobs, monkeypatch
+):
+    """Collection pauses while a job loads (gateway.gc_pause): the worker collects again after
+    a job applied, rejected or failed."""
+    import gc
+
+    from gateway.edfi import bulk_jobs
+
+    headers = auth_headers()
+    assert submit(client, headers, district_package(), "d.zip").get_json()["status"] == "applied"
+    assert gc.isenabled()
+    bad = district_package('{"studentUniqueId": "B-9"}')
+    assert submit(client, headers, bad, "d.zip").get_json()["status"] == "rejected"
+    assert gc.isenabled()
+
+    collecting_while_loading = []
+
+    def broken(*_args, **_kwargs):
+        collecting_while_loading.append(gc.isenabled())
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(bulk_jobs, "load_records", broken)
+    assert submit(client, headers, district_package(), "d.zip").get_json()["status"] == "failed"
+    assert collecting_while_loading == [False]
+    assert gc.isenabled()

@@ -346,3 +346,44 @@ def test_an_organization_department_belongs_to_its_parents_reach(edfi, district,
     ] == [255901777]
     # the derivation takes a role-named organization id of the key when no plain one is there
     assert rules()["programEvaluations"] == {"edorg": "programEducationOrganizationId"}
+
+
+def _course(code: str, edorg: int) -> dict:
+    return {
+        "courseCode": code,
+        "educationOrganizationReference": {"educationOrganizationId": edorg},
+        "courseTitle": code,
+        "numberOfParts": 1,
+        "identificationCodes": [
+            {
+                "courseIdentificationSystemDescriptor": (
+                    "uri://ed-fi.org/CourseIdentificationSystemDescriptor#LEA course code"
+                ),
+                "identificationCode": code,
+            }
+        ],
+    }
+
+
+def test_inverted_reads_let_a_school_read_its_leas_courses(edfi, district, auth_headers):
+    """Ed-Fi Sandbox reads courses with RelationshipsWithEdOrgsAndPeopleInverted too: a school's
+    client reads the courses its LEA defines (upward), never another LEA's, and may not write
+    them (Update is not inverted)."""
+    district()
+    lea_course = edfi.create("courses", _course("LEA-ALG", 255901))
+    other_course = edfi.create("courses", _course("OTHER-ALG", 255902))
+    school_course = edfi.create("courses", _course("SCH-ALG", 255901001))
+    school = EdFi(edfi.client, auth_headers(edorgs=("255901001",), claim_set=SANDBOX, name="s1"))
+    assert school.get(f"courses/{lea_course}").status_code == 200
+    assert school.get(f"courses/{school_course}").status_code == 200
+    problem(school.get(f"courses/{other_course}"), 403, "security:authorization")
+    codes = {c["courseCode"] for c in school.get("courses").get_json()}
+    assert {"LEA-ALG", "SCH-ALG"} <= codes and "OTHER-ALG" not in codes
+    problem(
+        school.put("courses", lea_course, {**_course("LEA-ALG", 255901), "courseTitle": "Mine"}),
+        403,
+        "security:authorization",
+    )
+    # a sibling school's course is not upward: not read
+    sibling = edfi.create("courses", _course("SIB-ALG", 255901107))
+    problem(school.get(f"courses/{sibling}"), 403, "security:authorization")

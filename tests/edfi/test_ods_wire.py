@@ -699,6 +699,16 @@ def test_a_resources_own_key_property_unifies_with_its_references(edfi, district
     errors = problem(r, 400, "bad-request:data-validation-failed")
     assert said in errors["validationErrors"]["$.fiscalYear"]
     assert said in errors["validationErrors"]["$.functionDimensionReference.fiscalYear"]
+    # each place's value is listed, as the ODS/API lists them
+    account["balanceSheetDimensionReference"] = {"code": "Test 2019", "fiscalYear": 2019}
+    errors = problem(
+        edfi.post("chartOfAccounts", account), 400, "bad-request:data-validation-failed"
+    )
+    assert any(
+        "conflicting values: '2022', '2019', '2019'" in e
+        for e in errors["validationErrors"]["$.fiscalYear"]
+    )
+    del account["balanceSheetDimensionReference"]
     # agreeing values are one key
     account["functionDimensionReference"] = {"code": "Test 2022", "fiscalYear": 2022}
     r = edfi.post("chartOfAccounts", account)
@@ -750,3 +760,26 @@ def test_trailing_commas_are_read_as_the_ods_reads_them(edfi, district):
             headers={**edfi.headers, "Content-Type": "application/json"},
         )
         problem(r, 400, "bad-request:data-validation-failed")
+
+
+def test_a_collection_items_school_unifies_with_its_parents(edfi, district):
+    """A bell schedule's class periods belong to its school: a class period reference naming
+    another school is refused at each item, as the ODS/API refuses it, before authorization."""
+    district()
+    schedule = {
+        "schoolReference": {"schoolId": 777},
+        "bellScheduleName": "Normal Schedule",
+        "classPeriods": [
+            {"classPeriodReference": {"schoolId": 888, "classPeriodName": "01"}},
+            {"classPeriodReference": {"schoolId": 777, "classPeriodName": "02"}},
+            {"classPeriodReference": {"schoolId": 999, "classPeriodName": "03"}},
+        ],
+    }
+    errors = _errors(edfi.post("bellSchedules", schedule))
+    said = (
+        "All values supplied for 'schoolId' must match. Review all references (including those "
+        "higher up in the resource's data) and align the following conflicting values: "
+    )
+    assert errors["$.classPeriods[0].classPeriodReference.schoolId"] == [said + "'777', '888'"]
+    assert errors["$.classPeriods[2].classPeriodReference.schoolId"] == [said + "'777', '999'"]
+    assert "$.classPeriods[1].classPeriodReference.schoolId" not in errors

@@ -276,8 +276,8 @@ def test_descriptor_resources_are_served(edfi, descriptors_loaded):
 
 def test_values_the_database_cannot_hold_are_400_not_500(edfi, district):
     district()
-    # schools.school_id is the core model's INTEGER column
-    body = school(2**40, 255901)
+    # education organization ids are int64 (the DS5 OpenAPI's format): one past is refused
+    body = school(2**63, 255901)
     problem(edfi.post("schools", body), 400, "bad-request:data-validation-failed")
     problem(edfi.post("students", student("nul\x00id")), 400, "bad-request:data-validation-failed")
     assert edfi.get("schools", query_string={"schoolId": 2**40}).get_json() == []

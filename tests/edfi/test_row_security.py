@@ -142,9 +142,11 @@ def test_the_database_keeps_exactly_the_application_rows(db_session, everything)
     for names in READERS:
         scope = compute_org_scope(db_session, names)
         for resource in FILLED:
-            table = registry().resources[resource].table.name
+            res = registry().resources[resource]
             expected = application(db_session, scope, resource)
-            assert secured(db_session, scope, f"SELECT id FROM {table}") == expected, (
+            # the reach a request sets for this read (organizations above it for inverted reads)
+            reach = Authorizer(registry(), scope).reach(res)
+            assert secured(db_session, reach, f"SELECT id FROM {res.table.name}") == expected, (
                 names,
                 resource,
             )
@@ -355,3 +357,19 @@ def test_links_to_records_out_of_reach_are_kept(edfi, reach, auth_headers):
     (listed,) = school_client.get("schools").get_json()
     assert listed["localEducationAgencyReference"]["link"]["href"] == link
     assert school_client.get(f"localEducationAgencies/{reach[255901]}").status_code == 403
+
+
+def test_an_inverted_read_reaches_up_in_the_database_too(db_session, edfi, reach):
+    """The organizations above the client's reach the database only for a read an inverted
+    strategy authorizes (courses): the LEA's course, never another LEA's nor a sibling's."""
+    from dataclasses import replace
+
+    from tests.edfi.test_claim_sets import _course
+
+    for code, edorg in (("LEA", 255901), ("OTHER", 255902), ("SIB", 255901107)):
+        edfi.create("courses", _course(code, edorg))
+    scope = compute_org_scope(db_session, ("255901001",))
+    assert scope.edfi_ancestor_ids == {255901}
+    sql = "SELECT course_code FROM courses WHERE course_code IN ('LEA', 'OTHER', 'SIB')"
+    assert secured(db_session, scope, sql) == ["LEA"]
+    assert secured(db_session, replace(scope, edfi_ancestor_ids=frozenset()), sql) == []

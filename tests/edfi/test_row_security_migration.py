@@ -117,3 +117,22 @@ def test_without_the_role_edfi_reads_stay_as_before(plain_owner_url, caplog):
         assert "row-level security is off for schools" in caplog.text
     finally:
         engine.dispose()
+
+
+def test_the_inverted_tables_are_those_a_claim_set_reads_inverted():
+    """rls_0005 lets reads reach up on the tables of the resources some claim set reads with an
+    …Inverted strategy; a change to the security metadata needs a revision."""
+    from gateway.edfi import claim_sets
+    from gateway.edfi.security import inverted
+
+    rls_0005 = load_module(ROOT / "migrations" / "versions" / "rls_0005_inverted_reads.py")
+    names = {
+        res.name
+        for res in registry().resources.values()
+        for claim_set in claim_sets.claim_sets()
+        for action in ("Read", "ReadChanges")
+        if inverted(claim_sets.strategies(claim_set, res, action) or ())
+    }
+    assert rls_0005.INVERTED_TABLES == {
+        table: rule["edorg"] for table, rule in table_rules(registry(), names).items()
+    }

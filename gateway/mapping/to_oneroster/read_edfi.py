@@ -54,15 +54,17 @@ class EdFiReader:
                 for n, (_i, _key, _res, wanted) in enumerate(todo)
                 for flat, values in wanted.items()
             }
+            # fetched at once: row by row, the driver's per-fetch checks cost as much as the rows
             rows = self.session.execute(self._statement(shape), params)
             if len(todo) == 1:
                 i, _key, res, _wanted = todo[0]
-                out[i] = [documents.to_document(res, row) for row in rows.mappings()]
+                out[i] = [documents.to_document(res, row) for row in rows.mappings().all()]
             else:
                 found: list[list[dict[str, Any]]] = [[] for _ in todo]
-                for n, row in rows:
+                typed = [_typing(table_of(res)) for _i, _key, res, _wanted in todo]
+                for n, row in rows.all():
                     res = todo[n][2]
-                    found[n].append(documents.to_document(res, _typed(table_of(res), row)))
+                    found[n].append(documents.to_document(res, _typed(typed[n], row)))
                 for (i, _key, _res, _wanted), docs in zip(todo, found, strict=True):
                     out[i] = docs
         for i, memo_key, _res, _wanted in todo:
@@ -117,25 +119,36 @@ class EdFiReader:
                 )
             )
         ).mappings()
-        return [documents.to_document(res, row) for row in rows]
+        return [documents.to_document(res, row) for row in rows.all()]
 
 
 def _column(table: sa.Table, res: Resource, flat: str) -> sa.Column:
     return table.c[res.columns[flat].name]
 
 
-def _typed(table: sa.Table, row: dict[str, Any]) -> dict[str, Any]:
+Typing = tuple[tuple[str, Any], ...]  # (column, conversion) of the columns JSON does not type
+_TYPINGS: dict[sa.Table, Typing] = {}
+
+
+def _typing(table: sa.Table) -> Typing:
+    found = _TYPINGS.get(table)
+    if found is None:
+        found = _TYPINGS[table] = tuple(
+            (c.name, datetime.fromisoformat if isinstance(c.type, sa.DateTime) else float)
+            for c in table.c
+            if isinstance(c.type, sa.DateTime | sa.Float)
+        )
+    return found
+
+
+def _typed(typing: Typing, row: dict[str, Any]) -> dict[str, Any]:
     """A row read as JSON with the Python values to_document renders as it renders a table row's:
     timestamps parsed (it formats them), floats as floats (JSON writes 9.0 as 9). Dates stay ISO
     text, which is what to_document makes of them."""
-    for column in table.c:
-        value = row.get(column.name)
-        if value is None:
-            continue
-        if isinstance(column.type, sa.DateTime):
-            row[column.name] = datetime.fromisoformat(value)
-        elif isinstance(column.type, sa.Float):
-            row[column.name] = float(value)
+    for name, convert in typing:
+        value = row.get(name)
+        if value is not None:
+            row[name] = convert(value)
     return row
 
 
