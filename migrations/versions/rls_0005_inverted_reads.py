@@ -14,8 +14,9 @@ Revision ID: rls_0005
 Revises: edfi_0006
 """
 
-import importlib.util
+import runpy
 from pathlib import Path
+from types import SimpleNamespace
 
 from alembic import op
 
@@ -25,17 +26,11 @@ branch_labels = None
 depends_on = None
 
 
-def _load(name: str):
-    path = Path(__file__).with_name(f"{name}.py")
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-RLS_0002 = _load("rls_0002_edfi_row_security")
-RLS_0003 = _load("rls_0003_all_resources_row_security")
+# rls_0004 loads the revisions whose conditions these policies extend
+RLS_0004 = SimpleNamespace(
+    **runpy.run_path(str(Path(__file__).with_name("rls_0004_staff_employment.py")))
+)
+RLS_0002, RLS_0003 = RLS_0004.RLS_0002, RLS_0004.RLS_0003
 ROLE, POLICY = RLS_0002.ROLE, RLS_0002.POLICY
 
 # table → its own education organization column
@@ -45,16 +40,13 @@ INVERTED_TABLES = {
     "programs": "education_organization_id",
 }
 
-_ANCESTOR_IDS_FUNCTION = r"""
-CREATE FUNCTION gateway_request_edorg_ancestor_ids() RETURNS bigint[]
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN current_setting('gateway.edorg_ancestor_ids', true)
-                     ~ '^\{(-?[0-9]{1,18}(,-?[0-9]{1,18})*)?\}$'
-                THEN current_setting('gateway.edorg_ancestor_ids', true)::bigint[]
-                ELSE '{}'::bigint[] END
-$$
-"""
-_IN_ANCESTORS = "= ANY ((SELECT gateway_request_edorg_ancestor_ids())::bigint[])"
+# rls_0002's function and test over another setting: the organizations above the client's
+_ANCESTOR_IDS_FUNCTION = RLS_0002._EDORG_IDS_FUNCTION.replace(
+    "gateway_request_edorg_ids", "gateway_request_edorg_ancestor_ids"
+).replace("gateway.edorg_ids", "gateway.edorg_ancestor_ids")
+_IN_ANCESTORS = RLS_0002._IN_IDS.replace(
+    "gateway_request_edorg_ids", "gateway_request_edorg_ancestor_ids"
+)
 
 
 def _rules() -> dict[str, dict]:
