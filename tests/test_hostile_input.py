@@ -143,3 +143,14 @@ def test_deep_json_line_in_an_edfi_bulk_package(client, edfi_headers, depth):
     [rejection] = job["report"]["rejected"]
     assert rejection["source"] == "students.ndjson line 1"
     assert "nested more than 64 levels" in rejection["reason"]
+
+
+def test_deep_json_with_a_trailing_comma_is_refused_too(client, edfi_headers):
+    """The ODS-compatible reading of trailing commas never sees a body the depth check refused."""
+    for body in ("[" * 10_000 + "1," + "]" * 10_000, '{"a":' * 500 + "1," + "}" * 500):
+        response = client.post(
+            f"{DATA}/students",
+            data=body,
+            headers={**edfi_headers, "Content-Type": "application/json"},
+        )
+        assert response.status_code == 400, response.get_data(as_text=True)[:300]
