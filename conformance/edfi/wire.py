@@ -285,11 +285,15 @@ def _trailing_comma(ctx: Context) -> None:
     expect_status(r, 201)
 
 
-def _validation_errors(r: Any) -> dict[str, Any]:
-    body = expect_problem(r, 400, "bad-request:data-validation-failed")
-    errors = body.get("validationErrors")
+def _refused(ctx: Context, name: str, body: dict[str, Any], label: str) -> tuple[Any, dict]:
+    """POST a document the API must refuse (removed after if it was stored): the response and
+    its validationErrors."""
+    r = ctx.http.request("POST", resource(name), json_body=body)
+    delete_if_created(ctx, r, label)
+    problem = expect_problem(r, 400, "bad-request:data-validation-failed")
+    errors = problem.get("validationErrors")
     ensure(isinstance(errors, dict), f"{describe(r)}: no validationErrors")
-    return errors
+    return r, errors
 
 
 @checks.add(
@@ -303,9 +307,7 @@ def _default_date(ctx: Context) -> None:
         "endDate": "1/1/0001",
         "totalInstructionalDays": 5,
     }
-    r = ctx.http.request("POST", resource("academicWeeks"), json_body=week)
-    delete_if_created(ctx, r, "academic week of 1/1/0001")
-    errors = _validation_errors(r)
+    r, errors = _refused(ctx, "academicWeeks", week, "academic week of 1/1/0001")
     ensure(
         errors.get("$.beginDate") == ["BeginDate is required."],
         f"{describe(r)}: $.beginDate {errors.get('$.beginDate')!r}",
@@ -325,9 +327,7 @@ def _own_key_unified(ctx: Context) -> None:
         "functionDimensionReference": {"code": "CONF", "fiscalYear": 2021},
         "accountTypeDescriptor": "uri://ed-fi.org/AccountTypeDescriptor#Expenditure",
     }
-    r = ctx.http.request("POST", resource("chartOfAccounts"), json_body=account)
-    delete_if_created(ctx, r, "chart of accounts")
-    errors = _validation_errors(r)
+    r, errors = _refused(ctx, "chartOfAccounts", account, "chart of accounts")
     said = "All values supplied for 'fiscalYear' must match."
     for path in ("$.fiscalYear", "$.functionDimensionReference.fiscalYear"):
         ensure(
@@ -353,9 +353,7 @@ def _object_named(ctx: Context) -> None:
             {"gradeLevelDescriptor": "uri://ed-fi.org/GradeLevelDescriptor#Second grade"}
         ],
     }
-    r = ctx.http.request("POST", resource("learningStandards"), json_body=standard)
-    delete_if_created(ctx, r, "learning standard")
-    errors = _validation_errors(r)
+    r, errors = _refused(ctx, "learningStandards", standard, "learning standard")
     ensure(
         errors.get("$.contentStandard") == ["LearningStandardContentStandard is required."],
         f"{describe(r)}: $.contentStandard {errors.get('$.contentStandard')!r}",
@@ -376,9 +374,7 @@ def _items_unified(ctx: Context) -> None:
             {"classPeriodReference": {"schoolId": school + 1, "classPeriodName": "1"}}
         ],
     }
-    r = ctx.http.request("POST", resource("bellSchedules"), json_body=schedule)
-    delete_if_created(ctx, r, "bell schedule of two schools")
-    errors = _validation_errors(r)
+    r, errors = _refused(ctx, "bellSchedules", schedule, "bell schedule of two schools")
     found = errors.get("$.classPeriods[0].classPeriodReference.schoolId") or []
     ensure(
         any("All values supplied for 'schoolId' must match." in e for e in found),

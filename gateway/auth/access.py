@@ -75,10 +75,10 @@ def _org_tree() -> TextClause:
     )
 
 
-_SCHOOLS_OF_LEAS = text("SELECT school_id FROM schools WHERE local_education_agency_id = ANY(:ids)")
-# The organizations above the named ones: a school's LEA, then each LEA's parent LEA, state
-# education agency and education service center, up to the top.
-_ANCESTORS = text(
+# Around the named Ed-Fi organizations, in one round trip: the schools of the named LEAs (reached,
+# False) and the organizations above the named ones (True): a school's LEA, then each LEA's parent
+# LEA, state education agency and education service center, up to the top.
+_SCHOOLS_AND_ANCESTORS = text(
     """
     WITH RECURSIVE up(id) AS (
         SELECT local_education_agency_id FROM schools
@@ -93,7 +93,9 @@ _ANCESTORS = text(
                                (l.education_service_center_id)) AS v(id)
          WHERE v.id IS NOT NULL
     )
-    SELECT id FROM up WHERE id <> ALL(:ids)
+    SELECT school_id, false FROM schools WHERE local_education_agency_id = ANY(:ids)
+    UNION ALL
+    SELECT id, true FROM up WHERE id <> ALL(:ids)
     """
 )
 
@@ -117,9 +119,8 @@ def compute_org_scope(session: Session, names: tuple[str, ...]) -> OrgScope:
             edfi_ids.add(number)
     ancestors: set[int] = set()
     if edfi_ids:
-        named = sorted(edfi_ids)
-        ancestors = set(session.scalars(_ANCESTORS, {"ids": named}).all())
-        edfi_ids.update(session.scalars(_SCHOOLS_OF_LEAS, {"ids": named}).all())
+        for edorg_id, above in session.execute(_SCHOOLS_AND_ANCESTORS, {"ids": sorted(edfi_ids)}):
+            (ancestors if above else edfi_ids).add(edorg_id)
         # The schools' OneRoster orgs (and anything below them) are covered too.
         for sourced_id, _, _ in session.execute(
             _org_tree(), {"names": [str(i) for i in sorted(edfi_ids)]}
