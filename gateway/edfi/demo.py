@@ -3,7 +3,8 @@
 The sample has no student-enrollment interchange, so the demo also synthesizes deterministic
 student school and section associations (labelled as synthesized in the README), placing the
 students the sample's gradebook grades in the sections it grades them in: the same sample loaded
-into an empty database always gives the same enrollments.
+into an empty database always gives the same enrollments. Nor has it graduation plans, which
+enrollments name: the high school gets one per plan type (`synthesized_graduation_plans`).
 """
 
 from __future__ import annotations
@@ -49,8 +50,57 @@ def has_edfi_data(session: Session) -> bool:
 def load_demo(session: Session) -> LoadReport:
     records, report = read_interchange(SAMPLE_DIR, (DISTRICT_NAMESPACE,))
     load_records(session, sample_learning_standards(records) + records, report)
+    load_records(session, synthesized_graduation_plans(session), report)
     load_records(session, synthesized_enrollments(session), report)
     return report
+
+
+GRADUATION_GRADE = "uri://ed-fi.org/GradeLevelDescriptor#Twelfth grade"
+PLAN_CREDITS = 22  # the synthesized plans' total required credits (not from the sample)
+
+
+def synthesized_graduation_plans(session: Session) -> list[Record]:
+    """The sample has no graduation-plan interchange, yet an enrollment names its student's plan:
+    each school offering twelfth grade gets one plan per graduation plan type (the Ed-Fi values
+    loaded from descriptors/) for the class graduating at the end of the sample's latest school
+    year, as the ODS/API's populated template has Grand Bend High School's."""
+    reg = registry()
+    schools = reg.resources["schools"].table
+    sessions = reg.resources["sessions"].table
+    values = reg.resources["graduationPlanTypeDescriptors"].table
+    year = session.scalar(sa.select(sa.func.max(sessions.c.school_year)))
+    if year is None:
+        return []
+    types = [
+        f"{namespace}#{code}"
+        for namespace, code in session.execute(
+            sa.select(values.c.namespace, values.c.code_value)
+            .where(values.c.descriptor_name == "GraduationPlanTypeDescriptor")
+            .where(values.c.namespace == "uri://ed-fi.org/GraduationPlanTypeDescriptor")
+            .order_by(values.c.code_value)
+        )
+    ]
+    records: list[Record] = []
+    for school_id, grade_levels in session.execute(
+        sa.select(schools.c.school_id, schools.c.grade_levels).order_by(schools.c.school_id)
+    ):
+        offered = {g.get("gradeLevelDescriptor") for g in grade_levels or []}
+        if GRADUATION_GRADE not in offered:
+            continue
+        for uri in types:
+            records.append(
+                Record(
+                    "graduationPlans",
+                    {
+                        "educationOrganizationReference": {"educationOrganizationId": school_id},
+                        "graduationPlanTypeDescriptor": uri,
+                        "graduationSchoolYearTypeReference": {"schoolYear": year},
+                        "totalRequiredCredits": PLAN_CREDITS,
+                    },
+                    f"synthesized graduation plan of school {school_id}",
+                )
+            )
+    return records
 
 
 def sample_learning_standards(records: list[Record]) -> list[Record]:

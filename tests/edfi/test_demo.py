@@ -38,3 +38,35 @@ def test_demo_loads_the_sample_and_synthesizes_enrollments(edfi, db_session):
         s["sectionReference"]["sectionIdentifier"] for s in sections
     }
     assert len(sections) == len({s["sectionReference"]["sectionIdentifier"] for s in sections})
+    # the sample has no graduation-plan interchange: each school offering twelfth grade gets one
+    # plan per graduation plan type for the class graduating at the end of the sample's school
+    # year (as the populated template has Grand Bend High School's), so an enrollment naming
+    # its graduation plan resolves
+    plans = edfi.get(
+        "graduationPlans", query_string={"educationOrganizationId": 255901001}
+    ).get_json()
+    assert {
+        (
+            p["graduationPlanTypeDescriptor"].rsplit("#", 1)[1],
+            p["graduationSchoolYearTypeReference"]["schoolYear"],
+        )
+        for p in plans
+        if p["totalRequiredCredits"] > 0
+    } >= {("Minimum", 2022), ("Recommended", 2022), ("Distinguished", 2022)}
+    enrolled = edfi.post(
+        "studentSchoolAssociations",
+        {
+            "graduationPlanReference": {
+                "educationOrganizationId": 255901001,
+                "graduationPlanTypeDescriptor": (
+                    "uri://ed-fi.org/GraduationPlanTypeDescriptor#Minimum"
+                ),
+                "graduationSchoolYear": 2022,
+            },
+            "schoolReference": {"schoolId": 255901001},
+            "studentReference": {"studentUniqueId": "604822"},
+            "entryDate": "2021-08-23",
+            "entryGradeLevelDescriptor": "uri://ed-fi.org/GradeLevelDescriptor#Ninth grade",
+        },
+    )
+    assert enrolled.status_code in (200, 201), enrolled.get_json()
