@@ -115,7 +115,7 @@ class Resources:
         headers = {}
         if "pageSize" in args or "pageToken" in args:
             return self.cursor(name, recs, args)
-        limit = int(args.get("limit", len(recs) if "default_limit_all" in self.faults else 25))
+        limit = int(args.get("limit", 25 if "default_limit_25" in self.faults else 500))
         if limit > 500 and "limit_unbounded" not in self.faults:
             generic = "generic_wording" in self.faults
             return problem(

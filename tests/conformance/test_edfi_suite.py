@@ -270,7 +270,7 @@ def test_broken_writes_and_paging_fail_their_checks(run_cli):
         "no_415",
         "delete_200",
         "no_key_changes",
-        "default_limit_all",
+        "default_limit_25",
         "offset_ignored",
     }
     code, checks, fake = _run(run_cli, faults)
@@ -286,7 +286,7 @@ def test_broken_writes_and_paging_fail_their_checks(run_cli):
         "DELETE → 204, then GET → 404",
         "a session's key change (PUT, allowed) is listed by /sessions/keyChanges with old and "
         "new key values",
-        "no limit → the default page of 25",
+        "no limit → the default page of 500 (the ODS/API's DefaultPageSizeLimit)",
         "offset/limit to the end: Total-Count agrees, no duplicates or gaps",
     }
     assert (
