@@ -4,9 +4,8 @@ ODS/API's problem details for malformed requests, unknown methods, limits, 401 a
 
 from __future__ import annotations
 
-import math
-
 import json
+import math
 import re
 import uuid
 from typing import Any
