@@ -33,6 +33,7 @@ NAMESPACE_MISMATCH = "security:authorization:namespace:access-denied:namespace-m
 NO_FURTHER = "NoFurtherAuthorizationRequired"
 NAMESPACE = "NamespaceBased"
 INVERTED = "Inverted"  # RelationshipsWithEdOrgsOnlyInverted, …WithEdOrgsAndPeopleInverted
+RESPONSIBILITY = "ThroughResponsibility"  # RelationshipsWithStudentsOnlyThroughResponsibility
 RELATIONSHIPS = (
     "Relationships"  # RelationshipsWithEdOrgsOnly, …WithEdOrgsAndPeople, …StudentsOnly …
 )
@@ -56,30 +57,55 @@ def derive_rule(
     res: Resource, elements: dict[str, Any], listed: dict[str, dict]
 ) -> dict[str, Any] | None:
     """How a record of `res` reaches education organizations, from the securable elements its
-    identity carries: its own education organization ids (any one reaching suffices), else the
-    people it is about, each reaching organizations as that person's record does (a student
-    through a school association). None: the record carries neither (the claim set decides
-    alone: namespace or no further authorization)."""
+    identity carries: its own education organization id, else the people it is about, each
+    reaching organizations as that person's record does (a student through a school
+    association). A record carrying both must relate through each (`also`), as the ODS/API's
+    RelationshipsWithEdOrgsAndPeople authorizes every securable element: a school's client reads
+    the grades of its own students at its own school, not another school's grades of a student
+    it shares. Except where the record is what relates the person (a school association relates
+    its student): there the organization alone decides. None: the record carries neither (the
+    claim set decides alone: namespace or no further authorization)."""
     names = elements["educationOrganizationIds"]
     edorgs = [f for f in res.identity if f in names]
     # else one a role names (a program evaluation's programEducationOrganizationId)
     edorgs = edorgs or [
         f for f in res.identity if any(f.endswith(n[:1].upper() + n[1:]) for n in names)
     ]
-    if edorgs:
-        return {"edorg": edorgs[0]}
-    chains = [
-        chain
+    people = {
+        flat: listed[person].get("via", [])
         for flat, person in elements["people"].items()
-        if flat in res.identity and res.name != person
-        for chain in listed[person].get("via", [])
-    ]
-    if chains:
-        return {"via": chains}
-    # no key element: an education organization the record names elsewhere (a gradebook entry's
-    # section's school)
-    others = [c for c in res.columns if c in names]
-    return {"edorg": others[0]} if others else None
+        if flat in res.identity and res.name != person and listed[person].get("via")
+    }
+    establishing = relating_resources(elements, listed)
+    rule: dict[str, Any] | None
+    if edorgs:
+        rule = {"edorg": edorgs[0]}
+        if res.name not in establishing and people:
+            rule["also"] = [{"via": chains} for chains in people.values()]
+    elif people:
+        rule = {"via": [chain for chains in people.values() for chain in chains]}
+    else:
+        # no key element: an education organization the record names elsewhere (a gradebook
+        # entry's section's school)
+        others = [c for c in res.columns if c in names]
+        rule = {"edorg": others[0]} if others else None
+    if rule is None:
+        return None
+    extra = elements.get("alsoSecurable", {}).get(res.name, [])
+    if extra:
+        rule.setdefault("also", []).extend({"edorg": flat} for flat in extra)
+    if "studentUniqueId" in res.identity and res.name not in establishing:
+        rule["responsibility"] = elements["throughResponsibility"]
+    return rule
+
+
+def relating_resources(elements: dict[str, Any], listed: dict[str, dict]) -> set[str]:
+    """The resources whose records relate a person to an organization (the hops of the people's
+    paths, and the responsibility associations): authorized by their organization alone."""
+    found = {hop["resource"] for chain in elements["throughResponsibility"] for hop in chain}
+    for person in elements["people"].values():
+        found |= {hop["resource"] for chain in listed[person].get("via", []) for hop in chain}
+    return found
 
 
 @cache
@@ -110,6 +136,8 @@ class Plan:
     namespace: bool  # the record's namespace must start with one of the client's prefixes
     # a …Inverted strategy: a record of an organization above the client's relates too
     inverted: bool = False
+    # a …ThroughResponsibility strategy: a student the client is responsible for relates too
+    responsibility: bool = False
 
     @property
     def conditional(self) -> bool:
@@ -170,7 +198,12 @@ class Authorizer:
         # a record that names no education organization nor person (a finance dimension, a
         # descriptor mapping) relates to no organization: relationships ask nothing of it
         relationships = any(s.startswith(RELATIONSHIPS) for s in found) and res.name in rules()
-        return Plan(relationships and not self.unrestricted, NAMESPACE in found, inverted(found))
+        return Plan(
+            relationships and not self.unrestricted,
+            NAMESPACE in found,
+            inverted(found),
+            any(RESPONSIBILITY in s for s in found),
+        )
 
     def unconditional(self, res: Resource, *actions: str) -> bool:
         """Whether every one of the actions is granted and needs nothing of the record."""
@@ -193,14 +226,35 @@ class Authorizer:
 
     # --- conditions ----------------------------------------------------------------------------
     def _condition(
-        self, res: Resource, source: Callable[[str], Any], inverted: bool = False
+        self,
+        res: Resource,
+        source: Callable[[str], Any],
+        inverted: bool = False,
+        responsibility: bool = False,
     ) -> sa.ColumnElement[bool]:
-        """Visibility of a record whose flattened properties `source(flat)` returns; `inverted`:
-        a record of an organization above the client's is visible too (its own organization
-        only, as the ODS/API's inverted strategies go up the hierarchy from the client's)."""
+        """Visibility of a record whose flattened properties `source(flat)` returns: it reaches
+        one of the client's organizations by its rule's own paths and by each of its `also`
+        elements. `inverted`: a record of an organization above the client's is visible too (its
+        own organization only, as the ODS/API's inverted strategies go up the hierarchy from the
+        client's); `responsibility`: a student the client is responsible for relates the record
+        too (the …ThroughResponsibility strategies)."""
         rule = rules().get(res.name)
         if rule is None:
             return sa.false()
+        condition = sa.and_(
+            self._paths(res, rule, source, inverted),
+            *(self._paths(res, extra, source, inverted) for extra in rule.get("also", [])),
+        )
+        if responsibility and rule.get("responsibility"):
+            through = {"via": rule["responsibility"]}
+            condition = sa.or_(condition, self._paths(res, through, source))
+        return condition
+
+    def _paths(
+        self, res: Resource, rule: dict[str, Any], source: Callable[[str], Any], inverted=False
+    ) -> sa.ColumnElement[bool]:
+        """A record reaches one of the client's organizations by its `edorg` property or along
+        one of the `via` chains of hops."""
         ids = self._ids()
         alternatives = []
         if "edorg" in rule:
@@ -209,7 +263,7 @@ class Authorizer:
                 above = sorted(self.scope.edfi_ancestor_ids)
                 alternatives.append(source(rule["edorg"]).in_(above))
         for path in rule.get("via", []):
-            previous_res, previous = res, source
+            previous = source
             conditions = []
             froms = []
             for hop in path:
@@ -218,11 +272,9 @@ class Authorizer:
                 froms.append(alias)
                 for here, there in hop["on"].items():
                     conditions.append(alias.c[hop_res.columns[there].name] == previous(here))
-                previous_res = hop_res
                 previous = _columns_of(alias, hop_res)
                 if "edorg" in hop:
                     conditions.append(previous(hop["edorg"]).in_(ids))
-            del previous_res
             alternatives.append(
                 sa.exists(sa.select(sa.literal(1)).select_from(*froms).where(*conditions))
             )
@@ -242,7 +294,9 @@ class Authorizer:
         plan = self.plan(res, action)
         conditions = []
         if plan.relationships:
-            conditions.append(self._condition(res, source, plan.inverted))
+            conditions.append(
+                self._condition(res, source, plan.inverted, plan.responsibility)
+            )
         if plan.namespace:
             conditions.append(self._namespace_condition(res, source))
         return sa.and_(*conditions) if conditions else None
@@ -279,15 +333,16 @@ class Authorizer:
         if not self.unrestricted:
             # whatever the claim set allows, reach comes from the operator (gateway.auth.access)
             self._check_placement(session, res, values, stored_id)
-        if plan.relationships and not self._values_related(session, res, values):
+        if plan.relationships and not self._values_related(session, res, values, plan):
             raise self.relationship_refusal(res)
 
-    def _values_related(self, session, res: Resource, values: dict[str, Any]) -> bool:
+    def _values_related(self, session, res: Resource, values: dict[str, Any], plan: Plan) -> bool:
         def source(flat: str) -> Any:
             column = res.columns[flat]
             return sa.literal(values.get(flat), type_=res.table.c[column.name].type)
 
-        return bool(session.scalar(sa.select(self._condition(res, source))))
+        condition = self._condition(res, source, responsibility=plan.responsibility)
+        return bool(session.scalar(sa.select(condition)))
 
     def _refusal(self, res: Resource, action: str) -> Forbidden:
         plan = self.plan(res, action)

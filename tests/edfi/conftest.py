@@ -3,6 +3,8 @@ request helpers. Everything runs against the real PostgreSQL of tests/conftest.p
 
 from __future__ import annotations
 
+import json
+
 from collections.abc import Callable
 
 import pytest
@@ -61,7 +63,7 @@ class EdFi:
     def create(self, resource: str, body) -> str:
         """POST and return the new id (asserts 201)."""
         r = self.post(resource, body)
-        assert r.status_code == 201, r.get_json()
+        assert r.status_code == 201, json.dumps(r.get_json())
         return r.headers["Location"].rsplit("/", 1)[1]
 
 

@@ -263,3 +263,106 @@ def test_a_client_of_no_organization_is_refused_naming_none(two_leas, auth_heade
         "No relationships have been established between the caller's education organization id "
         "claims (none) and the resource item's 'StudentUniqueId' value."
     ]
+
+
+def _discipline_action(identifier: str, student_id: str, responsibility_school: int) -> dict:
+    return {
+        "disciplineActionIdentifier": identifier,
+        "disciplineDate": "2022-02-09",
+        "studentReference": {"studentUniqueId": student_id},
+        "responsibilitySchoolReference": {"schoolId": responsibility_school},
+        "disciplines": [
+            {"disciplineDescriptor": "uri://ed-fi.org/DisciplineDescriptor#In School Suspension"}
+        ],
+        "disciplineActionLength": 987.65,
+    }
+
+
+def test_a_record_naming_a_student_and_a_school_needs_both_related(edfi, two_leas):
+    """As the ODS/API's RelationshipsWithEdOrgsAndPeople: every securable element must relate to
+    the client. Both students attend a school of each LEA, so the student no longer decides: a
+    discipline action is its responsibility school's (the ODS suite's DisciplineAction case)."""
+    ids, lea1, lea2 = two_leas
+    edfi.create("studentSchoolAssociations", enrollment("720001", 255902001))
+    edfi.create("studentSchoolAssociations", enrollment("720002", 255901001))
+    ours = edfi.create("disciplineActions", _discipline_action("A-1", "720001", 255901001))
+    theirs = edfi.create("disciplineActions", _discipline_action("A-2", "720001", 255902001))
+    assert [d["id"] for d in lea1.get("disciplineActions").get_json()] == [ours]
+    assert [d["id"] for d in lea2.get("disciplineActions").get_json()] == [theirs]
+    problem(lea1.get(f"disciplineActions/{theirs}"), 403, "security:authorization")
+    # neither may it update the other's (upsert by key) nor hand its own to the other school
+    changed = _discipline_action("A-2", "720001", 255902001) | {"disciplineActionLength": 1.0}
+    problem(lea1.post("disciplineActions", changed), 403, "security:authorization")
+    moved = _discipline_action("A-1", "720001", 255902001)
+    problem(lea1.post("disciplineActions", moved), 403, "security:authorization")
+    # a student the LEA does not reach, at its own school: refused too
+    edfi.create("students", student("720009"))
+    edfi.create("studentSchoolAssociations", enrollment("720009", 255902001))
+    problem(
+        lea1.post("disciplineActions", _discipline_action("A-3", "720009", 255901001)),
+        403,
+        "security:authorization",
+    )
+    # a school association relates its student: the school alone decides there
+    assert lea1.post("studentSchoolAssociations", enrollment("720009", 255901107)).status_code in (
+        200,
+        201,
+    )
+    assert lea1.post(
+        "disciplineActions", _discipline_action("A-3", "720009", 255901001)
+    ).status_code in (200, 201)
+
+
+def test_a_student_the_client_is_responsible_for_relates_where_the_claim_set_says(
+    edfi, two_leas, auth_headers
+):
+    """SIS Vendor reads special education eligibility RelationshipsWithEdOrgsAndPeople or
+    RelationshipsWithStudentsOnlyThroughResponsibility (the ODS's metadata, 2150): a student
+    enrolled elsewhere relates through a responsibility association."""
+    _, _, _ = two_leas
+    vendor = EdFi(
+        edfi.client, auth_headers(edorgs=("255901",), name="vendor", claim_set="SIS Vendor")
+    )
+    edfi.create(
+        "programs",
+        {
+            "educationOrganizationReference": {"educationOrganizationId": 255901001},
+            "programName": "Bilingual",
+            "programTypeDescriptor": "uri://ed-fi.org/ProgramTypeDescriptor#Bilingual",
+        },
+    )
+
+    def eligibility(student_id: str, edorg: int) -> dict:
+        return {
+            "consentToEvaluationReceivedDate": "2023-07-08",
+            "educationOrganizationReference": {"educationOrganizationId": edorg},
+            "programReference": {
+                "educationOrganizationId": edorg,
+                "programName": "Bilingual",
+                "programTypeDescriptor": "uri://ed-fi.org/ProgramTypeDescriptor#Bilingual",
+            },
+            "studentReference": {"studentUniqueId": student_id},
+            "ideaPartDescriptor": "uri://ed-fi.org/IDEAPartDescriptor#IDEA Part C",
+        }
+
+    resource = "studentSpecialEducationProgramEligibilityAssociations"
+    own = edfi.create(resource, eligibility("720001", 255901001))
+    # at the LEA's school, of a student enrolled only in the other LEA: not related
+    other = edfi.create(resource, eligibility("720002", 255901001))
+    assert vendor.get(f"{resource}/{own}").status_code == 200
+    problem(vendor.get(f"{resource}/{other}"), 403, "security:authorization")
+    assert [d["id"] for d in vendor.get(resource).get_json()] == [own]
+    # once the LEA's school is responsible for the student, the student relates the record
+    edfi.create(
+        "studentEducationOrganizationResponsibilityAssociations",
+        {
+            "educationOrganizationReference": {"educationOrganizationId": 255901001},
+            "studentReference": {"studentUniqueId": "720002"},
+            "beginDate": "2021-08-23",
+            "responsibilityDescriptor": "uri://ed-fi.org/ResponsibilityDescriptor#Residency",
+        },
+    )
+    assert vendor.get(f"{resource}/{other}").status_code == 200
+    # a claim set without that strategy still needs the enrollment (and the organization)
+    plain = EdFi(edfi.client, auth_headers(edorgs=("255901",), name="plain"))
+    problem(plain.get(f"{resource}/{other}"), 403, "security:authorization")

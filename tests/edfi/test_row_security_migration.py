@@ -47,9 +47,23 @@ def test_every_resource_that_carries_a_securable_element_is_governed():
     for res in registry().resources.values():
         if not res.descriptor and elements & set(res.identity):
             assert res.name in rules(), res.name
-    assert rules()["studentSchoolAttendanceEvents"] == {"edorg": "schoolId"}
+    students = rules()["students"]["via"]
+    responsibility = rules()["studentAssessments"]["responsibility"]
+    assert [hop["resource"] for chain in responsibility for hop in chain] == [
+        "studentEducationOrganizationResponsibilityAssociations"
+    ]
+    # a record naming a school and a student reaches through both
+    assert rules()["studentSchoolAttendanceEvents"] == {
+        "edorg": "schoolId",
+        "also": [{"via": students}],
+        "responsibility": responsibility,
+    }
+    # ... unless it is what relates the student: the school alone
+    assert rules()["studentSchoolAssociations"] == {"edorg": "schoolId"}
     # a student's assessment reaches what the student reaches
-    assert rules()["studentAssessments"] == {"via": rules()["students"]["via"]}
+    assert rules()["studentAssessments"] == {"via": students, "responsibility": responsibility}
+    # a discipline action: its student and its responsibility school (not its assignment school)
+    assert rules()["disciplineActions"]["also"] == [{"edorg": "responsibilitySchoolId"}]
 
 
 def test_the_reader_may_read_every_served_table():
