@@ -9,6 +9,7 @@ enrollments name: the high school gets one per plan type (`synthesized_graduatio
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from gateway.paths import DESCRIPTORS_DIR
 
 log = logging.getLogger(__name__)
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample" / "grand-bend"
+TEMPLATE_PLACEMENTS = SAMPLE_DIR.parent / "template-placements.json"
 DISTRICT_NAMESPACE = "uri://gbisd.edu"
 SECTIONS_PER_STUDENT = 4
 
@@ -181,9 +183,16 @@ def section_key(sec: Any) -> tuple:
     )
 
 
+def template_placements() -> dict[str, int]:
+    """studentUniqueId → school where the ODS/API's populated template enrolls the student."""
+    doc = json.loads(TEMPLATE_PLACEMENTS.read_text(encoding="utf-8"))
+    return {student: int(school) for student, school in doc["schools"].items()}
+
+
 def synthesized_enrollments(session: Session) -> list[Record]:
     """Each student (by studentUniqueId) goes to the school of the sections the sample's gradebook
-    places them in (`gradebook_sections`), else to a school round-robin, at one of the school's
+    places them in (`gradebook_sections`), else to the school the populated template enrolls them
+    in where known (`template_placements`), else to a school round-robin, at one of the school's
     grade levels, entering on the school's first session day; then into those sections and as many
     more of that school's sections as make SECTIONS_PER_STUDENT, spread evenly. Deterministic: no
     randomness, stable orderings only."""
@@ -232,6 +241,7 @@ def synthesized_enrollments(session: Session) -> list[Record]:
         by_school.setdefault(row.school_id, []).append(row)
     evidence = gradebook_sections(session)
     grade_levels_of: dict[int, Any] = {row[0]: row[1] for row in school_rows}
+    placed = template_placements()
     records: list[Record] = []
     for i, unique_id in enumerate(student_ids):
         school_id, grade_levels = school_rows[i % len(school_rows)]
@@ -240,6 +250,9 @@ def synthesized_enrollments(session: Session) -> list[Record]:
             school_id = known[0].school_id
             grade_levels = grade_levels_of[school_id]
             known = [sec for sec in known if sec.school_id == school_id]
+        elif placed.get(unique_id) in grade_levels_of:
+            school_id = placed[unique_id]
+            grade_levels = grade_levels_of[school_id]
         grades = [g["gradeLevelDescriptor"] for g in grade_levels or []] or [
             "uri://ed-fi.org/GradeLevelDescriptor#Ungraded"
         ]

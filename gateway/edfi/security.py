@@ -294,9 +294,7 @@ class Authorizer:
         plan = self.plan(res, action)
         conditions = []
         if plan.relationships:
-            conditions.append(
-                self._condition(res, source, plan.inverted, plan.responsibility)
-            )
+            conditions.append(self._condition(res, source, plan.inverted, plan.responsibility))
         if plan.namespace:
             conditions.append(self._namespace_condition(res, source))
         return sa.and_(*conditions) if conditions else None

@@ -4,7 +4,6 @@ request helpers. Everything runs against the real PostgreSQL of tests/conftest.p
 from __future__ import annotations
 
 import json
-
 from collections.abc import Callable
 
 import pytest

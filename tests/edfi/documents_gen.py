@@ -302,7 +302,12 @@ class Generator:
 
     def anchors(self, resource: str, world: World) -> None:
         """The records relating the world's people to its organizations, following the
-        resource's authorization paths (a student's school association …)."""
-        for path in rules().get(resource, {}).get("via", []):
+        resource's authorization paths (a student's school association …), those of the
+        elements it must relate through as well (`also`) included."""
+        rule = rules().get(resource, {})
+        paths = [*rule.get("via", [])]
+        for extra in rule.get("also", []):
+            paths += extra.get("via", [])
+        for path in paths:
             for hop in path:
                 self.ensure(hop["resource"], world)

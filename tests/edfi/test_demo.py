@@ -70,3 +70,9 @@ def test_demo_loads_the_sample_and_synthesizes_enrollments(edfi, db_session):
         },
     )
     assert enrolled.status_code in (200, 201), enrolled.get_json()
+    # students the sample's interchanges place nowhere go where the populated template has them
+    for unique_id in ("604824", "604828"):
+        placed = edfi.get(
+            "studentSchoolAssociations", query_string={"studentUniqueId": unique_id}
+        ).get_json()
+        assert [a["schoolReference"]["schoolId"] for a in placed] == [255901044]
