@@ -374,12 +374,18 @@ class Authorizer:
         ids = list(self.claimed) or [str(i) for i in self._ids()]
         shown = (", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")) or "none"
         claims = "claim" if len(ids) == 1 else "claims"
+        # a record relating through several elements: the ODS/API names them all
+        subjects = {subject, *(_subject(extra) for extra in rule.get("also", []))}
+        if len(subjects) > 1:
+            named = ", ".join(f"'{_capitalized(s)}'" for s in sorted(subjects, key=_capitalized))
+            what = f"one or more of the following properties of the resource item: {named}."
+        else:
+            what = f"the resource item's '{_capitalized(subject)}' value."
         return Forbidden(
             detail,
             errors=[
                 "No relationships have been established between the caller's education "
-                f"organization id {claims} ({shown}) and the resource item's "
-                f"'{subject[:1].upper()}{subject[1:]}' value."
+                f"organization id {claims} ({shown}) and {what}"
             ],
         )
 
@@ -530,6 +536,15 @@ def table_rules(
             table_rule["via"] = chains
         out[res.table.name] = table_rule
     return out
+
+
+def _subject(rule: dict[str, Any]) -> str:
+    """The property relating a record by this rule: its edorg, else the first hop's key."""
+    return rule.get("edorg") or next(iter(rule["via"][0][0]["on"]))
+
+
+def _capitalized(name: str) -> str:
+    return name[:1].upper() + name[1:]
 
 
 def _columns_of(table: sa.FromClause, res: Resource) -> Callable[[str], Any]:

@@ -292,7 +292,12 @@ def test_a_record_naming_a_student_and_a_school_needs_both_related(edfi, two_lea
     problem(lea1.get(f"disciplineActions/{theirs}"), 403, "security:authorization")
     # neither may it update the other's (upsert by key) nor hand its own to the other school
     changed = _discipline_action("A-2", "720001", 255902001) | {"disciplineActionLength": 1.0}
-    problem(lea1.post("disciplineActions", changed), 403, "security:authorization")
+    refused = problem(lea1.post("disciplineActions", changed), 403, "security:authorization")
+    assert refused["errors"] == [
+        "No relationships have been established between the caller's education organization id "
+        "claim (255901) and one or more of the following properties of the resource item: "
+        "'ResponsibilitySchoolId', 'StudentUniqueId'."
+    ]
     moved = _discipline_action("A-1", "720001", 255902001)
     problem(lea1.post("disciplineActions", moved), 403, "security:authorization")
     # a student the LEA does not reach, at its own school: refused too
