@@ -197,10 +197,15 @@ class Authorizer:
             )
         # a record that names no education organization nor person (a finance dimension, a
         # descriptor mapping) relates to no organization: relationships ask nothing of it
-        relationships = any(s.startswith(RELATIONSHIPS) for s in found) and res.name in rules()
+        by_relationships = any(s.startswith(RELATIONSHIPS) for s in found)
+        relationships = by_relationships and res.name in rules()
+        # a record carrying a namespace and nothing relationships look at (a descriptor mapping):
+        # its namespace is its securable element, as the ODS/API's suite refuses a mapping in a
+        # namespace outside the client's prefixes (its mappedNamespace is not one)
+        namespaced = by_relationships and not relationships and "namespace" in res.columns
         return Plan(
             relationships and not self.unrestricted,
-            NAMESPACE in found,
+            NAMESPACE in found or namespaced,
             inverted(found),
             any(RESPONSIBILITY in s for s in found),
         )

@@ -145,13 +145,21 @@ def _by(claim_set: str, action: str, test) -> list[str]:
 # Relationship-authorized reads (the client's claim set: the legacy one) of records reaching
 # organizations by their rule (security.rules()) …
 RELATED = [r for r in _by(LEGACY, "Read", lambda s: s.startswith(RELATIONSHIPS)) if r in rules()]
-NAMESPACED = [r for r in _by(SANDBOX, "Create", lambda s: s == NAMESPACE)]
+# records relationships look nothing at but carrying a namespace: that namespace is theirs
+NAMESPACE_ONLY = [
+    r
+    for r in _by(LEGACY, "Read", lambda s: s.startswith(RELATIONSHIPS))
+    if r not in rules() and "namespace" in registry().resources[r].columns
+]
+NAMESPACED = [r for r in _by(SANDBOX, "Create", lambda s: s == NAMESPACE)] + [
+    r for r in _by(SANDBOX, "Create", lambda s: s.startswith(RELATIONSHIPS)) if r in NAMESPACE_ONLY
+]
 # … and reads that ask nothing of the record: NoFurtherAuthorizationRequired, or relationships
 # where the record names no organization nor person (a finance dimension)
 UNCONDITIONAL = [(r, SANDBOX) for r in _by(SANDBOX, "Read", lambda s: s == NO_FURTHER)] + [
     (r, LEGACY)
     for r in _by(LEGACY, "Read", lambda s: s.startswith(RELATIONSHIPS))
-    if r not in rules()
+    if r not in rules() and r not in NAMESPACE_ONLY
 ]
 KNOWN_AUTHORIZATION: dict[str, dict[str, str]] = json.loads(
     (Path(__file__).with_name("known_failures.json")).read_text(encoding="utf-8")
