@@ -37,6 +37,16 @@ def reach(res: Resource) -> str:
     rule = rules().get(res.name)
     if rule is None:
         return "—"
+    text = _paths(rule)
+    for extra in rule.get("also", []):
+        text += f" **and** {_paths(extra)}"
+    if rule.get("responsibility"):
+        text += " (…ThroughResponsibility: the student's responsibility associations)"
+    return text
+
+
+def _paths(rule: dict) -> str:
+    """One element's alternative paths (any one reaches)."""
     parts = [f"`{rule['edorg']}`"] if "edorg" in rule else []
     for chain in rule.get("via", []):
         parts.append(" → ".join(f"{hop['resource']}" for hop in chain) + f".`{chain[-1]['edorg']}`")
