@@ -20,6 +20,11 @@ def test_the_table_lists_every_served_resource_with_its_rule():
     served = [r for r in registry().resources.values() if not r.descriptor]
     assert len(rows) == len(served) == 128
     by_name = {row.split("`")[1]: row for row in rows}
-    assert "| `schoolId` |" in by_name["studentSchoolAttendanceEvents"]
+    # its school and its student (through the student's school associations), both
+    assert (
+        "| `schoolId` **and** studentSchoolAssociations.`schoolId`"
+        in by_name["studentSchoolAttendanceEvents"]
+    )
+    assert "| `schoolId` |" in by_name["studentSchoolAssociations"]
     assert "studentSchoolAssociations.`schoolId`" in by_name["studentAssessments"]
     assert "| namespace | namespace |" in by_name["assessmentItems"]
