@@ -509,6 +509,23 @@ def _deleted_relationship_edorg_ids(session: Session, res: Resource, row_id: Any
     return found
 
 
+@cache
+def through_responsibility() -> frozenset[str]:
+    """The resources some claim set authorizes with a …ThroughResponsibility strategy."""
+    actions = ("Create", "Read", "Update", "Delete", "ReadChanges")
+    return frozenset(
+        res.name
+        for res in registry().resources.values()
+        if not res.descriptor
+        and any(
+            RESPONSIBILITY in strategy
+            for claim_set in claim_sets.claim_sets()
+            for action in actions
+            for strategy in claim_sets.strategies(claim_set, res, action) or ()
+        )
+    )
+
+
 def table_rules(
     registry: Registry, names: Collection[str] | None = None
 ) -> dict[str, dict[str, Any]]:
@@ -525,7 +542,11 @@ def table_rules(
         if "edorg" in rule:
             table_rule["edorg"] = res.columns[rule["edorg"]].name
         chains = []
-        for path in rule.get("via", []):
+        paths = list(rule.get("via", []))
+        if name in through_responsibility():
+            # the database admits what the …ThroughResponsibility strategies may (rls_0006)
+            paths += rule.get("responsibility", [])
+        for path in paths:
             previous, chain = res, []
             for hop in path:
                 hop_res = registry.resources[hop["resource"]]

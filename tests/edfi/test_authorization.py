@@ -328,14 +328,15 @@ def test_a_student_the_client_is_responsible_for_relates_where_the_claim_set_say
     vendor = EdFi(
         edfi.client, auth_headers(edorgs=("255901",), name="vendor", claim_set="SIS Vendor")
     )
-    edfi.create(
-        "programs",
-        {
-            "educationOrganizationReference": {"educationOrganizationId": 255901001},
-            "programName": "Bilingual",
-            "programTypeDescriptor": "uri://ed-fi.org/ProgramTypeDescriptor#Bilingual",
-        },
-    )
+    for school_id in (255901001, 255902001):
+        edfi.create(
+            "programs",
+            {
+                "educationOrganizationReference": {"educationOrganizationId": school_id},
+                "programName": "Bilingual",
+                "programTypeDescriptor": "uri://ed-fi.org/ProgramTypeDescriptor#Bilingual",
+            },
+        )
 
     def eligibility(student_id: str, edorg: int) -> dict:
         return {
@@ -354,6 +355,8 @@ def test_a_student_the_client_is_responsible_for_relates_where_the_claim_set_say
     own = edfi.create(resource, eligibility("720001", 255901001))
     # at the LEA's school, of a student enrolled only in the other LEA: not related
     other = edfi.create(resource, eligibility("720002", 255901001))
+    # recorded by the other LEA's school, of its student
+    elsewhere = edfi.create(resource, eligibility("720002", 255902001))
     assert vendor.get(f"{resource}/{own}").status_code == 200
     problem(vendor.get(f"{resource}/{other}"), 403, "security:authorization")
     assert [d["id"] for d in vendor.get(resource).get_json()] == [own]
@@ -368,6 +371,11 @@ def test_a_student_the_client_is_responsible_for_relates_where_the_claim_set_say
         },
     )
     assert vendor.get(f"{resource}/{other}").status_code == 200
+    # the student alone relates it (StudentsOnly): even a record of an organization outside the
+    # client's reach, in the application and in the database (rls_0006)
+    assert vendor.get(f"{resource}/{elsewhere}").status_code == 200
+    assert {d["id"] for d in vendor.get(resource).get_json()} == {own, other, elsewhere}
     # a claim set without that strategy still needs the enrollment (and the organization)
     plain = EdFi(edfi.client, auth_headers(edorgs=("255901",), name="plain"))
     problem(plain.get(f"{resource}/{other}"), 403, "security:authorization")
+    problem(plain.get(f"{resource}/{elsewhere}"), 403, "security:authorization")

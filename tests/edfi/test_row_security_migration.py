@@ -21,6 +21,7 @@ from tests.conftest import load_module, recreate_database
 RLS_0002 = load_module(ROOT / "migrations" / "versions" / "rls_0002_edfi_row_security.py")
 RLS_0003 = load_module(ROOT / "migrations" / "versions" / "rls_0003_all_resources_row_security.py")
 RLS_0004 = load_module(ROOT / "migrations" / "versions" / "rls_0004_staff_employment.py")
+RLS_0006 = load_module(ROOT / "migrations" / "versions" / "rls_0006_responsibility_reads.py")
 
 
 def test_the_migrations_froze_the_rules_the_application_applies():
@@ -30,7 +31,9 @@ def test_the_migrations_froze_the_rules_the_application_applies():
     first = {r.name for r in first_resources()}
     later = {r.name for r in later_resources()}
     # rls_0004 replaced the policies of staff and of what reaches organizations through them
-    assert {**RLS_0002.RULES, **RLS_0003.RULES, **RLS_0004.RULES} == table_rules(registry())
+    # rls_0006 those some claim set authorizes through responsibility
+    frozen = {**RLS_0002.RULES, **RLS_0003.RULES, **RLS_0004.RULES, **RLS_0006.RULES}
+    assert frozen == table_rules(registry())
     assert set(RLS_0002.RULES) == set(table_rules(registry(), first))
     assert RLS_0002.GOVERNED_RESOURCES == tuple(sorted(n for n in rules() if n in first))
     assert set(RLS_0003.RULES) == set(table_rules(registry(), later))
