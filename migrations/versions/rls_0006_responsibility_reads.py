@@ -23,7 +23,6 @@ import runpy
 from pathlib import Path
 from types import SimpleNamespace
 
-from alembic import op
 
 revision = "rls_0006"
 down_revision = "sync_0001"
