@@ -23,7 +23,6 @@ import runpy
 from pathlib import Path
 from types import SimpleNamespace
 
-
 revision = "rls_0006"
 down_revision = "sync_0001"
 branch_labels = None
