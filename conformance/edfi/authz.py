@@ -14,6 +14,7 @@ from conformance.edfi.common import (
     expect_status,
     items,
     resource,
+    school_id,
     scratch_code,
 )
 from conformance.edfi.lifecycle import course_body
@@ -124,3 +125,43 @@ def _staff_through_employment(ctx: Context) -> None:
     expect_status(r, 201)
     delete_later(ctx, f"employment of staff {unique_id}", ctx.http.url(r.headers["Location"]))
     expect_status(ctx.http.get(staff), 200)
+
+
+@checks.add(
+    "authorization",
+    "a record naming the client's school and a staff member it does not reach → 403 (every "
+    "securable element must relate, as in the ODS/API); once the staff member is employed "
+    "there → 201",
+)
+def _every_element(ctx: Context) -> None:
+    unique_id = scratch_code("STAFF")
+    r = ctx.http.request(
+        "POST",
+        resource("staffs"),
+        json_body={"staffUniqueId": unique_id, "firstName": "Conformance", "lastSurname": "Staff"},
+    )
+    expect_status(r, 201)
+    delete_later(ctx, f"staff {unique_id}", ctx.http.url(r.headers["Location"]))
+    body = {
+        "staffReference": {"staffUniqueId": unique_id},
+        "schoolReference": {"schoolId": school_id(ctx)},
+        "programAssignmentDescriptor": descriptor_uri(ctx, "ProgramAssignmentDescriptor"),
+    }
+    r = ctx.http.request("POST", resource("staffSchoolAssociations"), json_body=body)
+    delete_if_created(ctx, r, f"school association of staff {unique_id}")
+    expect_problem(r, 403, "security:authorization")
+    r = ctx.http.request(
+        "POST",
+        resource("staffEducationOrganizationEmploymentAssociations"),
+        json_body={
+            "staffReference": {"staffUniqueId": unique_id},
+            "educationOrganizationReference": {"educationOrganizationId": edorg_id(ctx)},
+            "employmentStatusDescriptor": descriptor_uri(ctx, "EmploymentStatusDescriptor"),
+            "hireDate": "2021-08-01",
+        },
+    )
+    expect_status(r, 201)
+    delete_later(ctx, f"employment of staff {unique_id}", ctx.http.url(r.headers["Location"]))
+    r = ctx.http.request("POST", resource("staffSchoolAssociations"), json_body=body)
+    delete_if_created(ctx, r, f"school association of staff {unique_id}")
+    expect_status(r, 201)

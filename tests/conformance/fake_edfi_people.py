@@ -21,6 +21,12 @@ EMPLOYMENT_STATUS = {
     "codeValue": "Tenured or permanent",
     "shortDescription": "Tenured or permanent",
 }
+PROGRAM_ASSIGNMENT = {
+    "id": "f" * 32,
+    "namespace": "uri://ed-fi.org/ProgramAssignmentDescriptor",
+    "codeValue": "Regular Education",
+    "shortDescription": "Regular Education",
+}
 VALIDATION = "Data validation failed. See 'validationErrors' for details."
 
 
@@ -31,11 +37,16 @@ class People:
         self.faults = faults
         self.staff: dict[str, str] = {}  # id → staffUniqueId
         self.employment: dict[str, str] = {}  # id → staffUniqueId
+        self.school_staff: dict[str, str] = {}  # staff school association id → staffUniqueId
 
     def answer(self, request: Request, parts: list[str]) -> Response | None:
         name, rest, method = parts[0], parts[1:], request.method
         if name == "employmentStatusDescriptors" and method == "GET" and not rest:
             return Response(json.dumps([EMPLOYMENT_STATUS]), content_type="application/json")
+        if name == "programAssignmentDescriptors" and method == "GET" and not rest:
+            return Response(json.dumps([PROGRAM_ASSIGNMENT]), content_type="application/json")
+        if name == "staffSchoolAssociations" and (method != "GET" or rest):
+            return self.school_associations(request, rest)
         if method == "GET" and not rest:
             return None  # collections: as every other DS5 resource the fake serves
         if method == "POST" and not rest and name in VALIDATED:
@@ -72,6 +83,23 @@ class People:
             return self.created("staffEducationOrganizationEmploymentAssociations", rid)
         if request.method == "DELETE" and len(rest) == 1:
             self.employment.pop(rest[0], None)
+            return Response(status=204)
+        return problem(404, "not-found")
+
+    def school_associations(self, request: Request, rest: list[str]) -> Response:
+        """Its school is the client's; its staff member must be reached too (unless the fault
+        lets any one securable element decide)."""
+        if request.method == "POST" and not rest:
+            body = request.get_json(silent=True) or {}
+            unique_id = body.get("staffReference", {}).get("staffUniqueId", "")
+            employed = unique_id in self.employment.values()
+            if not employed and "any_securable_element" not in self.faults:
+                return problem(403, "security:authorization", STAFF_HINT)
+            rid = uuid.uuid4().hex
+            self.school_staff[rid] = unique_id
+            return self.created("staffSchoolAssociations", rid)
+        if request.method == "DELETE" and len(rest) == 1:
+            self.school_staff.pop(rest[0], None)
             return Response(status=204)
         return problem(404, "not-found")
 

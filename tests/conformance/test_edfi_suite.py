@@ -67,6 +67,11 @@ WIRE = {  # the ODS/API 7.3's behaviour on the wire (issue 15): a fault each che
         "a staff member is reached through an employment association, as in the ODS/API; with "
         "no employment nor assignment, 403 hinting at both"
     ),
+    "any_securable_element": (
+        "a record naming the client's school and a staff member it does not reach → 403 (every "
+        "securable element must relate, as in the ODS/API); once the staff member is employed "
+        "there → 201"
+    ),
     "snapshot_ignored": (
         "Use-Snapshot: true → 404 'Snapshot not found.' on reads, 405 "
         "snapshots:method-not-allowed on writes (no snapshot is configured)"
