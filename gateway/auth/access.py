@@ -100,6 +100,39 @@ _SCHOOLS_AND_ANCESTORS = text(
 )
 
 
+# Each named Ed-Fi organization with itself and every organization above it.
+_WITH_ANCESTORS = text(
+    """
+    WITH RECURSIVE parents(id, parent) AS (
+        SELECT school_id, local_education_agency_id FROM schools
+         WHERE local_education_agency_id IS NOT NULL
+        UNION ALL
+        SELECT l.local_education_agency_id, v.id
+          FROM local_education_agencies l,
+               LATERAL (VALUES (l.parent_local_education_agency_id),
+                               (l.state_education_agency_id),
+                               (l.education_service_center_id)) AS v(id)
+         WHERE v.id IS NOT NULL
+    ), up(start, id) AS (
+        SELECT i, i FROM unnest(CAST(:ids AS bigint[])) AS i
+        UNION
+        SELECT up.start, p.parent FROM up JOIN parents p ON p.id = up.id
+    )
+    SELECT start, id FROM up
+    """
+)
+
+
+def with_ancestors(session: Session, ids: set[int]) -> dict[int, set[int]]:
+    """Each Ed-Fi organization id → itself and the organizations above it (its LEA, the LEA's
+    parent, state agency and service center, up to the top), in one round trip."""
+    found: dict[int, set[int]] = {i: {i} for i in ids}
+    if ids:
+        for start, above in session.execute(_WITH_ANCESTORS, {"ids": sorted(ids)}):
+            found[int(start)].add(int(above))
+    return found
+
+
 def _as_int(value: str | None) -> int | None:
     try:
         return int(value) if value is not None else None

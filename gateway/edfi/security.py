@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Session
 
-from gateway.auth.access import EVERY_ORGANIZATION, OrgScope
+from gateway.auth.access import EVERY_ORGANIZATION, OrgScope, with_ancestors
 from gateway.edfi import claim_sets, documents
 from gateway.edfi.claim_sets import LEGACY_CLAIM_SET
 from gateway.edfi.definitions import Registry, Resource, edfi_schemas_dir, registry, tracked_changes
@@ -435,18 +435,52 @@ class Authorizer:
     def edorg_ids_of(self, session, res: Resource, row_id: Any) -> list[int]:
         """The organizations a stored record reaches now, and those its deleted relationships
         reached: kept with its tombstone for /deletes."""
-        now = edorg_ids_of(session, self.registry, res, {row_id}).get(row_id, [])
-        return sorted({*now, *_deleted_relationship_edorg_ids(session, res, row_id)})
+        deleted = _deleted_relationship_edorg_ids(session, res, row_id)
+        return edorg_ids_of(session, self.registry, res, {row_id}, {row_id: deleted}).get(
+            row_id, []
+        )
 
 
 def edorg_ids_of(
-    session: Session, registry: Registry, res: Resource, ids: set[Any]
+    session: Session,
+    registry: Registry,
+    res: Resource,
+    ids: set[Any],
+    also_reached: dict[Any, set[int]] | None = None,
 ) -> dict[Any, list[int]]:
-    """The organizations each stored row reaches through the authorization rules' paths, for many
-    rows at once (one statement per path)."""
+    """The organizations each stored row reaches, kept with its tombstone so /deletes can be
+    authorized, for many rows at once (one statement per path); `also_reached`: organizations a
+    row reached besides its paths (through relationships deleted before it). A row that must
+    relate through several elements (`also`) keeps the organizations all of them reach: each
+    element's organizations with those above them, intersected — a client claiming one of
+    them reaches every element (an LEA whose schools hold the student and the responsibility)."""
     rule: dict[str, Any] | None = rules().get(res.name)
     if rule is None or not ids:
         return {}
+    base = _reached(session, registry, res, rule, ids)
+    for row_id, extra in (also_reached or {}).items():
+        if extra:
+            base.setdefault(row_id, set()).update(extra)
+    if not rule.get("also"):
+        return {row_id: sorted(values) for row_id, values in base.items()}
+    elements = [base] + [_reached(session, registry, res, e, ids) for e in rule["also"]]
+    everyone = {i for found in elements for values in found.values() for i in values}
+    above = with_ancestors(session, everyone)
+    out: dict[Any, list[int]] = {}
+    for row_id in ids:
+        common: set[int] | None = None
+        for found in elements:
+            reach = {a for i in found.get(row_id, ()) for a in above[i]}
+            common = reach if common is None else common & reach
+        if common:
+            out[row_id] = sorted(common)
+    return out
+
+
+def _reached(
+    session: Session, registry: Registry, res: Resource, rule: dict[str, Any], ids: set[Any]
+) -> dict[Any, set[int]]:
+    """The organizations each row reaches by the rule's own `edorg` and `via` paths."""
     table = res.table
     found: dict[Any, set[int]] = defaultdict(set)
     id_list = sa.bindparam("ids", list(ids), type_=ARRAY(UUID(as_uuid=True)))
@@ -478,7 +512,7 @@ def edorg_ids_of(
             ):
                 if value is not None:
                     found[row_id].add(int(value))
-    return {row_id: sorted(values) for row_id, values in found.items()}
+    return dict(found)
 
 
 def _deleted_relationship_edorg_ids(session: Session, res: Resource, row_id: Any) -> set[int]:

@@ -300,6 +300,12 @@ def test_a_record_naming_a_student_and_a_school_needs_both_related(edfi, two_lea
     ]
     moved = _discipline_action("A-1", "720001", 255902001)
     problem(lea1.post("disciplineActions", moved), 403, "security:authorization")
+    # deleted, each is listed to the LEA responsible for it only (the ODS suite's deletes case)
+    assert edfi.delete("disciplineActions", ours).status_code == 204
+    assert edfi.delete("disciplineActions", theirs).status_code == 204
+    assert [d["id"] for d in lea1.get("disciplineActions/deletes").get_json()] == [ours]
+    assert [d["id"] for d in lea2.get("disciplineActions/deletes").get_json()] == [theirs]
+    edfi.create("disciplineActions", _discipline_action("A-1", "720001", 255901001))
     # a student the LEA does not reach, at its own school: refused too
     edfi.create("students", student("720009"))
     edfi.create("studentSchoolAssociations", enrollment("720009", 255902001))
