@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import re
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -18,7 +19,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from gateway.db import utcnow
 from gateway.edfi import documents, nested
-from gateway.edfi.definitions import Reference, Resource
+from gateway.edfi.definitions import Reference, Resource, registry
 from gateway.edfi.usages import descriptor_dependents
 from gateway.errors import DependentItemExists
 
@@ -42,8 +43,42 @@ def dependent_message(dep: Resource, path: str) -> str:
     collections = re.findall(r"\.([A-Za-z0-9]+)\[", path)
     if not collections:
         return f"{MESSAGE} '{dep.entity}' item."
-    item = dep.entity + "".join(_singular(c[:1].upper() + c[1:]) for c in collections)
+    entity = _item_entity(dep.properties, collections)
+    if len(collections) == 1 and entity is not None and not entity.startswith(dep.entity):
+        # a collection the resource inherits from its base (every education organization's
+        # categories): the ODS/API names the base's item and every type carrying it
+        carriers = sorted(_carriers()[entity])
+        if len(carriers) > 1:
+            return (
+                f"{MESSAGE} '{entity}' item contained within a resource item of one of the "
+                f"following types: {', '.join(carriers)}."
+            )
+    item = entity or dep.entity + "".join(_singular(c[:1].upper() + c[1:]) for c in collections)
     return f"{MESSAGE} '{item}' item contained within an '{dep.entity}' resource item."
+
+
+def _item_entity(properties: list[dict], collections: list[str]) -> str | None:
+    """The entity of the items of the innermost collection of the path, from the definitions."""
+    entity = None
+    for name in collections:
+        prop = next(
+            (p for p in properties if p["name"] == name and p.get("kind") == "collection"), None
+        )
+        if prop is None:
+            return None
+        entity, properties = prop["item"]["entity"], prop["item"].get("properties", [])
+    return entity
+
+
+@cache
+def _carriers() -> dict[str, set[str]]:
+    """Item entity → the entities of the resources carrying a collection of it."""
+    found: dict[str, set[str]] = {}
+    for res in registry().resources.values():
+        for prop in res.properties:
+            if prop.get("kind") == "collection":
+                found.setdefault(prop["item"]["entity"], set()).add(res.entity)
+    return found
 
 
 def target_flats(ref: Reference, target: Resource) -> list[str]:

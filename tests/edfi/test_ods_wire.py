@@ -420,6 +420,27 @@ def test_dependent_items_are_named_as_the_ods(edfi, district):
     assert ids
 
 
+def test_a_dependent_inherited_collection_item_is_named_by_its_base_as_the_ods(edfi, district):
+    """A collection every education organization inherits (educationOrganizationCategories,
+    `categories` on an LEA) is the base entity's: the ODS names the base item and lists every
+    resource type carrying it (the suite's EducationOrganizationCategoryDescriptor case)."""
+    district()
+    descriptor = edfi.get(
+        "educationOrganizationCategoryDescriptors", query_string={"codeValue": "School"}
+    ).get_json()[0]
+    body = problem(
+        edfi.delete("educationOrganizationCategoryDescriptors", descriptor["id"]),
+        409,
+        "data-conflict:dependent-item-exists",
+    )
+    assert body["detail"] == (
+        f"{DEPENDED} 'EducationOrganizationCategory' item contained within a resource item of one "
+        "of the following types: CommunityOrganization, CommunityProvider, "
+        "EducationOrganizationNetwork, EducationServiceCenter, LocalEducationAgency, "
+        "OrganizationDepartment, PostSecondaryInstitution, School, StateEducationAgency."
+    )
+
+
 def test_a_number_with_a_fraction_where_an_integer_is_expected_is_worded_as_the_ods(edfi):
     body = school(1, 255901)
     body["schoolId"] = 225.756
