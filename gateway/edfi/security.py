@@ -358,7 +358,10 @@ class Authorizer:
         the value that relates a record of the resource to an organization (`subject`, else the
         resource's own), with a hint at the associations that would relate it."""
         rule = rules().get(res.name, {})
-        paths = rule.get("via", [])
+        # the associations that would relate it: its own paths', and its other elements'
+        paths = [*rule.get("via", [])]
+        for extra in rule.get("also", []):
+            paths += [p for p in extra.get("via", []) if p not in paths]
         if subject is None and rule.get("edorg"):
             subject = rule["edorg"]
         elif subject is None and paths:

@@ -293,6 +293,9 @@ def test_a_record_naming_a_student_and_a_school_needs_both_related(edfi, two_lea
     # neither may it update the other's (upsert by key) nor hand its own to the other school
     changed = _discipline_action("A-2", "720001", 255902001) | {"disciplineActionLength": 1.0}
     refused = problem(lea1.post("disciplineActions", changed), 403, "security:authorization")
+    assert refused["detail"].endswith(
+        "Hint: You may need to create a corresponding 'StudentSchoolAssociation' item."
+    )
     assert refused["errors"] == [
         "No relationships have been established between the caller's education organization id "
         "claim (255901) and one or more of the following properties of the resource item: "
@@ -383,5 +386,10 @@ def test_a_student_the_client_is_responsible_for_relates_where_the_claim_set_say
     assert {d["id"] for d in vendor.get(resource).get_json()} == {own, other, elsewhere}
     # a claim set without that strategy still needs the enrollment (and the organization)
     plain = EdFi(edfi.client, auth_headers(edorgs=("255901",), name="plain"))
-    problem(plain.get(f"{resource}/{other}"), 403, "security:authorization")
+    refused = problem(plain.get(f"{resource}/{other}"), 403, "security:authorization")
+    # it names both elements and hints at the association that would relate the student
+    assert refused["detail"].endswith(
+        "Hint: You may need to create a corresponding 'StudentSchoolAssociation' item."
+    )
+    assert "'EducationOrganizationId', 'StudentUniqueId'" in refused["errors"][0]
     problem(plain.get(f"{resource}/{elsewhere}"), 403, "security:authorization")
