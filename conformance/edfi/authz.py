@@ -91,12 +91,8 @@ STAFF_HINT = (
 )
 
 
-@checks.add(
-    "authorization",
-    "a staff member is reached through an employment association, as in the ODS/API; with no "
-    "employment nor assignment, 403 hinting at both",
-)
-def _staff_through_employment(ctx: Context) -> None:
+def _new_staff(ctx: Context) -> tuple[str, str]:
+    """A scratch staff member (removed after): its staffUniqueId and URL."""
     unique_id = scratch_code("STAFF")
     r = ctx.http.request(
         "POST",
@@ -106,12 +102,11 @@ def _staff_through_employment(ctx: Context) -> None:
     expect_status(r, 201)
     staff = ctx.http.url(r.headers["Location"])
     delete_later(ctx, f"staff {unique_id}", staff)
-    refused = expect_problem(ctx.http.get(staff), 403, "security:authorization")
-    ensure(
-        STAFF_HINT in str(refused.get("detail")),
-        f"GET {staff}: detail {refused.get('detail')!r} does not hint at employment and "
-        "assignment associations",
-    )
+    return unique_id, staff
+
+
+def _employ(ctx: Context, unique_id: str) -> None:
+    """Employ the staff member at the client's organization (removed after)."""
     r = ctx.http.request(
         "POST",
         resource("staffEducationOrganizationEmploymentAssociations"),
@@ -124,6 +119,22 @@ def _staff_through_employment(ctx: Context) -> None:
     )
     expect_status(r, 201)
     delete_later(ctx, f"employment of staff {unique_id}", ctx.http.url(r.headers["Location"]))
+
+
+@checks.add(
+    "authorization",
+    "a staff member is reached through an employment association, as in the ODS/API; with no "
+    "employment nor assignment, 403 hinting at both",
+)
+def _staff_through_employment(ctx: Context) -> None:
+    unique_id, staff = _new_staff(ctx)
+    refused = expect_problem(ctx.http.get(staff), 403, "security:authorization")
+    ensure(
+        STAFF_HINT in str(refused.get("detail")),
+        f"GET {staff}: detail {refused.get('detail')!r} does not hint at employment and "
+        "assignment associations",
+    )
+    _employ(ctx, unique_id)
     expect_status(ctx.http.get(staff), 200)
 
 
@@ -134,14 +145,7 @@ def _staff_through_employment(ctx: Context) -> None:
     "there → 201",
 )
 def _every_element(ctx: Context) -> None:
-    unique_id = scratch_code("STAFF")
-    r = ctx.http.request(
-        "POST",
-        resource("staffs"),
-        json_body={"staffUniqueId": unique_id, "firstName": "Conformance", "lastSurname": "Staff"},
-    )
-    expect_status(r, 201)
-    delete_later(ctx, f"staff {unique_id}", ctx.http.url(r.headers["Location"]))
+    unique_id, _ = _new_staff(ctx)
     body = {
         "staffReference": {"staffUniqueId": unique_id},
         "schoolReference": {"schoolId": school_id(ctx)},
@@ -150,18 +154,7 @@ def _every_element(ctx: Context) -> None:
     r = ctx.http.request("POST", resource("staffSchoolAssociations"), json_body=body)
     delete_if_created(ctx, r, f"school association of staff {unique_id}")
     expect_problem(r, 403, "security:authorization")
-    r = ctx.http.request(
-        "POST",
-        resource("staffEducationOrganizationEmploymentAssociations"),
-        json_body={
-            "staffReference": {"staffUniqueId": unique_id},
-            "educationOrganizationReference": {"educationOrganizationId": edorg_id(ctx)},
-            "employmentStatusDescriptor": descriptor_uri(ctx, "EmploymentStatusDescriptor"),
-            "hireDate": "2021-08-01",
-        },
-    )
-    expect_status(r, 201)
-    delete_later(ctx, f"employment of staff {unique_id}", ctx.http.url(r.headers["Location"]))
+    _employ(ctx, unique_id)
     r = ctx.http.request("POST", resource("staffSchoolAssociations"), json_body=body)
     delete_if_created(ctx, r, f"school association of staff {unique_id}")
     expect_status(r, 201)
