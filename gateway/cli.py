@@ -132,9 +132,29 @@ def clients() -> None:
     help="Ed-Fi claim set authorizing its Ed-Fi requests, e.g. 'SIS Vendor' [Ed-Fi Sandbox]",
 )
 @click.option("--unapproved", is_flag=True, help="created unapproved: it cannot get a token")
+@click.option(
+    "--ownership-token",
+    default=None,
+    help="stamped on the Ed-Fi records it creates (OwnershipBased authorization)",
+)
+@click.option(
+    "--access-ownership-token",
+    "access_tokens",
+    multiple=True,
+    help="another ownership token whose records OwnershipBased lets it act on; may be repeated",
+)
 @click.option("--json", "as_json", is_flag=True, help='print {"key": …, "secret": …} only')
 def clients_create(
-    name, edorgs, all_organizations, scopes, namespaces, claim_set, unapproved, as_json
+    name,
+    edorgs,
+    all_organizations,
+    scopes,
+    namespaces,
+    claim_set,
+    unapproved,
+    ownership_token,
+    access_tokens,
+    as_json,
 ) -> None:
     """Create an API client and print its key and secret."""
     from gateway.auth.clients import UnknownClaimSet, UnknownScope, create_client
@@ -156,6 +176,8 @@ def clients_create(
                     namespace_prefixes=list(namespaces),
                     claim_set=claim_set,
                     approved=not unapproved,
+                    ownership_token=ownership_token,
+                    ownership_tokens=list(access_tokens),
                 )
             except (UnknownScope, UnknownClaimSet) as exc:
                 raise ConfigurationError(str(exc)) from exc
@@ -191,6 +213,8 @@ def clients_list(as_json: bool) -> None:
                     "all_organizations": c.all_organizations,
                     "namespace_prefixes": c.namespace_prefixes,
                     "claim_set": c.claim_set,
+                    "ownership_token": c.ownership_token,
+                    "ownership_tokens": c.ownership_tokens,
                     "scopes": c.scopes,
                     "approved": c.approved,
                     "active": c.active,

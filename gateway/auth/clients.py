@@ -59,6 +59,8 @@ def create_client(
     namespace_prefixes: list[str] | tuple[str, ...] = (),
     claim_set: str | None = None,
     approved: bool = True,
+    ownership_token: str | None = None,
+    ownership_tokens: list[str] | tuple[str, ...] = (),
 ) -> tuple[ApiClient, str]:
     """Create a client; returns it with its plaintext secret, shown to the caller once.
     It reaches the organizations named (and their descendants), or every one with
@@ -94,6 +96,13 @@ def create_client(
         scopes=scopes,
         approved=approved,
         active=True,
+        ownership_token=nfc(ownership_token) if ownership_token else None,
+        # a client acts on the records it owns, and on those of the tokens it is given
+        ownership_tokens=list(
+            dict.fromkeys(
+                nfc(t) for t in (*([ownership_token] if ownership_token else []), *ownership_tokens)
+            )
+        ),
     )
     session.add(client)
     session.flush()
@@ -180,4 +189,6 @@ def context_for(
         scopes=frozenset(client.scopes if scopes is None else scopes),
         claim_set=client.claim_set,
         all_organizations=client.all_organizations and education_organization_id is None,
+        ownership_token=client.ownership_token,
+        ownership_tokens=tuple(client.ownership_tokens or ()),
     )

@@ -16,6 +16,8 @@ class ClientContext:
     scopes: frozenset[str]
     claim_set: str | None = None
     all_organizations: bool = False
+    ownership_token: str | None = None  # stamped on the Ed-Fi records it creates
+    ownership_tokens: tuple[str, ...] = ()  # those whose records OwnershipBased lets it act on
 
     @property
     def unrestricted(self) -> bool:

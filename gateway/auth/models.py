@@ -30,6 +30,10 @@ class ApiClient(Base):
     # The Ed-Fi claim set (gateway.edfi.claim_sets) authorizing its Ed-Fi requests.
     claim_set: Mapped[str] = mapped_column(String(255))
     scopes: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    # OwnershipBased authorization (the ODS/API's record ownership): the token stamped on the
+    # records it creates, and the tokens of the records it may then act on (its own included).
+    ownership_token: Mapped[str | None] = mapped_column(String(255))
+    ownership_tokens: Mapped[list[str]] = mapped_column(JSONB, default=list)
     # An unapproved client cannot get a token (as an ODS application not approved).
     approved: Mapped[bool] = mapped_column(Boolean, default=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -256,6 +256,10 @@ class BulkUpsert(ReferenceChecks):
                     "updated_at": now,
                     "created_at": now,
                     "origin": self.origin,
+                    # the client's ownership token on what it creates (never changed by updates)
+                    "created_by_ownership_token": (
+                        self.authorizer.ownership_token if self.authorizer else None
+                    ),
                     "id": uuid.uuid4(),
                 }
             )
@@ -299,7 +303,8 @@ class BulkUpsert(ReferenceChecks):
         update = {
             c: stmt.excluded[c]
             for c in names
-            if c not in key_cols and c not in ("id", "created_at", "origin")
+            if c not in key_cols
+            and c not in ("id", "created_at", "origin", "created_by_ownership_token")
         }
         upsert = stmt.on_conflict_do_update(index_elements=key_cols, set_=update).returning(
             table.c.id, sa.literal_column("xmax = 0"), *(table.c[c] for c in key_cols)

@@ -265,6 +265,8 @@ def _system_columns() -> list[sa.Column]:
         sa.Column("created_at", sa.DateTime(timezone=True)),
         sa.Column("updated_at", sa.DateTime(timezone=True)),
         sa.Column("origin", sa.String(20)),
+        # the ownership token of the client that created the record (OwnershipBased)
+        sa.Column("created_by_ownership_token", sa.String(255)),
     ]
 
 

@@ -32,6 +32,9 @@ NAMESPACE_MISMATCH = "security:authorization:namespace:access-denied:namespace-m
 
 NO_FURTHER = "NoFurtherAuthorizationRequired"
 NAMESPACE = "NamespaceBased"
+OWNERSHIP = "OwnershipBased"
+OWNERSHIP_MISMATCH = "security:authorization:ownership:access-denied:ownership-mismatch"
+OWNER_COLUMN = "created_by_ownership_token"
 INVERTED = "Inverted"  # RelationshipsWithEdOrgsOnlyInverted, …WithEdOrgsAndPeopleInverted
 RESPONSIBILITY = "ThroughResponsibility"  # RelationshipsWithStudentsOnlyThroughResponsibility
 RELATIONSHIPS = (
@@ -138,10 +141,12 @@ class Plan:
     inverted: bool = False
     # a …ThroughResponsibility strategy: a student the client is responsible for relates too
     responsibility: bool = False
+    # OwnershipBased: the record's creator's ownership token must be one of the client's
+    ownership: bool = False
 
     @property
     def conditional(self) -> bool:
-        return self.relationships or self.namespace
+        return self.relationships or self.namespace or self.ownership
 
 
 class Authorizer:
@@ -152,6 +157,8 @@ class Authorizer:
         namespace_prefixes: tuple[str, ...] = (),
         claim_set: str | None = None,
         claimed: tuple[str, ...] = (),
+        ownership_token: str | None = None,
+        ownership_tokens: tuple[str, ...] = (),
     ):
         self.registry = registry
         # the organizations the client lists (its reach adds their descendants): refusals name them
@@ -160,6 +167,9 @@ class Authorizer:
         self.namespace_prefixes = tuple(p for p in namespace_prefixes if p)
         # the gateway's own writers (the OneRoster → Ed-Fi projection) act as clients always did
         self.claim_set = claim_set or LEGACY_CLAIM_SET
+        # stamped on the records the client creates; those it may act on under OwnershipBased
+        self.ownership_token = ownership_token
+        self.ownership_tokens = tuple(ownership_tokens)
 
     @property
     def unrestricted(self) -> bool:
@@ -187,7 +197,9 @@ class Authorizer:
                 f"'{claim_sets.claim_name(res).rsplit('/', 1)[-1]}' resource claim."
             )
         unsupported = [
-            s for s in found if s not in (NO_FURTHER, NAMESPACE) and not s.startswith(RELATIONSHIPS)
+            s
+            for s in found
+            if s not in (NO_FURTHER, NAMESPACE, OWNERSHIP) and not s.startswith(RELATIONSHIPS)
         ]
         if unsupported:
             raise Forbidden(
@@ -208,6 +220,7 @@ class Authorizer:
             NAMESPACE in found or namespaced,
             inverted(found),
             any(RESPONSIBILITY in s for s in found),
+            OWNERSHIP in found,
         )
 
     def unconditional(self, res: Resource, *actions: str) -> bool:
@@ -302,6 +315,9 @@ class Authorizer:
             conditions.append(self._condition(res, source, plan.inverted, plan.responsibility))
         if plan.namespace:
             conditions.append(self._namespace_condition(res, source))
+        if plan.ownership:
+            tokens = list(self.ownership_tokens)
+            conditions.append(source(OWNER_COLUMN).in_(tokens) if tokens else sa.false())
         return sa.and_(*conditions) if conditions else None
 
     def collection_filter(
@@ -349,6 +365,11 @@ class Authorizer:
 
     def _refusal(self, res: Resource, action: str) -> Forbidden:
         plan = self.plan(res, action)
+        if plan.ownership and not plan.relationships and not plan.namespace:
+            # the ODS/API's words for a record another client's token owns
+            return Forbidden(
+                f"{NOT_AUTHORIZED} The item is not owned by the caller.", code=OWNERSHIP_MISMATCH
+            )
         if plan.namespace and not plan.relationships:
             return self._namespace_refusal("existing")
         return self.relationship_refusal(res)
@@ -611,4 +632,9 @@ def _capitalized(name: str) -> str:
 
 
 def _columns_of(table: sa.FromClause, res: Resource) -> Callable[[str], Any]:
-    return lambda flat: table.c[res.columns[flat].name]
+    def column(flat: str) -> Any:
+        if flat == OWNER_COLUMN:
+            return table.c[OWNER_COLUMN]
+        return table.c[res.columns[flat].name]
+
+    return column

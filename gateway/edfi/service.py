@@ -117,6 +117,8 @@ def upsert_sql(res: Resource) -> sa.TextualSelect:
             id=sa.bindparam("id", type_=table.c.id.type),
             created_at=now,
             origin=sa.bindparam("origin", type_=sa.String),
+            # set when the record is created, never by an update (as origin)
+            created_by_ownership_token=sa.bindparam("owner", type_=sa.String),
         )
         .add_cte(cv)
     )
@@ -149,6 +151,8 @@ def upsert_sql(res: Resource) -> sa.TextualSelect:
         sa.bindparam("id", type_=table.c.id.type),
         sa.bindparam("now", type_=sa.DateTime(timezone=True)),
         sa.bindparam("origin", type_=sa.String),
+        # the creating client's ownership token; writers without one leave it NULL
+        sa.bindparam("owner", value=None, type_=sa.String),
     ]
     return (
         sa.text(sql)
@@ -275,7 +279,13 @@ class ResourceService(ReferenceChecks):
         self.check_references(res, values)
         self._check_education_organization_id(res, row)
         now = utcnow()
-        params = {**row, "id": uuid.uuid4(), "now": now, "origin": self.origin}
+        params = {
+            **row,
+            "id": uuid.uuid4(),
+            "now": now,
+            "origin": self.origin,
+            "owner": self.auth.ownership_token,
+        }
         upsert = upsert_statement(res)
         try:
             new_id, created, etag, origin, unchanged = self.session.execute(upsert, params).one()

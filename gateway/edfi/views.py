@@ -66,6 +66,8 @@ def authorizer() -> Authorizer:
         client.namespace_prefixes,
         client.claim_set,
         client.education_organization_ids,
+        client.ownership_token,
+        client.ownership_tokens,
     )
 
 
