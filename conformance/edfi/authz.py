@@ -18,8 +18,8 @@ from conformance.edfi.common import (
     scratch_code,
 )
 from conformance.edfi.lifecycle import course_body
-from conformance.http import BearerAuth
-from conformance.runner import CheckList, Context, ensure, not_requested
+from conformance.http import BearerAuth, json_of
+from conformance.runner import CheckList, Context, ensure, not_requested, skip
 
 checks = CheckList()
 
@@ -89,6 +89,46 @@ STAFF_HINT = (
     "Hint: You may need to create corresponding 'StaffEducationOrganizationEmploymentAssociation' "
     "or 'StaffEducationOrganizationAssignmentAssociation' items."
 )
+
+
+def _namespace_prefix(ctx: Context) -> str:
+    """The client's first namespace prefix, as token_info describes the client."""
+    if "namespace_prefix" not in ctx.state:
+        url = ctx.options["token_url"].rsplit("/", 1)[0] + "/token_info"
+        r = ctx.http.request("POST", url, json_body={"token": ctx.need("token")})
+        prefixes = (json_of(r) or {}).get("namespace_prefixes") if r.status_code == 200 else None
+        if not prefixes:
+            skip("token_info names no namespace prefix of the client")
+        ctx.state["namespace_prefix"] = str(prefixes[0]).rstrip("/")
+    return ctx.state["namespace_prefix"]
+
+
+@checks.add(
+    "authorization",
+    "a descriptor mapping is authorized by its namespace, not its mappedNamespace: outside the "
+    "client's prefixes → 403 namespace-mismatch; inside, mapped to another namespace → 201",
+)
+def _mapping_namespace(ctx: Context) -> None:
+    prefix = _namespace_prefix(ctx)
+    value = scratch_code("Conf")
+    outside = {
+        "namespace": "uri://conformance.invalid/SomeDescriptor",
+        "value": value,
+        "mappedNamespace": f"{prefix}/SomeDescriptor",
+        "mappedValue": "Mapped",
+    }
+    r = ctx.http.request("POST", resource("descriptorMappings"), json_body=outside)
+    delete_if_created(ctx, r, "descriptor mapping outside the namespace")
+    expect_problem(r, 403, "security:authorization:namespace:access-denied:namespace-mismatch")
+    inside = {
+        "namespace": f"{prefix}/SomeDescriptor",
+        "value": value,
+        "mappedNamespace": "uri://conformance.invalid/SomeOtherDescriptor",
+        "mappedValue": "Mapped",
+    }
+    r = ctx.http.request("POST", resource("descriptorMappings"), json_body=inside)
+    delete_if_created(ctx, r, "descriptor mapping in the client's namespace")
+    expect_status(r, 201)
 
 
 def _new_staff(ctx: Context) -> tuple[str, str]:

@@ -38,6 +38,12 @@ KEYS = {
     "schools": {"schoolId": "schoolId"},
     "gradeLevelDescriptors": {"namespace": "namespace", "codeValue": "codeValue"},
     "courseIdentificationSystemDescriptors": {"namespace": "namespace", "codeValue": "codeValue"},
+    "descriptorMappings": {
+        "namespace": "namespace",
+        "value": "value",
+        "mappedNamespace": "mappedNamespace",
+        "mappedValue": "mappedValue",
+    },
 }
 REFERENCES = {  # reference property → (target resource, its key fields)
     "courseReference": ("courses", ("courseCode", "educationOrganizationId")),

@@ -242,6 +242,10 @@ class Resources:
             name.endswith("Descriptors")
             and not str(body.get("namespace", "")).startswith(NAMESPACE)
             and "descriptor_any_namespace" not in self.faults
+        ) or (
+            name == "descriptorMappings"
+            and not str(body.get("namespace", "")).startswith(NAMESPACE)
+            and "mapping_any_namespace" not in self.faults
         ):
             return problem(
                 403,

@@ -72,6 +72,11 @@ WIRE = {  # the ODS/API 7.3's behaviour on the wire (issue 15): a fault each che
         "securable element must relate, as in the ODS/API); once the staff member is employed "
         "there → 201"
     ),
+    "mapping_any_namespace": (
+        "a descriptor mapping is authorized by its namespace, not its mappedNamespace: outside "
+        "the client's prefixes → 403 namespace-mismatch; inside, mapped to another namespace → "
+        "201"
+    ),
     "snapshot_ignored": (
         "Use-Snapshot: true → 404 'Snapshot not found.' on reads, 405 "
         "snapshots:method-not-allowed on writes (no snapshot is configured)"
