@@ -105,9 +105,12 @@ class BulkUpsert(ReferenceChecks):
         kept = []
         for index, values, problems in valid:
             key = tuple(values.get(flat) for flat in self._key_flats(res))
-            # a record that exists is updated (the claim set's Update), else created
+            # a record that exists is updated (the claim set's Update), else created; as a POST
+            # of it, the stored record must be the client's to update, not only what it sends
             action = "Update" if key in existing else "Create"
             try:
+                if key in existing:
+                    auth.check_visible(self.session, res, existing[key], "Update")
                 auth.check_write(self.session, res, values, action, existing.get(key))
             except Forbidden as denied:
                 result.rejected.append((index, " ".join([denied.message, *(denied.errors or [])])))

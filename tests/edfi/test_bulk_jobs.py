@@ -246,3 +246,30 @@ def test_a_job_leaves_garbage_collection_on_whatever_its_end(
     assert submit(client, headers, district_package(), "d.zip").get_json()["status"] == "failed"
     assert collecting_while_loading == [False]
     assert gc.isenabled()
+
+
+def test_a_job_may_not_replace_a_stored_record_the_client_may_not_update(
+    client, auth_headers, descriptors_loaded, sync_jobs, district, db_session
+):
+    """As a POST of an existing record: the stored one must be the client's to update (here
+    another client's token owns it under OwnershipBased), not only the values it sends."""
+    district()
+    owner = auth_headers(
+        edorgs=["255901"], name="A", claim_set="Ownership Based Test", ownership_token="One"
+    )
+    other = auth_headers(
+        edorgs=["255901"], name="B", claim_set="Ownership Based Test", ownership_token="Two"
+    )
+    assert (
+        client.post("/data/v3/ed-fi/students", json=student("O-1"), headers=owner).status_code
+        == 201
+    )
+    takeover = zipped({"students.ndjson": ndjson(student("O-1", "Mallory"))})
+    job = submit(client, other, takeover, "takeover.zip").get_json()
+    assert job["status"] == "rejected"
+    (refused,) = job["report"]["rejected"]
+    assert "not owned by the caller" in refused["reason"]
+    name = db_session.execute(
+        text("SELECT first_name FROM students WHERE student_unique_id = 'O-1'")
+    ).scalar_one()
+    assert name == "Lisa"
