@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from gateway.db import utcnow
 from gateway.edfi import documents, nested
-from gateway.edfi.definitions import Reference, Registry, Resource
+from gateway.edfi.definitions import OWNER_COLUMN, Reference, Registry, Resource
 from gateway.edfi.dependents import target_flats
 from gateway.edfi.references import ReferenceChecks
 from gateway.edfi.security import Authorizer
@@ -260,9 +260,7 @@ class BulkUpsert(ReferenceChecks):
                     "created_at": now,
                     "origin": self.origin,
                     # the client's ownership token on what it creates (never changed by updates)
-                    "created_by_ownership_token": (
-                        self.authorizer.ownership_token if self.authorizer else None
-                    ),
+                    OWNER_COLUMN: self.authorizer.ownership_token if self.authorizer else None,
                     "id": uuid.uuid4(),
                 }
             )
@@ -306,8 +304,7 @@ class BulkUpsert(ReferenceChecks):
         update = {
             c: stmt.excluded[c]
             for c in names
-            if c not in key_cols
-            and c not in ("id", "created_at", "origin", "created_by_ownership_token")
+            if c not in key_cols and c not in ("id", "created_at", "origin", OWNER_COLUMN)
         }
         upsert = stmt.on_conflict_do_update(index_elements=key_cols, set_=update).returning(
             table.c.id, sa.literal_column("xmax = 0"), *(table.c[c] for c in key_cols)

@@ -256,6 +256,10 @@ def _table(res: Resource, metadata: sa.MetaData) -> sa.Table:
     )
 
 
+# the ownership token of the client that created a record (OwnershipBased); set on insert only
+OWNER_COLUMN = "created_by_ownership_token"
+
+
 def _system_columns() -> list[sa.Column]:
     return [
         sa.Column("id", UUID(as_uuid=True), nullable=False, unique=True),
@@ -265,8 +269,7 @@ def _system_columns() -> list[sa.Column]:
         sa.Column("created_at", sa.DateTime(timezone=True)),
         sa.Column("updated_at", sa.DateTime(timezone=True)),
         sa.Column("origin", sa.String(20)),
-        # the ownership token of the client that created the record (OwnershipBased)
-        sa.Column("created_by_ownership_token", sa.String(255)),
+        sa.Column(OWNER_COLUMN, sa.String(255)),
     ]
 
 

@@ -23,7 +23,14 @@ from sqlalchemy.orm import Session
 from gateway.auth.access import EVERY_ORGANIZATION, OrgScope, with_ancestors
 from gateway.edfi import claim_sets, documents
 from gateway.edfi.claim_sets import LEGACY_CLAIM_SET
-from gateway.edfi.definitions import Registry, Resource, edfi_schemas_dir, registry, tracked_changes
+from gateway.edfi.definitions import (
+    OWNER_COLUMN,
+    Registry,
+    Resource,
+    edfi_schemas_dir,
+    registry,
+    tracked_changes,
+)
 from gateway.errors import Forbidden
 
 # The ODS/API 7.3's words for a refused record (its AuthorizationTests collection).
@@ -34,7 +41,6 @@ NO_FURTHER = "NoFurtherAuthorizationRequired"
 NAMESPACE = "NamespaceBased"
 OWNERSHIP = "OwnershipBased"
 OWNERSHIP_MISMATCH = "security:authorization:ownership:access-denied:ownership-mismatch"
-OWNER_COLUMN = "created_by_ownership_token"
 INVERTED = "Inverted"  # RelationshipsWithEdOrgsOnlyInverted, …WithEdOrgsAndPeopleInverted
 RESPONSIBILITY = "ThroughResponsibility"  # RelationshipsWithStudentsOnlyThroughResponsibility
 RELATIONSHIPS = (
@@ -71,9 +77,7 @@ def derive_rule(
     names = elements["educationOrganizationIds"]
     edorgs = [f for f in res.identity if f in names]
     # else one a role names (a program evaluation's programEducationOrganizationId)
-    edorgs = edorgs or [
-        f for f in res.identity if any(f.endswith(n[:1].upper() + n[1:]) for n in names)
-    ]
+    edorgs = edorgs or [f for f in res.identity if any(f.endswith(_capitalized(n)) for n in names)]
     people = {
         flat: listed[person].get("via", [])
         for flat, person in elements["people"].items()
@@ -216,11 +220,11 @@ class Authorizer:
         # namespace outside the client's prefixes (its mappedNamespace is not one)
         namespaced = by_relationships and not relationships and "namespace" in res.columns
         return Plan(
-            relationships and not self.unrestricted,
-            NAMESPACE in found or namespaced,
-            inverted(found),
-            any(RESPONSIBILITY in s for s in found),
-            OWNERSHIP in found,
+            relationships=relationships and not self.unrestricted,
+            namespace=NAMESPACE in found or namespaced,
+            inverted=inverted(found),
+            responsibility=any(RESPONSIBILITY in s for s in found),
+            ownership=OWNERSHIP in found,
         )
 
     def unconditional(self, res: Resource, *actions: str) -> bool:
@@ -383,10 +387,8 @@ class Authorizer:
         paths = [*rule.get("via", [])]
         for extra in rule.get("also", []):
             paths += [p for p in extra.get("via", []) if p not in paths]
-        if subject is None and rule.get("edorg"):
-            subject = rule["edorg"]
-        elif subject is None and paths:
-            subject = next(iter(paths[0][0]["on"]))
+        if subject is None and (rule.get("edorg") or rule.get("via")):
+            subject = _subject(rule)
         detail = NOT_AUTHORIZED
         names = [
             " and ".join(
@@ -632,9 +634,5 @@ def _capitalized(name: str) -> str:
 
 
 def _columns_of(table: sa.FromClause, res: Resource) -> Callable[[str], Any]:
-    def column(flat: str) -> Any:
-        if flat == OWNER_COLUMN:
-            return table.c[OWNER_COLUMN]
-        return table.c[res.columns[flat].name]
-
-    return column
+    """A property's column, or a system column by its name (the record's owner)."""
+    return lambda flat: table.c[res.columns[flat].name if flat in res.columns else flat]

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from gateway.auth.row_security import EDFI_POLICIES, within_reach
 from gateway.db import utcnow
 from gateway.edfi import documents
-from gateway.edfi.definitions import Registry, Resource, tracked_changes
+from gateway.edfi.definitions import OWNER_COLUMN, Registry, Resource, tracked_changes
 from gateway.edfi.dependents import cascade_key_change, check_no_dependents
 from gateway.edfi.references import KNOWN_DESCRIPTORS, ReferenceChecks, base_conditions
 from gateway.edfi.security import Authorizer, PlacementRefused
@@ -118,7 +118,7 @@ def upsert_sql(res: Resource) -> sa.TextualSelect:
             created_at=now,
             origin=sa.bindparam("origin", type_=sa.String),
             # set when the record is created, never by an update (as origin)
-            created_by_ownership_token=sa.bindparam("owner", type_=sa.String),
+            **{OWNER_COLUMN: sa.bindparam("owner", type_=sa.String)},
         )
         .add_cte(cv)
     )
