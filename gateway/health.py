@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, jsonify
+from flask import current_app, jsonify, request
 from flask_smorest import Blueprint
 from sqlalchemy import text
 
@@ -36,16 +36,30 @@ def _dynamodb_ok() -> bool:
 def health():
     """Report whether PostgreSQL and DynamoDB are reachable
 
-    200 when both are up; 503 naming what is down.
+    200 when both are up, 503 when one is down. As the Ed-Fi ODS/API answers, the body is the
+    text `Healthy` (or `Unhealthy`); with `Accept: application/json` it is a JSON object naming
+    each store and what is down.
     """
     checks = {"database": _database_ok(), "dynamodb": _dynamodb_ok()}
-    body = {"status": "ok" if all(checks.values()) else "unavailable"}
-    body.update({name: "ok" if up else "down" for name, up in checks.items()})
     down = [name for name, up in checks.items() if not up]
-    if down:
-        body["message"] = "Unreachable: " + ", ".join(down)
-    response = jsonify(body)
+    if _wants_json():
+        body = {"status": "ok" if not down else "unavailable"}
+        body.update({name: "ok" if up else "down" for name, up in checks.items()})
+        if down:
+            body["message"] = "Unreachable: " + ", ".join(down)
+        response = jsonify(body)
+    else:
+        response = current_app.response_class(
+            "Unhealthy" if down else "Healthy", mimetype="text/plain"
+        )
     response.status_code = 200 if not down else 503
     if down:
         response.headers["Retry-After"] = "5"
     return response
+
+
+def _wants_json() -> bool:
+    """JSON only when the client prefers it to text: a bare probe (no Accept, or */*) gets the
+    ODS's text."""
+    accept = request.accept_mimetypes
+    return accept["application/json"] > accept["text/plain"]

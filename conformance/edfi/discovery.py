@@ -40,6 +40,17 @@ def _discovery(ctx: Context) -> None:
     ensure(not relative, f"urls are not absolute: {relative}")
 
 
+@checks.add("health", "GET /health without a token → 200 with the text Healthy, as the ODS/API")
+def _health(ctx: Context) -> None:
+    r = ctx.http.get("/health", auth=False)
+    expect_status(r, 200)
+    ensure(
+        r.text == "Healthy",
+        f"{describe(r)}: body {r.text[:80]!r}, expected 'Healthy' (probes written for the "
+        "ODS/API compare the body)",
+    )
+
+
 def _token(
     ctx: Context,
     *,

@@ -193,6 +193,10 @@ class FakeEdFi(Resources):
                     },
                 }
             )
+        if path == "/health":
+            if "health_json" in self.faults:
+                return self.json({"status": "ok"})
+            return Response("Healthy", mimetype="text/plain")
         if path.rstrip("/") == "/oauth/token":
             return self.token(request)
         if path == "/oauth/token_info":

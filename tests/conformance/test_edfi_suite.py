@@ -162,6 +162,9 @@ def test_checks_the_data_cannot_exercise_make_the_run_incomplete(run_cli):
     assert code == 3
 
 
+HEALTH = "GET /health without a token → 200 with the text Healthy, as the ODS/API"
+
+
 def test_local_bugs_fail_exactly_their_checks(run_cli):
     faults = {
         "no_etag_check",
@@ -213,6 +216,10 @@ def test_local_bugs_fail_exactly_their_checks(run_cli):
         ("bad_birth_date", {SHAPES}),
         ("no_basic", {BASIC, "the token URL with a trailing slash works too", TOKEN_ERRORS}),
         ("post_new_200", {"POST a new course → 201 with Location and ETag"}),
+        (
+            "health_json",
+            {"GET /health without a token → 200 with the text Healthy, as the ODS/API"},
+        ),
         (
             "versions_missing no_form_credentials query_ignored",
             {
