@@ -4,7 +4,8 @@ The sample has no student-enrollment interchange, so the demo also synthesizes d
 student school and section associations (labelled as synthesized in the README), placing the
 students the sample's gradebook grades in the sections it grades them in: the same sample loaded
 into an empty database always gives the same enrollments. Nor has it graduation plans, which
-enrollments name: the high school gets one per plan type (`synthesized_graduation_plans`).
+enrollments name: the high school gets one per plan type (`synthesized_graduation_plans`). From
+the enrollments come attendance, program participation and assessment results (`demo_activity`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from gateway.db import get_session
 from gateway.edfi.definitions import registry
+from gateway.edfi.demo_activity import synthesized_activity
 from gateway.edfi.descriptors import seed_reference_data
 from gateway.edfi.interchange import Record
 from gateway.edfi.loader import LoadReport, load_records, read_interchange
@@ -53,7 +55,9 @@ def load_demo(session: Session) -> LoadReport:
     records, report = read_interchange(SAMPLE_DIR, (DISTRICT_NAMESPACE,))
     load_records(session, sample_learning_standards(records) + records, report)
     load_records(session, synthesized_graduation_plans(session), report)
-    load_records(session, synthesized_enrollments(session), report)
+    enrollments = synthesized_enrollments(session)
+    load_records(session, enrollments, report)
+    load_records(session, synthesized_activity(enrollments), report)
     return report
 
 

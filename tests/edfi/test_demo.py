@@ -76,3 +76,50 @@ def test_demo_loads_the_sample_and_synthesizes_enrollments(edfi, db_session):
             "studentSchoolAssociations", query_string={"studentUniqueId": unique_id}
         ).get_json()
         assert [a["schoolReference"]["schoolId"] for a in placed] == [255901044]
+
+
+def test_demo_synthesizes_the_activity_the_populated_template_has(edfi, db_session, auth_headers):
+    """The sample has no attendance, program-participation nor assessment interchange, and the
+    ODS/API's own suite reads such records in the populated template (partitions of section
+    attendance events, program associations filtered by program or exit, assessment items and
+    student assessments a district's client reads). The demo synthesizes them deterministically
+    from its enrollments; a client of the district in the Ed-Fi namespace reads each kind."""
+    report = load_demo(db_session)
+    assert report.rejected == []
+    district = edfi.with_headers(auth_headers(edorgs=[255901], namespace="uri://ed-fi.org"))
+
+    def total(resource: str, **query) -> int:
+        r = district.get(resource, query_string={"totalCount": "true", "limit": 0, **query})
+        assert r.status_code == 200, r.get_json()
+        return int(r.headers["Total-Count"])
+
+    # more section attendance events than the 200 partitions the suite asks for, each of a
+    # student in that section
+    assert total("studentSectionAttendanceEvents") > 200
+    events = district.get("studentSectionAttendanceEvents", query_string={"limit": 25})
+    for event in events.get_json():
+        student = event["studentReference"]["studentUniqueId"]
+        sections = district.get(
+            "studentSectionAssociations", query_string={"studentUniqueId": student}
+        ).get_json()
+        assert event["sectionReference"]["sectionIdentifier"] in {
+            s["sectionReference"]["sectionIdentifier"] for s in sections
+        }
+    # program participation: bilingual students served in the regular session, and special
+    # education students of whom some graduated out of the program
+    assert total("studentProgramAssociations", programName="Bilingual") >= 2
+    assert total("studentProgramAssociations", servedOutsideOfRegularSession="false") >= 2
+    spa = district.get("studentProgramAssociations", query_string={"limit": 1}).get_json()[0]
+    assert spa["studentReference"]["link"]["rel"] == "Student"
+    assert (
+        total(
+            "studentSpecialEducationProgramAssociations",
+            specialEducationExitExplained="Student Graduated with Diploma",
+        )
+        >= 2
+    )
+    # an assessment with items and an objective, and students' results on it
+    assert total("assessmentItems") > 0
+    assert total("objectiveAssessments") > 0
+    results = district.get("studentAssessments", query_string={"limit": 5}).get_json()
+    assert results and all(r["scoreResults"] and r["items"] for r in results)
