@@ -384,3 +384,25 @@ def _items_unified(ctx: Context) -> None:
         any("All values supplied for 'schoolId' must match." in e for e in found),
         f"{describe(r)}: $.classPeriods[0].classPeriodReference.schoolId {found!r}",
     )
+
+
+@checks.add(
+    "wire",
+    "a decimal beyond its column's precision (a staff's yearsOfPriorProfessionalExperience, "
+    "DECIMAL(5, 2)) → 400 in the ODS/API's words; at the bound → 201",
+)
+def _decimal_precision(ctx: Context) -> None:
+    staff = {
+        "staffUniqueId": scratch_code("STAFF"),
+        "firstName": "Conformance",
+        "lastSurname": "Staff",
+        "yearsOfPriorProfessionalExperience": 1000,
+    }
+    r, errors = _refused(ctx, "staffs", staff, "staff of 1000 years")
+    said = errors.get("$.yearsOfPriorProfessionalExperience")
+    expected = ["YearsOfPriorProfessionalExperience must be between -999.99 and 999.99."]
+    ensure(said == expected, f"{describe(r)}: $.yearsOfPriorProfessionalExperience {said!r}")
+    at_bound = {**staff, "yearsOfPriorProfessionalExperience": 999.99}
+    r = ctx.http.request("POST", resource("staffs"), json_body=at_bound)
+    delete_if_created(ctx, r, "staff of 999.99 years")
+    expect_status(r, 201)

@@ -13,6 +13,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -176,7 +177,21 @@ def scalar_value(value: Any, spec: dict, path: str, problems: Problems) -> Any:
             problems.add(path, f"{name} must be at least {spec['minimum']}.")
         if "maximum" in spec and value > spec["maximum"]:
             problems.add(path, f"{name} must be at most {spec['maximum']}.")
+        if "decimalRange" in spec and not _within_column(value, spec):
+            low, high = spec["decimalRange"]
+            problems.add(path, f"{title(name)} must be between {low} and {high}.")
     return value
+
+
+def _within_column(value: int | float, spec: dict) -> bool:
+    """A number within the range its DECIMAL column holds (the DS 5.2 table script's precision
+    and scale, build_definitions.decimal_range), on the sides the OpenAPI leaves unbounded:
+    where it states a minimum or maximum, that one is checked instead, in its own words."""
+    low, high = spec["decimalRange"]
+    number = Decimal(repr(value))  # the value as sent (999.99), not its binary approximation
+    if "minimum" not in spec and number < Decimal(low):
+        return False
+    return "maximum" in spec or number <= Decimal(high)
 
 
 def descriptor_value(value: Any, descriptor: str | None, path: str, problems: Problems) -> Any:

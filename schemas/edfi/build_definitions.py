@@ -1,8 +1,9 @@
 """Derive compact resource definitions from the official Ed-Fi DS5 OpenAPI files.
 
 Run: python schemas/edfi/build_definitions.py   (stdlib + pyyaml)
-Reads openapi/resources-ds-5.0.yaml, openapi/descriptor-api-5.0.yaml and served.json beside this
-file; writes resources.json, which the gateway's generic engine reads at start-up.
+Reads openapi/resources-ds-5.0.yaml, openapi/descriptor-api-5.0.yaml, served.json and
+decimal-precision.json beside this file; writes resources.json, which the gateway's generic engine
+reads at start-up.
 """
 
 from __future__ import annotations
@@ -32,6 +33,25 @@ def cap(word: str) -> str:
     return word[:1].upper() + word[1:]
 
 
+def decimal_range(precision: int, scale: int) -> list[str]:
+    """The range a DECIMAL(precision, scale) column holds, written as the ODS/API writes it:
+    DECIMAL(5, 2) -> ["-999.99", "999.99"]."""
+    whole = "9" * (precision - scale) or "0"
+    high = whole + ("." + "9" * scale if scale else "")
+    return ["-" + high, high]
+
+
+def decimal_ranges() -> dict[tuple[str, str], list[str]]:
+    """(table, column) -> range, from the DS 5.2 table script's DECIMAL columns
+    (decimal-precision.json). A table is named by its entity; a collection item's or common
+    type's by its parent's name followed by the item's, as resources.json names its entity."""
+    doc = json.loads((HERE / "decimal-precision.json").read_text(encoding="utf-8"))
+    return {
+        (c["table"], c["column"]): decimal_range(c["precision"], c["scale"])
+        for c in doc["decimalColumns"]
+    }
+
+
 def entity_of(schema_name: str) -> str:
     # edFi_studentSchoolAssociation -> StudentSchoolAssociation
     return cap(schema_name.split("_", 1)[1])
@@ -44,6 +64,7 @@ class Builder:
         self.descriptor_doc = descriptors_doc
         self.served = served
         self.overrides = json.loads((HERE / "flattening-overrides.json").read_text())
+        self.decimal_ranges = decimal_ranges()
         # entity schema name -> collection path segment, from the POST request bodies
         self.collection_of: dict[str, str] = {}
         for path, ops in self.paths.items():
@@ -74,13 +95,14 @@ class Builder:
     def shape(self, schema_name: str, depth: int = 0) -> dict:
         """Item shape of a collection or common type: properties with kinds, required list."""
         schema = self.schemas[schema_name]
+        entity = entity_of(schema_name)
         return {
-            "entity": entity_of(schema_name),
+            "entity": entity,
             "required": list(schema.get("required", [])),
             "properties": [
                 p
                 for name, spec in schema.get("properties", {}).items()
-                if (p := self.prop(name, spec, depth + 1, nested=True)) is not None
+                if (p := self.prop(name, spec, depth + 1, nested=True, entity=entity)) is not None
             ],
         }
 
@@ -92,6 +114,7 @@ class Builder:
         nested: bool,
         params: dict | None = None,
         overrides: dict | None = None,
+        entity: str = "",
     ) -> dict | None:
         if name in ("id", "_etag", "_lastModifiedDate", "_ext", "link"):
             return None
@@ -107,6 +130,9 @@ class Builder:
                 "item": self.shape(ref_name(spec["items"]["$ref"]), depth),
             }
         entry = {"name": name, **self.scalar(spec)}
+        if spec.get("type") == "number" and (entity, cap(name)) in self.decimal_ranges:
+            # the column's range, which the ODS/API checks beside the OpenAPI's own bounds
+            entry["decimalRange"] = self.decimal_ranges[(entity, cap(name))]
         if spec.get("x-Ed-Fi-isIdentity"):
             entry["identity"] = True
         if name.endswith("Descriptor") and spec.get("type") == "string":
@@ -186,6 +212,7 @@ class Builder:
                     nested=False,
                     params=params,
                     overrides=self.overrides.get(collection),
+                    entity=entity_of(schema_name),
                 )
             )
             is not None

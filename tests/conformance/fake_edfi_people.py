@@ -62,8 +62,19 @@ class People:
 
     def staffs(self, request: Request, rest: list[str]) -> Response:
         if request.method == "POST" and not rest:
+            body = request.get_json(silent=True) or {}
+            years = body.get("yearsOfPriorProfessionalExperience")
+            if isinstance(years, (int, float)) and abs(years) > 999.99:  # DECIMAL(5, 2)
+                if "decimal_unbounded" not in self.faults:
+                    said = "YearsOfPriorProfessionalExperience must be between -999.99 and 999.99."
+                    return problem(
+                        400,
+                        "bad-request:data-validation-failed",
+                        VALIDATION,
+                        validation={"$.yearsOfPriorProfessionalExperience": [said]},
+                    )
             rid = uuid.uuid4().hex
-            self.staff[rid] = (request.get_json(silent=True) or {}).get("staffUniqueId", "")
+            self.staff[rid] = body.get("staffUniqueId", "")
             return self.created("staffs", rid)
         if len(rest) != 1 or rest[0] not in self.staff:
             return problem(404, "not-found")

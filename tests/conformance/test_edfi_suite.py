@@ -77,6 +77,10 @@ WIRE = {  # the ODS/API 7.3's behaviour on the wire (issue 15): a fault each che
         "the client's prefixes → 403 namespace-mismatch; inside, mapped to another namespace → "
         "201"
     ),
+    "decimal_unbounded": (
+        "a decimal beyond its column's precision (a staff's yearsOfPriorProfessionalExperience, "
+        "DECIMAL(5, 2)) → 400 in the ODS/API's words; at the bound → 201"
+    ),
     "snapshot_ignored": (
         "Use-Snapshot: true → 404 'Snapshot not found.' on reads, 405 "
         "snapshots:method-not-allowed on writes (no snapshot is configured)"

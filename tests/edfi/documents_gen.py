@@ -94,7 +94,9 @@ class World:
                 value = min(value, 2**31 - 1)
             return value
         if kind == "number":
-            low, high = spec.get("minimum", 0), spec.get("maximum", 100)
+            # within the OpenAPI's bounds and the range of the property's DECIMAL column
+            column_high = float(spec["decimalRange"][1]) if "decimalRange" in spec else 100
+            low, high = spec.get("minimum", 0), spec.get("maximum", min(100, column_high))
             return round(low + (high - low) * (0.5 if alternative else 0.25), 2)
         if fmt == "date":
             return LATER if alternative else DATE
