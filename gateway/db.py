@@ -81,6 +81,13 @@ def unpinged_connection(engine: Engine) -> PoolProxiedConnection:
         _unpinged.reset(token)
 
 
+def driver_cursor(session: Session) -> Any:
+    """A psycopg cursor on the session's connection, inside its transaction: for the hot paths'
+    precompiled statements, which gain nothing from SQLAlchemy's execution layer and pay its
+    Python for every statement (close it after use)."""
+    return session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+
+
 class Database:
     """Holds the engine and the session factory an app uses.
 

@@ -24,6 +24,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
+from gateway import precompiled
 from gateway.db import Base
 from gateway.edfi.definitions import Resource, registry
 from gateway.mapping.identifiers import canonical_key, sourced_id
@@ -145,7 +146,10 @@ class Links:
                 )
         if not candidates:
             return
-        for sid in self.session.scalars(NEW_LINKS, {"rows": json.dumps(candidates)}).all():
+        _names, inserted = precompiled.fetch_all(
+            self.session, "mapping.new_links", lambda: NEW_LINKS, {"rows": json.dumps(candidates)}
+        )
+        for (sid,) in inserted:
             self.cache[new[sid]] = sid
         # whatever is left (orphans, taken candidates) goes the per-key way on first use
 
