@@ -31,6 +31,7 @@ def utcnow() -> datetime:
 
 def make_engine(url: str, config: dict[str, Any] | None = None) -> Engine:
     config = config or {}
+    configure_driver()
     engine = create_engine(
         url,
         pool_size=config.get("DB_POOL_SIZE", 5),
@@ -40,6 +41,18 @@ def make_engine(url: str, config: dict[str, Any] | None = None) -> Engine:
     )
     _ping_on_checkout(engine)
     return engine
+
+
+def configure_driver() -> None:
+    """psycopg keeps the parsed form of a query text only for texts up to 4096 bytes and 50
+    parameters; longer ones are parsed again (a regular expression over the whole text) at every
+    execution. The write path's statements of wide resources are longer (an Ed-Fi upsert names
+    each column three times; a OneRoster user and its demographics are one statement), so the
+    limits are raised: the cache stays bounded by its size (128 texts)."""
+    from psycopg import _queries
+
+    _queries.MAX_CACHED_STATEMENT_LENGTH = max(_queries.MAX_CACHED_STATEMENT_LENGTH, 64 * 1024)
+    _queries.MAX_CACHED_STATEMENT_PARAMS = max(_queries.MAX_CACHED_STATEMENT_PARAMS, 1000)
 
 
 # Set while a caller that recovers from a dropped connection itself checks one out (see below).
