@@ -94,11 +94,21 @@ def unpinged_connection(engine: Engine) -> PoolProxiedConnection:
         _unpinged.reset(token)
 
 
+_DRIVER = "gateway.db.driver"  # session.info: (the transaction, its driver connection)
+
+
 def driver_cursor(session: Session) -> Any:
     """A psycopg cursor on the session's connection, inside its transaction: for the hot paths'
     precompiled statements, which gain nothing from SQLAlchemy's execution layer and pay its
-    Python for every statement (close it after use)."""
-    return session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    Python for every statement (close it after use). The driver connection is remembered for
+    the session's transaction: asking the session for it costs more than a statement's Python."""
+    transaction = session.get_transaction()
+    known = session.info.get(_DRIVER)
+    if transaction is not None and known is not None and known[0] is transaction:
+        return known[1].cursor()
+    driver = session.connection().connection.driver_connection
+    session.info[_DRIVER] = (session.get_transaction(), driver)
+    return driver.cursor()  # type: ignore[union-attr]
 
 
 class Database:
