@@ -288,8 +288,10 @@ class ResourceService(ReferenceChecks):
             "owner": self.auth.ownership_token,
         }
         try:
+            # keyed by the definition (and its names: an id is reused once its object is gone)
+            shape = ("edfi.upsert", id(res), res.name, res.table.name)
             _names, rows = precompiled.fetch_all(
-                self.session, ("edfi.upsert", id(res)), lambda: upsert_statement(res), params
+                self.session, shape, lambda: upsert_statement(res), params
             )
             new_id, created, etag, origin, unchanged = rows[0]
             self._notify(
