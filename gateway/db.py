@@ -31,6 +31,7 @@ def utcnow() -> datetime:
 
 def make_engine(url: str, config: dict[str, Any] | None = None) -> Engine:
     config = config or {}
+    configure_driver()
     engine = create_engine(
         url,
         pool_size=config.get("DB_POOL_SIZE", 5),
@@ -40,6 +41,18 @@ def make_engine(url: str, config: dict[str, Any] | None = None) -> Engine:
     )
     _ping_on_checkout(engine)
     return engine
+
+
+def configure_driver() -> None:
+    """psycopg keeps the parsed form of a query text only for texts up to 4096 bytes and 50
+    parameters; longer ones are parsed again (a regular expression over the whole text) at every
+    execution. The write path's statements of wide resources are longer (an Ed-Fi upsert names
+    each column three times; a OneRoster user and its demographics are one statement), so the
+    limits are raised: the cache stays bounded by its size (128 texts)."""
+    from psycopg import _queries
+
+    _queries.MAX_CACHED_STATEMENT_LENGTH = max(_queries.MAX_CACHED_STATEMENT_LENGTH, 64 * 1024)
+    _queries.MAX_CACHED_STATEMENT_PARAMS = max(_queries.MAX_CACHED_STATEMENT_PARAMS, 1000)
 
 
 # Set while a caller that recovers from a dropped connection itself checks one out (see below).
@@ -79,6 +92,23 @@ def unpinged_connection(engine: Engine) -> PoolProxiedConnection:
         return engine.raw_connection()
     finally:
         _unpinged.reset(token)
+
+
+_DRIVER = "gateway.db.driver"  # session.info: (the transaction, its driver connection)
+
+
+def driver_cursor(session: Session) -> Any:
+    """A psycopg cursor on the session's connection, inside its transaction: for the hot paths'
+    precompiled statements, which gain nothing from SQLAlchemy's execution layer and pay its
+    Python for every statement (close it after use). The driver connection is remembered for
+    the session's transaction: asking the session for it costs more than a statement's Python."""
+    transaction = session.get_transaction()
+    known = session.info.get(_DRIVER)
+    if transaction is not None and known is not None and known[0] is transaction:
+        return known[1].cursor()
+    driver = session.connection().connection.driver_connection
+    session.info[_DRIVER] = (session.get_transaction(), driver)
+    return driver.cursor()  # type: ignore[union-attr]
 
 
 class Database:

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from gateway import precompiled
 from gateway.auth.org_ids import ORG_TYPE_RESOURCES
 from gateway.edfi import documents, nested
 from gateway.edfi.definitions import Reference, Registry, Resource
@@ -175,21 +176,23 @@ class ReferenceChecks:
             checks.append((ref, key))
         missing: dict[str, list[str]] = {}
         if checks:
-            # every reference of the document in one round trip: one EXISTS per target
-            found = self.session.execute(
-                sa.select(
-                    *(
-                        sa.or_(
-                            *(
-                                self._exists(self.registry.resources[t], ref, key)
-                                for t in ref.targets
-                            )
-                        )
-                        for ref, key in checks
-                    )
-                )
-            ).one()
-            for (ref, key), exists in zip(checks, found, strict=True):
+            # every reference of the document in one round trip: one EXISTS per target, compiled
+            # once per resource and set of references given
+            shape = (
+                "edfi.references",
+                id(self.registry),
+                res.name,
+                tuple(r.name for r, _ in checks),
+            )
+            params = {
+                f"r{n}_{i}": value
+                for n, (_ref, key) in enumerate(checks)
+                for i, value in enumerate(key.values())
+            }
+            _names, rows = precompiled.fetch_all(
+                self.session, shape, lambda: self._exists_statement(checks), params
+            )
+            for (ref, key), exists in zip(checks, rows[0], strict=True):
                 if not exists:
                     shown = ", ".join(f"{k}={documents.json_value(v)}" for k, v in key.items())
                     missing[f"$.{ref.name}"] = [
@@ -290,9 +293,22 @@ class ReferenceChecks:
             found.update(tuple(row) for row in self.session.execute(stmt))
         return found
 
-    def _exists(
-        self, target: Resource, ref: Reference, key: dict[str, Any]
-    ) -> sa.ColumnElement[bool]:
+    def _exists_statement(self, checks: list[tuple[Reference, dict[str, Any]]]) -> sa.Select:
+        """Whether each reference's record exists, its key values bound as `r<n>_<field>`."""
+        return sa.select(
+            *(
+                sa.or_(
+                    *(
+                        self._exists(self.registry.resources[t], ref, n, len(key))
+                        for t in ref.targets
+                    )
+                )
+                for n, (ref, key) in enumerate(checks)
+            )
+        )
+
+    def _exists(self, target: Resource, ref: Reference, n: int, size: int) -> sa.ColumnElement:
         cols = self._target_columns(ref, target)
-        conditions = [c == v for c, v in zip(cols, key.values(), strict=True)]
+        conditions = [c == sa.bindparam(f"r{n}_{i}", type_=c.type) for i, c in enumerate(cols)]
+        assert len(conditions) == size
         return sa.exists().where(*conditions, *base_conditions(target))

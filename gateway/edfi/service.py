@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
+from gateway import precompiled
 from gateway.auth.row_security import EDFI_POLICIES, within_reach
 from gateway.db import utcnow
 from gateway.edfi import documents
@@ -286,9 +287,13 @@ class ResourceService(ReferenceChecks):
             "origin": self.origin,
             "owner": self.auth.ownership_token,
         }
-        upsert = upsert_statement(res)
         try:
-            new_id, created, etag, origin, unchanged = self.session.execute(upsert, params).one()
+            # keyed by the definition (and its names: an id is reused once its object is gone)
+            shape = ("edfi.upsert", id(res), res.name, res.table.name)
+            _names, rows = precompiled.fetch_all(
+                self.session, shape, lambda: upsert_statement(res), params
+            )
+            new_id, created, etag, origin, unchanged = rows[0]
             self._notify(
                 WriteEvent(res.name, "upsert", new_id, values, unchanged=unchanged, origin=origin)
             )

@@ -20,10 +20,11 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
+from gateway import precompiled
 from gateway.db import Base
 from gateway.edfi.definitions import Resource, registry
 from gateway.mapping.identifiers import canonical_key, sourced_id
@@ -145,7 +146,10 @@ class Links:
                 )
         if not candidates:
             return
-        for sid in self.session.scalars(NEW_LINKS, {"rows": json.dumps(candidates)}).all():
+        _names, inserted = precompiled.fetch_all(
+            self.session, "mapping.new_links", lambda: NEW_LINKS, {"rows": json.dumps(candidates)}
+        )
+        for (sid,) in inserted:
             self.cache[new[sid]] = sid
         # whatever is left (orphans, taken candidates) goes the per-key way on first use
 
@@ -158,23 +162,29 @@ class Links:
         params: dict[str, Any] = {}
         for resource, keys in wanted.items():
             if resource == "educationOrganizations":
-                params[f"k{len(shape)}"] = [k["educationOrganizationId"] for k in keys]
+                params[f"k{len(shape)}_0"] = [k["educationOrganizationId"] for k in keys]
                 shape.append((resource, ("educationOrganizationId",)))
                 continue
             res = self.registry.resources.get(resource)
             if res is None:
                 continue
             names = list(keys[0])
-            cols = [table_of(res).c[res.columns[f].name] for f in names]
-            params[f"k{len(shape)}"] = [
-                tuple(_bind(c, k[f]) for c, f in zip(cols, names, strict=True)) for k in keys
-            ]
+            for i, f in enumerate(names):  # one array per key field
+                column = table_of(res).c[res.columns[f].name]
+                params[f"k{len(shape)}_{i}"] = [_bind(column, k[f]) for k in keys]
             shape.append((resource, tuple(names)))
         if not shape:
             return {}
-        statement, resources = self._rows_statement(tuple(shape))
+        frozen = tuple(shape)
+        resources = self._rows_statement(frozen)[1]
+        _names, rows = precompiled.fetch_all(
+            self.session,
+            ("mapping.links", id(self.registry), frozen),
+            lambda: self._rows_statement(frozen)[0],
+            params,
+        )
         out: dict[tuple[str, str], tuple[uuid.UUID, str | None]] = {}
-        for n, row_id, linked, key in self.session.execute(statement, params).all():
+        for n, row_id, linked, key in rows:
             out.setdefault((resources[n], canonical_key(key)), (row_id, linked))
         return out
 
@@ -182,7 +192,8 @@ class Links:
         self, shape: tuple[tuple[str, tuple[str, ...]], ...]
     ) -> tuple[sa.Executable, list[str]]:
         """edfi_ids' statement for (resource, key fields) pieces, built once per shape: the keys
-        of piece n are the expanding parameter `k<n>`. Each row comes with its part number (the
+        of piece n are the arrays `k<n>_<i>`, one per key field (a statement of one text for any
+        number of keys, prepared). Each row comes with its part number (the
         link resource of part n is the second value) and its key as JSON (dates as text)."""
         cached = _ROWS.get(shape)
         if cached is not None and cached[0] is self.registry:
@@ -199,24 +210,33 @@ class Links:
                 table,
             ).add_columns(sa.func.jsonb_build_object(*pairs, type_=JSONB).label("key"))
 
+        def array(name: str, column: sa.Column) -> sa.BindParameter[Any]:
+            return sa.bindparam(name, type_=ARRAY(column.type))
+
         for n, (resource, names) in enumerate(shape):
-            keys: sa.BindParameter[Any] = sa.bindparam(f"k{n}", expanding=True)
             if resource == "educationOrganizations":
                 for name, fld in EDUCATION_ORGANIZATIONS.items():
                     table = table_of(self.registry.resources[name])
                     column = table.c[self.registry.resources[name].columns[fld].name]
                     parts.append(
                         part(resource, table, {"educationOrganizationId": column}).where(
-                            column.in_(keys)
+                            column == sa.func.any(array(f"k{n}_0", column))
                         )
                     )
                 continue
             res = self.registry.resources[resource]
             cols = [table_of(res).c[res.columns[f].name] for f in names]
-            parts.append(
-                part(resource, table_of(res), dict(zip(names, cols, strict=True))).where(
-                    sa.tuple_(*cols).in_(keys)
+            if len(cols) == 1:
+                where = cols[0] == sa.func.any(array(f"k{n}_0", cols[0]))
+            else:  # the keys as rows of the field arrays, side by side
+                given = (
+                    sa.func.unnest(*(array(f"k{n}_{i}", c) for i, c in enumerate(cols)))
+                    .table_valued(*(f"f{i}" for i in range(len(cols))))
+                    .render_derived()
                 )
+                where = sa.tuple_(*cols).in_(sa.select(*given.c))
+            parts.append(
+                part(resource, table_of(res), dict(zip(names, cols, strict=True))).where(where)
             )
         # in part order: an id both kinds of organization hold (refused on write) resolves to the
         # agency, as the first table looked in

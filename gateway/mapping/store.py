@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,6 +17,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
+from gateway import precompiled
 from gateway.db import utcnow
 from gateway.oneroster.catalogue import Entity, catalogue
 
@@ -76,13 +78,19 @@ def upsert_together(
     one_each = len({n for n, *_ in pieces}) == len({name for _, name, *_ in pieces}) == len(pieces)
     groups = [pieces] if one_each and len(pieces) > 1 else [[p] for p in pieces]
     for statement_pieces in groups:
-        stmt = upsert_statement(
-            tuple((name, shape, computed) for _, name, shape, _, computed in statement_pieces)
+        pieces_shape = tuple(
+            (name, shape, computed) for _, name, shape, _, computed in statement_pieces
         )
         params: dict[str, Any] = {"now": now, "origin": origin}
         for i, (*_, rows, _computed) in enumerate(statement_pieces):
             params[f"rows_{i}"] = json.dumps(rows, default=_json_text)
-        for i, _sourced_id in session.execute(stmt, params):
+        _names, written = precompiled.fetch_all(
+            session,
+            ("mapping.store", pieces_shape),
+            partial(upsert_statement, pieces_shape),
+            params,
+        )
+        for i, _sourced_id in written:
             changed[statement_pieces[i][0]] += 1
     return changed
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 
+import psycopg
 import pytest
-import sqlalchemy as sa
 
 from gateway.edfi import service as service_module
 from gateway.edfi.service import WriteEvent
@@ -30,16 +30,18 @@ def body_of(resource: str) -> dict:
 
 
 @pytest.fixture
-def statements(engine) -> Iterator[list[str]]:
-    """Every SQL statement the test's requests send, in order."""
+def statements(monkeypatch) -> Iterator[list[str]]:
+    """Every SQL statement the test's requests send, in order: read at the driver, which both
+    SQLAlchemy and the write path's precompiled statements (gateway.precompiled) go through."""
     seen: list[str] = []
+    execute = psycopg.Cursor.execute
 
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:
-        seen.append(statement)
+    def record(self, query, params=None, **kwargs):
+        seen.append(query if isinstance(query, str) else str(query))
+        return execute(self, query, params, **kwargs)
 
-    sa.event.listen(engine, "before_cursor_execute", record)
+    monkeypatch.setattr(psycopg.Cursor, "execute", record)
     yield seen
-    sa.event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.fixture

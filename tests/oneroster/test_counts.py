@@ -92,6 +92,33 @@ def test_triggers_count_what_the_typed_views_select_on(db_session):
             assert columns == {COUNTED[view.entity.table.name]}, view.name
 
 
+def test_a_statement_changing_no_row_appends_no_figure(db_session):
+    """An upsert fires the INSERT and the UPDATE statement triggers whatever it did: the one
+    whose transition table is empty appends nothing (push_0001 returns before the delta)."""
+
+    def appended() -> int:
+        return db_session.execute(text("SELECT count(*) FROM oneroster_counts")).scalar_one()
+
+    upsert = text(
+        "INSERT INTO users (sourced_id, role, org_ids, username) "
+        "VALUES ('u-empty-1', 'student', '[]', 'u-empty-1') "
+        "ON CONFLICT (sourced_id) DO UPDATE SET role = EXCLUDED.role "
+        "WHERE users.role IS DISTINCT FROM EXCLUDED.role"
+    )
+    before = appended()
+    db_session.execute(upsert)  # inserted: one figure, none from the UPDATE trigger
+    assert appended() == before + 1
+    db_session.execute(upsert)  # neither inserted nor updated
+    db_session.execute(text("UPDATE users SET username = 'u-empty-1b' WHERE sourced_id = 'u-0'"))
+    db_session.execute(text("DELETE FROM users WHERE sourced_id = 'u-none'"))
+    assert appended() == before + 1
+    db_session.execute(  # an update moving the row's key still counts
+        text("UPDATE users SET role = 'teacher' WHERE sourced_id = 'u-empty-1'")
+    )
+    assert appended() == before + 3
+    assert_stored_exact(db_session.connection())
+
+
 @pytest.mark.as_owner  # it ends with a TRUNCATE: the owner's (the serving role holds none)
 def test_totals_after_inserts_role_changes_and_deletes(roster, get):
     assert_totals_exact(roster, get)

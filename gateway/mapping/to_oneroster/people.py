@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from gateway.mapping import store
 from gateway.mapping.links import Links
 from gateway.mapping.to_oneroster import translate as tor
-from gateway.mapping.to_oneroster.read_edfi import EdFiReader
+from gateway.mapping.to_oneroster.read_edfi import EdFiReader, Query
 
 
 class PeopleProjector(EdFiReader):
@@ -32,18 +32,23 @@ class PeopleProjector(EdFiReader):
     def _upsert_together(self, parts: list[tuple[str, list[dict[str, Any]], store.Computed]]):
         raise NotImplementedError
 
+    @staticmethod
+    def student_queries(unique_ids: set[str]) -> list[Query]:
+        """What rebuilding these students reads: their associations and their documents."""
+        if not unique_ids:
+            return []
+        ids = sorted(unique_ids)
+        return [
+            ("studentSchoolAssociations", {"studentUniqueId": ids}),
+            ("studentEducationOrganizationAssociations", {"studentUniqueId": ids}),
+            ("studentContactAssociations", {"studentUniqueId": ids}),
+            ("students", {"studentUniqueId": ids}),
+        ]
+
     def _students(self, unique_ids: set[str]) -> None:
         if not unique_ids:
             return
-        ids = sorted(unique_ids)
-        schooled, organized, related, students = self.fetch_many(
-            [
-                ("studentSchoolAssociations", {"studentUniqueId": ids}),
-                ("studentEducationOrganizationAssociations", {"studentUniqueId": ids}),
-                ("studentContactAssociations", {"studentUniqueId": ids}),
-                ("students", {"studentUniqueId": ids}),
-            ]
-        )
+        schooled, organized, related, students = self.fetch_many(self.student_queries(unique_ids))
         ssas, seoas = _by(schooled, "student"), _by(organized, "student")
         scas = _by(related, "student")
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from gateway import precompiled
 from gateway.edfi import documents
 from gateway.edfi.definitions import Registry, Resource, registry
 from gateway.mapping.links import table_of
@@ -36,6 +37,8 @@ class EdFiReader:
         """fetch for several queries: those not read yet go to the database in one statement."""
         out: list[list[dict[str, Any]] | None] = []
         todo: list[tuple[int, tuple, Resource, dict[str, list[Any]]]] = []
+        asked: dict[tuple, int] = {}  # memo key -> its place in `out`
+        again: list[tuple[int, int]] = []  # (place, place of the same query asked first)
         for resource, where in queries:
             res = self.registry.resources[resource]
             wanted = {flat: list(values) for flat, values in where.items()}
@@ -44,7 +47,11 @@ class EdFiReader:
                 out.append([])
             elif self.memo is not None and memo_key in self.memo:
                 out.append(self.memo[memo_key])
+            elif memo_key in asked:  # the same query twice in this call: read once
+                out.append(None)
+                again.append((len(out) - 1, asked[memo_key]))
             else:
+                asked[memo_key] = len(out)
                 todo.append((len(out), memo_key, res, wanted))
                 out.append(None)
         if todo:
@@ -54,19 +61,27 @@ class EdFiReader:
                 for n, (_i, _key, _res, wanted) in enumerate(todo)
                 for flat, values in wanted.items()
             }
-            # fetched at once: row by row, the driver's per-fetch checks cost as much as the rows
-            rows = self.session.execute(self._statement(shape), params)
+            # one precompiled statement, straight through the driver; fetched at once: row by
+            # row, the driver's per-fetch checks cost as much as the rows
+            names, rows = precompiled.fetch_all(
+                self.session, ("mapping.read_edfi", id(self.registry), shape),
+                lambda: self._statement(shape), params,
+            )  # fmt: skip
             if len(todo) == 1:
                 i, _key, res, _wanted = todo[0]
-                out[i] = [documents.to_document(res, row) for row in rows.mappings().all()]
+                out[i] = [
+                    documents.to_document(res, dict(zip(names, row, strict=True))) for row in rows
+                ]
             else:
                 found: list[list[dict[str, Any]]] = [[] for _ in todo]
                 typed = [_typing(table_of(res)) for _i, _key, res, _wanted in todo]
-                for n, row in rows.all():
+                for n, row in rows:
                     res = todo[n][2]
                     found[n].append(documents.to_document(res, _typed(typed[n], row)))
                 for (i, _key, _res, _wanted), docs in zip(todo, found, strict=True):
                     out[i] = docs
+        for i, first in again:
+            out[i] = out[first]
         for i, memo_key, _res, _wanted in todo:
             if self.memo is not None:
                 self.memo[memo_key] = out[i]  # type: ignore[assignment]
