@@ -12,6 +12,9 @@ Revision ID: push_0002
 Revises: push_0001
 """
 
+import importlib.util
+from pathlib import Path
+
 from alembic import op
 
 revision = "push_0002"
@@ -19,8 +22,20 @@ down_revision = "push_0001"
 branch_labels = None
 depends_on = None
 
-COLUMNS = "table_name, discriminator, org_key, n"
-ARGUMENTS = "oneroster_count_discriminator(TG_ARGV[0]), oneroster_count_discriminator(TG_ARGV[1])"
+
+def _load(name: str):
+    path = Path(__file__).with_name(f"{name}.py")
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# push_0001's statement parts: the columns, the key arguments, and the deltas (%1$s, %2$s: the
+# two keys' expressions) with the transition table each looks at first
+PUSH_0001 = _load("push_0001_count_triggers_skip_empty")
+COLUMNS, ARGUMENTS, DELTAS = PUSH_0001.COLUMNS, PUSH_0001.ARGUMENTS, PUSH_0001.DELTAS
 
 # each counted table → the arguments its count triggers are created with (oneroster_0003/0004)
 TRIGGER_ARGUMENTS: dict[str, tuple[str, ...]] = {
@@ -35,26 +50,6 @@ TRIGGER_ARGUMENTS: dict[str, tuple[str, ...]] = {
     "categories": (),
     "line_items": (),
     "results": (),
-}
-
-# push_0001's deltas (%1$s, %2$s: the two keys' expressions), and the transition table each
-# looks at first
-DELTAS = {
-    "inserted": (
-        "new_rows",
-        "SELECT $1, d, k, count(*) FROM (SELECT %1$s AS d, %2$s AS k FROM new_rows) r "
-        "GROUP BY d, k",
-    ),
-    "deleted": (
-        "old_rows",
-        "SELECT $1, d, k, -count(*) FROM (SELECT %1$s AS d, %2$s AS k FROM old_rows) r "
-        "GROUP BY d, k",
-    ),
-    "updated": (
-        "new_rows",
-        "SELECT $1, d, k, sum(x) FROM (SELECT %1$s AS d, %2$s AS k, 1 AS x FROM new_rows "
-        "UNION ALL SELECT %1$s, %2$s, -1 FROM old_rows) r GROUP BY d, k HAVING sum(x) <> 0",
-    ),
 }
 
 
