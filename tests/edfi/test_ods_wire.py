@@ -383,6 +383,15 @@ def test_validation_messages_word_as_the_ods(edfi):
 DEPENDED = "The requested action cannot be performed because this item is referenced by an existing"
 
 
+def _delete_used_descriptor(edfi, resource: str, code_value: str) -> dict:
+    """DELETE the descriptor value a record's collection item uses: 409 dependent-item-exists,
+    its problem details."""
+    descriptor = edfi.get(resource, query_string={"codeValue": code_value}).get_json()[0]
+    return problem(
+        edfi.delete(resource, descriptor["id"]), 409, "data-conflict:dependent-item-exists"
+    )
+
+
 def test_dependent_items_are_named_as_the_ods(edfi, district):
     ids = district()
     edfi.create("students", student("720001"))
@@ -406,14 +415,7 @@ def test_dependent_items_are_named_as_the_ods(edfi, district):
             ],
         },
     )
-    descriptor = edfi.get(
-        "courseIdentificationSystemDescriptors", query_string={"codeValue": "LEA course code"}
-    ).get_json()[0]
-    body = problem(
-        edfi.delete("courseIdentificationSystemDescriptors", descriptor["id"]),
-        409,
-        "data-conflict:dependent-item-exists",
-    )
+    body = _delete_used_descriptor(edfi, "courseIdentificationSystemDescriptors", "LEA course code")
     assert body["detail"] == (
         f"{DEPENDED} 'CourseIdentificationCode' item contained within an 'Course' resource item."
     )
@@ -425,14 +427,7 @@ def test_a_dependent_inherited_collection_item_is_named_by_its_base_as_the_ods(e
     `categories` on an LEA) is the base entity's: the ODS names the base item and lists every
     resource type carrying it (the suite's EducationOrganizationCategoryDescriptor case)."""
     district()
-    descriptor = edfi.get(
-        "educationOrganizationCategoryDescriptors", query_string={"codeValue": "School"}
-    ).get_json()[0]
-    body = problem(
-        edfi.delete("educationOrganizationCategoryDescriptors", descriptor["id"]),
-        409,
-        "data-conflict:dependent-item-exists",
-    )
+    body = _delete_used_descriptor(edfi, "educationOrganizationCategoryDescriptors", "School")
     assert body["detail"] == (
         f"{DEPENDED} 'EducationOrganizationCategory' item contained within a resource item of one "
         "of the following types: CommunityOrganization, CommunityProvider, "
